@@ -1,0 +1,41 @@
+/**
+ * The one catalogue of error codes. Every error a user can see carries one of these codes;
+ * test/contract/errors.test.ts keeps this list, the README and the code in step.
+ */
+export const ERROR_CODES = {
+  DCIM_E_CONFIG_INVALID: 'A config, seed or profile file failed validation; every problem is listed with file and path.',
+  DCIM_E_CONFIG_UNREADABLE: 'A config, seed or profile file could not be read or is not valid YAML.',
+  DCIM_E_SECRET_MISSING: 'A secret referenced by env or file is not set or cannot be read.',
+  DCIM_E_PROFILE_UNKNOWN: 'A device names a profile that does not exist.',
+  DCIM_E_MQTT_PAYLOAD_INVALID: 'An MQTT payload is not JSON or does not match the message schema.',
+  DCIM_E_MQTT_TOPIC_INVALID: 'An MQTT topic does not follow the dcim/v1 grammar.',
+  DCIM_E_MQTT_PAYLOAD_TOO_LARGE: 'An MQTT payload exceeds the size limit.',
+  DCIM_E_READING_INVALID: 'One reading inside a valid telemetry message was dropped (bad value, NaN, unknown unit).',
+  DCIM_E_SNMP_TIMEOUT: 'An SNMP request got no answer within the timeout after all retries.',
+  DCIM_E_SNMP_ERROR: 'An SNMP agent answered with an error status.',
+  DCIM_E_SNMP_NO_SUCH_OBJECT: 'The agent does not implement the OID (noSuchObject / noSuchInstance / endOfMibView).',
+  DCIM_E_SNMP_BAD_TYPE: 'The agent answered an OID with a type the profile does not expect.',
+  DCIM_E_MODBUS_TIMEOUT: 'A Modbus request got no answer within the timeout after all retries.',
+  DCIM_E_MODBUS_EXCEPTION: 'A Modbus device answered with an exception code.',
+  DCIM_E_MODBUS_CONNECT: 'The Modbus TCP connection could not be opened.',
+  DCIM_E_DECODE: 'Raw device data could not be decoded into an engineering value.',
+  DCIM_E_STORE_WRITE: 'A write to the time-series store failed.',
+  DCIM_E_STORE_REJECTED: 'The time-series store rejected a batch (4xx); the batch was quarantined.',
+  DCIM_E_KPI_INSUFFICIENT: 'A KPI has too little input data to be computed.',
+  DCIM_E_KPI_BOUNDARY: 'A KPI input violates its boundary (e.g. IT energy above facility energy, PUE < 1).',
+  DCIM_E_KPI_STALE: 'A meter the KPI needs has no fresh data.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class DcimError extends Error {
+  readonly code: ErrorCode;
+  readonly details: readonly string[];
+
+  constructor(code: ErrorCode, message: string, details: readonly string[] = []) {
+    super(details.length > 0 ? `${message}\n  ${details.join('\n  ')}` : message);
+    this.name = 'DcimError';
+    this.code = code;
+    this.details = details;
+  }
+}

@@ -1,0 +1,13 @@
+export * from './clock.js';
+export * from './errors.js';
+export * from './ids.js';
+export * from './inventory.js';
+export * from './load.js';
+export * from './log.js';
+export * from './messages.js';
+export * from './profile.js';
+export * from './result.js';
+export * from './secrets.js';
+export * from './topics.js';
+export * from './units.js';
+export const DCIM_VERSION = '0.1.0';

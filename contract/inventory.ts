@@ -1,0 +1,160 @@
+import { z } from 'zod';
+import { IdSchema } from './ids.js';
+import { SecretRefSchema } from './secrets.js';
+
+/**
+ * A site inventory (seeds/*.yaml, DESIGN.md §4): halls, racks, devices with address and
+ * profile, meter roles and levels, targets. The simulator, the agent and the collector all
+ * start from it; each reads the parts it needs.
+ */
+
+export const TargetsSchema = z
+  .object({
+    pue: z.number().min(1).max(5).default(1.2),
+    rack_occupancy: z.number().min(0).max(1).default(0.7),
+    green_share: z.number().min(0).max(1).default(0.8),
+  })
+  .prefault({});
+export type Targets = z.infer<typeof TargetsSchema>;
+
+export const HallSchema = z.object({ id: IdSchema, name: z.string().optional() });
+
+export const RackSchema = z.object({
+  id: IdSchema,
+  hall: IdSchema,
+  rated_kw: z.number().positive().max(500),
+  status: z.enum(['available', 'reserved', 'planned']).default('available'),
+});
+export type Rack = z.infer<typeof RackSchema>;
+
+export const MeterRoleSchema = z.enum(['facility_in', 'export', 'it', 'cooling', 'other', 'green_onsite', 'green_feed']);
+export type MeterRole = z.infer<typeof MeterRoleSchema>;
+/** IT metering level = PUE category: ups_out → 1, pdu_out → 2, it_in → 3 (ISO/IEC 30134-2). */
+export const ItLevelSchema = z.enum(['ups_out', 'pdu_out', 'it_in']);
+export type ItLevel = z.infer<typeof ItLevelSchema>;
+export const IT_LEVEL_CATEGORY: Record<ItLevel, 1 | 2 | 3> = { ups_out: 1, pdu_out: 2, it_in: 3 };
+
+export const MeterSchema = z
+  .object({
+    role: MeterRoleSchema,
+    level: ItLevelSchema.optional(),
+    /** Rated power, for spike detection in the energy ledger. */
+    rated_kw: z.number().positive().optional(),
+    /** On-site generation the utility incomers cannot see (DESIGN.md §4). */
+    behind_meter: z.boolean().default(false),
+  })
+  .refine((m) => m.role !== 'it' || m.level !== undefined, { message: 'an it meter needs a level (ups_out, pdu_out or it_in)', path: ['level'] });
+export type Meter = z.infer<typeof MeterSchema>;
+
+export const SnmpAddressSchema = z
+  .object({
+    protocol: z.literal('snmp'),
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535).default(161),
+    version: z.enum(['1', '2c', '3']).default('2c'),
+    community: SecretRefSchema.default('public'),
+    /** SNMPv3 USM. */
+    user: z.string().optional(),
+    auth_protocol: z.enum(['md5', 'sha', 'sha224', 'sha256', 'sha384', 'sha512']).optional(),
+    auth_key: SecretRefSchema.optional(),
+    priv_protocol: z.enum(['des', 'aes', 'aes256b', 'aes256r']).optional(),
+    priv_key: SecretRefSchema.optional(),
+    context: z.string().optional(),
+  })
+  .strict();
+
+export const ModbusAddressSchema = z
+  .object({
+    protocol: z.literal('modbus'),
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535).default(502),
+    unit_id: z.number().int().min(0).max(255).default(1),
+    transport: z.enum(['tcp', 'rtu_over_tcp']).default('tcp'),
+  })
+  .strict();
+
+export const AddressSchema = z.discriminatedUnion('protocol', [SnmpAddressSchema, ModbusAddressSchema]);
+export type Address = z.infer<typeof AddressSchema>;
+export type SnmpAddress = z.infer<typeof SnmpAddressSchema>;
+export type ModbusAddress = z.infer<typeof ModbusAddressSchema>;
+
+/** Simulator-only hints; the agent and collector ignore them. */
+export const SimHintsSchema = z
+  .object({
+    /** Mean IT load this device carries (IT meters) in kW. */
+    load_kw: z.number().nonnegative().optional(),
+  })
+  .passthrough();
+
+export const DeviceSchema = z.object({
+  id: IdSchema,
+  profile: IdSchema,
+  rack: IdSchema.optional(),
+  hall: IdSchema.optional(),
+  address: AddressSchema,
+  interval_s: z.number().min(1).max(3600).default(10),
+  meter: MeterSchema.optional(),
+  sim: SimHintsSchema.optional(),
+});
+export type Device = z.infer<typeof DeviceSchema>;
+
+export const GreenCertificateSchema = z.object({
+  /** Certificate (绿证) id or batch id: each is counted once. */
+  id: z.string().min(1),
+  /** Period the certificates are applied to, YYYY-MM. */
+  period: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/),
+  /** 1 certificate = 1,000 kWh. */
+  certificates: z.number().int().positive(),
+});
+
+export const SiteInventorySchema = z
+  .object({
+    site: z.object({
+      id: IdSchema,
+      name: z.string().min(1),
+      timezone: z.string().default('Asia/Shanghai'),
+      cluster: IdSchema.optional(),
+    }),
+    targets: TargetsSchema,
+    halls: z.array(HallSchema).min(1),
+    racks: z.array(RackSchema).default([]),
+    devices: z.array(DeviceSchema).min(1),
+    green_certificates: z.array(GreenCertificateSchema).default([]),
+  })
+  .superRefine((inv, ctx) => {
+    const dup = (ids: string[], path: string) => {
+      const seen = new Set<string>();
+      ids.forEach((id, i) => {
+        if (seen.has(id)) ctx.addIssue({ code: 'custom', message: `duplicate id ${id}`, path: [path, i, 'id'] });
+        seen.add(id);
+      });
+    };
+    dup(inv.halls.map((h) => h.id), 'halls');
+    dup(inv.racks.map((r) => r.id), 'racks');
+    dup(inv.devices.map((d) => d.id), 'devices');
+    dup(inv.green_certificates.map((c) => c.id), 'green_certificates');
+    const halls = new Set(inv.halls.map((h) => h.id));
+    const racks = new Set(inv.racks.map((r) => r.id));
+    inv.racks.forEach((r, i) => {
+      if (!halls.has(r.hall)) ctx.addIssue({ code: 'custom', message: `unknown hall ${r.hall}`, path: ['racks', i, 'hall'] });
+    });
+    inv.devices.forEach((d, i) => {
+      if (d.rack !== undefined && !racks.has(d.rack)) ctx.addIssue({ code: 'custom', message: `unknown rack ${d.rack}`, path: ['devices', i, 'rack'] });
+      if (d.hall !== undefined && !halls.has(d.hall)) ctx.addIssue({ code: 'custom', message: `unknown hall ${d.hall}`, path: ['devices', i, 'hall'] });
+    });
+    const endpoints = new Map<string, number>();
+    inv.devices.forEach((d, i) => {
+      const a = d.address;
+      const key = a.protocol === 'snmp' ? `snmp|${a.host}|${a.port}|${typeof a.community === 'string' ? a.community : JSON.stringify(a.community)}|${a.context ?? ''}` : `modbus|${a.host}|${a.port}|${a.unit_id}`;
+      const prev = endpoints.get(key);
+      if (prev !== undefined) ctx.addIssue({ code: 'custom', message: `same address as devices[${prev}]`, path: ['devices', i, 'address'] });
+      endpoints.set(key, i);
+    });
+  });
+export type SiteInventory = z.infer<typeof SiteInventorySchema>;
+
+/** The hall of a device: its own, else its rack's. */
+export function deviceHall(inv: SiteInventory, device: Device): string | undefined {
+  if (device.hall) return device.hall;
+  return inv.racks.find((r) => r.id === device.rack)?.hall;
+}

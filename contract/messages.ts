@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { DeviceClassSchema, IdSchema, IndexTagSchema, PointNameSchema } from './ids.js';
+import { UnitSchema } from './units.js';
+
+/** Payload size limit for every dcim/v1 message (DESIGN.md §9). */
+export const MAX_PAYLOAD_BYTES = 256 * 1024;
+
+/** Counter64 values travel as decimal strings: they may exceed 2^53. */
+export const CounterStringSchema = z.string().regex(/^\d{1,20}$/, 'expected a decimal counter string');
+
+export const QualitySchema = z.enum(['good', 'uncertain', 'bad']);
+
+/** One value of one point. A `bad` reading carries an error code instead of a value. */
+export const ReadingSchema = z
+  .object({
+    point: PointNameSchema,
+    value: z.union([z.number().finite(), CounterStringSchema, z.string().max(256), z.boolean(), z.null()]),
+    unit: UnitSchema.optional(),
+    quality: QualitySchema,
+    /** Table index tags (phase, outlet, GPU …). */
+    index: z.partialRecord(IndexTagSchema, z.string().regex(/^[A-Za-z0-9_.:-]{1,32}$/)).optional(),
+    error: z.string().regex(/^DCIM_E_[A-Z0-9_]+$/).optional(),
+  })
+  .refine((r) => r.value !== null || r.quality === 'bad', { message: 'a null value needs quality "bad"', path: ['value'] });
+export type Reading = z.infer<typeof ReadingSchema>;
+
+export const PollStatsSchema = z.object({
+  ms: z.number().nonnegative().finite(),
+  requests: z.number().int().nonnegative(),
+  retries: z.number().int().nonnegative(),
+  timeouts: z.number().int().nonnegative().optional(),
+});
+
+/** One poll of one device (DESIGN.md §2). `ts` is the poll start, ms since epoch. */
+export const TelemetryMessageSchema = z.object({
+  schema: z.literal(1),
+  agent: IdSchema,
+  site: IdSchema,
+  device: IdSchema,
+  class: DeviceClassSchema,
+  seq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  ts: z.number().int().positive(),
+  readings: z.array(ReadingSchema).max(10_000),
+  poll: PollStatsSchema,
+});
+export type TelemetryMessage = z.infer<typeof TelemetryMessageSchema>;
+
+/** Retained on `…/agents/<agent>/state`; also the MQTT last will with `online: false`. */
+export const AgentStateSchema = z.object({
+  online: z.boolean(),
+  ts: z.number().int().positive(),
+  version: z.string().max(64),
+  devices: z.number().int().nonnegative(),
+  /** Birth/death sequence: increases on every (re)connect, like Sparkplug's bdSeq. */
+  bd_seq: z.number().int().nonnegative(),
+});
+export type AgentState = z.infer<typeof AgentStateSchema>;
+
+export const DeviceStateSchema = z.enum(['up', 'down', 'degraded']);
+export const DeviceStatusSchema = z.object({
+  state: DeviceStateSchema,
+  code: z.string().regex(/^DCIM_E_[A-Z0-9_]+$/).optional(),
+  since: z.number().int().positive(),
+  last_ok: z.number().int().positive().nullable(),
+});
+export type DeviceStatus = z.infer<typeof DeviceStatusSchema>;
+
+export const KpiQualitySchema = z.enum(['measured', 'partial', 'estimated', 'insufficient']);
+export type KpiQuality = z.infer<typeof KpiQualitySchema>;
+export const TargetStatusSchema = z.enum(['green', 'amber', 'red', 'grey']);
+export type TargetStatus = z.infer<typeof TargetStatusSchema>;
+export const KpiWindowSchema = z.enum(['instant', '15m', '1h', '1d', '1mo', 'ytd', '12mo', '1y']);
+export type KpiWindow = z.infer<typeof KpiWindowSchema>;
+
+/** One KPI figure with everything needed to judge it (DESIGN.md §5). */
+export const KpiValueSchema = z.object({
+  kpi: PointNameSchema,
+  window: KpiWindowSchema,
+  window_start: z.number().int(),
+  window_end: z.number().int(),
+  /** Present when ok; absent when the KPI could not be computed. */
+  value: z.number().finite().optional(),
+  ok: z.boolean(),
+  reason: z.string().optional(),
+  /** How the figure was computed, e.g. "power" (instantaneous) or "energy". */
+  basis: z.string(),
+  /** PUE measurement category 1|2|3 from the IT meters' level, when it applies. */
+  category: z.number().int().min(1).max(3).optional(),
+  /** Share of required inputs that were present, 0..1. */
+  coverage: z.number().min(0).max(1),
+  quality: KpiQualitySchema,
+  target: z.number().optional(),
+  status: TargetStatusSchema,
+  /** Extra figures (facility_power_w, it_power_w …) for display. */
+  inputs: z.record(z.string(), z.number().finite()).optional(),
+});
+export type KpiValue = z.infer<typeof KpiValueSchema>;
+
+/** Retained on `dcim/v1/<site>/kpi`. */
+export const KpiMessageSchema = z.object({
+  schema: z.literal(1),
+  site: IdSchema,
+  ts: z.number().int().positive(),
+  kpis: z.array(KpiValueSchema),
+});
+export type KpiMessage = z.infer<typeof KpiMessageSchema>;
