@@ -18,7 +18,7 @@ export const ERROR_CODES = {
   DCIM_E_MODBUS_TIMEOUT: 'A Modbus request got no answer within the timeout after all retries.',
   DCIM_E_MODBUS_EXCEPTION: 'A Modbus device answered with an exception code.',
   DCIM_E_MODBUS_CONNECT: 'The Modbus TCP connection could not be opened.',
-  DCIM_E_DECODE: 'Raw device data could not be decoded into an engineering value.',
+  DCIM_E_DECODE_VALUE: 'Raw device data could not be decoded into an engineering value.',
   DCIM_E_STORE_WRITE: 'A write to the time-series store failed.',
   DCIM_E_STORE_REJECTED: 'The time-series store rejected a batch (4xx); the batch was quarantined.',
   DCIM_E_KPI_INSUFFICIENT: 'A KPI has too little input data to be computed.',
