@@ -1,0 +1,84 @@
+import type { ErrorCode, Reading } from '../../contract/index.js';
+import { toEngineering } from '../../contract/index.js';
+
+/**
+ * What a decoder returns for one point: an engineering value, or a failure with a code.
+ * Failures are values: the reader turns them into `quality: 'bad'` readings and moves on.
+ */
+export type EngineeringValue = number | string | boolean;
+export type Decoded = { ok: true; value: EngineeringValue } | { ok: false; error: ErrorCode; detail: string };
+
+export const decoded = (value: EngineeringValue): Decoded => ({ ok: true, value });
+export const failed = (error: ErrorCode, detail: string): Decoded => ({ ok: false, error, detail });
+
+/** Longest string value a reading may carry (contract ReadingSchema). */
+export const MAX_STRING_CHARS = 256;
+
+/** The parts of a profile point that turn a raw value into an engineering one. */
+export interface ValueSpec {
+  scale: number;
+  offset: number;
+  sentinels?: readonly (number | string)[] | undefined;
+  enum?: Readonly<Record<string, string>> | undefined;
+}
+
+/**
+ * True when `raw` is one of the profile's "not available" markers. A sentinel may be written
+ * as the signed value (-1), the unsigned register pattern (0x8000 = 32768 for an int16, so
+ * SunSpec's docs can be copied as is) or, for 64-bit counters, a decimal string.
+ */
+export function isSentinel(spec: ValueSpec, ...rawForms: readonly (number | bigint | string | undefined)[]): boolean {
+  if (!spec.sentinels || spec.sentinels.length === 0) return false;
+  for (const s of spec.sentinels) {
+    for (const r of rawForms) {
+      if (r === undefined) continue;
+      if (typeof s === 'number' && typeof r === 'number' && s === r) return true;
+      if (typeof s === 'number' && typeof r === 'bigint' && Number.isInteger(s) && BigInt(s) === r) return true;
+      if (typeof s === 'string' && String(r) === s) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * raw → engineering value with the one scale convention (contract/codec/scale.ts) and the
+ * enum map. Identity scaling returns the raw value untouched: toEngineering rounds to 12
+ * significant digits, which would corrupt large counters.
+ *
+ * 64-bit integers (SNMP Counter64, Modbus int64/uint64) arrive as bigint. With identity
+ * scaling they always travel as decimal strings, whatever their size, so a point's JSON type
+ * never changes over its life (DESIGN.md §2: Counter64 travels as a decimal string). With a
+ * scale they become a number: a scaled value is an approximation anyway.
+ */
+export function applyNumeric(raw: number | bigint, spec: ValueSpec, sf = 0): Decoded {
+  if (spec.enum) {
+    const key = String(raw);
+    const name = spec.enum[key];
+    if (name === undefined) return failed('DCIM_E_DECODE_VALUE', `value ${key} is not in the enum map`);
+    return decoded(name);
+  }
+  const identity = spec.scale === 1 && spec.offset === 0 && sf === 0;
+  if (typeof raw === 'bigint') {
+    if (identity) return decoded(raw.toString());
+    return finite(toEngineering(Number(raw), spec.scale, spec.offset, sf));
+  }
+  if (!Number.isFinite(raw)) return failed('DCIM_E_DECODE_VALUE', `raw value ${String(raw)} is not a finite number`);
+  if (identity) return decoded(raw);
+  return finite(toEngineering(raw, spec.scale, spec.offset, sf));
+}
+
+function finite(v: number): Decoded {
+  return Number.isFinite(v) ? decoded(v) : failed('DCIM_E_DECODE_VALUE', `scaled value ${v} is not finite`);
+}
+
+/** Build the reading for one point from its decode outcome. */
+export function toReading(point: string, unit: Reading['unit'], d: Decoded, index?: Reading['index']): Reading {
+  const base = { point, ...(unit ? { unit } : {}), ...(index ? { index } : {}) };
+  if (d.ok) return { ...base, value: d.value, quality: 'good' };
+  return { ...base, value: null, quality: 'bad', error: d.error };
+}
+
+/** A bad reading for a point that could not be read at all (timeout, exception …). */
+export function badReading(point: string, unit: Reading['unit'], error: ErrorCode, index?: Reading['index']): Reading {
+  return { point, ...(unit ? { unit } : {}), ...(index ? { index } : {}), value: null, quality: 'bad', error };
+}
