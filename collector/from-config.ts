@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import { SystemClock, type Clock } from '../contract/clock.js';
+import { DcimError } from '../contract/errors.js';
+import { createLogger, type Logger } from '../contract/log.js';
+import type { DeviceProfile } from '../contract/profile.js';
+import { resolveSecret } from '../contract/secrets.js';
+import { Collector, type CollectorOptions } from './collector.js';
+import type { CollectorSetup } from './config.js';
+import { createSink } from './store/create-sink.js';
+import type { MetricSink } from './store/metric-sink.js';
+
+function readTlsFile(file: string, what: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new DcimError('DCIM_E_CONFIG_UNREADABLE', `mqtt.tls.${what}: cannot read ${file}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * A loaded config → a ready (not started) collector and the sink it writes to. The caller owns
+ * both: `await collector.start()`, and on shutdown `await collector.stop(); await sink.close()`.
+ */
+export function createCollectorFromConfig(
+  setup: CollectorSetup,
+  deps: { clock?: Clock; logger?: Logger; env?: NodeJS.ProcessEnv; profiles?: ReadonlyMap<string, DeviceProfile>; onKpi?: CollectorOptions['onKpi'] } = {},
+): { collector: Collector; sink: MetricSink } {
+  const { config } = setup;
+  const clock = deps.clock ?? new SystemClock();
+  const logger = deps.logger ?? createLogger({ base: { component: 'collector', collector: config.collector.id } });
+  const env = deps.env ?? process.env;
+  const sink = createSink(config.store, { clock, logger, env });
+  const m = config.mqtt;
+  const tls = m.tls;
+  const collector = new Collector({
+    id: config.collector.id,
+    inventories: setup.inventories,
+    mqtt: {
+      url: m.url,
+      ...(m.username !== undefined ? { username: m.username } : {}),
+      ...(m.password !== undefined ? { password: resolveSecret(m.password, 'mqtt.password', env) } : {}),
+      ...(m.client_id !== undefined ? { clientId: m.client_id } : {}),
+      ...(tls
+        ? {
+            tls: {
+              ...(tls.ca_file ? { ca: readTlsFile(tls.ca_file, 'ca_file') } : {}),
+              ...(tls.cert_file ? { cert: readTlsFile(tls.cert_file, 'cert_file') } : {}),
+              ...(tls.key_file ? { key: readTlsFile(tls.key_file, 'key_file') } : {}),
+              reject_unauthorized: tls.reject_unauthorized,
+            },
+          }
+        : {}),
+    },
+    sink,
+    clock,
+    logger,
+    kpiIntervalMs: config.kpi.interval_s * 1000,
+    ...(deps.profiles ? { profiles: deps.profiles } : {}),
+    ...(deps.onKpi ? { onKpi: deps.onKpi } : {}),
+  });
+  return { collector, sink };
+}

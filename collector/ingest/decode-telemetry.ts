@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { formatIssues } from '../../contract/load.js';
+import { ReadingSchema, TelemetryMessageSchema, type Reading, type TelemetryMessage } from '../../contract/messages.js';
+import { fail, ok, type Result } from '../../contract/result.js';
+import { parseTopic } from '../../contract/topics.js';
+import { unitForName } from '../../contract/units.js';
+import { parseJsonPayload, type DecodeFailure } from './decode-failure.js';
+
+/**
+ * Telemetry payload → message. The envelope and the readings are validated separately
+ * (DESIGN.md §2): a bad envelope refuses the message, a bad reading is dropped on its own with
+ * its reason and the rest of the poll is kept.
+ */
+
+export interface DroppedReading {
+  /** Position in the payload's `readings` array. */
+  index: number;
+  point?: string;
+  code: 'DCIM_E_READING_INVALID';
+  reason: string;
+}
+
+export interface DecodedTelemetry {
+  message: TelemetryMessage;
+  dropped: DroppedReading[];
+}
+
+const EnvelopeSchema = TelemetryMessageSchema.extend({ readings: z.array(z.unknown()).max(10_000) });
+const DECIMAL = /^\d{1,20}$/;
+
+/** Key of one series inside one device: point plus its index tags in a fixed order. */
+export function readingKey(r: Pick<Reading, 'point' | 'index'>): string {
+  if (!r.index) return r.point;
+  const tags = Object.entries(r.index)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`);
+  return tags.length > 0 ? `${r.point}|${tags.join('|')}` : r.point;
+}
+
+/** Checks the schema cannot express: the unit must agree with the name's suffix. */
+function readingProblem(r: Reading): string | undefined {
+  const implied = unitForName(r.point);
+  if (implied !== undefined && r.unit !== undefined && r.unit !== implied) {
+    return `unit ${r.unit} does not match the name ${r.point} (expects ${implied})`;
+  }
+  if (implied !== undefined && r.value !== null && typeof r.value !== 'number' && !(typeof r.value === 'string' && DECIMAL.test(r.value))) {
+    return `a ${implied} point needs a number, got ${typeof r.value}`;
+  }
+  return undefined;
+}
+
+export function decodeTelemetry(topic: string, payload: Uint8Array): Result<DecodedTelemetry, DecodeFailure> {
+  const t = parseTopic(topic);
+  if (!t || t.kind !== 'telemetry') return fail({ code: 'DCIM_E_MQTT_TOPIC_INVALID', reason: `not a telemetry topic: ${JSON.stringify(topic.slice(0, 200))}` });
+  const json = parseJsonPayload(payload);
+  if (!json.ok) return json;
+
+  const env = EnvelopeSchema.safeParse(json.value);
+  if (!env.success) {
+    return fail({ code: 'DCIM_E_MQTT_PAYLOAD_INVALID', reason: formatIssues('telemetry', env.error).slice(0, 5).join('; ') });
+  }
+  if (env.data.site !== t.site || env.data.device !== t.device) {
+    return fail({
+      code: 'DCIM_E_MQTT_PAYLOAD_INVALID',
+      reason: `payload names ${env.data.site}/${env.data.device} but was published on ${t.site}/${t.device}`,
+    });
+  }
+
+  const readings: Reading[] = [];
+  const dropped: DroppedReading[] = [];
+  const seen = new Set<string>();
+  env.data.readings.forEach((raw, index) => {
+    const point = typeof raw === 'object' && raw !== null && typeof (raw as { point?: unknown }).point === 'string' ? String((raw as { point: string }).point).slice(0, 64) : undefined;
+    const drop = (reason: string) => dropped.push({ index, ...(point !== undefined ? { point } : {}), code: 'DCIM_E_READING_INVALID', reason });
+    const r = ReadingSchema.safeParse(raw);
+    if (!r.success) return drop(formatIssues(`readings[${index}]`, r.error).slice(0, 3).join('; '));
+    const problem = readingProblem(r.data);
+    if (problem) return drop(problem);
+    const key = readingKey(r.data);
+    if (seen.has(key)) return drop(`duplicate reading for ${key}`);
+    seen.add(key);
+    readings.push(r.data);
+  });
+  return ok({ message: { ...env.data, readings }, dropped });
+}

@@ -1,0 +1,136 @@
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from '../../contract/log.js';
+import { KpiMessageSchema, type KpiMessage } from '../../contract/messages.js';
+import { topics } from '../../contract/topics.js';
+
+/**
+ * The collector's one mqtt.js wrapper; nothing else touches the client. It owns the broker
+ * policy of the collector side:
+ * - a persistent session (`clean: false`, a stable client id) so QoS 1 telemetry published while
+ *   the collector restarts is queued by the broker and delivered on reconnect;
+ * - MQTT 3.1.1, which every broker we target speaks (mosquitto, aedes, EMQX, HiveMQ, VerneMQ) and
+ *   where `clean: false` alone keeps the session (MQTT 5 would also need a session expiry);
+ * - QoS 1 subscriptions to the telemetry, device-status and agent-state topics of its sites;
+ * - the retained KPI message, validated before it leaves;
+ * - reconnects forever at a fixed period; subscriptions are renewed when the broker lost the
+ *   session.
+ * Payload size is enforced by the decoders (contract MAX_PAYLOAD_BYTES) before any parsing;
+ * the broker's own `max_packet_size` should be set to match.
+ */
+export interface MqttSubscriberOptions {
+  url: string;
+  client_id: string;
+  username?: string;
+  password?: string;
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; reject_unauthorized?: boolean };
+  /** Site ids to subscribe for. */
+  sites: readonly string[];
+  on_message: (topic: string, payload: Buffer) => void;
+  logger: Logger;
+  reconnect_period_ms?: number;
+  connect_timeout_ms?: number;
+  keepalive_s?: number;
+  stop_timeout_ms?: number;
+}
+
+export class MqttSubscriber {
+  private client: MqttClient | undefined;
+  private stopped = false;
+
+  constructor(private readonly opts: MqttSubscriberOptions) {}
+
+  /** Connects and resolves once the first subscriptions are granted (retrying until then). */
+  start(): Promise<void> {
+    if (this.client) throw new Error('MqttSubscriber already started');
+    const o = this.opts;
+    const options: IClientOptions = {
+      clientId: o.client_id,
+      clean: false,
+      protocolVersion: 4,
+      resubscribe: false,
+      reconnectPeriod: o.reconnect_period_ms ?? 1000,
+      connectTimeout: o.connect_timeout_ms ?? 10_000,
+      keepalive: o.keepalive_s ?? 30,
+      ...(o.username !== undefined ? { username: o.username } : {}),
+      ...(o.password !== undefined ? { password: o.password } : {}),
+      ...(o.tls
+        ? {
+            ...(o.tls.ca ? { ca: o.tls.ca } : {}),
+            ...(o.tls.cert ? { cert: o.tls.cert } : {}),
+            ...(o.tls.key ? { key: o.tls.key } : {}),
+            rejectUnauthorized: o.tls.reject_unauthorized ?? true,
+          }
+        : {}),
+    };
+    const client = mqtt.connect(o.url, options);
+    this.client = client;
+    const log = o.logger;
+
+    client.on('message', (topic, payload) => {
+      try {
+        o.on_message(topic, payload);
+      } catch (e) {
+        log.error('message handler failed', { topic, error: e as Error });
+      }
+    });
+    client.on('reconnect', () => log.debug('reconnecting to the broker', { url: o.url }));
+    client.on('offline', () => log.warn('broker connection lost', { url: o.url }));
+    client.on('error', (e) => log.warn('mqtt error', { url: o.url, error: e }));
+
+    let subscribedOnce = false;
+    return new Promise<void>((resolve, reject) => {
+      client.on('close', () => {
+        if (this.stopped && !subscribedOnce) reject(new Error('MqttSubscriber stopped before it subscribed'));
+      });
+      client.on('connect', (connack) => {
+        log.info('connected to the broker', { url: o.url, client_id: o.client_id, session_present: connack.sessionPresent });
+        if (subscribedOnce && connack.sessionPresent) return;
+        this.subscribe(client).then(
+          () => {
+            subscribedOnce = true;
+            resolve();
+          },
+          (e: unknown) => log.error('subscribe failed; will retry on reconnect', { error: e as Error }),
+        );
+      });
+    });
+  }
+
+  private async subscribe(client: MqttClient): Promise<void> {
+    const filters: Record<string, { qos: 1 }> = {};
+    for (const site of this.opts.sites) {
+      filters[topics.filters.telemetry(site)] = { qos: 1 };
+      filters[topics.filters.deviceStatus(site)] = { qos: 1 };
+      filters[topics.filters.agentState(site)] = { qos: 1 };
+    }
+    const granted = await client.subscribeAsync(filters);
+    const refused = granted.filter((g) => g.qos === 128);
+    // A broker ACL refusing a filter is a deployment error the operator must see.
+    if (refused.length > 0) this.opts.logger.error('broker refused subscriptions', { filters: refused.map((g) => g.topic) });
+  }
+
+  get connected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
+  /** Publish a site's KPI message, retained, QoS 1. Refuses a message that breaks the contract. */
+  async publishKpi(msg: KpiMessage): Promise<void> {
+    if (!this.client) throw new Error('MqttSubscriber not started');
+    const checked = KpiMessageSchema.parse(msg);
+    await this.client.publishAsync(topics.kpi(checked.site), JSON.stringify(checked), { qos: 1, retain: true });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const client = this.client;
+    if (!client) return;
+    // Not forced at first, so in-flight PUBACKs and the last KPI publish get out; forced when the
+    // broker is gone and a graceful end would wait for it.
+    let timer: NodeJS.Timeout | undefined;
+    const forced = new Promise<void>((resolve) => {
+      timer = setTimeout(() => void client.endAsync(true).then(resolve, resolve), this.opts.stop_timeout_ms ?? 2000);
+    });
+    await Promise.race([client.endAsync(false), forced]);
+    clearTimeout(timer);
+  }
+}

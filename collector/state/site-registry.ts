@@ -1,0 +1,42 @@
+import { DcimError } from '../../contract/errors.js';
+import { deviceHall, type Device, type SiteInventory } from '../../contract/inventory.js';
+import type { DeviceProfile } from '../../contract/profile.js';
+import { sitePowerModel, type SitePowerModel } from '../kpi/power-meters.js';
+import type { DeviceTags } from '../store/reading-points.js';
+
+/**
+ * What the collector knows of each site, indexed once at construction: devices by id with the
+ * tags their points carry, and the meters the power KPIs need. Telemetry from a device that is
+ * not in the inventory is refused: tags must stay bounded identity (DESIGN.md §7).
+ */
+export interface SiteDevice {
+  device: Device;
+  tags: DeviceTags;
+}
+
+export interface SiteEntry {
+  inventory: SiteInventory;
+  power: SitePowerModel;
+  devices: ReadonlyMap<string, SiteDevice>;
+}
+
+export function deviceTags(inv: SiteInventory, d: Device): DeviceTags {
+  const hall = deviceHall(inv, d);
+  return {
+    ...(hall !== undefined ? { hall } : {}),
+    ...(d.rack !== undefined ? { rack: d.rack } : {}),
+    ...(d.meter ? { role: d.meter.role } : {}),
+    ...(d.meter?.level !== undefined ? { level: d.meter.level } : {}),
+  };
+}
+
+export function buildSiteRegistry(inventories: readonly SiteInventory[], profiles?: ReadonlyMap<string, DeviceProfile>): Map<string, SiteEntry> {
+  const sites = new Map<string, SiteEntry>();
+  for (const inv of inventories) {
+    if (sites.has(inv.site.id)) throw new DcimError('DCIM_E_CONFIG_INVALID', `site ${inv.site.id} is given twice`);
+    const devices = new Map<string, SiteDevice>();
+    for (const d of inv.devices) devices.set(d.id, { device: d, tags: deviceTags(inv, d) });
+    sites.set(inv.site.id, { inventory: inv, power: sitePowerModel(inv, profiles), devices });
+  }
+  return sites;
+}

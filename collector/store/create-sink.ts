@@ -1,0 +1,39 @@
+import type { Clock } from '../../contract/clock.js';
+import type { Logger } from '../../contract/log.js';
+import { resolveSecret } from '../../contract/secrets.js';
+import type { StoreConfig } from '../config.js';
+import { InfluxV1Sink } from './influx-v1-sink.js';
+import { InfluxV2Sink } from './influx-v2-sink.js';
+import type { MetricSink } from './metric-sink.js';
+import { SqliteSink } from './sqlite-sink.js';
+
+/** The sink a config asks for, with its secrets resolved (never logged). */
+export function createSink(store: StoreConfig, deps: { clock: Clock; logger: Logger; env?: NodeJS.ProcessEnv }): MetricSink {
+  const env = deps.env ?? process.env;
+  switch (store.kind) {
+    case 'sqlite':
+      return new SqliteSink({ path: store.path, retention_ms: store.retention_days * 86_400_000, clock: deps.clock, logger: deps.logger.child({ component: 'sqlite-sink' }) });
+    case 'influx_v1':
+      return new InfluxV1Sink({
+        url: store.url,
+        database: store.database,
+        ...(store.retention_policy !== undefined ? { retention_policy: store.retention_policy } : {}),
+        ...(store.username !== undefined ? { username: store.username } : {}),
+        ...(store.password !== undefined ? { password: resolveSecret(store.password, 'store.password', env) } : {}),
+        batch_lines: store.batch_lines,
+        ...(store.quarantine_dir !== undefined ? { quarantine_dir: store.quarantine_dir } : {}),
+        clock: deps.clock,
+        logger: deps.logger.child({ component: 'influx-v1-sink' }),
+      });
+    case 'influx_v2':
+      return new InfluxV2Sink({
+        url: store.url,
+        org: store.org,
+        bucket: store.bucket,
+        token: resolveSecret(store.token, 'store.token', env),
+        batch_lines: store.batch_lines,
+        ...(store.quarantine_dir !== undefined ? { quarantine_dir: store.quarantine_dir } : {}),
+        logger: deps.logger.child({ component: 'influx-v2-sink' }),
+      });
+  }
+}

@@ -1,0 +1,308 @@
+import Database from 'better-sqlite3';
+import { SystemClock, type Clock, type TimerHandle } from '../../contract/clock.js';
+import { createLogger, type Logger } from '../../contract/log.js';
+import { cleanPoint, type CleanPoint } from './line-protocol.js';
+import { KPI_MEASUREMENT } from './kpi-points.js';
+import { isIntField, type FieldValue, type MetricPoint } from './metric-point.js';
+import { emptySinkStats, type MetricSink, type SinkStats } from './metric-sink.js';
+
+/**
+ * The embedded store for the demo and small sites with no InfluxDB (DESIGN.md §7): one SQLite
+ * file holding the same data model (series = measurement + tags; one sample per field and ms),
+ * plus the latest value of every KPI for the live page and the API. Like InfluxDB, writing the
+ * same series, field and timestamp again replaces the sample, so KPI writes stay idempotent.
+ * Points pass the same checks as line protocol, so both stores accept the same data.
+ */
+export interface SqliteSinkOptions {
+  /** File path, or ':memory:'. */
+  path: string;
+  flush_interval_ms?: number;
+  /** Samples older than this are deleted (checked at most hourly). Default 7 days. */
+  retention_ms?: number;
+  max_buffer_points?: number;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export interface KpiRow {
+  site: string;
+  kpi: string;
+  window: string;
+  basis: string;
+  ts_ms: number;
+  quality: string;
+  category?: number;
+  value?: number;
+  ok: boolean;
+  coverage?: number;
+  target?: number;
+  status?: string;
+  reason?: string;
+  inputs: Record<string, number>;
+}
+
+export interface SeriesQuery {
+  measurement: string;
+  field: string;
+  /** Only series whose tags include all of these. */
+  tags?: Record<string, string>;
+  since_ms: number;
+  until_ms?: number;
+  limit?: number;
+}
+
+export interface SeriesSample {
+  ts_ms: number;
+  value: number | string | null;
+  tags: Record<string, string>;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS series (
+  id INTEGER PRIMARY KEY,
+  measurement TEXT NOT NULL,
+  tags TEXT NOT NULL,
+  UNIQUE (measurement, tags)
+);
+CREATE TABLE IF NOT EXISTS samples (
+  series_id INTEGER NOT NULL REFERENCES series(id),
+  field TEXT NOT NULL,
+  ts_ms INTEGER NOT NULL,
+  value,  -- no declared type: no affinity, so the text "5" stays text
+  PRIMARY KEY (series_id, field, ts_ms)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS samples_ts ON samples (ts_ms);
+CREATE TABLE IF NOT EXISTS kpi_latest (
+  site TEXT NOT NULL,
+  kpi TEXT NOT NULL,
+  kpi_window TEXT NOT NULL,
+  basis TEXT NOT NULL,
+  ts_ms INTEGER NOT NULL,
+  quality TEXT NOT NULL,
+  category INTEGER,
+  value REAL,
+  ok INTEGER NOT NULL,
+  coverage REAL,
+  target REAL,
+  status TEXT,
+  reason TEXT,
+  inputs TEXT NOT NULL,
+  PRIMARY KEY (site, kpi, kpi_window, basis)
+);
+`;
+
+const KPI_FIXED_FIELDS = new Set(['value', 'coverage', 'target', 'status', 'ok', 'reason']);
+const HOUR_MS = 3_600_000;
+
+function sqlValue(v: FieldValue): number | bigint | string {
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (isIntField(v)) return v.int;
+  return v;
+}
+
+function fieldOf(c: CleanPoint, key: string): FieldValue | undefined {
+  return c.fields.find((f) => f.key === key)?.value;
+}
+
+const num = (v: FieldValue | undefined) => (typeof v === 'number' ? v : undefined);
+
+export class SqliteSink implements MetricSink {
+  private readonly counters: SinkStats = emptySinkStats();
+  private pending: CleanPoint[] = [];
+  private handle: Database.Database | undefined;
+  private flushTimer: TimerHandle | undefined;
+  private lastPruneMs = -Infinity;
+  private closed = false;
+
+  constructor(private readonly opts: SqliteSinkOptions) {}
+
+  private get clock(): Clock {
+    return (this.opts.clock ??= new SystemClock());
+  }
+
+  private get logger(): Logger {
+    return (this.opts.logger ??= createLogger({ base: { component: 'sqlite-sink' } }));
+  }
+
+  private db(): Database.Database {
+    if (this.handle) return this.handle;
+    const db = new Database(this.opts.path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.exec(SCHEMA);
+    this.handle = db;
+    return db;
+  }
+
+  write(points: readonly MetricPoint[]): void {
+    const problems: string[] = [];
+    for (const p of points) {
+      const c = cleanPoint(p);
+      if (!c.ok) {
+        this.counters.points_invalid++;
+        if (problems.length < 10) problems.push(`${p.measurement}: ${c.reason}`);
+        continue;
+      }
+      this.counters.fields_dropped += c.value.field_problems.length;
+      for (const f of c.value.field_problems) if (problems.length < 10) problems.push(f);
+      if (this.closed) {
+        this.counters.points_lost++;
+        continue;
+      }
+      this.counters.points_accepted++;
+      this.pending.push(c.value);
+    }
+    if (problems.length > 0) this.logger.warn('points or fields dropped before writing', { code: 'DCIM_E_STORE_WRITE', problems });
+    const max = this.opts.max_buffer_points ?? 200_000;
+    if (this.pending.length > max) {
+      const excess = this.pending.length - max;
+      this.pending.splice(0, excess);
+      this.counters.points_lost += excess;
+      this.logger.error('write buffer full: dropping the oldest points', { code: 'DCIM_E_STORE_WRITE', points: excess });
+    }
+    if (this.pending.length > 0 && !this.flushTimer && !this.closed) {
+      this.flushTimer = this.clock.setTimeout(() => {
+        this.flushTimer = undefined;
+        void this.flush();
+      }, this.opts.flush_interval_ms ?? 1000);
+    }
+  }
+
+  flush(): Promise<void> {
+    if (this.pending.length === 0) return Promise.resolve();
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      this.insert(batch);
+      this.counters.points_written += batch.length;
+      this.counters.batches_written++;
+      this.prune();
+    } catch (e) {
+      // A full disk or a locked file: keep the batch for the next flush.
+      this.counters.write_errors++;
+      this.pending = [...batch, ...this.pending];
+      this.logger.error('sqlite write failed', { code: 'DCIM_E_STORE_WRITE', error: e as Error });
+    }
+    return Promise.resolve();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.flushTimer?.cancel();
+    await this.flush();
+    if (this.pending.length > 0) {
+      this.counters.points_lost += this.pending.length;
+      this.pending = [];
+    }
+    this.handle?.close();
+    this.handle = undefined;
+  }
+
+  stats(): SinkStats {
+    return { ...this.counters, pending: this.pending.length };
+  }
+
+  /** The latest value of every KPI, optionally of one site. */
+  latestKpis(site?: string): KpiRow[] {
+    const rows = this.db()
+      .prepare(`SELECT * FROM kpi_latest ${site !== undefined ? 'WHERE site = ?' : ''} ORDER BY site, kpi, kpi_window, basis`)
+      .all(...(site !== undefined ? [site] : [])) as Record<string, unknown>[];
+    return rows.map((r) => ({
+      site: r.site as string,
+      kpi: r.kpi as string,
+      window: r.kpi_window as string,
+      basis: r.basis as string,
+      ts_ms: r.ts_ms as number,
+      quality: r.quality as string,
+      ...(r.category !== null ? { category: r.category as number } : {}),
+      ...(r.value !== null ? { value: r.value as number } : {}),
+      ok: r.ok === 1,
+      ...(r.coverage !== null ? { coverage: r.coverage as number } : {}),
+      ...(r.target !== null ? { target: r.target as number } : {}),
+      ...(r.status !== null ? { status: r.status as string } : {}),
+      ...(r.reason !== null ? { reason: r.reason as string } : {}),
+      inputs: JSON.parse(r.inputs as string) as Record<string, number>,
+    }));
+  }
+
+  /** Samples of one field, oldest first, across every series of the measurement matching `tags`. */
+  series(q: SeriesQuery): SeriesSample[] {
+    const where = ['s.measurement = ?', 'x.field = ?', 'x.ts_ms >= ?'];
+    const args: (string | number)[] = [q.measurement, q.field, q.since_ms];
+    if (q.until_ms !== undefined) {
+      where.push('x.ts_ms <= ?');
+      args.push(q.until_ms);
+    }
+    for (const [k, v] of Object.entries(q.tags ?? {})) {
+      where.push(`json_extract(s.tags, ?) = ?`);
+      args.push(`$."${k.replace(/"/g, '""')}"`, v);
+    }
+    args.push(q.limit ?? 10_000);
+    const rows = this.db()
+      .prepare(`SELECT x.ts_ms, x.value, s.tags FROM samples x JOIN series s ON s.id = x.series_id WHERE ${where.join(' AND ')} ORDER BY x.ts_ms LIMIT ?`)
+      .all(...args) as { ts_ms: number; value: number | string | null; tags: string }[];
+    return rows.map((r) => ({ ts_ms: r.ts_ms, value: r.value, tags: JSON.parse(r.tags) as Record<string, string> }));
+  }
+
+  private insert(batch: readonly CleanPoint[]): void {
+    const db = this.db();
+    const findSeries = db.prepare('SELECT id FROM series WHERE measurement = ? AND tags = ?').pluck();
+    const addSeries = db.prepare('INSERT INTO series (measurement, tags) VALUES (?, ?)');
+    const putSample = db.prepare('INSERT OR REPLACE INTO samples (series_id, field, ts_ms, value) VALUES (?, ?, ?, ?)');
+    const putKpi = db.prepare(`
+      INSERT INTO kpi_latest (site, kpi, kpi_window, basis, ts_ms, quality, category, value, ok, coverage, target, status, reason, inputs)
+      VALUES (@site, @kpi, @kpi_window, @basis, @ts_ms, @quality, @category, @value, @ok, @coverage, @target, @status, @reason, @inputs)
+      ON CONFLICT (site, kpi, kpi_window, basis) DO UPDATE SET
+        ts_ms = excluded.ts_ms, quality = excluded.quality, category = excluded.category, value = excluded.value,
+        ok = excluded.ok, coverage = excluded.coverage, target = excluded.target, status = excluded.status,
+        reason = excluded.reason, inputs = excluded.inputs
+      WHERE excluded.ts_ms >= kpi_latest.ts_ms`);
+    const seriesIds = new Map<string, number | bigint>();
+    db.transaction(() => {
+      for (const p of batch) {
+        const tags = JSON.stringify(Object.fromEntries(p.tags));
+        const key = `${p.measurement}\u0000${tags}`;
+        let id = seriesIds.get(key) ?? (findSeries.get(p.measurement, tags) as number | undefined);
+        if (id === undefined) id = addSeries.run(p.measurement, tags).lastInsertRowid;
+        seriesIds.set(key, id);
+        for (const f of p.fields) putSample.run(id, f.key, p.ts_ms, sqlValue(f.value));
+        if (p.measurement === KPI_MEASUREMENT) putKpi.run(this.kpiRow(p));
+      }
+    })();
+  }
+
+  private kpiRow(p: CleanPoint): Record<string, unknown> {
+    const tag = (k: string) => p.tags.find(([key]) => key === k)?.[1];
+    const inputs: Record<string, number> = {};
+    for (const f of p.fields) if (!KPI_FIXED_FIELDS.has(f.key) && typeof f.value === 'number') inputs[f.key] = f.value;
+    const status = fieldOf(p, 'status');
+    const reason = fieldOf(p, 'reason');
+    const category = tag('category');
+    return {
+      site: tag('site') ?? '',
+      kpi: tag('kpi') ?? '',
+      kpi_window: tag('window') ?? '',
+      basis: tag('basis') ?? '',
+      ts_ms: p.ts_ms,
+      quality: tag('quality') ?? '',
+      category: category !== undefined ? Number(category) : null,
+      value: num(fieldOf(p, 'value')) ?? null,
+      ok: fieldOf(p, 'ok') === true ? 1 : 0,
+      coverage: num(fieldOf(p, 'coverage')) ?? null,
+      target: num(fieldOf(p, 'target')) ?? null,
+      status: typeof status === 'string' ? status : null,
+      reason: typeof reason === 'string' ? reason : null,
+      inputs: JSON.stringify(inputs),
+    };
+  }
+
+  private prune(): void {
+    const now = this.clock.now();
+    if (now - this.lastPruneMs < HOUR_MS) return;
+    this.lastPruneMs = now;
+    const cutoff = now - (this.opts.retention_ms ?? 7 * 24 * HOUR_MS);
+    const removed = this.db().prepare('DELETE FROM samples WHERE ts_ms < ?').run(cutoff).changes;
+    if (removed > 0) this.logger.info('pruned old samples', { removed, cutoff_ms: cutoff });
+  }
+}
