@@ -1,0 +1,163 @@
+import { encodeWords, registerCount, toRaw, type ModbusPoint, type ModbusProfile } from '../../contract/index.js';
+import type { DeviceQuantities, QuantityValue } from '../model/quantities.js';
+
+/**
+ * A device's Modbus register image, encoded through its profile: the inverse of the agent's
+ * decode. Pure. Reads inside the span a profile covers (per register kind) return words, with
+ * the holes between points as 0 like a real meter's reserved registers; reads that leave the
+ * span get exception 2, as a device answers for addresses it does not implement.
+ */
+export type RegisterKind = ModbusPoint['register'];
+export const REGISTER_KINDS: readonly RegisterKind[] = ['holding', 'input', 'coil', 'discrete'];
+
+/** Modbus exception codes the simulator answers with (Modbus Application Protocol v1.1b3 §7). */
+export const MODBUS_EXCEPTION = {
+  illegal_function: 1,
+  illegal_data_address: 2,
+  illegal_data_value: 3,
+  server_device_failure: 4,
+  gateway_target_failed: 11,
+} as const;
+export type ModbusExceptionCode = (typeof MODBUS_EXCEPTION)[keyof typeof MODBUS_EXCEPTION];
+
+/** Modbus limits per request: 125 registers (FC3/FC4), 2000 bits (FC1/FC2). */
+const MAX_READ: Record<RegisterKind, number> = { holding: 125, input: 125, coil: 2000, discrete: 2000 };
+
+export interface AddressSpan {
+  start: number;
+  /** Exclusive. */
+  end: number;
+}
+
+export interface RegisterImage {
+  /** Words (or bits as 0/1) by address; absent addresses inside the span read 0. */
+  words: Record<RegisterKind, ReadonlyMap<number, number>>;
+  spans: Record<RegisterKind, AddressSpan | undefined>;
+}
+
+/** The address span each register kind of a profile covers; independent of values. */
+export function profileSpans(profile: ModbusProfile): Record<RegisterKind, AddressSpan | undefined> {
+  const spans: Record<RegisterKind, AddressSpan | undefined> = { holding: undefined, input: undefined, coil: undefined, discrete: undefined };
+  const widen = (kind: RegisterKind, start: number, n: number) => {
+    const s = spans[kind];
+    spans[kind] = s ? { start: Math.min(s.start, start), end: Math.max(s.end, start + n) } : { start, end: start + n };
+  };
+  for (const p of profile.points) {
+    widen(p.register, p.address, p.register === 'coil' || p.register === 'discrete' ? 1 : registerCount(p.type, p.length));
+    if (p.scale_factor) widen(p.scale_factor.register, p.scale_factor.address, 1);
+  }
+  return spans;
+}
+
+export interface ModbusEncoding {
+  image: RegisterImage;
+  /** Named points the quantities have no value for; a Modbus device must serve them all. */
+  missing: string[];
+  problems: string[];
+}
+
+export function encodeModbusImage(profile: ModbusProfile, q: DeviceQuantities): ModbusEncoding {
+  const words: Record<RegisterKind, Map<number, number>> = { holding: new Map(), input: new Map(), coil: new Map(), discrete: new Map() };
+  const missing: string[] = [];
+  const problems: string[] = [];
+  const sf = chooseScaleFactors(profile, q);
+  for (const [key, value] of sf) {
+    const [kind, address] = key.split(':') as [RegisterKind, string];
+    words[kind].set(Number(address), encodeWords(value, 'int16')[0] ?? 0);
+  }
+  for (const p of profile.points) {
+    const v = q.values[p.name];
+    if (v === undefined) {
+      missing.push(p.name);
+      continue;
+    }
+    const pointSf = p.scale_factor ? (sf.get(`${p.scale_factor.register}:${p.scale_factor.address}`) ?? 0) : 0;
+    const encoded = encodePoint(p, v, pointSf);
+    if (typeof encoded === 'string') {
+      problems.push(`${profile.id}: ${p.name}: ${encoded}`);
+      continue;
+    }
+    const target = words[p.register];
+    encoded.forEach((w, i) => {
+      const at = p.address + i;
+      // Status words share a register between bit points.
+      target.set(at, p.bit !== undefined ? (target.get(at) ?? 0) | w : w);
+    });
+  }
+  return { image: { words, spans: profileSpans(profile) }, missing, problems };
+}
+
+function encodePoint(p: ModbusPoint, v: QuantityValue, sf: number): number[] | string {
+  if (p.register === 'coil' || p.register === 'discrete') return [truthy(v) ? 1 : 0];
+  if (p.type === 'string') return encodeWords(String(v), 'string', p.order, p.length);
+  if (p.bit !== undefined) return [truthy(v) ? 1 << p.bit : 0];
+  if (p.type === 'bool') return encodeWords(truthy(v), 'bool', p.order);
+  let raw: number;
+  if (typeof v === 'string') {
+    const key = Object.entries(p.enum ?? {}).find(([, name]) => name === v)?.[0];
+    if (key === undefined) return `no raw value maps to ${JSON.stringify(v)}`;
+    raw = Number(key);
+  } else {
+    raw = toRaw(v, p.scale, p.offset, sf);
+  }
+  if (!Number.isFinite(raw)) return `value ${String(v)} has no finite raw value`;
+  return encodeWords(p.type === 'float32' || p.type === 'float64' ? raw : Math.round(raw), p.type, p.order);
+}
+
+function truthy(v: QuantityValue): boolean {
+  return typeof v === 'number' ? v !== 0 : v !== '' && v !== 'false' && v !== 'off';
+}
+
+const INT_RANGE: Partial<Record<ModbusPoint['type'], [number, number]>> = {
+  int16: [-32768, 32767],
+  uint16: [0, 65535],
+  int32: [-2147483648, 2147483647],
+  uint32: [0, 4294967295],
+};
+
+/**
+ * SunSpec-style scale factors: for each sf register, the finest exponent (-6…6) at which every
+ * point that shares it still fits its integer type, as an inverter picks its own.
+ */
+function chooseScaleFactors(profile: ModbusProfile, q: DeviceQuantities): Map<string, number> {
+  const groups = new Map<string, ModbusPoint[]>();
+  for (const p of profile.points) {
+    if (!p.scale_factor) continue;
+    const key = `${p.scale_factor.register}:${p.scale_factor.address}`;
+    groups.set(key, [...(groups.get(key) ?? []), p]);
+  }
+  const out = new Map<string, number>();
+  for (const [key, points] of groups) {
+    let chosen = 6;
+    for (let sf = -6; sf <= 6; sf++) {
+      const fits = points.every((p) => {
+        const v = q.values[p.name];
+        const range = INT_RANGE[p.type];
+        if (typeof v !== 'number' || !range) return true;
+        const raw = Math.round(toRaw(v, p.scale, p.offset, sf));
+        return raw >= range[0] && raw <= range[1];
+      });
+      if (fits) {
+        chosen = sf;
+        break;
+      }
+    }
+    out.set(key, chosen);
+  }
+  return out;
+}
+
+export type ReadResult = { ok: true; words: number[] } | { ok: false; exception: ModbusExceptionCode };
+
+/** A read request against the image: words, or the exception a device would answer. */
+export function readImage(image: RegisterImage, kind: RegisterKind, address: number, count: number): ReadResult {
+  if (!Number.isInteger(count) || count < 1 || count > MAX_READ[kind]) return { ok: false, exception: MODBUS_EXCEPTION.illegal_data_value };
+  const span = image.spans[kind];
+  if (!span || !Number.isInteger(address) || address < span.start || address + count > span.end) {
+    return { ok: false, exception: MODBUS_EXCEPTION.illegal_data_address };
+  }
+  const map = image.words[kind];
+  const words: number[] = [];
+  for (let a = address; a < address + count; a++) words.push(map.get(a) ?? 0);
+  return { ok: true, words };
+}
