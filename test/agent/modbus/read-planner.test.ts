@@ -45,7 +45,7 @@ describe('planReads', () => {
     let seed = 7;
     const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
     for (let round = 0; round < 200; round++) {
-      const spans: Span[] = Array.from({ length: rnd(30) }, () => ({ kind: (['holding', 'input'] as const)[rnd(2)], address: rnd(500), count: 1 + rnd(4) }));
+      const spans: Span[] = Array.from({ length: rnd(30) }, () => ({ kind: rnd(2) === 0 ? 'holding' : 'input', address: rnd(500), count: 1 + rnd(4) }));
       const limits = lim({ max_registers_per_read: 1 + rnd(60), max_gap: rnd(30), one_request_per_point: rnd(5) === 0 });
       const reads = planReads(spans, limits);
       const served = reads.flatMap((r) => r.spans).sort((a, b) => a - b);

@@ -1,0 +1,60 @@
+import type { ErrorCode, Reading } from '../contract/index.js';
+
+/**
+ * What every protocol reader offers the scheduler. A reader never throws for a device
+ * problem: unreachable devices, timeouts and odd answers become `quality: 'bad'` readings.
+ */
+export interface PollStats {
+  ms: number;
+  requests: number;
+  retries: number;
+  timeouts: number;
+}
+
+export interface PollResult {
+  readings: Reading[];
+  poll: PollStats;
+}
+
+export interface ReadOptions {
+  /** Absolute time (Clock ms) after which no new request is sent; the rest of the poll fails fast. */
+  deadlineAt?: number;
+}
+
+export interface DeviceReader {
+  read(opts?: ReadOptions): Promise<PollResult>;
+  close(): Promise<void>;
+}
+
+/** Retry and timeout policy of one device's requests (research/agent-peers.md §7 defaults). */
+export interface RequestPolicy {
+  timeoutMs: number;
+  retries: number;
+}
+
+export const DEFAULT_SNMP_POLICY: RequestPolicy = { timeoutMs: 2000, retries: 1 };
+export const DEFAULT_MODBUS_POLICY: RequestPolicy = { timeoutMs: 1000, retries: 1 };
+
+/**
+ * Error codes that mean the device (or the path to it) failed, as opposed to a value the
+ * device served but we could not use. They decide `down`/`degraded` (device-status.ts).
+ */
+export const TRANSPORT_FAILURES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'DCIM_E_SNMP_TIMEOUT',
+  'DCIM_E_SNMP_ERROR',
+  'DCIM_E_MODBUS_TIMEOUT',
+  'DCIM_E_MODBUS_EXCEPTION',
+  'DCIM_E_MODBUS_CONNECT',
+  'DCIM_E_SECRET_MISSING',
+]);
+
+/** Mutable counters of one poll. */
+export class PollCounter {
+  requests = 0;
+  retries = 0;
+  timeouts = 0;
+
+  stats(ms: number): PollStats {
+    return { ms: Math.max(0, ms), requests: this.requests, retries: this.retries, timeouts: this.timeouts };
+  }
+}

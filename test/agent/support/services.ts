@@ -1,0 +1,188 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
+import { accessSync, chmodSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+
+/**
+ * Real peers for the agent's protocol tests, on 127.0.0.1 only. A missing tool is a visible
+ * skip, or a failure when DCIM_REQUIRE_SERVICES=1 (CI), never a silent green.
+ */
+export interface Service {
+  stop(): Promise<void>;
+}
+
+export type Started<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+export function useService<T extends Service>(label: string, start: () => Promise<Started<T>>): () => T {
+  let service: T | undefined;
+  let skip: string | undefined;
+  beforeAll(async () => {
+    const s = await start();
+    if (s.ok) {
+      service = s.value;
+      return;
+    }
+    skip = `${label} unavailable: ${s.reason}`;
+    if (process.env.DCIM_REQUIRE_SERVICES === '1') throw new Error(`${skip} (DCIM_REQUIRE_SERVICES=1 requires it)`);
+    console.warn(`SKIPPED: ${skip}`);
+  });
+  beforeEach((ctx) => {
+    if (skip !== undefined) ctx.skip(skip);
+  });
+  afterAll(async () => {
+    await service?.stop();
+  });
+  return () => {
+    if (!service) throw new Error(`${label} not started`);
+    return service;
+  };
+}
+
+export function findExecutable(candidates: readonly string[]): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(':').filter(Boolean), '/usr/local/sbin', '/usr/sbin', '/usr/bin', '/sbin'];
+  for (const c of candidates) {
+    for (const d of c.startsWith('/') ? [''] : dirs) {
+      const f = c.startsWith('/') ? c : join(d, c);
+      try {
+        accessSync(f, constants.X_OK);
+        return f;
+      } catch {
+        // next
+      }
+    }
+  }
+  return undefined;
+}
+
+export function freeUdpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = dgram.createSocket('udp4');
+    s.once('error', reject);
+    s.bind(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export function freeTcpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(a.port));
+    });
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(() => child.kill('SIGKILL'), 2000);
+    child.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** Ask for one OID until the simulator answers (it takes a second or two to index recordings). */
+async function waitForSnmp(port: number, community: string, deadlineMs: number): Promise<boolean> {
+  const { createNetSnmpTransport } = await import('../../../agent/snmp/net-snmp-transport.js');
+  const t = createNetSnmpTransport({ protocol: 'snmp', host: '127.0.0.1', port, version: '2c', community }, { timeoutMs: 250 });
+  try {
+    while (Date.now() < deadlineMs) {
+      const r = await t.get(['1.3.6.1.2.1.1.2.0']);
+      if (r.ok) return true;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    return false;
+  } finally {
+    t.close();
+  }
+}
+
+export interface Snmpsim extends Service {
+  port: number;
+}
+
+/**
+ * snmpsimd (Debian package snmpsim) serving `.snmprec` recordings; each file's name is its
+ * community. Running as root it must drop to nobody, so its folders are world-readable.
+ */
+export async function startSnmpsim(recordings: Record<string, string>): Promise<Started<Snmpsim>> {
+  const bin = findExecutable(['snmpsimd', 'snmpsimd.py', 'snmpsim-command-responder']);
+  if (!bin) return { ok: false, reason: 'snmpsimd not found (apt-get install snmpsim)' };
+  const dir = mkdtempSync(join(tmpdir(), 'dcim-snmpsim-'));
+  const data = join(dir, 'data');
+  const cache = join(dir, 'cache');
+  spawnSync('mkdir', ['-p', data, cache]);
+  for (const [community, text] of Object.entries(recordings)) writeFileSync(join(data, `${community}.snmprec`), text);
+  for (const p of [dir, data, cache]) chmodSync(p, 0o777);
+  const port = await freeUdpPort();
+  const root = process.getuid?.() === 0;
+  const child = spawn(
+    bin,
+    [`--data-dir=${data}`, `--cache-dir=${cache}`, `--agent-udpv4-endpoint=127.0.0.1:${port}`, '--logging-method=null', ...(root ? ['--process-user=nobody', '--process-group=nogroup'] : [])],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const stop = async () => {
+    await stopChild(child);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const community = Object.keys(recordings)[0] as string;
+  if (!(await waitForSnmp(port, community, Date.now() + 15_000))) {
+    await stop();
+    throw new Error(`snmpsimd did not answer on 127.0.0.1:${port}: ${stderr.slice(-500)}`);
+  }
+  return { ok: true, value: { port, stop } };
+}
+
+/** A python3 that can import pymodbus (Debian's python3-pymodbus lives under /usr/bin/python3). */
+export function findPymodbusPython(): string | undefined {
+  for (const py of ['python3', '/usr/bin/python3']) {
+    const r = spawnSync(py, ['-c', 'import pymodbus, sys; sys.stdout.write(pymodbus.__version__)'], { encoding: 'utf8' });
+    if (r.status === 0) return py;
+  }
+  return undefined;
+}
+
+export interface PymodbusServer extends Service {
+  tcpPort: number;
+  rtuPort: number;
+}
+
+/** test/agent/fixtures/modbus-server.py: the SDM630 layout on several unit ids (see the script). */
+export async function startPymodbus(): Promise<Started<PymodbusServer>> {
+  const py = findPymodbusPython();
+  if (!py) return { ok: false, reason: 'no python3 with pymodbus (apt-get install python3-pymodbus)' };
+  const script = join(import.meta.dirname, '..', 'fixtures', 'modbus-server.py');
+  const child = spawn(py, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const ports = await new Promise<{ tcp: number; rtu: number } | undefined>((resolve) => {
+    let out = '';
+    const t = setTimeout(() => resolve(undefined), 15_000);
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /READY tcp=(\d+) rtu=(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(t);
+        resolve({ tcp: Number(m[1]), rtu: Number(m[2]) });
+      }
+    });
+    child.once('exit', () => resolve(undefined));
+  });
+  if (!ports) {
+    await stopChild(child);
+    throw new Error(`modbus-server.py did not start: ${stderr.slice(-800)}`);
+  }
+  return { ok: true, value: { tcpPort: ports.tcp, rtuPort: ports.rtu, stop: () => stopChild(child) } };
+}
