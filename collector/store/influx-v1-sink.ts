@@ -43,6 +43,7 @@ export class InfluxV1Sink implements MetricSink {
   private readonly counters: SinkStats = emptySinkStats();
   private pending: string[] = [];
   private draining: Promise<void> | undefined;
+  private rerun = false;
   private flushTimer: TimerHandle | undefined;
   private retryTimer: TimerHandle | undefined;
   private failures = 0;
@@ -126,7 +127,18 @@ export class InfluxV1Sink implements MetricSink {
 
   /** Sends batches until the buffer is empty or a failure starts a back-off. One drain at a time. */
   private drain(): Promise<void> {
-    this.draining ??= this.drainLoop().finally(() => {
+    if (this.draining) {
+      // A timer or a full buffer asked while a drain runs: run once more when it ends, or the
+      // request (a retry that just fell due) would be lost.
+      this.rerun = true;
+      return this.draining;
+    }
+    this.draining = (async () => {
+      do {
+        this.rerun = false;
+        await this.drainLoop();
+      } while (this.rerun);
+    })().finally(() => {
       this.draining = undefined;
       if (!this.closed && !this.retryTimer) this.armFlushTimer();
     });

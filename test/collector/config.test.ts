@@ -1,0 +1,111 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCollectorConfig } from '../../collector/config.js';
+import { createCollectorFromConfig } from '../../collector/from-config.js';
+import { InfluxV1Sink } from '../../collector/store/influx-v1-sink.js';
+import { InfluxV2Sink } from '../../collector/store/influx-v2-sink.js';
+import { SqliteSink } from '../../collector/store/sqlite-sink.js';
+import { ManualClock } from '../../contract/clock.js';
+import { DcimError } from '../../contract/errors.js';
+import { memoryLogger } from '../../contract/log.js';
+
+const DEMO_SEED = path.resolve(import.meta.dirname, '../../seeds/demo.yaml');
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'dcim-collector-config-'));
+  await mkdir(path.join(dir, 'seeds'));
+  await writeFile(path.join(dir, 'seeds', 'bad.yaml'), 'site: { id: BAD, name: x }\nhalls: []\ndevices: []\n');
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function configFile(name: string, text: string): Promise<string> {
+  const file = path.join(dir, name);
+  await writeFile(file, text);
+  return file;
+}
+
+function problems(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(DcimError);
+    return [...(e as DcimError).details];
+  }
+  throw new Error('expected a DcimError');
+}
+
+describe('loadCollectorConfig', () => {
+  it('loads the demo seed; paths are relative to the config file; defaults applied', async () => {
+    const file = await configFile('ok.yaml', `collector: { id: main, sites: [${DEMO_SEED}] }\nmqtt: { url: 'mqtt://127.0.0.1:1883' }\nstore: { kind: sqlite, path: data/dcim.sqlite }\n`);
+    const setup = loadCollectorConfig(file);
+    expect(setup.inventories.map((i) => i.site.id)).toEqual(['demo']);
+    expect(setup.config.store).toEqual({ kind: 'sqlite', path: path.join(dir, 'data', 'dcim.sqlite'), retention_days: 7 });
+    expect(setup.config.kpi.interval_s).toBe(5);
+  });
+
+  it('lists every problem of the config with file and path at once', async () => {
+    const file = await configFile(
+      'bad.yaml',
+      `collector: { id: Main, sites: [] }\nmqtt: { url: 'http://x', password: { env: 'bad name' } }\nstore: { kind: influx_v2, url: 'http://127.0.0.1:8086', org: o }\nkpi: { interval_s: 0 }\n`,
+    );
+    const p = problems(() => loadCollectorConfig(file));
+    expect(p).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(new RegExp(`^${file}: collector\\.id: `)),
+        expect.stringMatching(new RegExp(`^${file}: collector\\.sites: `)),
+        expect.stringMatching(new RegExp(`^${file}: mqtt\\.url: expected a broker URL`)),
+        expect.stringMatching(new RegExp(`^${file}: mqtt\\.password`)),
+        expect.stringMatching(new RegExp(`^${file}: store\\.bucket: `)),
+        expect.stringMatching(new RegExp(`^${file}: store\\.token: `)),
+        expect.stringMatching(new RegExp(`^${file}: kpi\\.interval_s: `)),
+      ]),
+    );
+  });
+
+  it('reports problems inside seeds and unreadable seeds together', async () => {
+    const file = await configFile('seeds.yaml', `collector: { id: main, sites: [seeds/bad.yaml, seeds/missing.yaml, ${DEMO_SEED}, ${DEMO_SEED}] }\nmqtt: { url: 'mqtt://127.0.0.1' }\nstore: { kind: sqlite, path: x.sqlite }\n`);
+    const p = problems(() => loadCollectorConfig(file));
+    const bad = path.join(dir, 'seeds', 'bad.yaml');
+    expect(p).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(new RegExp(`^${bad}: site\\.id: `)),
+        expect.stringMatching(new RegExp(`^${bad}: halls: `)),
+        expect.stringMatching(/missing\.yaml: cannot read/),
+        expect.stringMatching(/collector\.sites\[3\]: site id demo is also declared in/),
+      ]),
+    );
+  });
+
+  it('refuses unknown keys (a typo must not silently use a default)', async () => {
+    const file = await configFile('typo.yaml', `collector: { id: main, sites: [${DEMO_SEED}] }\nmqtt: { url: 'mqtt://127.0.0.1', usrname: x }\nstore: { kind: sqlite, path: x.sqlite, retention: 3 }\n`);
+    const p = problems(() => loadCollectorConfig(file));
+    expect(p.some((x) => x.includes('mqtt') && x.includes('usrname'))).toBe(true);
+    expect(p.some((x) => x.includes('store') && x.includes('retention'))).toBe(true);
+  });
+});
+
+describe('createCollectorFromConfig', () => {
+  const build = async (name: string, store: string, env: NodeJS.ProcessEnv = {}) => {
+    const file = await configFile(name, `collector: { id: main, sites: [${DEMO_SEED}] }\nmqtt: { url: 'mqtt://127.0.0.1:1', password: { env: MQTT_PW } }\nstore: ${store}\n`);
+    return createCollectorFromConfig(loadCollectorConfig(file), { clock: new ManualClock(), logger: memoryLogger(), env: { MQTT_PW: 'pw', ...env } });
+  };
+
+  it.each([
+    { store: '{ kind: sqlite, path: ":memory:" }', type: SqliteSink },
+    { store: '{ kind: influx_v1, url: "http://127.0.0.1:8086", database: dcim, username: u, password: { env: PW } }', type: InfluxV1Sink, env: { PW: 'x' } },
+    { store: '{ kind: influx_v2, url: "http://127.0.0.1:8086", org: o, bucket: b, token: { env: TOKEN } }', type: InfluxV2Sink, env: { TOKEN: 't' } },
+  ])('builds a $type.name', async ({ store, type, env }) => {
+    const { collector, sink } = await build(`build-${type.name}.yaml`, store, env);
+    expect(sink).toBeInstanceOf(type);
+    expect(collector.stats().messages_received).toBe(0);
+    await sink.close();
+  });
+
+  it('fails with DCIM_E_SECRET_MISSING when a referenced secret is not set', async () => {
+    await expect(build('nosecret.yaml', '{ kind: influx_v2, url: "http://127.0.0.1:8086", org: o, bucket: b, token: { env: NOPE } }')).rejects.toMatchObject({ code: 'DCIM_E_SECRET_MISSING' });
+  });
+});
