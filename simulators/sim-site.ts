@@ -14,7 +14,7 @@ import {
   type TimerHandle,
 } from '../contract/index.js';
 import { encodeModbusImage, type RegisterImage } from './encode/modbus-registers.js';
-import { encodeSnmpValues, snmpObjectOids, type SnmpServedValue } from './encode/snmp-values.js';
+import { SYSTEM_GROUP, encodeSnmpValues, snmpObjectOids, systemGroupValues, type SnmpServedValue } from './encode/snmp-values.js';
 import { deviceQuantities, type DeviceQuantities } from './model/quantities.js';
 import { buildSiteModel, initialSiteState, stepSiteState, type DeviceStatic, type SiteModelConfig, type SiteModelState } from './model/site-model.js';
 import { ModbusEndpoint, type ModbusUnitBinding } from './servers/modbus-endpoint.js';
@@ -248,7 +248,7 @@ export class SimSiteRunner implements SimSite {
           if (a.protocol !== 'snmp') throw new Error('unreachable: grouped by protocol');
           const community = resolveSecret(a.community, `devices[${d.index}].address.community`);
           const profile = profiles.get(d.device.profile) as SnmpProfile;
-          return { index: d.index, device: d.device.id, community, objects: snmpObjectOids(profile), snapshot: this.snmpSnapshot(d, profile) };
+          return { index: d.index, device: d.device.id, community, objects: [...Object.values(SYSTEM_GROUP), ...snmpObjectOids(profile)], snapshot: this.snmpSnapshot(d, profile) };
         });
         const endpoint = new SnmpEndpoint({ host: first.host, port, devices: bindings, logger: this.logger });
         this.snmpEndpoints.push(endpoint);
@@ -287,7 +287,10 @@ export class SimSiteRunner implements SimSite {
     let cache: { version: number; values: SnmpServedValue[] } | undefined;
     return () => {
       const version = this.published!.version;
-      if (cache?.version !== version) cache = { version, values: encodeSnmpValues(profile, this.quantities(d.device.id, d.static)).values };
+      if (cache?.version !== version) {
+        const system = systemGroupValues(profile, d.device.id, this.clock.now() - this.real_start);
+        cache = { version, values: [...system, ...encodeSnmpValues(profile, this.quantities(d.device.id, d.static)).values] };
+      }
       return cache;
     };
   }

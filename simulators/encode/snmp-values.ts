@@ -7,7 +7,7 @@ import type { DeviceQuantities, QuantityValue } from '../model/quantities.js';
  */
 
 /** SMIv2 wire types the simulator serves. */
-export type SnmpWireType = 'integer' | 'counter32' | 'gauge32' | 'counter64' | 'octet_string' | 'timeticks';
+export type SnmpWireType = 'integer' | 'counter32' | 'gauge32' | 'counter64' | 'octet_string' | 'timeticks' | 'object_identifier';
 
 export interface SnmpServedValue {
   oid: string;
@@ -92,4 +92,21 @@ export function encodeSnmpValue(point: PointLike, v: QuantityValue): Omit<SnmpSe
 export function snmpObjectOids(profile: SnmpProfile): string[] {
   const parent = (oid: string) => oid.slice(0, oid.lastIndexOf('.'));
   return [...new Set([...profile.points.map((p) => parent(p.oid)), ...profile.tables.flatMap((t) => t.columns.map((c) => `${t.entry}.${c.column}`))])];
+}
+
+/** MIB-II system group (RFC 3418): every SNMP device answers it; agents match profiles on sysObjectID. */
+export const SYSTEM_GROUP = {
+  sys_descr: '1.3.6.1.2.1.1.1',
+  sys_object_id: '1.3.6.1.2.1.1.2',
+  sys_up_time: '1.3.6.1.2.1.1.3',
+  sys_name: '1.3.6.1.2.1.1.5',
+} as const;
+
+export function systemGroupValues(profile: SnmpProfile, device: string, uptime_ms: number): SnmpServedValue[] {
+  const values: SnmpServedValue[] = [{ oid: `${SYSTEM_GROUP.sys_descr}.0`, type: 'octet_string', value: `${profile.vendor} ${profile.model} (dcim-pulse simulator)` }];
+  const sysObjectId = profile.match?.sys_object_id[0];
+  if (sysObjectId !== undefined) values.push({ oid: `${SYSTEM_GROUP.sys_object_id}.0`, type: 'object_identifier', value: sysObjectId });
+  values.push({ oid: `${SYSTEM_GROUP.sys_up_time}.0`, type: 'timeticks', value: Math.floor(Math.max(0, uptime_ms) / 10) % UINT32 });
+  values.push({ oid: `${SYSTEM_GROUP.sys_name}.0`, type: 'octet_string', value: device });
+  return values;
 }

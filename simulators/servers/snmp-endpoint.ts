@@ -95,6 +95,7 @@ const WIRE_TYPE: Record<SnmpWireType, string> = {
   counter64: 'Counter64',
   octet_string: 'OctetString',
   timeticks: 'TimeTicks',
+  object_identifier: 'OID',
 };
 
 interface DeviceMib {

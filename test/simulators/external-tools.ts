@@ -43,12 +43,16 @@ export async function run(cmd: string, args: readonly string[], timeoutMs = 10_0
   }
 }
 
-/** `snmpget -On -Oe` output lines → {oid: "TYPE: value"} ("No Such Instance …" kept verbatim). */
+/**
+ * `snmpget -On -Oe` output lines → {oid: "TYPE: value"} ("No Such Instance …" kept verbatim).
+ * A walk that reaches the end of the agent's MIB ends with an endOfMibView line repeating the
+ * last OID (RFC 3416 §4.2.2); it is not a value, so it is left out.
+ */
 export function parseSnmpOutput(stdout: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const line of stdout.split('\n')) {
     const m = /^\.?([\d.]+) = (.*)$/.exec(line.trim());
-    if (m) out.set(m[1]!, m[2]!);
+    if (m && !m[2]!.startsWith('No more variables left in this MIB View')) out.set(m[1]!, m[2]!);
   }
   return out;
 }
