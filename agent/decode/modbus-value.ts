@@ -64,6 +64,7 @@ export function decodeModbusValue(spec: ModbusValueSpec, raw: ModbusRaw): Decode
   // A sentinel may be given as the value or as the same registers read unsigned (0x8000, 0xFFFF, 0x7FC00000).
   if (isSentinel(spec, value, unsignedPattern(used, spec.order))) return failed('DCIM_E_DECODE_VALUE', `sentinel ${String(value)}`);
   if (typeof value === 'number' && !Number.isFinite(value)) return failed('DCIM_E_DECODE_VALUE', `${spec.type} is ${value}`);
+  if (spec.type === 'float32' && typeof value === 'number') value = shortestFloat32(value);
 
   let sf = 0;
   if (spec.scale_factor) {
@@ -79,6 +80,18 @@ function mapBoolean(spec: ModbusValueSpec, bit: boolean): Decoded {
   if (!spec.enum) return decoded(bit);
   const name = spec.enum[bit ? '1' : '0'];
   return name === undefined ? failed('DCIM_E_DECODE_VALUE', `bit ${bit ? 1 : 0} is not in the enum map`) : decoded(name);
+}
+
+/**
+ * The shortest decimal that is the same float32: a meter's 230.1 V arrives as
+ * 230.10000610351562 in double precision, but the device meant 230.1.
+ */
+export function shortestFloat32(x: number): number {
+  for (let p = 1; p <= 9; p++) {
+    const candidate = Number(x.toPrecision(p));
+    if (Math.fround(candidate) === x) return candidate;
+  }
+  return x;
 }
 
 /** The same registers read as an unsigned integer of the same width, in the point's order. */

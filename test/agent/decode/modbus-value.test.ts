@@ -64,3 +64,14 @@ describe('decodeModbusValue', () => {
     });
   });
 });
+
+describe('float32 values are shown as the device meant them', () => {
+  it.each([230.1, 50.02, 13.25, 8123.5, 0.1, -0.001, 0, 46400.25])('%s decodes to exactly that decimal', (v) => {
+    expect(decodeModbusValue(spec({ type: 'float32' }), { words: encodeWords(v, 'float32') })).toEqual(ok(v));
+  });
+
+  it.each([3.4028234663852886e38, 1.401298464324817e-45, 16777217])('%s stays the same float32', (v) => {
+    const d = decodeModbusValue(spec({ type: 'float32' }), { words: encodeWords(v, 'float32') });
+    expect(d.ok && Math.fround(d.value as number)).toBe(Math.fround(v));
+  });
+});
