@@ -239,7 +239,8 @@ export class Collector {
   private onInvalid(topic: string, f: DecodeFailure): void {
     this.counters.messages_invalid++;
     this.invalidByCode[f.code] = (this.invalidByCode[f.code] ?? 0) + 1;
-    this.logThrottled(`invalid:${f.code}`, 'warn', 'MQTT message refused', { code: f.code, topic: topic.slice(0, 200), reason: f.reason });
+    // Keyed by the reason's shape, so each distinct problem is logged and a flood of one is not.
+    this.logThrottled(`invalid:${f.code}:${topic}:${f.reason.replace(/\d+/g, '#').slice(0, 80)}`, 'warn', 'MQTT message refused', { code: f.code, topic: topic.slice(0, 200), reason: f.reason });
   }
 
   private onUnknown(site: string, what: string): void {

@@ -185,7 +185,7 @@ describe('InfluxV1Sink status handling', () => {
     await sink.close();
   });
 
-  it.each([
+  it.each<{ status: number; headers: Record<string, string>; delay: number }>([
     { status: 503, headers: {}, delay: 1000 },
     { status: 429, headers: { 'retry-after': '7' }, delay: 7000 },
   ])('retries $status after $delay ms', async ({ status, headers, delay }) => {
