@@ -4,7 +4,7 @@ import type { SiteInventory } from '../contract/inventory.js';
 import { createLogger, type Logger } from '../contract/log.js';
 import type { AgentState, DeviceStatus, KpiMessage } from '../contract/messages.js';
 import type { DeviceProfile } from '../contract/profile.js';
-import { parseTopic } from '../contract/topics.js';
+import { parseTopic, topics } from '../contract/topics.js';
 import type { DecodeFailure } from './ingest/decode-failure.js';
 import { decodeState, type DecodedState } from './ingest/decode-status.js';
 import { decodeTelemetry, type DecodedTelemetry } from './ingest/decode-telemetry.js';
@@ -71,6 +71,8 @@ export interface CollectorStats {
 }
 
 type Counters = Omit<CollectorStats, 'sink' | 'invalid_by_code'>;
+
+const topicOf = (m: { site: string; device: string }) => topics.telemetry(m.site, m.device);
 
 export class Collector {
   private readonly clock: Clock;
@@ -164,7 +166,7 @@ export class Collector {
     try {
       const kind = parseTopic(topic)?.kind;
       if (kind === 'telemetry') {
-        const r = decodeTelemetry(topic, payload);
+        const r = decodeTelemetry(topic, payload, this.clock.now());
         if (r.ok) this.onTelemetry(r.value);
         else this.onInvalid(topic, r.reason);
       } else {
@@ -252,6 +254,10 @@ export class Collector {
     const site = this.sites.get(m.site);
     const device = site?.devices.get(m.device);
     if (!site || !device) return this.onUnknown(m.site, `device ${m.device}`);
+    if (device.class !== undefined && device.class !== m.class) {
+      // The class is the measurement: a wrong one would file the readings under another table.
+      return this.onInvalid(topicOf(m), { code: 'DCIM_E_MQTT_PAYLOAD_INVALID', reason: `class ${m.class} but profile ${device.device.profile} is a ${device.class}` });
+    }
 
     const verdict = this.dedup.check(`${m.site}/${m.agent}`, m.seq);
     if (verdict !== 'new') {

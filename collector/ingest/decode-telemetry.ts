@@ -25,6 +25,12 @@ export interface DecodedTelemetry {
   dropped: DroppedReading[];
 }
 
+/**
+ * How far ahead of the collector's clock a poll may be stamped. Further means the agent's clock is
+ * wrong, and a reading from the future would stay "latest" and freeze the live value until then.
+ */
+export const MAX_CLOCK_AHEAD_MS = 5 * 60_000;
+
 const EnvelopeSchema = TelemetryMessageSchema.extend({ readings: z.array(z.unknown()).max(10_000) });
 const DECIMAL = /^\d{1,20}$/;
 
@@ -50,7 +56,8 @@ function readingProblem(r: Reading): string | undefined {
   return undefined;
 }
 
-export function decodeTelemetry(topic: string, payload: Uint8Array): Result<DecodedTelemetry, DecodeFailure> {
+/** `now_ms` is the collector's clock, to refuse polls stamped in the future. */
+export function decodeTelemetry(topic: string, payload: Uint8Array, now_ms?: number): Result<DecodedTelemetry, DecodeFailure> {
   const t = parseTopic(topic);
   if (!t || t.kind !== 'telemetry') return fail({ code: 'DCIM_E_MQTT_TOPIC_INVALID', reason: `not a telemetry topic: ${JSON.stringify(topic.slice(0, 200))}` });
   const json = parseJsonPayload(payload);
@@ -64,6 +71,13 @@ export function decodeTelemetry(topic: string, payload: Uint8Array): Result<Deco
     return fail({
       code: 'DCIM_E_MQTT_PAYLOAD_INVALID',
       reason: `payload names ${env.data.site}/${env.data.device} but was published on ${t.site}/${t.device}`,
+    });
+  }
+
+  if (now_ms !== undefined && env.data.ts - now_ms > MAX_CLOCK_AHEAD_MS) {
+    return fail({
+      code: 'DCIM_E_MQTT_PAYLOAD_INVALID',
+      reason: `ts is ${Math.round((env.data.ts - now_ms) / 1000)} s ahead of the collector clock (agent ${env.data.agent}: check its time sync)`,
     });
   }
 

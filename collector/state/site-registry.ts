@@ -1,5 +1,6 @@
 import { DcimError } from '../../contract/errors.js';
 import { deviceHall, type Device, type SiteInventory } from '../../contract/inventory.js';
+import type { DeviceClass } from '../../contract/ids.js';
 import type { DeviceProfile } from '../../contract/profile.js';
 import { sitePowerModel, type SitePowerModel } from '../kpi/power-meters.js';
 import type { DeviceTags } from '../store/reading-points.js';
@@ -12,6 +13,8 @@ import type { DeviceTags } from '../store/reading-points.js';
 export interface SiteDevice {
   device: Device;
   tags: DeviceTags;
+  /** The class its profile declares, when profiles are known: the measurement of its readings. */
+  class?: DeviceClass;
 }
 
 export interface SiteEntry {
@@ -35,7 +38,10 @@ export function buildSiteRegistry(inventories: readonly SiteInventory[], profile
   for (const inv of inventories) {
     if (sites.has(inv.site.id)) throw new DcimError('DCIM_E_CONFIG_INVALID', `site ${inv.site.id} is given twice`);
     const devices = new Map<string, SiteDevice>();
-    for (const d of inv.devices) devices.set(d.id, { device: d, tags: deviceTags(inv, d) });
+    for (const d of inv.devices) {
+      const cls = profiles?.get(d.profile)?.class;
+      devices.set(d.id, { device: d, tags: deviceTags(inv, d), ...(cls !== undefined ? { class: cls } : {}) });
+    }
     sites.set(inv.site.id, { inventory: inv, power: sitePowerModel(inv, profiles), devices });
   }
   return sites;

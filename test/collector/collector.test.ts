@@ -98,6 +98,16 @@ describe('Collector.ingest: every message is counted, bad ones never stop the fl
     expect(sink.series({ measurement: 'device_status', field: 'state', since_ms: 0 })[0]!.value).toBe('up');
   });
 
+  it.each([
+    { name: 'a class its profile does not have', payload: () => telemetry('pdu-r01-a', 1, T0, { class: 'ups' }), reason: /class ups but profile apc-rpdu2 is a pdu/ },
+    { name: 'a timestamp from the future', payload: () => telemetry('pdu-r01-a', 1, T0 + 3_600_000), reason: /ahead of the collector clock/ },
+  ])('refuses telemetry with $name', ({ payload, reason }) => {
+    const { collector, logger } = setup();
+    collector.ingest(tTopic('pdu-r01-a'), json(payload()));
+    expect(collector.stats()).toMatchObject({ messages_invalid: 1, readings_accepted: 0, points_written: 0 });
+    expect(logger.lines.find((l) => l.msg === 'MQTT message refused')?.reason).toMatch(reason);
+  });
+
   it('throttles the log of a flood of bad messages but counts all of them', () => {
     const { collector, logger } = setup();
     for (let i = 0; i < 1000; i++) collector.ingest(tTopic('pdu-r01-a'), Buffer.from('nope'));

@@ -51,6 +51,16 @@ describe('decodeTelemetry: whole message refused', () => {
     }
   });
 
+  it.each([
+    { ahead_ms: 5 * 60_000, ok: true },
+    { ahead_ms: 5 * 60_000 + 1000, ok: false },
+  ])('a poll stamped $ahead_ms ms ahead of the collector clock: accepted = $ok', ({ ahead_ms, ok }) => {
+    const now = 1767225600000;
+    const r = decodeTelemetry(TOPIC, buf(msg({ ts: now + ahead_ms })), now);
+    expect(r.ok).toBe(ok);
+    if (!r.ok) expect(r.reason.reason).toMatch(/301 s ahead of the collector clock \(agent edge-1/);
+  });
+
   it('never touches Object.prototype', () => {
     decodeTelemetry(TOPIC, buf('{"__proto__":{"polluted":true}}'));
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();

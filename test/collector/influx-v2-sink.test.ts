@@ -81,6 +81,23 @@ describe('InfluxV2Sink (official client) against VictoriaMetrics /api/v2/write',
     await sink.close();
   });
 
+  it('retries through an outage with the client\'s back-off and delivers everything', async () => {
+    const sink = sinkFor({ min_retry_delay_ms: 100 });
+    await vm().halt();
+    try {
+      sink.write([{ measurement: 'pdu', tags: { site: 'v2f' }, fields: { a_w: 1 }, ts_ms: T0 }]);
+      await sink.flush();
+      expect(sink.stats()).toMatchObject({ points_written: 0, write_errors: 1, retries: 1, pending: 1 });
+    } finally {
+      await vm().restart();
+    }
+    const deadline = Date.now() + 10_000;
+    while (sink.stats().points_written === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(sink.stats()).toMatchObject({ points_written: 1, pending: 0, points_lost: 0 });
+    expect((await vm().waitForSeries('{__name__="pdu_a_w",site="v2f"}'))[0]!.values).toEqual([1]);
+    await sink.close();
+  });
+
   it('counts points written after close as lost', async () => {
     const sink = sinkFor();
     await sink.close();
