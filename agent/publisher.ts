@@ -1,0 +1,258 @@
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import type { z } from 'zod';
+import {
+  AgentStateSchema,
+  DeviceStatusSchema,
+  KpiMessageSchema,
+  MAX_PAYLOAD_BYTES,
+  parseTopic,
+  TelemetryMessageSchema,
+  topics,
+  type AgentState,
+  type Clock,
+  type ErrorCode,
+  type Logger,
+  type Result,
+} from '../contract/index.js';
+
+/**
+ * The agent's one MQTT wrapper, the only file that touches mqtt.js (STYLE.md, after
+ * Zigbee2MQTT's lib/mqtt.ts). It owns every broker policy:
+ * - QoS 1 for everything; a persistent session (`clean: false`, stable client id) so the
+ *   broker keeps in-flight messages across a reconnect;
+ * - the last will: retained `{online: false}` on `dcim/v1/<site>/agents/<agent>/state`;
+ * - a retained `{online: true}` birth on every (re)connect, with `bd_seq` one higher on every
+ *   CONNECT and the same number in that connection's will (Sparkplug's bdSeq rule), so a late
+ *   will of an old session can be told from the current one;
+ * - refusal of wildcard topics, of topics outside this agent's site, of payloads the contract
+ *   schema rejects and of payloads over MAX_PAYLOAD_BYTES;
+ * - `reconnectOnConnackError`, without which mqtt.js ≥ 5.16 gives up after a refused CONNACK.
+ * Publishing while disconnected is refused (a Result, not a throw), so nothing piles up in
+ * mqtt.js's unbounded in-memory queue; the caller decides (issue 4: the disk spool).
+ */
+export interface PublisherOptions {
+  url: string;
+  clientId: string;
+  username?: string | undefined;
+  password?: string | undefined;
+  tls?: { ca?: string | Buffer | undefined; cert?: string | Buffer | undefined; key?: string | Buffer | undefined; rejectUnauthorized?: boolean | undefined } | undefined;
+  site: string;
+  agentId: string;
+  /** Devices this agent polls, reported in its state. */
+  devices: number;
+  version: string;
+  /** Birth/death sequence; persisted so it keeps rising across restarts. */
+  bdSeq: { next(): number };
+  clock: Clock;
+  logger: Logger;
+  keepaliveS?: number;
+  reconnectPeriodMs?: number;
+  connectTimeoutMs?: number;
+}
+
+export interface PublishFailure {
+  code: ErrorCode | 'offline';
+  message: string;
+}
+
+export interface PublisherStats {
+  connected: boolean;
+  connects: number;
+  bd_seq: number;
+  published: number;
+  refused_offline: number;
+  refused_invalid: number;
+  failed: number;
+}
+
+const SCHEMAS: Partial<Record<NonNullable<ReturnType<typeof parseTopic>>['kind'], z.ZodType>> = {
+  agent_state: AgentStateSchema,
+  telemetry: TelemetryMessageSchema,
+  device_status: DeviceStatusSchema,
+  kpi: KpiMessageSchema,
+};
+
+export class Publisher {
+  private client: MqttClient | undefined;
+  private bdSeq = -1;
+  private readonly hooks = new Set<() => void>();
+  private readonly counts = { connects: 0, published: 0, refused_offline: 0, refused_invalid: 0, failed: 0 };
+
+  constructor(private readonly opts: PublisherOptions) {}
+
+  get stateTopic(): string {
+    return topics.agentState(this.opts.site, this.opts.agentId);
+  }
+
+  get connected(): boolean {
+    return this.client?.connected === true;
+  }
+
+  /** Connect in the background; reconnects forever until stop(). */
+  start(): void {
+    if (this.client) return;
+    const o = this.opts;
+    this.bdSeq = o.bdSeq.next();
+    const options: IClientOptions = {
+      clientId: o.clientId,
+      clean: false,
+      protocolVersion: 4,
+      keepalive: o.keepaliveS ?? 30,
+      reconnectPeriod: o.reconnectPeriodMs ?? 2000,
+      connectTimeout: o.connectTimeoutMs ?? 10_000,
+      reconnectOnConnackError: true,
+      queueQoSZero: false,
+      resubscribe: false,
+      manualConnect: true,
+      will: this.will(),
+      ...(o.username !== undefined ? { username: o.username } : {}),
+      ...(o.password !== undefined ? { password: o.password } : {}),
+      ...(o.tls?.ca !== undefined ? { ca: o.tls.ca } : {}),
+      ...(o.tls?.cert !== undefined ? { cert: o.tls.cert } : {}),
+      ...(o.tls?.key !== undefined ? { key: o.tls.key } : {}),
+      ...(o.tls?.rejectUnauthorized !== undefined ? { rejectUnauthorized: o.tls.rejectUnauthorized } : {}),
+    };
+    const client = connect(o.url, options);
+    this.client = client;
+    client.on('reconnect', () => {
+      // A new CONNECT is about to be sent from client.options: give it the next bd_seq.
+      this.bdSeq = o.bdSeq.next();
+      client.options.will = this.will();
+    });
+    client.on('connect', () => {
+      this.counts.connects++;
+      o.logger.info('mqtt connected', { url: redactUrl(o.url), client_id: o.clientId, bd_seq: this.bdSeq });
+      void this.send(this.stateTopic, this.state(true), true).then((r) => {
+        if (!r.ok) o.logger.warn('mqtt birth not published', { code: r.reason.code, message: r.reason.message });
+      });
+      for (const hook of this.hooks) {
+        try {
+          hook();
+        } catch (e) {
+          o.logger.error('mqtt connect hook failed', { error: e as Error });
+        }
+      }
+    });
+    client.on('offline', () => o.logger.warn('mqtt offline', { url: redactUrl(o.url) }));
+    client.on('error', (e) => o.logger.warn('mqtt error', { url: redactUrl(o.url), error: e }));
+    client.connect();
+  }
+
+  /** Resolves true once connected, false after `timeoutMs`. */
+  whenConnected(timeoutMs: number): Promise<boolean> {
+    const client = this.client;
+    if (!client) return Promise.resolve(false);
+    if (client.connected) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = this.opts.clock.setTimeout(() => {
+        client.off('connect', onConnect);
+        resolve(false);
+      }, timeoutMs);
+      const onConnect = () => {
+        timer.cancel();
+        resolve(true);
+      };
+      client.once('connect', onConnect);
+    });
+  }
+
+  /** Run `fn` after every (re)connect, once the birth is sent. Returns an unsubscribe. */
+  onConnect(fn: () => void): () => void {
+    this.hooks.add(fn);
+    return () => this.hooks.delete(fn);
+  }
+
+  /**
+   * Publish one contract message (QoS 1); resolves once the broker acknowledged it.
+   * Refused without sending: a wildcard, a topic outside the grammar or this site, a payload
+   * its schema rejects or over the size limit, or no connection.
+   */
+  async publish(topic: string, payload: unknown, opts: { retain?: boolean } = {}): Promise<Result<void, PublishFailure>> {
+    const checked = this.check(topic, payload);
+    if (!checked.ok) {
+      this.counts.refused_invalid++;
+      this.opts.logger.warn('mqtt publish refused', { topic, code: checked.reason.code, message: checked.reason.message });
+      return checked;
+    }
+    if (!this.connected) {
+      this.counts.refused_offline++;
+      return { ok: false, reason: { code: 'offline', message: 'not connected to the broker' } };
+    }
+    return this.send(topic, checked.value, opts.retain ?? false);
+  }
+
+  /** Publish the offline state (retained) and end the session cleanly, so the broker drops the will. */
+  async stop(): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    this.client = undefined;
+    if (client.connected) {
+      const sent = this.sendOn(client, this.stateTopic, JSON.stringify(this.state(false)), true);
+      const acked = await Promise.race([sent, this.opts.clock.sleep(2000).then(() => undefined)]);
+      if (!acked?.ok) this.opts.logger.warn('mqtt offline state not acknowledged before stop');
+      await client.endAsync();
+    } else {
+      await client.endAsync(true);
+    }
+  }
+
+  stats(): PublisherStats {
+    return { connected: this.connected, bd_seq: this.bdSeq, ...this.counts };
+  }
+
+  private check(topic: string, payload: unknown): Result<string, PublishFailure> {
+    if (/[#+]/.test(topic)) return { ok: false, reason: { code: 'DCIM_E_MQTT_TOPIC_INVALID', message: `wildcards are not allowed in a publish topic: ${topic}` } };
+    const parsed = parseTopic(topic);
+    if (!parsed) return { ok: false, reason: { code: 'DCIM_E_MQTT_TOPIC_INVALID', message: `not a dcim/v1 topic: ${topic}` } };
+    if (parsed.site !== this.opts.site) return { ok: false, reason: { code: 'DCIM_E_MQTT_TOPIC_INVALID', message: `topic ${topic} is outside site ${this.opts.site}` } };
+    const schema = SCHEMAS[parsed.kind];
+    if (!schema) return { ok: false, reason: { code: 'DCIM_E_MQTT_TOPIC_INVALID', message: `an agent does not publish ${parsed.kind} messages` } };
+    const r = schema.safeParse(payload);
+    if (!r.success) {
+      const first = r.error.issues[0];
+      return { ok: false, reason: { code: 'DCIM_E_MQTT_PAYLOAD_INVALID', message: `${first?.path.join('.') || '(root)'}: ${first?.message ?? 'invalid'}` } };
+    }
+    const json = JSON.stringify(r.data);
+    if (Buffer.byteLength(json) > MAX_PAYLOAD_BYTES) return { ok: false, reason: { code: 'DCIM_E_MQTT_PAYLOAD_TOO_LARGE', message: `${Buffer.byteLength(json)} bytes > ${MAX_PAYLOAD_BYTES}` } };
+    return { ok: true, value: json };
+  }
+
+  private send(topic: string, payload: string | AgentState, retain: boolean): Promise<Result<void, PublishFailure>> {
+    const client = this.client;
+    if (!client) return Promise.resolve({ ok: false, reason: { code: 'offline', message: 'publisher stopped' } });
+    return this.sendOn(client, topic, typeof payload === 'string' ? payload : JSON.stringify(payload), retain);
+  }
+
+  private sendOn(client: MqttClient, topic: string, json: string, retain: boolean): Promise<Result<void, PublishFailure>> {
+    return new Promise((resolve) => {
+      client.publish(topic, json, { qos: 1, retain }, (err) => {
+        if (err) {
+          this.counts.failed++;
+          resolve({ ok: false, reason: { code: 'offline', message: err.message } });
+        } else {
+          this.counts.published++;
+          resolve({ ok: true, value: undefined });
+        }
+      });
+    });
+  }
+
+  private state(online: boolean): AgentState {
+    return { online, ts: Math.max(1, Math.round(this.opts.clock.now())), version: this.opts.version, devices: this.opts.devices, bd_seq: this.bdSeq };
+  }
+
+  private will(): NonNullable<IClientOptions['will']> {
+    return { topic: this.stateTopic, payload: Buffer.from(JSON.stringify(this.state(false))), qos: 1, retain: true };
+  }
+}
+
+/** Broker URLs may carry credentials (mqtt://user:pass@host); never log them. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable url)';
+  }
+}

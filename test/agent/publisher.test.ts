@@ -1,0 +1,166 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { memoryLogger, SystemClock, topics, type TelemetryMessage } from '../../contract/index.js';
+import { Publisher, redactUrl, type PublisherOptions } from '../../agent/publisher.js';
+import { SeqStore } from '../../agent/seq-store.js';
+import { startBroker, subscriber, type TestBroker } from './support/broker.js';
+
+let broker: TestBroker;
+let dir: string;
+const running: Publisher[] = [];
+
+beforeEach(async () => {
+  broker = await startBroker();
+  dir = mkdtempSync(join(tmpdir(), 'dcim-pub-'));
+});
+afterEach(async () => {
+  for (const p of running.splice(0)) await p.stop();
+  await broker.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function publisher(over: Partial<PublisherOptions> = {}) {
+  const bd = new SeqStore({ file: join(dir, 'bd-seq.json'), block: 1 });
+  bd.open();
+  const logger = memoryLogger();
+  const p = new Publisher({ url: broker.url, clientId: 'dcim-agent-demo-edge1', site: 'demo', agentId: 'edge1', devices: 2, version: '0.1.0', bdSeq: bd, clock: new SystemClock(), logger, reconnectPeriodMs: 50, ...over });
+  running.push(p);
+  return { p, logger };
+}
+
+const stateTopic = topics.agentState('demo', 'edge1');
+const telemetry = (over: Partial<TelemetryMessage> = {}): TelemetryMessage => ({
+  schema: 1,
+  agent: 'edge1',
+  site: 'demo',
+  device: 'pdu-r01-a',
+  class: 'pdu',
+  seq: 7,
+  ts: 1_767_225_600_000,
+  readings: [{ point: 'active_power_w', value: 1140, unit: 'W', quality: 'good' }],
+  poll: { ms: 12, requests: 2, retries: 0, timeouts: 0 },
+  ...over,
+});
+
+describe('Publisher (aedes on loopback)', () => {
+  it('publishes a retained online state with bd_seq on connect, seen by a late subscriber', async () => {
+    const { p } = publisher();
+    p.start();
+    expect(await p.whenConnected(3000)).toBe(true);
+    await new Promise((r) => setTimeout(r, 100));
+    const sub = await subscriber(broker.url, stateTopic);
+    const m = await sub.waitFor((x) => x.topic === stateTopic);
+    expect(m).toMatchObject({ retain: true, payload: { online: true, version: '0.1.0', devices: 2, bd_seq: 0 } });
+    await sub.client.endAsync();
+  });
+
+  it('uses a persistent session with the stable client id', async () => {
+    const { p } = publisher();
+    p.start();
+    await p.whenConnected(3000);
+    const c = broker.broker.clients['dcim-agent-demo-edge1'] as unknown as { clean: boolean };
+    expect(c.clean).toBe(false);
+  });
+
+  it('delivers telemetry with QoS 1 and resolves on PUBACK', async () => {
+    const { p } = publisher();
+    const sub = await subscriber(broker.url, topics.filters.telemetry('demo'));
+    p.start();
+    await p.whenConnected(3000);
+    const r = await p.publish(topics.telemetry('demo', 'pdu-r01-a'), telemetry());
+    expect(r).toEqual({ ok: true, value: undefined });
+    const m = await sub.waitFor((x) => x.topic.endsWith('/telemetry'));
+    expect(m).toMatchObject({ qos: 1, retain: false, payload: { seq: 7, device: 'pdu-r01-a' } });
+    expect(p.stats()).toMatchObject({ connected: true, published: 2 }); // birth + telemetry
+    await sub.client.endAsync();
+  });
+
+  it.each([
+    ['a wildcard topic', 'dcim/v1/demo/devices/+/telemetry', telemetry(), 'DCIM_E_MQTT_TOPIC_INVALID'],
+    ['a multi-level wildcard', 'dcim/v1/demo/#', telemetry(), 'DCIM_E_MQTT_TOPIC_INVALID'],
+    ['a topic outside the grammar', 'foo/bar', telemetry(), 'DCIM_E_MQTT_TOPIC_INVALID'],
+    ['another site', topics.telemetry('other', 'pdu-r01-a'), telemetry(), 'DCIM_E_MQTT_TOPIC_INVALID'],
+    ['an alert (the collector publishes those)', topics.alert('demo', 'a1'), { x: 1 }, 'DCIM_E_MQTT_TOPIC_INVALID'],
+    ['a payload missing fields', topics.telemetry('demo', 'pdu-r01-a'), { schema: 1 }, 'DCIM_E_MQTT_PAYLOAD_INVALID'],
+    ['a NaN reading', topics.telemetry('demo', 'pdu-r01-a'), telemetry({ readings: [{ point: 'active_power_w', value: Number.NaN, quality: 'good' }] }), 'DCIM_E_MQTT_PAYLOAD_INVALID'],
+    ['a bad device status', topics.deviceStatus('demo', 'pdu-r01-a'), { state: 'sleepy', since: 1, last_ok: null }, 'DCIM_E_MQTT_PAYLOAD_INVALID'],
+    [
+      'an oversized payload',
+      topics.telemetry('demo', 'pdu-r01-a'),
+      telemetry({ readings: Array.from({ length: 2000 }, (_, i) => ({ point: 'label', value: `${i}`.padEnd(200, 'x'), quality: 'good' as const })) }),
+      'DCIM_E_MQTT_PAYLOAD_TOO_LARGE',
+    ],
+  ])('refuses %s without sending', async (_name, topic, payload, code) => {
+    const { p, logger } = publisher();
+    const sub = await subscriber(broker.url, '#');
+    p.start();
+    await p.whenConnected(3000);
+    const r = await p.publish(topic, payload);
+    expect(r).toMatchObject({ ok: false, reason: { code } });
+    expect(p.stats().refused_invalid).toBe(1);
+    expect(logger.lines.some((l) => l.msg === 'mqtt publish refused' && l.code === code)).toBe(true);
+    await new Promise((res) => setTimeout(res, 50));
+    expect(sub.messages.filter((m) => m.topic === topic)).toEqual([]);
+    await sub.client.endAsync();
+  });
+
+  it('refuses to publish while disconnected instead of queueing in memory', async () => {
+    const { p } = publisher({ url: 'mqtt://127.0.0.1:1' });
+    p.start();
+    const r = await p.publish(topics.telemetry('demo', 'pdu-r01-a'), telemetry());
+    expect(r).toMatchObject({ ok: false, reason: { code: 'offline' } });
+    expect(p.stats().refused_offline).toBe(1);
+  });
+
+  it('on an abrupt connection loss the broker publishes the will; the reconnect births with bd_seq + 1', async () => {
+    const { p } = publisher();
+    const reconnected: number[] = [];
+    p.onConnect(() => reconnected.push(p.stats().bd_seq));
+    p.start();
+    await p.whenConnected(3000);
+    const sub = await subscriber(broker.url, stateTopic);
+    await sub.waitFor((m) => m.payload.online === true && m.payload.bd_seq === 0);
+    broker.cut('dcim-agent-');
+    const will = await sub.waitFor((m) => m.payload.online === false);
+    expect(will.payload).toMatchObject({ online: false, bd_seq: 0, devices: 2 });
+    const birth = await sub.waitFor((m) => m.payload.online === true && m.payload.bd_seq === 1);
+    expect(birth.payload.bd_seq).toBe(1);
+    expect(reconnected).toEqual([0, 1]);
+    // The retained state is now the new birth.
+    const late = await subscriber(broker.url, stateTopic);
+    expect((await late.waitFor(() => true)).payload).toMatchObject({ online: true, bd_seq: 1 });
+    await sub.client.endAsync();
+    await late.client.endAsync();
+  });
+
+  it('stop() publishes the offline state itself and the broker sends no will', async () => {
+    const { p } = publisher();
+    p.start();
+    await p.whenConnected(3000);
+    const sub = await subscriber(broker.url, stateTopic);
+    await sub.waitFor((m) => m.payload.online === true);
+    await p.stop();
+    const off = await sub.waitFor((m) => m.payload.online === false);
+    expect(off.payload.bd_seq).toBe(0);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(sub.messages.filter((m) => m.payload.online === false)).toHaveLength(1);
+    await sub.client.endAsync();
+  });
+
+  it('bd_seq keeps rising across publisher restarts', async () => {
+    const first = publisher().p;
+    first.start();
+    await first.whenConnected(3000);
+    await first.stop();
+    const second = publisher().p;
+    second.start();
+    await second.whenConnected(3000);
+    expect(second.stats().bd_seq).toBe(1);
+  });
+
+  it('never logs broker credentials', () => {
+    expect(redactUrl('mqtt://agent:s3cret@broker:1883')).toBe('mqtt://agent:***@broker:1883');
+  });
+});
