@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { memoryLogger, SystemClock, topics, type TelemetryMessage } from '../../contract/index.js';
 import { Publisher, redactUrl, type PublisherOptions } from '../../agent/publisher.js';
 import { SeqStore } from '../../agent/seq-store.js';
-import { startBroker, subscriber, type TestBroker } from './support/broker.js';
+import { clientsOf, startBroker, subscriber, type TestBroker } from './support/broker.js';
 
 let broker: TestBroker;
 let dir: string;
@@ -60,8 +60,7 @@ describe('Publisher (aedes on loopback)', () => {
     const { p } = publisher();
     p.start();
     await p.whenConnected(3000);
-    const c = broker.broker.clients['dcim-agent-demo-edge1'] as unknown as { clean: boolean };
-    expect(c.clean).toBe(false);
+    expect(clientsOf(broker.broker)['dcim-agent-demo-edge1']?.clean).toBe(false);
   });
 
   it('delivers telemetry with QoS 1 and resolves on PUBACK', async () => {

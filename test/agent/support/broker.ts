@@ -25,7 +25,7 @@ export async function startBroker(): Promise<TestBroker> {
     url: `mqtt://127.0.0.1:${port}`,
     broker,
     cut: (prefix) => {
-      for (const [id, client] of Object.entries(broker.clients)) if (id.startsWith(prefix)) (client as unknown as { conn: net.Socket }).conn.destroy();
+      for (const [id, client] of Object.entries(clientsOf(broker))) if (id.startsWith(prefix)) client.conn.destroy();
     },
     stop: async () => {
       for (const s of sockets) s.destroy();
@@ -33,6 +33,11 @@ export async function startBroker(): Promise<TestBroker> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** aedes keeps connected clients in `clients` (not in its typings). */
+export function clientsOf(broker: Aedes): Record<string, { conn: net.Socket; clean: boolean }> {
+  return (broker as unknown as { clients: Record<string, { conn: net.Socket; clean: boolean }> }).clients;
 }
 
 export interface Received {
