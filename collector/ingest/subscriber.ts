@@ -35,7 +35,8 @@ export interface MqttSubscriberOptions {
 
 export class MqttSubscriber {
   private client: MqttClient | undefined;
-  private stopped = false;
+  /** Rejects a pending start() (the broker refused us, or never answered, before stop). */
+  private abandonStart: (() => void) | undefined;
 
   constructor(private readonly opts: MqttSubscriberOptions) {}
 
@@ -79,9 +80,9 @@ export class MqttSubscriber {
 
     let subscribedOnce = false;
     return new Promise<void>((resolve, reject) => {
-      client.on('close', () => {
-        if (this.stopped && !subscribedOnce) reject(new Error('MqttSubscriber stopped before it subscribed'));
-      });
+      this.abandonStart = () => {
+        if (!subscribedOnce) reject(new Error('MqttSubscriber stopped before it subscribed'));
+      };
       client.on('connect', (connack) => {
         log.info('connected to the broker', { url: o.url, client_id: o.client_id, session_present: connack.sessionPresent });
         if (subscribedOnce && connack.sessionPresent) return;
@@ -121,7 +122,7 @@ export class MqttSubscriber {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.abandonStart?.();
     const client = this.client;
     if (!client) return;
     // Not forced at first, so in-flight PUBACKs and the last KPI publish get out; forced when the
