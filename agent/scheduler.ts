@@ -1,0 +1,205 @@
+import type { Clock, DeviceStatus, Logger, TimerHandle } from '../contract/index.js';
+import type { PollResult, ReadOptions } from './device-reader.js';
+import { judgePoll, nextStatus } from './device-status.js';
+
+/**
+ * When each device is read (DESIGN.md §8).
+ * - Polls align to interval boundaries (every 10 s at :00, :10, …), so the devices of one
+ *   site are read at nearly the same instant: the collector's live PUE divides powers that
+ *   must be simultaneous. A small per-device offset (a hash of the id, at most `maxJitterMs`
+ *   and a tenth of the interval) keeps thousands of devices from firing in one tick.
+ * - One poll in flight per device; a poll that overruns its interval skips the missed
+ *   boundaries (counted) instead of queueing them.
+ * - A global cap on polls in flight; devices wait their turn in order.
+ * - Each poll gets a deadline (0.8 × interval, at most 30 s) after which the reader sends
+ *   nothing more, so a slow device cannot eat the next cycle.
+ * - `ts` is the poll start from the Clock: when the reader actually began.
+ * - The device status (up/degraded/down) goes to the sink when it changes.
+ */
+export interface ScheduledDevice {
+  id: string;
+  intervalMs: number;
+  read(opts: ReadOptions): Promise<PollResult>;
+}
+
+export interface PollSink {
+  poll(device: string, ts: number, result: PollResult): void;
+  status(device: string, status: DeviceStatus): void;
+}
+
+export interface SchedulerOptions {
+  devices: readonly ScheduledDevice[];
+  sink: PollSink;
+  clock: Clock;
+  logger: Logger;
+  maxConcurrent?: number;
+  maxJitterMs?: number;
+}
+
+export interface DevicePollStats {
+  polls: number;
+  down_polls: number;
+  consecutive_failures: number;
+  overruns: number;
+  reader_errors: number;
+  last_ts: number | null;
+  last_ok: number | null;
+  last_poll_ms: number | null;
+  requests: number;
+  retries: number;
+  timeouts: number;
+}
+
+export interface SchedulerStats {
+  in_flight: number;
+  queued: number;
+  devices: Record<string, DevicePollStats>;
+}
+
+export const DEFAULT_MAX_CONCURRENT = 64;
+export const DEFAULT_MAX_JITTER_MS = 250;
+const MAX_DEADLINE_MS = 30_000;
+
+interface Slot {
+  dev: ScheduledDevice;
+  offset: number;
+  timer?: TimerHandle;
+  running?: Promise<void>;
+  queued: boolean;
+  status?: DeviceStatus;
+  stats: DevicePollStats;
+}
+
+/** Next time after `now` that is `offset` past a multiple of `interval`. Pure. */
+export function nextSlot(now: number, intervalMs: number, offsetMs: number): number {
+  return Math.floor((now - offsetMs) / intervalMs) * intervalMs + intervalMs + offsetMs;
+}
+
+/** A stable per-device offset in [0, cap): FNV-1a of the id. */
+export function deviceOffset(id: string, intervalMs: number, maxJitterMs: number): number {
+  const cap = Math.floor(Math.min(maxJitterMs, intervalMs / 10));
+  if (cap <= 0) return 0;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193) >>> 0;
+  return h % cap;
+}
+
+export class Scheduler {
+  private readonly slots = new Map<string, Slot>();
+  private readonly queue: Slot[] = [];
+  private active = 0;
+  private stopping = false;
+
+  constructor(private readonly opts: SchedulerOptions) {}
+
+  start(): void {
+    this.stopping = false;
+    const jitter = this.opts.maxJitterMs ?? DEFAULT_MAX_JITTER_MS;
+    for (const dev of this.opts.devices) {
+      if (this.slots.has(dev.id)) continue;
+      const slot: Slot = { dev, offset: deviceOffset(dev.id, dev.intervalMs, jitter), queued: false, stats: emptyStats() };
+      this.slots.set(dev.id, slot);
+      this.schedule(slot);
+    }
+  }
+
+  /** No new polls; waits for the ones in flight. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.queue.splice(0).forEach((s) => (s.queued = false));
+    for (const s of this.slots.values()) s.timer?.cancel();
+    await Promise.all([...this.slots.values()].map((s) => s.running));
+  }
+
+  statuses(): ReadonlyMap<string, DeviceStatus> {
+    const m = new Map<string, DeviceStatus>();
+    for (const [id, s] of this.slots) if (s.status) m.set(id, s.status);
+    return m;
+  }
+
+  stats(): SchedulerStats {
+    const devices: Record<string, DevicePollStats> = {};
+    for (const [id, s] of this.slots) devices[id] = { ...s.stats };
+    return { in_flight: this.active, queued: this.queue.length, devices };
+  }
+
+  private schedule(slot: Slot): void {
+    if (this.stopping) return;
+    const now = this.opts.clock.now();
+    const at = nextSlot(now, slot.dev.intervalMs, slot.offset);
+    slot.timer = this.opts.clock.setTimeout(() => this.due(slot), at - now);
+  }
+
+  private due(slot: Slot): void {
+    slot.timer = undefined;
+    if (this.stopping || slot.queued || slot.running) return;
+    slot.queued = true;
+    this.queue.push(slot);
+    this.pump();
+  }
+
+  private pump(): void {
+    const max = Math.max(1, this.opts.maxConcurrent ?? DEFAULT_MAX_CONCURRENT);
+    while (!this.stopping && this.active < max && this.queue.length > 0) {
+      const slot = this.queue.shift() as Slot;
+      slot.queued = false;
+      this.active++;
+      slot.running = this.run(slot).finally(() => {
+        this.active--;
+        slot.running = undefined;
+        this.schedule(slot);
+        this.pump();
+      });
+    }
+  }
+
+  private async run(slot: Slot): Promise<void> {
+    const { clock, logger, sink } = this.opts;
+    const { dev, stats } = slot;
+    const ts = clock.now();
+    const deadlineAt = ts + Math.min(0.8 * dev.intervalMs, MAX_DEADLINE_MS);
+    let result: PollResult;
+    let threw = false;
+    try {
+      result = await dev.read({ deadlineAt });
+    } catch (e) {
+      // Readers report device trouble as readings; a throw is a bug, but must not stop the schedule.
+      stats.reader_errors++;
+      threw = true;
+      logger.error('reader failed', { device: dev.id, error: e as Error });
+      result = { readings: [], poll: { ms: clock.now() - ts, requests: 0, retries: 0, timeouts: 0 } };
+    }
+    const end = clock.now();
+    if (end - ts > dev.intervalMs) {
+      const missed = Math.floor((end - ts) / dev.intervalMs);
+      stats.overruns += missed;
+      logger.warn('poll took longer than its interval', { device: dev.id, poll_ms: end - ts, interval_ms: dev.intervalMs, missed });
+    }
+    const verdict = threw ? { state: 'down' as const } : judgePoll(result.readings);
+    stats.polls++;
+    stats.last_ts = ts;
+    stats.last_poll_ms = result.poll.ms;
+    stats.requests += result.poll.requests;
+    stats.retries += result.poll.retries;
+    stats.timeouts += result.poll.timeouts;
+    if (verdict.state === 'down') {
+      stats.down_polls++;
+      stats.consecutive_failures++;
+    } else {
+      stats.consecutive_failures = 0;
+      stats.last_ok = ts;
+    }
+    try {
+      if (result.readings.length > 0) sink.poll(dev.id, ts, result);
+      const next = nextStatus(slot.status, verdict, ts);
+      slot.status = next.status;
+      if (next.changed) sink.status(dev.id, next.status);
+    } catch (e) {
+      logger.error('poll sink failed', { device: dev.id, error: e as Error });
+    }
+  }
+}
+
+function emptyStats(): DevicePollStats {
+  return { polls: 0, down_polls: 0, consecutive_failures: 0, overruns: 0, reader_errors: 0, last_ts: null, last_ok: null, last_poll_ms: null, requests: 0, retries: 0, timeouts: 0 };
+}

@@ -1,0 +1,187 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock, memoryLogger, type DeviceStatus, type Reading } from '../../contract/index.js';
+import type { PollResult, ReadOptions } from '../../agent/device-reader.js';
+import { deviceOffset, nextSlot, Scheduler, type ScheduledDevice } from '../../agent/scheduler.js';
+
+const flush = () => new Promise<void>((r) => setImmediate(r));
+/** Move the manual clock in small steps, letting promise chains run between steps. */
+async function runFor(clock: ManualClock, ms: number, step = 10): Promise<void> {
+  for (let t = 0; t < ms; t += step) {
+    clock.advance(Math.min(step, ms - t));
+    await flush();
+  }
+}
+
+const good: Reading = { point: 'active_power_w', value: 1, unit: 'W', quality: 'good' };
+const timeout: Reading = { point: 'active_power_w', value: null, unit: 'W', quality: 'bad', error: 'DCIM_E_SNMP_TIMEOUT' };
+
+interface Call {
+  id: string;
+  ts: number;
+  opts: ReadOptions;
+}
+
+function device(clock: ManualClock, id: string, intervalMs: number, calls: Call[], behave: (n: number) => { takesMs?: number; readings?: Reading[]; throws?: boolean } = () => ({})): ScheduledDevice {
+  let n = 0;
+  let inFlight = 0;
+  return {
+    id,
+    intervalMs,
+    read: async (opts) => {
+      const b = behave(n++);
+      inFlight++;
+      if (inFlight > 1) throw new Error(`${id}: two polls in flight`);
+      calls.push({ id, ts: clock.now(), opts });
+      try {
+        if (b.takesMs) await clock.sleep(b.takesMs);
+        if (b.throws) throw new Error('reader bug');
+        return { readings: b.readings ?? [good], poll: { ms: b.takesMs ?? 0, requests: 1, retries: 0, timeouts: 0 } } satisfies PollResult;
+      } finally {
+        inFlight--;
+      }
+    },
+  };
+}
+
+function sinkRecorder() {
+  const polls: { device: string; ts: number }[] = [];
+  const statuses: { device: string; status: DeviceStatus }[] = [];
+  return { polls, statuses, sink: { poll: (device: string, ts: number) => polls.push({ device, ts }), status: (device: string, status: DeviceStatus) => statuses.push({ device, status }) } };
+}
+
+describe('slot arithmetic', () => {
+  it.each([
+    [1000, 1000, 50, 1050],
+    [1050, 1000, 50, 2050],
+    [1049, 1000, 50, 1050],
+    [0, 10_000, 0, 10_000],
+    [12_345, 5000, 120, 15_120],
+  ])('nextSlot(%i, %i, %i) = %i', (now, interval, offset, expected) => {
+    expect(nextSlot(now, interval, offset)).toBe(expected);
+  });
+
+  it('offsets are stable, bounded by the cap and a tenth of the interval', () => {
+    expect(deviceOffset('pdu-r01-a', 10_000, 250)).toBe(deviceOffset('pdu-r01-a', 10_000, 250));
+    for (const id of ['a', 'b', 'meter-incomer-1', 'pdu-r01-a', 'x'.repeat(64)]) {
+      expect(deviceOffset(id, 10_000, 250)).toBeLessThan(250);
+      expect(deviceOffset(id, 1000, 250)).toBeLessThan(100);
+      expect(deviceOffset(id, 1000, 0)).toBe(0);
+    }
+  });
+});
+
+describe('Scheduler', () => {
+  it('aligns polls to interval boundaries; devices of one interval read within the jitter cap', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1, 0, 0, 1, 3)); // 1.003 s past the minute
+    const calls: Call[] = [];
+    const rec = sinkRecorder();
+    const s = new Scheduler({ devices: [device(clock, 'pdu-r01-a', 5000, calls), device(clock, 'meter-incomer-1', 5000, calls)], sink: rec.sink, clock, logger: memoryLogger(), maxJitterMs: 200 });
+    s.start();
+    await runFor(clock, 16_000);
+    await s.stop();
+    const base = Date.UTC(2026, 0, 1, 0, 0, 0);
+    const offsets = calls.map((c) => (c.ts - base) % 5000);
+    expect(calls.map((c) => Math.floor((c.ts - base) / 5000))).toEqual([1, 1, 2, 2, 3, 3]);
+    for (const o of offsets) expect(o).toBeLessThan(200);
+    // ts handed to the sink is the poll start
+    expect(rec.polls.map((p) => p.ts)).toEqual(calls.map((c) => c.ts));
+    // deadline = start + 0.8 × interval
+    expect(calls[0]?.opts.deadlineAt).toBe((calls[0]?.ts ?? 0) + 4000);
+  });
+
+  it('never runs two polls of one device at once; an overrun skips missed boundaries', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const calls: Call[] = [];
+    const logger = memoryLogger();
+    const s = new Scheduler({ devices: [device(clock, 'slow', 5000, calls, (n) => ({ takesMs: n === 0 ? 12_000 : 10 }))], sink: sinkRecorder().sink, clock, logger, maxJitterMs: 0 });
+    s.start();
+    await runFor(clock, 26_000, 50);
+    await s.stop();
+    const t0 = Date.UTC(2026, 0, 1);
+    // Poll 1 at 5 s runs until 17 s: boundaries 10 s and 15 s are skipped, next at 20 s, 25 s.
+    expect(calls.map((c) => c.ts - t0)).toEqual([5000, 20_000, 25_000]);
+    expect(s.stats().devices.slow?.overruns).toBe(2);
+    expect(logger.lines.some((l) => l.msg === 'poll took longer than its interval')).toBe(true);
+  });
+
+  it('caps polls in flight across devices, and still reads them all', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const calls: Call[] = [];
+    let concurrent = 0;
+    let peak = 0;
+    const devices = Array.from({ length: 5 }, (_, i) => {
+      const d = device(clock, `d${i}`, 10_000, calls, () => ({ takesMs: 1000 }));
+      return {
+        ...d,
+        read: async (o: ReadOptions) => {
+          peak = Math.max(peak, ++concurrent);
+          try {
+            return await d.read(o);
+          } finally {
+            concurrent--;
+          }
+        },
+      };
+    });
+    const s = new Scheduler({ devices, sink: sinkRecorder().sink, clock, logger: memoryLogger(), maxConcurrent: 2, maxJitterMs: 0 });
+    s.start();
+    await runFor(clock, 14_000, 50);
+    await s.stop();
+    expect(peak).toBe(2);
+    expect(new Set(calls.map((c) => c.id)).size).toBe(5);
+    // Queued devices start later than the boundary: ts is when they really started.
+    expect(calls.map((c) => c.ts - Date.UTC(2026, 0, 1, 0, 0, 10))).toEqual([0, 0, 1000, 1000, 2000]);
+  });
+
+  it('publishes the status only when it changes', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const script: Reading[][] = [[good], [good], [timeout], [timeout], [good, timeout], [good]];
+    const rec = sinkRecorder();
+    const s = new Scheduler({ devices: [device(clock, 'pdu', 1000, [], (n) => ({ readings: script[Math.min(n, script.length - 1)] }))], sink: rec.sink, clock, logger: memoryLogger(), maxJitterMs: 0 });
+    s.start();
+    await runFor(clock, 6500);
+    await s.stop();
+    expect(rec.statuses.map((x) => [x.status.state, x.status.code])).toEqual([
+      ['up', undefined],
+      ['down', 'DCIM_E_SNMP_TIMEOUT'],
+      ['degraded', 'DCIM_E_SNMP_TIMEOUT'],
+      ['up', undefined],
+    ]);
+    const t0 = Date.UTC(2026, 0, 1);
+    expect(rec.statuses[1]?.status).toEqual({ state: 'down', code: 'DCIM_E_SNMP_TIMEOUT', since: t0 + 3000, last_ok: t0 + 2000 });
+    expect(s.stats().devices.pdu).toMatchObject({ polls: 6, down_polls: 2, consecutive_failures: 0, last_ok: t0 + 6000 });
+  });
+
+  it('a reader that throws is logged, marks the device down, and the schedule goes on', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const calls: Call[] = [];
+    const rec = sinkRecorder();
+    const logger = memoryLogger();
+    const s = new Scheduler({ devices: [device(clock, 'buggy', 1000, calls, (n) => ({ throws: n === 0 }))], sink: rec.sink, clock, logger, maxJitterMs: 0 });
+    s.start();
+    await runFor(clock, 2500);
+    await s.stop();
+    expect(calls).toHaveLength(2);
+    expect(rec.statuses.map((x) => x.status.state)).toEqual(['down', 'up']);
+    expect(s.stats().devices.buggy?.reader_errors).toBe(1);
+    expect(logger.lines.some((l) => l.msg === 'reader failed')).toBe(true);
+  });
+
+  it('stop() waits for the poll in flight and schedules nothing more', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const calls: Call[] = [];
+    const rec = sinkRecorder();
+    const s = new Scheduler({ devices: [device(clock, 'd', 1000, calls, () => ({ takesMs: 500 }))], sink: rec.sink, clock, logger: memoryLogger(), maxJitterMs: 0 });
+    s.start();
+    await runFor(clock, 1200);
+    let stopped = false;
+    const stopping = s.stop().then(() => (stopped = true));
+    await flush();
+    expect(stopped).toBe(false);
+    await runFor(clock, 400);
+    await stopping;
+    expect(rec.polls).toHaveLength(1);
+    await runFor(clock, 5000);
+    expect(calls).toHaveLength(1);
+  });
+});
