@@ -163,7 +163,12 @@ export class ManagedProcess {
     if (this.frozen) child.kill('SIGCONT');
     this.frozen = false;
     const timeout_ms = this.spec.stop_timeout_ms ?? DEFAULT_STOP_TIMEOUT_MS;
-    const status = await Promise.race([exited, sleep(timeout_ms).then(() => undefined)]);
+    const grace = new AbortController();
+    const status = await Promise.race([
+      exited,
+      sleep(timeout_ms, undefined, { signal: grace.signal }).catch(() => undefined),
+    ]);
+    grace.abort();
     if (status !== undefined) return status;
     child.kill('SIGKILL');
     return exited;
