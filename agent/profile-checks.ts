@@ -1,4 +1,4 @@
-import type { DeviceProfile, ModbusProfile, SnmpProfile } from '../contract/index.js';
+import type { DeviceProfile, ModbusProfile, SnmpProfile, Unit } from '../contract/index.js';
 import { unitForName } from '../contract/index.js';
 import { pointRegisterCount } from './decode/modbus-value.js';
 
@@ -18,10 +18,10 @@ export function checkProfile(p: DeviceProfile): string[] {
   return problems;
 }
 
-interface PointView {
+export interface PointView {
   where: string;
   name: string;
-  unit?: string | undefined;
+  unit?: Unit | undefined;
   kpi?: string | undefined;
 }
 

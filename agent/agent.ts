@@ -1,0 +1,236 @@
+import { join } from 'node:path';
+import {
+  createLogger,
+  DCIM_VERSION,
+  DcimError,
+  resolveSecret,
+  SystemClock,
+  topics,
+  type Clock,
+  type DeviceProfile,
+  type DeviceStatus,
+  type Logger,
+  type ModbusAddress,
+  type SiteInventory,
+  type SnmpAddress,
+} from '../contract/index.js';
+import type { AgentMqttOptions } from './config.js';
+import { badReading } from './decode/decoded.js';
+import { DEFAULT_MODBUS_POLICY, DEFAULT_SNMP_POLICY, type DeviceReader, type PollResult, type RequestPolicy } from './device-reader.js';
+import { selectDevices, type AgentDevice } from './devices.js';
+import { allPoints } from './profile-checks.js';
+import { createModbusSerialTransport } from './modbus/modbus-serial-transport.js';
+import type { ModbusTransport } from './modbus/modbus-transport.js';
+import { ModbusReader } from './modbus/modbus-reader.js';
+import { Publisher, type PublisherStats } from './publisher.js';
+import { Scheduler, type SchedulerStats } from './scheduler.js';
+import { SeqStore } from './seq-store.js';
+import { createNetSnmpTransport } from './snmp/net-snmp-transport.js';
+import { SnmpReader } from './snmp/snmp-reader.js';
+import { buildTelemetry } from './telemetry.js';
+import { DirectOutbox, type OutboxStats, type TelemetryOutbox } from './telemetry-outbox.js';
+
+/**
+ * The agent's composition root: builds every part once and wires them (STYLE.md, after
+ * Zigbee2MQTT's controller). Readers per device → scheduler → telemetry builder (seq) →
+ * outbox → publisher; device status changes → publisher (retained), and again after every
+ * reconnect so a broker restart loses no state.
+ */
+export interface AgentOptions {
+  id: string;
+  inventory: SiteInventory;
+  profiles: ReadonlyMap<string, DeviceProfile>;
+  mqtt: AgentMqttOptions;
+  /** Where seq and bd_seq survive restarts. */
+  stateDir: string;
+  clock?: Clock;
+  logger?: Logger;
+  /** Poll only these inventory devices (default: all). */
+  deviceIds?: readonly string[];
+  snmp?: RequestPolicy;
+  modbus?: RequestPolicy;
+  maxConcurrent?: number;
+  maxJitterMs?: number;
+  /** Where `{env: …}` secrets are looked up. */
+  env?: NodeJS.ProcessEnv;
+  reconnectPeriodMs?: number;
+}
+
+export interface AgentStats {
+  agent: string;
+  site: string;
+  devices: number;
+  seq_next: number;
+  readings_dropped: number;
+  mqtt: PublisherStats;
+  telemetry: OutboxStats;
+  polling: SchedulerStats;
+}
+
+interface Running {
+  seq: SeqStore;
+  publisher: Publisher;
+  outbox: TelemetryOutbox;
+  scheduler: Scheduler;
+  readers: DeviceReader[];
+  statusWrites: Set<Promise<unknown>>;
+}
+
+export class Agent {
+  private running: Running | undefined;
+  private readingsDropped = 0;
+
+  constructor(private readonly opts: AgentOptions) {}
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    const o = this.opts;
+    const clock = o.clock ?? new SystemClock();
+    const logger = (o.logger ?? createLogger()).child({ component: 'agent', agent: o.id, site: o.inventory.site.id });
+    const site = o.inventory.site.id;
+
+    const sel = selectDevices(o.inventory, o.profiles, o.deviceIds);
+    if (sel.problems.length > 0) {
+      const code = sel.problems.every((p) => p.code === 'DCIM_E_PROFILE_UNKNOWN') ? 'DCIM_E_PROFILE_UNKNOWN' : 'DCIM_E_CONFIG_INVALID';
+      throw new DcimError(code, `agent ${o.id}: ${sel.problems.length} problem(s) with its devices`, sel.problems.map((p) => `${p.where}: ${p.path.join('.')}: ${p.message}`));
+    }
+
+    const seq = new SeqStore({ file: join(o.stateDir, 'seq.json'), block: 1000, now: () => clock.now(), onCorrupt: (r) => logger.error(r) });
+    const bdSeq = new SeqStore({ file: join(o.stateDir, 'bd-seq.json'), block: 1, now: () => clock.now(), onCorrupt: (r) => logger.error(r) });
+    seq.open();
+    bdSeq.open();
+
+    const publisher = new Publisher({
+      url: o.mqtt.url,
+      clientId: o.mqtt.clientId ?? `dcim-agent-${site}-${o.id}`,
+      username: o.mqtt.username,
+      password: o.mqtt.password,
+      tls: o.mqtt.tls,
+      site,
+      agentId: o.id,
+      devices: sel.devices.length,
+      version: DCIM_VERSION,
+      bdSeq,
+      clock,
+      logger,
+      ...(o.reconnectPeriodMs !== undefined ? { reconnectPeriodMs: o.reconnectPeriodMs } : {}),
+    });
+    const outbox = new DirectOutbox(publisher, logger);
+    const statusWrites = new Set<Promise<unknown>>();
+    const publishStatus = (device: string, status: DeviceStatus) => {
+      if (!publisher.connected) return; // republished from scheduler.statuses() on (re)connect
+      const p = publisher.publish(topics.deviceStatus(site, device), status, { retain: true });
+      statusWrites.add(p);
+      void p.finally(() => statusWrites.delete(p));
+    };
+
+    const readers = this.buildReaders(sel.devices, clock, logger);
+    const classes = new Map(sel.devices.map((d) => [d.device.id, d.profile.class]));
+    const scheduler = new Scheduler({
+      devices: sel.devices.map((d, i) => ({ id: d.device.id, intervalMs: d.device.interval_s * 1000, read: (ro) => (readers[i] as DeviceReader).read(ro) })),
+      clock,
+      logger,
+      ...(o.maxConcurrent !== undefined ? { maxConcurrent: o.maxConcurrent } : {}),
+      ...(o.maxJitterMs !== undefined ? { maxJitterMs: o.maxJitterMs } : {}),
+      sink: {
+        poll: (device: string, ts: number, result: PollResult) => {
+          const { message, dropped } = buildTelemetry({ agent: o.id, site, device, deviceClass: classes.get(device) ?? 'generic', seq: seq.next(), ts, result });
+          if (dropped.length > 0) {
+            this.readingsDropped += dropped.length;
+            logger.warn('readings dropped', { code: 'DCIM_E_READING_INVALID', device, dropped });
+          }
+          outbox.submit(message);
+        },
+        status: (device: string, status: DeviceStatus) => {
+          logger.info('device status', { device, state: status.state, code: status.code });
+          publishStatus(device, status);
+        },
+      },
+    });
+    publisher.onConnect(() => {
+      for (const [device, status] of scheduler.statuses()) publishStatus(device, status);
+    });
+
+    this.running = { seq, publisher, outbox, scheduler, readers, statusWrites };
+    publisher.start();
+    scheduler.start();
+    logger.info('agent started', { devices: sel.devices.map((d) => d.device.id), version: DCIM_VERSION });
+  }
+
+  /** Finish the polls in flight, flush, publish the offline state, close every connection. */
+  async stop(): Promise<void> {
+    const r = this.running;
+    if (!r) return;
+    this.running = undefined;
+    await r.scheduler.stop();
+    await Promise.race([Promise.all([r.outbox.drain(), ...r.statusWrites]), new Promise((res) => setTimeout(res, 2000))]);
+    await r.publisher.stop();
+    await Promise.all(r.readers.map((x) => x.close()));
+  }
+
+  stats(): AgentStats {
+    const r = this.running;
+    return {
+      agent: this.opts.id,
+      site: this.opts.inventory.site.id,
+      devices: r ? r.readers.length : 0,
+      seq_next: r ? r.seq.peek() : 0,
+      readings_dropped: this.readingsDropped,
+      mqtt: r ? r.publisher.stats() : { connected: false, connects: 0, bd_seq: -1, published: 0, refused_offline: 0, refused_invalid: 0, failed: 0 },
+      telemetry: r ? r.outbox.stats() : { published: 0, dropped_offline: 0, failed: 0, pending: 0 },
+      polling: r ? r.scheduler.stats() : { in_flight: 0, queued: 0, devices: {} },
+    };
+  }
+
+  private buildReaders(devices: AgentDevice[], clock: Clock, logger: Logger): DeviceReader[] {
+    const o = this.opts;
+    // One connection per Modbus endpoint: devices behind one gateway share it, one request at a time.
+    const modbusLinks = new Map<string, ModbusTransport>();
+    return devices.map(({ device, profile }) => {
+      const log = logger.child({ device: device.id });
+      const a = device.address;
+      if (a.protocol === 'snmp' && profile.protocol === 'snmp') {
+        const policy = o.snmp ?? DEFAULT_SNMP_POLICY;
+        let resolved;
+        try {
+          resolved = resolveSnmpSecrets(a, device.id, o.env);
+        } catch (e) {
+          log.error('device not polled: secret missing', { error: e as Error });
+          return failingReader(profile, 'DCIM_E_SECRET_MISSING');
+        }
+        return new SnmpReader({ profile, transport: createNetSnmpTransport(resolved, { timeoutMs: policy.timeoutMs, logger: log }), policy, clock, logger: log });
+      }
+      if (a.protocol === 'modbus' && profile.protocol === 'modbus') {
+        const policy = o.modbus ?? DEFAULT_MODBUS_POLICY;
+        const key = `${a.transport}|${a.host}|${a.port}`;
+        let link = modbusLinks.get(key);
+        if (!link) {
+          link = createModbusSerialTransport({ host: a.host, port: a.port, framing: a.transport, timeoutMs: policy.timeoutMs, logger: log });
+          modbusLinks.set(key, link);
+        }
+        return new ModbusReader({ profile, transport: link, unitId: (a as ModbusAddress).unit_id, policy, clock, logger: log });
+      }
+      // selectDevices already refused protocol mismatches; keep the type system honest.
+      return failingReader(profile, 'DCIM_E_CONFIG_INVALID');
+    });
+  }
+}
+
+function resolveSnmpSecrets(a: SnmpAddress, device: string, env?: NodeJS.ProcessEnv) {
+  const what = (f: string) => `device ${device}: address.${f}`;
+  return {
+    ...a,
+    community: resolveSecret(a.community, what('community'), env),
+    auth_key: a.auth_key !== undefined ? resolveSecret(a.auth_key, what('auth_key'), env) : undefined,
+    priv_key: a.priv_key !== undefined ? resolveSecret(a.priv_key, what('priv_key'), env) : undefined,
+  };
+}
+
+/** A device that cannot be polled at all still shows up, as down with the reason. */
+function failingReader(profile: DeviceProfile, code: 'DCIM_E_SECRET_MISSING' | 'DCIM_E_CONFIG_INVALID'): DeviceReader {
+  const points = allPoints(profile);
+  return {
+    read: async () => ({ readings: points.map((p) => badReading(p.name, p.unit, code)), poll: { ms: 0, requests: 0, retries: 0, timeouts: 0 } }),
+    close: async () => undefined,
+  };
+}

@@ -1,0 +1,244 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import {
+  builtinProfileDir,
+  DcimError,
+  formatIssues,
+  IdSchema,
+  loadProfiles,
+  parseYamlText,
+  resolveSecret,
+  SecretRefSchema,
+  SiteInventorySchema,
+  type DeviceProfile,
+  type ErrorCode,
+  type SecretRef,
+  type SiteInventory,
+} from '../contract/index.js';
+import { selectDevices } from './devices.js';
+
+/**
+ * The agent's YAML config. Relative paths are relative to the config file.
+ *
+ *   agent:
+ *     id: edge1
+ *     site_seed: ../seeds/demo.yaml     # the site inventory (DESIGN.md §4)
+ *     devices: [pdu-r01-a]              # optional: default every device of the site
+ *   mqtt:
+ *     url: mqtts://broker.example:8883
+ *     username: agent-edge1
+ *     password: { env: DCIM_MQTT_PASSWORD }
+ *     client_id: dcim-agent-demo-edge1  # optional: default dcim-agent-<site>-<agent>
+ *     tls: { ca: certs/ca.pem, cert: certs/edge1.pem, key: certs/edge1.key, reject_unauthorized: true }
+ *   state_dir: /var/lib/dcim-agent      # seq and bd_seq counters
+ *   profiles_dirs: [site-profiles]      # optional: searched after the built-in profiles
+ */
+export const AgentConfigSchema = z
+  .object({
+    agent: z
+      .object({
+        id: IdSchema,
+        site_seed: z.string().min(1),
+        devices: z.array(IdSchema).min(1).optional(),
+      })
+      .strict(),
+    mqtt: z
+      .object({
+        url: z.string().regex(/^(mqtts?|tcp|ssl|wss?):\/\/[^\s]+$/, 'expected a broker URL such as mqtt://host:1883'),
+        username: z.string().min(1).optional(),
+        password: SecretRefSchema.optional(),
+        client_id: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/).optional(),
+        tls: z
+          .object({
+            ca: z.string().min(1).optional(),
+            cert: z.string().min(1).optional(),
+            key: z.string().min(1).optional(),
+            reject_unauthorized: z.boolean().default(true),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict(),
+    state_dir: z.string().min(1),
+    profiles_dirs: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
+export type AgentConfig = z.infer<typeof AgentConfigSchema>;
+
+export interface AgentMqttOptions {
+  url: string;
+  username?: string;
+  password?: string;
+  clientId?: string;
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized: boolean };
+}
+
+/** Everything `new Agent(…)` needs besides clock and logger. */
+export interface LoadedAgentConfig {
+  file: string;
+  id: string;
+  siteSeedFile: string;
+  inventory: SiteInventory;
+  profiles: Map<string, DeviceProfile>;
+  mqtt: AgentMqttOptions;
+  stateDir: string;
+  deviceIds?: string[];
+}
+
+interface Problem {
+  code: ErrorCode;
+  line: string;
+}
+
+/**
+ * Load and check the agent config, its site seed and the profiles; resolve secrets and TLS
+ * files. Every problem in every file is reported at once, each with file and path; the error
+ * code is the shared code of all problems, else DCIM_E_CONFIG_INVALID.
+ */
+export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.env): LoadedAgentConfig {
+  const problems: Problem[] = [];
+  const fail = (): never => {
+    const codes = new Set(problems.map((p) => p.code));
+    const code = codes.size === 1 ? (problems[0] as Problem).code : 'DCIM_E_CONFIG_INVALID';
+    throw new DcimError(code, `${file}: ${problems.length} problem(s)`, problems.map((p) => p.line));
+  };
+  const collect = (e: unknown, fallback: ErrorCode) => {
+    if (e instanceof DcimError) {
+      if (e.details.length > 0) problems.push(...e.details.map((line) => ({ code: e.code, line })));
+      else problems.push({ code: e.code, line: e.message });
+    } else problems.push({ code: fallback, line: `${file}: ${(e as Error).message}` });
+  };
+
+  const configFile = resolve(file);
+  const base = dirname(configFile);
+  let config: AgentConfig;
+  try {
+    const parsed = AgentConfigSchema.safeParse(parseYamlText(readText(configFile), file));
+    if (!parsed.success) {
+      problems.push(...formatIssues(file, parsed.error).map((line) => ({ code: 'DCIM_E_CONFIG_INVALID' as const, line })));
+      return fail();
+    }
+    config = parsed.data;
+  } catch (e) {
+    collect(e, 'DCIM_E_CONFIG_UNREADABLE');
+    return fail();
+  }
+
+  const seedFile = resolve(base, config.agent.site_seed);
+  let inventory: SiteInventory | undefined;
+  try {
+    const raw = parseYamlText(readText(seedFile), config.agent.site_seed);
+    const parsed = SiteInventorySchema.safeParse(raw);
+    if (parsed.success) inventory = absoluteSecretFiles(parsed.data, dirname(seedFile));
+    else problems.push(...formatIssues(config.agent.site_seed, parsed.error).map((line) => ({ code: 'DCIM_E_CONFIG_INVALID' as const, line })));
+  } catch (e) {
+    collect(e, 'DCIM_E_CONFIG_UNREADABLE');
+  }
+
+  let profiles: Map<string, DeviceProfile> | undefined;
+  try {
+    profiles = loadProfiles([builtinProfileDir(), ...config.profiles_dirs.map((d) => resolve(base, d))]);
+  } catch (e) {
+    collect(e, 'DCIM_E_CONFIG_INVALID');
+  }
+
+  if (inventory && profiles) {
+    const sel = selectDevices(inventory, profiles, config.agent.devices);
+    for (const p of sel.problems) {
+      const where = p.where === 'config' ? file : p.where === 'seed' ? config.agent.site_seed : `profile ${String(p.path[0])}`;
+      const path = p.where === 'profile' ? '' : `${fmtPath(p.path)}: `;
+      problems.push({ code: p.code, line: `${where}: ${path}${p.message}` });
+    }
+    for (const { device } of sel.devices) {
+      const i = inventory.devices.indexOf(device);
+      const a = device.address;
+      if (a.protocol !== 'snmp') continue;
+      const refs: [string, SecretRef | undefined][] = [['community', a.community], ['auth_key', a.auth_key], ['priv_key', a.priv_key]];
+      for (const [field, ref] of refs) {
+        if (ref === undefined) continue;
+        try {
+          resolveSecret(ref, `${config.agent.site_seed}: devices[${i}].address.${field}`, env);
+        } catch (e) {
+          collect(e, 'DCIM_E_SECRET_MISSING');
+        }
+      }
+    }
+  }
+
+  let password: string | undefined;
+  if (config.mqtt.password !== undefined) {
+    try {
+      password = resolveSecret(absoluteRef(config.mqtt.password, base), `${file}: mqtt.password`, env);
+    } catch (e) {
+      collect(e, 'DCIM_E_SECRET_MISSING');
+    }
+  }
+  let tls: AgentMqttOptions['tls'];
+  if (config.mqtt.tls) {
+    tls = { rejectUnauthorized: config.mqtt.tls.reject_unauthorized };
+    for (const k of ['ca', 'cert', 'key'] as const) {
+      const p = config.mqtt.tls[k];
+      if (p === undefined) continue;
+      try {
+        tls[k] = readFileSync(resolve(base, p));
+      } catch (e) {
+        problems.push({ code: 'DCIM_E_CONFIG_UNREADABLE', line: `${file}: mqtt.tls.${k}: cannot read ${p}: ${(e as Error).message}` });
+      }
+    }
+  }
+
+  if (problems.length > 0 || !inventory || !profiles) return fail();
+  return {
+    file: configFile,
+    id: config.agent.id,
+    siteSeedFile: seedFile,
+    inventory,
+    profiles,
+    mqtt: {
+      url: config.mqtt.url,
+      ...(config.mqtt.username !== undefined ? { username: config.mqtt.username } : {}),
+      ...(password !== undefined ? { password } : {}),
+      ...(config.mqtt.client_id !== undefined ? { clientId: config.mqtt.client_id } : {}),
+      ...(tls ? { tls } : {}),
+    },
+    stateDir: resolve(base, config.state_dir),
+    ...(config.agent.devices ? { deviceIds: config.agent.devices } : {}),
+  };
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new DcimError('DCIM_E_CONFIG_UNREADABLE', `${file}: cannot read: ${(e as Error).message}`);
+  }
+}
+
+function fmtPath(path: (string | number)[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+
+function absoluteRef(ref: SecretRef, base: string): SecretRef {
+  return typeof ref === 'object' && 'file' in ref && !isAbsolute(ref.file) ? { file: resolve(base, ref.file) } : ref;
+}
+
+/** Secret files named in a seed are relative to the seed; the agent resolves them later. */
+function absoluteSecretFiles(inv: SiteInventory, base: string): SiteInventory {
+  return {
+    ...inv,
+    devices: inv.devices.map((d) => {
+      const a = d.address;
+      if (a.protocol !== 'snmp') return d;
+      return {
+        ...d,
+        address: {
+          ...a,
+          community: absoluteRef(a.community, base),
+          ...(a.auth_key !== undefined ? { auth_key: absoluteRef(a.auth_key, base) } : {}),
+          ...(a.priv_key !== undefined ? { priv_key: absoluteRef(a.priv_key, base) } : {}),
+        },
+      };
+    }),
+  };
+}
