@@ -1,4 +1,5 @@
 import { HttpError, InfluxDB, type WriteApi } from '@influxdata/influxdb-client';
+import { SystemClock, type Clock, type TimerHandle } from '../../contract/clock.js';
 import { createLogger, type Logger } from '../../contract/log.js';
 import { encodeLines } from './line-protocol.js';
 import type { MetricPoint } from './metric-point.js';
@@ -8,9 +9,11 @@ import { emptySinkStats, type MetricSink, type SinkStats } from './metric-sink.j
 /**
  * The InfluxDB v2 write API (`/api/v2/write`) through the official `@influxdata/influxdb-client`
  * (DESIGN.md §7): InfluxDB 2.x, 3.x, Cloud, 1.8+ and VictoriaMetrics answer it. The client owns
- * batching, gzip, retries with back-off (429/5xx/network) and its retry buffer; this adapter
- * feeds it our own escaped lines (one line-protocol encoder in the project), quarantines what the
- * server refuses with a 4xx, and counts everything.
+ * gzip, retries with back-off (429/5xx/network) and its retry buffer; this adapter feeds it our own
+ * escaped lines (one line-protocol encoder in the project), quarantines what the server refuses
+ * with a 4xx, and counts everything. Batches are cut here rather than by the client, because a
+ * batch the client sends on its own is not awaited by its `flush()`: cutting them here lets
+ * `flush()` wait for every batch in flight.
  */
 export interface InfluxV2SinkOptions {
   url: string;
@@ -27,6 +30,7 @@ export interface InfluxV2SinkOptions {
   min_retry_delay_ms?: number;
   request_timeout_ms?: number;
   quarantine_dir?: string;
+  clock?: Clock;
   logger?: Logger;
 }
 
@@ -34,9 +38,17 @@ export class InfluxV2Sink implements MetricSink {
   private readonly counters: SinkStats = emptySinkStats();
   private api: WriteApi | undefined;
   private closed = false;
+  /** Lines handed to the client since its last flush. */
+  private unsent = 0;
+  private readonly inflight = new Set<Promise<void>>();
+  private flushTimer: TimerHandle | undefined;
   private rejected: Quarantine | undefined;
 
   constructor(private readonly opts: InfluxV2SinkOptions) {}
+
+  private get clock(): Clock {
+    return (this.opts.clock ??= new SystemClock());
+  }
 
   private get logger(): Logger {
     return (this.opts.logger ??= createLogger({ base: { component: 'influx-v2-sink' } }));
@@ -49,8 +61,10 @@ export class InfluxV2Sink implements MetricSink {
     const client = new InfluxDB({ url: o.url, token: o.token, timeout: o.request_timeout_ms ?? 10_000 });
     // The client calls these with `this` bound to the WriteApi, hence the arrow functions.
     this.api = client.getWriteApi(o.org, o.bucket, 'ms', {
-      batchSize: o.batch_lines ?? 5000,
-      flushInterval: o.flush_interval_ms ?? 1000,
+      // Never cut or timed by the client (see above): write() flushes at batch_lines, one below
+      // this (the client preallocates its buffer, so it cannot be "infinite").
+      batchSize: (o.batch_lines ?? 5000) + 1,
+      flushInterval: 0,
       gzipThreshold: o.gzip_threshold_bytes ?? 1000,
       maxBufferLines: o.max_buffer_lines ?? 200_000,
       maxRetries,
@@ -94,27 +108,51 @@ export class InfluxV2Sink implements MetricSink {
       return;
     }
     this.counters.points_accepted += batch.lines.length;
-    this.writeApi().writeRecords(batch.lines);
+    const api = this.writeApi();
+    const size = this.opts.batch_lines ?? 5000;
+    for (let i = 0; i < batch.lines.length; ) {
+      const chunk = batch.lines.slice(i, i + size - this.unsent);
+      api.writeRecords(chunk);
+      this.unsent += chunk.length;
+      i += chunk.length;
+      if (this.unsent >= size) this.send();
+    }
+    if (this.unsent > 0 && !this.flushTimer) {
+      this.flushTimer = this.clock.setTimeout(() => {
+        this.flushTimer = undefined;
+        if (this.unsent > 0) this.send();
+      }, this.opts.flush_interval_ms ?? 1000);
+    }
+  }
+
+  /** Sends what the client holds as one batch, tracked until it is written or has failed. */
+  private send(): void {
+    const api = this.api;
+    if (!api) return;
+    this.unsent = 0;
+    const p: Promise<void> = api
+      .flush()
+      // Retriable failures stay in the client's retry buffer; the rest were counted in writeFailed.
+      .catch((e: unknown) => this.logger.debug('batch not written yet', { error: e as Error }))
+      .finally(() => this.inflight.delete(p));
+    this.inflight.add(p);
   }
 
   async flush(): Promise<void> {
-    if (!this.api) return;
-    try {
-      await this.api.flush();
-    } catch (e) {
-      // Retriable failures stay in the client's retry buffer; the rest were counted in writeFailed.
-      this.logger.debug('flush did not complete', { error: e as Error });
-    }
+    if (this.unsent > 0) this.send();
+    await Promise.allSettled([...this.inflight]);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.flushTimer?.cancel();
+    await this.flush();
     if (!this.api) {
       this.closed = true;
       return;
     }
     try {
-      // One last delivery attempt, including lines waiting for a retry.
+      // One last delivery attempt for lines waiting in the client's retry buffer.
       await this.api.flush(true);
     } catch (e) {
       this.logger.debug('final flush failed', { error: e as Error });

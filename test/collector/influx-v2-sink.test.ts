@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InfluxV2Sink } from '../../collector/store/influx-v2-sink.js';
 import { int, type MetricPoint } from '../../collector/store/metric-point.js';
+import { ManualClock } from '../../contract/clock.js';
 import { memoryLogger } from '../../contract/log.js';
 import { useService } from '../support/require-service.js';
 import { startVictoriaMetrics } from '../support/victoria-metrics.js';
@@ -54,6 +55,19 @@ describe('InfluxV2Sink (official client) against VictoriaMetrics /api/v2/write',
     expect(sink.stats()).toMatchObject({ points_written: 12, batches_written: 3, pending: 0 });
     const s = await vm().waitForSeries('{__name__="meter_active_power_w",site="v2b"}', (x) => x.length === 12);
     expect(s).toHaveLength(12);
+    await sink.close();
+  });
+
+  it('sends a partial batch when its flush timer falls due', async () => {
+    const clock = new ManualClock(T0);
+    const sink = sinkFor({ clock, flush_interval_ms: 1000 });
+    sink.write([{ measurement: 'pdu', tags: { site: 'v2g' }, fields: { a_w: 3 }, ts_ms: T0 }]);
+    clock.advance(999);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(sink.stats()).toMatchObject({ points_written: 0, pending: 1 });
+    clock.advance(1);
+    await sink.flush(); // nothing left to cut: waits for the batch the timer sent
+    expect(sink.stats()).toMatchObject({ points_written: 1, batches_written: 1, pending: 0 });
     await sink.close();
   });
 
