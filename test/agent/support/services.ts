@@ -186,3 +186,46 @@ export async function startPymodbus(): Promise<Started<PymodbusServer>> {
   }
   return { ok: true, value: { tcpPort: ports.tcp, rtuPort: ports.rtu, stop: () => stopChild(child) } };
 }
+
+export interface Snmpd extends Service {
+  port: number;
+}
+
+/**
+ * Net-SNMP's snmpd on a free loopback port with a throw-away config: the system group, the
+ * interfaces table, a v2c community and one SNMPv3 authPriv user (`v3User`).
+ */
+export const SNMPD_V3 = { user: 'dcimv3', auth: 'auth-pass-123', priv: 'priv-pass-123', community: 'dcim-public' } as const;
+
+export async function startSnmpd(): Promise<Started<Snmpd>> {
+  const bin = findExecutable(['snmpd']);
+  if (!bin) return { ok: false, reason: 'snmpd not found (apt-get install snmpd)' };
+  const dir = mkdtempSync(join(tmpdir(), 'dcim-snmpd-'));
+  const conf = join(dir, 'snmpd.conf');
+  writeFileSync(
+    conf,
+    [
+      `[snmpd] persistentDir ${join(dir, 'persist')}`,
+      `createUser ${SNMPD_V3.user} SHA256 "${SNMPD_V3.auth}" AES "${SNMPD_V3.priv}"`,
+      `rouser ${SNMPD_V3.user} authPriv`,
+      `rocommunity ${SNMPD_V3.community} 127.0.0.1`,
+      'sysName snmpd-under-test',
+      'sysLocation dcim-pulse test rack',
+      '',
+    ].join('\n'),
+  );
+  const port = await freeUdpPort();
+  const child = spawn(bin, ['-f', '-Lo', '-C', '-c', conf, '-p', join(dir, 'pid'), `udp:127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const stop = async () => {
+    await stopChild(child);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  if (!(await waitForSnmp(port, SNMPD_V3.community, Date.now() + 10_000))) {
+    await stop();
+    throw new Error(`snmpd did not answer on 127.0.0.1:${port}: ${out.slice(-500)}`);
+  }
+  return { ok: true, value: { port, stop } };
+}

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { SnmpProfileSchema, SystemClock, type Reading } from '../../../contract/index.js';
+import { createNetSnmpTransport, type ResolvedSnmpAddress } from '../../../agent/snmp/net-snmp-transport.js';
+import { SnmpReader } from '../../../agent/snmp/snmp-reader.js';
+import { SNMPD_V3, startSnmpd, useService } from '../support/services.js';
+
+/** The SNMP reader against Net-SNMP's own snmpd: standard MIB-2 objects, v2c and SNMPv3 authPriv. */
+const profile = SnmpProfileSchema.parse({
+  id: 'mib2-system',
+  class: 'generic',
+  vendor: 'Net-SNMP',
+  model: 'snmpd',
+  protocol: 'snmp',
+  points: [
+    { name: 'sys_name', oid: '1.3.6.1.2.1.1.5.0', type: 'string' },
+    { name: 'sys_location', oid: '1.3.6.1.2.1.1.6.0', type: 'string' },
+    { name: 'uptime_s', oid: '1.3.6.1.2.1.1.3.0', type: 'timeticks', scale: 0.01, unit: 's' },
+    { name: 'sys_object_id', oid: '1.3.6.1.2.1.1.2.0', type: 'string' },
+  ],
+  // ifTable: ifDescr and ifMtu; the loopback interface is always there.
+  tables: [{ entry: '1.3.6.1.2.1.2.2.1', index_tag: 'sensor', columns: [{ name: 'if_descr', column: 2, type: 'string' }, { name: 'if_mtu', column: 4, type: 'integer' }] }],
+  test_vectors: [{ point: 'sys_name', raw: 'x', expected: 'x' }],
+});
+
+function read(address: ResolvedSnmpAddress) {
+  const reader = new SnmpReader({ profile, transport: createNetSnmpTransport(address, { timeoutMs: 1000 }), policy: { timeoutMs: 1000, retries: 0 }, clock: new SystemClock() });
+  return reader.read().finally(() => reader.close());
+}
+
+const byPoint = (rs: Reading[], p: string) => rs.filter((r) => r.point === p);
+
+describe('SnmpReader against snmpd', () => {
+  const snmpd = useService('snmpd', () => startSnmpd());
+  const v3 = (over: Partial<ResolvedSnmpAddress> = {}): ResolvedSnmpAddress => ({
+    protocol: 'snmp',
+    host: '127.0.0.1',
+    port: snmpd().port,
+    version: '3',
+    community: '',
+    user: SNMPD_V3.user,
+    auth_protocol: 'sha256',
+    auth_key: SNMPD_V3.auth,
+    priv_protocol: 'aes',
+    priv_key: SNMPD_V3.priv,
+    ...over,
+  });
+
+  it.each([
+    ['v2c', () => ({ protocol: 'snmp', host: '127.0.0.1', port: snmpd().port, version: '2c', community: SNMPD_V3.community }) as ResolvedSnmpAddress],
+    ['v3 authPriv SHA-256/AES', () => v3()],
+  ])('%s: scalars and the interfaces table', async (_name, address) => {
+    const res = await read(address());
+    expect(byPoint(res.readings, 'sys_name')[0]).toMatchObject({ value: 'snmpd-under-test', quality: 'good' });
+    expect(byPoint(res.readings, 'sys_location')[0]?.value).toBe('dcim-pulse test rack');
+    expect(byPoint(res.readings, 'sys_object_id')[0]?.value).toMatch(/^1\.3\.6\.1\.4\.1\.8072\./); // NET-SNMP-MIB
+    const uptime = byPoint(res.readings, 'uptime_s')[0]?.value;
+    expect(typeof uptime === 'number' && uptime >= 0 && uptime < 600).toBe(true);
+    const lo = byPoint(res.readings, 'if_descr').find((r) => r.value === 'lo');
+    expect(lo?.index?.sensor).toMatch(/^\d+$/);
+    expect(byPoint(res.readings, 'if_mtu').find((r) => r.index?.sensor === lo?.index?.sensor)?.value).toBe(65536);
+  });
+
+  it('v3 with a wrong privacy key reads nothing and says so per point, without throwing', async () => {
+    const res = await read(v3({ priv_key: 'wrong-priv-key' }));
+    expect(res.readings.length).toBeGreaterThan(0);
+    expect(res.readings.every((r) => r.quality === 'bad' && (r.error === 'DCIM_E_SNMP_ERROR' || r.error === 'DCIM_E_SNMP_TIMEOUT'))).toBe(true);
+  });
+
+  it('v3 with an unknown user is refused the same way', async () => {
+    const res = await read(v3({ user: 'nobody-here' }));
+    expect(res.readings.every((r) => r.quality === 'bad')).toBe(true);
+  });
+});
