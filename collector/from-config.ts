@@ -3,6 +3,7 @@ import { SystemClock, type Clock } from '../contract/clock.js';
 import { DcimError } from '../contract/errors.js';
 import { createLogger, type Logger } from '../contract/log.js';
 import type { DeviceProfile } from '../contract/profile.js';
+import { loadProfiles } from '../contract/profiles.js';
 import { resolveSecret } from '../contract/secrets.js';
 import { Collector, type CollectorOptions } from './collector.js';
 import type { CollectorSetup } from './config.js';
@@ -20,6 +21,8 @@ function readTlsFile(file: string, what: string): Buffer {
 /**
  * A loaded config → a ready (not started) collector and the sink it writes to. The caller owns
  * both: `await collector.start()`, and on shutdown `await collector.stop(); await sink.close()`.
+ * Without `profiles` the built-in ones are loaded: they tell each meter's power point and each
+ * device's class.
  */
 export function createCollectorFromConfig(
   setup: CollectorSetup,
@@ -55,7 +58,7 @@ export function createCollectorFromConfig(
     clock,
     logger,
     kpiIntervalMs: config.kpi.interval_s * 1000,
-    ...(deps.profiles ? { profiles: deps.profiles } : {}),
+    profiles: deps.profiles ?? loadProfiles(),
     ...(deps.onKpi ? { onKpi: deps.onKpi } : {}),
   });
   return { collector, sink };
