@@ -114,6 +114,8 @@ export const SiteInventorySchema = z
       name: z.string().min(1),
       timezone: z.string().default('Asia/Shanghai'),
       cluster: IdSchema.optional(),
+      /** Pin the IT metering level used for PUE; default: the level all IT meters share, else the most upstream. */
+      pue_it_level: ItLevelSchema.optional(),
     }),
     targets: TargetsSchema,
     halls: z.array(HallSchema).min(1),

@@ -82,6 +82,8 @@ export const KpiValueSchema = z.object({
   value: z.number().finite().optional(),
   ok: z.boolean(),
   reason: z.string().optional(),
+  /** The catalogue code of `reason`, for machines. */
+  reason_code: z.string().regex(/^DCIM_E_[A-Z0-9_]+$/).optional(),
   /** How the figure was computed, e.g. "power" (instantaneous) or "energy". */
   basis: z.string(),
   /** PUE measurement category 1|2|3 from the IT meters' level, when it applies. */
