@@ -1,60 +1,28 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { accessSync, chmodSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { findBinary } from '../../support/find-binary.js';
+import type { Launched } from '../../support/local-service.js';
 
 /**
- * Real peers for the agent's protocol tests, on 127.0.0.1 only. A missing tool is a visible
- * skip, or a failure when DCIM_REQUIRE_SERVICES=1 (CI), never a silent green.
+ * Real peers for the agent's protocol tests, on 127.0.0.1 only: snmpsimd, snmpd and a pymodbus
+ * server. They use the project's one skip-or-fail policy (test/support/require-service.ts): a
+ * missing tool is a visible skip, or a failure when DCIM_REQUIRE_SERVICES=1 (CI).
  */
+export { useService } from '../../support/require-service.js';
+
 export interface Service {
   stop(): Promise<void>;
 }
 
-export type Started<T> = { ok: true; value: T } | { ok: false; reason: string };
+const unavailable = (service: string, reason: string): Launched<never> => ({ ok: false, reason: { service, reason } });
 
-export function useService<T extends Service>(label: string, start: () => Promise<Started<T>>): () => T {
-  let service: T | undefined;
-  let skip: string | undefined;
-  beforeAll(async () => {
-    const s = await start();
-    if (s.ok) {
-      service = s.value;
-      return;
-    }
-    skip = `${label} unavailable: ${s.reason}`;
-    if (process.env.DCIM_REQUIRE_SERVICES === '1') throw new Error(`${skip} (DCIM_REQUIRE_SERVICES=1 requires it)`);
-    console.warn(`SKIPPED: ${skip}`);
-  });
-  beforeEach((ctx) => {
-    if (skip !== undefined) ctx.skip(skip);
-  });
-  afterAll(async () => {
-    await service?.stop();
-  });
-  return () => {
-    if (!service) throw new Error(`${label} not started`);
-    return service;
-  };
-}
-
-export function findExecutable(candidates: readonly string[]): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(':').filter(Boolean), '/usr/local/sbin', '/usr/sbin', '/usr/bin', '/sbin'];
-  for (const c of candidates) {
-    for (const d of c.startsWith('/') ? [''] : dirs) {
-      const f = c.startsWith('/') ? c : join(d, c);
-      try {
-        accessSync(f, constants.X_OK);
-        return f;
-      } catch {
-        // next
-      }
-    }
-  }
-  return undefined;
+function findExecutable(candidates: readonly string[]): string | undefined {
+  const r = findBinary(candidates);
+  return r.ok ? r.value : undefined;
 }
 
 export function freeUdpPort(): Promise<number> {
@@ -115,9 +83,9 @@ export interface Snmpsim extends Service {
  * snmpsimd (Debian package snmpsim) serving `.snmprec` recordings; each file's name is its
  * community. Running as root it must drop to nobody, so its folders are world-readable.
  */
-export async function startSnmpsim(recordings: Record<string, string>): Promise<Started<Snmpsim>> {
+export async function startSnmpsim(recordings: Record<string, string>): Promise<Launched<Snmpsim>> {
   const bin = findExecutable(['snmpsimd', 'snmpsimd.py', 'snmpsim-command-responder']);
-  if (!bin) return { ok: false, reason: 'snmpsimd not found (apt-get install snmpsim)' };
+  if (!bin) return unavailable('snmpsimd', 'snmpsimd not found (apt-get install snmpsim)');
   const dir = mkdtempSync(join(tmpdir(), 'dcim-snmpsim-'));
   const data = join(dir, 'data');
   const cache = join(dir, 'cache');
@@ -160,9 +128,9 @@ export interface PymodbusServer extends Service {
 }
 
 /** test/agent/fixtures/modbus-server.py: the SDM630 layout on several unit ids (see the script). */
-export async function startPymodbus(): Promise<Started<PymodbusServer>> {
+export async function startPymodbus(): Promise<Launched<PymodbusServer>> {
   const py = findPymodbusPython();
-  if (!py) return { ok: false, reason: 'no python3 with pymodbus (apt-get install python3-pymodbus)' };
+  if (!py) return unavailable('pymodbus', 'no python3 with pymodbus (apt-get install python3-pymodbus)');
   const script = join(import.meta.dirname, '..', 'fixtures', 'modbus-server.py');
   const child = spawn(py, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -197,9 +165,9 @@ export interface Snmpd extends Service {
  */
 export const SNMPD_V3 = { user: 'dcimv3', auth: 'auth-pass-123', priv: 'priv-pass-123', community: 'dcim-public' } as const;
 
-export async function startSnmpd(): Promise<Started<Snmpd>> {
+export async function startSnmpd(): Promise<Launched<Snmpd>> {
   const bin = findExecutable(['snmpd']);
-  if (!bin) return { ok: false, reason: 'snmpd not found (apt-get install snmpd)' };
+  if (!bin) return unavailable('snmpd', 'snmpd not found (apt-get install snmpd)');
   const dir = mkdtempSync(join(tmpdir(), 'dcim-snmpd-'));
   const conf = join(dir, 'snmpd.conf');
   writeFileSync(
