@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   DCIM_E_MODBUS_TIMEOUT: 'A Modbus request got no answer within the timeout after all retries.',
   DCIM_E_MODBUS_EXCEPTION: 'A Modbus device answered with an exception code.',
   DCIM_E_MODBUS_CONNECT: 'The Modbus TCP connection could not be opened.',
+  DCIM_E_VALUE_UNAVAILABLE: 'The device reports the value as not available (a profile sentinel such as -1, 0x8000 or a float NaN).',
   DCIM_E_DECODE_VALUE: 'Raw device data could not be decoded into an engineering value.',
   DCIM_E_STORE_WRITE: 'A write to the time-series store failed.',
   DCIM_E_STORE_REJECTED: 'The time-series store rejected a batch (4xx); the batch was quarantined.',

@@ -69,6 +69,7 @@ export const ModbusAddressSchema = z
     host: z.string().min(1),
     port: z.number().int().min(1).max(65535).default(502),
     unit_id: z.number().int().min(0).max(255).default(1),
+    /** tcp: Modbus TCP (MBAP header); rtu_over_tcp: raw RTU frames with CRC on a TCP socket (transparent serial gateways). */
     transport: z.enum(['tcp', 'rtu_over_tcp']).default('tcp'),
   })
   .strict();
@@ -93,6 +94,9 @@ export const DeviceSchema = z.object({
   hall: IdSchema.optional(),
   address: AddressSchema,
   interval_s: z.number().min(1).max(3600).default(10),
+  /** Per-request timeout and retries; default from the agent's protocol policy. */
+  timeout_ms: z.number().int().min(50).max(60_000).optional(),
+  retries: z.number().int().min(0).max(5).optional(),
   meter: MeterSchema.optional(),
   sim: SimHintsSchema.optional(),
 });

@@ -1,0 +1,52 @@
+import { createLogger } from '../../contract/index.js';
+import { Agent, loadAgentConfig } from '../../agent/index.js';
+import { helpText, numberOption, parseCommandArgs, stringOption, type CommandSpec } from '../args.js';
+import type { Command } from '../dcim.js';
+import { runUntilSignal } from '../run-until-signal.js';
+
+const spec: CommandSpec = {
+  name: 'agent',
+  summary: 'poll the devices of a site over SNMP and Modbus by profile and publish their readings to MQTT',
+  usage: 'dcim agent --config agent.yaml [--check]',
+  options: {
+    config: { type: 'string', short: 'c', placeholder: 'file', description: 'agent config (YAML); see README "Agent config"' },
+    check: { type: 'boolean', description: 'validate the config, its seed, the profiles and the secrets without polling, then exit' },
+    'duration-s': { type: 'string', placeholder: 's', description: 'stop by itself after this many seconds' },
+  },
+};
+
+async function run(argv: string[]): Promise<number> {
+  const parsed = parseCommandArgs(spec, argv);
+  if (parsed.help) {
+    console.log(helpText(spec));
+    return 0;
+  }
+  const file = stringOption(parsed.values, 'config');
+  if (file === undefined) {
+    console.error('dcim agent: --config <file> is required (see dcim agent --help)');
+    return 2;
+  }
+  const cfg = loadAgentConfig(file);
+  const devices = cfg.deviceIds ?? cfg.inventory.devices.map((d) => d.id);
+  if (parsed.values.check) {
+    console.log(`${file}: ok (agent ${cfg.id}, site ${cfg.inventory.site.id}, ${devices.length} devices, ${cfg.profiles.size} profiles)`);
+    return 0;
+  }
+  const logger = createLogger({ base: { part: 'agent', agent: cfg.id, site: cfg.inventory.site.id } });
+  const agent = new Agent({
+    id: cfg.id,
+    inventory: cfg.inventory,
+    profiles: cfg.profiles,
+    mqtt: cfg.mqtt,
+    stateDir: cfg.stateDir,
+    logger,
+    ...(cfg.deviceIds ? { deviceIds: cfg.deviceIds } : {}),
+  });
+  await agent.start();
+  logger.info('agent started', { devices: devices.length });
+  const durationS = numberOption(parsed.values, 'duration-s', 1, 31_536_000);
+  await runUntilSignal(() => agent.stop(), durationS === undefined ? undefined : durationS * 1000);
+  return 0;
+}
+
+export const command: Command = { spec, run };

@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+import { DcimError } from '../contract/index.js';
+import { helpText, type CommandSpec } from './args.js';
+
+/** A subcommand: its spec (flags, help) and its runner, loaded only when chosen. */
+export interface Command {
+  spec: CommandSpec;
+  run(argv: string[]): Promise<number>;
+}
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  demo: async () => (await import('./commands/demo.js')).command,
+  sim: async () => (await import('./commands/sim.js')).command,
+  agent: async () => (await import('./commands/agent.js')).command,
+  collector: async () => (await import('./commands/collector.js')).command,
+};
+
+export async function listCommands(): Promise<Command[]> {
+  return Promise.all(Object.values(COMMANDS).map((load) => load()));
+}
+
+async function usage(): Promise<string> {
+  const cmds = await listCommands();
+  return [
+    'dcim: data-center infrastructure monitoring (dcim-pulse)',
+    '',
+    'usage: dcim <command> [options]      dcim <command> --help',
+    '',
+    'commands:',
+    ...cmds.map((c) => `  ${c.spec.name.padEnd(11)} ${c.spec.summary}`),
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(await usage());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version') {
+    const { DCIM_VERSION } = await import('../contract/index.js');
+    console.log(DCIM_VERSION);
+    return 0;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    console.error(`dcim: unknown command ${JSON.stringify(name)}\n\n${await usage()}`);
+    return 2;
+  }
+  const command = await load();
+  try {
+    return await command.run(rest);
+  } catch (e) {
+    if (e instanceof DcimError) {
+      console.error(`${e.code}: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+export { helpText };
+
+const isEntry = process.argv[1] !== undefined && /dcim\.(ts|js)$/.test(process.argv[1]);
+if (isEntry) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      console.error(e);
+      process.exitCode = 1;
+    },
+  );
+}
