@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { DcimError } from '../contract/index.js';
+import { z } from 'zod';
+import { DcimError, loadYamlFile } from '../contract/index.js';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -15,11 +16,31 @@ export interface CommandSpec {
   summary: string;
   usage: string;
   options: Record<string, OptionSpec>;
+  /**
+   * When true, `--config <file>` names a YAML file whose keys are this command's long options
+   * in snake_case (`interval_s: 5` for `--interval-s 5`). Flags on the command line win.
+   */
+  optionsFile?: boolean;
+}
+
+const CONFIG_OPTION: OptionSpec = { type: 'string', short: 'c', placeholder: 'file', description: 'YAML file of these options (keys in snake_case); flags win' };
+
+function allOptions(spec: CommandSpec): [string, OptionSpec][] {
+  return [...(spec.optionsFile ? ([['config', CONFIG_OPTION]] as [string, OptionSpec][]) : []), ...Object.entries(spec.options)];
+}
+
+/** The schema of a command's options file, built from its flags so the two never drift. */
+function optionsFileSchema(spec: CommandSpec) {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [name, o] of Object.entries(spec.options)) {
+    shape[name.replaceAll('-', '_')] = o.type === 'boolean' ? z.boolean().optional() : z.union([z.string(), z.number()]).optional();
+  }
+  return z.object(shape).strict();
 }
 
 export function helpText(spec: CommandSpec): string {
   const lines = [`dcim ${spec.name}: ${spec.summary}`, '', `usage: ${spec.usage}`, '', 'options:'];
-  const all: [string, OptionSpec][] = [...Object.entries(spec.options), ['help', { type: 'boolean', short: 'h', description: 'show this help' }]];
+  const all: [string, OptionSpec][] = [...allOptions(spec), ['help', { type: 'boolean', short: 'h', description: 'show this help' }]];
   for (const [name, o] of all) {
     const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ` <${o.placeholder ?? 'value'}>` : ''}`;
     const def = o.default !== undefined && o.default !== false ? ` (default: ${String(o.default)})` : '';
@@ -33,8 +54,8 @@ export type ParsedValues = Record<string, string | boolean | undefined>;
 /** Parse argv for one command; unknown flags are an error naming the command. */
 export function parseCommandArgs(spec: CommandSpec, argv: string[]): { help: true } | { help: false; values: ParsedValues; positionals: string[] } {
   const options: ParseArgsConfig['options'] = { help: { type: 'boolean', short: 'h' } };
-  for (const [name, o] of Object.entries(spec.options)) {
-    options[name] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.default !== undefined ? { default: o.default } : {}) };
+  for (const [name, o] of allOptions(spec)) {
+    options[name] = { type: o.type, ...(o.short ? { short: o.short } : {}) };
   }
   let parsed;
   try {
@@ -43,7 +64,17 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[]): { help: tru
     throw new DcimError('DCIM_E_CONFIG_INVALID', `dcim ${spec.name}: ${(e as Error).message} (see dcim ${spec.name} --help)`);
   }
   if (parsed.values.help) return { help: true };
-  return { help: false, values: parsed.values as ParsedValues, positionals: parsed.positionals };
+  const flags = parsed.values as ParsedValues;
+  const values: ParsedValues = {};
+  for (const [name, o] of Object.entries(spec.options)) if (o.default !== undefined) values[name] = o.default;
+  const file = spec.optionsFile ? flags.config : undefined;
+  if (typeof file === 'string') {
+    const fromFile = loadYamlFile(optionsFileSchema(spec), file) as Record<string, string | number | boolean | undefined>;
+    for (const [key, v] of Object.entries(fromFile)) if (v !== undefined) values[key.replaceAll('_', '-')] = typeof v === 'number' ? String(v) : v;
+  }
+  for (const [name, v] of Object.entries(flags)) if (v !== undefined && name !== 'config') values[name] = v;
+  if (!spec.optionsFile && flags.config !== undefined) values.config = flags.config;
+  return { help: false, values, positionals: parsed.positionals };
 }
 
 export function numberOption(values: ParsedValues, name: string, min: number, max: number): number | undefined {

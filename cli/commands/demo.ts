@@ -14,6 +14,7 @@ const spec: CommandSpec = {
   name: 'demo',
   summary: 'run a live simulated site end to end (simulator → agent → MQTT → collector → store) and print its live PUE',
   usage: 'dcim demo [--seed seeds/demo.yaml] [--broker mqtt://…] [--influx http://… --influx-db …] [--duration-s N]',
+  optionsFile: true,
   options: {
     seed: { type: 'string', placeholder: 'file', description: 'site inventory to simulate', default: 'seeds/demo.yaml' },
     broker: { type: 'string', placeholder: 'url', description: 'use this MQTT broker instead of the embedded one (aedes on loopback)' },

@@ -9,6 +9,7 @@ const spec: CommandSpec = {
   name: 'sim',
   summary: 'serve a simulated site over real SNMP and Modbus, at the addresses in its seed',
   usage: 'dcim sim --seed seeds/<site>.yaml [--speed N] [--ephemeral]',
+  optionsFile: true,
   options: {
     seed: { type: 'string', placeholder: 'file', description: 'site inventory to simulate', default: 'seeds/demo.yaml' },
     speed: { type: 'string', placeholder: 'N', description: 'simulated seconds per real second (60 = a simulated minute per second)', default: '1' },

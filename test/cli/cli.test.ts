@@ -1,0 +1,99 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { listCommands } from '../../cli/dcim.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const run = promisify(execFile);
+
+/** Run the real CLI in a child process: exit code, stdout and stderr. */
+async function dcim(args: string[], timeoutMs = 30_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'cli', 'dcim.ts'), ...args], { cwd: ROOT, timeout: timeoutMs, env: { ...process.env, DCIM_LOG_LEVEL: 'warn' } });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
+  }
+}
+
+describe('dcim CLI', () => {
+  it('documents every command and flag in the README', async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    for (const c of await listCommands()) {
+      expect(readme, `README lacks a section for dcim ${c.spec.name}`).toContain(`### \`dcim ${c.spec.name}\``);
+      for (const flag of Object.keys(c.spec.options)) expect(readme, `README lacks --${flag} of dcim ${c.spec.name}`).toContain(`--${flag}`);
+    }
+  });
+
+  it('prints help for every command and exits 0', async () => {
+    for (const c of await listCommands()) {
+      const r = await dcim([c.spec.name, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`dcim ${c.spec.name}:`);
+      for (const flag of Object.keys(c.spec.options)) expect(r.stdout).toContain(`--${flag}`);
+    }
+  });
+
+  it('refuses an unknown command or flag with a non-zero exit', async () => {
+    expect((await dcim(['frobnicate'])).code).toBe(2);
+    const r = await dcim(['sim', '--sped', '60']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('DCIM_E_CONFIG_INVALID');
+    expect(r.stderr).toContain('--sped');
+  });
+
+  it('rejects a broken seed at start with every error listed, file and path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dcim-cli-'));
+    const seed = join(dir, 'broken.yaml');
+    writeFileSync(
+      seed,
+      `site: { id: "Bad Id", name: x }
+halls: [{ id: h1 }]
+racks: [{ id: r1, hall: h1, rated_kw: -1 }]
+devices:
+  - { id: d1, profile: apc-rpdu2, address: { protocol: snmp, host: 127.0.0.1, port: 99999 } }
+`,
+    );
+    const r = await dcim(['sim', '--seed', seed, '--ephemeral', '--duration-s', '1']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('DCIM_E_CONFIG_INVALID');
+    expect(r.stderr).toContain(`${seed}: site.id:`);
+    expect(r.stderr).toContain(`${seed}: racks[0].rated_kw:`);
+    expect(r.stderr).toContain(`${seed}: devices[0].address.port:`);
+  });
+
+  it('checks the example agent and collector configs', async () => {
+    const a = await dcim(['agent', '--check', '-c', 'agent/agent.example.yaml']);
+    expect(a.stderr).toBe('');
+    expect(a.stdout).toContain('ok (agent edge-1, site demo, 2 devices');
+    const c = await dcim(['collector', '--check', '-c', 'collector/collector.example.yaml']);
+    expect(c.stdout).toContain('ok (1 site(s), 2 devices');
+  });
+
+  it('rejects a collector config with every problem listed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dcim-cli-'));
+    const cfg = join(dir, 'collector.yaml');
+    writeFileSync(cfg, `collector: { id: main, sites: [nope.yaml] }\nmqtt: { url: "not a url" }\nstore: { kind: influx_v9 }\n`);
+    const r = await dcim(['collector', '--check', '-c', cfg]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${cfg}: mqtt.url:`);
+    expect(r.stderr).toContain(`${cfg}: store.kind:`);
+  });
+
+  it('runs the demo: a live PUE from simulated devices over real SNMP and Modbus', async () => {
+    const r = await dcim(['demo', '--duration-s', '7', '--print-every-s', '2', '--interval-s', '1'], 60_000);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n').filter((l) => l.includes('PUE 1.'));
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    for (const line of lines) {
+      const shown = Number(/PUE (\d\.\d{3}) \(instantaneous/.exec(line)?.[1]);
+      const truth = Number(/simulator truth (\d\.\d{3})/.exec(line)?.[1]);
+      expect(Math.abs(shown - truth)).toBeLessThanOrEqual(0.006);
+    }
+    expect(r.stdout).toMatch(/stopped; \d+ messages/);
+  });
+});
