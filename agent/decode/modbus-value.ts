@@ -58,11 +58,11 @@ export function decodeModbusValue(spec: ModbusValueSpec, raw: ModbusRaw): Decode
   }
   if (typeof value === 'boolean') return mapBoolean(spec, value);
   if (typeof value === 'string') {
-    if (isSentinel(spec, value)) return failed('DCIM_E_DECODE_VALUE', `sentinel ${JSON.stringify(value)}`);
+    if (isSentinel(spec, value)) return failed('DCIM_E_VALUE_UNAVAILABLE', `sentinel ${JSON.stringify(value)}`);
     return decoded(value.slice(0, MAX_STRING_CHARS));
   }
   // A sentinel may be given as the value or as the same registers read unsigned (0x8000, 0xFFFF, 0x7FC00000).
-  if (isSentinel(spec, value, unsignedPattern(used, spec.order))) return failed('DCIM_E_DECODE_VALUE', `sentinel ${String(value)}`);
+  if (isSentinel(spec, value, unsignedPattern(used, spec.order))) return failed('DCIM_E_VALUE_UNAVAILABLE', `sentinel ${String(value)}`);
   if (typeof value === 'number' && !Number.isFinite(value)) return failed('DCIM_E_DECODE_VALUE', `${spec.type} is ${value}`);
   if (spec.type === 'float32' && typeof value === 'number') value = shortestFloat32(value);
 

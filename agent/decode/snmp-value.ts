@@ -38,7 +38,7 @@ export function decodeSnmpValue(spec: SnmpValueSpec, type: number, value: unknow
       if (type === SnmpType.OctetString) {
         const text = octetsToText(value);
         if (text !== undefined && NUMERIC_TEXT.test(text)) {
-          if (isSentinel(spec, text.trim())) return failed('DCIM_E_DECODE_VALUE', `sentinel ${text.trim()}`);
+          if (isSentinel(spec, text.trim())) return failed('DCIM_E_VALUE_UNAVAILABLE', `sentinel ${text.trim()}`);
           return numeric(spec, Number(text));
         }
       }
@@ -49,7 +49,7 @@ export function decodeSnmpValue(spec: SnmpValueSpec, type: number, value: unknow
 
 function numeric(spec: SnmpValueSpec, value: unknown): Decoded {
   if (typeof value !== 'number' || !Number.isFinite(value)) return failed('DCIM_E_DECODE_VALUE', `expected a number, got ${describe(value)}`);
-  if (isSentinel(spec, value)) return failed('DCIM_E_DECODE_VALUE', `sentinel ${value}`);
+  if (isSentinel(spec, value)) return failed('DCIM_E_VALUE_UNAVAILABLE', `sentinel ${value}`);
   return applyNumeric(value, spec);
 }
 
@@ -65,7 +65,7 @@ function decodeCounter64(spec: SnmpValueSpec, type: number, value: unknown): Dec
   } else {
     return badType(spec, type);
   }
-  if (isSentinel(spec, raw)) return failed('DCIM_E_DECODE_VALUE', `sentinel ${raw}`);
+  if (isSentinel(spec, raw)) return failed('DCIM_E_VALUE_UNAVAILABLE', `sentinel ${raw}`);
   return applyNumeric(raw, spec);
 }
 
@@ -94,7 +94,7 @@ function decodeString(spec: SnmpValueSpec, type: number, value: unknown): Decode
     text = typeof big === 'bigint' ? big.toString() : undefined;
   } else return badType(spec, type);
   if (text === undefined) return failed('DCIM_E_DECODE_VALUE', `cannot read ${snmpTypeName(type)} value ${describe(value)} as text`);
-  if (isSentinel(spec, text)) return failed('DCIM_E_DECODE_VALUE', `sentinel ${JSON.stringify(text)}`);
+  if (isSentinel(spec, text)) return failed('DCIM_E_VALUE_UNAVAILABLE', `sentinel ${JSON.stringify(text)}`);
   if (spec.enum) {
     const name = spec.enum[text];
     return name === undefined ? failed('DCIM_E_DECODE_VALUE', `value ${JSON.stringify(text)} is not in the enum map`) : decoded(name);

@@ -76,7 +76,7 @@ export function decodeTelemetry(topic: string, payload: Uint8Array, now_ms?: num
 
   if (now_ms !== undefined && env.data.ts - now_ms > MAX_CLOCK_AHEAD_MS) {
     return fail({
-      code: 'DCIM_E_MQTT_PAYLOAD_INVALID',
+      code: 'DCIM_E_MQTT_TS_AHEAD',
       reason: `ts is ${Math.round((env.data.ts - now_ms) / 1000)} s ahead of the collector clock (agent ${env.data.agent}: check its time sync)`,
     });
   }

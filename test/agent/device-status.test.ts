@@ -9,7 +9,7 @@ describe('judgePoll', () => {
   it.each([
     ['all good', [good(), good()], { state: 'up' }],
     ['nothing to read (an empty table)', [], { state: 'up' }],
-    ['sentinels and undecodable values do not degrade', [good(), bad('DCIM_E_DECODE_VALUE'), bad('DCIM_E_SNMP_NO_SUCH_OBJECT'), bad('DCIM_E_SNMP_BAD_TYPE')], { state: 'up' }],
+    ['sentinels and undecodable values do not degrade', [good(), bad('DCIM_E_VALUE_UNAVAILABLE'), bad('DCIM_E_DECODE_VALUE'), bad('DCIM_E_SNMP_NO_SUCH_OBJECT'), bad('DCIM_E_SNMP_BAD_TYPE')], { state: 'up' }],
     ['every reading timed out', [bad('DCIM_E_SNMP_TIMEOUT'), bad('DCIM_E_SNMP_TIMEOUT')], { state: 'down', code: 'DCIM_E_SNMP_TIMEOUT' }],
     ['connection refused', [bad('DCIM_E_MODBUS_CONNECT')], { state: 'down', code: 'DCIM_E_MODBUS_CONNECT' }],
     ['some points failed in transport', [good(), bad('DCIM_E_MODBUS_EXCEPTION')], { state: 'degraded', code: 'DCIM_E_MODBUS_EXCEPTION' }],

@@ -14,9 +14,9 @@ describe('decodeSnmpValue', () => {
     ['APC hundredths of kW → W', spec({ scale: 10 }), T.Integer, 114, ok(1140)],
     ['tenths of kWh, no binary noise', spec({ scale: 0.1 }), T.Integer, 3, ok(0.3)],
     ['negative integer', spec({ offset: -40 }), T.Integer, 10, ok(-30)],
-    ['APC -1 sentinel', spec({ scale: 10, sentinels: [-1] }), T.Integer, -1, bad('DCIM_E_DECODE_VALUE')],
+    ['APC -1 sentinel', spec({ scale: 10, sentinels: [-1] }), T.Integer, -1, bad('DCIM_E_VALUE_UNAVAILABLE')],
     ['Huawei INTEGER served as Gauge32', spec(), T.Gauge32, 4294967295, ok(4294967295)],
-    ['Gauge32 max as sentinel', spec({ type: 'gauge', sentinels: [4294967295] }), T.Gauge32, 4294967295, bad('DCIM_E_DECODE_VALUE')],
+    ['Gauge32 max as sentinel', spec({ type: 'gauge', sentinels: [4294967295] }), T.Gauge32, 4294967295, bad('DCIM_E_VALUE_UNAVAILABLE')],
     ['number served as text', spec({ type: 'gauge', scale: 2 }), T.OctetString, Buffer.from(' 23.5 '), ok(47)],
     ['text that is not a number', spec({ type: 'gauge' }), T.OctetString, Buffer.from('23.5 C'), bad('DCIM_E_SNMP_BAD_TYPE')],
     ['empty text', spec(), T.OctetString, Buffer.alloc(0), bad('DCIM_E_SNMP_BAD_TYPE')],
@@ -29,7 +29,7 @@ describe('decodeSnmpValue', () => {
     ['Integer carrying NaN', spec(), T.Integer, Number.NaN, bad('DCIM_E_DECODE_VALUE')],
     ['enum known', spec({ type: 'enum', enum: { '2': 'normal' } }), T.Integer, 2, ok('normal')],
     ['enum unknown value', spec({ type: 'enum', enum: { '2': 'normal' } }), T.Integer, 7, bad('DCIM_E_DECODE_VALUE')],
-    ['enum sentinel wins over map', spec({ type: 'enum', enum: { '5': 'not_supported' }, sentinels: [5] }), T.Integer, 5, bad('DCIM_E_DECODE_VALUE')],
+    ['enum sentinel wins over map', spec({ type: 'enum', enum: { '5': 'not_supported' }, sentinels: [5] }), T.Integer, 5, bad('DCIM_E_VALUE_UNAVAILABLE')],
     ['counter32', spec({ type: 'counter32' }), T.Counter32, 4294967295, ok(4294967295)],
     ['counter32 from a negative Integer', spec({ type: 'counter32' }), T.Integer, -3, bad('DCIM_E_SNMP_BAD_TYPE')],
     ['timeticks → s', spec({ type: 'timeticks', scale: 0.01 }), T.TimeTicks, 12345, ok(123.45)],
@@ -41,7 +41,7 @@ describe('decodeSnmpValue', () => {
     ['string from an Integer', spec({ type: 'string' }), T.Integer, 42, ok('42')],
     ['string from an OID', spec({ type: 'string' }), T.OID, '1.3.6.1.4.1.318.1.3.4.6', ok('1.3.6.1.4.1.318.1.3.4.6')],
     ['string from an IpAddress', spec({ type: 'string' }), T.IpAddress, '10.0.0.1', ok('10.0.0.1')],
-    ['string sentinel', spec({ type: 'string', sentinels: ['N/A'] }), T.OctetString, Buffer.from('N/A'), bad('DCIM_E_DECODE_VALUE')],
+    ['string sentinel', spec({ type: 'string', sentinels: ['N/A'] }), T.OctetString, Buffer.from('N/A'), bad('DCIM_E_VALUE_UNAVAILABLE')],
     ['Opaque where text belongs', spec({ type: 'string' }), T.Opaque, Buffer.from([1]), bad('DCIM_E_SNMP_BAD_TYPE')],
   ] as const)('%s', (_name, s, type, value, expected) => {
     expect(decodeSnmpValue(s, type, value)).toEqual(expected);
@@ -71,7 +71,7 @@ describe('decodeSnmpValue', () => {
     });
 
     it('matches a decimal-string sentinel', () => {
-      expect(decodeSnmpValue({ ...c64, sentinels: ['18446744073709551615'] }, T.Counter64, bigintBytes(2n ** 64n - 1n))).toEqual(bad('DCIM_E_DECODE_VALUE'));
+      expect(decodeSnmpValue({ ...c64, sentinels: ['18446744073709551615'] }, T.Counter64, bigintBytes(2n ** 64n - 1n))).toEqual(bad('DCIM_E_VALUE_UNAVAILABLE'));
     });
 
     it('rejects an Integer varbind', () => {

@@ -43,7 +43,7 @@ describe('SnmpReader against snmpsimd', () => {
         active_power_w: 1140,
         energy_kwh: 12345.6,
         apparent_power_va: 1200,
-        power_factor_ratio: 'DCIM_E_DECODE_VALUE', // -1 = not supported (AP7900B style)
+        power_factor_ratio: 'DCIM_E_VALUE_UNAVAILABLE', // -1 = not supported (AP7900B style)
         'phase_current_a[1]': 3.1,
         'phase_voltage_v[1]': 230,
         'phase_power_w[1]': 70,
