@@ -1,5 +1,5 @@
-import type { DeviceProfile, ModbusProfile, SnmpProfile, Unit } from '../contract/index.js';
-import { unitForName } from '../contract/index.js';
+import type { DeviceProfile, ModbusProfile, RedfishProfile, SnmpProfile, Unit } from '../contract/index.js';
+import { profilePoints, unitForName } from '../contract/index.js';
 import { pointRegisterCount } from './decode/modbus-value.js';
 
 /**
@@ -8,7 +8,7 @@ import { pointRegisterCount } from './decode/modbus-value.js';
  * (STYLE.md: a bad byte order fails at start). Returns every problem, empty when fine.
  */
 export function checkProfile(p: DeviceProfile): string[] {
-  const problems = p.protocol === 'snmp' ? checkSnmp(p) : checkModbus(p);
+  const problems = p.protocol === 'snmp' ? checkSnmp(p) : p.protocol === 'modbus' ? checkModbus(p) : checkRedfish(p);
   for (const pt of allPoints(p)) {
     const implied = unitForName(pt.name);
     if (implied !== undefined && pt.unit !== implied) problems.push(`${pt.where}: name ${pt.name} implies unit ${implied}, profile says ${pt.unit ?? 'none'}`);
@@ -26,11 +26,17 @@ export interface PointView {
 }
 
 export function allPoints(p: DeviceProfile): PointView[] {
-  if (p.protocol === 'modbus') return p.points.map((x, i) => ({ where: `points[${i}]`, name: x.name, unit: x.unit, kpi: x.kpi }));
-  return [
-    ...p.points.map((x, i) => ({ where: `points[${i}]`, name: x.name, unit: x.unit, kpi: x.kpi })),
-    ...p.tables.flatMap((t, ti) => t.columns.map((c, ci) => ({ where: `tables[${ti}].columns[${ci}]`, name: c.name, unit: c.unit, kpi: c.kpi }))),
-  ];
+  return profilePoints(p);
+}
+
+function checkRedfish(p: RedfishProfile): string[] {
+  const problems: string[] = [];
+  const check = (where: string, pt: RedfishProfile['resources'][number]['points'][number]) => {
+    if (pt.type === 'enum' && !pt.enum) problems.push(`${where}: type enum needs an enum map`);
+  };
+  p.resources.forEach((r, ri) => r.points.forEach((pt, i) => check(`resources[${ri}].points[${i}]`, pt)));
+  p.collections.forEach((c, ci) => c.points.forEach((pt, i) => check(`collections[${ci}].points[${i}]`, pt)));
+  return problems;
 }
 
 function checkSnmp(p: SnmpProfile): string[] {

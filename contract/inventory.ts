@@ -74,10 +74,24 @@ export const ModbusAddressSchema = z
   })
   .strict();
 
-export const AddressSchema = z.discriminatedUnion('protocol', [SnmpAddressSchema, ModbusAddressSchema]);
+export const RedfishAddressSchema = z
+  .object({
+    protocol: z.literal('redfish'),
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535).default(443),
+    scheme: z.enum(['https', 'http']).default('https'),
+    username: z.string().optional(),
+    password: SecretRefSchema.optional(),
+    /** BMCs often ship self-signed certificates; set false only with a pinned CA or on a lab network. */
+    verify_tls: z.boolean().default(true),
+  })
+  .strict();
+
+export const AddressSchema = z.discriminatedUnion('protocol', [SnmpAddressSchema, ModbusAddressSchema, RedfishAddressSchema]);
 export type Address = z.infer<typeof AddressSchema>;
 export type SnmpAddress = z.infer<typeof SnmpAddressSchema>;
 export type ModbusAddress = z.infer<typeof ModbusAddressSchema>;
+export type RedfishAddress = z.infer<typeof RedfishAddressSchema>;
 
 /** Simulator-only hints; the agent and collector ignore them. */
 export const SimHintsSchema = z
@@ -151,7 +165,12 @@ export const SiteInventorySchema = z
     const endpoints = new Map<string, number>();
     inv.devices.forEach((d, i) => {
       const a = d.address;
-      const key = a.protocol === 'snmp' ? `snmp|${a.host}|${a.port}|${typeof a.community === 'string' ? a.community : JSON.stringify(a.community)}|${a.context ?? ''}` : `modbus|${a.host}|${a.port}|${a.unit_id}`;
+      const key =
+        a.protocol === 'snmp'
+          ? `snmp|${a.host}|${a.port}|${a.version === '3' ? `v3|${a.user ?? ''}` : typeof a.community === 'string' ? a.community : JSON.stringify(a.community)}|${a.context ?? ''}`
+          : a.protocol === 'modbus'
+            ? `modbus|${a.host}|${a.port}|${a.unit_id}`
+            : `redfish|${a.host}|${a.port}`;
       const prev = endpoints.get(key);
       if (prev !== undefined) ctx.addIssue({ code: 'custom', message: `same address as devices[${prev}]`, path: ['devices', i, 'address'] });
       endpoints.set(key, i);

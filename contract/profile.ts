@@ -17,6 +17,8 @@ export const KPI_MEANINGS = [
   'return_temp_c',
   'gpu_power_w',
   'gpu_utilisation_pct',
+  /** Accelerator model name, for installed compute (collector catalogue of peak FLOPS). */
+  'gpu_model',
 ] as const;
 export const KpiMeaningSchema = z.enum(KPI_MEANINGS);
 export type KpiMeaning = z.infer<typeof KpiMeaningSchema>;
@@ -42,16 +44,38 @@ const PointCommon = {
   description: z.string().optional(),
 };
 
+/**
+ * A decimal exponent read from the device itself, for MIBs whose values carry their precision in
+ * another object: Raritan PDU2-MIB `…DecimalDigits` (factor -1), ENTITY-SENSOR-MIB
+ * `entPhySensorScale` (factor 3, bias -9) and `entPhySensorPrecision` (factor -1).
+ * value = raw * scale * 10^(Σ factor * (v + bias)) + offset.
+ * A scalar point names `oid`; a table column names `column` (same index), optionally in another
+ * table `entry` (Raritan keeps DecimalDigits in the configuration table).
+ */
+export const ExponentTermSchema = z
+  .object({
+    oid: OidSchema.optional(),
+    entry: OidSchema.optional(),
+    column: z.number().int().positive().optional(),
+    factor: z.number().int().min(-10).max(10).default(1),
+    bias: z.number().int().min(-100).max(100).default(0),
+  })
+  .strict()
+  .refine((t) => (t.oid !== undefined) !== (t.column !== undefined), { message: 'name exactly one of oid (scalar) or column (table)' });
+export type ExponentTerm = z.infer<typeof ExponentTermSchema>;
+
 export const SnmpValueTypeSchema = z.enum(['gauge', 'integer', 'counter32', 'counter64', 'string', 'timeticks', 'enum']);
 
-export const SnmpPointSchema = z.object({ ...PointCommon, oid: OidSchema, type: SnmpValueTypeSchema });
+export const SnmpPointSchema = z.object({ ...PointCommon, oid: OidSchema, type: SnmpValueTypeSchema, exponent_from: z.array(ExponentTermSchema).optional() });
 export type SnmpPoint = z.infer<typeof SnmpPointSchema>;
 
 export const SnmpTableSchema = z.object({
   /** The table's entry OID; a column's OID is `<entry>.<column>`. */
   entry: OidSchema,
   index_tag: IndexTagSchema,
-  columns: z.array(z.object({ ...PointCommon, column: z.number().int().positive(), type: SnmpValueTypeSchema })).min(1),
+  columns: z
+    .array(z.object({ ...PointCommon, column: z.number().int().positive(), type: SnmpValueTypeSchema, exponent_from: z.array(ExponentTermSchema).optional() }))
+    .min(1),
 });
 
 export const ModbusRegisterKindSchema = z.enum(['holding', 'input', 'coil', 'discrete']);
@@ -126,5 +150,87 @@ export const ModbusProfileSchema = z.object({
 });
 export type ModbusProfile = z.infer<typeof ModbusProfileSchema>;
 
-export const DeviceProfileSchema = z.discriminatedUnion('protocol', [SnmpProfileSchema, ModbusProfileSchema]);
+/**
+ * Redfish (DMTF DSP0266) over HTTPS: BMCs of GPU and other servers. Points are JSON pointers
+ * (RFC 6901) into resources; collections expand one member per row (GPUs), optionally following a
+ * link of the member (`follow: /Metrics` → the resource its `@odata.id` names).
+ */
+const JsonPointerSchema = z.string().regex(/^(\/[^/]*)*$/, 'expected a JSON pointer such as /PowerWatts/Reading');
+const RedfishPathSchema = z.string().regex(/^\/redfish\/v1(\/[A-Za-z0-9_.-]+)*$/, 'expected a path such as /redfish/v1/Chassis/1');
+export const RedfishValueTypeSchema = z.enum(['number', 'string', 'bool', 'enum']);
+
+export const RedfishPointSchema = z.object({
+  ...PointCommon,
+  pointer: JsonPointerSchema,
+  type: RedfishValueTypeSchema.default('number'),
+  /** In a collection: read the point from the resource this member links to. */
+  follow: JsonPointerSchema.optional(),
+});
+export type RedfishPoint = z.infer<typeof RedfishPointSchema>;
+
+export const RedfishProfileSchema = z.object({
+  ...ProfileCommon,
+  protocol: z.literal('redfish'),
+  quirks: z
+    .object({
+      /** BMCs are slow and fragile: NVIDIA caps Redfish at 4 concurrent operations per BMC. */
+      max_concurrent_requests: z.number().int().min(1).max(8).default(2),
+    })
+    .prefault({}),
+  resources: z.array(z.object({ path: RedfishPathSchema, points: z.array(RedfishPointSchema).min(1) }).strict()).default([]),
+  collections: z
+    .array(
+      z
+        .object({
+          collection: RedfishPathSchema,
+          /** Keep only members whose value at `pointer` equals `equals` (e.g. ProcessorType = GPU). */
+          where: z.object({ pointer: JsonPointerSchema, equals: z.union([z.string(), z.number(), z.boolean()]) }).strict().optional(),
+          index_tag: IndexTagSchema,
+          /** Where the row index comes from in the member; default its `Id`. */
+          index_pointer: JsonPointerSchema.default('/Id'),
+          points: z.array(RedfishPointSchema).min(1),
+        })
+        .strict(),
+    )
+    .default([]),
+});
+export type RedfishProfile = z.infer<typeof RedfishProfileSchema>;
+
+export const DeviceProfileSchema = z.discriminatedUnion('protocol', [SnmpProfileSchema, ModbusProfileSchema, RedfishProfileSchema]);
 export type DeviceProfile = z.infer<typeof DeviceProfileSchema>;
+
+/** One point of a profile, wherever it sits (scalar, SNMP table column, Redfish collection). */
+export interface ProfilePointRef {
+  /** Path in the profile file, for error messages: `points[2]`, `tables[0].columns[1]`, … */
+  where: string;
+  name: string;
+  unit?: z.infer<typeof UnitSchema> | undefined;
+  kpi?: KpiMeaning | undefined;
+  /** Set for table/collection points: the index tag of their rows. */
+  index_tag?: z.infer<typeof IndexTagSchema> | undefined;
+}
+
+/** Every point of a profile, flattened, in file order. */
+export function profilePoints(p: DeviceProfile): ProfilePointRef[] {
+  const ref = (where: string, x: { name: string; unit?: ProfilePointRef['unit']; kpi?: KpiMeaning | undefined }, index_tag?: ProfilePointRef['index_tag']): ProfilePointRef => ({
+    where,
+    name: x.name,
+    unit: x.unit,
+    kpi: x.kpi,
+    ...(index_tag !== undefined ? { index_tag } : {}),
+  });
+  switch (p.protocol) {
+    case 'modbus':
+      return p.points.map((x, i) => ref(`points[${i}]`, x));
+    case 'snmp':
+      return [
+        ...p.points.map((x, i) => ref(`points[${i}]`, x)),
+        ...p.tables.flatMap((t, ti) => t.columns.map((c, ci) => ref(`tables[${ti}].columns[${ci}]`, c, t.index_tag))),
+      ];
+    case 'redfish':
+      return [
+        ...p.resources.flatMap((r, ri) => r.points.map((x, i) => ref(`resources[${ri}].points[${i}]`, x))),
+        ...p.collections.flatMap((c, ci) => c.points.map((x, i) => ref(`collections[${ci}].points[${i}]`, x, c.index_tag))),
+      ];
+  }
+}

@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DcimError } from './errors.js';
 import { loadYamlFile } from './load.js';
-import { DeviceProfileSchema, type DeviceProfile } from './profile.js';
+import { DeviceProfileSchema, profilePoints, type DeviceProfile } from './profile.js';
 
 /** Where the built-in profiles live (agent/profiles/), from source or from dist/. */
 export function builtinProfileDir(): string {
@@ -39,7 +39,7 @@ export function loadProfiles(dirs: readonly string[] = [builtinProfileDir()]): M
       try {
         const p = loadYamlFile(DeviceProfileSchema, file);
         const names = new Set<string>();
-        const allNames = p.protocol === 'snmp' ? [...p.points.map((x) => x.name), ...p.tables.flatMap((t) => t.columns.map((c) => c.name))] : p.points.map((x) => x.name);
+        const allNames = profilePoints(p).map((x) => x.name);
         for (const n of allNames) {
           if (names.has(n)) problems.push(`${file}: points: duplicate point name ${n}`);
           names.add(n);

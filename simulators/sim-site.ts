@@ -216,6 +216,10 @@ export class SimSiteRunner implements SimSite {
         this.logger.warn('device not simulated', { device: device.id, reason: 'SNMPv3 is not simulated yet' });
         return;
       }
+      if (profile.protocol === 'redfish') {
+        this.logger.warn('device not simulated', { device: device.id, reason: 'Redfish is not simulated yet' });
+        return;
+      }
       const q = this.quantities(device.id, stat);
       if (profile.protocol === 'snmp') {
         problems.push(...encodeSnmpValues(profile, q).problems.map((p) => `devices[${index}] (${device.id}): ${p}`));

@@ -1,3 +1,4 @@
+import { profilePoints } from '../../contract/profile.js';
 import type { ItLevel, MeterRole, SiteInventory } from '../../contract/inventory.js';
 import type { DeviceProfile } from '../../contract/profile.js';
 
@@ -26,7 +27,8 @@ export const DEFAULT_POWER_POINT = 'active_power_w';
 
 /** The profile's scalar (non-table) point that means total active power. */
 export function powerPointOf(profile: DeviceProfile | undefined): string {
-  return profile?.points.find((p) => p.kpi === 'active_power_w')?.name ?? DEFAULT_POWER_POINT;
+  if (!profile) return DEFAULT_POWER_POINT;
+  return profilePoints(profile).find((p) => p.kpi === 'active_power_w' && p.index_tag === undefined)?.name ?? DEFAULT_POWER_POINT;
 }
 
 export function sitePowerModel(inv: SiteInventory, profiles?: ReadonlyMap<string, DeviceProfile>): SitePowerModel {

@@ -40,6 +40,7 @@ export function decodeVector(profile: DeviceProfile, v: Vector): Decoded {
     const vb = varbindFor(point.type, v.raw);
     return decodeSnmpValue(point, vb.type, vb.value);
   }
+  if (profile.protocol !== 'modbus') throw new Error(`no decoder for ${profile.protocol} test vectors yet`);
   const point = profile.points.find((p) => p.name === v.point);
   if (!point) throw new Error(`no point ${v.point}`);
   const raw = Array.isArray(v.raw) ? v.raw : [Number(v.raw)];
