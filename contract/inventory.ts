@@ -14,17 +14,25 @@ export const TargetsSchema = z
     rack_occupancy: z.number().min(0).max(1).default(0.7),
     green_share: z.number().min(0).max(1).default(0.8),
   })
+  .strict()
   .prefault({});
 export type Targets = z.infer<typeof TargetsSchema>;
 
-export const HallSchema = z.object({ id: IdSchema, name: z.string().optional() });
+/**
+ * Simulator-only hints (site, rack, device level). The agent and collector ignore them; the
+ * simulator validates them with its own schema (simulators/sim-hints.ts).
+ */
+export const SimHintsSchema = z.record(z.string(), z.unknown());
+
+export const HallSchema = z.object({ id: IdSchema, name: z.string().optional() }).strict();
 
 export const RackSchema = z.object({
   id: IdSchema,
   hall: IdSchema,
   rated_kw: z.number().positive().max(500),
   status: z.enum(['available', 'reserved', 'planned']).default('available'),
-});
+  sim: SimHintsSchema.optional(),
+}).strict();
 export type Rack = z.infer<typeof RackSchema>;
 
 export const MeterRoleSchema = z.enum(['facility_in', 'export', 'it', 'cooling', 'other', 'green_onsite', 'green_feed']);
@@ -43,6 +51,7 @@ export const MeterSchema = z
     /** On-site generation the utility incomers cannot see (DESIGN.md §4). */
     behind_meter: z.boolean().default(false),
   })
+  .strict()
   .refine((m) => m.role !== 'it' || m.level !== undefined, { message: 'an it meter needs a level (ups_out, pdu_out or it_in)', path: ['level'] });
 export type Meter = z.infer<typeof MeterSchema>;
 
@@ -93,13 +102,7 @@ export type SnmpAddress = z.infer<typeof SnmpAddressSchema>;
 export type ModbusAddress = z.infer<typeof ModbusAddressSchema>;
 export type RedfishAddress = z.infer<typeof RedfishAddressSchema>;
 
-/** Simulator-only hints; the agent and collector ignore them. */
-export const SimHintsSchema = z
-  .object({
-    /** Mean IT load this device carries (IT meters) in kW. */
-    load_kw: z.number().nonnegative().optional(),
-  })
-  .passthrough();
+
 
 export const DeviceSchema = z.object({
   id: IdSchema,
@@ -113,7 +116,7 @@ export const DeviceSchema = z.object({
   retries: z.number().int().min(0).max(5).optional(),
   meter: MeterSchema.optional(),
   sim: SimHintsSchema.optional(),
-});
+}).strict();
 export type Device = z.infer<typeof DeviceSchema>;
 
 export const GreenCertificateSchema = z.object({
@@ -123,7 +126,7 @@ export const GreenCertificateSchema = z.object({
   period: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/),
   /** 1 certificate = 1,000 kWh. */
   certificates: z.number().int().positive(),
-});
+}).strict();
 
 export const SiteInventorySchema = z
   .object({
@@ -134,13 +137,15 @@ export const SiteInventorySchema = z
       cluster: IdSchema.optional(),
       /** Pin the IT metering level used for PUE; default: the level all IT meters share, else the most upstream. */
       pue_it_level: ItLevelSchema.optional(),
-    }),
+    }).strict(),
     targets: TargetsSchema,
     halls: z.array(HallSchema).min(1),
     racks: z.array(RackSchema).default([]),
     devices: z.array(DeviceSchema).min(1),
     green_certificates: z.array(GreenCertificateSchema).default([]),
+    sim: SimHintsSchema.optional(),
   })
+  .strict()
   .superRefine((inv, ctx) => {
     const dup = (ids: string[], path: string) => {
       const seen = new Set<string>();

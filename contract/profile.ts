@@ -106,6 +106,8 @@ const TestVectorSchema = z.object({
   raw: z.union([z.number(), z.string(), z.array(z.number().int().min(0).max(65535))]),
   /** Raw scale-factor register value for points with `scale_factor`. */
   sf: z.number().int().optional(),
+  /** Raw values of the point's `exponent_from` terms, in order. */
+  exponents: z.array(z.number().int()).optional(),
   expected: z.union([z.number(), z.string(), z.boolean(), z.null()]),
 });
 

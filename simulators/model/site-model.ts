@@ -155,7 +155,8 @@ export function buildSiteModel(
     const ratedFromSeed = d.meter?.rated_kw !== undefined ? d.meter.rated_kw * 1000 : d.rack !== undefined ? rackRated.get(d.rack) : undefined;
     let rated_w = ratedFromSeed;
     if (role === 'it') {
-      const mean_w = d.sim?.load_kw !== undefined ? d.sim.load_kw * 1000 : ratedFromSeed !== undefined ? ratedFromSeed * LOAD_MODEL.default_load_ratio : undefined;
+      const hinted = d.sim?.load_kw;
+      const mean_w = typeof hinted === 'number' ? hinted * 1000 : ratedFromSeed !== undefined ? ratedFromSeed * LOAD_MODEL.default_load_ratio : undefined;
       if (mean_w === undefined || mean_w <= 0) {
         problems.push(`devices[${i}] (${d.id}): an it meter needs sim.load_kw > 0, meter.rated_kw or a rack with rated_kw`);
         return;
