@@ -73,6 +73,13 @@ export const SnmpTableSchema = z.object({
   /** The table's entry OID; a column's OID is `<entry>.<column>`. */
   entry: OidSchema,
   index_tag: IndexTagSchema,
+  /**
+   * For multi-part indexes (Raritan `{pduId, outletId, sensorType}`): keep only rows whose index
+   * starts with `index_prefix.` and ends with `.index_suffix`; the part between is the tag value.
+   * `1` / `5` selects PDU 1's active power (sensor type 5) per outlet.
+   */
+  index_prefix: z.string().regex(/^\d+(\.\d+)*$/).optional(),
+  index_suffix: z.string().regex(/^\d+(\.\d+)*$/).optional(),
   columns: z
     .array(z.object({ ...PointCommon, column: z.number().int().positive(), type: SnmpValueTypeSchema, exponent_from: z.array(ExponentTermSchema).optional() }))
     .min(1),
