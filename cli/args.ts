@@ -91,3 +91,25 @@ export function stringOption(values: ParsedValues, name: string): string | undef
   const v = values[name];
   return typeof v === 'string' ? v : undefined;
 }
+
+/** A command-line mistake: printed with a pointer to --help, exit code 2. */
+export class UsageError extends Error {
+  constructor(command: string, message: string) {
+    super(`dcim ${command}: ${message} (see dcim ${command} --help)`);
+    this.name = 'UsageError';
+  }
+}
+
+export function requiredString(spec: CommandSpec, values: ParsedValues, name: string): string {
+  const v = stringOption(values, name);
+  if (v === undefined) throw new UsageError(spec.name, `--${name} <${spec.options[name]?.placeholder ?? 'value'}> is required`);
+  return v;
+}
+
+/** `--duration-s`, shared by every long-running command. */
+export const DURATION_OPTION: OptionSpec = { type: 'string', placeholder: 's', description: 'stop by itself after this many seconds' };
+
+export function durationMs(values: ParsedValues): number | undefined {
+  const s = numberOption(values, 'duration-s', 1, 31_536_000);
+  return s === undefined ? undefined : s * 1000;
+}

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { DcimError } from '../contract/index.js';
-import { helpText, type CommandSpec } from './args.js';
+import { UsageError, helpText, type CommandSpec } from './args.js';
 
 /** A subcommand: its spec (flags, help) and its runner, loaded only when chosen. */
 export interface Command {
@@ -51,6 +51,10 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(rest);
   } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(e.message);
+      return 2;
+    }
     if (e instanceof DcimError) {
       console.error(`${e.code}: ${e.message}`);
       return 1;

@@ -1,6 +1,6 @@
 import { createLogger } from '../../contract/index.js';
 import { Agent, loadAgentConfig } from '../../agent/index.js';
-import { helpText, numberOption, parseCommandArgs, stringOption, type CommandSpec } from '../args.js';
+import { DURATION_OPTION, durationMs, helpText, parseCommandArgs, requiredString, type CommandSpec } from '../args.js';
 import type { Command } from '../dcim.js';
 import { runUntilSignal } from '../run-until-signal.js';
 
@@ -11,7 +11,7 @@ const spec: CommandSpec = {
   options: {
     config: { type: 'string', short: 'c', placeholder: 'file', description: 'agent config (YAML); see README "Agent config"' },
     check: { type: 'boolean', description: 'validate the config, its seed, the profiles and the secrets without polling, then exit' },
-    'duration-s': { type: 'string', placeholder: 's', description: 'stop by itself after this many seconds' },
+    'duration-s': DURATION_OPTION,
   },
 };
 
@@ -21,11 +21,7 @@ async function run(argv: string[]): Promise<number> {
     console.log(helpText(spec));
     return 0;
   }
-  const file = stringOption(parsed.values, 'config');
-  if (file === undefined) {
-    console.error('dcim agent: --config <file> is required (see dcim agent --help)');
-    return 2;
-  }
+  const file = requiredString(spec, parsed.values, 'config');
   const cfg = loadAgentConfig(file);
   const devices = cfg.deviceIds ?? cfg.inventory.devices.map((d) => d.id);
   if (parsed.values.check) {
@@ -44,8 +40,7 @@ async function run(argv: string[]): Promise<number> {
   });
   await agent.start();
   logger.info('agent started', { devices: devices.length });
-  const durationS = numberOption(parsed.values, 'duration-s', 1, 31_536_000);
-  await runUntilSignal(() => agent.stop(), durationS === undefined ? undefined : durationS * 1000);
+  await runUntilSignal(() => agent.stop(), durationMs(parsed.values));
   return 0;
 }
 

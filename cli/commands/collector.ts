@@ -1,6 +1,6 @@
 import { createLogger, loadProfiles } from '../../contract/index.js';
 import { createCollectorFromConfig, loadCollectorConfig } from '../../collector/index.js';
-import { helpText, numberOption, parseCommandArgs, stringOption, type CommandSpec } from '../args.js';
+import { DURATION_OPTION, durationMs, helpText, parseCommandArgs, requiredString, type CommandSpec } from '../args.js';
 import type { Command } from '../dcim.js';
 import { runUntilSignal } from '../run-until-signal.js';
 
@@ -11,7 +11,7 @@ const spec: CommandSpec = {
   options: {
     config: { type: 'string', short: 'c', placeholder: 'file', description: 'collector config (YAML); see README "Collector config"' },
     check: { type: 'boolean', description: 'validate the config, its seeds and the profiles, then exit' },
-    'duration-s': { type: 'string', placeholder: 's', description: 'stop by itself after this many seconds' },
+    'duration-s': DURATION_OPTION,
   },
 };
 
@@ -21,11 +21,7 @@ async function run(argv: string[]): Promise<number> {
     console.log(helpText(spec));
     return 0;
   }
-  const file = stringOption(parsed.values, 'config');
-  if (file === undefined) {
-    console.error('dcim collector: --config <file> is required (see dcim collector --help)');
-    return 2;
-  }
+  const file = requiredString(spec, parsed.values, 'config');
   const setup = loadCollectorConfig(file);
   const profiles = loadProfiles();
   if (parsed.values.check) {
@@ -37,11 +33,10 @@ async function run(argv: string[]): Promise<number> {
   const { collector, sink } = createCollectorFromConfig(setup, { logger, profiles });
   await collector.start();
   logger.info('collector started', { sites: setup.inventories.map((i) => i.site.id), store: setup.config.store.kind });
-  const durationS = numberOption(parsed.values, 'duration-s', 1, 31_536_000);
   await runUntilSignal(async () => {
     await collector.stop();
     await sink.close();
-  }, durationS === undefined ? undefined : durationS * 1000);
+  }, durationMs(parsed.values));
   return 0;
 }
 

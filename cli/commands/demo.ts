@@ -5,7 +5,7 @@ import { DcimError, SiteInventorySchema, SystemClock, createLogger, loadProfiles
 import { Agent } from '../../agent/index.js';
 import { Collector, createSink, type StoreConfig } from '../../collector/index.js';
 import { startSimSite } from '../../simulators/index.js';
-import { numberOption, parseCommandArgs, stringOption, helpText, type CommandSpec } from '../args.js';
+import { DURATION_OPTION, durationMs, numberOption, parseCommandArgs, stringOption, helpText, type CommandSpec } from '../args.js';
 import { startEmbeddedBroker } from '../embedded-broker.js';
 import { runUntilSignal } from '../run-until-signal.js';
 import type { Command } from '../dcim.js';
@@ -27,7 +27,7 @@ const spec: CommandSpec = {
     'state-dir': { type: 'string', placeholder: 'dir', description: "agent state folder (seq counter; default: a new temporary folder)" },
     'interval-s': { type: 'string', placeholder: 's', description: 'poll interval for every device, overriding the seed', default: '2' },
     'print-every-s': { type: 'string', placeholder: 's', description: 'how often to print the live PUE', default: '5' },
-    'duration-s': { type: 'string', placeholder: 's', description: 'stop by itself after this many seconds (default: run until Ctrl-C)' },
+    'duration-s': { ...DURATION_OPTION, description: 'stop by itself after this many seconds (default: run until Ctrl-C)' },
   },
 };
 
@@ -61,7 +61,6 @@ async function run(argv: string[]): Promise<number> {
   const { values } = parsed;
   const intervalS = numberOption(values, 'interval-s', 1, 3600) ?? 2;
   const printEveryS = numberOption(values, 'print-every-s', 1, 3600) ?? 5;
-  const durationS = numberOption(values, 'duration-s', 1, 31_536_000);
   const logger = createLogger({ level: (process.env.DCIM_LOG_LEVEL as 'info' | undefined) ?? 'warn' });
   const seedFile = resolve(stringOption(values, 'seed') ?? 'seeds/demo.yaml');
   const seed = loadYamlFile(SiteInventorySchema, seedFile);
@@ -101,7 +100,7 @@ async function run(argv: string[]): Promise<number> {
     await broker?.stop();
     const s = collector.stats();
     console.log(`dcim demo: stopped; ${s.messages_received} messages, ${s.readings_accepted} readings, ${s.points_written} points written`);
-  }, durationS === undefined ? undefined : durationS * 1000);
+  }, durationMs(values));
   return 0;
 }
 
