@@ -6,10 +6,11 @@ import { toEngineering } from '../../contract/index.js';
  * Failures are values: the reader turns them into `quality: 'bad'` readings and moves on.
  */
 export type EngineeringValue = number | string | boolean;
-export type Decoded = { ok: true; value: EngineeringValue } | { ok: false; error: ErrorCode; detail: string };
+export type DecodeFailure = { ok: false; error: ErrorCode; detail: string };
+export type Decoded = { ok: true; value: EngineeringValue } | DecodeFailure;
 
 export const decoded = (value: EngineeringValue): Decoded => ({ ok: true, value });
-export const failed = (error: ErrorCode, detail: string): Decoded => ({ ok: false, error, detail });
+export const failed = (error: ErrorCode, detail: string): DecodeFailure => ({ ok: false, error, detail });
 
 /** Longest string value a reading may carry (contract ReadingSchema). */
 export const MAX_STRING_CHARS = 256;
@@ -41,6 +42,14 @@ export function isSentinel(spec: ValueSpec, ...rawForms: readonly (number | bigi
 }
 
 /**
+ * The state name an enum map gives a raw key; own keys only, so device text such as
+ * "constructor" or "__proto__" never resolves to something inherited from Object.
+ */
+export function enumName(map: Readonly<Record<string, string>>, key: string): string | undefined {
+  return Object.prototype.hasOwnProperty.call(map, key) ? map[key] : undefined;
+}
+
+/**
  * raw → engineering value with the one scale convention (contract/codec/scale.ts) and the
  * enum map. Identity scaling returns the raw value untouched: toEngineering rounds to 12
  * significant digits, which would corrupt large counters.
@@ -53,7 +62,7 @@ export function isSentinel(spec: ValueSpec, ...rawForms: readonly (number | bigi
 export function applyNumeric(raw: number | bigint, spec: ValueSpec, sf = 0): Decoded {
   if (spec.enum) {
     const key = String(raw);
-    const name = spec.enum[key];
+    const name = enumName(spec.enum, key);
     if (name === undefined) return failed('DCIM_E_DECODE_VALUE', `value ${key} is not in the enum map`);
     return decoded(name);
   }

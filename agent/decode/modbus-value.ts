@@ -1,6 +1,6 @@
 import type { ModbusPoint } from '../../contract/index.js';
 import { decodeWords, registerCount, type RawValue } from '../../contract/index.js';
-import { applyNumeric, decoded, failed, isSentinel, MAX_STRING_CHARS, type Decoded } from './decoded.js';
+import { applyNumeric, decoded, enumName, failed, isSentinel, MAX_STRING_CHARS, type Decoded } from './decoded.js';
 
 /**
  * Register words or coil bits → engineering value. Pure; the word order codec and the scale
@@ -78,7 +78,7 @@ export function decodeModbusValue(spec: ModbusValueSpec, raw: ModbusRaw): Decode
 
 function mapBoolean(spec: ModbusValueSpec, bit: boolean): Decoded {
   if (!spec.enum) return decoded(bit);
-  const name = spec.enum[bit ? '1' : '0'];
+  const name = enumName(spec.enum, bit ? '1' : '0');
   return name === undefined ? failed('DCIM_E_DECODE_VALUE', `bit ${bit ? 1 : 0} is not in the enum map`) : decoded(name);
 }
 

@@ -1,6 +1,7 @@
 import type { SnmpPoint } from '../../contract/index.js';
 import { isVarbindException, snmpTypeName, SnmpType } from '../snmp/asn1-types.js';
-import { applyNumeric, decoded, failed, isSentinel, MAX_STRING_CHARS, type Decoded, type ValueSpec } from './decoded.js';
+import { applyNumeric, decoded, enumName, failed, isSentinel, MAX_STRING_CHARS, type DecodeFailure, type Decoded, type ValueSpec } from './decoded.js';
+import { exponentOf } from './exponent.js';
 
 /**
  * Varbind (type tag + value as net-snmp returns it) → engineering value. Pure.
@@ -14,32 +15,35 @@ import { applyNumeric, decoded, failed, isSentinel, MAX_STRING_CHARS, type Decod
  *   counter64              Counter64 (BER bytes as a Buffer), Counter32, Gauge32
  *   timeticks              TimeTicks, Gauge32, Counter32, Integer (≥ 0), hundredths of a second
  *   string                 OctetString, OID, IpAddress, and any number (as text)
+ *
+ * Points with `exponent_from` (Raritan DecimalDigits, ENTITY-SENSOR scale/precision) take the raw
+ * values of their exponent terms as `exponents`, in term order (read them with exponentVarbind).
  */
-export type SnmpValueSpec = ValueSpec & { type: SnmpPoint['type'] };
+export type SnmpValueSpec = ValueSpec & { type: SnmpPoint['type']; exponent_from?: SnmpPoint['exponent_from'] };
 
 const NUMERIC_TEXT = /^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/;
 const UINT32_TAGS: readonly number[] = [SnmpType.Counter32, SnmpType.Gauge32, SnmpType.TimeTicks];
 
-export function decodeSnmpValue(spec: SnmpValueSpec, type: number, value: unknown): Decoded {
+export function decodeSnmpValue(spec: SnmpValueSpec, type: number, value: unknown, exponents?: readonly unknown[]): Decoded {
   if (isVarbindException(type)) return failed('DCIM_E_SNMP_NO_SUCH_OBJECT', snmpTypeName(type));
   switch (spec.type) {
     case 'string':
       return decodeString(spec, type, value);
     case 'counter64':
-      return decodeCounter64(spec, type, value);
+      return decodeCounter64(spec, type, value, exponents);
     case 'counter32':
     case 'timeticks':
-      if (UINT32_TAGS.includes(type) || (type === SnmpType.Integer && isInt(value) && value >= 0)) return numeric(spec, value as number);
+      if (UINT32_TAGS.includes(type) || (type === SnmpType.Integer && isInt(value) && value >= 0)) return numeric(spec, value as number, exponents);
       return badType(spec, type);
     case 'integer':
     case 'gauge':
     case 'enum': {
-      if (type === SnmpType.Integer || UINT32_TAGS.includes(type)) return numeric(spec, value);
+      if (type === SnmpType.Integer || UINT32_TAGS.includes(type)) return numeric(spec, value, exponents);
       if (type === SnmpType.OctetString) {
         const text = octetsToText(value);
         if (text !== undefined && NUMERIC_TEXT.test(text)) {
           if (isSentinel(spec, text.trim())) return failed('DCIM_E_VALUE_UNAVAILABLE', `sentinel ${text.trim()}`);
-          return numeric(spec, Number(text));
+          return numeric(spec, Number(text), exponents);
         }
       }
       return badType(spec, type);
@@ -47,13 +51,32 @@ export function decodeSnmpValue(spec: SnmpValueSpec, type: number, value: unknow
   }
 }
 
-function numeric(spec: SnmpValueSpec, value: unknown): Decoded {
-  if (typeof value !== 'number' || !Number.isFinite(value)) return failed('DCIM_E_DECODE_VALUE', `expected a number, got ${describe(value)}`);
-  if (isSentinel(spec, value)) return failed('DCIM_E_VALUE_UNAVAILABLE', `sentinel ${value}`);
-  return applyNumeric(value, spec);
+/**
+ * The raw value of one exponent term's varbind: an integer served as INTEGER, Unsigned32/Gauge32
+ * (Raritan DecimalDigits) or, leniently, Counter32. Anything else cannot carry an exponent.
+ */
+export function exponentVarbind(type: number, value: unknown): number | DecodeFailure {
+  if (isVarbindException(type)) return { ok: false, error: 'DCIM_E_SNMP_NO_SUCH_OBJECT', detail: `exponent object: ${snmpTypeName(type)}` };
+  if ((type === SnmpType.Integer || UINT32_TAGS.includes(type)) && isInt(value)) return value;
+  return { ok: false, error: 'DCIM_E_SNMP_BAD_TYPE', detail: `exponent object is ${snmpTypeName(type)} ${describe(value)}, expected an integer` };
 }
 
-function decodeCounter64(spec: SnmpValueSpec, type: number, value: unknown): Decoded {
+/** The scale-factor exponent a point's exponent_from terms give, or a failure to report. */
+function pointExponent(spec: SnmpValueSpec, exponents: readonly unknown[] | undefined): number | Decoded {
+  if (!spec.exponent_from || spec.exponent_from.length === 0) return 0;
+  const e = exponentOf(spec.exponent_from, exponents);
+  return e.ok ? e.exponent : failed(e.error, e.detail);
+}
+
+function numeric(spec: SnmpValueSpec, value: unknown, exponents?: readonly unknown[]): Decoded {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return failed('DCIM_E_DECODE_VALUE', `expected a number, got ${describe(value)}`);
+  if (isSentinel(spec, value)) return failed('DCIM_E_VALUE_UNAVAILABLE', `sentinel ${value}`);
+  const sf = pointExponent(spec, exponents);
+  if (typeof sf !== 'number') return sf;
+  return applyNumeric(value, spec, sf);
+}
+
+function decodeCounter64(spec: SnmpValueSpec, type: number, value: unknown, exponents?: readonly unknown[]): Decoded {
   let raw: bigint;
   if (type === SnmpType.Counter64) {
     const big = berUnsigned(value);
@@ -66,7 +89,9 @@ function decodeCounter64(spec: SnmpValueSpec, type: number, value: unknown): Dec
     return badType(spec, type);
   }
   if (isSentinel(spec, raw)) return failed('DCIM_E_VALUE_UNAVAILABLE', `sentinel ${raw}`);
-  return applyNumeric(raw, spec);
+  const sf = pointExponent(spec, exponents);
+  if (typeof sf !== 'number') return sf;
+  return applyNumeric(raw, spec, sf);
 }
 
 /**
@@ -96,7 +121,7 @@ function decodeString(spec: SnmpValueSpec, type: number, value: unknown): Decode
   if (text === undefined) return failed('DCIM_E_DECODE_VALUE', `cannot read ${snmpTypeName(type)} value ${describe(value)} as text`);
   if (isSentinel(spec, text)) return failed('DCIM_E_VALUE_UNAVAILABLE', `sentinel ${JSON.stringify(text)}`);
   if (spec.enum) {
-    const name = spec.enum[text];
+    const name = enumName(spec.enum, text);
     return name === undefined ? failed('DCIM_E_DECODE_VALUE', `value ${JSON.stringify(text)} is not in the enum map`) : decoded(name);
   }
   return decoded(text.slice(0, MAX_STRING_CHARS));

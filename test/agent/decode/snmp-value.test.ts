@@ -42,6 +42,8 @@ describe('decodeSnmpValue', () => {
     ['string from an OID', spec({ type: 'string' }), T.OID, '1.3.6.1.4.1.318.1.3.4.6', ok('1.3.6.1.4.1.318.1.3.4.6')],
     ['string from an IpAddress', spec({ type: 'string' }), T.IpAddress, '10.0.0.1', ok('10.0.0.1')],
     ['string sentinel', spec({ type: 'string', sentinels: ['N/A'] }), T.OctetString, Buffer.from('N/A'), bad('DCIM_E_VALUE_UNAVAILABLE')],
+    ['text enum key inherited from Object is no state', spec({ type: 'string', enum: { '1': 'on' } }), T.OctetString, Buffer.from('constructor'), bad('DCIM_E_DECODE_VALUE')],
+    ['text enum key __proto__ is no state', spec({ type: 'string', enum: { '1': 'on' } }), T.OctetString, Buffer.from('__proto__'), bad('DCIM_E_DECODE_VALUE')],
     ['Opaque where text belongs', spec({ type: 'string' }), T.Opaque, Buffer.from([1]), bad('DCIM_E_SNMP_BAD_TYPE')],
   ] as const)('%s', (_name, s, type, value, expected) => {
     expect(decodeSnmpValue(s, type, value)).toEqual(expected);
