@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { builtinProfileDir, loadProfiles, NAME_PATTERN, unitForName } from '../../contract/index.js';
+import { builtinProfileDir, loadProfiles, NAME_PATTERN, unitForName, type DeviceProfile } from '../../contract/index.js';
 import { allPoints, checkProfile } from '../../agent/profile-checks.js';
 import { decodeVector } from './profile-vectors.js';
 
@@ -12,9 +12,52 @@ import { decodeVector } from './profile-vectors.js';
 const profiles = loadProfiles();
 const all = [...profiles.values()];
 
+/**
+ * How a point turns raw data into a value, without its name and address: two points with the
+ * same signature (voltage L1 and L2 of a meter) share one decode path, so one vector covers both.
+ */
+function decodeSignature(profile: DeviceProfile, name: string): string {
+  const raw = rawPoints(profile).find((p) => p.name === name) ?? {};
+  const { name: _n, oid: _o, address: _a, column: _c, description: _d, kpi: _k, unit: _u, precision: _p, counter_max: _m, pointer: _ptr, follow: _f, ...how } = raw as Record<string, unknown>;
+  return JSON.stringify(how, Object.keys(how).sort());
+}
+
+function rawPoints(profile: DeviceProfile): { name: string }[] {
+  if (profile.protocol === 'modbus') return profile.points;
+  if (profile.protocol === 'snmp') return [...profile.points, ...profile.tables.flatMap((t) => t.columns)];
+  return [...profile.resources.flatMap((r) => r.points), ...profile.collections.flatMap((c) => c.points)];
+}
+
 describe('profile catalogue', () => {
-  it('loads at least the issue-2 profiles', () => {
-    expect([...profiles.keys()]).toEqual(expect.arrayContaining(['apc-rpdu2', 'eastron-sdm630']));
+  it('loads every device kind of issues 2 and 3', () => {
+    expect([...profiles.keys()].sort()).toEqual(
+      expect.arrayContaining([
+        'apc-rpdu2',
+        'carlo-gavazzi-em24-e1',
+        'chiller-bms',
+        'crah-bms',
+        'eastron-sdm630',
+        'raritan-px2',
+        'redfish-gpu-server',
+        'rfc1628-ups',
+        'schneider-pm5000',
+        'sunspec-inverter',
+        'wattnode-wnd',
+        'xy-md02-th',
+      ]),
+    );
+  });
+
+  it('covers every protocol, word order and Modbus register kind the contract offers', () => {
+    const modbus = all.flatMap((p) => (p.protocol === 'modbus' ? p.points : []));
+    expect(new Set(all.map((p) => p.protocol))).toEqual(new Set(['snmp', 'modbus', 'redfish']));
+    expect(new Set(modbus.filter((p) => p.type !== 'int16' && p.type !== 'uint16' && p.register !== 'coil' && p.register !== 'discrete').map((p) => p.order))).toEqual(
+      new Set(['ABCD', 'CDAB']),
+    );
+    expect(new Set(modbus.map((p) => p.register))).toEqual(new Set(['holding', 'input', 'discrete']));
+    expect(modbus.some((p) => p.scale_factor)).toBe(true);
+    expect(modbus.some((p) => p.type === 'int64')).toBe(true);
+    expect(all.some((p) => p.protocol === 'snmp' && p.tables.some((t) => t.index_prefix !== undefined && t.columns.some((c) => c.exponent_from)))).toBe(true);
   });
 
   it('names each file after its profile id, ids unique', () => {
@@ -36,6 +79,12 @@ describe('profile catalogue', () => {
       }
     });
 
+    it('has a test vector for every way its points decode', () => {
+      const tested = new Set(profile.test_vectors.map((v) => decodeSignature(profile, v.point)));
+      const untested = allPoints(profile).filter((pt) => !tested.has(decodeSignature(profile, pt.name)));
+      expect(untested.map((pt) => pt.name)).toEqual([]);
+    });
+
     it('has a test vector for every KPI point', () => {
       const tested = new Set(profile.test_vectors.map((v) => v.point));
       for (const pt of allPoints(profile).filter((x) => x.kpi)) expect(tested.has(pt.name), pt.name).toBe(true);
@@ -45,6 +94,13 @@ describe('profile catalogue', () => {
       const d = decodeVector(profile, v);
       if (v.expected === null) expect(d.ok).toBe(false);
       else expect(d).toEqual({ ok: true, value: v.expected });
+    });
+
+    it('carries exponents only for exponent_from points and sf only for scale_factor points', () => {
+      for (const v of profile.test_vectors) {
+        if (v.exponents !== undefined) expect(profile.protocol, v.point).toBe('snmp');
+        if (v.sf !== undefined) expect(profile.protocol === 'modbus' && profile.points.find((p) => p.name === v.point)?.scale_factor !== undefined, v.point).toBe(true);
+      }
     });
   });
 });

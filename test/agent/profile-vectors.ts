@@ -1,6 +1,7 @@
 import type { DeviceProfile } from '../../contract/index.js';
 import type { Decoded } from '../../agent/decode/decoded.js';
 import { decodeModbusValue } from '../../agent/decode/modbus-value.js';
+import { decodeRedfishValue } from '../../agent/decode/redfish-value.js';
 import { decodeSnmpValue } from '../../agent/decode/snmp-value.js';
 import { SnmpType } from '../../agent/snmp/asn1-types.js';
 
@@ -32,15 +33,22 @@ export function bigintBytes(n: bigint): Buffer {
   return (b[0] as number) & 0x80 ? Buffer.concat([Buffer.from([0]), b]) : b;
 }
 
-/** Decode one test vector with the agent's own decoders. */
+/**
+ * Decode one test vector with the agent's own decoders: SNMP varbinds (with the raw values of
+ * exponent_from terms), Modbus words or bits (with the scale-factor register), Redfish JSON values.
+ */
 export function decodeVector(profile: DeviceProfile, v: Vector): Decoded {
   if (profile.protocol === 'snmp') {
     const point = profile.points.find((p) => p.name === v.point) ?? profile.tables.flatMap((t) => t.columns).find((c) => c.name === v.point);
     if (!point) throw new Error(`no point ${v.point}`);
     const vb = varbindFor(point.type, v.raw);
-    return decodeSnmpValue(point, vb.type, vb.value);
+    return decodeSnmpValue(point, vb.type, vb.value, v.exponents);
   }
-  if (profile.protocol !== 'modbus') throw new Error(`no decoder for ${profile.protocol} test vectors yet`);
+  if (profile.protocol === 'redfish') {
+    const point = [...profile.resources.flatMap((r) => r.points), ...profile.collections.flatMap((c) => c.points)].find((p) => p.name === v.point);
+    if (!point) throw new Error(`no point ${v.point}`);
+    return decodeRedfishValue(point, v.raw);
+  }
   const point = profile.points.find((p) => p.name === v.point);
   if (!point) throw new Error(`no point ${v.point}`);
   const raw = Array.isArray(v.raw) ? v.raw : [Number(v.raw)];
