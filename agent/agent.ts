@@ -14,7 +14,7 @@ import {
   type SiteInventory,
   type SnmpAddress,
 } from '../contract/index.js';
-import type { AgentMqttOptions } from './config.js';
+import type { AgentMqttOptions, AgentSpoolOptions } from './config.js';
 import { badReading } from './decode/decoded.js';
 import { DEFAULT_MODBUS_POLICY, DEFAULT_SNMP_POLICY, type DeviceReader, type PollResult, type RequestPolicy } from './device-reader.js';
 import { selectDevices, type AgentDevice } from './devices.js';
@@ -28,13 +28,15 @@ import { SeqStore } from './seq-store.js';
 import { createNetSnmpTransport } from './snmp/net-snmp-transport.js';
 import { SnmpReader } from './snmp/snmp-reader.js';
 import { buildTelemetry } from './telemetry.js';
-import { DirectOutbox, type OutboxStats, type TelemetryOutbox } from './telemetry-outbox.js';
+import { DEFAULT_MAX_IN_FLIGHT, DEFAULT_REPLAY_RATE_PER_S, SpoolOutbox, emptyOutboxStats, type OutboxStats, type TelemetryOutbox } from './telemetry-outbox.js';
+import { DEFAULT_FSYNC, MIB, Spool } from './spool/spool.js';
 
 /**
  * The agent's composition root: builds every part once and wires them (STYLE.md, after
  * Zigbee2MQTT's controller). Readers per device → scheduler → telemetry builder (seq) →
- * outbox → publisher; device status changes → publisher (retained), and again after every
- * reconnect so a broker restart loses no state.
+ * outbox → disk spool → publisher (deleted from the spool on PUBACK); device status changes →
+ * publisher directly (retained state, not history), and again after every reconnect so a
+ * broker restart loses no state.
  */
 export interface AgentOptions {
   id: string;
@@ -54,7 +56,19 @@ export interface AgentOptions {
   /** Where `{env: …}` secrets are looked up. */
   env?: NodeJS.ProcessEnv;
   reconnectPeriodMs?: number;
+  /** The telemetry spool; every field defaults (SPOOL_DEFAULTS, dir `<stateDir>/spool`). */
+  spool?: Partial<AgentSpoolOptions>;
+  /** Supply a device's reader instead of building one from its profile (tests, embedders). */
+  readerFor?: (device: AgentDevice) => DeviceReader | undefined;
 }
+
+export const SPOOL_DEFAULTS: AgentSpoolOptions = {
+  maxBytes: 512 * MIB,
+  maxAgeMs: 72 * 3_600_000,
+  replayRatePerS: DEFAULT_REPLAY_RATE_PER_S,
+  maxInFlight: DEFAULT_MAX_IN_FLIGHT,
+  fsync: DEFAULT_FSYNC,
+};
 
 export interface AgentStats {
   agent: string;
@@ -63,12 +77,14 @@ export interface AgentStats {
   seq_next: number;
   readings_dropped: number;
   mqtt: PublisherStats;
+  /** Spool and sender; after stop(), their last values. */
   telemetry: OutboxStats;
   polling: SchedulerStats;
 }
 
 interface Running {
   seq: SeqStore;
+  spool: Spool;
   publisher: Publisher;
   outbox: TelemetryOutbox;
   scheduler: Scheduler;
@@ -79,6 +95,7 @@ interface Running {
 export class Agent {
   private running: Running | undefined;
   private readingsDropped = 0;
+  private lastTelemetry: OutboxStats = emptyOutboxStats();
 
   constructor(private readonly opts: AgentOptions) {}
 
@@ -115,7 +132,9 @@ export class Agent {
       logger,
       ...(o.reconnectPeriodMs !== undefined ? { reconnectPeriodMs: o.reconnectPeriodMs } : {}),
     });
-    const outbox = new DirectOutbox(publisher, logger);
+    const sp = { ...SPOOL_DEFAULTS, ...o.spool };
+    const spool = this.openSpool(sp, clock, logger);
+    const outbox = new SpoolOutbox({ spool, publisher, clock, logger, maxInFlight: sp.maxInFlight, replayRatePerS: sp.replayRatePerS });
     const statusWrites = new Set<Promise<unknown>>();
     const publishStatus = (device: string, status: DeviceStatus) => {
       if (!publisher.connected) return; // republished from scheduler.statuses() on (re)connect
@@ -151,20 +170,27 @@ export class Agent {
       for (const [device, status] of scheduler.statuses()) publishStatus(device, status);
     });
 
-    this.running = { seq, publisher, outbox, scheduler, readers, statusWrites };
+    this.running = { seq, spool, publisher, outbox, scheduler, readers, statusWrites };
+    outbox.start();
     publisher.start();
     scheduler.start();
     logger.info('agent started', { devices: sel.devices.map((d) => d.device.id), version: DCIM_VERSION });
   }
 
-  /** Finish the polls in flight, flush, publish the offline state, close every connection. */
+  /**
+   * Finish the polls in flight, wait (≤ 2 s) for the PUBACKs of messages in flight, publish
+   * the offline state, close the spool and every connection. Unacknowledged telemetry stays
+   * in the spool for the next start.
+   */
   async stop(): Promise<void> {
     const r = this.running;
     if (!r) return;
     this.running = undefined;
     await r.scheduler.stop();
-    await Promise.race([Promise.all([r.outbox.drain(), ...r.statusWrites]), new Promise((res) => setTimeout(res, 2000))]);
+    await Promise.race([Promise.all([r.outbox.stop(2000), ...r.statusWrites]), new Promise((res) => setTimeout(res, 2000))]);
     await r.publisher.stop();
+    await r.spool.close();
+    this.lastTelemetry = r.outbox.stats();
     await Promise.all(r.readers.map((x) => x.close()));
   }
 
@@ -177,16 +203,34 @@ export class Agent {
       seq_next: r ? r.seq.peek() : 0,
       readings_dropped: this.readingsDropped,
       mqtt: r ? r.publisher.stats() : { connected: false, connects: 0, bd_seq: -1, published: 0, refused_offline: 0, refused_invalid: 0, failed: 0 },
-      telemetry: r ? r.outbox.stats() : { published: 0, dropped_offline: 0, failed: 0, pending: 0 },
+      telemetry: r ? r.outbox.stats() : this.lastTelemetry,
       polling: r ? r.scheduler.stats() : { in_flight: 0, queued: 0, devices: {} },
     };
+  }
+
+  /** Recovers what a previous run left (torn tail, corrupt segments); throws if another agent holds it. */
+  private openSpool(sp: AgentSpoolOptions, clock: Clock, logger: Logger): Spool {
+    const spool = new Spool({
+      dir: sp.dir ?? join(this.opts.stateDir, 'spool'),
+      maxBytes: sp.maxBytes,
+      maxAgeMs: sp.maxAgeMs,
+      fsync: sp.fsync,
+      ...(sp.segmentBytes !== undefined ? { segmentBytes: sp.segmentBytes } : {}),
+      clock,
+      logger: logger.child({ part: 'spool' }),
+    });
+    spool.open();
+    return spool;
   }
 
   private buildReaders(devices: AgentDevice[], clock: Clock, logger: Logger): DeviceReader[] {
     const o = this.opts;
     // One connection per Modbus endpoint: devices behind one gateway share it, one request at a time.
     const modbusLinks = new Map<string, ModbusTransport>();
-    return devices.map(({ device, profile }) => {
+    return devices.map((d) => {
+      const supplied = o.readerFor?.(d);
+      if (supplied) return supplied;
+      const { device, profile } = d;
       const log = logger.child({ device: device.id });
       const a = device.address;
       if (a.protocol === 'snmp' && profile.protocol === 'snmp') {

@@ -17,6 +17,26 @@ import {
   type SiteInventory,
 } from '../contract/index.js';
 import { selectDevices } from './devices.js';
+import type { FsyncPolicy } from './spool/spool.js';
+
+const MIB = 1024 * 1024;
+
+/** The telemetry spool (DESIGN.md §2); README "The spool" explains each knob. */
+export const SpoolConfigSchema = z
+  .object({
+    dir: z.string().min(1).optional(),
+    max_bytes: z.number().int().min(MIB, 'expected at least 1 MiB (1048576)').max(Number.MAX_SAFE_INTEGER).default(512 * MIB),
+    max_age_h: z.number().positive().max(24 * 366).default(72),
+    replay_rate_per_s: z.number().positive().max(1_000_000).default(200),
+    max_in_flight: z.number().int().min(4).max(65_000).default(32),
+    fsync: z.enum(['interval', 'always', 'never']).default('interval'),
+    fsync_interval_ms: z.number().int().min(10).max(60_000).default(200),
+    segment_bytes: z.number().int().min(64 * 1024).max(1024 * MIB).optional(),
+  })
+  .strict()
+  .refine((s) => s.segment_bytes === undefined || s.segment_bytes <= s.max_bytes / 4, { message: 'segment_bytes must be at most max_bytes / 4', path: ['segment_bytes'] })
+  .prefault({});
+export type SpoolConfig = z.infer<typeof SpoolConfigSchema>;
 
 /**
  * The agent's YAML config. Relative paths are relative to the config file.
@@ -33,6 +53,15 @@ import { selectDevices } from './devices.js';
  *     tls: { ca: certs/ca.pem, cert: certs/edge1.pem, key: certs/edge1.key, reject_unauthorized: true }
  *   state_dir: /var/lib/dcim-agent      # seq and bd_seq counters
  *   profiles_dirs: [site-profiles]      # optional: searched after the built-in profiles
+ *   spool:                              # optional, every key has a default (README "The spool")
+ *     dir: /var/lib/dcim-agent/spool    # default <state_dir>/spool
+ *     max_bytes: 536870912              # 512 MiB on disk; whole oldest segments are dropped beyond it
+ *     max_age_h: 72                     # older records are dropped, oldest first
+ *     replay_rate_per_s: 200            # backlog pace after an outage; live data is not paced
+ *     max_in_flight: 32                 # messages awaiting PUBACK at once
+ *     fsync: interval                   # interval | always | never
+ *     fsync_interval_ms: 200            # group commit period
+ *     segment_bytes: 16777216           # default max_bytes / 8, at most 16 MiB
  */
 export const AgentConfigSchema = z
   .object({
@@ -62,9 +91,34 @@ export const AgentConfigSchema = z
       .strict(),
     state_dir: z.string().min(1),
     profiles_dirs: z.array(z.string().min(1)).default([]),
+    spool: SpoolConfigSchema,
   })
   .strict();
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;
+
+/** The spool as the Agent takes it: config units turned into ms, the directory resolved. */
+export interface AgentSpoolOptions {
+  /** Default `<stateDir>/spool`. */
+  dir?: string;
+  maxBytes: number;
+  maxAgeMs: number;
+  replayRatePerS: number;
+  maxInFlight: number;
+  fsync: FsyncPolicy;
+  segmentBytes?: number;
+}
+
+export function spoolOptions(c: SpoolConfig, base: string): AgentSpoolOptions {
+  return {
+    ...(c.dir !== undefined ? { dir: resolve(base, c.dir) } : {}),
+    maxBytes: c.max_bytes,
+    maxAgeMs: c.max_age_h * 3_600_000,
+    replayRatePerS: c.replay_rate_per_s,
+    maxInFlight: c.max_in_flight,
+    fsync: { mode: c.fsync, intervalMs: c.fsync_interval_ms },
+    ...(c.segment_bytes !== undefined ? { segmentBytes: c.segment_bytes } : {}),
+  };
+}
 
 export interface AgentMqttOptions {
   url: string;
@@ -83,6 +137,7 @@ export interface LoadedAgentConfig {
   profiles: Map<string, DeviceProfile>;
   mqtt: AgentMqttOptions;
   stateDir: string;
+  spool: AgentSpoolOptions;
   deviceIds?: string[];
 }
 
@@ -203,6 +258,7 @@ export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.e
       ...(tls ? { tls } : {}),
     },
     stateDir: resolve(base, config.state_dir),
+    spool: spoolOptions(config.spool, base),
     ...(config.agent.devices ? { deviceIds: config.agent.devices } : {}),
   };
 }

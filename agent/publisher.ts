@@ -28,7 +28,9 @@ import {
  *   schema rejects and of payloads over MAX_PAYLOAD_BYTES;
  * - `reconnectOnConnackError`, without which mqtt.js ≥ 5.16 gives up after a refused CONNACK.
  * Publishing while disconnected is refused (a Result, not a throw), so nothing piles up in
- * mqtt.js's unbounded in-memory queue; the caller decides (issue 4: the disk spool).
+ * mqtt.js's unbounded in-memory queue; telemetry waits in the disk spool instead
+ * (telemetry-outbox.ts). A QoS 1 message already handed to mqtt.js when the connection drops
+ * stays in its session store and is resent after the reconnect; its publish resolves then.
  */
 export interface PublisherOptions {
   url: string;
@@ -168,17 +170,31 @@ export class Publisher {
    * its schema rejects or over the size limit, or no connection.
    */
   async publish(topic: string, payload: unknown, opts: { retain?: boolean } = {}): Promise<Result<void, PublishFailure>> {
+    const checked = this.prepare(topic, payload);
+    if (!checked.ok) return checked;
+    return this.publishPrepared(topic, checked.value, opts);
+  }
+
+  /**
+   * Check a message as publish() would and return its JSON, without sending. The telemetry
+   * spool stores what this returns, so nothing invalid is ever spooled or replayed.
+   */
+  prepare(topic: string, payload: unknown): Result<string, PublishFailure> {
     const checked = this.check(topic, payload);
     if (!checked.ok) {
       this.counts.refused_invalid++;
       this.opts.logger.warn('mqtt publish refused', { topic, code: checked.reason.code, message: checked.reason.message });
-      return checked;
     }
+    return checked;
+  }
+
+  /** Publish JSON that prepare() returned (QoS 1); resolves on PUBACK. Refused while disconnected. */
+  async publishPrepared(topic: string, json: string, opts: { retain?: boolean } = {}): Promise<Result<void, PublishFailure>> {
     if (!this.connected) {
       this.counts.refused_offline++;
       return { ok: false, reason: { code: 'offline', message: 'not connected to the broker' } };
     }
-    return this.send(topic, checked.value, opts.retain ?? false);
+    return this.send(topic, json, opts.retain ?? false);
   }
 
   /** Publish the offline state (retained) and end the session cleanly, so the broker drops the will. */
