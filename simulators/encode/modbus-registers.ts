@@ -1,11 +1,18 @@
 import { encodeWords, registerCount, toRaw, type ModbusPoint, type ModbusProfile } from '../../contract/index.js';
 import type { DeviceQuantities, QuantityValue } from '../model/quantities.js';
+import { sunspecFixedWords, sunspecLayoutOf, sunspecSpan, type SunspecIdentity } from './sunspec-layout.js';
 
 /**
  * A device's Modbus register image, encoded through its profile: the inverse of the agent's
  * decode. Pure. Reads inside the span a profile covers (per register kind) return words, with
  * the holes between points as 0 like a real meter's reserved registers; reads that leave the
  * span get exception 2, as a device answers for addresses it does not implement.
+ *
+ * - Every type and word order of the contract codec, 64-bit integers included.
+ * - Integer energy counters (`counter_max`) wrap at their type's range like the meter's register;
+ *   other values clamp.
+ * - SunSpec scale factors are chosen per register as an inverter does (sunssf); a SunSpec profile
+ *   also gets its "SunS" marker, model chain and common-model identity (sunspec-layout.ts).
  */
 export type RegisterKind = ModbusPoint['register'];
 export const REGISTER_KINDS: readonly RegisterKind[] = ['holding', 'input', 'coil', 'discrete'];
@@ -46,6 +53,11 @@ export function profileSpans(profile: ModbusProfile): Record<RegisterKind, Addre
     widen(p.register, p.address, p.register === 'coil' || p.register === 'discrete' ? 1 : registerCount(p.type, p.length));
     if (p.scale_factor) widen(p.scale_factor.register, p.scale_factor.address, 1);
   }
+  const sunspec = sunspecLayoutOf(profile);
+  if (sunspec) {
+    const span = sunspecSpan(sunspec);
+    widen('holding', span.start, span.end - span.start);
+  }
   return spans;
 }
 
@@ -56,10 +68,18 @@ export interface ModbusEncoding {
   problems: string[];
 }
 
-export function encodeModbusImage(profile: ModbusProfile, q: DeviceQuantities): ModbusEncoding {
+/** What a device says about itself where its map has room for it (SunSpec common model). */
+export type DeviceIdentity = Partial<Pick<SunspecIdentity, 'serial' | 'version' | 'unit_id'>>;
+
+export function encodeModbusImage(profile: ModbusProfile, q: DeviceQuantities, identity: DeviceIdentity = {}): ModbusEncoding {
   const words: Record<RegisterKind, Map<number, number>> = { holding: new Map(), input: new Map(), coil: new Map(), discrete: new Map() };
   const missing: string[] = [];
   const problems: string[] = [];
+  const sunspec = sunspecLayoutOf(profile);
+  if (sunspec) {
+    const fixed = sunspecFixedWords(sunspec, { manufacturer: profile.vendor, model: profile.model, ...identity });
+    for (const [at, w] of fixed) words.holding.set(at, w);
+  }
   const sf = chooseScaleFactors(profile, q);
   for (const [key, value] of sf) {
     const [kind, address] = key.split(':') as [RegisterKind, string];
@@ -69,6 +89,9 @@ export function encodeModbusImage(profile: ModbusProfile, q: DeviceQuantities): 
     const v = q.values[p.name];
     if (v === undefined) {
       missing.push(p.name);
+      // A point the device has no value for reads its "not implemented" pattern (SunSpec 0xFFFF, 0x8000 …), not 0.
+      const unavailable = sentinelWords(p);
+      if (unavailable) unavailable.forEach((w, i) => words[p.register].set(p.address + i, w));
       continue;
     }
     const pointSf = p.scale_factor ? (sf.get(`${p.scale_factor.register}:${p.scale_factor.address}`) ?? 0) : 0;
@@ -101,12 +124,39 @@ function encodePoint(p: ModbusPoint, v: QuantityValue, sf: number): number[] | s
     raw = toRaw(v, p.scale, p.offset, sf);
   }
   if (!Number.isFinite(raw)) return `value ${String(v)} has no finite raw value`;
-  return encodeWords(p.type === 'float32' || p.type === 'float64' ? raw : Math.round(raw), p.type, p.order);
+  if (p.type === 'float32' || p.type === 'float64') return encodeWords(raw, p.type, p.order);
+  raw = Math.round(raw);
+  const range = INT_RANGE[p.type];
+  // An energy register rolls over to 0 past its largest value (EM24 kWh×10 at 2^31 - 1, SunSpec acc32 at 2^32).
+  if (p.counter_max !== undefined && range) raw = wrap(raw, range[1] + 1);
+  return encodeWords(p.type === 'int64' || p.type === 'uint64' ? BigInt(raw) : raw, p.type, p.order);
+}
+
+function sentinelWords(p: ModbusPoint): number[] | undefined {
+  const s = p.sentinels?.[0];
+  if (s === undefined || p.register === 'coil' || p.register === 'discrete' || p.bit !== undefined || p.type === 'bool') return undefined;
+  if (p.type === 'string') return encodeWords(String(s), 'string', p.order, p.length);
+  try {
+    if (p.type === 'int64' || p.type === 'uint64') return encodeWords(BigInt(s), p.type, p.order);
+    if (typeof s !== 'number') return undefined;
+    // A sentinel may be written as the unsigned pattern of a signed type (0x8000 for an int16).
+    const bits = registerCount(p.type) * 16;
+    const signed = p.type.startsWith('int') && s >= 2 ** (bits - 1) && bits <= 32 ? s - 2 ** bits : s;
+    return encodeWords(signed, p.type, p.order);
+  } catch {
+    return undefined;
+  }
+}
+
+function wrap(raw: number, modulus: number): number {
+  return ((raw % modulus) + modulus) % modulus;
 }
 
 function truthy(v: QuantityValue): boolean {
   return typeof v === 'number' ? v !== 0 : v !== '' && v !== 'false' && v !== 'off';
 }
+
+const SUNSSF_NOT_IMPLEMENTED = -0x8000;
 
 const INT_RANGE: Partial<Record<ModbusPoint['type'], [number, number]>> = {
   int16: [-32768, 32767],
@@ -117,7 +167,9 @@ const INT_RANGE: Partial<Record<ModbusPoint['type'], [number, number]>> = {
 
 /**
  * SunSpec-style scale factors: for each sf register, the finest exponent (-6…6) at which every
- * point that shares it still fits its integer type, as an inverter picks its own.
+ * point that shares it still fits its integer type, as an inverter picks its own. An energy
+ * accumulator's factor stays 0 (whole Wh, as the profile's counter_max assumes): acc32 counts up
+ * for years and wraps, and a factor that moved with the value would turn a slow count into jumps.
  */
 function chooseScaleFactors(profile: ModbusProfile, q: DeviceQuantities): Map<string, number> {
   const groups = new Map<string, ModbusPoint[]>();
@@ -128,6 +180,16 @@ function chooseScaleFactors(profile: ModbusProfile, q: DeviceQuantities): Map<st
   }
   const out = new Map<string, number>();
   for (const [key, points] of groups) {
+    // No value for any point of the group: the factor itself is "not implemented" (sunssf 0x8000).
+    if (points.every((p) => typeof q.values[p.name] !== 'number')) {
+      out.set(key, SUNSSF_NOT_IMPLEMENTED);
+      continue;
+    }
+    // An energy accumulator keeps factor 0 (whole Wh, wrapping at counter_max) for good.
+    if (points.some((p) => p.counter_max !== undefined)) {
+      out.set(key, 0);
+      continue;
+    }
     let chosen = 6;
     for (let sf = -6; sf <= 6; sf++) {
       const fits = points.every((p) => {
