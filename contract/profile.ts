@@ -26,7 +26,8 @@ export type KpiMeaning = z.infer<typeof KpiMeaningSchema>;
 const OidSchema = z.string().regex(/^1(\.\d+)+$/, 'expected a numeric OID such as 1.3.6.1.2.1.1.2.0');
 
 /** Maps raw integers to state names (e.g. UPS output source 3 → normal). */
-const EnumMapSchema = z.record(z.string().regex(/^-?\d+$/), z.string().regex(/^[a-z][a-z0-9_]*$/));
+/** Keys are the raw values: integers for SNMP/Modbus, text for Redfish enums ("OK", "Enabled"). */
+const EnumMapSchema = z.record(z.string().regex(/^(-?\d+|[A-Za-z][A-Za-z0-9_]*)$/), z.string().regex(/^[a-z][a-z0-9_]*$/));
 
 const PointCommon = {
   name: PointNameSchema,
@@ -110,7 +111,7 @@ export type ModbusPoint = z.infer<typeof ModbusPointSchema>;
 const TestVectorSchema = z.object({
   point: PointNameSchema,
   /** SNMP: the varbind value; Modbus: the register words (16-bit each) or coil bits. */
-  raw: z.union([z.number(), z.string(), z.array(z.number().int().min(0).max(65535))]),
+  raw: z.union([z.number(), z.string(), z.boolean(), z.null(), z.array(z.number().int().min(0).max(65535))]),
   /** Raw scale-factor register value for points with `scale_factor`. */
   sf: z.number().int().optional(),
   /** Raw values of the point's `exponent_from` terms, in order. */
@@ -156,6 +157,14 @@ export const ModbusProfileSchema = z.object({
     })
     .prefault({}),
   points: z.array(ModbusPointSchema).min(1),
+  /** SunSpec devices: where "SunS" sits and the model chain ([ID][L]…, ended by 0xFFFF) a SunSpec client walks. */
+  sunspec: z
+    .object({
+      base: z.union([z.literal(0), z.literal(40000), z.literal(50000)]),
+      models: z.array(z.object({ id: z.number().int().min(1).max(0xfffe), length: z.number().int().min(0).max(0xffff) }).strict()).min(1),
+    })
+    .strict()
+    .optional(),
 });
 export type ModbusProfile = z.infer<typeof ModbusProfileSchema>;
 

@@ -1,5 +1,5 @@
 import { toRaw, type RedfishPoint, type RedfishProfile } from '../../contract/index.js';
-import { parseJsonPointer } from '../../agent/decode/json-pointer.js';
+import { parseJsonPointer } from '../../contract/codec/json-pointer.js';
 import type { DeviceQuantities, QuantityValue } from '../model/quantities.js';
 
 /**

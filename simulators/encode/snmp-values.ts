@@ -1,6 +1,6 @@
 import { toRaw, type ExponentTerm, type SnmpProfile } from '../../contract/index.js';
-import { exponentTermOid, MAX_EXPONENT } from '../../agent/decode/exponent.js';
-import { fullRowIndex } from '../../agent/decode/table-index.js';
+import { exponentTermOid, MAX_EXPONENT } from '../../contract/codec/exponent.js';
+import { fullRowIndex } from '../../contract/codec/table-index.js';
 import type { DeviceQuantities, QuantityValue } from '../model/quantities.js';
 
 /**

@@ -7,9 +7,7 @@ import { encodeWords, type ModbusProfile } from '../../contract/index.js';
  * finds the base, walks the chain and reads the models it knows, so the simulator serves the
  * whole chain, not only the registers the profile's points name.
  *
- * The contract cannot say yet that a profile is SunSpec (see the proposal in the issue-3 notes:
- * an optional `sunspec: { base, models }` on Modbus profiles); until it can, the layouts of the
- * built-in SunSpec profiles are declared here, by profile id.
+ * A profile declares itself SunSpec with `sunspec: { base, models }` (contract ModbusProfileSchema).
  */
 export interface SunspecModel {
   /** Model ID (1 common, 103 three-phase inverter, …). */
@@ -24,17 +22,12 @@ export interface SunspecLayout {
   models: readonly SunspecModel[];
 }
 
-const SUNSPEC_LAYOUTS: Readonly<Record<string, SunspecLayout>> = {
-  // model_1.json: Mn 16, Md 16, Opt 8, Vr 8, SN 16, DA 1, Pad 1 = 66; model_103.json: 50.
-  'sunspec-inverter': { base: 40000, models: [{ id: 1, length: 66 }, { id: 103, length: 50 }] },
-};
-
 export const SUNS_MARKER = [0x5375, 0x6e53] as const;
 export const END_MODEL_ID = 0xffff;
 const COMMON_MODEL_ID = 1;
 
 export function sunspecLayoutOf(profile: ModbusProfile): SunspecLayout | undefined {
-  return SUNSPEC_LAYOUTS[profile.id];
+  return profile.sunspec;
 }
 
 /** Registers the layout occupies: marker, every model and the end model. */

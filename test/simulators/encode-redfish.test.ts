@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadProfiles, RedfishProfileSchema, type RedfishProfile } from '../../contract/index.js';
-import { resolveJsonPointer } from '../../agent/decode/json-pointer.js';
+import { resolveJsonPointer } from '../../contract/codec/json-pointer.js';
 import { collectionMembers, followLink, linkPath, matchesWhere, memberIndex } from '../../agent/decode/redfish-links.js';
 import { decodeRedfishValue } from '../../agent/decode/redfish-value.js';
 import { encodeRedfishDocuments, encodeRedfishValue, followTarget, type JsonObject } from '../../simulators/encode/redfish-documents.js';

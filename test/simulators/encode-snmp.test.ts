@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadProfiles, SnmpProfileSchema, type SnmpProfile } from '../../contract/index.js';
 import { decodeSnmpValue } from '../../agent/decode/snmp-value.js';
-import { rowIndexOf } from '../../agent/decode/table-index.js';
+import { rowIndexOf } from '../../contract/codec/table-index.js';
 import { SnmpType } from '../../agent/snmp/asn1-types.js';
 import { encodeSnmpValue, encodeSnmpValues, snmpObjectOids } from '../../simulators/encode/snmp-values.js';
 import type { DeviceQuantities, QuantityValue } from '../../simulators/model/quantities.js';

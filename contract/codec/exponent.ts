@@ -1,4 +1,5 @@
-import type { ErrorCode, ExponentTerm } from '../../contract/index.js';
+import type { ErrorCode } from '../errors.js';
+import type { ExponentTerm } from '../profile.js';
 
 /**
  * Decimal exponents read from the device itself (contract ExponentTermSchema): Raritan PDU2-MIB
