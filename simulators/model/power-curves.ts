@@ -40,12 +40,18 @@ export function chillerPowerW(capacity_w: number, load_w: number, t_chw_c: numbe
   const c = CARRIER_19XR;
   const tChw = clamp(t_chw_c, c.t_chw_min_c, c.t_chw_max_c);
   const tCond = clamp(t_cond_c, c.t_cond_min_c, c.t_cond_max_c);
-  const available = capacity_w * biquadratic(c.cap_ft, tChw, tCond);
+  const available = chillerAvailableW(capacity_w, tChw, tCond);
   const plr = Math.min(1.02, load_w / available);
   const plrEff = Math.max(plr, c.plr_min);
   const eirPlr = c.eir_fplr[0] + c.eir_fplr[1] * plrEff + c.eir_fplr[2] * plrEff * plrEff;
   const full = (available / c.cop_ref) * biquadratic(c.eir_ft, tChw, tCond) * eirPlr;
   return plr < c.plr_min ? full * (plr / c.plr_min) : full;
+}
+
+/** Cooling the chiller can deliver at these temperatures (CAPFT × nominal capacity). */
+export function chillerAvailableW(capacity_w: number, t_chw_c: number, t_cond_c: number): number {
+  const c = CARRIER_19XR;
+  return capacity_w * biquadratic(c.cap_ft, clamp(t_chw_c, c.t_chw_min_c, c.t_chw_max_c), clamp(t_cond_c, c.t_cond_min_c, c.t_cond_max_c));
 }
 
 /** Coefficient of performance the chiller curve gives (cooling W per electric W). */

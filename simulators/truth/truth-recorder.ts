@@ -1,7 +1,7 @@
 import { IT_LEVEL_CATEGORY, type ItLevel, type SiteInventory } from '../../contract/index.js';
 import { zoneTimeIn } from '../model/local-time.js';
 import { pueItLevel } from '../model/site-plan.js';
-import type { SiteModel } from '../model/site.js';
+import type { SiteLive } from '../model/site.js';
 import { QUARTER_MS, dayOf, hourOf, localDate, monthOf, quarterOf, yearOf, type WindowBounds, type ZoneFn } from './windows.js';
 
 /**
@@ -16,8 +16,17 @@ import { QUARTER_MS, dayOf, hourOf, localDate, monthOf, quarterOf, yearOf, type 
  * last `device_window` served states (a ring of typed arrays) for `truth(ts)`.
  */
 
+/** What the recorder reads from the model (SiteModel implements it; tests script it). */
+export interface TruthSource {
+  readonly deviceIds: readonly string[];
+  deviceIndex(id: string): number;
+  truePowerW(i: number): number;
+  trueEnergyKwh(i: number): number;
+  siteLive(): Pick<SiteLive, 'sim_ts' | 'outdoor_temp_c' | 'wet_bulb_c'>;
+}
+
 export interface TruthRecorderOptions {
-  model: SiteModel;
+  model: TruthSource;
   inventory: SiteInventory;
   /** Served states kept per device for truth(ts); default 128 (≈15 MB at 10,000 devices). */
   device_window?: number;
@@ -134,7 +143,7 @@ const L_SIM_TS = 7;
 const NL = 8;
 
 export class TruthRecorder {
-  private readonly model: SiteModel;
+  private readonly model: TruthSource;
   private readonly zone: ZoneFn;
   private readonly level: ItLevel | undefined;
   private readonly nD: number;
