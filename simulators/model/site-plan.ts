@@ -389,6 +389,12 @@ class PlanBuilder {
     }
 
     const devices = this.devicePlan(modelled, racks, rackIndex, virtualOf, hallOf, { crahDevs, chillerDevs, upsDevs, pvDevs });
+    // Site-level meters without a rating: sized like the transformer, for power factor and load state.
+    for (let k = 0; k < devices.ids.length; k++) {
+      const m = devices.measure[k]!;
+      const siteLevel = m === MEASURE.utility || m === MEASURE.green_feed || m === MEASURE.export || m === MEASURE.cooling || m === MEASURE.other || m === MEASURE.pv_share || m === MEASURE.hall_ups_out;
+      if (siteLevel && devices.rated_w[k] === 0) devices.rated_w[k] = PLANT.transformer_ratio * totalRated * devices.share[k]!;
+    }
 
     if (this.problems.length > 0) return { ok: false, problems: this.problems };
     if (!devices.kind.some((k, i) => k === 'pdu' || k === 'gpu' || devices.role[i] === 'it')) {
