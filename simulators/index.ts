@@ -1,7 +1,8 @@
-export { startSimSite, type SimEndpoint, type SimSite, type SimSiteOptions, type SiteTruth } from './sim-site.js';
-export { buildSiteModel, initialSiteState, stepSiteState, LOAD_MODEL, type SiteModelConfig, type SiteModelState } from './model/site-model.js';
-export { deviceQuantities, type DeviceQuantities, type QuantityValue } from './model/quantities.js';
-export { encodeSnmpValues, type SnmpServedValue } from './encode/snmp-values.js';
-export { encodeModbusImage, readImage, MODBUS_EXCEPTION, type RegisterImage } from './encode/modbus-registers.js';
+export { startSimSite, type FaultOutcome, type FaultView, type SimEndpoint, type SimListener, type SimSite, type SimSiteOptions, type SimTruth } from './sim-site.js';
+export { DeviceFaultsSchema, FaultSpecSchema, FaultsFileSchema, FAULT_KINDS, type FaultKind, type FaultSpec, type FaultsFile } from './faults/fault-spec.js';
+export { createSiteModel, type SiteModel } from './model/site.js';
+export type { SiteTruth, TruthQuery } from './truth/truth-recorder.js';
+export { writeTruthFile } from './truth/truth-file.js';
 export { SnmpEndpoint, type SnmpDeviceBinding } from './servers/snmp-endpoint.js';
 export { ModbusEndpoint, type ModbusUnitBinding } from './servers/modbus-endpoint.js';
+export { RedfishEndpoint, type RedfishDeviceBinding } from './servers/redfish-endpoint.js';

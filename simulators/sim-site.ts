@@ -3,32 +3,42 @@ import {
   SystemClock,
   createLogger,
   loadProfiles,
+  profilePoints,
   resolveSecret,
   type Clock,
   type Device,
   type DeviceProfile,
   type Logger,
-  type ModbusProfile,
   type SiteInventory,
-  type SnmpProfile,
   type TimerHandle,
 } from '../contract/index.js';
-import { encodeModbusImage, type RegisterImage } from './encode/modbus-registers.js';
-import { SYSTEM_GROUP, encodeSnmpValues, snmpObjectOids, systemGroupValues, type SnmpServedValue } from './encode/snmp-values.js';
-import { deviceQuantities, type DeviceQuantities } from './model/quantities.js';
-import { buildSiteModel, initialSiteState, stepSiteState, type DeviceStatic, type SiteModelConfig, type SiteModelState } from './model/site-model.js';
-import { ModbusEndpoint, type ModbusUnitBinding } from './servers/modbus-endpoint.js';
-import { SnmpEndpoint, type SnmpDeviceBinding, type SnmpSnapshot } from './servers/snmp-endpoint.js';
-import { TruthRing } from './truth-ring.js';
+import { encodeModbusImage } from './encode/modbus-registers.js';
+import { encodeSnmpValues } from './encode/snmp-values.js';
+import { FaultBook, type FaultEntry, type FaultTransition } from './faults/fault-book.js';
+import { faultProblem, type FaultTarget } from './faults/fault-rules.js';
+import type { FaultKind, FaultSpec } from './faults/fault-spec.js';
+import { isCounterName } from './faults/value-faults.js';
+import type { DeviceQuantities } from './model/quantities.js';
+import { Rng, hash32 } from './model/rng.js';
+import { createSiteModel, type SiteModel } from './model/site.js';
+import { ModbusEndpoint, type ModbusEndpointStats, type ModbusTransport, type ModbusUnitBinding } from './servers/modbus-endpoint.js';
+import { ProfileShared, ServedDevice, type ServingContext } from './servers/served-device.js';
+import { SnmpEndpoint, type SnmpDeviceBinding, type SnmpEndpointStats } from './servers/snmp-endpoint.js';
+import type { AuthProtocolName, PrivProtocolName } from './servers/snmp-usm.js';
+import { parseSimHints } from './sim-hints.js';
+import { TruthRecorder, type SiteTruth, type TruthQuery } from './truth/truth-recorder.js';
 
 /**
  * A simulated site: the physical model (model/), stepped in simulated time, served over the
- * real protocols (servers/) through the same device profiles the agent reads (encode/). This
- * file only wires them: it owns the timer, the published state and the truth history.
+ * real protocols (servers/) through the same device profiles the agent reads (encode/), with
+ * faults (faults/) and the ground truth (truth/). This file only wires them: it owns the
+ * timer, the fault book and the endpoints.
  */
 
 export interface SimSiteOptions {
   inventory: SiteInventory;
+  /** The seed file, for error messages. */
+  file?: string;
   /** Defaults to the built-in profiles (agent/profiles). */
   profiles?: Map<string, DeviceProfile>;
   clock?: Clock;
@@ -40,38 +50,71 @@ export interface SimSiteOptions {
   logger?: Logger;
   /** Model step in simulated milliseconds; default 1000. */
   tickMs?: number;
-  /** How far back `truth(ts)` reaches, in real milliseconds; default 15 minutes. */
-  truthWindowMs?: number;
+  /** Faults from a `--faults` file by device id, on top of the seed's `sim.faults`. */
+  faults?: Readonly<Record<string, readonly FaultSpec[]>>;
 }
 
 export interface SimEndpoint {
   device: string;
-  protocol: 'snmp' | 'modbus';
+  protocol: 'snmp' | 'modbus' | 'redfish';
   host: string;
   port: number;
   community?: string;
+  snmp_version?: '1' | '2c' | '3';
+  user?: string;
+  context?: string;
   unit_id?: number;
+  transport?: ModbusTransport;
+  scheme?: 'http' | 'https';
 }
 
-export interface SiteTruth {
-  /** Real time (the clock's) at which this state started being served. */
-  ts: number;
-  /** Simulated time of the state. */
-  sim_ts: number;
-  site: string;
+/** One listening socket and how many devices it serves. */
+export interface SimListener {
+  protocol: 'snmp' | 'modbus' | 'redfish';
+  host: string;
+  port: number;
+  transport?: ModbusTransport;
+  /** SNMP: the engine id (hex) v3 managers discover. */
+  engine_id?: string;
+  devices: number;
+  stats: SnmpEndpointStats | ModbusEndpointStats;
+}
+
+/** The truth recorder's document, plus the issue-2 top-level fields older callers read. */
+export type SimTruth = SiteTruth & {
+  /** = live.pue; 0 when there is no IT load (issue-2 field; read live.pue). */
+  pue: number;
   it_power_w: number;
   facility_power_w: number;
-  pue: number;
   outdoor_temp_c: number;
-  devices: Record<string, { power_w: number; energy_kwh: number }>;
+};
+
+export interface FaultView {
+  kind: FaultKind;
+  spec: FaultSpec;
+  state: 'scheduled' | 'active';
+  start_sim_ts: number;
+  end_sim_ts: number | null;
 }
 
+export type FaultOutcome<T> = { ok: true; value: T } | { ok: false; status: 404 | 409 | 422; message: string };
+
 export interface SimSite {
+  readonly id: string;
+  readonly name: string;
   /** The inventory with the ports actually bound. */
   inventory(): SiteInventory;
   /** Ground truth of the state that was served at real time `ts` (default: now). */
-  truth(ts?: number): SiteTruth;
+  truth(ts?: number, query?: TruthQuery): SimTruth;
   endpoints(): SimEndpoint[];
+  listeners(): SimListener[];
+  /** Served device ids. */
+  deviceIds(): string[];
+  /** What a device serves now: its quantities after its value faults (undefined: not served). */
+  servedQuantities(device: string): DeviceQuantities | undefined;
+  faults(device: string): FaultOutcome<FaultView[]>;
+  putFault(device: string, spec: FaultSpec): FaultOutcome<FaultView>;
+  removeFaults(device: string, kind?: FaultKind): FaultOutcome<FaultView[]>;
   stop(): Promise<void>;
 }
 
@@ -79,6 +122,8 @@ export interface SimSite {
 const MIN_REAL_TICK_MS = 20;
 /** Steps run per update; a longer stall is caught up in one coarse step (logged). */
 const MAX_STEPS_PER_UPDATE = 10_000;
+/** Per-device truth history is capped at about this many bytes per site (16 bytes per device per record). */
+const TRUTH_DEVICE_BYTES = 32 * 1024 * 1024;
 
 export async function startSimSite(opts: SimSiteOptions): Promise<SimSite> {
   const site = new SimSiteRunner(opts);
@@ -86,64 +131,81 @@ export async function startSimSite(opts: SimSiteOptions): Promise<SimSite> {
   return site;
 }
 
-interface ServedDevice {
-  index: number;
-  device: Device;
-  static: DeviceStatic;
-}
+type Endpoint = SnmpEndpoint | ModbusEndpoint;
 
-interface Published {
-  version: number;
-  state: SiteModelState;
+interface Group {
+  protocol: 'snmp' | 'modbus';
+  host: string;
+  port: number;
+  members: { index: number; served: ServedDevice }[];
 }
 
 export class SimSiteRunner implements SimSite {
+  readonly id: string;
+  readonly name: string;
   private clock: Clock = new SystemClock();
   private logger: Logger = createLogger();
-  private config: SiteModelConfig | undefined;
-  private published: Published | undefined;
-  private ring: TruthRing<SiteModelState> = new TruthRing(15 * 60_000);
-  private readonly snmpEndpoints: SnmpEndpoint[] = [];
-  private readonly modbusEndpoints: ModbusEndpoint[] = [];
+  private model: SiteModel | undefined;
+  private recorder: TruthRecorder | undefined;
+  private book = new FaultBook(0);
+  private readonly devices = new Map<string, { index: number; served: ServedDevice; target: FaultTarget }>();
+  private readonly endpointsByDevice = new Map<string, Endpoint>();
+  private readonly endpointList: { endpoint: Endpoint; group: Group; transport?: ModbusTransport }[] = [];
   private bound: SiteInventory | undefined;
-  private served: SimEndpoint[] = [];
+  private servedEndpoints: SimEndpoint[] = [];
   private timer: TimerHandle | undefined;
   private running = false;
   private real_start = 0;
   private steps_done = 0;
+  private served_version = 0;
+  private last_model_version = -1;
+  private rng = new Rng(1);
 
-  constructor(private readonly opts: SimSiteOptions) {}
+  constructor(private readonly opts: SimSiteOptions) {
+    this.id = opts.inventory.site.id;
+    this.name = opts.inventory.site.name;
+  }
 
   async start(): Promise<void> {
     const { inventory } = this.opts;
+    const file = this.opts.file ?? `site ${inventory.site.id}`;
     this.clock = this.opts.clock ?? new SystemClock();
     this.logger = (this.opts.logger ?? createLogger()).child({ component: 'simulator', site: inventory.site.id });
     const speed = this.speed();
     const tickMs = this.tickMs();
     const seed = this.opts.rngSeed ?? 1;
     const profiles = this.opts.profiles ?? loadProfiles();
-    this.ring = new TruthRing(this.opts.truthWindowMs ?? 15 * 60_000);
+    this.rng = new Rng(seed ^ hash32(`${inventory.site.id}/faults`));
 
-    const built = buildSiteModel(inventory, seed);
+    const unknown = inventory.devices.flatMap((d, i) => (profiles.has(d.profile) ? [] : [`${file}: devices[${i}] (${d.id}): unknown profile ${d.profile}`]));
+    if (unknown.length > 0) throw new DcimError('DCIM_E_PROFILE_UNKNOWN', `simulator: ${unknown.length} device(s) name an unknown profile`, unknown);
+    const built = createSiteModel(inventory, seed, { profiles, file });
     if (!built.ok) throw new DcimError('DCIM_E_CONFIG_INVALID', `simulator: site ${inventory.site.id} cannot be simulated`, built.problems);
-    const config = built.config;
-    this.config = config;
+    const model = built.model;
+    this.model = model;
     for (const s of built.skipped) this.logger.warn('device not simulated', { device: s.device, reason: s.reason });
 
     this.real_start = this.clock.now();
-    this.publish(this.real_start, initialSiteState(config, seed, this.real_start));
+    model.reset(this.real_start);
+    this.last_model_version = model.version;
+    this.book = new FaultBook(model.sim_ts);
+    const perDevice = Math.max(1, model.deviceIds.length) * 16;
+    this.recorder = new TruthRecorder({ model, inventory, device_window: Math.max(128, Math.min(4096, Math.floor(TRUTH_DEVICE_BYTES / perDevice))) });
+    this.recorder.record(this.real_start);
 
-    const devices = this.servedDevices(profiles);
+    this.servedDevices(profiles, file);
+    const scripted = this.scriptedFaults(file);
     this.bound = structuredClone(inventory);
     try {
-      await this.startEndpoints(devices, profiles);
+      await this.startEndpoints();
+      this.startFaults(scripted);
     } catch (e) {
       await this.stopEndpoints();
       throw e;
     }
     this.running = true;
     this.schedule();
-    this.logger.info('simulator started', { speed, tick_ms: tickMs, endpoints: this.served.length, devices: devices.length });
+    this.logger.info('simulator started', { speed, tick_ms: tickMs, listeners: this.endpointList.length, devices: this.devices.size });
   }
 
   inventory(): SiteInventory {
@@ -152,28 +214,67 @@ export class SimSiteRunner implements SimSite {
   }
 
   endpoints(): SimEndpoint[] {
-    return this.served.map((e) => ({ ...e }));
+    return this.servedEndpoints.map((e) => ({ ...e }));
   }
 
-  truth(ts: number = this.clock.now()): SiteTruth {
-    const entry = this.ring.at(ts);
-    if (!entry) {
-      throw new RangeError(`simulator: no truth for ts ${ts}; history covers ${this.ring.oldest()?.ts ?? 'nothing'} to ${this.ring.latest()?.ts ?? 'nothing'}`);
-    }
-    const s = entry.state;
-    const devices: SiteTruth['devices'] = {};
-    for (const [id, d] of Object.entries(s.devices)) devices[id] = { power_w: d.power_w, energy_kwh: d.energy_kwh };
+  listeners(): SimListener[] {
+    return this.endpointList.map(({ endpoint, group, transport }) => ({
+      protocol: group.protocol,
+      host: group.host,
+      port: endpoint.port(),
+      ...(transport ? { transport } : {}),
+      ...(endpoint instanceof SnmpEndpoint ? { engine_id: endpoint.engineIdHex() } : {}),
+      devices: group.members.length,
+      stats: endpoint.stats(),
+    }));
+  }
+
+  deviceIds(): string[] {
+    return [...this.devices.keys()];
+  }
+
+  servedQuantities(device: string): DeviceQuantities | undefined {
+    return this.devices.get(device)?.served.quantities();
+  }
+
+  truth(ts?: number, query?: TruthQuery): SimTruth {
+    if (!this.recorder) throw new Error('simulator not started');
+    const t = this.recorder.truth(ts, query);
     return {
-      ts: entry.ts,
-      sim_ts: s.sim_ts,
-      site: this.opts.inventory.site.id,
-      it_power_w: s.it_power_w,
-      facility_power_w: s.facility_power_w,
-      // buildSiteModel guarantees a positive IT load.
-      pue: s.facility_power_w / s.it_power_w,
-      outdoor_temp_c: s.outdoor_temp_c,
-      devices,
+      ...t,
+      pue: t.live.pue ?? 0,
+      it_power_w: t.live.it_power_w,
+      facility_power_w: t.live.facility_power_w,
+      outdoor_temp_c: t.live.outdoor_temp_c,
     };
+  }
+
+  faults(device: string): FaultOutcome<FaultView[]> {
+    if (!this.devices.has(device)) return { ok: false, status: 404, message: `no served device ${device} in site ${this.id}` };
+    return { ok: true, value: this.book.list(device).map(view) };
+  }
+
+  putFault(device: string, spec: FaultSpec): FaultOutcome<FaultView> {
+    const d = this.devices.get(device);
+    if (!d) return { ok: false, status: 404, message: `no served device ${device} in site ${this.id}` };
+    const problem = faultProblem(spec, d.target);
+    if (problem) return { ok: false, status: 422, message: `${spec.kind} on ${device}: ${problem}` };
+    const conflict = this.skewConflict(device, spec);
+    if (conflict) return { ok: false, status: 409, message: conflict };
+    const model = this.model!;
+    this.applyTransitions(this.book.put(device, spec, model.sim_ts, (id) => model.quantities(id)));
+    const entry = this.book.list(device).find((e) => e.spec.kind === spec.kind)!;
+    this.logger.info('fault set', { device, kind: spec.kind, active: entry.active });
+    return { ok: true, value: view(entry) };
+  }
+
+  removeFaults(device: string, kind?: FaultKind): FaultOutcome<FaultView[]> {
+    if (!this.devices.has(device)) return { ok: false, status: 404, message: `no served device ${device} in site ${this.id}` };
+    const before = this.book.list(device).filter((e) => kind === undefined || e.spec.kind === kind);
+    if (kind !== undefined && before.length === 0) return { ok: false, status: 404, message: `device ${device} has no ${kind} fault` };
+    this.applyTransitions(this.book.remove(device, kind));
+    this.logger.info('fault cleared', { device, kind: kind ?? 'all' });
+    return { ok: true, value: before.map(view) };
   }
 
   async stop(): Promise<void> {
@@ -196,121 +297,230 @@ export class SimSiteRunner implements SimSite {
     return tick;
   }
 
-  /** Devices the model covers, with a known profile; encoding gaps fail the start, all listed. */
-  private servedDevices(profiles: Map<string, DeviceProfile>): ServedDevice[] {
-    const config = this.config!;
+  /** The serving context every device of the site shares. */
+  private context(): ServingContext {
+    return {
+      quantities: (id) => this.model!.quantities(id),
+      version: () => this.servedVersion(),
+      faults: this.book,
+      rand: () => this.rng.next(),
+      uptimeMs: () => this.clock.now() - this.real_start,
+    };
+  }
+
+  private servedVersion(): number {
+    const v = this.model!.version;
+    if (v !== this.last_model_version) {
+      this.last_model_version = v;
+      this.served_version++;
+    }
+    return this.served_version;
+  }
+
+  /** Devices the model covers, with a known profile; every encoding gap fails the start, all listed. */
+  private servedDevices(profiles: Map<string, DeviceProfile>, file: string): void {
+    const model = this.model!;
+    const ctx = this.context();
+    const shared = new ProfileShared();
     const problems: string[] = [];
-    const out: ServedDevice[] = [];
     this.opts.inventory.devices.forEach((device, index) => {
-      const stat = config.devices[device.id];
-      if (!stat) return;
-      const profile = profiles.get(device.profile);
-      if (!profile) {
-        throw new DcimError('DCIM_E_PROFILE_UNKNOWN', `devices[${index}] (${device.id}): unknown profile ${device.profile}`);
-      }
+      if (model.deviceIndex(device.id) < 0) return;
+      const where = `${file}: devices[${index}] (${device.id})`;
+      const profile = profiles.get(device.profile)!;
       if (profile.protocol !== device.address.protocol) {
-        problems.push(`devices[${index}] (${device.id}): profile ${profile.id} speaks ${profile.protocol}, the address ${device.address.protocol}`);
-        return;
-      }
-      if (device.address.protocol === 'snmp' && device.address.version === '3') {
-        this.logger.warn('device not simulated', { device: device.id, reason: 'SNMPv3 is not simulated yet' });
+        problems.push(`${where}: profile ${profile.id} speaks ${profile.protocol}, the address ${device.address.protocol}`);
         return;
       }
       if (profile.protocol === 'redfish') {
-        this.logger.warn('device not simulated', { device: device.id, reason: 'Redfish is not simulated yet' });
+        this.logger.warn('device not simulated', { device: device.id, reason: 'Redfish is not served yet' });
         return;
       }
-      const q = this.quantities(device.id, stat);
+      const served = new ServedDevice(device, profile, ctx, shared);
+      const q = served.quantities();
+      if (!q) return;
       if (profile.protocol === 'snmp') {
-        problems.push(...encodeSnmpValues(profile, q).problems.map((p) => `devices[${index}] (${device.id}): ${p}`));
+        problems.push(...encodeSnmpValues(profile, q).problems.map((p) => `${where}: ${p}`));
       } else {
         const enc = encodeModbusImage(profile, q);
-        problems.push(...enc.problems.map((p) => `devices[${index}] (${device.id}): ${p}`));
-        if (enc.missing.length > 0) problems.push(`devices[${index}] (${device.id}): the model has no value for ${enc.missing.join(', ')} of profile ${profile.id}`);
+        problems.push(...enc.problems.map((p) => `${where}: ${p}`));
+        if (enc.missing.length > 0) problems.push(`${where}: the model has no value for ${enc.missing.join(', ')} of profile ${profile.id}`);
       }
-      out.push({ index, device, static: stat });
+      const counters = profilePoints(profile).map((p) => p.name).filter(isCounterName);
+      const moduli = shared.counterModuli(profile);
+      const target: FaultTarget = {
+        protocol: profile.protocol,
+        snmp_version: device.address.protocol === 'snmp' ? device.address.version : undefined,
+        counters,
+        wrapping_counters: counters.filter((c) => moduli.has(c)),
+        can_fail: model.canFail(device.id),
+      };
+      this.devices.set(device.id, { index, served, target });
     });
-    if (problems.length > 0) throw new DcimError('DCIM_E_CONFIG_INVALID', `simulator: ${problems.length} device(s) cannot be served`, problems);
+    if (problems.length > 0) throw new DcimError('DCIM_E_CONFIG_INVALID', `simulator: ${problems.length} device problem(s)`, problems);
+  }
+
+  /** The seed's `sim.faults` and the faults file, checked before anything listens. */
+  private scriptedFaults(file: string): { device: string; spec: FaultSpec; where: string }[] {
+    const inventory = this.opts.inventory;
+    const hints = parseSimHints(inventory, file);
+    const problems: string[] = [];
+    const out: { device: string; spec: FaultSpec; where: string }[] = [];
+    const add = (device: string, spec: FaultSpec, where: string) => {
+      const d = this.devices.get(device);
+      const problem = d ? faultProblem(spec, d.target) : `no served device ${device} (not in the seed, or not simulated)`;
+      if (problem) problems.push(`${where}: ${problem}`);
+      else out.push({ device, spec, where });
+    };
+    inventory.devices.forEach((d, i) => (hints.devices[i]?.faults ?? []).forEach((f, k) => add(d.id, f, `${file}: devices[${i}].sim.faults[${k}]`)));
+    for (const [device, specs] of Object.entries(this.opts.faults ?? {})) specs.forEach((f, k) => add(device, f, `faults file: ${device}[${k}]`));
+    if (problems.length > 0) throw new DcimError('DCIM_E_CONFIG_INVALID', `simulator: ${problems.length} fault problem(s)`, problems);
     return out;
   }
 
-  private async startEndpoints(devices: ServedDevice[], profiles: Map<string, DeviceProfile>): Promise<void> {
+  /** Scripted faults join the book once the endpoints exist (a clock skew needs its engine). */
+  private startFaults(scripted: readonly { device: string; spec: FaultSpec; where: string }[]): void {
+    const model = this.model!;
+    const problems: string[] = [];
+    for (const f of scripted) {
+      const conflict = this.skewConflict(f.device, f.spec);
+      if (conflict) problems.push(`${f.where}: ${conflict}`);
+      else this.applyTransitions(this.book.put(f.device, f.spec, model.sim_ts, (id) => model.quantities(id)));
+    }
+    if (problems.length > 0) throw new DcimError('DCIM_E_CONFIG_INVALID', `simulator: ${problems.length} fault problem(s)`, problems);
+  }
+
+  /**
+   * SNMPv3 devices behind one port share one engine, hence one clock: two different skews there
+   * cannot both be true.
+   */
+  private skewConflict(device: string, spec: FaultSpec): string | undefined {
+    if (spec.kind !== 'clock_skew') return undefined;
+    const d = this.devices.get(device);
+    if (!d || d.target.protocol !== 'snmp') return undefined;
+    const a = d.served.device.address;
+    for (const [other, o] of this.devices) {
+      if (other === device || o.target.snmp_version !== '3') continue;
+      const b = o.served.device.address;
+      if (b.host !== a.host || b.port !== a.port) continue;
+      const skew = this.book.list(other).find((e) => e.spec.kind === 'clock_skew')?.spec;
+      if (skew && skew.kind === 'clock_skew' && skew.skew_s !== spec.skew_s) {
+        return `clock_skew on ${device}: ${other} shares its SNMP engine (${a.host}:${a.port}) with a skew of ${skew.skew_s} s; one engine has one clock`;
+      }
+    }
+    return undefined;
+  }
+
+  private applyTransitions(transitions: FaultTransition[]): void {
+    if (transitions.length === 0) return;
+    this.served_version++;
+    const model = this.model!;
+    for (const t of transitions) {
+      if (t.entry.spec.kind === 'equipment_failure') model.setEquipmentFailure(t.device, t.change === 'start');
+      if (t.entry.spec.kind === 'clock_skew') this.updateEngineSkew(t.device);
+      this.logger.info(t.change === 'start' ? 'fault began' : 'fault ended', { device: t.device, kind: t.entry.spec.kind });
+    }
+  }
+
+  private updateEngineSkew(device: string): void {
+    const endpoint = this.endpointsByDevice.get(device);
+    if (!(endpoint instanceof SnmpEndpoint)) return;
+    let skew = 0;
+    for (const [id, e] of this.endpointsByDevice) {
+      if (e !== endpoint) continue;
+      const f = this.book.activeSpecs(id).find((s) => s.kind === 'clock_skew');
+      if (f && f.kind === 'clock_skew') skew = f.skew_s * 1000;
+    }
+    endpoint.setClockSkew(skew);
+  }
+
+  private async startEndpoints(): Promise<void> {
     const ephemeral = this.opts.bind === 'ephemeral';
-    const groups = new Map<string, ServedDevice[]>();
-    for (const d of devices) {
-      const a = d.device.address;
+    const groups = new Map<string, Group>();
+    for (const [, { index, served }] of this.devices) {
+      const a = served.device.address;
+      if (a.protocol === 'redfish') continue;
       const key = `${a.protocol}|${a.host}|${a.port}`;
-      groups.set(key, [...(groups.get(key) ?? []), d]);
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = { protocol: a.protocol, host: a.host, port: a.port, members: [] }));
+      g.members.push({ index, served });
     }
+    const problems: string[] = [];
+    const planned: { group: Group; endpoint: Endpoint; transport?: ModbusTransport }[] = [];
     for (const group of groups.values()) {
-      const first = group[0]!.device.address;
-      const port = ephemeral ? 0 : first.port;
-      let bound: number;
-      if (first.protocol === 'snmp') {
-        const bindings: (SnmpDeviceBinding & { index: number })[] = group.map((d) => {
-          const a = d.device.address;
-          if (a.protocol !== 'snmp') throw new Error('unreachable: grouped by protocol');
-          const community = resolveSecret(a.community, `devices[${d.index}].address.community`);
-          const profile = profiles.get(d.device.profile) as SnmpProfile;
-          return { index: d.index, device: d.device.id, community, objects: [...Object.values(SYSTEM_GROUP), ...snmpObjectOids(profile)], snapshot: this.snmpSnapshot(d, profile) };
-        });
-        const endpoint = new SnmpEndpoint({ host: first.host, port, devices: bindings, logger: this.logger });
-        this.snmpEndpoints.push(endpoint);
-        bound = await endpoint.start();
-        for (const b of bindings) this.served.push({ device: b.device, protocol: 'snmp', host: first.host, port: bound, community: b.community });
+      const port = ephemeral ? 0 : group.port;
+      if (group.protocol === 'snmp') {
+        const devices: SnmpDeviceBinding[] = [];
+        for (const m of group.members) {
+          try {
+            devices.push(this.snmpBinding(m.served, m.index));
+          } catch (e) {
+            problems.push(`devices[${m.index}] (${m.served.id}): ${(e as Error).message}`);
+          }
+        }
+        planned.push({ group, endpoint: new SnmpEndpoint({ host: group.host, port, devices, logger: this.logger, clock: this.clock, engine_id_seed: `${this.id}/${group.host}:${group.port}` }) });
       } else {
-        const units: (ModbusUnitBinding & { index: number })[] = group.map((d) => {
-          const a = d.device.address;
-          if (a.protocol !== 'modbus') throw new Error('unreachable: grouped by protocol');
-          return { index: d.index, device: d.device.id, unit_id: a.unit_id, image: this.modbusImage(d, profiles.get(d.device.profile) as ModbusProfile) };
-        });
-        const endpoint = new ModbusEndpoint({ host: first.host, port, units, logger: this.logger });
-        this.modbusEndpoints.push(endpoint);
-        bound = await endpoint.start();
-        for (const u of units) this.served.push({ device: u.device, protocol: 'modbus', host: first.host, port: bound, unit_id: u.unit_id });
-      }
-      for (const d of group) {
-        const target = this.bound!.devices[d.index];
-        if (target) target.address.port = bound;
+        const transports = new Set(group.members.map((m) => (m.served.device.address.protocol === 'modbus' ? m.served.device.address.transport : 'tcp')));
+        if (transports.size > 1) {
+          problems.push(`${group.host}:${group.port}: Modbus devices on one port must share a transport, found ${[...transports].join(' and ')}`);
+          continue;
+        }
+        const transport = [...transports][0] as ModbusTransport;
+        const units: ModbusUnitBinding[] = group.members.map((m) => this.modbusBinding(m.served));
+        planned.push({ group, transport, endpoint: new ModbusEndpoint({ host: group.host, port, transport, units, logger: this.logger, clock: this.clock }) });
       }
     }
+    if (problems.length > 0) throw new DcimError('DCIM_E_CONFIG_INVALID', `simulator: ${problems.length} address problem(s)`, problems);
+    for (const p of planned) {
+      this.endpointList.push(p);
+      for (const m of p.group.members) this.endpointsByDevice.set(m.served.id, p.endpoint);
+    }
+    const ports = await Promise.all(planned.map((p) => p.endpoint.start()));
+    planned.forEach((p, k) => {
+      const port = ports[k]!;
+      for (const m of p.group.members) {
+        const target = this.bound!.devices[m.index];
+        if (target) target.address.port = port;
+        this.servedEndpoints.push(describe(m.served.device, port, p.transport));
+      }
+    });
+  }
+
+  private snmpBinding(served: ServedDevice, index: number): SnmpDeviceBinding {
+    const a = served.device.address;
+    if (a.protocol !== 'snmp') throw new Error('unreachable: grouped by protocol');
+    const common = {
+      key: served.id,
+      layout: served.profile.id,
+      objects: served.snmpObjects(),
+      version: () => served.version(),
+      values: () => served.snmpValues(),
+      decide: () => served.decide('snmp'),
+    };
+    if (a.version !== '3') return { ...common, community: resolveSecret(a.community, `devices[${index}].address.community`) };
+    if (a.user === undefined) throw new Error('an SNMPv3 address needs a user');
+    return {
+      ...common,
+      v3: {
+        context: a.context ?? '',
+        user: {
+          name: a.user,
+          auth_protocol: a.auth_protocol as AuthProtocolName | undefined,
+          auth_key: a.auth_key === undefined ? undefined : resolveSecret(a.auth_key, `devices[${index}].address.auth_key`),
+          priv_protocol: a.priv_protocol as PrivProtocolName | undefined,
+          priv_key: a.priv_key === undefined ? undefined : resolveSecret(a.priv_key, `devices[${index}].address.priv_key`),
+        },
+      },
+    };
+  }
+
+  private modbusBinding(served: ServedDevice): ModbusUnitBinding {
+    const a = served.device.address;
+    if (a.protocol !== 'modbus') throw new Error('unreachable: grouped by protocol');
+    return { key: served.id, unit_id: a.unit_id, version: () => served.version(), image: () => served.modbusImage(), decide: () => served.decide('modbus') };
   }
 
   private async stopEndpoints(): Promise<void> {
-    await Promise.all([...this.snmpEndpoints.map((e) => e.stop()), ...this.modbusEndpoints.map((e) => e.stop())]);
-  }
-
-  private quantities(deviceId: string, stat: DeviceStatic): DeviceQuantities {
-    const state = this.published!.state;
-    const power = state.devices[deviceId] ?? { power_w: 0, energy_kwh: 0 };
-    return deviceQuantities(power, stat, state.grid);
-  }
-
-  /** Values are encoded on demand, once per published state, so idle devices cost nothing. */
-  private snmpSnapshot(d: ServedDevice, profile: SnmpProfile): () => SnmpSnapshot {
-    let cache: { version: number; values: SnmpServedValue[] } | undefined;
-    return () => {
-      const version = this.published!.version;
-      if (cache?.version !== version) {
-        const system = systemGroupValues(profile, d.device.id, this.clock.now() - this.real_start);
-        cache = { version, values: [...system, ...encodeSnmpValues(profile, this.quantities(d.device.id, d.static)).values] };
-      }
-      return cache;
-    };
-  }
-
-  private modbusImage(d: ServedDevice, profile: ModbusProfile): () => RegisterImage {
-    let cache: { version: number; image: RegisterImage } | undefined;
-    return () => {
-      const version = this.published!.version;
-      if (cache?.version !== version) cache = { version, image: encodeModbusImage(profile, this.quantities(d.device.id, d.static)).image };
-      return cache.image;
-    };
-  }
-
-  private publish(ts: number, state: SiteModelState): void {
-    this.published = { version: (this.published?.version ?? 0) + 1, state };
-    this.ring.push(ts, state);
+    await Promise.all(this.endpointList.map((e) => e.endpoint.stop()));
   }
 
   private schedule(): void {
@@ -330,19 +540,34 @@ export class SimSiteRunner implements SimSite {
   }
 
   private advanceTo(now: number): void {
+    const model = this.model!;
     const tickMs = this.tickMs();
     const due = Math.floor(((now - this.real_start) * this.speed()) / tickMs);
     const n = due - this.steps_done;
     if (n <= 0) return;
-    const config = this.config!;
-    let state = this.published!.state;
     const coarse = n - MAX_STEPS_PER_UPDATE;
     if (coarse > 0) {
       this.logger.warn('simulator fell behind; catching up in one coarse step', { steps: coarse });
-      state = stepSiteState(config, state, coarse * tickMs);
+      model.step(coarse * tickMs);
     }
-    for (let i = Math.max(0, coarse); i < n; i++) state = stepSiteState(config, state, tickMs);
+    for (let i = Math.max(0, coarse); i < n; i++) model.step(tickMs);
     this.steps_done = due;
-    this.publish(now, state);
+    this.applyTransitions(this.book.advance(model.sim_ts, (id) => model.quantities(id)));
+    this.recorder!.record(now);
   }
+}
+
+function view(e: FaultEntry): FaultView {
+  return { kind: e.spec.kind, spec: e.spec, state: e.active ? 'active' : 'scheduled', start_sim_ts: e.start_sim_ms, end_sim_ts: e.end_sim_ms ?? null };
+}
+
+function describe(device: Device, port: number, transport?: ModbusTransport): SimEndpoint {
+  const a = device.address;
+  if (a.protocol === 'snmp') {
+    const base: SimEndpoint = { device: device.id, protocol: 'snmp', host: a.host, port, snmp_version: a.version };
+    if (a.version === '3') return { ...base, user: a.user ?? '', context: a.context ?? '' };
+    return { ...base, community: typeof a.community === 'string' ? a.community : '(secret)' };
+  }
+  if (a.protocol === 'modbus') return { device: device.id, protocol: 'modbus', host: a.host, port, unit_id: a.unit_id, transport: transport ?? a.transport };
+  return { device: device.id, protocol: 'redfish', host: a.host, port, scheme: a.scheme };
 }

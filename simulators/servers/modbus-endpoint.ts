@@ -1,135 +1,227 @@
-import type { Server } from 'node:net';
-import { ServerTCP, type IServiceVector } from 'modbus-serial';
-import type { Logger } from '../../contract/index.js';
-import { MODBUS_EXCEPTION, readImage, type ModbusExceptionCode, type RegisterImage, type RegisterKind } from '../encode/modbus-registers.js';
+import net from 'node:net';
+import type { Clock, Logger, TimerHandle } from '../../contract/index.js';
+import type { RegisterImage } from '../encode/modbus-registers.js';
+import type { RequestDecision } from '../faults/request-faults.js';
+import { MbapFramer, RtuFramer, mbapFrame, rtuFrame, type FramerOutput, type ModbusRequestFrame } from './modbus-framing.js';
+import { answerPdu, exceptionPdu } from './modbus-pdu.js';
 
 /**
- * One Modbus TCP server (modbus-serial's ServerTCP) on one host:port, serving several
- * devices told apart by unit id, as a Modbus gateway in front of an RS-485 bus does. The
- * simulator is read-only: writes are refused with exception 2. A unit id nobody answers to
- * gets exception 11 (gateway target failed to respond), as from a gateway.
+ * One Modbus server on one TCP host:port serving up to 247 devices told apart by unit id, as a
+ * gateway in front of an RS-485 bus does. Two transports:
+ * - `tcp`: Modbus TCP (MBAP). A unit nobody answers to gets exception 0x0B (gateway target
+ *   device failed to respond, Modbus Application Protocol §7), as from a gateway.
+ * - `rtu_over_tcp`: raw RTU frames with CRC, as a transparent serial gateway passes them. The
+ *   bus is serial, so requests on a connection are answered one after the other, and an absent
+ *   unit is silence, as on the wire.
+ * Unit 0 is a broadcast: never answered. Everything here is read-only (writes: exception 2).
  *
- * ServerTCP parses frames itself; malformed ones (bad lengths, short PDUs) are dropped by it
- * without an answer, and every callback here is synchronous and total, so no request can
- * throw out of the event loop.
+ * modbus-serial's ServerTCP was the first choice; it answers quantity errors with exceptions 2
+ * and 4 instead of 3, drops short PDUs silently, knows no RTU-over-TCP, and defers every
+ * request by a timer; the framing and the application layer here are small and pure instead
+ * (modbus-framing.ts, modbus-pdu.ts).
  */
 
+export type ModbusTransport = 'tcp' | 'rtu_over_tcp';
+
 export interface ModbusUnitBinding {
-  device: string;
+  key: string;
   unit_id: number;
-  /** The register image to serve now. */
+  /** Changes whenever the image may have changed. */
+  version(): number;
   image(): RegisterImage;
+  decide(): RequestDecision;
 }
 
 export interface ModbusEndpointOptions {
   host: string;
   /** 0 binds an ephemeral port. */
   port: number;
+  transport: ModbusTransport;
   units: readonly ModbusUnitBinding[];
   logger: Logger;
+  clock: Clock;
+  /** Units whose register image is kept between requests; default 512. */
+  cached_units?: number;
 }
 
 export interface ModbusEndpointStats {
+  connections: number;
   requests: number;
+  answered: number;
   /** Exceptions answered, by code. */
   exceptions: Record<number, number>;
-  socket_errors: number;
+  /** Frames dropped by the framer (bad CRC, foreign protocol id, garbage). */
+  malformed: number;
+  /** Connections closed because their stream could not be framed. */
+  closed_for_framing: number;
+  unknown_unit: number;
+  dropped_by_fault: number;
+  delayed_by_fault: number;
 }
 
-class ModbusException extends Error {
-  constructor(readonly modbusErrorCode: ModbusExceptionCode) {
-    super(`modbus exception ${modbusErrorCode}`);
-  }
+const GATEWAY_TARGET_FAILED = 0x0b;
+/** Modbus serial addresses 1-247 (Modbus over Serial Line §2.2); 0 is the broadcast. */
+const MAX_UNIT = 247;
+
+interface Connection {
+  socket: net.Socket;
+  frame(chunk: Buffer): FramerOutput;
+  /** RTU: the tail of the serial queue. */
+  queue: Promise<void>;
 }
 
 export class ModbusEndpoint {
-  private server: ServerTCP | undefined;
+  private server: net.Server | undefined;
   private readonly units = new Map<number, ModbusUnitBinding>();
-  private readonly counters: ModbusEndpointStats = { requests: 0, exceptions: {}, socket_errors: 0 };
+  private readonly cache = new Map<number, { version: number; image: RegisterImage }>();
+  private readonly connections = new Set<Connection>();
+  private readonly pending = new Set<TimerHandle>();
+  private readonly counters: ModbusEndpointStats = {
+    connections: 0,
+    requests: 0,
+    answered: 0,
+    exceptions: {},
+    malformed: 0,
+    closed_for_framing: 0,
+    unknown_unit: 0,
+    dropped_by_fault: 0,
+    delayed_by_fault: 0,
+  };
 
   constructor(private readonly opts: ModbusEndpointOptions) {}
 
   /** Bind and serve; resolves with the bound TCP port. */
   async start(): Promise<number> {
+    const where = `${this.opts.host}:${this.opts.port}`;
     for (const u of this.opts.units) {
+      if (!Number.isInteger(u.unit_id) || u.unit_id < 1 || u.unit_id > MAX_UNIT) throw new Error(`${where}: device ${u.key}: unit id ${u.unit_id} is outside 1-${MAX_UNIT}`);
       const prev = this.units.get(u.unit_id);
-      if (prev) throw new Error(`${this.opts.host}:${this.opts.port}: devices ${prev.device} and ${u.device} share unit id ${u.unit_id}`);
+      if (prev) throw new Error(`${where}: devices ${prev.key} and ${u.key} share unit id ${u.unit_id}`);
       this.units.set(u.unit_id, u);
     }
-    // ServerTCP replaces a numeric 0 by 502; the string form reaches listen() as "any free port".
-    const server = new ServerTCP(this.vector(), { host: this.opts.host, port: (this.opts.port === 0 ? '0' : this.opts.port) as number, unitID: 255 });
+    const server = net.createServer((socket) => this.accept(socket));
     this.server = server;
-    server.on('socketError', (e: Error | null) => {
-      this.counters.socket_errors++;
-      this.opts.logger.debug('modbus socket error', { port: this.boundPort(), error: e ?? undefined });
-    });
-    server.on('error', (e: Error | null) => this.opts.logger.warn('modbus server error', { port: this.boundPort(), error: e ?? undefined }));
     await new Promise<void>((resolve, reject) => {
-      server.on('initialized', () => resolve());
-      server.on('serverError', (e: Error | null) => reject(new Error(`Modbus server cannot listen on ${this.opts.host}:${this.opts.port}/tcp: ${e?.message ?? 'unknown error'}`)));
+      server.once('error', (e) => reject(new Error(`Modbus server cannot listen on ${where}/tcp: ${e.message}`)));
+      server.listen(this.opts.port, this.opts.host, () => {
+        server.removeAllListeners('error');
+        server.on('error', (e) => this.opts.logger.warn('modbus server error', { port: this.port(), error: e }));
+        resolve();
+      });
     }).catch(async (e: unknown) => {
       await this.stop();
       throw e;
     });
-    return this.boundPort();
+    return this.port();
   }
 
   async stop(): Promise<void> {
+    for (const t of this.pending) t.cancel();
+    this.pending.clear();
     const server = this.server;
     this.server = undefined;
+    for (const c of this.connections) c.socket.destroy();
+    this.connections.clear();
     if (!server) return;
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  port(): number {
+    const a = this.server?.address();
+    return typeof a === 'object' && a !== null ? a.port : this.opts.port;
   }
 
   stats(): ModbusEndpointStats {
     return { ...this.counters, exceptions: { ...this.counters.exceptions } };
   }
 
-  private boundPort(): number {
-    // ServerTCP keeps its net.Server private and announces no address.
-    const address = (this.server as unknown as { _server?: Server } | undefined)?._server?.address();
-    return typeof address === 'object' && address !== null ? address.port : this.opts.port;
-  }
-
-  private read(kind: RegisterKind, address: number, count: number, unitId: number): number[] {
-    this.counters.requests++;
-    const unit = this.units.get(unitId);
-    let code: ModbusExceptionCode;
-    if (!unit) {
-      code = MODBUS_EXCEPTION.gateway_target_failed;
-    } else {
-      try {
-        const r = readImage(unit.image(), kind, address, count);
-        if (r.ok) return r.words;
-        code = r.exception;
-      } catch (e) {
-        this.opts.logger.warn('modbus read failed', { device: unit.device, kind, address, count, error: e as Error });
-        code = MODBUS_EXCEPTION.server_device_failure;
-      }
-    }
-    this.counters.exceptions[code] = (this.counters.exceptions[code] ?? 0) + 1;
-    throw new ModbusException(code);
-  }
-
-  private refuseWrite(unitId: number): never {
-    this.counters.requests++;
-    const code = this.units.has(unitId) ? MODBUS_EXCEPTION.illegal_data_address : MODBUS_EXCEPTION.gateway_target_failed;
-    this.counters.exceptions[code] = (this.counters.exceptions[code] ?? 0) + 1;
-    throw new ModbusException(code);
-  }
-
-  /** ServerTCP picks the callback style by arity: these are the synchronous forms. */
-  private vector(): IServiceVector {
-    return {
-      getInputRegister: (addr: number, unitID: number) => this.read('input', addr, 1, unitID)[0] ?? 0,
-      getMultipleInputRegisters: (addr: number, length: number, unitID: number) => this.read('input', addr, length, unitID),
-      getHoldingRegister: (addr: number, unitID: number) => this.read('holding', addr, 1, unitID)[0] ?? 0,
-      getMultipleHoldingRegisters: (addr: number, length: number, unitID: number) => this.read('holding', addr, length, unitID),
-      getCoil: (addr: number, unitID: number) => this.read('coil', addr, 1, unitID)[0] === 1,
-      getDiscreteInput: (addr: number, unitID: number) => this.read('discrete', addr, 1, unitID)[0] === 1,
-      setRegister: (_addr: number, _value: number, unitID: number) => this.refuseWrite(unitID),
-      setRegisterArray: (_addr: number, _value: number[], unitID: number) => this.refuseWrite(unitID),
-      setCoil: (_addr: number, _value: boolean, unitID: number) => this.refuseWrite(unitID),
+  private accept(socket: net.Socket): void {
+    this.counters.connections++;
+    socket.setNoDelay(true);
+    const rtu = this.opts.transport === 'rtu_over_tcp';
+    const framer = rtu ? new RtuFramer() : new MbapFramer();
+    const conn: Connection = {
+      socket,
+      frame: (chunk) => (framer instanceof RtuFramer ? framer.push(chunk, this.opts.clock.now()) : framer.push(chunk)),
+      queue: Promise.resolve(),
     };
+    this.connections.add(conn);
+    socket.on('data', (chunk) => {
+      const out = conn.frame(chunk);
+      this.counters.malformed += out.dropped;
+      if (out.fatal) {
+        this.counters.closed_for_framing++;
+        socket.destroy();
+        return;
+      }
+      for (const f of out.frames) {
+        if (rtu) conn.queue = conn.queue.then(() => this.serve(conn, f));
+        else void this.serve(conn, f);
+      }
+    });
+    socket.on('error', (e) => this.opts.logger.debug('modbus socket error', { port: this.port(), error: e }));
+    socket.on('close', () => this.connections.delete(conn));
+  }
+
+  /** Resolves when the answer is written (or known never to come). */
+  private serve(conn: Connection, frame: ModbusRequestFrame): Promise<void> {
+    this.counters.requests++;
+    const rtu = this.opts.transport === 'rtu_over_tcp';
+    if (frame.unit === 0) return Promise.resolve();
+    const fc = frame.pdu[0] ?? 0;
+    const unit = this.units.get(frame.unit);
+    if (!unit) {
+      this.counters.unknown_unit++;
+      if (rtu) return Promise.resolve();
+      return this.reply(conn, frame, exceptionPdu(fc, GATEWAY_TARGET_FAILED), 0);
+    }
+    let decision: RequestDecision;
+    let pdu: Buffer;
+    try {
+      decision = unit.decide();
+      if (decision.action === 'drop') {
+        this.counters.dropped_by_fault++;
+        return Promise.resolve();
+      }
+      pdu = decision.action === 'exception' ? exceptionPdu(fc, decision.code) : answerPdu(frame.pdu, () => this.imageOf(unit));
+    } catch (e) {
+      this.opts.logger.warn('modbus request failed', { device: unit.key, error: e as Error });
+      return this.reply(conn, frame, exceptionPdu(fc, 4), 0);
+    }
+    return this.reply(conn, frame, pdu, decision.delay_ms);
+  }
+
+  private reply(conn: Connection, frame: ModbusRequestFrame, pdu: Buffer, delay_ms: number): Promise<void> {
+    if (pdu[0]! & 0x80) this.counters.exceptions[pdu[1]!] = (this.counters.exceptions[pdu[1]!] ?? 0) + 1;
+    const bytes = this.opts.transport === 'rtu_over_tcp' ? rtuFrame(frame.unit, pdu) : mbapFrame(frame.transaction, frame.unit, pdu);
+    const write = () => {
+      if (conn.socket.destroyed) return;
+      this.counters.answered++;
+      conn.socket.write(bytes);
+    };
+    if (delay_ms <= 0) {
+      write();
+      return Promise.resolve();
+    }
+    this.counters.delayed_by_fault++;
+    return new Promise<void>((resolve) => {
+      const timer = this.opts.clock.setTimeout(() => {
+        this.pending.delete(timer);
+        write();
+        resolve();
+      }, delay_ms);
+      this.pending.add(timer);
+    });
+  }
+
+  private imageOf(unit: ModbusUnitBinding): RegisterImage {
+    const version = unit.version();
+    const hit = this.cache.get(unit.unit_id);
+    if (hit && hit.version === version) return hit.image;
+    const image = unit.image();
+    this.cache.delete(unit.unit_id);
+    this.cache.set(unit.unit_id, { version, image });
+    if (this.cache.size > (this.opts.cached_units ?? 512)) this.cache.delete(this.cache.keys().next().value!);
+    return image;
   }
 }

@@ -1,0 +1,88 @@
+import http from 'node:http';
+import type { Logger } from '../../contract/index.js';
+import { controlError, routeControl, type ControlResponse, type ControlTarget } from './control-routes.js';
+
+/**
+ * The control API's socket: node:http on loopback only (it switches faults on a running
+ * simulator and has no authentication). Routes and validation live in control-routes.ts.
+ */
+
+export interface ControlServerOptions {
+  /** 0 binds an ephemeral port. */
+  port: number;
+  target: ControlTarget;
+  logger: Logger;
+}
+
+/** Fault bodies are a few fields; anything bigger is a mistake. */
+const MAX_BODY = 64 * 1024;
+export const CONTROL_HOST = '127.0.0.1';
+
+export class ControlServer {
+  private server: http.Server | undefined;
+
+  constructor(private readonly opts: ControlServerOptions) {}
+
+  async start(): Promise<number> {
+    const server = http.createServer((req, res) => this.onRequest(req, res));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e) => reject(new Error(`control API cannot listen on ${CONTROL_HOST}:${this.opts.port}/tcp: ${e.message}`)));
+      server.listen(this.opts.port, CONTROL_HOST, () => {
+        server.removeAllListeners('error');
+        server.on('error', (e) => this.opts.logger.warn('control server error', { error: e }));
+        resolve();
+      });
+    }).catch(async (e: unknown) => {
+      await this.stop();
+      throw e;
+    });
+    return this.port();
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  port(): number {
+    const a = this.server?.address();
+    return typeof a === 'object' && a !== null ? a.port : this.opts.port;
+  }
+
+  url(): string {
+    return `http://${CONTROL_HOST}:${this.port()}`;
+  }
+
+  private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) tooLarge = true;
+      else chunks.push(c);
+    });
+    req.on('error', () => undefined);
+    req.on('end', () => {
+      let response: ControlResponse;
+      if (tooLarge) {
+        response = controlError(413, 'invalid_body', `the body exceeds ${MAX_BODY} bytes`);
+      } else {
+        try {
+          const url = new URL(req.url ?? '/', 'http://control');
+          response = routeControl({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, body: Buffer.concat(chunks).toString('utf8') }, this.opts.target);
+        } catch (e) {
+          this.opts.logger.error('control request failed', { path: req.url, error: e as Error });
+          response = { status: 500, body: { error: { code: 'internal', message: (e as Error).message } } };
+        }
+      }
+      const body = JSON.stringify(response.body);
+      res.writeHead(response.status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+      res.end(body);
+    });
+  }
+}

@@ -1,0 +1,101 @@
+import type { Device, DeviceProfile, ModbusProfile, SnmpProfile } from '../../contract/index.js';
+import { encodeModbusImage, type RegisterImage } from '../encode/modbus-registers.js';
+import { encodeSnmpValues, snmpObjectOids, SYSTEM_GROUP, systemGroupValues, type SnmpServedValue } from '../encode/snmp-values.js';
+import { counterModuli } from '../faults/counter-limits.js';
+import type { FaultBook } from '../faults/fault-book.js';
+import { clockSkewMs, decideRequest, type RequestDecision, type WireProtocol } from '../faults/request-faults.js';
+import { applyValueFaults, hasValueFaults } from '../faults/value-faults.js';
+import type { DeviceQuantities } from '../model/quantities.js';
+import { Rng, hash32 } from '../model/rng.js';
+
+/**
+ * A device as the protocol servers see it: the model's true quantities, through the device's
+ * active value faults, through its profile's encoder. Each call encodes afresh; the servers
+ * cache by `version()`, which moves with every model step and every fault change of the site,
+ * so 10,000 idle devices cost nothing between requests.
+ */
+
+export interface ServingContext {
+  /** True quantities of a modelled device now. */
+  quantities(device: string): DeviceQuantities | undefined;
+  /** Changes with every model step and every fault change of the site. */
+  version(): number;
+  /** The site's faults, keyed by device id. */
+  faults: FaultBook;
+  /** Uniform draws in [0, 1) for the chance of per-request faults. */
+  rand(): number;
+  /** Real ms since the site started (sysUpTime). */
+  uptimeMs(): number;
+}
+
+/** Per-profile data every device of the profile shares. */
+export class ProfileShared {
+  private readonly moduli = new Map<string, Map<string, number>>();
+  private readonly objects = new Map<string, readonly string[]>();
+
+  counterModuli(profile: DeviceProfile): Map<string, number> {
+    let m = this.moduli.get(profile.id);
+    if (!m) this.moduli.set(profile.id, (m = counterModuli(profile)));
+    return m;
+  }
+
+  snmpObjects(profile: SnmpProfile): readonly string[] {
+    let o = this.objects.get(profile.id);
+    if (!o) this.objects.set(profile.id, (o = [...Object.values(SYSTEM_GROUP), ...snmpObjectOids(profile)]));
+    return o;
+  }
+}
+
+export class ServedDevice {
+  constructor(
+    readonly device: Device,
+    readonly profile: DeviceProfile,
+    private readonly ctx: ServingContext,
+    private readonly shared: ProfileShared,
+  ) {}
+
+  get id(): string {
+    return this.device.id;
+  }
+
+  /** What the device serves now: true quantities with its value faults applied. */
+  quantities(): DeviceQuantities | undefined {
+    const q = this.ctx.quantities(this.device.id);
+    if (!q) return undefined;
+    const active = this.ctx.faults.active(this.device.id);
+    if (active.length === 0 || !hasValueFaults(active)) return q;
+    const moduli = this.shared.counterModuli(this.profile);
+    // Garbage is drawn per model tick, so every read within a tick sees the same nonsense.
+    const rng = new Rng(hash32(this.device.id) ^ this.ctx.version());
+    return applyValueFaults(q, active, { counterModulus: (name) => moduli.get(name), rand: () => rng.next() });
+  }
+
+  decide(protocol: WireProtocol): RequestDecision {
+    return decideRequest(this.ctx.faults.activeSpecs(this.device.id), protocol, () => this.ctx.rand());
+  }
+
+  clockSkewMs(): number {
+    return clockSkewMs(this.ctx.faults.activeSpecs(this.device.id));
+  }
+
+  snmpObjects(): readonly string[] {
+    return this.shared.snmpObjects(this.profile as SnmpProfile);
+  }
+
+  snmpValues(): SnmpServedValue[] {
+    const profile = this.profile as SnmpProfile;
+    const system = systemGroupValues(profile, this.device.id, this.ctx.uptimeMs());
+    const q = this.quantities();
+    return q ? [...system, ...encodeSnmpValues(profile, q).values] : system;
+  }
+
+  modbusImage(): RegisterImage {
+    const q = this.quantities();
+    if (!q) throw new Error(`device ${this.device.id} has no quantities`);
+    return encodeModbusImage(this.profile as ModbusProfile, q).image;
+  }
+
+  version(): number {
+    return this.ctx.version();
+  }
+}
