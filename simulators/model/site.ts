@@ -70,7 +70,8 @@ export class SiteModel {
   version = 0;
 
   private readonly index: Map<string, number>;
-  private readonly rng: Rng;
+  private rng: Rng;
+  private readonly seed: number;
   // Weather and grid.
   private temp_walk = 0;
   private rh_walk = 0;
@@ -130,6 +131,7 @@ export class SiteModel {
     const nG = plan.groups.ids.length;
     this.deviceIds = devices.ids;
     this.index = new Map(devices.ids.map((id, i) => [id, i]));
+    this.seed = seed;
     this.rng = new Rng(seed ^ hash32(`${plan.site_id}/state`));
     this.rack_walk = new Float64Array(nR);
     this.rack_w = new Float64Array(nR);
@@ -170,6 +172,8 @@ export class SiteModel {
 
   /** Steady state at `sim_ts`: walks at rest, jobs drawn, inlets settled, counters 1–3 years old. */
   reset(sim_ts: number): void {
+    // Re-seeded, so a reset gives the same start whatever ran before it.
+    this.rng = new Rng(this.seed ^ hash32(`${this.plan.site_id}/state`));
     this.sim_ts = sim_ts;
     this.temp_walk = 0;
     this.rh_walk = 0;

@@ -56,6 +56,20 @@ describe.each(ALL)('seeds/%s', (rel) => {
     expect(model.deviceIds).toHaveLength(inv.devices.length);
   });
 
+  it('every point of every device is a finite number or a non-empty string, day and night', () => {
+    const { model } = modelOf(rel);
+    for (const start of [Date.UTC(2026, 6, 1, 4), Date.UTC(2026, 6, 1, 16)]) {
+      model.reset(start);
+      model.step(60_000);
+      for (const id of model.deviceIds) {
+        const q = model.quantities(id)!;
+        const all = [...Object.entries(q.values), ...Object.values(q.rows).flatMap((rows) => [...rows!.values()].flatMap((r) => Object.entries(r)))];
+        expect(all.length, id).toBeGreaterThan(0);
+        for (const [name, v] of all) expect(typeof v === 'string' ? v.length > 0 : Number.isFinite(v), `${id} ${name} = ${v}`).toBe(true);
+      }
+    }
+  });
+
   it('listens on loopback only; Modbus ports carry ≤ 247 units, Redfish one BMC per port', () => {
     const inv = load(rel);
     const unitsPerPort = new Map<string, number>();

@@ -131,6 +131,16 @@ describe('site model: deterministic for a seed', () => {
     expect(run(3)).toEqual(run(3));
     expect(run(3)).not.toEqual(run(4));
   });
+
+  it('a reset starts over: the same numbers after a reset as from a fresh model', () => {
+    const m = model(site(), 3);
+    const fresh = m.deviceIds.map((_, i) => m.trueEnergyKwh(i));
+    for (let i = 0; i < 100; i++) m.step(1000);
+    m.setEquipmentFailure('chiller-a', true);
+    m.reset(localMidnight(7, 15));
+    expect(m.deviceIds.map((_, i) => m.trueEnergyKwh(i))).toEqual(fresh);
+    expect(m.isFailed('chiller-a')).toBe(false);
+  });
 });
 
 describe('site model: PUE moves realistically with weather and load', () => {
