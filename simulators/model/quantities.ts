@@ -1,5 +1,4 @@
 import type { IndexTag } from '../../contract/index.js';
-import { LOAD_MODEL, type DevicePower, type DeviceStatic, type GridState } from './site-model.js';
 
 /**
  * Physical quantities of one device, keyed by the point names profiles use (DESIGN.md §3:
@@ -27,44 +26,8 @@ export function powerFactor(load_ratio: number): number {
   return 0.93 + 0.05 * Math.min(1, Math.max(0, load_ratio));
 }
 
-export function deviceQuantities(power: DevicePower, device: DeviceStatic, grid: GridState): DeviceQuantities {
-  const p = power.power_w;
-  const load_ratio = device.rated_w > 0 ? p / device.rated_w : 0;
-  const pf = powerFactor(load_ratio);
-  const apparent = p / pf;
-  const values: Record<string, QuantityValue> = {
-    active_power_w: p,
-    energy_kwh: power.energy_kwh,
-    import_energy_kwh: power.energy_kwh,
-    export_energy_kwh: 0,
-    apparent_power_va: apparent,
-    reactive_power_var: Math.sqrt(Math.max(0, apparent * apparent - p * p)),
-    power_factor_ratio: pf,
-    frequency_hz: grid.frequency_hz,
-    load_state: loadState(load_ratio),
-  };
-  const phases = new Map<number, Record<string, QuantityValue>>();
-  for (let i = 0; i < 3; i++) {
-    const l = i + 1;
-    const v = LOAD_MODEL.nominal_voltage_v * grid.voltage_ratio * (1 + (device.phase_voltage_offsets[i] ?? 0));
-    const pPhase = p * (device.phase_shares[i] ?? 1 / 3);
-    const a = pPhase / (v * pf);
-    values[`voltage_l${l}_v`] = v;
-    values[`current_l${l}_a`] = a;
-    values[`power_l${l}_w`] = pPhase;
-    phases.set(l, {
-      phase_voltage_v: v,
-      phase_current_a: a,
-      phase_power_w: pPhase,
-      phase_apparent_power_va: pPhase / pf,
-      phase_power_factor_ratio: pf,
-    });
-  }
-  return { values, rows: { phase: phases } };
-}
-
-/* ---- Issue 3: one builder per device kind. Each takes plain numbers from the model, so the
- * physics stays in the model and the point vocabulary (the plan's names) stays here. ---- */
+/* One builder per device kind. Each takes plain numbers from the model (site.ts), so the physics
+ * stays there and the point vocabulary stays here. */
 
 type Rows = Map<number, Record<string, QuantityValue>>;
 
