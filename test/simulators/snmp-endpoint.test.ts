@@ -6,6 +6,7 @@ import { ANSWER_NOW, type RequestDecision } from '../../simulators/faults/reques
 import { SnmpEndpoint, type SnmpDeviceBinding } from '../../simulators/servers/snmp-endpoint.js';
 import type { UsmUserConfig } from '../../simulators/servers/snmp-usm.js';
 import { missingTools, parseSnmpOutput, run, snmpInt } from './external-tools.js';
+import { v2cGet } from './snmp-wire.js';
 
 /**
  * One UDP port, many devices: read from outside with net-snmp's command-line tools, as an
@@ -42,14 +43,6 @@ const v3Flags = (user: UsmUserConfig, opts: V3Options = {}) => [
   ...(opts.extra ?? []),
 ];
 const v3 = (port: number, user: UsmUserConfig, opts: V3Options = {}) => [...v3Flags(user, opts), '-t', '1', '-r', '0', `127.0.0.1:${port}`];
-
-/** A v2c GetRequest for 1.3.6.1 (BER, RFC 1905 layout). */
-function v2cGet(community: string): Buffer {
-  const c = Buffer.from(community);
-  const pdu = Buffer.from('a014020101020100020100300930070603' + '2b06010500', 'hex');
-  const body = Buffer.concat([Buffer.from([0x02, 0x01, 0x01, 0x04, c.length]), c, pdu]);
-  return Buffer.concat([Buffer.from([0x30, body.length]), body]);
-}
 
 let alphaPower = 5;
 const alpha = (): SnmpServedValue[] => [
