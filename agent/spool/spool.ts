@@ -462,9 +462,10 @@ export class Spool {
     while (this.acksDirty || this.committing);
     this.state = 'closed';
     if (this.active) this.seal(this.active);
+    // A fully acknowledged last segment is not left for the next start to delete.
+    for (const s of [...this.segments]) this.reclaimIfDone(s);
     await Promise.all(this.segments.map((s) => s.syncing));
     for (const s of this.segments) this.closeFds(s);
-    this.segments = [];
     try {
       this.fs.unlink(this.lockFile);
     } catch {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -6,12 +6,18 @@ import { DcimError } from '../../contract/index.js';
 import { loadAgentConfig } from '../../agent/config.js';
 
 /** The `spool:` section of the agent config (agent/config.ts, README "The spool"). */
-const demoSeed = readFileSync(join(import.meta.dirname, '..', '..', 'seeds', 'demo.yaml'), 'utf8');
+const seed = `
+site: { id: demo, name: Demo }
+halls: [{ id: h1 }]
+racks: []
+devices:
+  - { id: meter-1, profile: eastron-sdm630, hall: h1, address: { protocol: modbus, host: 127.0.0.1, port: 15020, unit_id: 1 } }
+`;
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'dcim-spool-config-'));
   mkdirSync(join(dir, 'seeds'));
-  writeFileSync(join(dir, 'seeds', 'demo.yaml'), demoSeed);
+  writeFileSync(join(dir, 'seeds', 'demo.yaml'), seed);
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
