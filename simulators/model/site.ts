@@ -246,10 +246,10 @@ export class SiteModel {
     return this.rack_w;
   }
 
-  /** Mean inlet temperature of a cooling group (before the per-rack offset). */
-  groupInletC(group: string): number {
+  /** Mean inlet temperature of a cooling group (before the per-rack offset); undefined for an unknown group. */
+  groupInletC(group: string): number | undefined {
     const g = this.plan.groups.ids.indexOf(group);
-    return g < 0 ? Number.NaN : this.group_inlet_c[g]!;
+    return g < 0 ? undefined : this.group_inlet_c[g];
   }
 
   rackInletC(r: number): number {

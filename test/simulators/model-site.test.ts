@@ -230,6 +230,8 @@ describe('site model: cooling failures heat the racks they serve, over minutes',
     for (let s = 0; s < 14; s++) m.step(60_000);
     expect(inlet(m, 'r1')).toBeGreaterThan(32);
     expect(Math.abs(inlet(m, 'r8') - b0)).toBeLessThan(0.5);
+    expect(m.groupInletC('pod-a')).toBeGreaterThan(m.groupInletC('pod-b')! + 8);
+    expect(m.groupInletC('pod-z')).toBeUndefined();
     m.setEquipmentFailure('chiller-a', false);
     expect(m.quantities('chiller-a')!.values).toMatchObject({ compressor_alarm: 0 });
     for (let s = 0; s < 40; s++) m.step(60_000);
