@@ -13,7 +13,7 @@ import { KpiMessageSchema, MAX_PAYLOAD_BYTES, type KpiMessage } from '../../cont
 import { loadProfiles } from '../../contract/profiles.js';
 import { topics } from '../../contract/topics.js';
 
-const DEMO = loadYamlFile(SiteInventorySchema, path.resolve(import.meta.dirname, '../../seeds/demo.yaml'));
+const DEMO = loadYamlFile(SiteInventorySchema, path.resolve(import.meta.dirname, '../../seeds/minimal.yaml'));
 const PROFILES = loadProfiles();
 const T0 = Date.UTC(2026, 0, 1, 8, 0, 0);
 
