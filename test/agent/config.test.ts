@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DcimError } from '../../contract/index.js';
 import { loadAgentConfig } from '../../agent/config.js';
 
-const demoSeed = readFileSync(join(import.meta.dirname, '..', '..', 'seeds', 'demo.yaml'), 'utf8');
+const demoSeed = readFileSync(join(import.meta.dirname, '..', '..', 'seeds', 'minimal.yaml'), 'utf8');
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'dcim-agent-config-'));
