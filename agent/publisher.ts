@@ -78,6 +78,7 @@ export class Publisher {
   private client: MqttClient | undefined;
   private bdSeq = -1;
   private readonly hooks = new Set<() => void>();
+  private readonly closeHooks = new Set<() => void>();
   private readonly counts = { connects: 0, published: 0, refused_offline: 0, refused_invalid: 0, failed: 0 };
 
   constructor(private readonly opts: PublisherOptions) {}
@@ -136,6 +137,15 @@ export class Publisher {
       }
     });
     client.on('offline', () => o.logger.warn('mqtt offline', { url: redactUrl(o.url) }));
+    client.on('close', () => {
+      for (const hook of this.closeHooks) {
+        try {
+          hook();
+        } catch (e) {
+          o.logger.error('mqtt close hook failed', { error: e as Error });
+        }
+      }
+    });
     client.on('error', (e) => o.logger.warn('mqtt error', { url: redactUrl(o.url), error: e }));
     client.connect();
   }
@@ -162,6 +172,16 @@ export class Publisher {
   onConnect(fn: () => void): () => void {
     this.hooks.add(fn);
     return () => this.hooks.delete(fn);
+  }
+
+  /**
+   * Run `fn` whenever the connection closes. mqtt.js marks a new connection `connected` while it
+   * is still resending the old session's messages, before the connect hooks run; a caller that
+   * must not send until its onConnect hook has run tracks both.
+   */
+  onClose(fn: () => void): () => void {
+    this.closeHooks.add(fn);
+    return () => this.closeHooks.delete(fn);
   }
 
   /**

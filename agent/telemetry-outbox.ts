@@ -38,6 +38,7 @@ export interface TelemetryOutbox {
 export interface TelemetryPublisher {
   readonly connected: boolean;
   onConnect(fn: () => void): () => void;
+  onClose(fn: () => void): () => void;
   prepare(topic: string, payload: unknown): Result<string, PublishFailure>;
   publishPrepared(topic: string, json: string): Promise<Result<void, PublishFailure>>;
 }
@@ -102,8 +103,10 @@ export class SpoolOutbox implements TelemetryOutbox {
   private liveNext = 0;
   private replayNext = 0;
   private running = false;
+  /** The current connection's onConnect hook has run: the live boundary is this connection's. */
+  private session = false;
   private wake: TimerHandle | undefined;
-  private unsubscribe: (() => void) | undefined;
+  private unsubscribe: (() => void)[] = [];
   private idleWaiters: (() => void)[] = [];
   private replay: { since: number; replayed_at_start: number } | undefined;
   private readonly counts = { submitted: 0, published: 0, replayed: 0, refused_invalid: 0, refused_spool: 0 };
@@ -117,11 +120,17 @@ export class SpoolOutbox implements TelemetryOutbox {
   start(): void {
     if (this.running) return;
     this.running = true;
+    const p = this.opts.publisher;
+    this.session = p.connected;
     this.moveLiveBoundary();
-    this.unsubscribe = this.opts.publisher.onConnect(() => {
-      this.moveLiveBoundary();
-      this.pump();
-    });
+    this.unsubscribe = [
+      p.onConnect(() => {
+        this.session = true;
+        this.moveLiveBoundary();
+        this.pump();
+      }),
+      p.onClose(() => (this.session = false)),
+    ];
     this.pump();
   }
 
@@ -152,8 +161,7 @@ export class SpoolOutbox implements TelemetryOutbox {
     this.running = false;
     this.wake?.cancel();
     this.wake = undefined;
-    this.unsubscribe?.();
-    this.unsubscribe = undefined;
+    for (const u of this.unsubscribe.splice(0)) u();
     if (this.inFlight.size === 0) return;
     await new Promise<void>((resolve) => {
       const t = this.opts.clock.setTimeout(resolve, timeoutMs);
@@ -193,7 +201,7 @@ export class SpoolOutbox implements TelemetryOutbox {
 
   /** Fill the in-flight window: live records first, then the backlog as the pacer allows. */
   private pump(): void {
-    if (!this.running || !this.opts.publisher.connected) return;
+    if (!this.running || !this.session || !this.opts.publisher.connected) return;
     const spool = this.opts.spool;
     const w = this.maxInFlight;
     const backlogWaiting = this.nextEligible(this.replayNext, this.liveFrom) !== undefined;

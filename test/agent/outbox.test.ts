@@ -22,10 +22,15 @@ class ScriptedBroker implements TelemetryPublisher {
   autoAck = true;
   readonly sent: Sent[] = [];
   private readonly hooks = new Set<() => void>();
+  private readonly closeHooks = new Set<() => void>();
   constructor(private readonly clock: ManualClock) {}
   onConnect(fn: () => void) {
     this.hooks.add(fn);
     return () => this.hooks.delete(fn);
+  }
+  onClose(fn: () => void) {
+    this.closeHooks.add(fn);
+    return () => this.closeHooks.delete(fn);
   }
   prepare(_topic: string, payload: unknown): Result<string, PublishFailure> {
     const m = payload as TelemetryMessage;
@@ -46,6 +51,11 @@ class ScriptedBroker implements TelemetryPublisher {
   /** A connection loss: what was handed over stays pending (mqtt.js keeps QoS 1 in its store). */
   drop() {
     this.connected = false;
+    for (const h of this.closeHooks) h();
+  }
+  /** mqtt.js between CONNACK and its 'connect' event: connected, old session still being resent. */
+  connackOnly() {
+    this.connected = true;
   }
   seqs() {
     return this.sent.map((s) => s.seq);
@@ -178,6 +188,30 @@ describe('SpoolOutbox', () => {
     broker.sent[2]?.answer(ok(undefined));
     await settle();
     expect(spool.stats().records).toBe(0);
+  });
+
+  it('sends nothing on a new connection until its connect hook has moved the live boundary', async () => {
+    const { broker, clock, submit } = setup({ replayRatePerS: 10 });
+    broker.connect();
+    submit(1);
+    await settle();
+    broker.drop();
+    submit(5); // the outage's backlog
+    broker.connackOnly();
+    submit(1); // appended while mqtt.js still resends the old session
+    await settle();
+    expect(broker.seqs()).toEqual([0]);
+    broker.connect();
+    await settle();
+    // The backlog is paced (one now), the record appended after the hook is live.
+    submit(1);
+    await settle();
+    expect(broker.seqs()).toEqual([0, 1, 7]);
+    for (let i = 0; i < 10; i++) {
+      clock.advance(100);
+      await settle();
+    }
+    expect(broker.seqs()).toEqual([0, 1, 7, 2, 3, 4, 5, 6]);
   });
 
   it('refuses what the contract refuses, before it reaches the spool', () => {

@@ -134,6 +134,33 @@ describe('Publisher (aedes on loopback)', () => {
     await late.client.endAsync();
   });
 
+  it('onClose runs on a connection loss, before the reconnect runs the onConnect hooks', async () => {
+    const { p } = publisher();
+    const events: string[] = [];
+    p.onConnect(() => events.push('connect'));
+    p.onClose(() => events.push('close'));
+    p.start();
+    await p.whenConnected(3000);
+    broker.cut('dcim-agent-');
+    for (let i = 0; i < 100 && events.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(events).toEqual(['connect', 'close', 'connect']);
+  });
+
+  it('prepare checks like publish without sending; publishPrepared sends its JSON', async () => {
+    const { p } = publisher();
+    const sub = await subscriber(broker.url, topics.filters.telemetry('demo'));
+    p.start();
+    await p.whenConnected(3000);
+    expect(p.prepare(topics.telemetry('demo', 'pdu-r01-a'), { schema: 1 })).toMatchObject({ ok: false, reason: { code: 'DCIM_E_MQTT_PAYLOAD_INVALID' } });
+    const prepared = p.prepare(topics.telemetry('demo', 'pdu-r01-a'), telemetry({ seq: 9 }));
+    expect(prepared.ok).toBe(true);
+    if (!prepared.ok) return;
+    expect(await p.publishPrepared(topics.telemetry('demo', 'pdu-r01-a'), prepared.value)).toEqual({ ok: true, value: undefined });
+    expect((await sub.waitFor((m) => m.topic.endsWith('/telemetry'))).payload).toMatchObject({ seq: 9 });
+    expect(p.stats()).toMatchObject({ refused_invalid: 1, published: 2 });
+    await sub.client.endAsync();
+  });
+
   it('stop() publishes the offline state itself and the broker sends no will', async () => {
     const { p } = publisher();
     p.start();
