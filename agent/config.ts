@@ -31,7 +31,8 @@ export const SpoolConfigSchema = z
     max_in_flight: z.number().int().min(4).max(65_000).default(32),
     fsync: z.enum(['interval', 'always', 'never']).default('interval'),
     fsync_interval_ms: z.number().int().min(10).max(60_000).default(200),
-    segment_bytes: z.number().int().min(64 * 1024).max(1024 * MIB).optional(),
+    // Recovery reads a segment into memory at once: keep it small.
+    segment_bytes: z.number().int().min(64 * 1024).max(256 * MIB).optional(),
   })
   .strict()
   .refine((s) => s.segment_bytes === undefined || s.segment_bytes <= s.max_bytes / 4, { message: 'segment_bytes must be at most max_bytes / 4', path: ['segment_bytes'] })
