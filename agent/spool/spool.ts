@@ -242,8 +242,34 @@ export class Spool {
       throw new DcimError('DCIM_E_CONFIG_INVALID', `${dir}: cannot create the spool directory: ${(e as Error).message}`);
     }
     this.lock();
-    this.done = new DoneIds(this.readAckFile());
+    try {
+      this.recover();
+    } catch (e) {
+      this.fs.unlink(this.lockFile);
+      throw new DcimError('DCIM_E_CONFIG_INVALID', `${dir}: the spool cannot be recovered: ${describe(e)}`);
+    }
+    this.state = 'open';
+    this.enforceAge();
+    this.acksDirty = true;
+    this.scheduleCommit();
+    this.scheduleHousekeeping();
+    this.counts.recovery_ms = Math.round((performance.now() - t0) * 10) / 10;
+    logger.info('spool opened', {
+      dir,
+      records: this.pendingRecords,
+      bytes: this.diskBytes,
+      segments: this.segments.length,
+      next_id: this.nextIdValue,
+      torn_tails: this.counts.torn_tails,
+      quarantined_segments: this.counts.quarantined_segments,
+      recovery_ms: this.counts.recovery_ms,
+    });
+  }
 
+  /** Read the ack file and every segment; build the index, the done set and the counters. */
+  private recover(): void {
+    const { dir } = this.opts;
+    this.done = new DoneIds(this.readAckFile());
     const names = this.fs.list(dir);
     for (const n of names) if (n.endsWith('.tmp') || n.endsWith('.salvage')) this.fs.unlink(join(dir, n));
     const files = names
@@ -288,22 +314,6 @@ export class Spool {
     this.counts.recovered_records = this.pendingRecords;
 
     for (const seg of [...this.segments]) this.reclaimIfDone(seg);
-    this.state = 'open';
-    this.enforceAge();
-    this.acksDirty = true;
-    this.scheduleCommit();
-    this.scheduleHousekeeping();
-    this.counts.recovery_ms = Math.round((performance.now() - t0) * 10) / 10;
-    logger.info('spool opened', {
-      dir,
-      records: this.pendingRecords,
-      bytes: this.diskBytes,
-      segments: this.segments.length,
-      next_id: this.nextIdValue,
-      torn_tails: this.counts.torn_tails,
-      quarantined_segments: this.counts.quarantined_segments,
-      recovery_ms: this.counts.recovery_ms,
-    });
   }
 
   /**

@@ -129,6 +129,13 @@ describe('Spool: append, read, ack, restart', () => {
     expect(readFileSync(join(dir, 'LOCK'), 'utf8')).toBe('1\n');
   });
 
+  it('a directory it cannot read is a clear start-up error, and the lock is released', () => {
+    const dir = tmp();
+    const fs: SpoolFs = { ...nodeSpoolFs, list: () => { throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' }); } };
+    expect(() => open(dir, { fs })).toThrow(/spool cannot be recovered: EACCES/);
+    expect(existsSync(join(dir, 'LOCK'))).toBe(false);
+  });
+
   it('a corrupt ack file means resending everything, said once', async () => {
     const dir = tmp();
     const a = open(dir).spool;
