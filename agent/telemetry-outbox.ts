@@ -175,7 +175,7 @@ export class SpoolOutbox implements TelemetryOutbox {
   stats(): OutboxStats {
     const s = this.opts.spool;
     // While disconnected everything waiting is backlog: the live boundary moves on the next connect.
-    const boundary = this.opts.publisher.connected ? this.liveFrom : s.nextId;
+    const boundary = this.session && this.opts.publisher.connected ? this.liveFrom : s.nextId;
     return {
       ...this.counts,
       in_flight: this.inFlight.size,
