@@ -35,6 +35,7 @@ async function run(argv: string[]): Promise<number> {
     profiles: cfg.profiles,
     mqtt: cfg.mqtt,
     stateDir: cfg.stateDir,
+    spool: cfg.spool,
     logger,
     ...(cfg.deviceIds ? { deviceIds: cfg.deviceIds } : {}),
   });
