@@ -53,6 +53,11 @@ export const AgentStateSchema = z.object({
   devices: z.number().int().nonnegative(),
   /** Birth/death sequence: increases on every (re)connect, like Sparkplug's bdSeq. */
   bd_seq: z.number().int().nonnegative(),
+  /**
+   * The agent's self-metrics (devices up/down, polls, errors, spool depth …), republished
+   * periodically; snake_case names with unit suffix. The collector stores them as `agent_health`.
+   */
+  health: z.record(PointNameSchema, z.number().finite()).optional(),
 });
 export type AgentState = z.infer<typeof AgentStateSchema>;
 
