@@ -82,3 +82,31 @@ export class ManualClock implements Clock {
     if (ms > this.current) this.advance(ms - this.current);
   }
 }
+
+/**
+ * Accelerated time for simulated sites: `speed` simulated milliseconds pass per real one,
+ * counted from `origin` (a real instant, which is also the simulated start). Agent, collector and
+ * simulator given clocks with the same origin and speed agree on simulated time, so an
+ * accelerated simulated day produces readings stamped across a whole day.
+ */
+export class ScaledClock implements Clock {
+  constructor(
+    private readonly base: Clock,
+    readonly speed: number,
+    readonly origin: number = base.now(),
+  ) {
+    if (!(speed > 0 && Number.isFinite(speed))) throw new RangeError(`speed must be a positive number, got ${speed}`);
+  }
+
+  now(): number {
+    return Math.floor(this.origin + (this.base.now() - this.origin) * this.speed);
+  }
+
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    return this.base.setTimeout(fn, Math.max(0, ms) / this.speed);
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.setTimeout(resolve, ms));
+  }
+}

@@ -128,6 +128,15 @@ export const GreenCertificateSchema = z.object({
   certificates: z.number().int().positive(),
 }).strict();
 
+/** A settled green-electricity trade (绿电交易) for a period, counted once by id. */
+export const GreenTradeSchema = z
+  .object({
+    id: z.string().min(1),
+    period: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/),
+    kwh: z.number().positive(),
+  })
+  .strict();
+
 export const SiteInventorySchema = z
   .object({
     site: z.object({
@@ -143,6 +152,7 @@ export const SiteInventorySchema = z
     racks: z.array(RackSchema).default([]),
     devices: z.array(DeviceSchema).min(1),
     green_certificates: z.array(GreenCertificateSchema).default([]),
+    green_trades: z.array(GreenTradeSchema).default([]),
     sim: SimHintsSchema.optional(),
   })
   .strict()
@@ -158,6 +168,7 @@ export const SiteInventorySchema = z
     dup(inv.racks.map((r) => r.id), 'racks');
     dup(inv.devices.map((d) => d.id), 'devices');
     dup(inv.green_certificates.map((c) => c.id), 'green_certificates');
+    dup(inv.green_trades.map((c) => c.id), 'green_trades');
     const halls = new Set(inv.halls.map((h) => h.id));
     const racks = new Set(inv.racks.map((r) => r.id));
     inv.racks.forEach((r, i) => {
@@ -188,3 +199,19 @@ export function deviceHall(inv: SiteInventory, device: Device): string | undefin
   if (device.hall) return device.hall;
   return inv.racks.find((r) => r.id === device.rack)?.hall;
 }
+
+/**
+ * A cluster (e.g. the Gui'an cluster's new-build sites) for the bureau's roll-ups: its own
+ * targets, and the sites it covers. Declared in a clusters file the collector config names.
+ */
+export const ClusterSchema = z
+  .object({
+    id: IdSchema,
+    name: z.string().min(1),
+    targets: TargetsSchema,
+    sites: z.array(IdSchema).min(1),
+  })
+  .strict();
+export type Cluster = z.infer<typeof ClusterSchema>;
+
+export const ClustersFileSchema = z.object({ clusters: z.array(ClusterSchema).min(1) }).strict();

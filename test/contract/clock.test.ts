@@ -39,3 +39,21 @@ describe('ManualClock', () => {
     expect(done).toBe(true);
   });
 });
+
+describe('ScaledClock', () => {
+  it('runs simulated time at `speed` from its origin, timers included', async () => {
+    const { ScaledClock } = await import('../../contract/index.js');
+    const base = new ManualClock(1_000_000);
+    const c = new ScaledClock(base, 60);
+    expect(c.now()).toBe(1_000_000);
+    base.advance(1000);
+    expect(c.now()).toBe(1_000_000 + 60_000);
+    const fired: number[] = [];
+    c.setTimeout(() => fired.push(c.now()), 120_000); // two simulated minutes = two real seconds
+    base.advance(1999);
+    expect(fired).toEqual([]);
+    base.advance(1);
+    expect(fired).toEqual([1_000_000 + 180_000]);
+    expect(() => new ScaledClock(base, 0)).toThrow(RangeError);
+  });
+});
