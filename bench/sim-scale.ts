@@ -219,6 +219,8 @@ async function main(): Promise<void> {
   const v3 = eps.filter((e) => e.protocol === 'snmp' && e.snmp_version === '3');
   const tcp = eps.filter((e) => e.protocol === 'modbus' && e.transport === 'tcp');
   const rtu = eps.filter((e) => e.protocol === 'modbus' && e.transport === 'rtu_over_tcp');
+  const bmcs = eps.filter((e) => e.protocol === 'redfish');
+  const auth = { authorization: `Basic ${Buffer.from('admin:sim').toString('base64')}` };
   const sessions = pdus.slice(0, 200).map((e) => ({ s: snmp.createSession(`127.0.0.1`, e.community!, { port: e.port, version: snmp.Version2c, timeout: 2000, retries: 0 }) }));
   const v3sessions = v3.slice(0, 40).map((e) =>
     snmp.createV3Session(
@@ -236,6 +238,12 @@ async function main(): Promise<void> {
     ['SNMPv3 authPriv GET (SHA-256/AES-128)', () => drive(REQUESTS, 16, (i) => promisify((cb) => v3sessions[i % v3sessions.length]!.get(['1.3.6.1.2.1.33.1.4.1.0'], cb)))],
     ['Modbus TCP FC4 (8 registers)', () => Promise.all(tcp.slice(0, 4).map((e) => modbusLoad(e.port, tcp.filter((x) => x.port === e.port).map((x) => x.unit_id!), Math.ceil(REQUESTS / 4), false))).then((f) => f.reduce((a, b) => a + b, 0))],
     ['Modbus RTU over TCP FC4 (2 registers)', () => Promise.all(rtu.slice(0, 4).map((e) => modbusLoad(e.port, rtu.filter((x) => x.port === e.port).map((x) => x.unit_id!), Math.ceil(REQUESTS / 4), true))).then((f) => f.reduce((a, b) => a + b, 0))],
+    ['Redfish GET EnvironmentMetrics (keep-alive)', () => drive(REQUESTS, 16, async (i) => {
+      const e = bmcs[i % Math.min(200, bmcs.length)]!;
+      const r = await fetch(`http://127.0.0.1:${e.port}/redfish/v1/Chassis/1/EnvironmentMetrics`, { headers: auth });
+      await r.arrayBuffer();
+      if (r.status !== 200) throw new Error(`HTTP ${r.status}`);
+    })],
   ];
   console.log(`\n${'load'.padEnd(42)} ${'requests'.padStart(9)} ${'failed'.padStart(7)} ${'req/s'.padStart(8)} ${'sim CPU ms/1000'.padStart(16)} ${'RSS MB'.padStart(7)}`);
   for (const [name, load] of kinds) {

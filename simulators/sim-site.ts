@@ -13,6 +13,7 @@ import {
   type TimerHandle,
 } from '../contract/index.js';
 import { encodeModbusImage } from './encode/modbus-registers.js';
+import { encodeRedfishDocuments } from './encode/redfish-documents.js';
 import { encodeSnmpValues } from './encode/snmp-values.js';
 import { FaultBook, type FaultEntry, type FaultTransition } from './faults/fault-book.js';
 import { faultProblem, type FaultTarget } from './faults/fault-rules.js';
@@ -22,6 +23,8 @@ import type { DeviceQuantities } from './model/quantities.js';
 import { Rng, hash32 } from './model/rng.js';
 import { createSiteModel, type SiteModel } from './model/site.js';
 import { ModbusEndpoint, type ModbusEndpointStats, type ModbusTransport, type ModbusUnitBinding } from './servers/modbus-endpoint.js';
+import { RedfishEndpoint, type RedfishEndpointStats, type TlsMaterial } from './servers/redfish-endpoint.js';
+import { selfSignedTls } from './servers/self-signed-tls.js';
 import { ProfileShared, ServedDevice, type ServingContext } from './servers/served-device.js';
 import { SnmpEndpoint, type SnmpDeviceBinding, type SnmpEndpointStats } from './servers/snmp-endpoint.js';
 import type { AuthProtocolName, PrivProtocolName } from './servers/snmp-usm.js';
@@ -52,6 +55,8 @@ export interface SimSiteOptions {
   tickMs?: number;
   /** Faults from a `--faults` file by device id, on top of the seed's `sim.faults`. */
   faults?: Readonly<Record<string, readonly FaultSpec[]>>;
+  /** Key and certificate for HTTPS BMCs; default: a self-signed pair made with openssl at start. */
+  tls?: () => Promise<TlsMaterial>;
 }
 
 export interface SimEndpoint {
@@ -76,8 +81,9 @@ export interface SimListener {
   transport?: ModbusTransport;
   /** SNMP: the engine id (hex) v3 managers discover. */
   engine_id?: string;
+  scheme?: 'http' | 'https';
   devices: number;
-  stats: SnmpEndpointStats | ModbusEndpointStats;
+  stats: SnmpEndpointStats | ModbusEndpointStats | RedfishEndpointStats;
 }
 
 /** The truth recorder's document, plus the issue-2 top-level fields older callers read. */
@@ -131,10 +137,10 @@ export async function startSimSite(opts: SimSiteOptions): Promise<SimSite> {
   return site;
 }
 
-type Endpoint = SnmpEndpoint | ModbusEndpoint;
+type Endpoint = SnmpEndpoint | ModbusEndpoint | RedfishEndpoint;
 
 interface Group {
-  protocol: 'snmp' | 'modbus';
+  protocol: 'snmp' | 'modbus' | 'redfish';
   host: string;
   port: number;
   members: { index: number; served: ServedDevice }[];
@@ -160,6 +166,7 @@ export class SimSiteRunner implements SimSite {
   private served_version = 0;
   private last_model_version = -1;
   private rng = new Rng(1);
+  private tls: Promise<TlsMaterial> | undefined;
 
   constructor(private readonly opts: SimSiteOptions) {
     this.id = opts.inventory.site.id;
@@ -224,6 +231,7 @@ export class SimSiteRunner implements SimSite {
       port: endpoint.port(),
       ...(transport ? { transport } : {}),
       ...(endpoint instanceof SnmpEndpoint ? { engine_id: endpoint.engineIdHex() } : {}),
+      ...(endpoint instanceof RedfishEndpoint ? { scheme: endpoint.scheme() } : {}),
       devices: group.members.length,
       stats: endpoint.stats(),
     }));
@@ -331,15 +339,13 @@ export class SimSiteRunner implements SimSite {
         problems.push(`${where}: profile ${profile.id} speaks ${profile.protocol}, the address ${device.address.protocol}`);
         return;
       }
-      if (profile.protocol === 'redfish') {
-        this.logger.warn('device not simulated', { device: device.id, reason: 'Redfish is not served yet' });
-        return;
-      }
       const served = new ServedDevice(device, profile, ctx, shared);
       const q = served.quantities();
       if (!q) return;
       if (profile.protocol === 'snmp') {
         problems.push(...encodeSnmpValues(profile, q).problems.map((p) => `${where}: ${p}`));
+      } else if (profile.protocol === 'redfish') {
+        problems.push(...encodeRedfishDocuments(profile, q, { name: device.id }).problems.map((p) => `${where}: ${p}`));
       } else {
         const enc = encodeModbusImage(profile, q);
         problems.push(...enc.problems.map((p) => `${where}: ${p}`));
@@ -438,7 +444,6 @@ export class SimSiteRunner implements SimSite {
     const groups = new Map<string, Group>();
     for (const [, { index, served }] of this.devices) {
       const a = served.device.address;
-      if (a.protocol === 'redfish') continue;
       const key = `${a.protocol}|${a.host}|${a.port}`;
       let g = groups.get(key);
       if (!g) groups.set(key, (g = { protocol: a.protocol, host: a.host, port: a.port, members: [] }));
@@ -458,6 +463,14 @@ export class SimSiteRunner implements SimSite {
           }
         }
         planned.push({ group, endpoint: new SnmpEndpoint({ host: group.host, port, devices, logger: this.logger, clock: this.clock, engine_id_seed: `${this.id}/${group.host}:${group.port}` }) });
+      } else if (group.protocol === 'redfish') {
+        // One BMC per port: the inventory refuses two Redfish devices on one address.
+        const m = group.members[0]!;
+        try {
+          planned.push({ group, endpoint: await this.redfishEndpoint(m.served, m.index, port) });
+        } catch (e) {
+          problems.push(`devices[${m.index}] (${m.served.id}): ${(e as Error).message}`);
+        }
       } else {
         const transports = new Set(group.members.map((m) => (m.served.device.address.protocol === 'modbus' ? m.served.device.address.transport : 'tcp')));
         if (transports.size > 1) {
@@ -511,6 +524,28 @@ export class SimSiteRunner implements SimSite {
         },
       },
     };
+  }
+
+  private async redfishEndpoint(served: ServedDevice, index: number, port: number): Promise<RedfishEndpoint> {
+    const a = served.device.address;
+    if (a.protocol !== 'redfish') throw new Error('unreachable: grouped by protocol');
+    if ((a.username === undefined) !== (a.password === undefined)) throw new Error('a Redfish address names both username and password, or neither');
+    const credentials = a.username !== undefined && a.password !== undefined ? { username: a.username, password: resolveSecret(a.password, `devices[${index}].address.password`) } : undefined;
+    const tls = a.scheme === 'https' ? await this.tlsMaterial() : undefined;
+    return new RedfishEndpoint({
+      host: a.host,
+      port,
+      tls,
+      logger: this.logger,
+      clock: this.clock,
+      device: { key: served.id, credentials, version: () => served.version(), documents: () => served.redfishDocuments(), decide: () => served.decide('redfish'), clockSkewMs: () => served.clockSkewMs() },
+    });
+  }
+
+  /** One self-signed certificate for every HTTPS BMC of the site, made on first need. */
+  private tlsMaterial(): Promise<TlsMaterial> {
+    this.tls ??= (this.opts.tls ?? selfSignedTls)();
+    return this.tls;
   }
 
   private modbusBinding(served: ServedDevice): ModbusUnitBinding {

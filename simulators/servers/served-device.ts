@@ -1,5 +1,6 @@
-import type { Device, DeviceProfile, ModbusProfile, SnmpProfile } from '../../contract/index.js';
+import type { Device, DeviceProfile, ModbusProfile, RedfishProfile, SnmpProfile } from '../../contract/index.js';
 import { encodeModbusImage, type RegisterImage } from '../encode/modbus-registers.js';
+import { encodeRedfishDocuments } from '../encode/redfish-documents.js';
 import { encodeSnmpValues, snmpObjectOids, SYSTEM_GROUP, systemGroupValues, type SnmpServedValue } from '../encode/snmp-values.js';
 import { counterModuli } from '../faults/counter-limits.js';
 import type { FaultBook } from '../faults/fault-book.js';
@@ -93,6 +94,12 @@ export class ServedDevice {
     const q = this.quantities();
     if (!q) throw new Error(`device ${this.device.id} has no quantities`);
     return encodeModbusImage(this.profile as ModbusProfile, q).image;
+  }
+
+  redfishDocuments(): ReadonlyMap<string, unknown> {
+    const q = this.quantities();
+    if (!q) throw new Error(`device ${this.device.id} has no quantities`);
+    return encodeRedfishDocuments(this.profile as RedfishProfile, q, { name: this.device.id }).documents;
   }
 
   version(): number {

@@ -177,6 +177,22 @@ suite(`faults switched at run time, seen by clients${skipNote}`, () => {
     expect((await time()) - t0).toBeLessThan(60);
   });
 
+  it('clock_skew: a BMC\'s Redfish DateTime and Date header are off, then right', async () => {
+    const bmc = site.endpoints().find((e) => e.device === 'gpu-r11-1')!;
+    const read = async () => {
+      const r = await fetch(`http://127.0.0.1:${bmc.port}/redfish/v1/Managers/1`, { headers: { authorization: `Basic ${Buffer.from('admin:sim').toString('base64')}` } });
+      const body = (await r.json()) as { DateTime: string };
+      return { dateTime: Date.parse(body.DateTime), header: Date.parse(r.headers.get('date')!) };
+    };
+    await fault('PUT', 'gpu-r11-1', 'clock_skew', { skew_s: -86_400 });
+    const skewed = await read();
+    expect(Date.now() - skewed.dateTime).toBeGreaterThan(86_000_000);
+    expect(Date.now() - skewed.header).toBeGreaterThan(86_000_000);
+    await fault('DELETE', 'gpu-r11-1', 'clock_skew');
+    const right = await read();
+    expect(Math.abs(Date.now() - right.dateTime)).toBeLessThan(5_000);
+  });
+
   withPymodbus('equipment_failure: the chiller stops, its alarm is set, and the racks it cools warm up', async () => {
     const inlet = async (device: string) => {
       const [r] = await pymodbusRtuRead(python!, port(device), [['input', unit(device), 1, 1]]);

@@ -18,7 +18,7 @@ const MINIMAL = loadYamlFile(SiteInventorySchema, new URL('../../seeds/minimal.y
 const APC = '1.3.6.1.4.1.318.1.1.26';
 const UPS_OUTPUT = '1.3.6.1.2.1.33.1.4.4.1';
 
-const missing = missingTools(['snmpget', 'snmpwalk', 'mbpoll']);
+const missing = missingTools(['snmpget', 'snmpwalk', 'mbpoll', 'curl']);
 const suite = missing.length > 0 ? describe.skip : describe;
 const skipNote = missing.length > 0 ? ` (skipped: ${missing.join(', ')} not on PATH)` : '';
 const python = await pythonWithPymodbus();
@@ -118,6 +118,24 @@ suite(`the demo site read from outside${skipNote}`, () => {
     expect(temp! / 10).toBeGreaterThan(15);
     expect(temp! / 10).toBeLessThan(40);
     expect(rh! / 10).toBeCloseTo(Number(served.humidity_pct), 0);
+  });
+
+  it('curl reads a GPU server over Redfish: chassis power of the truth, one member per GPU', async () => {
+    const bmc = site.endpoints().find((e) => e.device === 'gpu-r11-1')!;
+    expect(bmc).toMatchObject({ protocol: 'redfish', scheme: 'http' });
+    const base = `http://127.0.0.1:${bmc.port}`;
+    const before = Date.now();
+    const env = JSON.parse((await run('curl', ['-s', '--max-time', '2', '-u', 'admin:sim', `${base}/redfish/v1/Chassis/1/EnvironmentMetrics`])).stdout) as { PowerWatts: { Reading: number }; EnergykWh: { Reading: number } };
+    const after = Date.now();
+    between(site, 'gpu-r11-1', before, after, 'power_w', env.PowerWatts.Reading, 0.01);
+    between(site, 'gpu-r11-1', before, after, 'energy_kwh', env.EnergykWh.Reading, 0.001);
+    const procs = JSON.parse((await run('curl', ['-s', '--max-time', '2', '-u', 'admin:sim', `${base}/redfish/v1/Systems/1/Processors`])).stdout) as { Members: { '@odata.id': string }[] };
+    const gpus = site.servedQuantities('gpu-r11-1')!.rows.gpu!;
+    const first = JSON.parse((await run('curl', ['-s', '--max-time', '2', '-u', 'admin:sim', `${base}${procs.Members[0]!['@odata.id']}`])).stdout) as { Model: string; ProcessorType: string };
+    expect(procs.Members.length).toBeGreaterThanOrEqual(gpus.size);
+    expect(first).toMatchObject({ ProcessorType: 'GPU', Model: gpus.get(1)!.gpu_model });
+    const denied = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '2', `${base}/redfish/v1/Chassis/1/EnvironmentMetrics`]);
+    expect(denied.stdout).toBe('401');
   });
 
   it('keeps the truth of a site in a realistic PUE band, and none before it started', () => {
