@@ -207,6 +207,32 @@ describe('a site on a manual clock', () => {
     }
   });
 
+  it('runs a fault scripted in the seed at its simulated time, for its simulated duration', async () => {
+    const clock = new ManualClock();
+    const inv = SiteInventorySchema.parse({
+      ...MINIMAL,
+      devices: MINIMAL.devices.map((d) => (d.id === 'pdu-r01-a' ? { ...d, sim: { ...d.sim, faults: [{ kind: 'counter_reset', at_s: 600, for_s: 600 }] } } : d)),
+    });
+    const site = await startSimSite({ ...opts(clock), inventory: inv, rngSeed: 1 });
+    const energy = () => [Number(site.servedQuantities('pdu-r01-a')!.values.energy_kwh), site.truth().devices['pdu-r01-a']!.energy_kwh];
+    try {
+      expect(site.faults('pdu-r01-a')).toMatchObject({ ok: true, value: [{ kind: 'counter_reset', state: 'scheduled' }] });
+      const [served0, true0] = energy();
+      expect(served0).toBe(true0);
+      clock.advance(10_000); // 600 simulated seconds
+      expect(site.faults('pdu-r01-a')).toMatchObject({ ok: true, value: [{ state: 'active' }] });
+      const [served1, true1] = energy();
+      expect(served1).toBeLessThan(1);
+      expect(true1).toBeGreaterThan(true0);
+      clock.advance(10_000);
+      expect(site.faults('pdu-r01-a')).toEqual({ ok: true, value: [] });
+      const [served2, true2] = energy();
+      expect(served2).toBe(true2);
+    } finally {
+      await site.stop();
+    }
+  });
+
   it('stops its timer on stop()', async () => {
     const clock = new ManualClock();
     const site = await startSimSite({ ...opts(clock), rngSeed: 1 });
