@@ -17,7 +17,7 @@ function workdir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'dcim-sim-cli-'));
   const minimal = readFileSync(join(ROOT, 'seeds', 'minimal.yaml'), 'utf8');
   writeFileSync(join(dir, 'a.yaml'), minimal);
-  writeFileSync(join(dir, 'b.yaml'), minimal.replace(/^  id: demo$/m, '  id: second'));
+  writeFileSync(join(dir, 'b.yaml'), minimal.replace(/^ {2}id: demo$/m, '  id: second'));
   return dir;
 }
 
