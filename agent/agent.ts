@@ -29,7 +29,7 @@ import { createNetSnmpTransport } from './snmp/net-snmp-transport.js';
 import { SnmpReader } from './snmp/snmp-reader.js';
 import { buildTelemetry } from './telemetry.js';
 import { DEFAULT_MAX_IN_FLIGHT, DEFAULT_REPLAY_RATE_PER_S, SpoolOutbox, emptyOutboxStats, type OutboxStats, type TelemetryOutbox } from './telemetry-outbox.js';
-import { DEFAULT_FSYNC, MIB, Spool } from './spool/spool.js';
+import { DEFAULT_FSYNC, MIB, Spool } from '../contract/spool/spool.js';
 
 /**
  * The agent's composition root: builds every part once and wires them (STYLE.md, after

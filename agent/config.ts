@@ -17,7 +17,7 @@ import {
   type SiteInventory,
 } from '../contract/index.js';
 import { selectDevices } from './devices.js';
-import type { FsyncPolicy } from './spool/spool.js';
+import type { FsyncPolicy } from '../contract/spool/spool.js';
 
 const MIB = 1024 * 1024;
 

@@ -1,7 +1,7 @@
 import { topics, type Clock, type Logger, type Result, type TelemetryMessage, type TimerHandle } from '../contract/index.js';
 import type { PublishFailure } from './publisher.js';
-import { Pacer } from './spool/pacer.js';
-import { emptySpoolStats, type Spool, type SpoolStats } from './spool/spool.js';
+import { Pacer } from '../contract/spool/pacer.js';
+import { emptySpoolStats, type Spool, type SpoolStats } from '../contract/spool/spool.js';
 
 /**
  * Where finished telemetry messages go (DESIGN.md §2). The scheduler's sink hands every

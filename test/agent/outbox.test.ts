@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock, memoryLogger, ok, type Result, type TelemetryMessage } from '../../contract/index.js';
 import type { PublishFailure } from '../../agent/publisher.js';
-import { Spool } from '../../agent/spool/spool.js';
+import { Spool } from '../../contract/spool/spool.js';
 import { SpoolOutbox, type TelemetryPublisher } from '../../agent/telemetry-outbox.js';
 
 /**

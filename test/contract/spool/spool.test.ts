@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DcimError, ManualClock, memoryLogger } from '../../../contract/index.js';
-import { encodeRecord } from '../../../agent/spool/record-frame.js';
-import { Spool, type SpoolOptions } from '../../../agent/spool/spool.js';
-import { nodeSpoolFs, type SpoolFs } from '../../../agent/spool/spool-fs.js';
+import { encodeRecord } from '../../../contract/spool/record-frame.js';
+import { Spool, type SpoolOptions } from '../../../contract/spool/spool.js';
+import { nodeSpoolFs, type SpoolFs } from '../../../contract/spool/spool-fs.js';
 
 const dirs: string[] = [];
 const opened: Spool[] = [];

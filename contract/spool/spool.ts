@@ -1,6 +1,9 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { DcimError, fail, ok, type Clock, type Logger, type Result, type TimerHandle } from '../../contract/index.js';
+import type { Clock, TimerHandle } from '../clock.js';
+import { DcimError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { fail, ok, type Result } from '../result.js';
 import { DoneIds, parseDoneIds } from './done-ids.js';
 import { decodeRecordAt, encodeRecord, MAX_RECORD_PAYLOAD_BYTES } from './record-frame.js';
 import { SegmentIndex } from './segment-index.js';
