@@ -1,4 +1,5 @@
 import dgram from 'node:dgram';
+import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SiteInventorySchema, loadYamlFile, memoryLogger, type SiteInventory } from '../../contract/index.js';
 import { ControlServer } from '../../simulators/control/control-server.js';
@@ -16,6 +17,12 @@ const missing = missingTools(['snmpget', 'mbpoll']);
 const suite = missing.length > 0 ? describe.skip : describe;
 const skipNote = missing.length > 0 ? ` (skipped: ${missing.join(', ')} not on PATH)` : '';
 const python = await pythonWithPymodbus();
+const netSnmp = createRequire(import.meta.url)('net-snmp') as {
+  createV3Session(host: string, user: object, options: object): { get(oids: string[], cb: (e: Error | null) => void): void; close(): void };
+  SecurityLevel: Record<string, number>;
+  AuthProtocols: Record<string, number>;
+  PrivProtocols: Record<string, number>;
+};
 const withPymodbus = python ? it : it.skip;
 
 const DEMO = loadYamlFile(SiteInventorySchema, new URL('../../seeds/demo.yaml', import.meta.url).pathname);
@@ -165,6 +172,31 @@ suite(`faults switched at run time, seen by clients${skipNote}`, () => {
     await fault('DELETE', 'meter-cooling', 'counter_rollover');
     const back = await truthAround('meter-cooling', async () => (await mbValue('meter-cooling', ['-t', '3:int'], 53)) / 10);
     expect(back.value).toBeGreaterThanOrEqual(back.before.energy_kwh - 0.1);
+  });
+
+  it('clock_skew: a long-lived SNMPv3 manager is refused once (authenticated notInTimeWindow report), re-synchronises and reads on', async () => {
+    const session = netSnmp.createV3Session(
+      '127.0.0.1',
+      { name: V3.user, level: netSnmp.SecurityLevel.authPriv, authProtocol: netSnmp.AuthProtocols.sha256, authKey: V3.auth_key, privProtocol: netSnmp.PrivProtocols.aes, privKey: V3.priv_key },
+      { port: port('ups-1a'), context: 'ups-1a', timeout: 1000, retries: 0 },
+    );
+    const get = () => new Promise<string>((resolve) => session.get([ENGINE_TIME], (e) => resolve(e ? e.message : 'ok')));
+    const reports = () => {
+      const l = site.listeners().find((x) => x.protocol === 'snmp')!;
+      return (l.stats as { reports: Record<string, number> }).reports.not_in_time_window ?? 0;
+    };
+    try {
+      expect(await get()).toBe('ok');
+      const before = reports();
+      await fault('PUT', 'ups-1a', 'clock_skew', { skew_s: 3600 });
+      expect(await get()).toBe('ok');
+      expect(reports()).toBe(before + 1);
+      expect(await get()).toBe('ok');
+      expect(reports()).toBe(before + 1);
+    } finally {
+      await fault('DELETE', 'ups-1a', 'clock_skew');
+      session.close();
+    }
   });
 
   it('clock_skew: the SNMPv3 engine time jumps, then returns', async () => {
