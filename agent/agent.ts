@@ -28,6 +28,10 @@ import { SeqStore } from './seq-store.js';
 import { createNetSnmpTransport } from './snmp/net-snmp-transport.js';
 import { SnmpReader } from './snmp/snmp-reader.js';
 import { buildTelemetry } from './telemetry.js';
+// --- self-metrics (H-ops) ---
+import { formatListenAddress, type ListenAddress } from './metrics/listen-address.js';
+import { AgentSelfMetrics, DEFAULT_HEALTH_INTERVAL_MS } from './metrics/self-metrics.js';
+// --- end self-metrics ---
 import { DEFAULT_MAX_IN_FLIGHT, DEFAULT_REPLAY_RATE_PER_S, SpoolOutbox, emptyOutboxStats, type OutboxStats, type TelemetryOutbox } from './telemetry-outbox.js';
 import { DEFAULT_FSYNC, MIB, Spool } from '../contract/spool/spool.js';
 
@@ -60,6 +64,12 @@ export interface AgentOptions {
   spool?: Partial<AgentSpoolOptions>;
   /** Supply a device's reader instead of building one from its profile (tests, embedders). */
   readerFor?: (device: AgentDevice) => DeviceReader | undefined;
+  // --- self-metrics (H-ops) ---
+  /** Serve Prometheus /metrics here (port 0: any free port); undefined: no endpoint. */
+  metrics?: ListenAddress;
+  /** How often the retained agent state is republished with the `health` map; default 60 s. */
+  health?: { intervalMs: number };
+  // --- end self-metrics ---
 }
 
 export const SPOOL_DEFAULTS: AgentSpoolOptions = {
@@ -90,6 +100,7 @@ interface Running {
   scheduler: Scheduler;
   readers: DeviceReader[];
   statusWrites: Set<Promise<unknown>>;
+  selfMetrics: AgentSelfMetrics; // self-metrics (H-ops)
 }
 
 export class Agent {
@@ -170,7 +181,36 @@ export class Agent {
       for (const [device, status] of scheduler.statuses()) publishStatus(device, status);
     });
 
-    this.running = { seq, spool, publisher, outbox, scheduler, readers, statusWrites };
+    // --- self-metrics (H-ops): /metrics and the health map in the retained agent state (README "Metrics") ---
+    const startedMs = clock.now();
+    const deviceProfiles = sel.devices.map((d) => ({ id: d.device.id, profile: d.profile.id }));
+    const selfMetrics = new AgentSelfMetrics({
+      snapshot: () => {
+        const statuses = scheduler.statuses();
+        return { stats: this.stats(), version: DCIM_VERSION, started_ms: startedMs, now_ms: clock.now(), devices: deviceProfiles.map((d) => ({ ...d, state: statuses.get(d.id)?.state })) };
+      },
+      publishHealth: async (health) => {
+        if (!publisher.connected) return false; // the birth after the reconnect is followed by publishNow()
+        const state = { online: true, ts: Math.max(1, Math.round(clock.now())), version: DCIM_VERSION, devices: sel.devices.length, bd_seq: publisher.stats().bd_seq, health };
+        return (await publisher.publish(publisher.stateTopic, state, { retain: true })).ok;
+      },
+      listen: o.metrics,
+      healthIntervalMs: o.health?.intervalMs ?? DEFAULT_HEALTH_INTERVAL_MS,
+      clock,
+      logger: logger.child({ part: 'metrics' }),
+    });
+    try {
+      await selfMetrics.start();
+    } catch (e) {
+      await spool.close();
+      await Promise.all(readers.map((x) => x.close()));
+      throw new DcimError('DCIM_E_CONFIG_INVALID', `agent ${o.id}: cannot serve metrics on ${formatListenAddress(o.metrics as ListenAddress)}: ${(e as Error).message}`);
+    }
+    // Right after every birth, so the retained state carries health again at once.
+    publisher.onConnect(() => void selfMetrics.publishNow());
+    // --- end self-metrics ---
+
+    this.running = { seq, spool, publisher, outbox, scheduler, readers, statusWrites, selfMetrics };
     outbox.start();
     publisher.start();
     scheduler.start();
@@ -186,6 +226,7 @@ export class Agent {
     const r = this.running;
     if (!r) return;
     this.running = undefined;
+    await r.selfMetrics.stop(); // self-metrics (H-ops)
     await r.scheduler.stop();
     await Promise.race([Promise.all([r.outbox.stop(2000), ...r.statusWrites]), new Promise((res) => setTimeout(res, 2000))]);
     await r.publisher.stop();
@@ -193,6 +234,13 @@ export class Agent {
     this.lastTelemetry = r.outbox.stats();
     await Promise.all(r.readers.map((x) => x.close()));
   }
+
+  // --- self-metrics (H-ops) ---
+  /** The /metrics URL while running with an endpoint (with the port actually bound). */
+  metricsUrl(): string | undefined {
+    return this.running?.selfMetrics.url;
+  }
+  // --- end self-metrics ---
 
   stats(): AgentStats {
     const r = this.running;

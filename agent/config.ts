@@ -17,6 +17,7 @@ import {
   type SiteInventory,
 } from '../contract/index.js';
 import { selectDevices } from './devices.js';
+import { parseListenAddress, type ListenAddress } from './metrics/listen-address.js';
 import type { FsyncPolicy } from '../contract/spool/spool.js';
 
 const MIB = 1024 * 1024;
@@ -38,6 +39,24 @@ export const SpoolConfigSchema = z
   .refine((s) => s.segment_bytes === undefined || s.segment_bytes <= s.max_bytes / 4, { message: 'segment_bytes must be at most max_bytes / 4', path: ['segment_bytes'] })
   .prefault({});
 export type SpoolConfig = z.infer<typeof SpoolConfigSchema>;
+
+/** The Prometheus /metrics endpoint (README "Metrics"); absent: no endpoint. */
+export const MetricsConfigSchema = z
+  .object({
+    listen: z.string().transform((text, ctx) => {
+      const r = parseListenAddress(text);
+      if (r.ok) return r.value;
+      ctx.addIssue({ code: 'custom', message: r.reason });
+      return z.NEVER;
+    }),
+  })
+  .strict();
+
+/** The `health` map in the retained agent state (README "Metrics"), republished this often. */
+export const HealthConfigSchema = z
+  .object({ interval_s: z.number().min(5).max(3600).default(60) })
+  .strict()
+  .prefault({});
 
 /**
  * The agent's YAML config. Relative paths are relative to the config file.
@@ -63,6 +82,10 @@ export type SpoolConfig = z.infer<typeof SpoolConfigSchema>;
  *     fsync: interval                   # interval | always | never
  *     fsync_interval_ms: 200            # group commit period
  *     segment_bytes: 16777216           # default max_bytes / 8, at most 16 MiB
+ *   metrics:                            # optional: Prometheus /metrics; absent = no endpoint
+ *     listen: 127.0.0.1:9464            # host:port; 0.0.0.0:9464 or [::]:9464 for every interface
+ *   health:                             # optional: the health map in the retained agent state
+ *     interval_s: 60                    # republished this often (5-3600)
  */
 export const AgentConfigSchema = z
   .object({
@@ -93,6 +116,8 @@ export const AgentConfigSchema = z
     state_dir: z.string().min(1),
     profiles_dirs: z.array(z.string().min(1)).default([]),
     spool: SpoolConfigSchema,
+    metrics: MetricsConfigSchema.optional(),
+    health: HealthConfigSchema,
   })
   .strict();
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;
@@ -139,6 +164,9 @@ export interface LoadedAgentConfig {
   mqtt: AgentMqttOptions;
   stateDir: string;
   spool: AgentSpoolOptions;
+  /** Where to serve /metrics; undefined: no endpoint. */
+  metrics?: ListenAddress;
+  health: { intervalMs: number };
   deviceIds?: string[];
 }
 
@@ -260,6 +288,8 @@ export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.e
     },
     stateDir: resolve(base, config.state_dir),
     spool: spoolOptions(config.spool, base),
+    ...(config.metrics ? { metrics: config.metrics.listen } : {}),
+    health: { intervalMs: config.health.interval_s * 1000 },
     ...(config.agent.devices ? { deviceIds: config.agent.devices } : {}),
   };
 }

@@ -1,0 +1,146 @@
+import type { DevicePollStats } from '../scheduler.js';
+import { countStates, DEVICE_STATES, pollTotals, type AgentSnapshot, type DeviceSnapshot } from './agent-snapshot.js';
+import type { MetricFamily, MetricType, Sample } from './exposition.js';
+
+/**
+ * The agent's Prometheus metrics (README "Metrics"), a pure function of one snapshot.
+ * Agent-wide series carry `site` and `agent`; per-device series carry `site`, `device` and
+ * `profile` (bounded identity, as the InfluxDB tags). Times and durations are in seconds and
+ * sizes in bytes, the Prometheus base units. Counters count since the agent started; a restart
+ * resets them, which `rate()` handles.
+ */
+interface MetricDef {
+  type: MetricType;
+  help: string;
+  /** Label names besides the family's identity labels, in order. */
+  extra?: readonly string[];
+  scope: 'agent' | 'device';
+}
+
+export const AGENT_METRICS = {
+  dcim_agent_info: { scope: 'agent', type: 'gauge', help: 'Always 1; the version label is the agent version.', extra: ['version'] },
+  dcim_agent_start_time_seconds: { scope: 'agent', type: 'gauge', help: 'When the agent started, seconds since the epoch.' },
+  dcim_agent_devices: { scope: 'agent', type: 'gauge', help: 'Devices this agent polls.' },
+  dcim_agent_devices_by_state: { scope: 'agent', type: 'gauge', help: 'Devices by current status (up, degraded, down; unpolled before their first poll).', extra: ['state'] },
+  dcim_agent_polls_in_flight: { scope: 'agent', type: 'gauge', help: 'Polls running now (bounded by the global concurrency cap).' },
+  dcim_agent_polls_queued: { scope: 'agent', type: 'gauge', help: 'Polls due and waiting for a free slot under the concurrency cap.' },
+  dcim_agent_reader_errors_total: { scope: 'agent', type: 'counter', help: 'Polls whose reader threw (a bug; the device counts as down for that poll).' },
+  dcim_agent_readings_dropped_total: { scope: 'agent', type: 'counter', help: 'Readings dropped because the message contract refused them (DCIM_E_READING_INVALID).' },
+  dcim_agent_mqtt_connected: { scope: 'agent', type: 'gauge', help: '1 while connected to the MQTT broker, else 0.' },
+  dcim_agent_mqtt_connects_total: { scope: 'agent', type: 'counter', help: 'Successful MQTT connections (the first and every reconnect).' },
+  dcim_agent_mqtt_bd_seq: { scope: 'agent', type: 'gauge', help: 'Birth/death sequence of the current MQTT connection (-1 before the first).' },
+  dcim_agent_mqtt_publishes_total: { scope: 'agent', type: 'counter', help: 'MQTT messages acknowledged by the broker (telemetry, statuses, agent state).' },
+  dcim_agent_mqtt_publish_failures_total: { scope: 'agent', type: 'counter', help: 'MQTT publishes that failed after being handed to the client.' },
+  dcim_agent_mqtt_refused_total: { scope: 'agent', type: 'counter', help: 'Publishes refused before sending: reason offline (no connection) or invalid (contract check).', extra: ['reason'] },
+  dcim_agent_telemetry_submitted_total: { scope: 'agent', type: 'counter', help: 'Telemetry messages accepted into the spool.' },
+  dcim_agent_telemetry_published_total: { scope: 'agent', type: 'counter', help: 'Telemetry messages acknowledged by the broker (PUBACK).' },
+  dcim_agent_telemetry_replayed_total: { scope: 'agent', type: 'counter', help: 'Of the published telemetry, messages sent from the backlog after an outage or restart.' },
+  dcim_agent_telemetry_refused_total: { scope: 'agent', type: 'counter', help: 'Telemetry messages never spooled: reason invalid (contract check) or spool (full or failing disk).', extra: ['reason'] },
+  dcim_agent_telemetry_in_flight: { scope: 'agent', type: 'gauge', help: 'Telemetry messages awaiting their PUBACK.' },
+  dcim_agent_telemetry_backlog: { scope: 'agent', type: 'gauge', help: 'Waiting telemetry from before the current connection (replayed, paced).' },
+  dcim_agent_telemetry_live_pending: { scope: 'agent', type: 'gauge', help: 'Waiting telemetry appended since the current connection came up.' },
+  dcim_agent_telemetry_last_puback_timestamp_seconds: { scope: 'agent', type: 'gauge', help: 'When the broker last acknowledged telemetry, seconds since the epoch (absent before the first).' },
+  dcim_agent_spool_records: { scope: 'agent', type: 'gauge', help: 'Records in the disk spool waiting for their PUBACK (spool depth).' },
+  dcim_agent_spool_pending_bytes: { scope: 'agent', type: 'gauge', help: 'Bytes of the waiting records.' },
+  dcim_agent_spool_bytes: { scope: 'agent', type: 'gauge', help: 'Bytes of spool segment files on disk (what spool.max_bytes bounds).' },
+  dcim_agent_spool_segments: { scope: 'agent', type: 'gauge', help: 'Spool segment files on disk.' },
+  dcim_agent_spool_oldest_age_seconds: { scope: 'agent', type: 'gauge', help: 'Age of the oldest waiting record (0 when the spool is empty).' },
+  dcim_agent_spool_dropped_records_total: { scope: 'agent', type: 'counter', help: 'Records dropped at the byte or age bound (DCIM_E_SPOOL_DROPPED).' },
+  dcim_agent_spool_dropped_bytes_total: { scope: 'agent', type: 'counter', help: 'Bytes dropped at the byte or age bound.' },
+  dcim_agent_spool_refused_records_total: { scope: 'agent', type: 'counter', help: 'Records the spool refused to write: disk full or failing (DCIM_E_SPOOL_WRITE).' },
+  dcim_agent_spool_quarantined_segments_total: { scope: 'agent', type: 'counter', help: 'Corrupt segments moved to quarantine/ (DCIM_E_SPOOL_CORRUPT).' },
+  dcim_agent_spool_unreadable_records_total: { scope: 'agent', type: 'counter', help: 'Records that failed their CRC at read time and were skipped.' },
+  dcim_agent_spool_fsync_errors_total: { scope: 'agent', type: 'counter', help: 'Failed fsync calls on spool segments.' },
+  dcim_agent_device_state: { scope: 'device', type: 'gauge', help: 'Current device status: 1 for the state it is in, 0 for the others (absent before the first poll).', extra: ['state'] },
+  dcim_agent_device_polls_total: { scope: 'device', type: 'counter', help: 'Polls of the device.' },
+  dcim_agent_device_poll_failures_total: { scope: 'device', type: 'counter', help: 'Polls that read nothing (the device was down).' },
+  dcim_agent_device_requests_total: { scope: 'device', type: 'counter', help: 'Protocol requests sent (SNMP PDUs, Modbus reads, HTTP requests), retries included.' },
+  dcim_agent_device_retries_total: { scope: 'device', type: 'counter', help: 'Requests sent again after a timeout or a busy answer.' },
+  dcim_agent_device_timeouts_total: { scope: 'device', type: 'counter', help: 'Requests that got no answer within the timeout.' },
+  dcim_agent_device_overruns_total: { scope: 'device', type: 'counter', help: 'Poll slots skipped because the previous poll outlasted the interval.' },
+  dcim_agent_device_poll_duration_seconds: { scope: 'device', type: 'gauge', help: 'Duration of the last poll.' },
+  dcim_agent_device_last_poll_timestamp_seconds: { scope: 'device', type: 'gauge', help: 'Start of the last poll, seconds since the epoch (absent before the first).' },
+  dcim_agent_device_last_success_timestamp_seconds: { scope: 'device', type: 'gauge', help: 'Start of the last poll that read anything, seconds since the epoch (absent until one did).' },
+  dcim_agent_device_consecutive_failures: { scope: 'device', type: 'gauge', help: 'Polls in a row that read nothing (0 once the device answers).' },
+} as const satisfies Record<string, MetricDef>;
+
+export type AgentMetricName = keyof typeof AGENT_METRICS;
+
+const s = (ms: number) => ms / 1000;
+
+export function agentMetricFamilies(snap: AgentSnapshot): MetricFamily[] {
+  const { stats } = snap;
+  const agent = { site: stats.site, agent: stats.agent };
+  const totals = pollTotals(stats);
+  const states = countStates(snap.devices);
+  const tel = stats.telemetry;
+  const spool = tel.spool;
+  const mqtt = stats.mqtt;
+
+  const samples = new Map<AgentMetricName, Sample[]>();
+  const add = (name: AgentMetricName, value: number, labels: Record<string, string> = agent) => {
+    let list = samples.get(name);
+    if (!list) samples.set(name, (list = []));
+    list.push({ labels, value });
+  };
+
+  add('dcim_agent_info', 1, { ...agent, version: snap.version });
+  add('dcim_agent_start_time_seconds', s(snap.started_ms));
+  add('dcim_agent_devices', snap.devices.length);
+  for (const state of [...DEVICE_STATES, 'unpolled'] as const) add('dcim_agent_devices_by_state', states[state], { ...agent, state });
+  add('dcim_agent_polls_in_flight', stats.polling.in_flight);
+  add('dcim_agent_polls_queued', stats.polling.queued);
+  add('dcim_agent_reader_errors_total', totals.reader_errors);
+  add('dcim_agent_readings_dropped_total', stats.readings_dropped);
+  add('dcim_agent_mqtt_connected', mqtt.connected ? 1 : 0);
+  add('dcim_agent_mqtt_connects_total', mqtt.connects);
+  add('dcim_agent_mqtt_bd_seq', mqtt.bd_seq);
+  add('dcim_agent_mqtt_publishes_total', mqtt.published);
+  add('dcim_agent_mqtt_publish_failures_total', mqtt.failed);
+  add('dcim_agent_mqtt_refused_total', mqtt.refused_offline, { ...agent, reason: 'offline' });
+  add('dcim_agent_mqtt_refused_total', mqtt.refused_invalid, { ...agent, reason: 'invalid' });
+  add('dcim_agent_telemetry_submitted_total', tel.submitted);
+  add('dcim_agent_telemetry_published_total', tel.published);
+  add('dcim_agent_telemetry_replayed_total', tel.replayed);
+  add('dcim_agent_telemetry_refused_total', tel.refused_invalid, { ...agent, reason: 'invalid' });
+  add('dcim_agent_telemetry_refused_total', tel.refused_spool, { ...agent, reason: 'spool' });
+  add('dcim_agent_telemetry_in_flight', tel.in_flight);
+  add('dcim_agent_telemetry_backlog', tel.backlog);
+  add('dcim_agent_telemetry_live_pending', tel.live_pending);
+  if (tel.last_puback_ts !== null) add('dcim_agent_telemetry_last_puback_timestamp_seconds', s(tel.last_puback_ts));
+  add('dcim_agent_spool_records', spool.records);
+  add('dcim_agent_spool_pending_bytes', spool.pending_bytes);
+  add('dcim_agent_spool_bytes', spool.bytes);
+  add('dcim_agent_spool_segments', spool.segments);
+  add('dcim_agent_spool_oldest_age_seconds', s(spool.oldest_age_ms));
+  add('dcim_agent_spool_dropped_records_total', spool.dropped_records);
+  add('dcim_agent_spool_dropped_bytes_total', spool.dropped_bytes);
+  add('dcim_agent_spool_refused_records_total', spool.refused_records);
+  add('dcim_agent_spool_quarantined_segments_total', spool.quarantined_segments);
+  add('dcim_agent_spool_unreadable_records_total', spool.unreadable_records);
+  add('dcim_agent_spool_fsync_errors_total', spool.fsync_errors);
+
+  for (const d of snap.devices) addDevice(add, stats.site, d, stats.polling.devices[d.id]);
+
+  return (Object.keys(AGENT_METRICS) as AgentMetricName[]).map((name) => ({
+    name,
+    type: AGENT_METRICS[name].type,
+    help: AGENT_METRICS[name].help,
+    samples: samples.get(name) ?? [],
+  }));
+}
+
+function addDevice(add: (name: AgentMetricName, value: number, labels: Record<string, string>) => void, site: string, d: DeviceSnapshot, p: DevicePollStats | undefined): void {
+  const labels = { site, device: d.id, profile: d.profile };
+  if (d.state !== undefined) for (const state of DEVICE_STATES) add('dcim_agent_device_state', d.state === state ? 1 : 0, { ...labels, state });
+  add('dcim_agent_device_polls_total', p?.polls ?? 0, labels);
+  add('dcim_agent_device_poll_failures_total', p?.down_polls ?? 0, labels);
+  add('dcim_agent_device_requests_total', p?.requests ?? 0, labels);
+  add('dcim_agent_device_retries_total', p?.retries ?? 0, labels);
+  add('dcim_agent_device_timeouts_total', p?.timeouts ?? 0, labels);
+  add('dcim_agent_device_overruns_total', p?.overruns ?? 0, labels);
+  add('dcim_agent_device_consecutive_failures', p?.consecutive_failures ?? 0, labels);
+  if (p?.last_poll_ms != null) add('dcim_agent_device_poll_duration_seconds', s(p.last_poll_ms), labels);
+  if (p?.last_ts != null) add('dcim_agent_device_last_poll_timestamp_seconds', s(p.last_ts), labels);
+  if (p?.last_ok != null) add('dcim_agent_device_last_success_timestamp_seconds', s(p.last_ok), labels);
+}

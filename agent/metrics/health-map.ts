@@ -1,0 +1,85 @@
+import { countStates, pollTotals, type AgentSnapshot } from './agent-snapshot.js';
+
+/**
+ * The agent's self-metrics as the flat `health` map of its retained state message
+ * (contract AgentState.health; the collector writes it to `agent_health`). Names are snake_case
+ * with the unit suffix of contract/units.ts (`_count`, `_s`, `_ms`, `_mib`); `mqtt_connected`
+ * is 1 or 0. Counters (`polls_total_count`, `poll_errors_count` …) count since the agent
+ * started: `uptime_s` tells a restart from a quiet period. The map is a summary for the
+ * central side; the per-device detail stays on the agent's /metrics endpoint, so the state
+ * message keeps the same small size with ten or ten thousand devices.
+ */
+export const HEALTH_FIELDS = {
+  uptime_s: 'Seconds since the agent started.',
+  devices_count: 'Devices this agent polls.',
+  devices_up_count: 'Devices whose last poll read every point it asked for.',
+  devices_degraded_count: 'Devices whose last poll read some points and failed on others.',
+  devices_down_count: 'Devices whose last poll read nothing.',
+  devices_unpolled_count: 'Devices whose first poll has not finished.',
+  polls_total_count: 'Polls since the agent started.',
+  poll_errors_count: 'Polls that read nothing (device down), since the agent started.',
+  poll_requests_count: 'Protocol requests sent, retries included.',
+  poll_retries_count: 'Requests sent again after a timeout or busy answer.',
+  poll_timeouts_count: 'Requests that got no answer within the timeout.',
+  poll_overruns_count: 'Poll slots skipped because a poll outlasted its interval.',
+  poll_duration_max_ms: "The slowest device's last poll.",
+  poll_duration_mean_ms: "Mean of every device's last poll.",
+  polls_in_flight_count: 'Polls running now.',
+  polls_queued_count: 'Polls due and waiting under the concurrency cap.',
+  readings_dropped_count: 'Readings the message contract refused.',
+  telemetry_published_count: 'Telemetry messages acknowledged by the broker.',
+  telemetry_backlog_count: 'Telemetry from before the current connection, waiting to be replayed.',
+  telemetry_refused_count: 'Telemetry never spooled (contract check or spool refusal).',
+  spool_records_count: 'Records in the disk spool waiting for their PUBACK.',
+  spool_pending_mib: 'Size of the waiting records, MiB.',
+  spool_disk_mib: 'Spool segment files on disk, MiB.',
+  spool_oldest_age_s: 'Age of the oldest waiting record (0 when empty).',
+  spool_dropped_count: 'Records dropped at the spool byte or age bound.',
+  spool_refused_count: 'Records the spool refused to write (disk full or failing).',
+  mqtt_connected: '1 while connected to the broker, else 0.',
+  mqtt_connects_count: 'Broker connections (the first and every reconnect).',
+} as const;
+
+export type HealthField = keyof typeof HEALTH_FIELDS;
+export type HealthMap = Record<HealthField, number>;
+
+const MIB = 1024 * 1024;
+/** Three decimals are plenty for a dashboard, and keep the retained message short. */
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+export function healthMap(snap: AgentSnapshot): HealthMap {
+  const { stats } = snap;
+  const t = pollTotals(stats);
+  const states = countStates(snap.devices);
+  const spool = stats.telemetry.spool;
+  return {
+    uptime_s: round3(Math.max(0, snap.now_ms - snap.started_ms) / 1000),
+    devices_count: snap.devices.length,
+    devices_up_count: states.up,
+    devices_degraded_count: states.degraded,
+    devices_down_count: states.down,
+    devices_unpolled_count: states.unpolled,
+    polls_total_count: t.polls,
+    poll_errors_count: t.down_polls,
+    poll_requests_count: t.requests,
+    poll_retries_count: t.retries,
+    poll_timeouts_count: t.timeouts,
+    poll_overruns_count: t.overruns,
+    poll_duration_max_ms: round3(t.max_last_poll_ms),
+    poll_duration_mean_ms: round3(t.mean_last_poll_ms),
+    polls_in_flight_count: stats.polling.in_flight,
+    polls_queued_count: stats.polling.queued,
+    readings_dropped_count: stats.readings_dropped,
+    telemetry_published_count: stats.telemetry.published,
+    telemetry_backlog_count: stats.telemetry.backlog,
+    telemetry_refused_count: stats.telemetry.refused_invalid + stats.telemetry.refused_spool,
+    spool_records_count: spool.records,
+    spool_pending_mib: round3(spool.pending_bytes / MIB),
+    spool_disk_mib: round3(spool.bytes / MIB),
+    spool_oldest_age_s: round3(spool.oldest_age_ms / 1000),
+    spool_dropped_count: spool.dropped_records,
+    spool_refused_count: spool.refused_records,
+    mqtt_connected: stats.mqtt.connected ? 1 : 0,
+    mqtt_connects_count: stats.mqtt.connects,
+  };
+}
