@@ -57,6 +57,8 @@ export interface ModbusEndpointStats {
   unknown_unit: number;
   dropped_by_fault: number;
   delayed_by_fault: number;
+  /** RTU requests dropped because the serial queue of their connection was full. */
+  dropped_queue_full: number;
 }
 
 const GATEWAY_TARGET_FAILED = 0x0b;
@@ -66,9 +68,13 @@ const MAX_UNIT = 247;
 interface Connection {
   socket: net.Socket;
   frame(chunk: Buffer): FramerOutput;
-  /** RTU: the tail of the serial queue. */
+  /** RTU: the tail of the serial queue, and how many requests wait in it. */
   queue: Promise<void>;
+  queued: number;
 }
+
+/** Requests an RTU gateway buffers while the bus is busy; beyond that it drops them. */
+const RTU_QUEUE = 64;
 
 export class ModbusEndpoint {
   private server: net.Server | undefined;
@@ -86,6 +92,7 @@ export class ModbusEndpoint {
     unknown_unit: 0,
     dropped_by_fault: 0,
     delayed_by_fault: 0,
+    dropped_queue_full: 0,
   };
 
   constructor(private readonly opts: ModbusEndpointOptions) {}
@@ -144,6 +151,7 @@ export class ModbusEndpoint {
       socket,
       frame: (chunk) => (framer instanceof RtuFramer ? framer.push(chunk, this.opts.clock.now()) : framer.push(chunk)),
       queue: Promise.resolve(),
+      queued: 0,
     };
     this.connections.add(conn);
     socket.on('data', (chunk) => {
@@ -155,8 +163,17 @@ export class ModbusEndpoint {
         return;
       }
       for (const f of out.frames) {
-        if (rtu) conn.queue = conn.queue.then(() => this.serve(conn, f));
-        else void this.serve(conn, f);
+        if (!rtu) {
+          void this.serve(conn, f);
+        } else if (conn.queued >= RTU_QUEUE) {
+          this.counters.dropped_queue_full++;
+        } else {
+          conn.queued++;
+          conn.queue = conn.queue
+            .then(() => this.serve(conn, f))
+            .catch((e: unknown) => this.opts.logger.warn('modbus request failed', { port: this.port(), error: e as Error }))
+            .finally(() => conn.queued--);
+        }
       }
     });
     socket.on('error', (e) => this.opts.logger.debug('modbus socket error', { port: this.port(), error: e }));

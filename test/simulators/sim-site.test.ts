@@ -214,7 +214,7 @@ describe('a site on a manual clock', () => {
       devices: MINIMAL.devices.map((d) => (d.id === 'pdu-r01-a' ? { ...d, sim: { ...d.sim, faults: [{ kind: 'counter_reset', at_s: 600, for_s: 600 }] } } : d)),
     });
     const site = await startSimSite({ ...opts(clock), inventory: inv, rngSeed: 1 });
-    const energy = () => [Number(site.servedQuantities('pdu-r01-a')!.values.energy_kwh), site.truth().devices['pdu-r01-a']!.energy_kwh];
+    const energy = (): [number, number] => [Number(site.servedQuantities('pdu-r01-a')!.values.energy_kwh), site.truth().devices['pdu-r01-a']!.energy_kwh];
     try {
       expect(site.faults('pdu-r01-a')).toMatchObject({ ok: true, value: [{ kind: 'counter_reset', state: 'scheduled' }] });
       const [served0, true0] = energy();
