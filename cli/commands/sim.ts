@@ -95,9 +95,15 @@ function printSite(site: SimSite, file: string, all: boolean): void {
     }
     return;
   }
+  const bmcs = site.listeners().filter((l) => l.protocol === 'redfish');
   for (const l of site.listeners()) {
-    const what = l.protocol === 'modbus' ? (l.transport === 'rtu_over_tcp' ? 'modbus RTU over TCP, by unit id' : 'modbus TCP, by unit id') : l.protocol === 'snmp' ? 'snmp, by community / v3 context' : 'redfish';
+    if (l.protocol === 'redfish') continue;
+    const what = l.protocol === 'modbus' ? (l.transport === 'rtu_over_tcp' ? 'modbus RTU over TCP, by unit id' : 'modbus TCP, by unit id') : 'snmp, by community / v3 context';
     console.log(`  ${l.host}:${l.port}  ${what}: ${l.devices} devices`);
+  }
+  if (bmcs.length > 0) {
+    const ports = bmcs.map((l) => l.port).sort((a, b) => a - b);
+    console.log(`  ${bmcs[0]!.host}:${ports[0]}-${ports[ports.length - 1]}  redfish, one BMC per port: ${bmcs.length} devices`);
   }
   console.log('  (--list prints every device; GET /sites/<site>/devices on the control API lists them as JSON)');
 }
