@@ -1,10 +1,11 @@
 import Database from 'better-sqlite3';
 import { SystemClock, type Clock, type TimerHandle } from '../../contract/clock.js';
+import { DcimError } from '../../contract/errors.js';
 import { createLogger, type Logger } from '../../contract/log.js';
 import { cleanPoint, type CleanPoint } from './line-protocol.js';
 import { KPI_MEASUREMENT } from './kpi-points.js';
 import { isIntField, type FieldValue, type MetricPoint } from './metric-point.js';
-import { emptySinkStats, type MetricSink, type SinkStats } from './metric-sink.js';
+import { emptySinkStats, type MetricSink, type SinkHealth, type SinkStats } from './metric-sink.js';
 
 /**
  * The embedded store for the demo and small sites with no InfluxDB (DESIGN.md §7): one SQLite
@@ -113,6 +114,8 @@ export class SqliteSink implements MetricSink {
   private flushTimer: TimerHandle | undefined;
   private lastPruneMs = -Infinity;
   private closed = false;
+  private lastSuccessMs: number | null = null;
+  private lastError: string | null = null;
 
   constructor(private readonly opts: SqliteSinkOptions) {}
 
@@ -176,10 +179,13 @@ export class SqliteSink implements MetricSink {
       this.insert(batch);
       this.counters.points_written += batch.length;
       this.counters.batches_written++;
+      this.lastSuccessMs = this.clock.now();
+      this.lastError = null;
       this.prune();
     } catch (e) {
       // A full disk or a locked file: keep the batch for the next flush.
       this.counters.write_errors++;
+      this.lastError = (e as Error).message;
       this.pending = [...batch, ...this.pending];
       this.logger.error('sqlite write failed', { code: 'DCIM_E_STORE_WRITE', error: e as Error });
     }
@@ -201,6 +207,19 @@ export class SqliteSink implements MetricSink {
 
   stats(): SinkStats {
     return { ...this.counters, pending: this.pending.length };
+  }
+
+  /** Open the file now, so a bad path fails at start rather than at the first flush. */
+  start(): void {
+    try {
+      this.db();
+    } catch (e) {
+      throw new DcimError('DCIM_E_CONFIG_INVALID', `store.path ${this.opts.path}: cannot open the SQLite store: ${(e as Error).message}`);
+    }
+  }
+
+  health(): SinkHealth {
+    return { target: `sqlite ${this.opts.path}`, reachable: this.lastError === null, last_success_ms: this.lastSuccessMs, last_error: this.lastError, retry_at_ms: null };
   }
 
   /** The latest value of every KPI, optionally of one site. */

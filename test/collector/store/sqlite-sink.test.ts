@@ -2,12 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kpiPoint } from '../../collector/store/kpi-points.js';
-import { int, type MetricPoint } from '../../collector/store/metric-point.js';
-import { SqliteSink } from '../../collector/store/sqlite-sink.js';
-import { ManualClock } from '../../contract/clock.js';
-import { memoryLogger } from '../../contract/log.js';
-import type { KpiValue } from '../../contract/messages.js';
+import { kpiPoint } from '../../../collector/store/kpi-points.js';
+import { int, type MetricPoint } from '../../../collector/store/metric-point.js';
+import { SqliteSink } from '../../../collector/store/sqlite-sink.js';
+import { ManualClock } from '../../../contract/clock.js';
+import { memoryLogger } from '../../../contract/log.js';
+import type { KpiValue } from '../../../contract/messages.js';
 
 const T0 = Date.UTC(2026, 0, 1, 8);
 let dir: string;

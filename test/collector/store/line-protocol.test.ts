@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { encodeLines, encodePoint } from '../../collector/store/line-protocol.js';
-import { int, type MetricPoint } from '../../collector/store/metric-point.js';
+import { encodeLines, encodePoint } from '../../../collector/store/line-protocol.js';
+import { int, type MetricPoint } from '../../../collector/store/metric-point.js';
 
 const p = (over: Partial<MetricPoint>): MetricPoint => ({ measurement: 'pdu', tags: { site: 'demo' }, fields: { active_power_w: 1140 }, ts_ms: 1767225600000, ...over });
 

@@ -2,12 +2,12 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InfluxV2Sink } from '../../collector/store/influx-v2-sink.js';
-import { int, type MetricPoint } from '../../collector/store/metric-point.js';
-import { ManualClock } from '../../contract/clock.js';
-import { memoryLogger } from '../../contract/log.js';
-import { useService } from '../support/require-service.js';
-import { startVictoriaMetrics } from '../support/victoria-metrics.js';
+import { InfluxV2Sink } from '../../../collector/store/influx-v2-sink.js';
+import { int, type MetricPoint } from '../../../collector/store/metric-point.js';
+import { ManualClock } from '../../../contract/clock.js';
+import { memoryLogger } from '../../../contract/log.js';
+import { useService } from '../../support/require-service.js';
+import { startVictoriaMetrics } from '../../support/victoria-metrics.js';
 
 const T0 = Date.UTC(2026, 0, 1, 8, 0, 0, 123);
 
@@ -89,25 +89,28 @@ describe('InfluxV2Sink (official client) against VictoriaMetrics /api/v2/write',
     const sink = sinkFor({ url: `${vm().url}/no-such-prefix`, quarantine_dir: qdir, logger });
     sink.write([{ measurement: 'pdu', tags: { site: 'v2d' }, fields: { a_w: 1 }, ts_ms: T0 }]);
     await sink.flush();
-    expect(sink.stats()).toMatchObject({ points_written: 0, points_rejected: 1, retries: 0, pending: 0 });
+    expect(sink.stats()).toMatchObject({ points_written: 0, points_rejected: 1, batches_rejected: 1, retries: 0, pending: 0 });
     expect(await readdir(qdir)).toHaveLength(1);
     expect(logger.lines.find((l) => l.code === 'DCIM_E_STORE_REJECTED')?.status).toBeGreaterThanOrEqual(400);
     await sink.close();
   });
 
-  it('retries through an outage with the client\'s back-off and delivers everything', async () => {
-    const sink = sinkFor({ min_retry_delay_ms: 100 });
+  it('backs off through an outage and delivers everything when the store is back', async () => {
+    const clock = new ManualClock(T0);
+    const sink = sinkFor({ clock, retry_initial_ms: 1000 });
     await vm().halt();
     try {
       sink.write([{ measurement: 'pdu', tags: { site: 'v2f' }, fields: { a_w: 1 }, ts_ms: T0 }]);
       await sink.flush();
-      expect(sink.stats()).toMatchObject({ points_written: 0, write_errors: 1, retries: 1, pending: 1 });
+      expect(sink.stats()).toMatchObject({ points_written: 0, write_errors: 1, retries: 0, pending: 1 });
+      expect(sink.health()).toMatchObject({ reachable: false, retry_at_ms: T0 + 1000 });
     } finally {
       await vm().restart();
     }
-    const deadline = Date.now() + 10_000;
-    while (sink.stats().points_written === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(sink.stats()).toMatchObject({ points_written: 1, pending: 0, points_lost: 0 });
+    clock.advance(1000);
+    await sink.flush();
+    expect(sink.stats()).toMatchObject({ points_written: 1, retries: 1, pending: 0, points_lost: 0 });
+    expect(sink.health()).toMatchObject({ reachable: true, last_success_ms: T0 + 1000 });
     expect((await vm().waitForSeries('{__name__="pdu_a_w",site="v2f"}'))[0]!.values).toEqual([1]);
     await sink.close();
   });
