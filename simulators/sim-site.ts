@@ -27,7 +27,7 @@ import { RedfishEndpoint, type RedfishEndpointStats, type TlsMaterial } from './
 import { selfSignedTls } from './servers/self-signed-tls.js';
 import { ProfileShared, ServedDevice, type ServingContext } from './servers/served-device.js';
 import { SnmpEndpoint, type SnmpDeviceBinding, type SnmpEndpointStats } from './servers/snmp-endpoint.js';
-import type { AuthProtocolName, PrivProtocolName } from './servers/snmp-usm.js';
+import { engineBootsAt, type AuthProtocolName, type PrivProtocolName } from './servers/snmp-usm.js';
 import { parseSimHints } from './sim-hints.js';
 import { TruthRecorder, type SiteTruth, type TruthQuery } from './truth/truth-recorder.js';
 
@@ -462,7 +462,7 @@ export class SimSiteRunner implements SimSite {
             problems.push(`devices[${m.index}] (${m.served.id}): ${(e as Error).message}`);
           }
         }
-        planned.push({ group, endpoint: new SnmpEndpoint({ host: group.host, port, devices, logger: this.logger, clock: this.clock, engine_id_seed: `${this.id}/${group.host}:${group.port}` }) });
+        planned.push({ group, endpoint: new SnmpEndpoint({ host: group.host, port, devices, logger: this.logger, clock: this.clock, engine_id_seed: `${this.id}/${group.host}:${group.port}`, engine_boots: engineBootsAt(this.real_start) }) });
       } else if (group.protocol === 'redfish') {
         // One BMC per port: the inventory refuses two Redfish devices on one address.
         const m = group.members[0]!;

@@ -44,7 +44,7 @@ export interface SnmpEndpointOptions {
   clock: Clock;
   /** Text the engine id is derived from; default `host:port`. */
   engine_id_seed?: string;
-  /** snmpEngineBoots; default 1. */
+  /** snmpEngineBoots; default 1 (the composition root passes engineBootsAt(start)). */
   engine_boots?: number;
   /** Largest response in bytes (RFC 3417 transport limit 65507 over UDP/IPv4). */
   max_message_bytes?: number;

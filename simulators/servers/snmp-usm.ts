@@ -63,12 +63,25 @@ export function engineIdFor(seed: string): Buffer {
   return id;
 }
 
+const MAX_INT32 = 2 ** 31 - 1;
+/** 2025-01-01T00:00:00Z, the origin of the simulator's snmpEngineBoots. */
+const BOOTS_EPOCH_MS = Date.UTC(2025, 0, 1);
+
+/**
+ * snmpEngineBoots for an engine started at `start_ms`: seconds since 2025-01-01 (at least 1).
+ * RFC 3414 §2.2.2 wants boots to grow with every re-initialisation, or a manager that cached
+ * the old engine time refuses the restarted one; the simulator keeps no state between runs, so
+ * the start time stands in for a persisted counter (valid until 2093).
+ */
+export function engineBootsAt(start_ms: number): number {
+  return Math.min(MAX_INT32 - 1, Math.max(1, Math.floor((start_ms - BOOTS_EPOCH_MS) / 1000)));
+}
+
 export interface EngineTime {
   boots: number;
   time: number;
 }
 
-const MAX_INT32 = 2 ** 31 - 1;
 /** RFC 3414 §3.2 step 7a: a message is accepted within 150 s of the engine's time. */
 export const TIME_WINDOW_S = 150;
 

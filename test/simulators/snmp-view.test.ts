@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SnmpServedValue } from '../../simulators/encode/snmp-values.js';
-import { engineIdFor, engineTime, inTimeWindow, usmUser } from '../../simulators/servers/snmp-usm.js';
+import { engineBootsAt, engineIdFor, engineTime, inTimeWindow, usmUser } from '../../simulators/servers/snmp-usm.js';
 import { SnmpViewCache, buildView, compareArcs, getBulk, getNextOne, getOne, isEncodableOid, parseOid } from '../../simulators/servers/snmp-view.js';
 
 const v = (oid: string, value: number): SnmpServedValue => ({ oid, type: 'integer', value });
@@ -112,6 +112,13 @@ describe('USM', () => {
     [(2 ** 31 + 10) * 1000, 0, { boots: 2, time: 10 }],
   ])('engine time after %d ms with skew %d ms', (elapsed, skew, expected) => {
     expect(engineTime(1, 5_000, 5_000 + elapsed, skew)).toEqual(expected);
+  });
+
+  it('counts boots up with every start, so a restarted simulator is a rebooted engine', () => {
+    expect(engineBootsAt(Date.UTC(2026, 0, 1))).toBe(31_536_000);
+    expect(engineBootsAt(Date.UTC(2026, 0, 1, 0, 0, 5))).toBe(31_536_005);
+    expect(engineBootsAt(0)).toBe(1);
+    expect(engineBootsAt(Date.UTC(2200, 0, 1))).toBe(2 ** 31 - 2);
   });
 
   it.each([
