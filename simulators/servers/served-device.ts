@@ -93,7 +93,9 @@ export class ServedDevice {
   modbusImage(): RegisterImage {
     const q = this.quantities();
     if (!q) throw new Error(`device ${this.device.id} has no quantities`);
-    return encodeModbusImage(this.profile as ModbusProfile, q).image;
+    const a = this.device.address;
+    // SunSpec common model: the serial number and device address a client reads at 40000.
+    return encodeModbusImage(this.profile as ModbusProfile, q, { serial: this.device.id, ...(a.protocol === 'modbus' ? { unit_id: a.unit_id } : {}) }).image;
   }
 
   redfishDocuments(): ReadonlyMap<string, unknown> {

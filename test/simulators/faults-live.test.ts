@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SiteInventorySchema, loadYamlFile, memoryLogger, type SiteInventory } from '../../contract/index.js';
 import { ControlServer } from '../../simulators/control/control-server.js';
 import { startSimSite, type SimSite } from '../../simulators/index.js';
-import { missingTools, parseMbpoll, parseSnmpOutput, pythonWithPymodbus, run, snmpInt } from './external-tools.js';
-import { pymodbusRtuRead } from './modbus-wire.js';
+import { missingTools, parseMbpoll, parseSnmpOutput, run, snmpInt } from './external-tools.js';
+import { pymodbusOrSkip, pymodbusRtuRead } from './modbus-wire.js';
 import { v2cGet } from './snmp-wire.js';
 
 /**
@@ -16,7 +16,7 @@ import { v2cGet } from './snmp-wire.js';
 const missing = missingTools(['snmpget', 'mbpoll']);
 const suite = missing.length > 0 ? describe.skip : describe;
 const skipNote = missing.length > 0 ? ` (skipped: ${missing.join(', ')} not on PATH)` : '';
-const python = await pythonWithPymodbus();
+const python = await pymodbusOrSkip();
 const netSnmp = createRequire(import.meta.url)('net-snmp') as {
   createV3Session(host: string, user: object, options: object): { get(oids: string[], cb: (e: Error | null) => void): void; close(): void };
   SecurityLevel: Record<string, number>;

@@ -4,16 +4,14 @@ import type { RegisterImage } from '../../simulators/encode/modbus-registers.js'
 import { ANSWER_NOW, type RequestDecision } from '../../simulators/faults/request-faults.js';
 import { ModbusEndpoint, type ModbusUnitBinding } from '../../simulators/servers/modbus-endpoint.js';
 import { rtuFrame } from '../../simulators/servers/modbus-framing.js';
-import { pythonWithPymodbus } from './external-tools.js';
-import { exchange, pymodbusRtuRead } from './modbus-wire.js';
+import { exchange, pymodbusOrSkip, pymodbusRtuRead } from './modbus-wire.js';
 
 /**
  * An RS-485 bus of rack inlet sensors behind a transparent serial gateway: raw RTU frames with
  * CRC on a TCP port. Read with pymodbus's RTU framer, and with raw frames for the serial
  * line's own rules (silence for a bad CRC or an absent unit, one request at a time).
  */
-const python = await pythonWithPymodbus();
-if (!python && process.env.DCIM_REQUIRE_SERVICES === '1') throw new Error('DCIM_REQUIRE_SERVICES=1 but no python3 with pymodbus (apt-get install python3-pymodbus)');
+const python = await pymodbusOrSkip();
 const withPymodbus = python ? it : it.skip;
 const note = python ? '' : ' (skipped: no python3 with pymodbus)';
 const hex = (s: string) => Buffer.from(s.replaceAll(' ', ''), 'hex');

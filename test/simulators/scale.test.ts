@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SiteInventorySchema, memoryLogger } from '../../contract/index.js';
 import { GUIAN, bigSite, type HallSpec } from '../../seeds/generate.js';
 import { startSimSite, type SimSite } from '../../simulators/index.js';
-import { missingTools, parseMbpoll, parseSnmpOutput, pythonWithPymodbus, run, snmpInt } from './external-tools.js';
-import { pymodbusRtuRead } from './modbus-wire.js';
+import { missingTools, parseMbpoll, parseSnmpOutput, run, snmpInt } from './external-tools.js';
+import { pymodbusOrSkip, pymodbusRtuRead } from './modbus-wire.js';
 
 /**
  * Scale, not speed: one process serves more than 10,000 devices of a generated Gui'an-like
@@ -13,7 +13,7 @@ import { pymodbusRtuRead } from './modbus-wire.js';
 const missing = missingTools(['snmpget', 'mbpoll']);
 const suite = missing.length > 0 ? describe.skip : describe;
 const skipNote = missing.length > 0 ? ` (skipped: ${missing.join(', ')} not on PATH)` : '';
-const python = await pythonWithPymodbus();
+const python = await pymodbusOrSkip();
 const withPymodbus = python ? it : it.skip;
 
 const HALLS = 20;

@@ -3,8 +3,8 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DcimError, ManualClock, SiteInventorySchema, loadProfiles, loadYamlFile, memoryLogger, type DeviceProfile, type SiteInventory } from '../../contract/index.js';
 import { startSimSite, type SimSite } from '../../simulators/index.js';
-import { missingTools, parseMbpoll, parseSnmpOutput, pythonWithPymodbus, run, snmpInt } from './external-tools.js';
-import { pymodbusRtuRead } from './modbus-wire.js';
+import { missingTools, parseMbpoll, parseSnmpOutput, run, snmpInt } from './external-tools.js';
+import { pymodbusOrSkip, pymodbusRtuRead } from './modbus-wire.js';
 
 /**
  * The demo seed served from its profiles, read from outside with the tools an operator uses:
@@ -21,7 +21,7 @@ const UPS_OUTPUT = '1.3.6.1.2.1.33.1.4.4.1';
 const missing = missingTools(['snmpget', 'snmpwalk', 'mbpoll', 'curl']);
 const suite = missing.length > 0 ? describe.skip : describe;
 const skipNote = missing.length > 0 ? ` (skipped: ${missing.join(', ')} not on PATH)` : '';
-const python = await pythonWithPymodbus();
+const python = await pymodbusOrSkip();
 const withPymodbus = python ? it : it.skip;
 
 const V3_UPS = { version: '3', user: 'dcim-ops', auth_protocol: 'sha256', auth_key: 'demo-auth-key-1', priv_protocol: 'aes', priv_key: 'demo-priv-key-1', context: 'ups-1a' } as const;
