@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import {
@@ -11,13 +12,14 @@ import {
   resolveSecret,
   SecretRefSchema,
   SiteInventorySchema,
+  type Address,
   type DeviceProfile,
   type ErrorCode,
   type SecretRef,
   type SiteInventory,
 } from '../contract/index.js';
 import { selectDevices } from './devices.js';
-import { parseListenAddress, type ListenAddress } from './metrics/listen-address.js';
+import { listenHostProblem, parseListenAddress, type ListenAddress } from './metrics/listen-address.js';
 import type { FsyncPolicy } from '../contract/spool/spool.js';
 
 const MIB = 1024 * 1024;
@@ -196,18 +198,19 @@ export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.e
 
   const configFile = resolve(file);
   const base = dirname(configFile);
-  let config: AgentConfig;
+  let parsed: ReturnType<typeof AgentConfigSchema.safeParse>;
   try {
-    const parsed = AgentConfigSchema.safeParse(parseYamlText(readText(configFile), file));
-    if (!parsed.success) {
-      problems.push(...formatIssues(file, parsed.error).map((line) => ({ code: 'DCIM_E_CONFIG_INVALID' as const, line })));
-      return fail();
-    }
-    config = parsed.data;
+    parsed = AgentConfigSchema.safeParse(parseYamlText(readText(configFile), file));
   } catch (e) {
     collect(e, 'DCIM_E_CONFIG_UNREADABLE');
     return fail();
   }
+  // Outside the try: fail() throws, and a catch around it would list every problem twice.
+  if (!parsed.success) {
+    problems.push(...formatIssues(file, parsed.error).map((line) => ({ code: 'DCIM_E_CONFIG_INVALID' as const, line })));
+    return fail();
+  }
+  const config: AgentConfig = parsed.data;
 
   const seedFile = resolve(base, config.agent.site_seed);
   let inventory: SiteInventory | undefined;
@@ -236,11 +239,7 @@ export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.e
     }
     for (const { device } of sel.devices) {
       const i = inventory.devices.indexOf(device);
-      const a = device.address;
-      if (a.protocol !== 'snmp') continue;
-      const refs: [string, SecretRef | undefined][] = [['community', a.community], ['auth_key', a.auth_key], ['priv_key', a.priv_key]];
-      for (const [field, ref] of refs) {
-        if (ref === undefined) continue;
+      for (const [field, ref] of secretRefs(device.address)) {
         try {
           resolveSecret(ref, `${config.agent.site_seed}: devices[${i}].address.${field}`, env);
         } catch (e) {
@@ -248,6 +247,11 @@ export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.e
         }
       }
     }
+  }
+
+  if (config.metrics) {
+    const problem = listenHostProblem(config.metrics.listen, localAddresses());
+    if (problem) problems.push({ code: 'DCIM_E_CONFIG_INVALID', line: `${file}: metrics.listen: ${problem}` });
   }
 
   let password: string | undefined;
@@ -302,6 +306,10 @@ function readText(file: string): string {
   }
 }
 
+function localAddresses(): string[] {
+  return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
+}
+
 function fmtPath(path: (string | number)[]): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
@@ -310,12 +318,23 @@ function absoluteRef(ref: SecretRef, base: string): SecretRef {
   return typeof ref === 'object' && 'file' in ref && !isAbsolute(ref.file) ? { file: resolve(base, ref.file) } : ref;
 }
 
+/** The secrets of an address, by field name: what the loader checks and never prints. */
+function secretRefs(a: Address): [string, SecretRef][] {
+  if (a.protocol === 'snmp') {
+    const refs: [string, SecretRef | undefined][] = [['community', a.community], ['auth_key', a.auth_key], ['priv_key', a.priv_key]];
+    return refs.filter((r): r is [string, SecretRef] => r[1] !== undefined);
+  }
+  if (a.protocol === 'redfish' && a.password !== undefined) return [['password', a.password]];
+  return [];
+}
+
 /** Secret files named in a seed are relative to the seed; the agent resolves them later. */
 function absoluteSecretFiles(inv: SiteInventory, base: string): SiteInventory {
   return {
     ...inv,
     devices: inv.devices.map((d) => {
       const a = d.address;
+      if (a.protocol === 'redfish' && a.password !== undefined) return { ...d, address: { ...a, password: absoluteRef(a.password, base) } };
       if (a.protocol !== 'snmp') return d;
       return {
         ...d,

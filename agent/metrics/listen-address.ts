@@ -28,3 +28,17 @@ export function parseListenAddress(text: string): Result<ListenAddress, string> 
 export function formatListenAddress(a: ListenAddress): string {
   return isIP(a.host) === 6 ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }
+
+/**
+ * Why this address cannot be bound on a machine with these interface addresses, or undefined.
+ * Wildcards and loopback always can; another IP only if an interface has it (else listen fails
+ * with EADDRNOTAVAIL at start). A host name is resolved at start and is not judged here.
+ */
+export function listenHostProblem(a: ListenAddress, localAddresses: readonly string[]): string | undefined {
+  const family = isIP(a.host);
+  if (family === 0) return undefined;
+  if (a.host === '0.0.0.0' || a.host === '::' || a.host === '::1' || a.host.startsWith('127.')) return undefined;
+  const norm = (h: string) => h.toLowerCase().replace(/%.*$/, '');
+  if (localAddresses.some((l) => norm(l) === norm(a.host))) return undefined;
+  return `${a.host} is not an address of this machine (it has ${localAddresses.join(', ') || 'none'}); use 127.0.0.1, 0.0.0.0 or one of those`;
+}

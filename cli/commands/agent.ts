@@ -1,5 +1,6 @@
 import { createLogger } from '../../contract/index.js';
 import { Agent, loadAgentConfig } from '../../agent/index.js';
+import { formatListenAddress } from '../../agent/metrics/listen-address.js';
 import { DURATION_OPTION, durationMs, helpText, parseCommandArgs, requiredString, type CommandSpec } from '../args.js';
 import type { Command } from '../dcim.js';
 import { runUntilSignal } from '../run-until-signal.js';
@@ -10,7 +11,7 @@ const spec: CommandSpec = {
   usage: 'dcim agent --config agent.yaml [--check]',
   options: {
     config: { type: 'string', short: 'c', placeholder: 'file', description: 'agent config (YAML); see README "Agent config"' },
-    check: { type: 'boolean', description: 'validate the config, its seed, the profiles and the secrets without polling, then exit' },
+    check: { type: 'boolean', description: 'validate the config, its seed, the profile references, the secrets, the TLS files and the metrics address without polling, then exit' },
     'duration-s': DURATION_OPTION,
   },
 };
@@ -25,7 +26,8 @@ async function run(argv: string[]): Promise<number> {
   const cfg = loadAgentConfig(file);
   const devices = cfg.deviceIds ?? cfg.inventory.devices.map((d) => d.id);
   if (parsed.values.check) {
-    console.log(`${file}: ok (agent ${cfg.id}, site ${cfg.inventory.site.id}, ${devices.length} devices, ${cfg.profiles.size} profiles)`);
+    const metrics = cfg.metrics ? `metrics on ${formatListenAddress(cfg.metrics)}` : 'no metrics endpoint';
+    console.log(`${file}: ok (agent ${cfg.id}, site ${cfg.inventory.site.id}, ${devices.length} devices, ${cfg.profiles.size} profiles, ${metrics}, health every ${cfg.health.intervalMs / 1000} s)`);
     return 0;
   }
   const logger = createLogger({ base: { part: 'agent', agent: cfg.id, site: cfg.inventory.site.id } });
@@ -36,6 +38,8 @@ async function run(argv: string[]): Promise<number> {
     mqtt: cfg.mqtt,
     stateDir: cfg.stateDir,
     spool: cfg.spool,
+    ...(cfg.metrics ? { metrics: cfg.metrics } : {}),
+    health: cfg.health,
     logger,
     ...(cfg.deviceIds ? { deviceIds: cfg.deviceIds } : {}),
   });

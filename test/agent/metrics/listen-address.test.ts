@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatListenAddress, parseListenAddress } from '../../../agent/metrics/listen-address.js';
+import { formatListenAddress, listenHostProblem, parseListenAddress } from '../../../agent/metrics/listen-address.js';
 
 describe('the metrics listen address', () => {
   it.each([
@@ -37,5 +37,26 @@ describe('the metrics listen address', () => {
     [{ host: 'localhost', port: 1 }, 'localhost:1'],
   ])('formats %j as %s', (a, text) => {
     expect(formatListenAddress(a)).toBe(text);
+  });
+});
+
+describe('whether this machine can bind the address', () => {
+  const local = ['127.0.0.1', '10.1.2.3', '::1', 'fe80::1%eth0'];
+  it.each<[string, boolean]>([
+    ['127.0.0.1', true],
+    ['127.0.0.53', true], // all of 127/8 is loopback
+    ['0.0.0.0', true],
+    ['::', true],
+    ['::1', true],
+    ['10.1.2.3', true],
+    ['fe80::1', true],
+    ['10.9.9.9', false],
+    ['192.0.2.1', false],
+    ['2001:db8::1', false],
+    ['edge-1.mgmt.example', true], // a host name is resolved at start, not judged here
+  ])('%s → %s', (host, bindable) => {
+    const problem = listenHostProblem({ host, port: 9464 }, local);
+    expect(problem === undefined).toBe(bindable);
+    if (problem) expect(problem).toContain(`${host} is not an address of this machine (it has 127.0.0.1, 10.1.2.3, ::1, fe80::1%eth0)`);
   });
 });

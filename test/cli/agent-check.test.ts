@@ -1,0 +1,166 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../../cli/embedded-broker.js';
+import { memoryLogger, SiteInventorySchema, type SiteInventory } from '../../contract/index.js';
+import { startSimSite, type SimSite } from '../../simulators/index.js';
+
+/**
+ * Item 7 of issue 4: `dcim agent --check` lists every problem of a config at once and polls
+ * nothing; a real agent run with secrets from env and files never prints a secret.
+ */
+const ROOT = join(import.meta.dirname, '..', '..');
+const run = promisify(execFile);
+
+async function dcim(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'cli', 'dcim.ts'), ...args], { cwd: ROOT, timeout: timeoutMs, env: { PATH: process.env.PATH, DCIM_LOG_LEVEL: 'warn', ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
+  }
+}
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'dcim-agent-check-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const write = (name: string, text: string) => {
+  const f = join(dir, name);
+  writeFileSync(f, text);
+  return f;
+};
+
+const seed = (devices: string) => `
+site: { id: demo, name: Demo }
+halls: [{ id: h1 }]
+racks: [{ id: r01, hall: h1, rated_kw: 12 }]
+devices:
+${devices}`;
+
+describe('dcim agent --check', () => {
+  it('passes a good config and says what it checked', async () => {
+    const s = write('good-seed.yaml', seed(`  - { id: pdu-1, profile: apc-rpdu2, rack: r01, address: { protocol: snmp, host: 127.0.0.1, port: 16161, community: { env: PDU_COMMUNITY } } }`));
+    const c = write('good.yaml', `agent: { id: edge1, site_seed: ${s} }\nmqtt: { url: "mqtt://127.0.0.1:1" }\nstate_dir: state\nmetrics: { listen: "127.0.0.1:9464" }\nhealth: { interval_s: 30 }\n`);
+    const r = await dcim(['agent', '--check', '-c', c], { PDU_COMMUNITY: 'x' });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`${c}: ok (agent edge1, site demo, 1 devices,`);
+    expect(r.stdout).toContain('metrics on 127.0.0.1:9464, health every 30 s)');
+  });
+
+  it('lists every schema problem of the config file, each with its path', async () => {
+    const c = write('schema.yaml', `agent: { id: Edge1, site_seed: x.yaml }\nmqtt: { url: "http://broker" }\nstate_dir: state\nmetrics: { listen: "9464" }\nhealth: { interval_s: 1, every: 2 }\nextra: true\n`);
+    const r = await dcim(['agent', '--check', '-c', c]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    for (const line of [`${c}: agent.id:`, `${c}: mqtt.url:`, `${c}: metrics.listen: expected host:port`, `${c}: health.interval_s:`, `${c}: health: Unrecognized key: "every"`, `${c}: (root): Unrecognized key: "extra"`]) expect(r.stderr).toContain(line);
+    expect(r.stderr).toMatch(/DCIM_E_CONFIG_INVALID: .*6 problem\(s\)/);
+  });
+
+  it('lists every problem across config, seed, profiles, secrets, TLS files and the metrics address', async () => {
+    const s = write(
+      'bad-seed.yaml',
+      seed(`  - { id: pdu-1, profile: apc-rpdu9, rack: r01, address: { protocol: snmp, host: 127.0.0.1, port: 16161 } }
+  - { id: ups-1, profile: rfc1628-ups, hall: h1, address: { protocol: snmp, host: 127.0.0.1, port: 16162, version: "3", user: u, auth_protocol: sha256, auth_key: { env: UPS_AUTH_KEY }, priv_protocol: aes, priv_key: { file: no-such-priv.key } } }
+  - { id: gpu-1, profile: redfish-gpu-server, rack: r01, address: { protocol: redfish, host: 127.0.0.1, port: 18001, scheme: http, username: admin, password: { env: BMC_PASSWORD } } }
+  - { id: meter-1, profile: eastron-sdm630, hall: h1, address: { protocol: snmp, host: 127.0.0.1, port: 16163 } }`),
+    );
+    const c = write(
+      'bad.yaml',
+      `agent: { id: edge1, site_seed: ${s}, devices: [pdu-1, ups-1, gpu-1, meter-1, nope] }
+mqtt: { url: "mqtts://127.0.0.1:8883", password: { env: MQTT_PW }, tls: { ca: no-such-ca.pem } }
+state_dir: state
+metrics: { listen: "192.0.2.1:9464" }
+`,
+    );
+    const r = await dcim(['agent', '--check', '-c', c]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    const want = [
+      `${c}: agent.devices[4]: no device nope in site demo`,
+      `${s}: devices[0].profile: no profile apc-rpdu9`,
+      `${s}: devices[3].address.protocol: profile eastron-sdm630 speaks modbus, the address says snmp`,
+      `${s}: devices[1].address.auth_key: environment variable UPS_AUTH_KEY is not set`,
+      `${s}: devices[1].address.priv_key: cannot read secret file ${join(dir, 'no-such-priv.key')}`,
+      `${s}: devices[2].address.password: environment variable BMC_PASSWORD is not set`,
+      `${c}: mqtt.password: environment variable MQTT_PW is not set`,
+      `${c}: mqtt.tls.ca: cannot read no-such-ca.pem`,
+      `${c}: metrics.listen: 192.0.2.1 is not an address of this machine`,
+    ];
+    for (const line of want) expect(r.stderr).toContain(line);
+    expect(r.stderr).toMatch(new RegExp(`DCIM_E_CONFIG_INVALID: ${c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ${want.length} problem\\(s\\)`));
+  });
+});
+
+describe('secrets in a real agent run', () => {
+  const SECRETS = {
+    community: 'comm-Zq81-secret',
+    auth: 'auth-Kx27-secret',
+    priv: 'priv-Lm55-secret',
+    bmc: 'bmc-Pp09-secret',
+    mqtt: 'mqtt-Tt44-secret',
+  };
+  let sim: SimSite;
+  let broker: EmbeddedBroker;
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    // The simulator runs in this process and resolves the same references as the agent.
+    process.env.DCIM_TEST_COMMUNITY = SECRETS.community;
+    process.env.DCIM_TEST_AUTH = SECRETS.auth;
+    const privFile = write('priv.key', `${SECRETS.priv}\n`);
+    const bmcFile = write('bmc.pw', SECRETS.bmc);
+    const inv: SiteInventory = SiteInventorySchema.parse({
+      site: { id: 'demo', name: 'Demo' },
+      halls: [{ id: 'h1' }],
+      racks: [{ id: 'r01', hall: 'h1', rated_kw: 12 }],
+      devices: [
+        { id: 'pdu-1', profile: 'apc-rpdu2', rack: 'r01', interval_s: 1, address: { protocol: 'snmp', host: '127.0.0.1', port: 16161, community: { env: 'DCIM_TEST_COMMUNITY' } }, meter: { role: 'it', level: 'pdu_out' } },
+        {
+          id: 'ups-1',
+          profile: 'rfc1628-ups',
+          hall: 'h1',
+          interval_s: 1,
+          address: { protocol: 'snmp', host: '127.0.0.1', port: 16161, version: '3', user: 'dcim-test', auth_protocol: 'sha256', auth_key: { env: 'DCIM_TEST_AUTH' }, priv_protocol: 'aes', priv_key: { file: privFile }, context: 'ups-1' },
+          meter: { role: 'it', level: 'ups_out' },
+        },
+        { id: 'gpu-1', profile: 'redfish-gpu-server', rack: 'r01', interval_s: 1, address: { protocol: 'redfish', host: '127.0.0.1', port: 18001, scheme: 'http', username: 'admin', password: { file: bmcFile } } },
+      ],
+    });
+    sim = await startSimSite({ inventory: inv, bind: 'ephemeral', logger: memoryLogger('error') });
+    broker = await startEmbeddedBroker();
+  }, 20_000);
+
+  afterAll(async () => {
+    await broker?.stop();
+    await sim?.stop();
+    for (const k of ['DCIM_TEST_COMMUNITY', 'DCIM_TEST_AUTH']) if (saved[k] === undefined) delete process.env[k];
+  });
+
+  it('polls with every secret and prints none of them, even at debug level', async () => {
+    const s = write('run-seed.yaml', stringify(sim.inventory()));
+    const url = broker.url.replace('mqtt://', `mqtt://agent:${SECRETS.mqtt}@`);
+    const c = write('run.yaml', `agent: { id: edge1, site_seed: ${s} }\nmqtt: { url: "${url}", username: agent, password: { env: DCIM_TEST_MQTT } }\nstate_dir: ${join(dir, 'state')}\n`);
+    const env = { DCIM_TEST_COMMUNITY: SECRETS.community, DCIM_TEST_AUTH: SECRETS.auth, DCIM_TEST_MQTT: SECRETS.mqtt, DCIM_LOG_LEVEL: 'debug' };
+    const check = await dcim(['agent', '--check', '-c', c], env);
+    expect(check.code).toBe(0);
+    const r = await dcim(['agent', '-c', c, '--duration-s', '2'], env);
+    const out = r.stdout + r.stderr;
+    expect(r.code).toBe(0);
+    // The run used the secrets: the v2c PDU and the v3 UPS answered.
+    const lines = r.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.find((l) => l.msg === 'device status' && l.device === 'pdu-1')).toMatchObject({ state: 'up' });
+    expect(lines.find((l) => l.msg === 'device status' && l.device === 'ups-1')).toMatchObject({ state: 'up' });
+    // The broker URL's password is shown masked, so the masking is what keeps it out.
+    expect(lines.find((l) => l.msg === 'mqtt connected')?.url).toBe(url.replace(SECRETS.mqtt, '***'));
+    for (const [name, secret] of Object.entries(SECRETS)) expect(out.includes(secret), `the ${name} secret appears in the output`).toBe(false);
+  }, 30_000);
+});
