@@ -7,7 +7,9 @@ import { targetStatus } from './target-status.js';
 
 /**
  * Instantaneous PUE from time-aligned power (DESIGN.md §5):
- *   P_facility = Σ facility_in − Σ export + Σ behind-meter green_onsite
+ *   P_facility = Σ facility_in + Σ green_feed − Σ export + Σ behind-meter green_onsite
+ *   (a green feed is a utility feed bought as green electricity: it supplies the site beside the
+ *   ordinary incomers)
  *   P_IT       = Σ it meters at ONE level
  * It is an indicator, not an ISO/IEC 30134-2 PUE (that is an energy ratio): the value is labelled
  * window `instant`, basis `power`. Its status is coloured against the site target so the live
@@ -44,15 +46,15 @@ interface MeterPower {
   uncertain: boolean;
 }
 
-const FACILITY_SIGN: Partial<Record<PowerMeter['role'], 1 | -1>> = { facility_in: 1, export: -1 };
+const FACILITY_SIGN: Partial<Record<PowerMeter['role'], 1 | -1>> = { facility_in: 1, green_feed: 1, export: -1 };
 
-function facilitySign(m: PowerMeter): 1 | -1 | 0 {
+export function facilitySign(m: Pick<PowerMeter, 'role' | 'behind_meter'>): 1 | -1 | 0 {
   if (m.role === 'green_onsite' && m.behind_meter) return 1;
   return FACILITY_SIGN[m.role] ?? 0;
 }
 
 /** Watts from a latest value, or undefined when it is not a power figure. */
-function powerW(v: LatestValue): number | undefined {
+export function powerW(v: LatestValue): number | undefined {
   if (typeof v.value !== 'number' || !Number.isFinite(v.value)) return undefined;
   if (v.unit === 'kW') return v.value * 1000;
   if (v.unit === undefined || v.unit === 'W') return v.value;

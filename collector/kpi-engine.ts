@@ -1,0 +1,601 @@
+import { DcimError } from '../contract/errors.js';
+import type { Cluster, SiteInventory } from '../contract/inventory.js';
+import type { KpiValue, Reading } from '../contract/messages.js';
+import type { DeviceProfile } from '../contract/profile.js';
+import { EnergyBuckets } from './ledger/energy-buckets.js';
+import { MeterLedger } from './ledger/meter-ledger.js';
+import { meanOfSites, pooledOccupancyDay } from './kpi/cluster-rollup.js';
+import { computeFigures, computeValues, sumComputeFigures, type ComputeFigures, type UnitSeen } from './kpi/compute-scale.js';
+import { pueFromTotals } from './kpi/energy-pue.js';
+import { combineTotals, emptyGroupSums, energyTotals, type EnergyTotals } from './kpi/energy-totals.js';
+import { declaredGreen, greenShareFromTotals, liveGreenShare, REF_KPI } from './kpi/green-share.js';
+import { livePue, type LatestLookup } from './kpi/live-pue.js';
+import { judgeRackDay, occupancyDayValue, occupancyMonthValue, utilisationValue, type OccupancyDay } from './kpi/occupancy.js';
+import { DAY_MS, QUARTER_MS } from './kpi/site-calendar.js';
+import { buildSiteModel, DEFAULT_ON_RACK, METER_GROUPS, type MeterBinding, type MeterGroup, type OnRackRule, type SiteModel } from './kpi/site-model.js';
+import { ENERGY_WINDOWS, lastDayEnd, settledEdge, windowAt, type EnergyWindowKind, type WindowBounds } from './kpi/windows.js';
+import { staleAfterMs, type LatestValue } from './state/latest-values.js';
+
+/**
+ * The KPI engine the collector drives (DESIGN.md §5): accepted telemetry in (after dedup), KPI
+ * values out. Per site it keeps one energy ledger per meter, 15-minute and daily energy buckets per
+ * meter group, 15-minute buckets per rack, the latest power per meter, and the accelerators and
+ * CPUs seen. `evaluate(site, now)` is a pure function of that state and `now`: every KPI and window
+ * (live PUE and green share, energy PUE 15m…1y, occupancy and IT-load utilisation per day and
+ * month, green share and REF, compute scale); `evaluateCluster` rolls sites up.
+ *
+ * State lives in memory, bounded at construction; after a restart it is rebuilt from the stored
+ * raw readings by feeding them in time order (`recomputeKpis`, collector/kpi/recompute.ts), which
+ * is also how `dcim kpi recompute` revises stored KPIs after late data or an inventory fix.
+ */
+
+export interface KpiEngineConfig {
+  /** Wait this long after a quarter hour ends before treating it as complete (late meters). */
+  settle_ms: number;
+  /**
+   * Late data recomputes 15-minute, hourly, daily and occupancy windows up to this many days back
+   * (quarter-hour buckets are kept for late_days + 2 days); day buckets take late data for
+   * `day_retention` days.
+   */
+  late_days: number;
+  /** Days of daily energy kept: the last calendar year needs up to 731; default 800. */
+  day_retention: number;
+  on_rack: OnRackRule;
+  /** An accelerator or CPU counts as installed while it reported its model this recently. */
+  installed_ttl_ms: number;
+}
+
+export const DEFAULT_ENGINE_CONFIG: KpiEngineConfig = {
+  settle_ms: 60_000,
+  late_days: 3,
+  day_retention: 800,
+  on_rack: DEFAULT_ON_RACK,
+  installed_ttl_ms: DAY_MS,
+};
+
+export interface KpiEngineOptions {
+  inventories: readonly SiteInventory[];
+  profiles: ReadonlyMap<string, DeviceProfile>;
+  clusters?: readonly Cluster[];
+  config?: Partial<KpiEngineConfig>;
+}
+
+/** What one poll contributed. */
+export interface IngestResult {
+  /** Readings the engine used (energy, power, accelerator and CPU points). */
+  used: number;
+  /** Readings of points no KPI needs, and `bad` readings. */
+  ignored: number;
+  /** Readings refused: not a finite non-negative number, text where a number belongs, wrong unit. */
+  invalid: number;
+  /** Readings older than the meter's newest, placed into a gap (replayed backlog). */
+  late: number;
+  /** Late readings inside an ordinary step: nothing to change. */
+  absorbed: number;
+  duplicate: number;
+}
+
+export interface KpiEngineStats {
+  polls: number;
+  polls_unknown: number;
+  readings_used: number;
+  readings_ignored: number;
+  readings_invalid: number;
+  readings_late: number;
+  readings_absorbed: number;
+  readings_duplicate: number;
+  /** Power polls of table points refused because some rows were missing or bad. */
+  power_polls_incomplete: number;
+  /** Energy pieces older than the buckets keep. */
+  pieces_too_old: number;
+  rollovers: number;
+  resets: number;
+  spikes: number;
+  /** Bytes held in bucket arrays. */
+  bucket_bytes: number;
+}
+
+interface SiteState {
+  model: SiteModel;
+  groups: Record<MeterGroup, EnergyBuckets>;
+  racks: Map<string, EnergyBuckets>;
+  ledgers: Map<string, MeterLedger>;
+  power: Map<string, LatestValue>;
+  rows: Map<string, number>;
+  gpus: Map<string, UnitSeen>;
+  cpus: Map<string, UnitSeen>;
+  /** Rack writes per local day: invalidates the occupancy cache of that day. */
+  dayWrites: Map<number, number>;
+  occupancyCache: Map<number, { writes: number; day: OccupancyDay }>;
+  finalized: Map<number, OccupancyDay>;
+  nextToFinalize: number | undefined;
+  newestQuarter: number;
+}
+
+function numberOf(v: Reading['value']): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  // Counter64 travels as a decimal string (DESIGN.md §2); above 2^53 it loses the last digits.
+  if (typeof v === 'string' && /^\d{1,20}$/.test(v)) return Number(v);
+  return undefined;
+}
+
+function kwhOf(r: Reading): number | undefined {
+  const v = numberOf(r.value);
+  if (v === undefined || v < 0) return undefined;
+  if (r.unit === undefined || r.unit === 'kWh') return v;
+  if (r.unit === 'Wh') return v / 1000;
+  return undefined;
+}
+
+function wattsOf(r: Reading): number | undefined {
+  const v = numberOf(r.value);
+  if (v === undefined || v < 0) return undefined;
+  if (r.unit === undefined || r.unit === 'W') return v;
+  if (r.unit === 'kW') return v * 1000;
+  return undefined;
+}
+
+export class KpiEngine {
+  private readonly counters: Omit<KpiEngineStats, 'rollovers' | 'resets' | 'spikes' | 'pieces_too_old' | 'bucket_bytes'> = {
+    polls: 0,
+    polls_unknown: 0,
+    readings_used: 0,
+    readings_ignored: 0,
+    readings_invalid: 0,
+    readings_late: 0,
+    readings_absorbed: 0,
+    readings_duplicate: 0,
+    power_polls_incomplete: 0,
+  };
+
+  constructor(
+    private readonly sites: ReadonlyMap<string, SiteState>,
+    private readonly clusters: ReadonlyMap<string, Cluster>,
+    private readonly config: KpiEngineConfig,
+  ) {}
+
+  /** Builds every site's model and buckets; a bad time zone is a DCIM_E_CONFIG_INVALID naming the site. */
+  static create(opts: KpiEngineOptions): KpiEngine {
+    const config: KpiEngineConfig = { ...DEFAULT_ENGINE_CONFIG, ...opts.config, on_rack: { ...DEFAULT_ON_RACK, ...opts.config?.on_rack } };
+    const problems: string[] = [];
+    const sites = new Map<string, SiteState>();
+    for (const inv of opts.inventories) {
+      if (sites.has(inv.site.id)) {
+        problems.push(`site ${inv.site.id}: given twice`);
+        continue;
+      }
+      try {
+        sites.set(inv.site.id, KpiEngine.siteState(buildSiteModel(inv, opts.profiles, config.on_rack), config));
+      } catch (e) {
+        if (!(e instanceof RangeError)) throw e;
+        problems.push(`site ${inv.site.id}: site.timezone: ${e.message}`);
+      }
+    }
+    const clusters = new Map<string, Cluster>();
+    for (const c of opts.clusters ?? []) {
+      if (clusters.has(c.id)) problems.push(`cluster ${c.id}: given twice`);
+      clusters.set(c.id, c);
+    }
+    if (problems.length > 0) throw new DcimError('DCIM_E_CONFIG_INVALID', 'KPI engine: invalid sites or clusters', problems);
+    return new KpiEngine(sites, clusters, config);
+  }
+
+  private static siteState(model: SiteModel, config: KpiEngineConfig): SiteState {
+    const quarter_capacity = (config.late_days + 2) * 96;
+    const dayWrites = new Map<number, number>();
+    const groups = Object.fromEntries(
+      METER_GROUPS.map((g) => [g, new EnergyBuckets({ calendar: model.calendar, quarter_capacity, day_capacity: config.day_retention })]),
+    ) as Record<MeterGroup, EnergyBuckets>;
+    const racks = new Map<string, EnergyBuckets>();
+    for (const r of model.racks) {
+      if (r.meters.length === 0) continue;
+      racks.set(r.rack.id, new EnergyBuckets({ calendar: model.calendar, quarter_capacity, day_capacity: 0, on_write: (day) => dayWrites.set(day, (dayWrites.get(day) ?? 0) + 1) }));
+    }
+    const ledgers = new Map<string, MeterLedger>();
+    for (const m of model.meters.values()) {
+      if (!m.energy) continue;
+      const sinks = [...(m.group ? [groups[m.group]] : []), ...(m.rack !== undefined && racks.has(m.rack) ? [racks.get(m.rack)!] : [])];
+      if (sinks.length === 0) continue;
+      ledgers.set(
+        m.device,
+        new MeterLedger({
+          mode: m.energy.mode,
+          interval_ms: m.interval_s * 1000,
+          modulus_kwh: m.energy.mode === 'counter' ? m.energy.modulus_kwh : undefined,
+          rated_kw: m.rated_kw,
+          sinks,
+        }),
+      );
+    }
+    return {
+      model,
+      groups,
+      racks,
+      ledgers,
+      power: new Map(),
+      rows: new Map(),
+      gpus: new Map(),
+      cpus: new Map(),
+      dayWrites,
+      occupancyCache: new Map(),
+      finalized: new Map(),
+      nextToFinalize: undefined,
+      newestQuarter: -1,
+    };
+  }
+
+  get siteIds(): string[] {
+    return [...this.sites.keys()];
+  }
+
+  get clusterIds(): string[] {
+    return [...this.clusters.keys()];
+  }
+
+  /**
+   * One poll of one device: a telemetry message's `ts` (poll start) and readings, after dedup.
+   * The whole poll is needed: a table KPI point (UPS output power per line) is the sum of its rows.
+   */
+  ingest(site: string, device: string, ts_ms: number, readings: readonly Reading[]): IngestResult {
+    const res: IngestResult = { used: 0, ignored: 0, invalid: 0, late: 0, absorbed: 0, duplicate: 0 };
+    const st = this.sites.get(site);
+    this.counters.polls++;
+    if (!st || !Number.isFinite(ts_ms) || ts_ms <= 0) {
+      this.counters.polls_unknown++;
+      res.ignored = readings.length;
+      this.count(res);
+      return res;
+    }
+    const meter = st.model.meters.get(device);
+    const comp = st.model.compute.get(device);
+    let powerW = 0;
+    let powerRows = 0;
+    let powerBad = false;
+    let powerUncertain = false;
+    for (const r of readings) {
+      if (r.quality === 'bad' || r.value === null) {
+        if (meter && r.point === meter.power_point) powerBad = true;
+        res.ignored++;
+        continue;
+      }
+      if (meter?.energy?.mode === 'counter' && r.point === meter.energy.point && r.index === undefined) {
+        const kwh = kwhOf(r);
+        if (kwh === undefined) res.invalid++;
+        else this.sample(st, meter, ts_ms, kwh, res, true);
+        continue;
+      }
+      if (meter && r.point === meter.power_point && (r.index !== undefined) === meter.power_table) {
+        const w = wattsOf(r);
+        if (w === undefined) {
+          res.invalid++;
+          powerBad = true;
+        } else {
+          powerW += w;
+          powerRows++;
+          if (r.quality === 'uncertain') powerUncertain = true;
+          res.used++;
+        }
+        continue;
+      }
+      if (comp && this.computeReading(st, comp.device, comp, r, ts_ms, res)) continue;
+      res.ignored++;
+    }
+    if (meter && powerRows > 0) this.power(st, meter, ts_ms, powerW, powerRows, powerBad, powerUncertain, res);
+    const q = Math.floor(ts_ms / QUARTER_MS);
+    if (q > st.newestQuarter) {
+      st.newestQuarter = q;
+      this.finalizeDays(st);
+    }
+    this.count(res);
+    return res;
+  }
+
+  private count(res: IngestResult): void {
+    const c = this.counters;
+    c.readings_used += res.used;
+    c.readings_ignored += res.ignored;
+    c.readings_invalid += res.invalid;
+    c.readings_late += res.late;
+    c.readings_absorbed += res.absorbed;
+    c.readings_duplicate += res.duplicate;
+  }
+
+  /** Feeds one reading to the meter's ledger; `used` counts only when it is in order. */
+  private sample(st: SiteState, meter: MeterBinding, ts: number, v: number, res: IngestResult, countUsed: boolean): void {
+    const ledger = st.ledgers.get(meter.device);
+    if (!ledger) {
+      if (countUsed) res.ignored++;
+      return;
+    }
+    const o = ledger.sample(ts, v);
+    if (o === 'applied') {
+      if (countUsed) res.used++;
+    } else if (o === 'late_applied') res.late++;
+    else if (o === 'absorbed') res.absorbed++;
+    else res.duplicate++;
+  }
+
+  private power(st: SiteState, meter: MeterBinding, ts: number, w: number, rows: number, bad: boolean, uncertain: boolean, res: IngestResult): void {
+    if (meter.power_table) {
+      // Rows that went missing would make the sum too small: refuse the whole poll instead.
+      const expected = Math.max(rows, st.rows.get(meter.device) ?? 0);
+      st.rows.set(meter.device, expected);
+      if (bad || rows < expected) {
+        this.counters.power_polls_incomplete++;
+        return;
+      }
+    } else if (bad) {
+      return;
+    }
+    const prev = st.power.get(meter.device);
+    if (!prev || prev.ts_ms <= ts) st.power.set(meter.device, { value: w, unit: 'W', quality: uncertain ? 'uncertain' : 'good', ts_ms: ts });
+    // The poll's power rows were counted as used; a late poll is also counted as late.
+    if (meter.energy?.mode === 'power') this.sample(st, meter, ts, w, res, false);
+  }
+
+  private computeReading(st: SiteState, device: string, comp: { gpu_model_point: string | undefined; gpu_util_point: string | undefined; cpu_model_point: string | undefined; interval_s: number }, r: Reading, ts: number, res: IngestResult): boolean {
+    const gpu = r.index?.gpu;
+    const cpu = r.index?.cpu;
+    const stale = staleAfterMs(comp.interval_s);
+    const unit = (map: Map<string, UnitSeen>, key: string): UnitSeen => {
+      let u = map.get(key);
+      if (!u) map.set(key, (u = { model: undefined, model_ts: 0, stale_after_ms: stale }));
+      return u;
+    };
+    if (r.point === comp.gpu_model_point && gpu !== undefined) {
+      if (typeof r.value !== 'string' || r.value.trim() === '') return this.invalid(res);
+      const u = unit(st.gpus, `${device}/${gpu}`);
+      if (ts >= u.model_ts) Object.assign(u, { model: r.value.trim(), model_ts: ts });
+      res.used++;
+      return true;
+    }
+    if (r.point === comp.gpu_util_point && gpu !== undefined) {
+      const v = numberOf(r.value);
+      if (v === undefined || v < 0 || v > 100) return this.invalid(res);
+      const u = unit(st.gpus, `${device}/${gpu}`);
+      if (u.utilisation_ts === undefined || ts >= u.utilisation_ts) Object.assign(u, { utilisation_pct: v, utilisation_ts: ts });
+      res.used++;
+      return true;
+    }
+    if (r.point === comp.cpu_model_point && cpu !== undefined) {
+      if (typeof r.value !== 'string' || r.value.trim() === '') return this.invalid(res);
+      const u = unit(st.cpus, `${device}/${cpu}`);
+      if (ts >= u.model_ts) Object.assign(u, { model: r.value.trim(), model_ts: ts });
+      res.used++;
+      return true;
+    }
+    return false;
+  }
+
+  private invalid(res: IngestResult): true {
+    res.invalid++;
+    return true;
+  }
+
+  /** Latest power per meter (table points summed), for the live KPIs. */
+  private latestLookup(st: SiteState): LatestLookup {
+    return { get: (_site, device) => st.power.get(device) };
+  }
+
+  // ---------------------------------------------------------------- evaluation
+
+  /** Every KPI of the site at `now` (empty for an unknown site). */
+  evaluate(site: string, now_ms: number): KpiValue[] {
+    const st = this.sites.get(site);
+    if (!st) return [];
+    const inv = st.model.inventory;
+    const targets = inv.targets;
+    const edge = settledEdge(now_ms, this.config.settle_ms);
+    const out: KpiValue[] = [
+      livePue(st.model.power, this.latestLookup(st), now_ms, st.model.it_level ? { it_level: st.model.it_level } : {}),
+      liveGreenShare(st.model.power, this.latestLookup(st), now_ms, targets.green_share),
+    ];
+    for (const kind of ENERGY_WINDOWS) {
+      const w = windowAt(st.model.calendar, kind, edge);
+      out.push(pueFromTotals({ window: w, totals: this.totals(st, w), category: st.model.category, target: targets.pue }));
+    }
+    for (const kind of ['1mo', 'ytd', '1y'] as const) {
+      const w = windowAt(st.model.calendar, kind, edge);
+      const totals = this.totals(st, w);
+      const declared = declaredGreen(inv, w.period!);
+      out.push(greenShareFromTotals({ window: w, totals, declared, target: targets.green_share }));
+      if (kind === '1y') out.push(greenShareFromTotals({ window: w, totals, declared, target: targets.green_share, kpi: REF_KPI, basis: 'iso_iec_30134_3' }));
+    }
+    out.push(...this.occupancyValues(st, edge));
+    out.push(...computeValues(this.computeOf(st, now_ms), now_ms));
+    return out;
+  }
+
+  private totals(st: SiteState, w: Pick<WindowBounds, 'start' | 'end'>): EnergyTotals {
+    const sums = emptyGroupSums(st.model.group_declared);
+    for (const g of METER_GROUPS) Object.assign(sums[g], st.groups[g].windowSum(w.start, w.end), { meters: st.model.group_declared[g] });
+    return energyTotals(sums, w.end - w.start);
+  }
+
+  private computeOf(st: SiteState, now_ms: number): ComputeFigures {
+    return computeFigures(st.gpus.values(), st.cpus.values(), now_ms, this.config.installed_ttl_ms);
+  }
+
+  /** The last complete local day and the month (to that day) holding it. */
+  private occupancyWindows(st: SiteState, edge: number): { day: WindowBounds; month: WindowBounds } {
+    const cal = st.model.calendar;
+    const end = lastDayEnd(cal, edge);
+    const month = cal.monthOf(end - 1);
+    return { day: { window: '1d', start: cal.dayOf(end - 1).start, end }, month: { window: '1mo', start: month.start, end, period: month.period } };
+  }
+
+  private occupancyValues(st: SiteState, edge: number): KpiValue[] {
+    const cal = st.model.calendar;
+    const target = st.model.inventory.targets.rack_occupancy;
+    const { day, month } = this.occupancyWindows(st, edge);
+    const firstDay = cal.dayNumber(month.start);
+    const lastDay = cal.dayNumber(day.start);
+    const days: { value: KpiValue; day_ms: number }[] = [];
+    for (let d = firstDay; d <= lastDay; d++) days.push({ value: occupancyDayValue(this.occupancyDay(st, d), target), day_ms: cal.dayStart(d) });
+    const rated = st.model.racks.filter((r) => r.rack.status === 'available').reduce((s, r) => s + r.rack.rated_kw, 0);
+    const util = (w: WindowBounds) => {
+      const t = this.totals(st, w);
+      return utilisationValue(w, t.missing.includes('it') ? undefined : t.it_kwh, t.it_coverage, t.anomalies, rated);
+    };
+    return [days.at(-1)!.value, occupancyMonthValue(month, days, lastDay - firstDay + 1, target), util(day), util(month)];
+  }
+
+  /** Occupancy of local day `day`: finalized, cached, or judged from the racks' quarter hours. */
+  private occupancyDay(st: SiteState, day: number): OccupancyDay {
+    const done = st.finalized.get(day);
+    if (done) return done;
+    const writes = st.dayWrites.get(day) ?? 0;
+    const cached = st.occupancyCache.get(day);
+    if (cached && cached.writes === writes) return cached.day;
+    const result = this.judgeDay(st, day);
+    st.occupancyCache.set(day, { writes, day: result });
+    if (st.occupancyCache.size > 64) st.occupancyCache.delete(st.occupancyCache.keys().next().value!);
+    return result;
+  }
+
+  private judgeDay(st: SiteState, day: number): OccupancyDay {
+    const cal = st.model.calendar;
+    const start = cal.dayStart(day);
+    const end = cal.dayStart(day + 1);
+    const nQ = Math.round((end - start) / QUARTER_MS);
+    const d: OccupancyDay = { start, end, racks_available: 0, racks_on: 0, racks_metered: 0, racks_reserved: 0, racks_planned: 0, rated_kw_available: 0, rated_kw_on: 0, coverage: 0 };
+    let observed = 0;
+    const quarters = new Array<ReturnType<EnergyBuckets['quarter']>>(nQ);
+    for (const r of st.model.racks) {
+      if (r.rack.status === 'reserved') d.racks_reserved++;
+      if (r.rack.status === 'planned') d.racks_planned++;
+      if (r.rack.status !== 'available') continue;
+      d.racks_available++;
+      d.rated_kw_available += r.rack.rated_kw;
+      const buckets = st.racks.get(r.rack.id);
+      if (!buckets) continue;
+      d.racks_metered++;
+      const q0 = start / QUARTER_MS;
+      for (let i = 0; i < nQ; i++) quarters[i] = buckets.quarter(q0 + i);
+      const j = judgeRackDay(quarters, r.meters.length, r.threshold_kw, this.config.on_rack.day_ratio);
+      observed += j.observed;
+      if (j.on) {
+        d.racks_on++;
+        d.rated_kw_on += r.rack.rated_kw;
+      }
+    }
+    d.coverage = d.racks_metered > 0 ? observed / (d.racks_metered * nQ) : 0;
+    return d;
+  }
+
+  /**
+   * Days older than the late window are judged once and kept (their rack quarter hours are about
+   * to leave the ring); late data for them still reaches the daily energy buckets.
+   */
+  private finalizeDays(st: SiteState): void {
+    const cal = st.model.calendar;
+    const limit = st.newestQuarter * QUARTER_MS - this.config.late_days * DAY_MS;
+    if (st.nextToFinalize === undefined) st.nextToFinalize = cal.dayNumber(st.newestQuarter * QUARTER_MS);
+    while (cal.dayStart(st.nextToFinalize + 1) <= limit) {
+      const d = st.nextToFinalize;
+      st.finalized.set(d, this.judgeDay(st, d));
+      st.occupancyCache.delete(d);
+      st.dayWrites.delete(d);
+      st.finalized.delete(d - this.config.day_retention);
+      st.nextToFinalize++;
+    }
+  }
+
+  // ---------------------------------------------------------------- clusters
+
+  /** Every cluster KPI at `now`, energy-weighted (pooled) and mean of sites (empty for an unknown cluster). */
+  evaluateCluster(clusterId: string, now_ms: number): KpiValue[] {
+    const c = this.clusters.get(clusterId);
+    if (!c) return [];
+    const hosted = c.sites.map((s) => this.sites.get(s)).filter((s): s is SiteState => s !== undefined);
+    const absent = c.sites.filter((s) => !this.sites.has(s));
+    const first = hosted[0];
+    if (!first) return [];
+    const edge = settledEdge(now_ms, this.config.settle_ms);
+    const out: KpiValue[] = [];
+    const noSites = (v: KpiValue): KpiValue => {
+      if (absent.length === 0) return v;
+      const { value: _dropped, ...rest } = v;
+      return { ...rest, ok: false, reason: `DCIM_E_KPI_INSUFFICIENT: site ${absent.join(', ')} is not served by this collector`, reason_code: 'DCIM_E_KPI_INSUFFICIENT', quality: 'insufficient', status: 'grey', coverage: 0 };
+    };
+    const siteValues = (pick: (st: SiteState) => KpiValue) => new Map(hosted.map((st) => [st.model.site, pick(st)]));
+    const categories = new Set(hosted.map((st) => st.model.category));
+    const category = categories.size === 1 ? [...categories][0] : undefined;
+
+    // Each site's windows follow its own calendar; the cluster reports the first site's bounds.
+    const windowFor = (st: SiteState, kind: EnergyWindowKind) => windowAt(st.model.calendar, kind, edge);
+    for (const kind of ENERGY_WINDOWS) {
+      const totals = hosted.map((st) => this.totals(st, windowFor(st, kind)));
+      out.push(noSites(pueFromTotals({ window: windowFor(first, kind), totals: combineTotals(totals), category, target: c.targets.pue, basis: 'energy_weighted' })));
+      const perSite = siteValues((st) => pueFromTotals({ window: windowFor(st, kind), totals: this.totals(st, windowFor(st, kind)), category: st.model.category, target: st.model.inventory.targets.pue }));
+      const mean = meanOfSites(c.sites, perSite, c.targets.pue, 'at_most');
+      if (mean) out.push(mean);
+    }
+    for (const kind of ['1mo', 'ytd', '1y'] as const) {
+      const seen = new Set<string>();
+      const declared = hosted.map((st) => declaredGreen(st.model.inventory, windowFor(st, kind).period!, seen));
+      const sum = { certificate_kwh: declared.reduce((s, d) => s + d.certificate_kwh, 0), trade_kwh: declared.reduce((s, d) => s + d.trade_kwh, 0) };
+      const totals = combineTotals(hosted.map((st) => this.totals(st, windowFor(st, kind))));
+      out.push(noSites(greenShareFromTotals({ window: windowFor(first, kind), totals, declared: sum, target: c.targets.green_share, basis: 'energy_weighted' })));
+      const perSite = siteValues((st) => {
+        const w = windowFor(st, kind);
+        return greenShareFromTotals({ window: w, totals: this.totals(st, w), declared: declaredGreen(st.model.inventory, w.period!), target: st.model.inventory.targets.green_share });
+      });
+      const mean = meanOfSites(c.sites, perSite, c.targets.green_share, 'at_least');
+      if (mean) out.push(mean);
+    }
+
+    // Occupancy: pooled days (Σ on-rack / Σ available), month = mean of pooled days; and mean of site values.
+    const occ = hosted.map((st) => {
+      const { day, month } = this.occupancyWindows(st, edge);
+      const cal = st.model.calendar;
+      const days: OccupancyDay[] = [];
+      for (let d = cal.dayNumber(month.start); d <= cal.dayNumber(day.start); d++) days.push(this.occupancyDay(st, d));
+      return { st, day, month, days };
+    });
+    const o0 = occ[0]!;
+    const nDays = Math.min(...occ.map((o) => o.days.length));
+    const pooledDays = Array.from({ length: nDays }, (_, i) => pooledOccupancyDay(occ.map((o) => o.days[o.days.length - nDays + i]!))!);
+    const pooledValues = pooledDays.map((d) => ({ value: { ...occupancyDayValue(d, c.targets.rack_occupancy), basis: 'pooled' }, day_ms: d.start }));
+    out.push(noSites(pooledValues.at(-1)!.value), noSites({ ...occupancyMonthValue(o0.month, pooledValues, o0.days.length, c.targets.rack_occupancy), basis: 'pooled' }));
+    for (const [i, kind] of (['1d', '1mo'] as const).entries()) {
+      const perSite = new Map(occ.map((o) => [o.st.model.site, this.occupancyValues(o.st, edge)[i]!]));
+      const mean = meanOfSites(c.sites, perSite, c.targets.rack_occupancy, 'at_least');
+      if (mean) out.push({ ...mean, window: kind });
+    }
+
+    const compute = sumComputeFigures(hosted.map((st) => this.computeOf(st, now_ms)));
+    out.push(...computeValues(compute, now_ms).map((v) => noSites({ ...v, basis: `sum:${v.basis}` })));
+    return out;
+  }
+
+  stats(): KpiEngineStats {
+    let rollovers = 0;
+    let resets = 0;
+    let spikes = 0;
+    let pieces = 0;
+    let bytes = 0;
+    for (const st of this.sites.values()) {
+      for (const l of st.ledgers.values()) {
+        rollovers += l.events.rollovers;
+        resets += l.events.resets;
+        spikes += l.events.spikes;
+      }
+      for (const b of [...Object.values(st.groups), ...st.racks.values()]) {
+        pieces += b.dropped_pieces;
+        bytes += b.bytes;
+      }
+    }
+    return { ...this.counters, rollovers, resets, spikes, pieces_too_old: pieces, bucket_bytes: bytes };
+  }
+
+  /** Ledger events per meter (resets, rollovers, spikes) and its newest reading: counter-reset alerts, diagnostics. */
+  meterEvents(site: string): Record<string, { rollovers: number; resets: number; spikes: number; last_ts_ms: number | undefined }> {
+    const st = this.sites.get(site);
+    const out: Record<string, { rollovers: number; resets: number; spikes: number; last_ts_ms: number | undefined }> = {};
+    if (!st) return out;
+    for (const [device, l] of st.ledgers) out[device] = { ...l.events, last_ts_ms: l.last_ts };
+    return out;
+  }
+}
+
