@@ -19,6 +19,11 @@ export interface PollResult {
 export interface ReadOptions {
   /** Absolute time (Clock ms) after which no new request is sent; the rest of the poll fails fast. */
   deadlineAt?: number;
+  /**
+   * The device is known to be down (scheduler back-off): send the first request without retries,
+   * so a dead device costs one request per probe.
+   */
+  probe?: boolean;
 }
 
 export interface DeviceReader {

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Logger, SnmpAddress } from '../../contract/index.js';
 import type { Varbind } from './asn1-types.js';
+import type { SnmpSocketPool } from './snmp-socket-pool.js';
 import type { SnmpOutcome, SnmpTransport } from './snmp-transport.js';
 
 /**
@@ -9,7 +10,8 @@ import type { SnmpOutcome, SnmpTransport } from './snmp-transport.js';
  * global `declare module`, which would clash with any other folder's declaration.
  *
  * Library defaults we override (research/agent-peers.md §5.1): the version defaults to v1,
- * and retries happen inside the library where we cannot count them, so `retries: 0`.
+ * and retries happen inside the library where we cannot count them, so `retries: 0`. With a
+ * pool, sessions share its sockets instead of opening one each.
  */
 type Callback<T> = (error: (Error & { status?: number; code?: number }) | null, result: T) => void;
 
@@ -44,6 +46,8 @@ export type ResolvedSnmpAddress = Omit<SnmpAddress, 'community' | 'auth_key' | '
 export interface NetSnmpTransportOptions {
   timeoutMs: number;
   logger?: Logger;
+  /** Share one UDP socket per address family with every other session (snmp-socket-pool.ts). */
+  pool?: SnmpSocketPool;
 }
 
 export function createNetSnmpTransport(address: ResolvedSnmpAddress, opts: NetSnmpTransportOptions): SnmpTransport {
@@ -56,40 +60,60 @@ export function createNetSnmpTransport(address: ResolvedSnmpAddress, opts: NetSn
     // Devices answer GETBULK with OIDs out of order sometimes; the reader judges order itself.
     backwardsGetNexts: true,
     ...(address.context !== undefined ? { context: address.context } : {}),
+    ...(opts.pool ? { dgramModule: opts.pool.dgramModule() } : {}),
   };
-  const session = address.version === '3' ? snmp.createV3Session(address.host, v3User(address), options) : snmp.createSession(address.host, address.community, options);
-  // An unhandled 'error' event would crash the process; a socket error fails the request instead.
-  session.on('error', (e) => opts.logger?.warn('snmp socket error', { host: address.host, port: address.port, error: e }));
+  const open = (): NetSnmpSession => {
+    const s = address.version === '3' ? snmp.createV3Session(address.host, v3User(address), options) : snmp.createSession(address.host, address.community, options);
+    // An unhandled 'error' event would crash the process; a socket error fails the request instead.
+    s.on('error', (e) => opts.logger?.warn('snmp socket error', { host: address.host, port: address.port, error: e }));
+    return s;
+  };
+  let session = open();
   let closed = false;
 
-  const call = <T>(run: (cb: Callback<T>) => void): Promise<SnmpOutcome<T>> =>
+  const call = <T>(run: (s: NetSnmpSession, cb: Callback<T>) => void): Promise<SnmpOutcome<T>> =>
     new Promise((resolve) => {
       if (closed) return resolve({ ok: false, kind: 'socket', message: 'session closed' });
       try {
-        run((error, result) => resolve(error ? failure(error) : { ok: true, value: result }));
+        run(session, (error, result) => resolve(error ? failure(error) : { ok: true, value: result }));
       } catch (e) {
         resolve({ ok: false, kind: 'invalid', message: (e as Error).message });
       }
     });
+  const shut = (s: NetSnmpSession) => {
+    try {
+      s.close();
+    } catch {
+      // already closed by a socket error
+    }
+  };
 
   return {
     version: address.version,
-    get: (oids) => call<Varbind[]>((cb) => session.get([...oids], cb)),
-    getNext: (oids) => call<Varbind[]>((cb) => session.getNext([...oids], cb)),
-    getBulk: (oids, maxRepetitions) => call<Varbind[][]>((cb) => session.getBulk([...oids], 0, maxRepetitions, cb)),
+    get: (oids) => call<Varbind[]>((s, cb) => s.get([...oids], cb)),
+    getNext: (oids) => call<Varbind[]>((s, cb) => s.getNext([...oids], cb)),
+    getBulk: (oids, maxRepetitions) => call<Varbind[][]>((s, cb) => s.getBulk([...oids], 0, maxRepetitions, cb)),
+    resync: () => {
+      // net-snmp keeps the engine time it learnt and refuses an agent whose clock went back
+      // (it only ever advances its notion); a fresh session rediscovers engine id, boots and time.
+      if (closed || address.version !== '3') return;
+      shut(session);
+      session = open();
+    },
     close: () => {
       if (closed) return;
       closed = true;
-      try {
-        session.close();
-      } catch {
-        // already closed by a socket error
-      }
+      shut(session);
     },
   };
 }
 
-function failure(error: Error & { status?: number }): SnmpOutcome<never> {
+/** net-snmp's ResponseInvalidCode values the reader acts on. */
+const RESPONSE_COULD_NOT_DECRYPT = 4;
+const RESPONSE_AUTH_FAILURE = 5;
+const RESPONSE_NOT_IN_TIME_WINDOW = 14;
+
+function failure(error: Error & { status?: number; code?: number }): SnmpOutcome<never> {
   switch (error.name) {
     case 'RequestTimedOutError':
       return { ok: false, kind: 'timeout', message: error.message };
@@ -97,6 +121,9 @@ function failure(error: Error & { status?: number }): SnmpOutcome<never> {
       if (error.status === 1) return { ok: false, kind: 'too_big', status: 1, message: error.message };
       return { ok: false, kind: 'error_status', ...(error.status !== undefined ? { status: error.status } : {}), message: error.message };
     case 'ResponseInvalidError':
+      if (error.code === RESPONSE_NOT_IN_TIME_WINDOW || /not in time window/i.test(error.message)) return { ok: false, kind: 'time_window', message: error.message };
+      if (error.code === RESPONSE_AUTH_FAILURE || error.code === RESPONSE_COULD_NOT_DECRYPT) return { ok: false, kind: 'auth', message: error.message };
+      return { ok: false, kind: 'invalid', message: error.message };
     case 'RequestInvalidError':
       return { ok: false, kind: 'invalid', message: error.message };
     default:

@@ -14,6 +14,14 @@ export type SnmpFailureKind =
   | 'error_status'
   /** An answer we could not use: auth failure, bad community, malformed PDU … */
   | 'invalid'
+  /**
+   * SNMPv3: the agent's engine boots/time and ours disagree by more than 150 s
+   * (usmStatsNotInTimeWindows, RFC 3414 §3.2 step 7b). `resync()` forgets the learnt engine
+   * state; the next request discovers it again.
+   */
+  | 'time_window'
+  /** SNMPv3 USM refused us: unknown user, wrong digest (auth key), decryption error (priv key). */
+  | 'auth'
   /** The local socket failed. */
   | 'socket';
 
@@ -28,5 +36,7 @@ export interface SnmpTransport {
   getNext(oids: readonly string[]): Promise<SnmpOutcome<Varbind[]>>;
   /** GETBULK with no non-repeaters: one array of up to `maxRepetitions` varbinds per OID. */
   getBulk(oids: readonly string[], maxRepetitions: number): Promise<SnmpOutcome<Varbind[][]>>;
+  /** Forget the SNMPv3 engine id, boots and time learnt so far (no-op for v1/v2c). */
+  resync(): void;
   close(): void;
 }

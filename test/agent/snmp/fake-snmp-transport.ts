@@ -18,12 +18,17 @@ export interface FakeOptions {
   dead?: boolean;
   /** getnext/getbulk after this OID answer this one (a loop). */
   backwards?: Record<string, string>;
+  /** v3 agent whose clock went back: every request fails with time_window until resync(), `true` = even after it. */
+  skewed?: boolean | 'forever';
+  /** v3 USM refuses every request (wrong key, unknown user). */
+  authFail?: boolean;
 }
 
 export function fakeTransport(data: Record<string, [number, unknown]>, o: FakeOptions = {}) {
   const oids = Object.keys(data).sort(compareOids);
   const log: { op: string; oids: string[]; reps?: number }[] = [];
   let drops = o.dropFirst ?? 0;
+  let skewed = o.skewed ?? false;
   const version = o.version ?? '2c';
   const vb = (oid: string): Varbind => {
     const d = data[oid];
@@ -37,6 +42,8 @@ export function fakeTransport(data: Record<string, [number, unknown]>, o: FakeOp
   };
   function answer<T>(op: string, req: readonly string[], build: () => T, count: number, reps?: number): Promise<SnmpOutcome<T>> {
     log.push({ op, oids: [...req], ...(reps !== undefined ? { reps } : {}) });
+    if (skewed) return Promise.resolve({ ok: false, kind: 'time_window', message: 'Not In Time Window' });
+    if (o.authFail) return Promise.resolve({ ok: false, kind: 'auth', message: 'Wrong Digest' });
     if (o.dead || drops > 0) {
       drops--;
       return Promise.resolve({ ok: false, kind: 'timeout', message: 'Request timed out' });
@@ -84,6 +91,10 @@ export function fakeTransport(data: Record<string, [number, unknown]>, o: FakeOp
         req.length * reps,
         reps,
       ),
+    resync: () => {
+      log.push({ op: 'resync', oids: [] });
+      if (skewed !== 'forever') skewed = false;
+    },
     close: () => undefined,
   };
   return { transport, log };

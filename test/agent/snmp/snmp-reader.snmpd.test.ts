@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { SnmpProfileSchema, SystemClock, type Reading } from '../../../contract/index.js';
 import { createNetSnmpTransport, type ResolvedSnmpAddress } from '../../../agent/snmp/net-snmp-transport.js';
 import { SnmpReader } from '../../../agent/snmp/snmp-reader.js';
-import { SNMPD_V3, startSnmpd, useService } from '../support/services.js';
+import { SnmpSocketPool } from '../../../agent/snmp/snmp-socket-pool.js';
+import { SNMPD_V3, SNMPD_V3_USERS, startSnmpd, useService } from '../support/services.js';
 
 /** The SNMP reader against Net-SNMP's own snmpd: standard MIB-2 objects, v2c and SNMPv3 authPriv. */
 const profile = SnmpProfileSchema.parse({
@@ -22,8 +23,8 @@ const profile = SnmpProfileSchema.parse({
   test_vectors: [{ point: 'sys_name', raw: 'x', expected: 'x' }],
 });
 
-function read(address: ResolvedSnmpAddress) {
-  const reader = new SnmpReader({ profile, transport: createNetSnmpTransport(address, { timeoutMs: 1000 }), policy: { timeoutMs: 1000, retries: 0 }, clock: new SystemClock() });
+function read(address: ResolvedSnmpAddress, pool?: SnmpSocketPool) {
+  const reader = new SnmpReader({ profile, transport: createNetSnmpTransport(address, { timeoutMs: 1000, ...(pool ? { pool } : {}) }), policy: { timeoutMs: 1000, retries: 0 }, clock: new SystemClock() });
   return reader.read().finally(() => reader.close());
 }
 
@@ -58,6 +59,46 @@ describe('SnmpReader against snmpd', () => {
     const lo = byPoint(res.readings, 'if_descr').find((r) => r.value === 'lo');
     expect(lo?.index?.sensor).toMatch(/^\d+$/);
     expect(byPoint(res.readings, 'if_mtu').find((r) => r.index?.sensor === lo?.index?.sensor)?.value).toBe(65536);
+  });
+
+  type Auth = ResolvedSnmpAddress['auth_protocol'];
+  type Priv = ResolvedSnmpAddress['priv_protocol'];
+  /** A user of the test snmpd (support/services.ts), checked so a typo cannot turn into a silent "refused". */
+  const user = (name: string) => {
+    if (!SNMPD_V3_USERS.some((u) => u.user === name)) throw new Error(`snmpd has no user ${name}`);
+    return name;
+  };
+  it.each([
+    ['noAuthNoPriv', user('v3-none'), undefined, undefined],
+    ['authNoPriv SHA-1', user('v3-sha1-auth'), 'sha', undefined],
+    ['authPriv SHA-224 / AES-128', user('v3-sha224-aes'), 'sha224', 'aes'],
+    ['authPriv SHA-384 / AES-128', user('v3-sha384-aes'), 'sha384', 'aes'],
+    ['authPriv SHA-512 / AES-256 (Blumenthal key localisation)', user('v3-sha512-aes256b'), 'sha512', 'aes256b'],
+    ['authPriv SHA-512 / AES-256 (Reeder key localisation)', user('v3-sha512-aes256r'), 'sha512', 'aes256r'],
+    ['authPriv MD5 / AES-128', user('v3-md5-aes'), 'md5', 'aes'],
+    ['authPriv SHA-1 / AES-256 Blumenthal', user('v3-sha1-aes256b'), 'sha', 'aes256b'],
+    ['authPriv SHA-1 / AES-256 Reeder', user('v3-sha1-aes256r'), 'sha', 'aes256r'],
+  ] as [string, string, Auth, Priv][])('v3 %s, through the shared socket pool', async (_label, name, auth, priv) => {
+    const pool = new SnmpSocketPool({ clock: new SystemClock() });
+    try {
+      const res = await read(
+        v3({ user: name, auth_protocol: auth, auth_key: auth ? SNMPD_V3.auth : undefined, priv_protocol: priv, priv_key: priv ? SNMPD_V3.priv : undefined }),
+        pool,
+      );
+      expect(byPoint(res.readings, 'sys_name')[0]).toMatchObject({ value: 'snmpd-under-test', quality: 'good' });
+      expect(byPoint(res.readings, 'if_descr').some((r) => r.value === 'lo')).toBe(true);
+      expect(pool.stats()).toMatchObject({ sockets: 1, stray: 0 });
+    } finally {
+      pool.close();
+    }
+  });
+
+  it.each([
+    ['v3-sha1-aes256b', 'aes256r'],
+    ['v3-sha1-aes256r', 'aes256b'],
+  ] as const)('AES-256 with SHA-1: user %s asked with %s (the other key localisation) is refused, not misread', async (name, priv) => {
+    const res = await read(v3({ user: name, auth_protocol: 'sha', priv_protocol: priv }));
+    expect(res.readings.every((r) => r.quality === 'bad')).toBe(true);
   });
 
   it('v3 with a wrong privacy key reads nothing and says so per point, without throwing', async () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadProfiles, SnmpProfileSchema, SystemClock, type Reading, type SnmpProfile } from '../../../contract/index.js';
+import { loadProfiles, memoryLogger, SnmpProfileSchema, SystemClock, type Logger, type Reading, type SnmpProfile } from '../../../contract/index.js';
 import { createNetSnmpTransport } from '../../../agent/snmp/net-snmp-transport.js';
 import { SnmpReader } from '../../../agent/snmp/snmp-reader.js';
 import { freeUdpPort, startSnmpsim, useService } from '../support/services.js';
@@ -22,17 +22,97 @@ const nastyRecording = [
   '',
 ].join('\n');
 
-const apc = loadProfiles().get('apc-rpdu2') as SnmpProfile;
+const raritanRecording = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'snmprec', 'raritan-px2.snmprec'), 'utf8');
+/** Rows of a column out of order (3 before 2), as Fortinet and Juniper agents serve them (snmp_exporter#208). */
+const nonIncreasingRecording = [
+  '1.3.6.1.2.1.1.2.0|6|1.3.6.1.4.1.99',
+  '1.3.6.1.4.1.99.2.1.2.1|2|100',
+  '1.3.6.1.4.1.99.2.1.2.3|2|300',
+  '1.3.6.1.4.1.99.2.1.2.2|2|200',
+  '1.3.6.1.4.1.99.2.1.2.4|2|400',
+  '1.3.6.1.4.1.99.2.1.3.1|2|11',
+  '',
+].join('\n');
 
-function reader(port: number, community: string, profile: SnmpProfile, version: '1' | '2c' = '2c', timeoutMs = 1000, retries = 1) {
+const apc = loadProfiles().get('apc-rpdu2') as SnmpProfile;
+const px2 = loadProfiles().get('raritan-px2') as SnmpProfile;
+
+function reader(port: number, community: string, profile: SnmpProfile, version: '1' | '2c' = '2c', timeoutMs = 1000, retries = 1, logger?: Logger) {
   const transport = createNetSnmpTransport({ protocol: 'snmp', host: '127.0.0.1', port, version, community }, { timeoutMs });
-  return new SnmpReader({ profile, transport, policy: { timeoutMs, retries }, clock: new SystemClock() });
+  return new SnmpReader({ profile, transport, policy: { timeoutMs, retries }, clock: new SystemClock(), ...(logger ? { logger } : {}) });
 }
 
 const pick = (rs: Reading[]) => Object.fromEntries(rs.map((r) => [r.index ? `${r.point}[${Object.values(r.index).join()}]` : r.point, r.quality === 'good' ? r.value : r.error]));
 
 describe('SnmpReader against snmpsimd', () => {
-  const sim = useService('snmpsimd', () => startSnmpsim({ 'apc-rpdu2': apcRecording, nasty: nastyRecording }));
+  const sim = useService('snmpsimd', () => startSnmpsim({ 'apc-rpdu2': apcRecording, nasty: nastyRecording, 'raritan-px2': raritanRecording, nonincreasing: nonIncreasingRecording }));
+
+  // PDU 1 of the recording; PDU 2 of the daisy chain serves 999999 everywhere and must never show up.
+  const raritanExpected: Record<string, unknown> = {
+    active_power_w: 3480,
+    energy_kwh: 74123.456,
+    apparent_power_va: 3600,
+    power_factor_ratio: 0.97,
+    ...Object.fromEntries([1, 2, 3].flatMap((p) => [
+      [`phase_current_a[${p}]`, (5040 + p) / 1000],
+      [`phase_voltage_v[${p}]`, 229 + p],
+      [`phase_power_w[${p}]`, 1160 + p],
+    ])),
+    ...Object.fromEntries(Array.from({ length: 12 }, (_, i) => i + 1).flatMap((o) => [
+      // Outlet 12 reports its current with one decimal digit (25 → 2.5 A): digits are per row.
+      [`outlet_current_a[${o}]`, o === 12 ? 2.5 : (210 * o) / 1000],
+      [`outlet_power_w[${o}]`, 45 * o],
+      [`outlet_energy_kwh[${o}]`, (1000000 + 1234 * o) / 1000],
+    ])),
+  };
+
+  it.each(['2c', '1'] as const)('raritan-px2 over v%s: multi-part indexes of PDU 1 only, DecimalDigits per row', async (version) => {
+    const r = reader(sim().port, 'raritan-px2', px2, version);
+    try {
+      const res = await r.read();
+      expect(pick(res.readings)).toEqual(raritanExpected);
+      expect(res.readings.find((x) => x.point === 'outlet_power_w' && x.index?.outlet === '12')).toEqual({ point: 'outlet_power_w', unit: 'W', index: { outlet: '12' }, value: 540, quality: 'good' });
+      if (version === '2c') {
+        // 1 GET (4 values + their digits), 3 GETBULKs (21 pole rows end in the first, 72 outlet
+        // rows take 3 × 25), 2 GETs for the 45 row digits.
+        expect(res.poll).toMatchObject({ requests: 6, retries: 0, timeouts: 0 });
+      }
+    } finally {
+      await r.close();
+    }
+  });
+
+  describe('non-increasing OIDs', () => {
+    const profile = (allow: boolean) =>
+      SnmpProfileSchema.parse({
+        id: 'unordered',
+        class: 'generic',
+        vendor: 'test',
+        model: 'unordered',
+        protocol: 'snmp',
+        quirks: { allow_nonincreasing_oids: allow, max_repetitions: 2 },
+        tables: [{ entry: '1.3.6.1.4.1.99.2.1', index_tag: 'sensor', columns: [{ name: 'value_count', column: 2, type: 'integer', unit: 'count' }] }],
+        test_vectors: [{ point: 'value_count', raw: 1, expected: 1 }],
+      });
+    it.each([
+      ['2c', false, ['1', '3']],
+      ['1', false, ['1', '3']],
+      ['2c', true, ['1', '2', '3', '4']],
+      ['1', true, ['1', '2', '3', '4']],
+    ] as const)('v%s allow_nonincreasing_oids=%s → rows %j, and the walk ends', async (version, allow, rows) => {
+      const log = memoryLogger('warn');
+      const r = reader(sim().port, 'nonincreasing', profile(allow), version, 1000, 0, log);
+      try {
+        const res = await r.read();
+        expect(res.readings.map((x) => x.index?.sensor)).toEqual(rows);
+        expect(res.readings.find((x) => x.index?.sensor === '3')?.value).toBe(300);
+        expect(res.poll.requests).toBeLessThan(10);
+        if (!allow) expect(log.lines.some((l) => l.msg === 'snmp walk: OID not increasing, walk ended')).toBe(true);
+      } finally {
+        await r.close();
+      }
+    });
+  });
 
   it.each(['2c', '1'] as const)('apc-rpdu2 over v%s decodes the recorded engineering values, phases included', async (version) => {
     const r = reader(sim().port, 'apc-rpdu2', apc, version);
@@ -56,10 +136,11 @@ describe('SnmpReader against snmpsimd', () => {
       });
       expect(res.readings.find((x) => x.point === 'active_power_w')?.unit).toBe('W');
       expect(res.readings.find((x) => x.point === 'phase_voltage_v')?.index).toEqual({ phase: '1' });
-      // v2c: 1 GET + one GETBULK per table (the recording has phases, no metered outlets);
-      // v1: GETNEXT per column and row, plus one per outlet column that finds no row.
+      // v2c: 1 GET + one GETBULK that advances the columns of both tables at once (the recording
+      // has phases, no metered outlets); v1: GETNEXT per column and row, plus one per outlet
+      // column that finds no row.
       const outletColumns = apc.tables.find((t) => t.index_tag === 'outlet')?.columns.length ?? 0;
-      expect(res.poll.requests).toBe(version === '2c' ? 1 + apc.tables.length : 1 + 3 * 4 + outletColumns);
+      expect(res.poll.requests).toBe(version === '2c' ? 2 : 1 + 3 * 4 + outletColumns);
       expect(res.poll).toMatchObject({ retries: 0, timeouts: 0 });
     } finally {
       await r.close();

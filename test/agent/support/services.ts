@@ -165,6 +165,24 @@ export interface Snmpd extends Service {
  */
 export const SNMPD_V3 = { user: 'dcimv3', auth: 'auth-pass-123', priv: 'priv-pass-123', community: 'dcim-public' } as const;
 
+/**
+ * More SNMPv3 users, one per security level and protocol family the agent supports, with the
+ * same passphrases as SNMPD_V3. Net-SNMP's `AES-256` localises the key the Blumenthal way (the
+ * agent's `aes256b`), `AES-256-C` the Reeder/Cisco way (`aes256r`).
+ */
+export const SNMPD_V3_USERS = [
+  { user: 'v3-none', level: 'noauth', create: '' },
+  { user: 'v3-sha1-auth', level: 'auth', create: 'SHA "auth-pass-123"' },
+  { user: 'v3-sha224-aes', level: 'priv', create: 'SHA-224 "auth-pass-123" AES "priv-pass-123"' },
+  { user: 'v3-sha384-aes', level: 'priv', create: 'SHA-384 "auth-pass-123" AES "priv-pass-123"' },
+  { user: 'v3-sha512-aes256b', level: 'priv', create: 'SHA-512 "auth-pass-123" AES-256 "priv-pass-123"' },
+  { user: 'v3-sha512-aes256r', level: 'priv', create: 'SHA-512 "auth-pass-123" AES-256-C "priv-pass-123"' },
+  { user: 'v3-md5-aes', level: 'priv', create: 'MD5 "auth-pass-123" AES "priv-pass-123"' },
+  // The two AES-256 key localisations differ only when the auth hash is shorter than the key (MD5, SHA-1).
+  { user: 'v3-sha1-aes256b', level: 'priv', create: 'SHA "auth-pass-123" AES-256 "priv-pass-123"' },
+  { user: 'v3-sha1-aes256r', level: 'priv', create: 'SHA "auth-pass-123" AES-256-C "priv-pass-123"' },
+] as const;
+
 export async function startSnmpd(): Promise<Launched<Snmpd>> {
   const bin = findExecutable(['snmpd']);
   if (!bin) return unavailable('snmpd', 'snmpd not found (apt-get install snmpd)');
@@ -176,6 +194,7 @@ export async function startSnmpd(): Promise<Launched<Snmpd>> {
       `[snmpd] persistentDir ${join(dir, 'persist')}`,
       `createUser ${SNMPD_V3.user} SHA256 "${SNMPD_V3.auth}" AES "${SNMPD_V3.priv}"`,
       `rouser ${SNMPD_V3.user} authPriv`,
+      ...SNMPD_V3_USERS.flatMap((u) => [`createUser ${u.user} ${u.create}`.trim(), `rouser ${u.user} ${u.level}`]),
       `rocommunity ${SNMPD_V3.community} 127.0.0.1`,
       'sysName snmpd-under-test',
       'sysLocation dcim-pulse test rack',

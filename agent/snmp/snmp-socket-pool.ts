@@ -1,0 +1,228 @@
+import dgram from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import type { Clock, Logger } from '../../contract/index.js';
+import { messageKey } from './message-id.js';
+
+/**
+ * One UDP socket per address family for every SNMP session of the agent.
+ *
+ * net-snmp opens a socket per session (research/agent-peers.md §5.1), so 10,000 devices would
+ * hold 10,000 file descriptors: Telegraf hit "too many open files" near 1,800 (P7). net-snmp
+ * takes a `dgramModule` option, so each session gets a light stand-in socket from this pool
+ * instead. Outgoing datagrams go through the shared socket; each answer is handed to the session
+ * whose request carried its request-id (v1/v2c) or msgID (v3), read from the clear-text header
+ * (message-id.ts). An answer nobody asked for, or from another address than the one asked, is
+ * dropped and counted.
+ *
+ * Ids are remembered in two generations that rotate every `idLifetimeMs`: an entry lives at
+ * least that long (longer than any request timeout) and memory stays bounded by the request
+ * rate, with no timer.
+ */
+export interface SnmpSocketPoolOptions {
+  clock: Clock;
+  logger?: Logger;
+  /** How long a request id is remembered at least; default 120 s (timeouts are ≤ 60 s). */
+  idLifetimeMs?: number;
+  /** Kernel receive buffer asked for each socket; bursts of answers must not overflow it. */
+  recvBufferBytes?: number;
+}
+
+export interface SnmpSocketPoolStats {
+  sockets: number;
+  sessions: number;
+  sent: number;
+  received: number;
+  /** Answers with no waiting request (late after a timeout, or never asked). */
+  stray: number;
+  /** Datagrams whose header could not be read. */
+  malformed: number;
+  send_errors: number;
+  socket_errors: number;
+}
+
+type Family = 'udp4' | 'udp6';
+
+interface Pending {
+  session: PooledSocket;
+  address: string;
+  port: number;
+}
+
+export const DEFAULT_ID_LIFETIME_MS = 120_000;
+const DEFAULT_RECV_BUFFER = 4 * 1024 * 1024;
+
+export class SnmpSocketPool {
+  private readonly sockets = new Map<Family, dgram.Socket>();
+  private current = new Map<number, Pending[]>();
+  private previous = new Map<number, Pending[]>();
+  private rotatedAt: number;
+  private closed = false;
+  readonly sessions = new Set<PooledSocket>();
+  private readonly counters = { sent: 0, received: 0, stray: 0, malformed: 0, send_errors: 0, socket_errors: 0 };
+
+  constructor(private readonly opts: SnmpSocketPoolOptions) {
+    this.rotatedAt = opts.clock.now();
+  }
+
+  /** What net-snmp's `dgramModule` option takes. */
+  dgramModule(): { createSocket(type: string): PooledSocket } {
+    return { createSocket: (type: string) => this.open(type === 'udp6' ? 'udp6' : 'udp4') };
+  }
+
+  stats(): SnmpSocketPoolStats {
+    return { sockets: this.sockets.size, sessions: this.sessions.size, ...this.counters };
+  }
+
+  /** Close the shared sockets; sessions still open see their requests fail. */
+  close(): void {
+    this.closed = true;
+    for (const s of [...this.sessions]) s.close();
+    for (const socket of this.sockets.values()) socket.close();
+    this.sockets.clear();
+    this.current.clear();
+    this.previous.clear();
+  }
+
+  private open(family: Family): PooledSocket {
+    const s = new PooledSocket(this, family);
+    this.sessions.add(s);
+    return s;
+  }
+
+  /** @internal PooledSocket.send */
+  send(session: PooledSocket, buf: Buffer, port: number, address: string, cb: (e: Error | null, bytes?: number) => void): void {
+    if (this.closed) return cb(new Error('SNMP socket pool closed'));
+    const key = messageKey(buf);
+    if (key) this.remember(key.id, { session, address, port });
+    let socket: dgram.Socket;
+    try {
+      socket = this.socket(session.family);
+    } catch (e) {
+      this.counters.send_errors++;
+      return cb(e as Error);
+    }
+    this.counters.sent++;
+    socket.send(buf, port, address, (e, bytes) => {
+      if (e) this.counters.send_errors++;
+      cb(e ?? null, bytes);
+    });
+  }
+
+  /** @internal PooledSocket.close */
+  forget(session: PooledSocket): void {
+    this.sessions.delete(session);
+  }
+
+  private socket(family: Family): dgram.Socket {
+    let s = this.sockets.get(family);
+    if (s) return s;
+    s = dgram.createSocket({ type: family, recvBufferSize: this.opts.recvBufferBytes ?? DEFAULT_RECV_BUFFER });
+    const socket = s;
+    socket.on('message', (msg, rinfo) => this.deliver(msg, rinfo));
+    socket.on('error', (e) => {
+      // A broken socket is replaced on the next send; requests in flight time out.
+      this.counters.socket_errors++;
+      this.opts.logger?.warn('snmp socket error', { family, error: e });
+      if (this.sockets.get(family) === socket) this.sockets.delete(family);
+      try {
+        socket.close();
+      } catch {
+        // already closed
+      }
+    });
+    // Pending requests keep the process alive through their own timers; the socket must not.
+    socket.unref();
+    this.sockets.set(family, socket);
+    return socket;
+  }
+
+  private remember(id: number, p: Pending): void {
+    this.rotate();
+    const list = this.current.get(id);
+    if (list) list.push(p);
+    else this.current.set(id, [p]);
+  }
+
+  private rotate(): void {
+    const now = this.opts.clock.now();
+    if (now - this.rotatedAt < (this.opts.idLifetimeMs ?? DEFAULT_ID_LIFETIME_MS)) return;
+    this.previous = this.current;
+    this.current = new Map();
+    this.rotatedAt = now;
+  }
+
+  private deliver(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    this.counters.received++;
+    const key = messageKey(msg);
+    if (!key) {
+      this.counters.malformed++;
+      return;
+    }
+    const owner = take(this.current, key.id, rinfo) ?? take(this.previous, key.id, rinfo);
+    if (!owner || !this.sessions.has(owner)) {
+      this.counters.stray++;
+      return;
+    }
+    owner.emit('message', msg, rinfo);
+  }
+}
+
+/** The pending entry for `id` whose target sent this answer; removed once taken. */
+function take(map: Map<number, Pending[]>, id: number, rinfo: dgram.RemoteInfo): PooledSocket | undefined {
+  const list = map.get(id);
+  if (!list) return undefined;
+  const i = list.findIndex((p) => p.port === rinfo.port && sameHost(p.address, rinfo.address));
+  if (i < 0) return undefined;
+  const [p] = list.splice(i, 1);
+  if (list.length === 0) map.delete(id);
+  return p?.session;
+}
+
+/** `localhost` resolves to 127.0.0.1; v4-mapped v6 answers name the v4 address. */
+function sameHost(asked: string, answered: string): boolean {
+  if (asked === answered) return true;
+  if (asked === 'localhost') return answered === '127.0.0.1' || answered === '::1';
+  return answered === `::ffff:${asked}`;
+}
+
+/**
+ * The stand-in socket one net-snmp session holds: the members net-snmp's Session uses
+ * (send, on, ref, unref, close, bind), routed through the pool.
+ */
+export class PooledSocket extends EventEmitter {
+  private closed = false;
+
+  constructor(
+    private readonly pool: SnmpSocketPool,
+    readonly family: Family,
+  ) {
+    super();
+  }
+
+  send(buf: Buffer, offset: number, length: number, port: number, address: string, cb: (e: Error | null, bytes?: number) => void): void {
+    if (this.closed) return cb(new Error('session closed'));
+    const bytes = offset === 0 && length === buf.length ? buf : buf.subarray(offset, offset + length);
+    this.pool.send(this, bytes, port, address, cb);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pool.forget(this);
+    // net-snmp cancels the session's requests on 'close', as a real socket would emit it.
+    queueMicrotask(() => this.emit('close'));
+  }
+
+  /** A session with a fixed source port or address cannot share a socket. */
+  bind(): this {
+    throw new Error('pooled SNMP sockets do not bind: leave sourceAddress/sourcePort unset');
+  }
+
+  ref(): this {
+    return this;
+  }
+
+  unref(): this {
+    return this;
+  }
+}
