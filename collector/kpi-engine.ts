@@ -1,6 +1,6 @@
 import { DcimError } from '../contract/errors.js';
 import type { Cluster, SiteInventory } from '../contract/inventory.js';
-import type { KpiValue, Reading } from '../contract/messages.js';
+import type { KpiValue, Reading, TelemetryMessage } from '../contract/messages.js';
 import type { DeviceProfile } from '../contract/profile.js';
 import { EnergyBuckets } from './ledger/energy-buckets.js';
 import { MeterLedger } from './ledger/meter-ledger.js';
@@ -75,6 +75,13 @@ export interface IngestResult {
   duplicate: number;
 }
 
+/** A KPI value to store: the scope it belongs to and the value (stamped at its window end). */
+export interface ClosedKpi {
+  scope: 'site' | 'cluster';
+  id: string;
+  value: KpiValue;
+}
+
 export interface KpiEngineStats {
   polls: number;
   polls_unknown: number;
@@ -110,6 +117,8 @@ interface SiteState {
   finalized: Map<number, OccupancyDay>;
   nextToFinalize: number | undefined;
   newestQuarter: number;
+  /** Earliest quarter hour written since the last `takeClosed` (late data), ms; Infinity when none. */
+  dirtyFrom: number;
 }
 
 function numberOf(v: Reading['value']): number | undefined {
@@ -148,6 +157,9 @@ export class KpiEngine {
     power_polls_incomplete: 0,
   };
 
+  /** Last value handed out per (scope, id, kpi, window, basis, window end), for `takeClosed`. */
+  private readonly emitted = new Map<string, string>();
+
   constructor(
     private readonly sites: ReadonlyMap<string, SiteState>,
     private readonly clusters: ReadonlyMap<string, Cluster>,
@@ -183,13 +195,21 @@ export class KpiEngine {
   private static siteState(model: SiteModel, config: KpiEngineConfig): SiteState {
     const quarter_capacity = (config.late_days + 2) * 96;
     const dayWrites = new Map<number, number>();
+    const state = { dirtyFrom: Number.POSITIVE_INFINITY };
+    const dirty = (qs: number) => {
+      if (qs < state.dirtyFrom) state.dirtyFrom = qs;
+    };
     const groups = Object.fromEntries(
-      METER_GROUPS.map((g) => [g, new EnergyBuckets({ calendar: model.calendar, quarter_capacity, day_capacity: config.day_retention })]),
+      METER_GROUPS.map((g) => [g, new EnergyBuckets({ calendar: model.calendar, quarter_capacity, day_capacity: config.day_retention, on_write: dirty })]),
     ) as Record<MeterGroup, EnergyBuckets>;
     const racks = new Map<string, EnergyBuckets>();
+    const rackWrite = (qs: number, day: number) => {
+      dirty(qs);
+      dayWrites.set(day, (dayWrites.get(day) ?? 0) + 1);
+    };
     for (const r of model.racks) {
       if (r.meters.length === 0) continue;
-      racks.set(r.rack.id, new EnergyBuckets({ calendar: model.calendar, quarter_capacity, day_capacity: 0, on_write: (day) => dayWrites.set(day, (dayWrites.get(day) ?? 0) + 1) }));
+      racks.set(r.rack.id, new EnergyBuckets({ calendar: model.calendar, quarter_capacity, day_capacity: 0, on_write: rackWrite }));
     }
     const ledgers = new Map<string, MeterLedger>();
     for (const m of model.meters.values()) {
@@ -207,7 +227,7 @@ export class KpiEngine {
         }),
       );
     }
-    return {
+    return Object.assign(state, {
       model,
       groups,
       racks,
@@ -221,7 +241,7 @@ export class KpiEngine {
       finalized: new Map(),
       nextToFinalize: undefined,
       newestQuarter: -1,
-    };
+    });
   }
 
   get siteIds(): string[] {
@@ -230,6 +250,16 @@ export class KpiEngine {
 
   get clusterIds(): string[] {
     return [...this.clusters.keys()];
+  }
+
+  /** How long after a quarter hour the engine treats it as complete. */
+  get settle_ms(): number {
+    return this.config.settle_ms;
+  }
+
+  /** A decoded, deduplicated telemetry message: `ingest` with its site, device, ts and readings. */
+  ingestMessage(m: Pick<TelemetryMessage, 'site' | 'device' | 'ts' | 'readings'>): IngestResult {
+    return this.ingest(m.site, m.device, m.ts, m.readings);
   }
 
   /**
@@ -499,6 +529,63 @@ export class KpiEngine {
       st.finalized.delete(d - this.config.day_retention);
       st.nextToFinalize++;
     }
+  }
+
+  /**
+   * The KPI values to store at `now`: every windowed value (not `instant`) of every site and
+   * cluster that is new or changed since the last call — a window seen for the first time, or one
+   * whose value, quality or coverage moved. Late data (a backlog replayed after an outage, a
+   * counter that comes back after a gap) also re-evaluates the past 15-minute, hourly and daily
+   * windows it touched, up to `late_days` back; month and year figures are re-emitted at the
+   * current edge only (their earlier to-date points stay as they were: `dcim kpi recompute`
+   * rewrites history).
+   */
+  takeClosed(now_ms: number): ClosedKpi[] {
+    const out: ClosedKpi[] = [];
+    const emit = (scope: ClosedKpi['scope'], id: string, v: KpiValue) => {
+      if (v.window === 'instant') return;
+      const key = `${scope}|${id}|${v.kpi}|${v.window}|${v.basis}|${v.window_end}`;
+      const sig = `${v.ok}|${v.value}|${v.quality}|${v.coverage}|${v.status}`;
+      if (this.emitted.get(key) === sig) return;
+      this.emitted.set(key, sig);
+      out.push({ scope, id, value: v });
+    };
+    const edge = settledEdge(now_ms, this.config.settle_ms);
+    for (const [id, st] of this.sites) {
+      if (st.dirtyFrom < edge - QUARTER_MS) for (const v of this.pastWindows(st, st.dirtyFrom, edge)) emit('site', id, v);
+      st.dirtyFrom = Number.POSITIVE_INFINITY;
+      for (const v of this.evaluate(id, now_ms)) emit('site', id, v);
+    }
+    for (const id of this.clusters.keys()) for (const v of this.evaluateCluster(id, now_ms)) emit('cluster', id, v);
+    this.pruneEmitted(edge);
+    return out;
+  }
+
+  /** 15-minute, hourly and daily windows ending after `from` and before `edge`. */
+  private pastWindows(st: SiteState, from: number, edge: number): KpiValue[] {
+    const cal = st.model.calendar;
+    const targets = st.model.inventory.targets;
+    const out: KpiValue[] = [];
+    const pue = (w: WindowBounds) => pueFromTotals({ window: w, totals: this.totals(st, w), category: st.model.category, target: targets.pue });
+    const start = Math.max(Math.floor(from / QUARTER_MS) * QUARTER_MS, edge - this.config.late_days * DAY_MS);
+    for (let e = start + QUARTER_MS; e < edge; e += QUARTER_MS) {
+      out.push(pue(windowAt(cal, '15m', e)));
+      if (cal.hourOf(e - 1).end === e) out.push(pue(windowAt(cal, '1h', e)));
+      if (cal.dayOf(e - 1).end === e) {
+        const day = windowAt(cal, '1d', e);
+        out.push(pue(day), occupancyDayValue(this.occupancyDay(st, cal.dayNumber(day.start)), targets.rack_occupancy));
+        const t = this.totals(st, day);
+        const rated = st.model.racks.filter((r) => r.rack.status === 'available').reduce((s, r) => s + r.rack.rated_kw, 0);
+        out.push(utilisationValue(day, t.missing.includes('it') ? undefined : t.it_kwh, t.it_coverage, t.anomalies, rated));
+      }
+    }
+    return out;
+  }
+
+  private pruneEmitted(edge: number): void {
+    if (this.emitted.size < 100_000) return;
+    const keep = edge - (this.config.late_days + 2) * DAY_MS;
+    for (const key of this.emitted.keys()) if (Number(key.slice(key.lastIndexOf('|') + 1)) < keep) this.emitted.delete(key);
   }
 
   // ---------------------------------------------------------------- clusters

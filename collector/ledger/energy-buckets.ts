@@ -82,8 +82,8 @@ export interface EnergyBucketsOptions {
   quarter_capacity: number;
   /** 0: no day buckets (racks need quarter hours only). */
   day_capacity: number;
-  /** Called with the local day of every quarter hour written (occupancy caches per day). */
-  on_write?: (day: number) => void;
+  /** Called for every quarter hour written, with its start and local day (caches, late-data tracking). */
+  on_write?: (quarter_start_ms: number, day: number) => void;
 }
 
 export class EnergyBuckets {
@@ -123,7 +123,7 @@ export class EnergyBuckets {
     if (s >= 0) {
       this.bump(this.quarters, s, kwh, covered_ms, events, sign);
       if (q > this.newestQuarter) this.newestQuarter = q;
-      this.opts.on_write?.(day);
+      this.opts.on_write?.(qs, day);
     } else {
       this.dropped_pieces++;
     }
