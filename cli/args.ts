@@ -4,6 +4,8 @@ import { DcimError, loadYamlFile } from '../contract/index.js';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
+  /** The flag may repeat (string options only); its value is then a list. */
+  multiple?: boolean;
   short?: string;
   /** Shown in --help; the README's CLI reference is kept in step by test/cli/help.test.ts. */
   description: string;
@@ -33,7 +35,8 @@ function allOptions(spec: CommandSpec): [string, OptionSpec][] {
 function optionsFileSchema(spec: CommandSpec) {
   const shape: Record<string, z.ZodType> = {};
   for (const [name, o] of Object.entries(spec.options)) {
-    shape[name.replaceAll('-', '_')] = o.type === 'boolean' ? z.boolean().optional() : z.union([z.string(), z.number()]).optional();
+    shape[name.replaceAll('-', '_')] =
+      o.type === 'boolean' ? z.boolean().optional() : o.multiple ? z.union([z.string(), z.array(z.string())]).optional() : z.union([z.string(), z.number()]).optional();
   }
   return z.object(shape).strict();
 }
@@ -49,13 +52,13 @@ export function helpText(spec: CommandSpec): string {
   return lines.join('\n');
 }
 
-export type ParsedValues = Record<string, string | boolean | undefined>;
+export type ParsedValues = Record<string, string | boolean | string[] | undefined>;
 
 /** Parse argv for one command; unknown flags are an error naming the command. */
 export function parseCommandArgs(spec: CommandSpec, argv: string[]): { help: true } | { help: false; values: ParsedValues; positionals: string[] } {
   const options: ParseArgsConfig['options'] = { help: { type: 'boolean', short: 'h' } };
   for (const [name, o] of allOptions(spec)) {
-    options[name] = { type: o.type, ...(o.short ? { short: o.short } : {}) };
+    options[name] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
   }
   let parsed;
   try {
@@ -69,8 +72,12 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[]): { help: tru
   for (const [name, o] of Object.entries(spec.options)) if (o.default !== undefined) values[name] = o.default;
   const file = spec.optionsFile ? flags.config : undefined;
   if (typeof file === 'string') {
-    const fromFile = loadYamlFile(optionsFileSchema(spec), file) as Record<string, string | number | boolean | undefined>;
-    for (const [key, v] of Object.entries(fromFile)) if (v !== undefined) values[key.replaceAll('_', '-')] = typeof v === 'number' ? String(v) : v;
+    const fromFile = loadYamlFile(optionsFileSchema(spec), file) as Record<string, string | number | boolean | string[] | undefined>;
+    for (const [key, v] of Object.entries(fromFile)) {
+      if (v === undefined) continue;
+      const name = key.replaceAll('_', '-');
+      values[name] = typeof v === 'number' ? String(v) : spec.options[name]?.multiple && typeof v === 'string' ? [v] : v;
+    }
   }
   for (const [name, v] of Object.entries(flags)) if (v !== undefined && name !== 'config') values[name] = v;
   if (!spec.optionsFile && flags.config !== undefined) values.config = flags.config;
@@ -90,6 +97,12 @@ export function numberOption(values: ParsedValues, name: string, min: number, ma
 export function stringOption(values: ParsedValues, name: string): string | undefined {
   const v = values[name];
   return typeof v === 'string' ? v : undefined;
+}
+
+/** A repeatable option's values (a single default counts as one). */
+export function stringsOption(values: ParsedValues, name: string): string[] {
+  const v = values[name];
+  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
 }
 
 /** A command-line mistake: printed with a pointer to --help, exit code 2. */

@@ -5,7 +5,7 @@ import { DcimError, SiteInventorySchema, SystemClock, createLogger, loadProfiles
 import { Agent } from '../../agent/index.js';
 import { Collector, createSink, type StoreConfig } from '../../collector/index.js';
 import { startSimSite } from '../../simulators/index.js';
-import { DURATION_OPTION, durationMs, numberOption, parseCommandArgs, stringOption, helpText, type CommandSpec } from '../args.js';
+import { DURATION_OPTION, durationMs, numberOption, parseCommandArgs, stringOption, helpText, type CommandSpec, type ParsedValues } from '../args.js';
 import { startEmbeddedBroker } from '../embedded-broker.js';
 import { runUntilSignal } from '../run-until-signal.js';
 import type { Command } from '../dcim.js';
@@ -31,7 +31,7 @@ const spec: CommandSpec = {
   },
 };
 
-function storeFrom(values: Record<string, string | boolean | undefined>, scratch: string): StoreConfig {
+function storeFrom(values: ParsedValues, scratch: string): StoreConfig {
   const influx = stringOption(values, 'influx');
   if (influx === undefined) return { kind: 'sqlite', path: stringOption(values, 'store') ?? join(scratch, 'demo.sqlite'), retention_days: 7 };
   const db = stringOption(values, 'influx-db');

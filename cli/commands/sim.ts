@@ -4,7 +4,7 @@ import { DcimError, SiteInventorySchema, SystemClock, createLogger, loadProfiles
 import { ControlServer } from '../../simulators/control/control-server.js';
 import { TruthFileWriter } from '../../simulators/control/truth-file-writer.js';
 import { FaultsFileSchema, startSimSite, type FaultSpec, type SimSite } from '../../simulators/index.js';
-import { DURATION_OPTION, durationMs, helpText, numberOption, parseCommandArgs, stringOption, type CommandSpec } from '../args.js';
+import { DURATION_OPTION, durationMs, helpText, numberOption, parseCommandArgs, stringOption, stringsOption, type CommandSpec } from '../args.js';
 import type { Command } from '../dcim.js';
 import { runUntilSignal } from '../run-until-signal.js';
 
@@ -14,7 +14,7 @@ const spec: CommandSpec = {
   usage: 'dcim sim --seed seeds/<site>.yaml [--seed …] [--speed N] [--faults file] [--control-port P] [--truth-file F]',
   optionsFile: true,
   options: {
-    seed: { type: 'string', placeholder: 'file|dir', description: 'site inventory to simulate; repeat it, or name a folder of seeds, for several sites', default: 'seeds/demo.yaml' },
+    seed: { type: 'string', multiple: true, placeholder: 'file|dir', description: 'site inventory to simulate; repeat it, or name a folder of seeds, for several sites', default: 'seeds/demo.yaml' },
     speed: { type: 'string', placeholder: 'N', description: 'simulated seconds per real second (60 = a simulated minute per second)', default: '1' },
     'rng-seed': { type: 'string', placeholder: 'N', description: 'random seed of the model (same seed, same site)', default: '1' },
     ephemeral: { type: 'boolean', description: "bind free loopback ports instead of the seeds' ports" },
@@ -31,18 +31,10 @@ const spec: CommandSpec = {
 /** Above this many devices a site prints one line per listening port, not per device. */
 const LIST_LIMIT = 100;
 
-/**
- * `--seed` may repeat; the shared argument parser keeps only the last, so every occurrence is
- * collected here. Each value is a file, a folder (its *.yaml, sorted) or a comma list.
- */
-function seedFiles(argv: readonly string[], fallback: string): string[] {
-  const given: string[] = [];
-  argv.forEach((a, i) => {
-    if (a === '--seed' && argv[i + 1] !== undefined) given.push(argv[i + 1]!);
-    else if (a.startsWith('--seed=')) given.push(a.slice('--seed='.length));
-  });
+/** Every `--seed`: each value is a file, a folder (its *.yaml, sorted) or a comma list. */
+function seedFiles(given: readonly string[]): string[] {
   const out: string[] = [];
-  for (const value of given.length > 0 ? given : [fallback]) {
+  for (const value of given) {
     for (const part of value.split(',').filter((p) => p.length > 0)) {
       const path = resolve(part);
       let isDir = false;
@@ -115,7 +107,7 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const { values } = parsed;
-  const files = seedFiles(argv, stringOption(values, 'seed') ?? 'seeds/demo.yaml');
+  const files = seedFiles(stringsOption(values, 'seed'));
   if (files.length === 0) throw new DcimError('DCIM_E_CONFIG_INVALID', '--seed: no seed files found');
   const inventories = files.map((f) => loadYamlFile(SiteInventorySchema, f));
   const ids = inventories.map((i) => i.site.id);
