@@ -1,43 +1,64 @@
 import { SystemClock, type Clock, type TimerHandle } from '../contract/clock.js';
 import type { ErrorCode } from '../contract/errors.js';
-import type { SiteInventory } from '../contract/inventory.js';
+import type { Cluster, SiteInventory } from '../contract/inventory.js';
 import { createLogger, type Logger } from '../contract/log.js';
-import type { AgentState, DeviceStatus, KpiMessage } from '../contract/messages.js';
+import type { AgentState, DeviceStatus, KpiMessage, KpiValue } from '../contract/messages.js';
 import type { DeviceProfile } from '../contract/profile.js';
 import { parseTopic, topics } from '../contract/topics.js';
+import { ApiServer, type ApiServerStats } from './http/api-server.js';
+import type { ApiSource, ClusterSummary, HealthReport, SiteSummary } from './http/api-source.js';
+import { BearerToken } from './http/bearer-token.js';
+import { collectorMetricFamilies } from './http/collector-metrics.js';
 import type { DecodeFailure } from './ingest/decode-failure.js';
 import { decodeState, type DecodedState } from './ingest/decode-status.js';
 import { decodeTelemetry, type DecodedTelemetry } from './ingest/decode-telemetry.js';
 import { MqttSubscriber, type MqttSubscriberOptions } from './ingest/subscriber.js';
-import { livePue, type LivePueOptions } from './kpi/live-pue.js';
+import { KpiEngine, type KpiEngineConfig, type KpiEngineStats } from './kpi-engine.js';
 import { LogThrottle } from './log-throttle.js';
 import { LatestValues } from './state/latest-values.js';
 import { SeqDedup } from './state/seq-dedup.js';
 import { buildSiteRegistry, type SiteEntry } from './state/site-registry.js';
 import { kpiPoint } from './store/kpi-points.js';
+import { encodePoint } from './store/line-protocol.js';
+import type { MetricPoint } from './store/metric-point.js';
 import type { MetricSink, SinkStats } from './store/metric-sink.js';
 import { readingPoints } from './store/reading-points.js';
 import { agentHealthPoint, deviceStatusPoint } from './store/state-points.js';
 
 /**
- * The collector's composition root: it builds every part once and wires them. Telemetry flows
- * subscriber → decode → dedup → latest values + raw points to the sink; every `kpiIntervalMs`
- * (aligned to the wall clock, so active-active collectors stamp the same instants) each site's
- * live PUE is evaluated, written, published retained on `dcim/v1/<site>/kpi` and handed to
- * `onKpi`. Bad input is counted, logged (throttled) and dropped; nothing in the message path
- * may stop the collector.
+ * The collector's composition root: it builds every part once and wires them.
+ *
+ *   MQTT ─▶ subscriber ─▶ decode ─▶ inventory check ─▶ (agent, seq) dedup ─┬▶ latest values
+ *                                                                          ├▶ KPI engine (ledger, windows)
+ *                                                                          └▶ raw points ─▶ sink
+ *   every kpiIntervalMs (aligned to the wall clock, so active-active collectors evaluate the same
+ *   instants): engine.evaluate per site and cluster ─▶ KPI points (changed windows, stamped at
+ *   window end) ─▶ sink;  ─▶ retained dcim/v1/<site|cluster>/kpi (on change, at least every
+ *   publishEveryMs);  ─▶ onKpi;  the HTTP API reads the same latest messages.
+ *
+ * Bad input is counted, logged (throttled) and dropped; nothing in the message path may stop the
+ * collector.
  */
 export interface CollectorOptions {
   id: string;
   inventories: readonly SiteInventory[];
+  /** Roll-ups over sets of sites; each published on dcim/v1/<cluster-id>/kpi. */
+  clusters?: readonly Cluster[];
   mqtt: { url: string; username?: string; password?: string; clientId?: string; tls?: MqttSubscriberOptions['tls'] };
   sink: MetricSink;
   clock?: Clock;
   logger?: Logger;
   kpiIntervalMs?: number;
-  /** Device profiles, to find each meter's power point; without them `active_power_w` is used. */
+  /** The retained KPI message is republished at least this often even when nothing changed (default 60 s). */
+  publishEveryMs?: number;
+  /** Device profiles: each meter's power and energy points, each device's class. */
   profiles?: ReadonlyMap<string, DeviceProfile>;
-  livePue?: LivePueOptions;
+  /** KPI options (settle time, late window, on-rack rule); ignored when `engine` is given. */
+  kpi?: Partial<KpiEngineConfig>;
+  /** A ready engine (tests, recompute); default: built from inventories, profiles, clusters and `kpi`. */
+  engine?: KpiEngine;
+  /** The HTTP API; absent: none. */
+  http?: { host: string; port: number; token: string; cors_origin?: string };
   onKpi?: (msg: KpiMessage) => void;
 }
 
@@ -60,6 +81,8 @@ export interface CollectorStats {
   /** Points handed to the sink. */
   points_written: number;
   kpi_evaluations: number;
+  /** KPI points handed to the sink (windows new or changed since they were last written). */
+  kpi_points_written: number;
   kpi_published: number;
   kpi_publish_errors: number;
   /** KPI publishes skipped because the previous one for the site had not been acknowledged. */
@@ -68,16 +91,36 @@ export interface CollectorStats {
   handler_errors: number;
   invalid_by_code: Partial<Record<ErrorCode, number>>;
   sink: SinkStats;
+  engine: KpiEngineStats;
+  http?: ApiServerStats;
 }
 
-type Counters = Omit<CollectorStats, 'sink' | 'invalid_by_code'>;
+type Counters = Omit<CollectorStats, 'sink' | 'invalid_by_code' | 'engine' | 'http'>;
 
 const topicOf = (m: { site: string; device: string }) => topics.telemetry(m.site, m.device);
+
+/** What identifies a KPI point (its tags): the same window written again replaces it. */
+const kpiKey = (scope: string, k: KpiValue) => `${scope}|${k.kpi}|${k.window}|${k.basis}|${k.category ?? ''}`;
+
+/** A message's content without the evaluation instant, to tell whether anything changed. */
+function kpiSignature(kpis: readonly KpiValue[]): string {
+  return JSON.stringify(kpis.map((k) => (k.window === 'instant' ? { ...k, window_start: 0, window_end: 0 } : k)));
+}
+
+interface Scope {
+  id: string;
+  kind: 'site' | 'cluster';
+  latest: KpiMessage | undefined;
+  publishedSignature: string | undefined;
+  publishedAt: number;
+}
 
 export class Collector {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly sites: Map<string, SiteEntry>;
+  private readonly clusters: ReadonlyMap<string, Cluster>;
+  private readonly engine: KpiEngine;
   private readonly latest = new LatestValues();
   private readonly dedup = new SeqDedup();
   private readonly throttle: LogThrottle;
@@ -93,33 +136,53 @@ export class Collector {
     states_received: 0,
     points_written: 0,
     kpi_evaluations: 0,
+    kpi_points_written: 0,
     kpi_published: 0,
     kpi_publish_errors: 0,
     kpi_publish_skipped: 0,
     handler_errors: 0,
   };
   private readonly invalidByCode: Partial<Record<ErrorCode, number>> = {};
-  private readonly latestKpis = new Map<string, KpiMessage>();
+  private readonly scopes = new Map<string, Scope>();
+  /** The line last written for each KPI identity: unchanged windows are not written again. */
+  private readonly written = new Map<string, string>();
   private readonly publishing = new Set<string>();
   private readonly deviceStatus = new Map<string, Map<string, DeviceStatus>>();
   private readonly agentState = new Map<string, Map<string, AgentState>>();
   private subscriber: MqttSubscriber | undefined;
+  private api: ApiServer | undefined;
+  private apiUrl: string | undefined;
   private timer: TimerHandle | undefined;
+  private lastEvaluationMs: number | null = null;
 
   constructor(private readonly opts: CollectorOptions) {
     this.clock = opts.clock ?? new SystemClock();
     this.logger = opts.logger ?? createLogger({ base: { component: 'collector', collector: opts.id } });
     this.throttle = new LogThrottle(() => this.clock.now());
     this.sites = buildSiteRegistry(opts.inventories, opts.profiles);
+    this.clusters = new Map((opts.clusters ?? []).map((c) => [c.id, c]));
+    this.engine = opts.engine ?? KpiEngine.create({ inventories: opts.inventories, profiles: opts.profiles ?? new Map(), clusters: opts.clusters ?? [], ...(opts.kpi ? { config: opts.kpi } : {}) });
+    for (const id of this.sites.keys()) this.scopes.set(`site:${id}`, { id, kind: 'site', latest: undefined, publishedSignature: undefined, publishedAt: Number.NEGATIVE_INFINITY });
+    for (const id of this.clusters.keys()) this.scopes.set(`cluster:${id}`, { id, kind: 'cluster', latest: undefined, publishedSignature: undefined, publishedAt: Number.NEGATIVE_INFINITY });
   }
 
   private get intervalMs(): number {
     return this.opts.kpiIntervalMs ?? 5000;
   }
 
-  /** Starts the KPI loop, then connects; resolves once subscribed. */
+  /**
+   * Opens the sink (its spool, with what a previous run left), starts the HTTP API and the KPI
+   * loop, then connects; resolves once subscribed. A bad spool directory, a weak API token or a
+   * port in use fails here, before anything runs.
+   */
   async start(): Promise<void> {
     if (this.subscriber) throw new Error('collector already started');
+    this.opts.sink.start?.();
+    if (this.opts.http) {
+      const h = this.opts.http;
+      this.api = new ApiServer({ host: h.host, port: h.port, token: new BearerToken(h.token), ...(h.cors_origin ? { cors_origin: h.cors_origin } : {}), source: this.apiSource(), logger: this.logger.child({ component: 'http' }), now: () => this.clock.now() });
+      this.apiUrl = (await this.api.start()).url;
+    }
     this.scheduleTick();
     const m = this.opts.mqtt;
     this.subscriber = new MqttSubscriber({
@@ -133,23 +196,40 @@ export class Collector {
       logger: this.logger.child({ component: 'mqtt' }),
     });
     await this.subscriber.start();
-    this.logger.info('collector started', { sites: [...this.sites.keys()], kpi_interval_ms: this.intervalMs });
+    this.logger.info('collector started', { sites: [...this.sites.keys()], clusters: [...this.clusters.keys()], kpi_interval_ms: this.intervalMs, ...(this.apiUrl ? { api: this.apiUrl } : {}) });
   }
 
   async stop(): Promise<void> {
     this.timer?.cancel();
     this.timer = undefined;
+    await this.api?.stop();
+    this.api = undefined;
     await this.subscriber?.stop();
     this.subscriber = undefined;
     await this.opts.sink.flush();
   }
 
+  /** The HTTP API's base URL once started (port 0 resolved), else undefined. */
+  get httpUrl(): string | undefined {
+    return this.apiUrl;
+  }
+
   stats(): CollectorStats {
-    return { ...this.counters, invalid_by_code: { ...this.invalidByCode }, sink: this.opts.sink.stats() };
+    return {
+      ...this.counters,
+      invalid_by_code: { ...this.invalidByCode },
+      sink: this.opts.sink.stats(),
+      engine: this.engine.stats(),
+      ...(this.api ? { http: this.api.stats() } : {}),
+    };
   }
 
   latestKpi(site: string): KpiMessage | undefined {
-    return this.latestKpis.get(site);
+    return this.scopes.get(`site:${site}`)?.latest;
+  }
+
+  latestClusterKpi(cluster: string): KpiMessage | undefined {
+    return this.scopes.get(`cluster:${cluster}`)?.latest;
   }
 
   deviceStatuses(site: string): ReadonlyMap<string, DeviceStatus> {
@@ -160,7 +240,7 @@ export class Collector {
     return this.agentState.get(site) ?? new Map();
   }
 
-  /** One MQTT message in. Public so the HTTP API and tests can feed messages without a broker. */
+  /** One MQTT message in. Public so tests and tools can feed messages without a broker. */
   ingest(topic: string, payload: Uint8Array): void {
     this.counters.messages_received++;
     try {
@@ -180,21 +260,41 @@ export class Collector {
     }
   }
 
-  /** Evaluate and emit every site's KPIs for the aligned instant `at_ms`. */
+  /**
+   * Evaluate every site's and cluster's KPIs for the aligned instant `at_ms`: write the points of
+   * windows that are new or changed, publish the retained message when it changed (or is due),
+   * hand it to `onKpi`.
+   */
   evaluateKpis(at_ms: number): void {
-    for (const [site, entry] of this.sites) {
+    this.lastEvaluationMs = at_ms;
+    for (const scope of this.scopes.values()) {
       this.counters.kpi_evaluations++;
-      const kpi = livePue(entry.power, this.latest, at_ms, this.opts.livePue);
-      const msg: KpiMessage = { schema: 1, site, ts: at_ms, kpis: [kpi] };
-      this.latestKpis.set(site, msg);
-      this.writePoints([kpiPoint(site, kpi)]);
-      this.publish(msg);
+      const kpis = scope.kind === 'site' ? this.engine.evaluate(scope.id, at_ms) : this.engine.evaluateCluster(scope.id, at_ms);
+      const msg: KpiMessage = { schema: 1, site: scope.id, ts: at_ms, kpis };
+      scope.latest = msg;
+      this.writeKpis(scope.id, kpis);
+      this.publish(scope, msg, at_ms);
       try {
         this.opts.onKpi?.(msg);
       } catch (e) {
-        this.logger.error('onKpi callback failed', { site, error: e as Error });
+        this.logger.error('onKpi callback failed', { site: scope.id, error: e as Error });
       }
     }
+  }
+
+  private writeKpis(scope: string, kpis: readonly KpiValue[]): void {
+    const points: MetricPoint[] = [];
+    for (const k of kpis) {
+      const p = kpiPoint(scope, k);
+      const line = encodePoint(p);
+      const key = kpiKey(scope, k);
+      // Identical line: the store already has this point (same window end, same fields).
+      if (line.ok && this.written.get(key) === line.value.line) continue;
+      if (line.ok) this.written.set(key, line.value.line);
+      points.push(p);
+    }
+    this.counters.kpi_points_written += points.length;
+    this.writePoints(points);
   }
 
   private scheduleTick(): void {
@@ -211,25 +311,31 @@ export class Collector {
     }, next - now);
   }
 
-  private publish(msg: KpiMessage): void {
+  private publish(scope: Scope, msg: KpiMessage, now: number): void {
     const sub = this.subscriber;
     if (!sub) return;
+    const signature = kpiSignature(msg.kpis);
+    if (signature === scope.publishedSignature && now - scope.publishedAt < (this.opts.publishEveryMs ?? 60_000)) return;
     // Retained: only the newest matters, so never queue a second one behind an unacknowledged one.
-    if (this.publishing.has(msg.site)) {
+    if (this.publishing.has(scope.id)) {
       this.counters.kpi_publish_skipped++;
       return;
     }
-    this.publishing.add(msg.site);
+    this.publishing.add(scope.id);
     sub
       .publishKpi(msg)
       .then(
-        () => this.counters.kpi_published++,
+        () => {
+          this.counters.kpi_published++;
+          scope.publishedSignature = signature;
+          scope.publishedAt = now;
+        },
         (e: unknown) => {
           this.counters.kpi_publish_errors++;
           this.logThrottled('kpi-publish', 'warn', 'KPI publish failed', { site: msg.site, error: e as Error });
         },
       )
-      .finally(() => this.publishing.delete(msg.site));
+      .finally(() => this.publishing.delete(scope.id));
   }
 
   private writePoints(points: Parameters<MetricSink['write']>[0]): void {
@@ -284,6 +390,8 @@ export class Collector {
       if (this.latest.update(m.site, m.device, r, m.ts) === 'older') this.counters.readings_late++;
     }
     this.counters.readings_accepted += m.readings.length;
+    // Only new (agent, seq) reach the engine: a redelivery or replay never books energy twice.
+    this.engine.ingest(m.site, m.device, m.ts, m.readings);
     this.writePoints(readingPoints(m, device.tags));
   }
 
@@ -305,6 +413,67 @@ export class Collector {
     if (!statuses) this.deviceStatus.set(s.site, (statuses = new Map()));
     statuses.set(s.device, s.status);
     this.writePoints([deviceStatusPoint(s.site, s.device, device.tags, s.status)]);
+  }
+
+  /** Broker, store and KPI loop at a glance (GET /healthz). */
+  health(): HealthReport {
+    const now = this.clock.now();
+    const store = { ...this.opts.sink.health(), pending_points: this.opts.sink.stats().pending };
+    const connected = this.subscriber?.connected ?? false;
+    const age = this.lastEvaluationMs === null ? null : Math.max(0, now - this.lastEvaluationMs);
+    // Late: no evaluation for three intervals (the tick is stuck or the process starves).
+    const late = this.subscriber !== undefined && (age === null ? false : age > 3 * this.intervalMs);
+    const problems: string[] = [];
+    if (!connected) problems.push('broker not connected');
+    if (!store.reachable) problems.push(`store unreachable: ${store.last_error ?? 'unknown error'}`);
+    if (late) problems.push(`no KPI evaluation for ${Math.round((age ?? 0) / 1000)} s`);
+    return {
+      status: problems.length === 0 ? 'ok' : 'degraded',
+      broker: { connected },
+      store,
+      kpi: { last_evaluation_ms: this.lastEvaluationMs, age_ms: age, interval_ms: this.intervalMs, late },
+      problems,
+    };
+  }
+
+  private siteSummary(entry: SiteEntry): SiteSummary {
+    const inv = entry.inventory;
+    const statuses = [...(this.deviceStatus.get(inv.site.id)?.values() ?? [])];
+    const agents = [...(this.agentState.get(inv.site.id)?.entries() ?? [])].map(([id, a]) => ({ id, online: a.online, ts: a.ts }));
+    return {
+      id: inv.site.id,
+      name: inv.site.name,
+      timezone: inv.site.timezone,
+      ...(inv.site.cluster !== undefined ? { cluster: inv.site.cluster } : {}),
+      targets: inv.targets,
+      halls: inv.halls.length,
+      racks: inv.racks.length,
+      devices: inv.devices.length,
+      devices_down: statuses.filter((s) => s.state === 'down').length,
+      devices_degraded: statuses.filter((s) => s.state === 'degraded').length,
+      agents,
+      kpi_ts: this.latestKpi(inv.site.id)?.ts ?? null,
+    };
+  }
+
+  /** The read-only view the HTTP API serves. */
+  private apiSource(): ApiSource {
+    const empty = (id: string): KpiMessage => ({ schema: 1, site: id, ts: this.clock.now(), kpis: [] });
+    return {
+      sites: () => [...this.sites.values()].map((e) => this.siteSummary(e)),
+      siteKpis: (id) => (this.sites.has(id) ? (this.latestKpi(id) ?? empty(id)) : undefined),
+      clusters: () =>
+        [...this.clusters.values()].map((c): ClusterSummary => ({ id: c.id, name: c.name, targets: c.targets, sites: c.sites, kpi_ts: this.latestClusterKpi(c.id)?.ts ?? null })),
+      clusterKpis: (id) => (this.clusters.has(id) ? (this.latestClusterKpi(id) ?? empty(id)) : undefined),
+      health: () => this.health(),
+      metrics: () =>
+        collectorMetricFamilies({
+          collector: this.opts.id,
+          stats: this.stats(),
+          health: this.health(),
+          kpis: [...this.scopes.values()].flatMap((s) => (s.latest ? [{ scope: s.id, kind: s.kind, message: s.latest }] : [])),
+        }),
+    };
   }
 
   private logThrottled(key: string, level: 'warn' | 'error', msg: string, fields: Record<string, unknown>): void {

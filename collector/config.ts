@@ -2,18 +2,19 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { DcimError } from '../contract/errors.js';
 import { IdSchema } from '../contract/ids.js';
-import { SiteInventorySchema, type SiteInventory } from '../contract/inventory.js';
+import { ClustersFileSchema, SiteInventorySchema, type Cluster, type SiteInventory } from '../contract/inventory.js';
 import { loadYamlFile } from '../contract/load.js';
-import { SecretRefSchema } from '../contract/secrets.js';
+import { SecretRefSchema, type SecretRef } from '../contract/secrets.js';
 
 /**
  * The collector's YAML config. Every path in it (seeds, SQLite file, TLS files, quarantine
  * folder) is relative to the config file, so a config and its seeds move together.
  *
- *   collector: { id: main, sites: [../seeds/demo.yaml] }
+ *   collector: { id: main, sites: [../seeds/demo.yaml], clusters: clusters.yaml }
  *   mqtt: { url: mqtts://broker:8883, username: collector, password: { env: DCIM_MQTT_PASSWORD } }
- *   store: { kind: sqlite, path: data/dcim.sqlite }
- *   kpi: { interval_s: 5 }
+ *   store: { kind: influx_v1, url: http://influx:8086, database: dcim, spool: { dir: spool } }
+ *   http: { listen: 127.0.0.1:8080, token: { env: DCIM_API_TOKEN } }
+ *   kpi: { interval_s: 5, on_rack: { min_kw: 0.3 } }
  */
 
 const TlsSchema = z
@@ -37,7 +38,34 @@ const MqttSchema = z
   .strict();
 
 const HttpUrlSchema = z.string().regex(/^https?:\/\/[^\s]+$/, 'expected an http(s) URL');
-const BatchSchema = { batch_lines: z.number().int().min(1).max(100_000).default(5000), quarantine_dir: z.string().min(1).optional() };
+const MIB = 1024 * 1024;
+
+/**
+ * The durable spool in front of an InfluxDB store (README "Spool"): every batch is written here
+ * first and deleted when the store has taken it, so an outage or a restart loses nothing within
+ * these bounds. Absent: batches wait in memory (`max_buffer_lines`) and a long outage loses the
+ * oldest, counted.
+ */
+export const StoreSpoolSchema = z
+  .object({
+    dir: z.string().min(1),
+    max_bytes: z.number().int().min(MIB, 'expected at least 1 MiB (1048576)').max(Number.MAX_SAFE_INTEGER).default(1024 * MIB),
+    max_age_h: z.number().positive().max(24 * 366).default(168),
+    fsync: z.enum(['interval', 'always', 'never']).default('interval'),
+    fsync_interval_ms: z.number().int().min(10).max(60_000).default(200),
+    segment_bytes: z.number().int().min(64 * 1024).max(256 * MIB).optional(),
+  })
+  .strict()
+  .refine((s) => s.segment_bytes === undefined || s.segment_bytes <= s.max_bytes / 4, { message: 'segment_bytes must be at most max_bytes / 4', path: ['segment_bytes'] });
+export type StoreSpoolConfig = z.infer<typeof StoreSpoolSchema>;
+
+const BatchSchema = {
+  batch_lines: z.number().int().min(1).max(100_000).default(5000),
+  quarantine_dir: z.string().min(1).optional(),
+  /** Without a spool: lines held in memory during an outage before the oldest are dropped (default 200,000). */
+  max_buffer_lines: z.number().int().min(1000).max(10_000_000).optional(),
+  spool: StoreSpoolSchema.optional(),
+};
 
 export const StoreConfigSchema = z.discriminatedUnion('kind', [
   z
@@ -71,12 +99,62 @@ export const StoreConfigSchema = z.discriminatedUnion('kind', [
 ]);
 export type StoreConfig = z.infer<typeof StoreConfigSchema>;
 
+/** `host:port` to listen on; port 0 asks the OS for a free one (tests). */
+const ListenSchema = z
+  .string()
+  .regex(/^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected host:port such as 127.0.0.1:8080 or [::1]:8080')
+  .refine((s) => Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535, 'port above 65535');
+
+/** The HTTP API (README "HTTP API"). Everything but /healthz needs `Authorization: Bearer <token>`. */
+export const HttpConfigSchema = z
+  .object({
+    listen: ListenSchema,
+    /** At least 16 characters once resolved; from env or a file, never inline in a shared config. */
+    token: SecretRefSchema,
+    /** Allow browser calls from this origin (CORS); absent: no CORS headers at all. */
+    cors_origin: z.string().regex(/^https?:\/\/[^\s/]+$/, 'expected an origin such as https://grafana.example').optional(),
+  })
+  .strict();
+export type HttpConfig = z.infer<typeof HttpConfigSchema>;
+
+/** KPI options (README "KPI options"); every key has the default of DESIGN.md §5. */
+export const KpiConfigSchema = z
+  .object({
+    interval_s: z.number().min(1).max(3600).default(5),
+    /** The retained KPI message is republished at least this often even when nothing changed. */
+    publish_every_s: z.number().min(1).max(86_400).default(60),
+    /** Time allowed for the last readings of a window to arrive before the window is final. */
+    settle_s: z.number().min(0).max(3600).default(60),
+    /** Late readings up to this many days old still revise 15m/1h/1d/occupancy windows; older ones need dcim kpi recompute. */
+    late_days: z.number().int().min(0).max(31).default(3),
+    /** 上架率 on-rack rule: IT power ≥ max(min_kw, min_ratio × rated_kw) for ≥ day_ratio of the day. */
+    on_rack: z
+      .object({
+        min_kw: z.number().min(0).max(100).default(0.3),
+        min_ratio: z.number().min(0).max(1).default(0.1),
+        day_ratio: z.number().min(0).max(1).default(0.5),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .prefault({});
+export type KpiConfig = z.infer<typeof KpiConfigSchema>;
+
 export const CollectorConfigSchema = z
   .object({
-    collector: z.object({ id: IdSchema, sites: z.array(z.string().min(1)).min(1) }).strict(),
+    collector: z
+      .object({
+        id: IdSchema,
+        sites: z.array(z.string().min(1)).min(1),
+        /** A clusters file (contract ClustersFileSchema): roll-ups over sets of these sites. */
+        clusters: z.string().min(1).optional(),
+      })
+      .strict(),
     mqtt: MqttSchema,
     store: StoreConfigSchema,
-    kpi: z.object({ interval_s: z.number().min(1).max(3600).default(5) }).strict().prefault({}),
+    http: HttpConfigSchema.optional(),
+    kpi: KpiConfigSchema,
   })
   .strict();
 export type CollectorConfig = z.infer<typeof CollectorConfigSchema>;
@@ -86,9 +164,14 @@ export interface CollectorSetup {
   /** The config with every path made absolute. */
   config: CollectorConfig;
   inventories: SiteInventory[];
+  /** From `collector.clusters`; empty without one. */
+  clusters: Cluster[];
 }
 
-/** Load the config and every site seed it names; all problems in all files are reported at once. */
+/**
+ * Load the config, every site seed and the clusters file it names; all problems in all files are
+ * reported at once. Every path, secret files included, is made absolute against the config's folder.
+ */
 export function loadCollectorConfig(file: string): CollectorSetup {
   const raw = loadYamlFile(CollectorConfigSchema, file);
   const base = dirname(resolve(file));
@@ -110,8 +193,34 @@ export function loadCollectorConfig(file: string): CollectorSetup {
       else problems.push(`${file}: collector.sites[${i}]: ${(e as Error).message}`);
     }
   });
+  const clusters = config.collector.clusters !== undefined ? loadClusters(file, config.collector.clusters, siteFiles, problems) : [];
   if (problems.length > 0) throw new DcimError('DCIM_E_CONFIG_INVALID', `${file}: ${problems.length} problem(s)`, problems);
-  return { file, config, inventories };
+  return { file, config, inventories, clusters };
+}
+
+/**
+ * The clusters file, checked against the sites: a cluster rolls up sites this collector receives,
+ * and its id must differ from every site id, since its KPIs are published on dcim/v1/<id>/kpi.
+ */
+function loadClusters(file: string, clustersFile: string, siteFiles: ReadonlyMap<string, string>, problems: string[]): Cluster[] {
+  let clusters: Cluster[];
+  try {
+    clusters = loadYamlFile(ClustersFileSchema, clustersFile).clusters;
+  } catch (e) {
+    if (e instanceof DcimError && e.details.length > 0) problems.push(...e.details);
+    else problems.push(`${file}: collector.clusters: ${(e as Error).message}`);
+    return [];
+  }
+  const seen = new Set<string>();
+  clusters.forEach((c, i) => {
+    if (seen.has(c.id)) problems.push(`${clustersFile}: clusters[${i}].id: duplicate id ${c.id}`);
+    seen.add(c.id);
+    if (siteFiles.has(c.id)) problems.push(`${clustersFile}: clusters[${i}].id: ${c.id} is also a site id (both would publish on dcim/v1/${c.id}/kpi)`);
+    c.sites.forEach((site, j) => {
+      if (!siteFiles.has(site)) problems.push(`${clustersFile}: clusters[${i}].sites[${j}]: site ${site} is not one of collector.sites`);
+    });
+  });
+  return clusters;
 }
 
 function withAbsolutePaths(c: CollectorConfig, abs: (p: string) => string): CollectorConfig {
@@ -119,12 +228,21 @@ function withAbsolutePaths(c: CollectorConfig, abs: (p: string) => string): Coll
   const store: StoreConfig =
     c.store.kind === 'sqlite'
       ? { ...c.store, path: c.store.path === ':memory:' ? c.store.path : abs(c.store.path) }
-      : { ...c.store, ...(c.store.quarantine_dir !== undefined ? { quarantine_dir: abs(c.store.quarantine_dir) } : {}) };
+      : {
+          ...c.store,
+          ...(c.store.quarantine_dir !== undefined ? { quarantine_dir: abs(c.store.quarantine_dir) } : {}),
+          ...(c.store.spool !== undefined ? { spool: { ...c.store.spool, dir: abs(c.store.spool.dir) } } : {}),
+        };
+  const secret = <T extends SecretRef | undefined>(ref: T): T => (typeof ref === 'object' && 'file' in ref ? ({ file: abs(ref.file) } as T) : ref);
+  if (store.kind === 'influx_v1' && store.password !== undefined) store.password = secret(store.password);
+  if (store.kind === 'influx_v2') store.token = secret(store.token);
   return {
     ...c,
-    collector: { ...c.collector, sites: c.collector.sites.map(abs) },
+    collector: { ...c.collector, sites: c.collector.sites.map(abs), ...(c.collector.clusters !== undefined ? { clusters: abs(c.collector.clusters) } : {}) },
+    ...(c.http ? { http: { ...c.http, token: secret(c.http.token) } } : {}),
     mqtt: {
       ...c.mqtt,
+      ...(c.mqtt.password !== undefined ? { password: secret(c.mqtt.password) } : {}),
       ...(tls
         ? {
             tls: {

@@ -6,9 +6,21 @@ import type { DeviceProfile } from '../contract/profile.js';
 import { loadProfiles } from '../contract/profiles.js';
 import { resolveSecret } from '../contract/secrets.js';
 import { Collector, type CollectorOptions } from './collector.js';
-import type { CollectorSetup } from './config.js';
+import type { CollectorSetup, KpiConfig } from './config.js';
+import type { KpiEngineConfig } from './kpi-engine.js';
 import { createSink } from './store/create-sink.js';
 import type { MetricSink } from './store/metric-sink.js';
+
+/** `host:port` (validated by the config schema) → its parts; brackets of an IPv6 host removed. */
+export function listenHostPort(listen: string): { host: string; port: number } {
+  const i = listen.lastIndexOf(':');
+  return { host: listen.slice(0, i).replace(/^\[(.*)\]$/, '$1'), port: Number(listen.slice(i + 1)) };
+}
+
+/** The config's KPI options in the engine's units. */
+export function kpiEngineConfig(k: KpiConfig): Partial<KpiEngineConfig> {
+  return { settle_ms: k.settle_s * 1000, late_days: k.late_days, on_rack: { ...k.on_rack } };
+}
 
 function readTlsFile(file: string, what: string): Buffer {
   try {
@@ -35,9 +47,11 @@ export function createCollectorFromConfig(
   const sink = createSink(config.store, { clock, logger, env });
   const m = config.mqtt;
   const tls = m.tls;
+  const http = config.http;
   const collector = new Collector({
     id: config.collector.id,
     inventories: setup.inventories,
+    clusters: setup.clusters,
     mqtt: {
       url: m.url,
       ...(m.username !== undefined ? { username: m.username } : {}),
@@ -58,6 +72,17 @@ export function createCollectorFromConfig(
     clock,
     logger,
     kpiIntervalMs: config.kpi.interval_s * 1000,
+    publishEveryMs: config.kpi.publish_every_s * 1000,
+    kpi: kpiEngineConfig(config.kpi),
+    ...(http
+      ? {
+          http: {
+            ...listenHostPort(http.listen),
+            token: resolveSecret(http.token, 'http.token', env),
+            ...(http.cors_origin !== undefined ? { cors_origin: http.cors_origin } : {}),
+          },
+        }
+      : {}),
     profiles: deps.profiles ?? loadProfiles(),
     ...(deps.onKpi ? { onKpi: deps.onKpi } : {}),
   });

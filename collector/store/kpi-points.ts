@@ -1,31 +1,42 @@
 import type { KpiValue } from '../../contract/messages.js';
-import type { FieldValue, MetricPoint } from './metric-point.js';
+import { int, type FieldValue, type MetricPoint } from './metric-point.js';
 
 /**
- * A KPI value → one `kpi` point stamped at its window end, so two collectors computing the same
- * window write the same point (DESIGN.md §7). Tags: site, kpi, window, basis, quality, category;
- * fields: value (when ok), coverage, target, status, ok, reason, and the display inputs.
+ * A KPI value → one `kpi` point stamped at its window end (DESIGN.md §7). The tags are the KPI's
+ * identity only — site (or cluster), kpi, window, basis, category — so the same window computed
+ * again, by a second collector or by `dcim kpi recompute` after late data, lands on the same
+ * point and replaces it. What a recompute may change is a field: value, quality, status,
+ * coverage, target, ok, reason, reason_code, window_start_ms and the display inputs. (With
+ * quality as a tag, a window re-evaluated from `partial` to `measured` would leave both points.)
+ * Category stays a tag: PUE₁, PUE₂ and PUE₃ are different figures (ISO/IEC 30134-2).
+ * Deterministic: the same value gives the same line, byte for byte (tags and fields are sorted by
+ * the encoder, numbers printed by String()).
  */
 export const KPI_MEASUREMENT = 'kpi';
 
-export function kpiPoint(site: string, k: KpiValue): MetricPoint {
+/** Field names a KPI point uses itself; an input of the same name is left out. */
+export const KPI_FIXED_FIELDS: ReadonlySet<string> = new Set(['value', 'quality', 'status', 'coverage', 'target', 'ok', 'reason', 'reason_code', 'window_start_ms']);
+
+export function kpiPoint(scope: string, k: KpiValue): MetricPoint {
   const fields: Record<string, FieldValue | undefined> = {
     value: k.value,
+    quality: k.quality,
+    status: k.status,
     coverage: k.coverage,
     target: k.target,
-    status: k.status,
     ok: k.ok,
     reason: k.reason,
+    reason_code: k.reason_code,
+    window_start_ms: int(k.window_start),
   };
-  for (const [name, v] of Object.entries(k.inputs ?? {})) if (!(name in fields)) fields[name] = v;
+  for (const [name, v] of Object.entries(k.inputs ?? {})) if (!KPI_FIXED_FIELDS.has(name)) fields[name] = v;
   return {
     measurement: KPI_MEASUREMENT,
     tags: {
-      site,
+      site: scope,
       kpi: k.kpi,
       window: k.window,
       basis: k.basis,
-      quality: k.quality,
       category: k.category !== undefined ? String(k.category) : undefined,
     },
     fields,

@@ -3,7 +3,7 @@ import { SystemClock, type Clock, type TimerHandle } from '../../contract/clock.
 import { DcimError } from '../../contract/errors.js';
 import { createLogger, type Logger } from '../../contract/log.js';
 import { cleanPoint, type CleanPoint } from './line-protocol.js';
-import { KPI_MEASUREMENT } from './kpi-points.js';
+import { KPI_FIXED_FIELDS, KPI_MEASUREMENT } from './kpi-points.js';
 import { isIntField, type FieldValue, type MetricPoint } from './metric-point.js';
 import { emptySinkStats, type MetricSink, type SinkHealth, type SinkStats } from './metric-sink.js';
 
@@ -92,7 +92,6 @@ CREATE TABLE IF NOT EXISTS kpi_latest (
 );
 `;
 
-const KPI_FIXED_FIELDS = new Set(['value', 'coverage', 'target', 'status', 'ok', 'reason']);
 const HOUR_MS = 3_600_000;
 
 function sqlValue(v: FieldValue): number | bigint | string {
@@ -297,6 +296,7 @@ export class SqliteSink implements MetricSink {
     for (const f of p.fields) if (!KPI_FIXED_FIELDS.has(f.key) && typeof f.value === 'number') inputs[f.key] = f.value;
     const status = fieldOf(p, 'status');
     const reason = fieldOf(p, 'reason');
+    const quality = fieldOf(p, 'quality');
     const category = tag('category');
     return {
       site: tag('site') ?? '',
@@ -304,7 +304,7 @@ export class SqliteSink implements MetricSink {
       kpi_window: tag('window') ?? '',
       basis: tag('basis') ?? '',
       ts_ms: p.ts_ms,
-      quality: tag('quality') ?? '',
+      quality: typeof quality === 'string' ? quality : '',
       category: category !== undefined ? Number(category) : null,
       value: num(fieldOf(p, 'value')) ?? null,
       ok: fieldOf(p, 'ok') === true ? 1 : 0,

@@ -201,14 +201,14 @@ describe('Collector end to end through an MQTT broker (aedes on loopback)', () =
       expect(kpis.at(-1)!.kpis[0]!.reason).toMatch(/^DCIM_E_KPI_STALE: no fresh power from meter-incomer-1, pdu-r01-a$/);
 
       await sink.flush();
-      expect(sink.latestKpis('demo')[0]).toMatchObject({ ok: false, status: 'grey', ts_ms: T0 + 5000 + 5 * 60_000 });
+      expect(sink.latestKpis('demo').find((k) => k.kpi === 'pue_live')).toMatchObject({ ok: false, status: 'grey', ts_ms: T0 + 5000 + 5 * 60_000 });
       // One KPI point per 5 s tick while the inputs were fresh (the PDU's last reading at T0+1 s
       // stays fresh for 5 min), then none: an unknown PUE has no value field.
-      const values = sink.series({ measurement: 'kpi', field: 'value', since_ms: 0 });
+      const values = sink.series({ measurement: 'kpi', field: 'value', tags: { kpi: 'pue_live' }, since_ms: 0 });
       expect(values[0]).toMatchObject({ ts_ms: T0 + 5000, value: 1.25 });
       expect(values.at(-1)!.ts_ms).toBe(T0 + 300_000);
       expect(values).toHaveLength(60);
-      expect(sink.series({ measurement: 'kpi', field: 'status', since_ms: 0 })).toHaveLength(61);
+      expect(sink.series({ measurement: 'kpi', field: 'status', tags: { kpi: 'pue_live' }, since_ms: 0 })).toHaveLength(61);
       expect(sink.series({ measurement: 'meter', field: 'active_power_w', since_ms: 0 }).map((s) => s.value)).toEqual([10_000]);
     } finally {
       await collector.stop();

@@ -1,0 +1,104 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../../contract/log.js';
+import { LogThrottle } from '../log-throttle.js';
+import { apiError, ApiRoutes, type ApiResponse, type ApiRoutesOptions } from './api-routes.js';
+
+/**
+ * The node:http shell around api-routes.ts (no framework: six read-only GET routes need none).
+ * Limits: request target 2 KiB (414), headers 16 KiB (431, answered by node), no request body
+ * (413 for a declared one, the connection closed for a body sent without length), 10 s per
+ * request, 5 s for the headers. Counts requests by status class.
+ */
+export interface ApiServerOptions extends ApiRoutesOptions {
+  host: string;
+  port: number;
+  logger: Logger;
+  now?: () => number;
+}
+
+export interface ApiServerStats {
+  requests: number;
+  /** By status: 2xx, 3xx, 4xx, 5xx. */
+  responses: Record<'2xx' | '4xx' | '5xx', number>;
+  unauthorized: number;
+}
+
+const MAX_HEADER_BYTES = 16 * 1024;
+
+export class ApiServer {
+  private server: http.Server | undefined;
+  private routes: ApiRoutes | undefined;
+  private readonly counters: ApiServerStats = { requests: 0, responses: { '2xx': 0, '4xx': 0, '5xx': 0 }, unauthorized: 0 };
+  private throttle: LogThrottle | undefined;
+
+  constructor(private readonly opts: ApiServerOptions) {}
+
+  /** Listens; resolves with the bound address (port 0 picks a free port). */
+  async start(): Promise<{ host: string; port: number; url: string }> {
+    if (this.server) throw new Error('ApiServer already started');
+    this.routes = new ApiRoutes(this.opts);
+    this.throttle = new LogThrottle(this.opts.now ?? Date.now);
+    const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 10_000, headersTimeout: 5_000, keepAliveTimeout: 5_000 }, (req, res) => this.onRequest(req, res));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.opts.port, this.opts.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const a = server.address() as AddressInfo;
+    const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+    this.opts.logger.info('HTTP API listening', { url: `http://${host}:${a.port}`, cors: this.opts.cors_origin ?? 'off' });
+    return { host: a.address, port: a.port, url: `http://${host}:${a.port}` };
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  stats(): ApiServerStats {
+    return { ...this.counters, responses: { ...this.counters.responses } };
+  }
+
+  private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    this.counters.requests++;
+    let out: ApiResponse;
+    const declared = Number(req.headers['content-length'] ?? 0);
+    try {
+      if (declared > 0 || req.headers['transfer-encoding'] !== undefined) {
+        out = apiError(413, 'DCIM_E_API_TOO_LARGE', 'request bodies are not accepted: the API is read-only');
+        res.setHeader('connection', 'close');
+      } else {
+        out = (this.routes as ApiRoutes).handle({
+          method: req.method ?? 'GET',
+          url: req.url ?? '/',
+          ...(req.headers.authorization !== undefined ? { authorization: req.headers.authorization } : {}),
+          ...(typeof req.headers.origin === 'string' ? { origin: req.headers.origin } : {}),
+        });
+      }
+    } catch (e) {
+      this.opts.logger.error('HTTP API handler failed', { code: 'DCIM_E_API_INTERNAL', path: (req.url ?? '').slice(0, 200), error: e as Error });
+      out = apiError(500, 'DCIM_E_API_INTERNAL', 'internal error; see the collector log');
+    }
+    if (out.status === 401) {
+      this.counters.unauthorized++;
+      if (this.throttle?.allow(`401:${req.socket.remoteAddress ?? ''}`)) {
+        this.opts.logger.warn('HTTP API request refused: no or wrong bearer token', { code: 'DCIM_E_API_UNAUTHORIZED', remote: req.socket.remoteAddress, path: (req.url ?? '').slice(0, 200) });
+      }
+    }
+    const cls = out.status >= 500 ? '5xx' : out.status >= 400 ? '4xx' : '2xx';
+    this.counters.responses[cls]++;
+    // A body the client sends anyway is not read: drop the connection after answering.
+    req.on('data', () => req.destroy());
+    res.writeHead(out.status, { 'content-length': String(Buffer.byteLength(out.body)), ...out.headers });
+    res.end(out.body);
+  }
+}

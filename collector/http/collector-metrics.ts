@@ -1,0 +1,134 @@
+import { DCIM_VERSION } from '../../contract/index.js';
+import { KpiQualitySchema, TargetStatusSchema, type KpiMessage } from '../../contract/messages.js';
+import type { CollectorStats } from '../collector.js';
+import type { HealthReport } from './api-source.js';
+import type { MetricFamily, MetricSample } from './prometheus-text.js';
+
+/**
+ * The collector's state as Prometheus metric families (GET /metrics): its own counters, the
+ * store's, the KPI engine's, the HTTP API's, and one gauge family per KPI attribute for every site
+ * and cluster. Pure. Counters end in `_total`, times are Unix seconds, ratios are 0..1.
+ *
+ * KPI series are labelled by identity only (scope, site, kpi, window, basis, category), so a
+ * series stays the same while its quality or status changes; quality and status are state sets
+ * (one series per possible state, 1 for the current one), which alert rules can match exactly:
+ * `dcim_kpi_status{status="red"} == 1`.
+ */
+export interface MetricsInput {
+  collector: string;
+  stats: CollectorStats;
+  health: HealthReport;
+  kpis: { scope: string; kind: 'site' | 'cluster'; message: KpiMessage }[];
+}
+
+const COLLECTOR_HELP: Partial<Record<string, string>> = {
+  messages_received: 'MQTT messages received.',
+  messages_invalid: 'Messages refused whole (bad topic, too large, not JSON, schema, topic/payload mismatch, clock ahead).',
+  messages_unknown: 'Valid messages from a site or device not in the inventory.',
+  duplicates: 'Telemetry already seen (same agent and seq): QoS 1 redeliveries and replays, not counted again.',
+  replays_too_old: 'Replays below the dedup window floor, dropped.',
+  readings_accepted: 'Readings accepted from new telemetry.',
+  readings_invalid: 'Single readings dropped from otherwise valid telemetry.',
+  readings_late: 'Readings older than the latest value of their series (stored, not live).',
+  states_received: 'Retained device-status and agent-state messages received.',
+  points_written: 'Points handed to the store.',
+  kpi_evaluations: 'KPI evaluations (one per site or cluster per tick).',
+  kpi_points_written: 'KPI points handed to the store (new or changed windows).',
+  kpi_published: 'Retained KPI messages the broker acknowledged.',
+  kpi_publish_errors: 'Retained KPI messages the broker did not acknowledge.',
+  kpi_publish_skipped: 'KPI publishes skipped while the previous one was unacknowledged.',
+  handler_errors: 'Exceptions caught in the message path (a bug, never bad input).',
+};
+
+const STORE_COUNTERS = ['points_accepted', 'points_written', 'points_invalid', 'fields_dropped', 'points_rejected', 'points_lost', 'batches_written', 'batches_rejected', 'batches_split', 'write_errors', 'retries'] as const;
+
+const counter = (name: string, help: string, value: number, labels?: Record<string, string>): MetricFamily => ({ name, help, type: 'counter', samples: [{ value, ...(labels ? { labels } : {}) }] });
+const gauge = (name: string, help: string, value: number, labels?: Record<string, string>): MetricFamily => ({ name, help, type: 'gauge', samples: [{ value, ...(labels ? { labels } : {}) }] });
+const seconds = (ms: number | null | undefined) => (ms === null || ms === undefined ? Number.NaN : ms / 1000);
+
+export function collectorMetricFamilies(input: MetricsInput): MetricFamily[] {
+  const { stats, health } = input;
+  const out: MetricFamily[] = [gauge('dcim_collector_info', 'The collector: id and version.', 1, { collector: input.collector, version: DCIM_VERSION })];
+
+  for (const [key, value] of Object.entries(stats)) {
+    if (typeof value !== 'number') continue;
+    out.push(counter(`dcim_collector_${key}_total`, COLLECTOR_HELP[key] ?? key.replaceAll('_', ' '), value));
+  }
+  out.push({
+    name: 'dcim_collector_refused_total',
+    help: 'Messages and readings refused, by error code (DCIM_E_*).',
+    type: 'counter',
+    samples: Object.entries(stats.invalid_by_code).map(([code, n]) => ({ labels: { code }, value: n ?? 0 })),
+  });
+  out.push(gauge('dcim_collector_broker_connected', '1 while the MQTT session is up.', health.broker.connected ? 1 : 0));
+  out.push(gauge('dcim_collector_last_kpi_evaluation_timestamp_seconds', 'When KPIs were last evaluated.', seconds(health.kpi.last_evaluation_ms)));
+
+  const sink = stats.sink;
+  for (const key of STORE_COUNTERS) out.push(counter(`dcim_store_${key}_total`, `Store: ${key.replaceAll('_', ' ')}.`, sink[key]));
+  out.push(gauge('dcim_store_pending_points', 'Points waiting for the store (memory or spool).', sink.pending));
+  out.push(gauge('dcim_store_reachable', '1 while the store answers writes.', health.store.reachable ? 1 : 0, { target: health.store.target }));
+  out.push(gauge('dcim_store_last_success_timestamp_seconds', 'When the store last took a batch.', seconds(health.store.last_success_ms)));
+  if (sink.spool) {
+    const s = sink.spool;
+    out.push(gauge('dcim_store_spool_bytes', 'Bytes of spool segment files on disk.', s.bytes));
+    out.push(gauge('dcim_store_spool_segments', 'Spool segment files.', s.segments));
+    out.push(gauge('dcim_store_spool_oldest_age_seconds', 'Age of the oldest batch waiting in the spool.', s.oldest_age_ms / 1000));
+    out.push(counter('dcim_store_spool_dropped_batches_total', 'Batches the spool dropped at its max_bytes / max_age_h bound.', s.dropped_records));
+    out.push(counter('dcim_store_spool_refused_batches_total', 'Batches the disk refused (full, I/O error).', s.refused_records));
+    out.push(counter('dcim_store_spool_unreadable_batches_total', 'Batches that failed their CRC when read back.', s.unreadable_records));
+    out.push(counter('dcim_store_spool_fsync_errors_total', 'Failed fsyncs of the spool.', s.fsync_errors));
+    out.push(gauge('dcim_store_spool_recovered_batches', 'Batches found in the spool at start.', s.recovered_records));
+  }
+
+  for (const [key, value] of Object.entries(stats.engine)) {
+    if (typeof value !== 'number') continue;
+    if (key.endsWith('_bytes')) out.push(gauge(`dcim_kpi_engine_${key}`, `KPI engine: ${key.replaceAll('_', ' ')}.`, value));
+    else out.push(counter(`dcim_kpi_engine_${key}_total`, `KPI engine: ${key.replaceAll('_', ' ')}.`, value));
+  }
+
+  if (stats.http) {
+    out.push(counter('dcim_http_requests_total', 'HTTP API requests.', stats.http.requests));
+    out.push({
+      name: 'dcim_http_responses_total',
+      help: 'HTTP API responses by status class.',
+      type: 'counter',
+      samples: Object.entries(stats.http.responses).map(([cls, n]) => ({ labels: { class: cls }, value: n })),
+    });
+    out.push(counter('dcim_http_unauthorized_total', 'HTTP API requests refused for a missing or wrong bearer token.', stats.http.unauthorized));
+  }
+
+  out.push(...kpiFamilies(input.kpis));
+  return out;
+}
+
+function kpiFamilies(scopes: MetricsInput['kpis']): MetricFamily[] {
+  const fam = (name: string, help: string): MetricFamily => ({ name, help, type: 'gauge', samples: [] });
+  const value = fam('dcim_kpi_value', 'KPI value (only when it could be computed); ratios 0..1, PUE as is.');
+  const ok = fam('dcim_kpi_ok', '1 when the KPI has a value, 0 when it is unknown (insufficient, stale, boundary error).');
+  const coverage = fam('dcim_kpi_coverage_ratio', 'Share of required inputs present, 0..1.');
+  const target = fam('dcim_kpi_target', 'The target the KPI is judged against.');
+  const windowEnd = fam('dcim_kpi_window_end_timestamp_seconds', 'End of the window the KPI value covers.');
+  const quality = fam('dcim_kpi_quality', 'KPI quality as a state set: 1 for the current one of measured, partial, estimated, insufficient.');
+  const status = fam('dcim_kpi_status', 'Target status as a state set: 1 for the current one of green, amber, red, grey.');
+  const seen = new Set<string>();
+  for (const { scope, kind, message } of scopes) {
+    for (const k of message.kpis) {
+      const labels: Record<string, string> = { scope: kind, site: scope, kpi: k.kpi, window: k.window, basis: k.basis, ...(k.category !== undefined ? { category: String(k.category) } : {}) };
+      const id = JSON.stringify(labels);
+      // Two samples with one label set fail the whole scrape: keep the first.
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const push = (f: MetricFamily, v: number | undefined) => {
+        if (v !== undefined) f.samples.push({ labels, value: v } satisfies MetricSample);
+      };
+      push(value, k.ok ? k.value : undefined);
+      push(ok, k.ok ? 1 : 0);
+      push(coverage, k.coverage);
+      push(target, k.target);
+      push(windowEnd, k.window_end / 1000);
+      for (const q of KpiQualitySchema.options) quality.samples.push({ labels: { ...labels, quality: q }, value: q === k.quality ? 1 : 0 });
+      for (const s of TargetStatusSchema.options) status.samples.push({ labels: { ...labels, status: s }, value: s === k.status ? 1 : 0 });
+    }
+  }
+  return [value, ok, coverage, target, windowEnd, quality, status];
+}
