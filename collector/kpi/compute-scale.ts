@@ -108,8 +108,9 @@ export function sumComputeFigures(all: readonly ComputeFigures[]): ComputeFigure
 export function computeValues(f: ComputeFigures, at_ms: number, basisPrefix = ''): KpiValue[] {
   const win = { window: 'instant' as const, window_start: at_ms, window_end: at_ms, status: 'grey' as const };
   const b = (x: string) => (basisPrefix ? `${basisPrefix}:${x}` : x);
-  const value = (kpi: string, basis: string, v: number | undefined, known: number, all: number, inputs: Record<string, number>, missing: string): KpiValue => {
-    const coverage = all > 0 ? round(known / all, 6) : 0;
+  const share = (known: number, all: number) => (all > 0 ? known / all : 0);
+  const value = (kpi: string, basis: string, v: number | undefined, known: number, all: number, inputs: Record<string, number>, missing: string, cov = share(known, all)): KpiValue => {
+    const coverage = round(cov, 6);
     const quality = qualityFromCoverage(coverage);
     if (v === undefined || all === 0 || quality === 'insufficient') {
       const reason = all === 0 ? missing : `only ${known} of ${all} units are in the catalogue (unknown: ${f.unknown_models.slice(0, 5).join(', ')})`;
@@ -125,7 +126,9 @@ export function computeValues(f: ComputeFigures, at_ms: number, basisPrefix = ''
   return [
     value(COMPUTE_AI_KPI, 'fp16_dense', f.ai_tflops / 1000, knownAcc, f.accelerators, accIn, 'no accelerator has reported its model'),
     value(COMPUTE_GENERAL_KPI, 'fp32', f.general_tflops / 1000, knownCpu, f.cpus, cpuIn, 'no CPU has reported its model'),
-    value(COMPUTE_AI_SHARE_KPI, 'fp16_dense+fp32', totalKnown > 0 ? f.ai_tflops / totalKnown : undefined, knownAcc + knownCpu, f.accelerators + f.cpus, { ...accIn, ...cpuIn, ai_pflops: round(f.ai_tflops / 1000, 6), general_pflops: round(f.general_tflops / 1000, 6) }, 'no accelerator or CPU has reported its model'),
+    value(COMPUTE_AI_SHARE_KPI, 'fp16_dense+fp32', totalKnown > 0 ? f.ai_tflops / totalKnown : undefined, knownAcc + knownCpu, f.accelerators + f.cpus, { ...accIn, ...cpuIn, ai_pflops: round(f.ai_tflops / 1000, 6), general_pflops: round(f.general_tflops / 1000, 6) }, 'no accelerator or CPU has reported its model',
+      // A share is only as good as the worse of its two parts.
+      Math.min(f.accelerators > 0 ? share(knownAcc, f.accelerators) : 1, f.cpus > 0 ? share(knownCpu, f.cpus) : 1)),
     value(ACCELERATOR_UTILISATION_KPI, 'mean_of_reporting', f.utilisation_pct, f.accelerators_reporting, f.accelerators, { accelerators: f.accelerators, accelerators_reporting: f.accelerators_reporting }, 'no accelerator is installed'),
   ];
 }

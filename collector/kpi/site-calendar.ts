@@ -8,8 +8,8 @@
  * buckets and this calendar groups them into local hours, days, months and years. A zone whose
  * offset is not a multiple of 15 minutes is refused at construction.
  *
- * DST-free zones (Asia/Shanghai, Asia/Kolkata, UTC …) are detected once and answered with plain
- * arithmetic; zones with DST ask Intl once per UTC quarter hour (cached). A local day is then 23,
+ * DST-free zones (Asia/Shanghai since 1992, Asia/Kolkata, UTC …) are detected once and answered
+ * with plain arithmetic from 2000 on; zones with DST ask Intl once per UTC quarter hour (cached). A local day is then 23,
  * 24 or 25 hours long; a day whose midnight falls in a DST gap starts at the first local instant
  * of that date.
  */
@@ -30,7 +30,7 @@ export interface PeriodBounds extends Bounds {
 
 export interface SiteCalendar {
   readonly timezone: string;
-  /** Whether the zone's offset never changes (checked over 1970–2100 by sampling). */
+  /** Whether the zone's offset is the same from 2000 on (checked by sampling to 2100): answered without Intl. */
   readonly fixed_offset: boolean;
   /** Local time minus UTC at `ts`, ms. */
   offsetMs(ts: number): number;
@@ -69,34 +69,36 @@ function intlOffset(fmt: Intl.DateTimeFormat, at: number): number {
   return wall - Math.floor(at / 1000) * 1000;
 }
 
-/** Samples every ~10 days over 1970–2100: enough to see every DST rule change. */
-function sampleOffsets(fmt: Intl.DateTimeFormat): number[] {
+/** Instants from which the fast path answers; earlier ones always ask Intl (China kept DST 1986–1991). */
+const FAST_FROM = Date.UTC(2000, 0, 1);
+
+/** Samples every ~10 days over [from, 2100): enough to see every DST rule change. */
+function sampleOffsets(fmt: Intl.DateTimeFormat, from: number): number[] {
   const out: number[] = [];
-  for (let t = 0; t < Date.UTC(2100, 0, 1); t += 10 * DAY_MS + 7 * HOUR_MS) out.push(intlOffset(fmt, t));
+  for (let t = from; t < Date.UTC(2100, 0, 1); t += 10 * DAY_MS + 7 * HOUR_MS) out.push(intlOffset(fmt, t));
   return out;
 }
 
 /** Throws RangeError for an unknown zone or one whose offsets are not whole quarter hours. */
 export function siteCalendar(timezone: string): SiteCalendar {
   const fmt = zoneFormatter(timezone);
-  const samples = sampleOffsets(fmt);
-  if (samples.some((o) => o % QUARTER_MS !== 0)) throw new RangeError(`time zone ${timezone} has offsets that are not whole quarter hours`);
-  const fixed = samples.every((o) => o === samples[0]);
-  const fixedOffset = samples[0] ?? 0;
+  if (sampleOffsets(fmt, 0).some((o) => o % QUARTER_MS !== 0)) throw new RangeError(`time zone ${timezone} has offsets that are not whole quarter hours`);
+  const recent = sampleOffsets(fmt, FAST_FROM);
+  const fixed = recent.every((o) => o === recent[0]);
+  const fixedOffset = recent[0] ?? 0;
 
   const cache = new Map<number, number>();
-  const offsetMs = fixed
-    ? () => fixedOffset
-    : (ts: number): number => {
-        const q = Math.floor(ts / QUARTER_MS);
-        let o = cache.get(q);
-        if (o === undefined) {
-          if (cache.size > 100_000) cache.clear();
-          o = intlOffset(fmt, q * QUARTER_MS);
-          cache.set(q, o);
-        }
-        return o;
-      };
+  const intlCached = (ts: number): number => {
+    const q = Math.floor(ts / QUARTER_MS);
+    let o = cache.get(q);
+    if (o === undefined) {
+      if (cache.size > 100_000) cache.clear();
+      o = intlOffset(fmt, q * QUARTER_MS);
+      cache.set(q, o);
+    }
+    return o;
+  };
+  const offsetMs = fixed ? (ts: number) => (ts >= FAST_FROM ? fixedOffset : intlCached(ts)) : intlCached;
 
   const dayNumber = (ts: number) => Math.floor((ts + offsetMs(ts)) / DAY_MS);
 

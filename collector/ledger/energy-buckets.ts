@@ -38,6 +38,8 @@ class Ring {
   readonly covered: Float64Array;
   readonly resets: Int32Array;
   readonly spikes: Int32Array;
+  /** The newest bucket claimed: the ring answers for (newest − cap, newest]. */
+  newest = -0x80000000;
 
   constructor(readonly cap: number) {
     this.no = new Int32Array(cap).fill(-0x80000000);
@@ -49,6 +51,8 @@ class Ring {
 
   /** The slot for bucket `n`, claimed if it held an older bucket; −1 when `n` is older than the slot's. */
   claim(n: number): number {
+    if (n <= this.newest - this.cap) return -1;
+    if (n > this.newest) this.newest = n;
     const slot = ((n % this.cap) + this.cap) % this.cap;
     const held = this.no[slot]!;
     if (held === n) return slot;
@@ -91,9 +95,6 @@ export class EnergyBuckets {
   private readonly days: Ring | undefined;
   /** Quarter-hour pieces refused because the store no longer keeps them. */
   dropped_pieces = 0;
-  /** The newest quarter hour written: the ring holds [newest − capacity + 1, newest]. */
-  private newestQuarter = -1;
-
   constructor(private readonly opts: EnergyBucketsOptions) {
     this.quarters = new Ring(Math.max(1, opts.quarter_capacity));
     this.days = opts.day_capacity > 0 ? new Ring(opts.day_capacity) : undefined;
@@ -122,7 +123,6 @@ export class EnergyBuckets {
     const s = this.quarters.claim(q);
     if (s >= 0) {
       this.bump(this.quarters, s, kwh, covered_ms, events, sign);
-      if (q > this.newestQuarter) this.newestQuarter = q;
       this.opts.on_write?.(qs, day);
     } else {
       this.dropped_pieces++;
@@ -158,11 +158,6 @@ export class EnergyBuckets {
     if (!this.days) throw new Error('this store keeps no day buckets');
     for (let d = fromDay; d < toDay; d++) this.days.addTo(out, d);
     return out;
-  }
-
-  /** Oldest quarter hour the ring can still answer for. */
-  get oldest_quarter(): number {
-    return this.newestQuarter - this.quarters.cap + 1;
   }
 
   /**

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { counterDelta, type CounterStep } from '../../../collector/ledger/counter-delta.js';
+import { energyPointOf, wrapModulusKwh } from '../../../collector/ledger/counter-range.js';
+import { loadProfiles } from '../../../contract/profiles.js';
+
+const T0 = 1_767_225_600_000;
+const step = (prev: number, cur: number, extra: Partial<CounterStep> = {}): CounterStep => ({ prev_kwh: prev, prev_ts_ms: T0, cur_kwh: cur, cur_ts_ms: T0 + 5_000, ...extra });
+
+describe('counterDelta (DESIGN.md §5)', () => {
+  it.each<[string, CounterStep, number | undefined, string]>([
+    ['ordinary increase', step(100, 100.5), 0.5, 'ok'],
+    ['no change', step(100, 100), 0, 'ok'],
+    // DESIGN §5 test vector: 999,990 → 5 with max 1,000,000 → 15.
+    ['rollover near the modulus', step(999_990, 5, { modulus_kwh: 1_000_000 }), 15, 'rollover'],
+    ['rollover exactly at 90 % of the modulus', step(900_000, 5, { modulus_kwh: 1_000_000 }), 100_005, 'rollover'],
+    // DESIGN §5 test vector: 12,345 → 3 → delta 3 and a reset flag.
+    ['reset / meter swap', step(12_345, 3), 3, 'reset'],
+    ['a decrease far from the modulus is a reset', step(12_345, 3, { modulus_kwh: 1_000_000 }), 3, 'reset'],
+    ['a decrease without a known modulus is a reset', step(999_990, 5), 5, 'reset'],
+    ['float re-rounding is not a reset', step(123_456.79, 123_456.78), 0, 'ok'],
+    // 100 kW rated × 5 s × 1.2 = 0.1667 kWh.
+    ['within rated power', step(100, 100.16, { rated_kw: 100 }), 0.16, 'ok'],
+    ['above rated × Δt × 1.2 is a spike, dropped', step(100, 100.17, { rated_kw: 100 }), undefined, 'spike'],
+    ['a reset to a large value is a spike too', step(12_345, 50_000, { rated_kw: 100 }), undefined, 'spike'],
+    ['a rollover that implies too much energy is a spike', step(999_000, 5_000, { modulus_kwh: 1_000_000, rated_kw: 10 }), undefined, 'spike'],
+    ['no rating: no spike test', step(100, 1e9), 1e9 - 100, 'ok'],
+  ])('%s', (_name, s, delta, flag) => {
+    const d = counterDelta(s);
+    expect(d.flag).toBe(flag);
+    if (delta === undefined) expect(d.delta_kwh).toBeUndefined();
+    else expect(d.delta_kwh).toBeCloseTo(delta, 9);
+  });
+});
+
+describe('counter wrap values from profiles', () => {
+  const profiles = loadProfiles();
+  it.each<[string, string, number | undefined]>([
+    // counter_max is the largest value shown; the wrap is one raw step (scale) above it.
+    ['apc-rpdu2', 'energy_kwh', 214_748_364.8],
+    ['raritan-px2', 'energy_kwh', undefined], // DecimalDigits exponent: no static step, counter_max itself
+    ['chiller-bms', 'energy_kwh', 429_496_729.6],
+    ['carlo-gavazzi-em24-e1', 'energy_kwh', 214_748_364.8],
+    ['eastron-sdm630', 'energy_kwh', undefined], // float32 registers never wrap
+    ['redfish-gpu-server', 'energy_kwh', undefined],
+  ])('%s', (id, point, modulus) => {
+    const spec = energyPointOf(profiles.get(id));
+    expect(spec?.name).toBe(point);
+    if (id === 'raritan-px2') expect(spec?.modulus_kwh).toBeCloseTo(4_294_967.295, 6);
+    else if (modulus === undefined) expect(spec?.modulus_kwh).toBeUndefined();
+    else expect(spec?.modulus_kwh).toBeCloseTo(modulus, 6);
+  });
+
+  it('falls back on the raw type range × scale, in kWh', () => {
+    expect(wrapModulusKwh({ name: 'e', type: 'counter32', scale: 1, unit: 'Wh' })).toBeCloseTo(2 ** 32 / 1000, 6);
+    expect(wrapModulusKwh({ name: 'e', type: 'uint16', scale: 0.1 })).toBeCloseTo(6553.6, 9);
+    expect(wrapModulusKwh({ name: 'e', type: 'float32', scale: 1 })).toBeUndefined();
+    expect(wrapModulusKwh({ name: 'e', type: 'uint32', scale: 1, scale_factor: { register: 'holding', address: 1 } })).toBeUndefined();
+  });
+
+  it('a profile without an energy point has none', () => {
+    expect(energyPointOf(profiles.get('rfc1628-ups'))).toBeUndefined();
+    expect(energyPointOf(undefined)).toBeUndefined();
+  });
+});
