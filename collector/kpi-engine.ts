@@ -438,7 +438,17 @@ export class KpiEngine {
 
   private totals(st: SiteState, w: Pick<WindowBounds, 'start' | 'end'>): EnergyTotals {
     const sums = emptyGroupSums(st.model.group_declared);
-    for (const g of METER_GROUPS) Object.assign(sums[g], st.groups[g].windowSum(w.start, w.end), { meters: st.model.group_declared[g] });
+    for (const g of METER_GROUPS) Object.assign(sums[g], st.groups[g].windowSum(w.start, w.end), { meters: st.model.group_declared[g], substituted_ms: 0, substituted_kwh: 0 });
+    // A meter silent since before the window's end: its last rate fills the rest of the window.
+    for (const [device, ledger] of st.ledgers) {
+      const group = st.model.meters.get(device)?.group;
+      const last = ledger.last_ts;
+      if (!group || last === undefined || last >= w.end || ledger.last_rate_kw === undefined) continue;
+      const missing = w.end - Math.max(last, w.start);
+      const g = sums[group];
+      g.substituted_ms! += missing;
+      g.substituted_kwh! += (ledger.last_rate_kw * missing) / 3_600_000;
+    }
     return energyTotals(sums, w.end - w.start);
   }
 

@@ -5,8 +5,9 @@ import { FACILITY_TERMS, METER_GROUPS, type MeterGroup } from './site-model.js';
  * A site's energy over one window, from its meter groups' bucket sums (DESIGN.md §4–5).
  *
  * Coverage of a group = covered meter-time / (meters declared × window length). Where a group's
- * data is incomplete its energy is estimated from what it covered (E / coverage: the missing
- * meter-time is assumed to run at the group's measured mean); the uncovered share is the
+ * data is incomplete its energy is estimated (kpi-standards §6.2 substitution): a meter that went
+ * silent is assumed to keep its last known rate until the window ends; any other missing
+ * meter-time runs at the group's measured mean (E / share known). The uncovered share is the
  * "substituted" share the quality ladder grades. A declared group with no data at all cannot be
  * estimated and leaves the window without a value.
  */
@@ -14,6 +15,12 @@ import { FACILITY_TERMS, METER_GROUPS, type MeterGroup } from './site-model.js';
 export interface GroupSum extends BucketSum {
   /** Meters the inventory declares in the group (the coverage denominator). */
   meters: number;
+  /**
+   * Meter-time after a meter's newest reading (a silent meter) filled with its last known rate,
+   * and that energy: used for the estimate, never for coverage (it is substituted, not measured).
+   */
+  substituted_ms?: number;
+  substituted_kwh?: number;
 }
 
 export type GroupSums = Record<MeterGroup, GroupSum>;
@@ -40,9 +47,10 @@ export function emptyGroupSums(meters: Record<MeterGroup, number>): GroupSums {
 
 function estimate(g: GroupSum, window_ms: number): number | undefined {
   if (g.meters === 0) return 0;
-  if (!(g.covered_ms > 0)) return undefined;
-  const coverage = Math.min(1, g.covered_ms / (g.meters * window_ms));
-  return g.kwh / coverage;
+  const known_ms = g.covered_ms + (g.substituted_ms ?? 0);
+  if (!(known_ms > 0)) return undefined;
+  const share = Math.min(1, known_ms / (g.meters * window_ms));
+  return (g.kwh + (g.substituted_kwh ?? 0)) / share;
 }
 
 function pooledCoverage(groups: readonly GroupSum[], window_ms: number): number {

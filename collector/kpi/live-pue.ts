@@ -96,6 +96,7 @@ export function livePue(model: SitePowerModel, latest: LatestLookup, at_ms: numb
     ...base,
     ok: false,
     reason,
+    reason_code: reason.slice(0, reason.indexOf(':')),
     coverage,
     quality: 'insufficient',
     status: 'grey',

@@ -67,6 +67,8 @@ export class MeterLedger {
   private readonly gaps: Gap[] = [];
   private readonly gapMs: number;
   readonly events: LedgerEvents = { rollovers: 0, resets: 0, spikes: 0 };
+  /** Mean power of the newest step, kW: what a meter that went silent is assumed to keep drawing. */
+  last_rate_kw: number | undefined;
 
   constructor(private readonly opts: MeterLedgerOptions) {
     this.gapMs = GAP_INTERVALS * opts.interval_ms;
@@ -91,7 +93,8 @@ export class MeterLedger {
       return 'applied';
     }
     if (t > last.t) {
-      this.step(last, x, 1);
+      const kwh = this.step(last, x, 1);
+      this.last_rate_kw = kwh === undefined ? this.last_rate_kw : kwh / ((t - last.t) / 3_600_000);
       if (this.isGap(last, x)) this.pushGap({ a: last, b: x });
       this.last = x;
       return 'applied';
@@ -131,14 +134,14 @@ export class MeterLedger {
     while (this.gaps.length > max) this.gaps.shift();
   }
 
-  /** Book (sign 1) or take back (sign −1) the step a → b. Deterministic in (a, b). */
-  private step(a: Sample, b: Sample, sign: 1 | -1): void {
+  /** Book (sign 1) or take back (sign −1) the step a → b; returns the energy booked. Deterministic in (a, b). */
+  private step(a: Sample, b: Sample, sign: 1 | -1): number | undefined {
     if (this.opts.mode === 'power') {
-      if (this.isGap(a, b)) return;
+      if (this.isGap(a, b)) return undefined;
       // W × ms → kWh.
       const kwh = ((a.v + b.v) / 2) * (b.t - a.t) / 3.6e9;
       for (const s of this.opts.sinks) s.add(a.t, b.t, kwh, true, 0, sign);
-      return;
+      return kwh;
     }
     const d = counterDelta({ prev_kwh: a.v, prev_ts_ms: a.t, cur_kwh: b.v, cur_ts_ms: b.t, modulus_kwh: this.opts.modulus_kwh, rated_kw: this.opts.rated_kw });
     let events = 0;
@@ -153,5 +156,6 @@ export class MeterLedger {
     }
     // A spike is dropped: its span is not covered, so the window's coverage (and quality) drops.
     for (const s of this.opts.sinks) s.add(a.t, b.t, d.delta_kwh ?? 0, d.delta_kwh !== undefined, events, sign);
+    return d.delta_kwh;
   }
 }
