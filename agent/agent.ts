@@ -1,32 +1,14 @@
 import { join } from 'node:path';
-import {
-  createLogger,
-  DCIM_VERSION,
-  DcimError,
-  resolveSecret,
-  SystemClock,
-  topics,
-  type Clock,
-  type DeviceProfile,
-  type DeviceStatus,
-  type Logger,
-  type ModbusAddress,
-  type SiteInventory,
-  type SnmpAddress,
-} from '../contract/index.js';
+import { createLogger, DCIM_VERSION, DcimError, SystemClock, topics, type Clock, type DeviceProfile, type DeviceStatus, type Logger, type SiteInventory } from '../contract/index.js';
 import type { AgentMqttOptions, AgentSpoolOptions } from './config.js';
-import { badReading } from './decode/decoded.js';
-import { DEFAULT_MODBUS_POLICY, DEFAULT_SNMP_POLICY, type DeviceReader, type PollResult, type RequestPolicy } from './device-reader.js';
+import type { DeviceReader, PollResult, RequestPolicy } from './device-reader.js';
 import { selectDevices, type AgentDevice } from './devices.js';
-import { allPoints } from './profile-checks.js';
-import { createModbusSerialTransport } from './modbus/modbus-serial-transport.js';
 import type { ModbusTransport } from './modbus/modbus-transport.js';
-import { ModbusReader } from './modbus/modbus-reader.js';
 import { Publisher, type PublisherStats } from './publisher.js';
+import { createDeviceReader } from './reader-factory.js';
 import { Scheduler, type SchedulerStats } from './scheduler.js';
 import { SeqStore } from './seq-store.js';
-import { createNetSnmpTransport } from './snmp/net-snmp-transport.js';
-import { SnmpReader } from './snmp/snmp-reader.js';
+import { SnmpSocketPool } from './snmp/snmp-socket-pool.js';
 import { buildTelemetry } from './telemetry.js';
 // --- self-metrics (H-ops) ---
 import { formatListenAddress, type ListenAddress } from './metrics/listen-address.js';
@@ -53,10 +35,15 @@ export interface AgentOptions {
   logger?: Logger;
   /** Poll only these inventory devices (default: all). */
   deviceIds?: readonly string[];
+  /** Request policy per protocol; a device's own `timeout_ms` / `retries` (seed) win. */
   snmp?: RequestPolicy;
   modbus?: RequestPolicy;
+  redfish?: RequestPolicy;
+  /** Polls in flight at once, all devices together (default 64). */
   maxConcurrent?: number;
   maxJitterMs?: number;
+  /** Longest wait between probes of a dead device (default 5 min). */
+  backoffMaxMs?: number;
   /** Where `{env: …}` secrets are looked up. */
   env?: NodeJS.ProcessEnv;
   reconnectPeriodMs?: number;
@@ -99,6 +86,8 @@ interface Running {
   outbox: TelemetryOutbox;
   scheduler: Scheduler;
   readers: DeviceReader[];
+  /** Every SNMP device's requests go through its sockets (one per address family). */
+  snmpPool: SnmpSocketPool;
   statusWrites: Set<Promise<unknown>>;
   selfMetrics: AgentSelfMetrics; // self-metrics (H-ops)
 }
@@ -154,7 +143,8 @@ export class Agent {
       void p.finally(() => statusWrites.delete(p));
     };
 
-    const readers = this.buildReaders(sel.devices, clock, logger);
+    const snmpPool = new SnmpSocketPool({ clock, logger: logger.child({ part: 'snmp' }) });
+    const readers = this.buildReaders(sel.devices, clock, logger, snmpPool);
     const classes = new Map(sel.devices.map((d) => [d.device.id, d.profile.class]));
     const scheduler = new Scheduler({
       devices: sel.devices.map((d, i) => ({ id: d.device.id, intervalMs: d.device.interval_s * 1000, read: (ro) => (readers[i] as DeviceReader).read(ro) })),
@@ -162,6 +152,7 @@ export class Agent {
       logger,
       ...(o.maxConcurrent !== undefined ? { maxConcurrent: o.maxConcurrent } : {}),
       ...(o.maxJitterMs !== undefined ? { maxJitterMs: o.maxJitterMs } : {}),
+      ...(o.backoffMaxMs !== undefined ? { backoffMaxMs: o.backoffMaxMs } : {}),
       sink: {
         poll: (device: string, ts: number, result: PollResult) => {
           const { message, dropped } = buildTelemetry({ agent: o.id, site, device, deviceClass: classes.get(device) ?? 'generic', seq: seq.next(), ts, result });
@@ -204,13 +195,14 @@ export class Agent {
     } catch (e) {
       await spool.close();
       await Promise.all(readers.map((x) => x.close()));
+      snmpPool.close();
       throw new DcimError('DCIM_E_CONFIG_INVALID', `agent ${o.id}: cannot serve metrics on ${formatListenAddress(o.metrics as ListenAddress)}: ${(e as Error).message}`);
     }
     // Right after every birth, so the retained state carries health again at once.
     publisher.onConnect(() => void selfMetrics.publishNow());
     // --- end self-metrics ---
 
-    this.running = { seq, spool, publisher, outbox, scheduler, readers, statusWrites, selfMetrics };
+    this.running = { seq, spool, publisher, outbox, scheduler, readers, snmpPool, statusWrites, selfMetrics };
     outbox.start();
     publisher.start();
     scheduler.start();
@@ -233,6 +225,7 @@ export class Agent {
     await r.spool.close();
     this.lastTelemetry = r.outbox.stats();
     await Promise.all(r.readers.map((x) => x.close()));
+    r.snmpPool.close();
   }
 
   // --- self-metrics (H-ops) ---
@@ -252,7 +245,7 @@ export class Agent {
       readings_dropped: this.readingsDropped,
       mqtt: r ? r.publisher.stats() : { connected: false, connects: 0, bd_seq: -1, published: 0, refused_offline: 0, refused_invalid: 0, failed: 0 },
       telemetry: r ? r.outbox.stats() : this.lastTelemetry,
-      polling: r ? r.scheduler.stats() : { in_flight: 0, queued: 0, devices: {} },
+      polling: r ? r.scheduler.stats() : { in_flight: 0, queued: 0, probes_queued: 0, devices: {} },
     };
   }
 
@@ -271,58 +264,20 @@ export class Agent {
     return spool;
   }
 
-  private buildReaders(devices: AgentDevice[], clock: Clock, logger: Logger): DeviceReader[] {
+  private buildReaders(devices: AgentDevice[], clock: Clock, logger: Logger, snmpPool: SnmpSocketPool): DeviceReader[] {
     const o = this.opts;
     // One connection per Modbus endpoint: devices behind one gateway share it, one request at a time.
     const modbusLinks = new Map<string, ModbusTransport>();
-    return devices.map((d) => {
-      const supplied = o.readerFor?.(d);
-      if (supplied) return supplied;
-      const { device, profile } = d;
-      const log = logger.child({ device: device.id });
-      const a = device.address;
-      if (a.protocol === 'snmp' && profile.protocol === 'snmp') {
-        const policy = o.snmp ?? DEFAULT_SNMP_POLICY;
-        let resolved;
-        try {
-          resolved = resolveSnmpSecrets(a, device.id, o.env);
-        } catch (e) {
-          log.error('device not polled: secret missing', { error: e as Error });
-          return failingReader(profile, 'DCIM_E_SECRET_MISSING');
-        }
-        return new SnmpReader({ profile, transport: createNetSnmpTransport(resolved, { timeoutMs: policy.timeoutMs, logger: log }), policy, clock, logger: log });
-      }
-      if (a.protocol === 'modbus' && profile.protocol === 'modbus') {
-        const policy = o.modbus ?? DEFAULT_MODBUS_POLICY;
-        const key = `${a.transport}|${a.host}|${a.port}`;
-        let link = modbusLinks.get(key);
-        if (!link) {
-          link = createModbusSerialTransport({ host: a.host, port: a.port, framing: a.transport, timeoutMs: policy.timeoutMs, logger: log });
-          modbusLinks.set(key, link);
-        }
-        return new ModbusReader({ profile, transport: link, unitId: (a as ModbusAddress).unit_id, policy, clock, logger: log });
-      }
-      // selectDevices already refused protocol mismatches; keep the type system honest.
-      return failingReader(profile, 'DCIM_E_CONFIG_INVALID');
-    });
+    const ctx = {
+      clock,
+      logger,
+      modbusLinks,
+      snmpPool,
+      ...(o.env ? { env: o.env } : {}),
+      ...(o.snmp ? { snmp: o.snmp } : {}),
+      ...(o.modbus ? { modbus: o.modbus } : {}),
+      ...(o.redfish ? { redfish: o.redfish } : {}),
+    };
+    return devices.map((d) => o.readerFor?.(d) ?? createDeviceReader(d, ctx));
   }
-}
-
-function resolveSnmpSecrets(a: SnmpAddress, device: string, env?: NodeJS.ProcessEnv) {
-  const what = (f: string) => `device ${device}: address.${f}`;
-  return {
-    ...a,
-    community: resolveSecret(a.community, what('community'), env),
-    auth_key: a.auth_key !== undefined ? resolveSecret(a.auth_key, what('auth_key'), env) : undefined,
-    priv_key: a.priv_key !== undefined ? resolveSecret(a.priv_key, what('priv_key'), env) : undefined,
-  };
-}
-
-/** A device that cannot be polled at all still shows up, as down with the reason. */
-function failingReader(profile: DeviceProfile, code: 'DCIM_E_SECRET_MISSING' | 'DCIM_E_CONFIG_INVALID'): DeviceReader {
-  const points = allPoints(profile);
-  return {
-    read: async () => ({ readings: points.map((p) => badReading(p.name, p.unit, code)), poll: { ms: 0, requests: 0, retries: 0, timeouts: 0 } }),
-    close: async () => undefined,
-  };
 }

@@ -51,6 +51,8 @@ export const TRANSPORT_FAILURES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'DCIM_E_MODBUS_EXCEPTION',
   'DCIM_E_MODBUS_CONNECT',
   'DCIM_E_SECRET_MISSING',
+  // A device the agent cannot build a reader for is not being read: down, not up.
+  'DCIM_E_CONFIG_INVALID',
 ]);
 
 /** Mutable counters of one poll. */

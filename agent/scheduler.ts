@@ -13,6 +13,11 @@ import { judgePoll, nextStatus } from './device-status.js';
  * - A global cap on polls in flight; devices wait their turn in order.
  * - Each poll gets a deadline (0.8 × interval, at most 30 s) after which the reader sends
  *   nothing more, so a slow device cannot eat the next cycle.
+ * - Back-off for dead devices: after k polls in a row that read nothing (down), the next poll
+ *   waits min(interval × 2^(k−1), max(backoffMaxMs, interval)), still on the device's slots, and
+ *   is a probe (the reader sends one request, no retries). Probes queue apart and may hold at
+ *   most a quarter of the cap at once, so a rack of dead PDUs never keeps live devices waiting.
+ *   One answer ends the back-off.
  * - `ts` is the poll start from the Clock: when the reader actually began.
  * - The device status (up/degraded/down) goes to the sink when it changes.
  */
@@ -34,6 +39,8 @@ export interface SchedulerOptions {
   logger: Logger;
   maxConcurrent?: number;
   maxJitterMs?: number;
+  /** Longest wait between probes of a dead device; default 5 min (never below its interval). */
+  backoffMaxMs?: number;
 }
 
 export interface DevicePollStats {
@@ -48,17 +55,37 @@ export interface DevicePollStats {
   requests: number;
   retries: number;
   timeouts: number;
+  /** Polls sent as probes of a dead device. */
+  probes: number;
+  /** The wait before the next poll beyond the interval's, 0 while the device answers. */
+  backoff_ms: number;
+  /** When the next poll is due (Clock ms), null while one runs or is queued. */
+  next_due_ts: number | null;
 }
 
 export interface SchedulerStats {
   in_flight: number;
   queued: number;
+  /** Probes of dead devices waiting for a slot of their own lane. */
+  probes_queued: number;
   devices: Record<string, DevicePollStats>;
 }
 
 export const DEFAULT_MAX_CONCURRENT = 64;
 export const DEFAULT_MAX_JITTER_MS = 250;
+export const DEFAULT_BACKOFF_MAX_MS = 300_000;
 const MAX_DEADLINE_MS = 30_000;
+
+/**
+ * How long a device that failed `failures` polls in a row waits before the next, at least its
+ * interval: interval × 2^(failures−1), capped at max(maxMs, interval). Pure.
+ */
+export function backoffDelay(intervalMs: number, failures: number, maxMs: number): number {
+  if (failures <= 1) return intervalMs;
+  const cap = Math.max(maxMs, intervalMs);
+  // 2^30 intervals is beyond any cap; stop doubling before the number overflows.
+  return Math.min(cap, intervalMs * 2 ** Math.min(failures - 1, 30));
+}
 
 interface Slot {
   dev: ScheduledDevice;
@@ -69,6 +96,8 @@ interface Slot {
   status?: DeviceStatus;
   stats: DevicePollStats;
 }
+
+const isDown = (s: Slot) => s.status?.state === 'down';
 
 /** Next time after `now` that is `offset` past a multiple of `interval`. Pure. */
 export function nextSlot(now: number, intervalMs: number, offsetMs: number): number {
@@ -87,7 +116,9 @@ export function deviceOffset(id: string, intervalMs: number, maxJitterMs: number
 export class Scheduler {
   private readonly slots = new Map<string, Slot>();
   private readonly queue: Slot[] = [];
+  private readonly probeQueue: Slot[] = [];
   private active = 0;
+  private probesActive = 0;
   private stopping = false;
 
   constructor(private readonly opts: SchedulerOptions) {}
@@ -106,7 +137,7 @@ export class Scheduler {
   /** No new polls; waits for the ones in flight. */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.queue.splice(0).forEach((s) => (s.queued = false));
+    [...this.queue.splice(0), ...this.probeQueue.splice(0)].forEach((s) => (s.queued = false));
     for (const s of this.slots.values()) s.timer?.cancel();
     await Promise.all([...this.slots.values()].map((s) => s.running));
   }
@@ -120,32 +151,47 @@ export class Scheduler {
   stats(): SchedulerStats {
     const devices: Record<string, DevicePollStats> = {};
     for (const [id, s] of this.slots) devices[id] = { ...s.stats };
-    return { in_flight: this.active, queued: this.queue.length, devices };
+    return { in_flight: this.active, queued: this.queue.length, probes_queued: this.probeQueue.length, devices };
   }
 
   private schedule(slot: Slot): void {
     if (this.stopping) return;
     const now = this.opts.clock.now();
-    const at = nextSlot(now, slot.dev.intervalMs, slot.offset);
+    const { intervalMs } = slot.dev;
+    let at = nextSlot(now, intervalMs, slot.offset);
+    const backoff = isDown(slot) ? backoffDelay(intervalMs, slot.stats.consecutive_failures, this.opts.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS) : intervalMs;
+    slot.stats.backoff_ms = backoff > intervalMs ? backoff : 0;
+    if (backoff > intervalMs && slot.stats.last_ts !== null) {
+      // The first of the device's own slots at or after the last poll's start + back-off.
+      at = Math.max(at, nextSlot(slot.stats.last_ts + backoff - 1, intervalMs, slot.offset));
+    }
+    slot.stats.next_due_ts = at;
     slot.timer = this.opts.clock.setTimeout(() => this.due(slot), at - now);
   }
 
   private due(slot: Slot): void {
     slot.timer = undefined;
+    slot.stats.next_due_ts = null;
     if (this.stopping || slot.queued || slot.running) return;
     slot.queued = true;
-    this.queue.push(slot);
+    (isDown(slot) ? this.probeQueue : this.queue).push(slot);
     this.pump();
   }
 
   private pump(): void {
     const max = Math.max(1, this.opts.maxConcurrent ?? DEFAULT_MAX_CONCURRENT);
-    while (!this.stopping && this.active < max && this.queue.length > 0) {
-      const slot = this.queue.shift() as Slot;
+    const maxProbes = Math.max(1, Math.floor(max / 4));
+    while (!this.stopping && this.active < max) {
+      // Live devices first; probes of dead ones only within their own share of the cap.
+      const probe = this.queue.length === 0 && this.probeQueue.length > 0 && this.probesActive < maxProbes;
+      const slot = probe ? this.probeQueue.shift() : this.queue.shift();
+      if (!slot) return;
       slot.queued = false;
       this.active++;
-      slot.running = this.run(slot).finally(() => {
+      if (probe) this.probesActive++;
+      slot.running = this.run(slot, probe).finally(() => {
         this.active--;
+        if (probe) this.probesActive--;
         slot.running = undefined;
         this.schedule(slot);
         this.pump();
@@ -153,15 +199,16 @@ export class Scheduler {
     }
   }
 
-  private async run(slot: Slot): Promise<void> {
+  private async run(slot: Slot, probe: boolean): Promise<void> {
     const { clock, logger, sink } = this.opts;
     const { dev, stats } = slot;
     const ts = clock.now();
     const deadlineAt = ts + Math.min(0.8 * dev.intervalMs, MAX_DEADLINE_MS);
     let result: PollResult;
     let threw = false;
+    if (probe) stats.probes++;
     try {
-      result = await dev.read({ deadlineAt });
+      result = await dev.read(probe ? { deadlineAt, probe: true } : { deadlineAt });
     } catch (e) {
       // Readers report device trouble as readings; a throw is a bug, but must not stop the schedule.
       stats.reader_errors++;
@@ -201,5 +248,20 @@ export class Scheduler {
 }
 
 function emptyStats(): DevicePollStats {
-  return { polls: 0, down_polls: 0, consecutive_failures: 0, overruns: 0, reader_errors: 0, last_ts: null, last_ok: null, last_poll_ms: null, requests: 0, retries: 0, timeouts: 0 };
+  return {
+    polls: 0,
+    down_polls: 0,
+    consecutive_failures: 0,
+    overruns: 0,
+    reader_errors: 0,
+    last_ts: null,
+    last_ok: null,
+    last_poll_ms: null,
+    requests: 0,
+    retries: 0,
+    timeouts: 0,
+    probes: 0,
+    backoff_ms: 0,
+    next_due_ts: null,
+  };
 }

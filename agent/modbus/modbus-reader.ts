@@ -106,7 +106,7 @@ export class ModbusReader implements DeviceReader {
     const attempts = policy.retries + 1;
     for (let attempt = 1; ; attempt++) {
       counter.requests++;
-      const r = await transport.read(unitId, read.kind, read.address, read.count);
+      const r = await transport.read(unitId, read.kind, read.address, read.count, policy.timeoutMs);
       if (r.ok) return r;
       const busy = r.kind === 'exception' && (r.code === ModbusException.busy || r.code === ModbusException.acknowledge);
       const retryable = r.kind === 'timeout' || r.kind === 'invalid' || busy;

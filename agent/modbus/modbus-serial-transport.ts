@@ -68,10 +68,11 @@ export function createModbusSerialTransport(opts: ModbusSerialTransportOptions):
     return { ok: false, kind: 'connect', message: r === 'timeout' ? `connect timed out after ${connectTimeoutMs} ms` : r.message };
   };
 
-  const readOnce = async (unitId: number, kind: RegisterKind, address: number, count: number): Promise<ModbusOutcome<ModbusRegisters>> => {
+  const readOnce = async (unitId: number, kind: RegisterKind, address: number, count: number, timeoutMs: number): Promise<ModbusOutcome<ModbusRegisters>> => {
     const c = client;
     if (!c?.isOpen) return { ok: false, kind: 'connect', message: 'not connected' };
     c.setID(unitId);
+    c.setTimeout(timeoutMs);
     const call: Promise<ModbusRegisters> =
       kind === 'holding'
         ? c.readHoldingRegisters(address, count).then((r) => ({ words: r.data }))
@@ -81,7 +82,7 @@ export function createModbusSerialTransport(opts: ModbusSerialTransportOptions):
             ? c.readCoils(address, count).then((r) => ({ bits: r.data.slice(0, count) }))
             : c.readDiscreteInputs(address, count).then((r) => ({ bits: r.data.slice(0, count) }));
     let value: ModbusRegisters | undefined;
-    const r = await guard(call.then((v) => ((value = v), 'ok' as const)), opts.timeoutMs + 250);
+    const r = await guard(call.then((v) => ((value = v), 'ok' as const)), timeoutMs + 250);
     if (r === 'ok' && value) return { ok: true, value };
     const outcome = failure(r === 'ok' ? new Error('empty answer') : r === 'timeout' ? timeoutError() : r);
     if ((outcome.kind === 'connect' || (outcome.kind === 'timeout' && opts.framing === 'rtu_over_tcp') || r === 'timeout')) drop();
@@ -93,7 +94,7 @@ export function createModbusSerialTransport(opts: ModbusSerialTransportOptions):
       return client?.isOpen === true;
     },
     connect: () => serial(connect),
-    read: (unitId, kind, address, count) => serial(() => readOnce(unitId, kind, address, count)),
+    read: (unitId, kind, address, count, timeoutMs) => serial(() => readOnce(unitId, kind, address, count, timeoutMs ?? opts.timeoutMs)),
     close: () =>
       serial(async () => {
         const c = client;

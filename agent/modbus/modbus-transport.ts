@@ -33,7 +33,9 @@ export interface ModbusTransport {
   /**
    * One read request for `unitId`. Requests on one transport are serialised: Modbus TCP
    * devices and RTU gateways mix up overlapping transactions (node-modbus-serial#264).
+   * `timeoutMs` is this request's (the device's own policy on a shared gateway link); default
+   * the transport's.
    */
-  read(unitId: number, kind: RegisterKind, address: number, count: number): Promise<ModbusOutcome<ModbusRegisters>>;
+  read(unitId: number, kind: RegisterKind, address: number, count: number, timeoutMs?: number): Promise<ModbusOutcome<ModbusRegisters>>;
   close(): Promise<void>;
 }

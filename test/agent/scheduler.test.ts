@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock, memoryLogger, type DeviceStatus, type Reading } from '../../contract/index.js';
 import type { PollResult, ReadOptions } from '../../agent/device-reader.js';
-import { deviceOffset, nextSlot, Scheduler, type ScheduledDevice } from '../../agent/scheduler.js';
+import { backoffDelay, deviceOffset, nextSlot, Scheduler, type ScheduledDevice } from '../../agent/scheduler.js';
 
 const flush = () => new Promise<void>((r) => setImmediate(r));
 /** Move the manual clock in small steps, letting promise chains run between steps. */
@@ -67,6 +67,22 @@ describe('slot arithmetic', () => {
       expect(deviceOffset(id, 1000, 250)).toBeLessThan(100);
       expect(deviceOffset(id, 1000, 0)).toBe(0);
     }
+  });
+});
+
+describe('back-off arithmetic', () => {
+  it.each([
+    [10_000, 0, 300_000, 10_000],
+    [10_000, 1, 300_000, 10_000],
+    [10_000, 2, 300_000, 20_000],
+    [10_000, 3, 300_000, 40_000],
+    [10_000, 6, 300_000, 300_000],
+    [10_000, 1000, 300_000, 300_000],
+    // A device polled less often than the cap keeps its own interval.
+    [600_000, 5, 300_000, 600_000],
+    [5000, 2, 0, 5000],
+  ])('interval %i, %i failures in a row, cap %i → %i', (interval, failures, cap, expected) => {
+    expect(backoffDelay(interval, failures, cap)).toBe(expected);
   });
 });
 
@@ -139,7 +155,8 @@ describe('Scheduler', () => {
     const rec = sinkRecorder();
     const s = new Scheduler({ devices: [device(clock, 'pdu', 1000, [], (n) => ({ readings: script[Math.min(n, script.length - 1)] }))], sink: rec.sink, clock, logger: memoryLogger(), maxJitterMs: 0 });
     s.start();
-    await runFor(clock, 6500);
+    // Polls at 1, 2, 3 (down), 4 (probe, still down: back-off 2 s), 6, 7 s.
+    await runFor(clock, 7500);
     await s.stop();
     expect(rec.statuses.map((x) => [x.status.state, x.status.code])).toEqual([
       ['up', undefined],
@@ -149,7 +166,7 @@ describe('Scheduler', () => {
     ]);
     const t0 = Date.UTC(2026, 0, 1);
     expect(rec.statuses[1]?.status).toEqual({ state: 'down', code: 'DCIM_E_SNMP_TIMEOUT', since: t0 + 3000, last_ok: t0 + 2000 });
-    expect(s.stats().devices.pdu).toMatchObject({ polls: 6, down_polls: 2, consecutive_failures: 0, last_ok: t0 + 6000 });
+    expect(s.stats().devices.pdu).toMatchObject({ polls: 6, down_polls: 2, consecutive_failures: 0, last_ok: t0 + 7000, probes: 2 });
   });
 
   it('a reader that throws is logged, marks the device down, and the schedule goes on', async () => {
@@ -183,5 +200,57 @@ describe('Scheduler', () => {
     expect(rec.polls).toHaveLength(1);
     await runFor(clock, 5000);
     expect(calls).toHaveLength(1);
+  });
+
+  it('backs off a dead device exponentially to the cap, probes it without retries, and ends the back-off on its first answer', async () => {
+    const t0 = Date.UTC(2026, 0, 1);
+    const clock = new ManualClock(t0);
+    const calls: Call[] = [];
+    const rec = sinkRecorder();
+    let alive = false;
+    const dead = device(clock, 'dead', 10_000, calls, () => (alive ? {} : { takesMs: 2000, readings: [timeout] }));
+    const s = new Scheduler({ devices: [dead], sink: rec.sink, clock, logger: memoryLogger(), maxJitterMs: 0, backoffMaxMs: 60_000 });
+    s.start();
+    await runFor(clock, 400_000, 500);
+    const seconds = calls.map((c) => (c.ts - t0) / 1000);
+    // Down after the poll at 10 s; then waits of 10, 20, 40, 60 (cap), 60 … seconds, on its slots.
+    expect(seconds.slice(0, 8)).toEqual([10, 20, 40, 80, 140, 200, 260, 320]);
+    expect(calls.map((c) => c.opts.probe === true)).toEqual(calls.map((_, i) => i > 0));
+    expect(s.stats().devices.dead).toMatchObject({ backoff_ms: 60_000, probes: calls.length - 1, consecutive_failures: calls.length });
+    alive = true;
+    await runFor(clock, 70_000, 500);
+    await s.stop();
+    const after = calls.slice(8).map((c) => (c.ts - t0) / 1000);
+    // The probe at 380 s still failed; the one at 440 s answers: back to every 10 s, full polls again.
+    expect(after).toEqual([380, 440, 450, 460, 470]);
+    expect(calls.slice(10).every((c) => c.opts.probe === undefined)).toBe(true);
+    expect(rec.statuses.map((x) => x.status.state)).toEqual(['down', 'up']);
+    expect(s.stats().devices.dead?.backoff_ms).toBe(0);
+  });
+
+  it('dead devices never delay live ones: probes keep to a quarter of the cap, live polls start on their slots', async () => {
+    const t0 = Date.UTC(2026, 0, 1);
+    const clock = new ManualClock(t0);
+    const calls: Call[] = [];
+    // 12 dead devices whose every poll hangs for the full 8 s deadline, 4 live ones, a cap of 8:
+    // without a lane of their own the dead would fill all 8 slots at every aligned tick.
+    const deadOnes = Array.from({ length: 12 }, (_, i) => device(clock, `dead-${i}`, 10_000, calls, () => ({ takesMs: 8000, readings: [timeout] })));
+    const live = Array.from({ length: 4 }, (_, i) => device(clock, `live-${i}`, 10_000, calls, () => ({ takesMs: 50 })));
+    const s = new Scheduler({ devices: [...deadOnes, ...live], sink: sinkRecorder().sink, clock, logger: memoryLogger(), maxJitterMs: 0, maxConcurrent: 8 });
+    s.start();
+    await runFor(clock, 200_000, 50);
+    const stopping = s.stop();
+    await runFor(clock, 10_000, 50);
+    await stopping;
+    // Once every dead device is known down (from the third cycle on), live polls start on time.
+    const lateStarts = calls.filter((c) => c.id.startsWith('live') && c.ts >= t0 + 60_000).map((c) => (c.ts - t0) % 10_000);
+    expect(lateStarts.length).toBeGreaterThanOrEqual(4 * 13);
+    expect(Math.max(...lateStarts)).toBe(0);
+    // And the dead ones still get probed, each at most once per back-off period.
+    for (const d of deadOnes) {
+      const ts = calls.filter((c) => c.id === d.id).map((c) => c.ts);
+      expect(ts.length).toBeGreaterThanOrEqual(3);
+      for (let i = 2; i < ts.length; i++) expect((ts[i] as number) - (ts[i - 1] as number)).toBeGreaterThanOrEqual(20_000);
+    }
   });
 });

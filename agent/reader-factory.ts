@@ -1,0 +1,91 @@
+import { resolveSecret, type Clock, type DeviceProfile, type ErrorCode, type Logger, type SnmpAddress } from '../contract/index.js';
+import { badReading } from './decode/decoded.js';
+import { DEFAULT_MODBUS_POLICY, DEFAULT_SNMP_POLICY, type DeviceReader, type RequestPolicy } from './device-reader.js';
+import type { AgentDevice } from './devices.js';
+import { createModbusSerialTransport } from './modbus/modbus-serial-transport.js';
+import type { ModbusTransport } from './modbus/modbus-transport.js';
+import { ModbusReader } from './modbus/modbus-reader.js';
+import { allPoints } from './profile-checks.js';
+import { createNetSnmpTransport, type ResolvedSnmpAddress } from './snmp/net-snmp-transport.js';
+import { SnmpReader } from './snmp/snmp-reader.js';
+import type { SnmpSocketPool } from './snmp/snmp-socket-pool.js';
+
+/**
+ * One device's reader from its seed entry and profile: the one way the agent and `dcim poll`
+ * build readers. The device's own `timeout_ms` and `retries` (seed) win over the agent-wide
+ * policy of its protocol. A device that cannot be polled at all (a secret missing) still gets a
+ * reader, one that reports every point bad with the reason, so it shows up as down instead of
+ * disappearing.
+ */
+export interface ReaderContext {
+  clock: Clock;
+  logger: Logger;
+  /** Where `{env: …}` secrets are looked up. */
+  env?: NodeJS.ProcessEnv;
+  /** Agent-wide request policies per protocol (default DEFAULT_*_POLICY). */
+  snmp?: RequestPolicy;
+  modbus?: RequestPolicy;
+  redfish?: RequestPolicy;
+  /**
+   * Open Modbus connections by endpoint: devices behind one gateway share one connection, one
+   * request at a time. Pass the same map for every device of an agent.
+   */
+  modbusLinks?: Map<string, ModbusTransport>;
+  /** Shared SNMP sockets (snmp-socket-pool.ts); without it each SNMP device opens a socket of its own. */
+  snmpPool?: SnmpSocketPool;
+}
+
+/** The request policy of one device: its own seed values over the protocol's. */
+export function devicePolicy(device: AgentDevice['device'], base: RequestPolicy): RequestPolicy {
+  return { timeoutMs: device.timeout_ms ?? base.timeoutMs, retries: device.retries ?? base.retries };
+}
+
+export function createDeviceReader(d: AgentDevice, ctx: ReaderContext): DeviceReader {
+  const { device, profile } = d;
+  const log = ctx.logger.child({ device: device.id });
+  const a = device.address;
+  if (a.protocol === 'snmp' && profile.protocol === 'snmp') {
+    const policy = devicePolicy(device, ctx.snmp ?? DEFAULT_SNMP_POLICY);
+    let resolved: ResolvedSnmpAddress;
+    try {
+      resolved = resolveSnmpSecrets(a, device.id, ctx.env);
+    } catch (e) {
+      log.error('device not polled: secret missing', { error: e as Error });
+      return failingReader(profile, 'DCIM_E_SECRET_MISSING');
+    }
+    const transport = createNetSnmpTransport(resolved, { timeoutMs: policy.timeoutMs, logger: log, ...(ctx.snmpPool ? { pool: ctx.snmpPool } : {}) });
+    return new SnmpReader({ profile, transport, policy, clock: ctx.clock, logger: log });
+  }
+  if (a.protocol === 'modbus' && profile.protocol === 'modbus') {
+    const policy = devicePolicy(device, ctx.modbus ?? DEFAULT_MODBUS_POLICY);
+    const key = `${a.transport}|${a.host}|${a.port}`;
+    let link = ctx.modbusLinks?.get(key);
+    if (!link) {
+      link = createModbusSerialTransport({ host: a.host, port: a.port, framing: a.transport, timeoutMs: policy.timeoutMs, logger: ctx.logger.child({ modbus: `${a.host}:${a.port}` }) });
+      ctx.modbusLinks?.set(key, link);
+    }
+    return new ModbusReader({ profile, transport: link, unitId: a.unit_id, policy, clock: ctx.clock, logger: log });
+  }
+  // selectDevices refuses protocol mismatches; a reader that cannot exist is reported, not thrown.
+  log.error('device not polled: no reader for its protocol', { protocol: a.protocol, profile: profile.id });
+  return failingReader(profile, 'DCIM_E_CONFIG_INVALID');
+}
+
+function resolveSnmpSecrets(a: SnmpAddress, device: string, env?: NodeJS.ProcessEnv): ResolvedSnmpAddress {
+  const what = (f: string) => `device ${device}: address.${f}`;
+  return {
+    ...a,
+    community: resolveSecret(a.community, what('community'), env),
+    auth_key: a.auth_key !== undefined ? resolveSecret(a.auth_key, what('auth_key'), env) : undefined,
+    priv_key: a.priv_key !== undefined ? resolveSecret(a.priv_key, what('priv_key'), env) : undefined,
+  };
+}
+
+/** A device that cannot be polled at all still shows up, as down with the reason. */
+export function failingReader(profile: DeviceProfile, code: ErrorCode): DeviceReader {
+  const points = allPoints(profile);
+  return {
+    read: async () => ({ readings: points.map((p) => badReading(p.name, p.unit, code)), poll: { ms: 0, requests: 0, retries: 0, timeouts: 0 } }),
+    close: async () => undefined,
+  };
+}
