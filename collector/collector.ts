@@ -4,15 +4,15 @@ import type { Cluster, SiteInventory } from '../contract/inventory.js';
 import { createLogger, type Logger } from '../contract/log.js';
 import type { AgentState, DeviceStatus, KpiMessage, KpiValue } from '../contract/messages.js';
 import type { DeviceProfile } from '../contract/profile.js';
-import { parseTopic, topics } from '../contract/topics.js';
+import { parseTopic } from '../contract/topics.js';
 import { ApiServer, type ApiServerStats } from './http/api-server.js';
 import type { ApiSource, ClusterSummary, HealthReport, SiteSummary } from './http/api-source.js';
 import { BearerToken } from './http/bearer-token.js';
 import { collectorMetricFamilies } from './http/collector-metrics.js';
 import type { DecodeFailure } from './ingest/decode-failure.js';
 import { decodeState, type DecodedState } from './ingest/decode-status.js';
-import { decodeTelemetry, type DecodedTelemetry } from './ingest/decode-telemetry.js';
 import { MqttSubscriber, type MqttSubscriberOptions } from './ingest/subscriber.js';
+import { TelemetryGate, type GateVerdict } from './ingest/telemetry-gate.js';
 import { KpiEngine, type KpiEngineConfig, type KpiEngineStats } from './kpi-engine.js';
 import { LogThrottle } from './log-throttle.js';
 import { LatestValues } from './state/latest-values.js';
@@ -97,8 +97,6 @@ export interface CollectorStats {
 
 type Counters = Omit<CollectorStats, 'sink' | 'invalid_by_code' | 'engine' | 'http'>;
 
-const topicOf = (m: { site: string; device: string }) => topics.telemetry(m.site, m.device);
-
 /** What identifies a KPI point (its tags): the same window written again replaces it. */
 const kpiKey = (scope: string, k: KpiValue) => `${scope}|${k.kpi}|${k.window}|${k.basis}|${k.category ?? ''}`;
 
@@ -122,7 +120,7 @@ export class Collector {
   private readonly clusters: ReadonlyMap<string, Cluster>;
   private readonly engine: KpiEngine;
   private readonly latest = new LatestValues();
-  private readonly dedup = new SeqDedup();
+  private readonly gate: TelemetryGate;
   private readonly throttle: LogThrottle;
   private readonly counters: Counters = {
     messages_received: 0,
@@ -160,6 +158,7 @@ export class Collector {
     this.logger = opts.logger ?? createLogger({ base: { component: 'collector', collector: opts.id } });
     this.throttle = new LogThrottle(() => this.clock.now());
     this.sites = buildSiteRegistry(opts.inventories, opts.profiles);
+    this.gate = new TelemetryGate(this.sites, new SeqDedup());
     this.clusters = new Map((opts.clusters ?? []).map((c) => [c.id, c]));
     this.engine = opts.engine ?? KpiEngine.create({ inventories: opts.inventories, profiles: opts.profiles ?? new Map(), clusters: opts.clusters ?? [], ...(opts.kpi ? { config: opts.kpi } : {}) });
     for (const id of this.sites.keys()) this.scopes.set(`site:${id}`, { id, kind: 'site', latest: undefined, publishedSignature: undefined, publishedAt: Number.NEGATIVE_INFINITY });
@@ -246,9 +245,7 @@ export class Collector {
     try {
       const kind = parseTopic(topic)?.kind;
       if (kind === 'telemetry') {
-        const r = decodeTelemetry(topic, payload, this.clock.now());
-        if (r.ok) this.onTelemetry(r.value);
-        else this.onInvalid(topic, r.reason);
+        this.onTelemetry(this.gate.check(topic, payload, this.clock.now()), topic);
       } else {
         const r = decodeState(topic, payload);
         if (r.ok) this.onState(r.value);
@@ -356,25 +353,18 @@ export class Collector {
     this.logThrottled(`unknown:${site}/${what}`, 'warn', 'message from outside the inventory ignored', { site, source: what });
   }
 
-  private onTelemetry({ message: m, dropped }: DecodedTelemetry): void {
-    const site = this.sites.get(m.site);
-    const device = site?.devices.get(m.device);
-    if (!site || !device) return this.onUnknown(m.site, `device ${m.device}`);
-    if (device.class !== undefined && device.class !== m.class) {
-      // The class is the measurement: a wrong one would file the readings under another table.
-      return this.onInvalid(topicOf(m), { code: 'DCIM_E_MQTT_PAYLOAD_INVALID', reason: `class ${m.class} but profile ${device.device.profile} is a ${device.class}` });
-    }
-
-    const verdict = this.dedup.check(`${m.site}/${m.agent}`, m.seq);
-    if (verdict !== 'new') {
+  private onTelemetry(v: GateVerdict, topic: string): void {
+    if (v.kind === 'invalid') return this.onInvalid(topic, v.failure);
+    if (v.kind === 'unknown') return this.onUnknown(v.site, v.what);
+    if (v.kind === 'duplicate') {
       this.counters.duplicates++;
-      if (verdict === 'too_old') {
+      if (v.too_old) {
         this.counters.replays_too_old++;
-        this.logThrottled(`too-old:${m.agent}`, 'warn', 'replayed telemetry older than the dedup window dropped', { agent: m.agent, seq: m.seq });
+        this.logThrottled(`too-old:${v.agent}`, 'warn', 'replayed telemetry older than the dedup window dropped', { agent: v.agent, seq: v.seq });
       }
       return;
     }
-
+    const { message: m, device, dropped } = v;
     if (dropped.length > 0) {
       this.counters.readings_invalid += dropped.length;
       this.invalidByCode.DCIM_E_READING_INVALID = (this.invalidByCode.DCIM_E_READING_INVALID ?? 0) + dropped.length;

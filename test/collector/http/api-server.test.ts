@@ -1,0 +1,242 @@
+import http from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiSource, HealthReport } from '../../../collector/http/api-source.js';
+import { ApiServer } from '../../../collector/http/api-server.js';
+import { BearerToken } from '../../../collector/http/bearer-token.js';
+import { memoryLogger } from '../../../contract/log.js';
+import type { KpiMessage, KpiValue } from '../../../contract/messages.js';
+
+/**
+ * The HTTP shell and routes on a real socket (127.0.0.1, free port) over a scripted ApiSource:
+ * auth, routes, query validation, limits, CORS, errors as JSON with codes.
+ */
+const TOKEN = 'test-token-0123456789abcdef';
+const T0 = Date.UTC(2026, 0, 1, 8);
+const kpi = (over: Partial<KpiValue>): KpiValue => ({ kpi: 'pue', window: '1d', window_start: T0 - 86_400_000, window_end: T0, value: 1.31, ok: true, basis: 'energy', category: 2, coverage: 1, quality: 'measured', target: 1.2, status: 'red', ...over });
+const MSG: KpiMessage = {
+  schema: 1,
+  site: 'demo',
+  ts: T0,
+  kpis: [kpi({ kpi: 'pue_live', window: 'instant', basis: 'power', window_start: T0, value: 1.25, status: 'amber' }), kpi({}), kpi({ window: '1mo', value: 1.28 }), kpi({ kpi: 'rack_occupancy_ratio', value: 0.72, target: 0.7, status: 'green', category: undefined })],
+};
+let health: HealthReport = {
+  status: 'ok',
+  broker: { connected: true },
+  store: { target: 'influx_v1 http://127.0.0.1:8086 db=dcim', reachable: true, last_success_ms: T0, last_error: null, retry_at_ms: null, pending_points: 0 },
+  kpi: { last_evaluation_ms: T0, age_ms: 1000, interval_ms: 5000, late: false },
+  problems: [],
+};
+let sourceThrows = false;
+const source: ApiSource = {
+  sites: () => {
+    if (sourceThrows) throw new Error('boom');
+    return [{ id: 'demo', name: 'Demo', timezone: 'Asia/Shanghai', targets: { pue: 1.2, rack_occupancy: 0.7, green_share: 0.8 }, halls: 1, racks: 1, devices: 2, devices_down: 0, devices_degraded: 0, agents: [], kpi_ts: T0 }];
+  },
+  siteKpis: (id) => (id === 'demo' ? MSG : undefined),
+  clusters: () => [{ id: 'guian', name: 'Gui\'an', targets: { pue: 1.25, rack_occupancy: 0.7, green_share: 0.8 }, sites: ['demo'], kpi_ts: T0 }],
+  clusterKpis: (id) => (id === 'guian' ? { ...MSG, site: 'guian' } : undefined),
+  health: () => health,
+  metrics: () => [{ name: 'dcim_test_total', help: 'a "test"\ncounter', type: 'counter', samples: [{ labels: { site: 'de"mo\\x' }, value: 3 }] }],
+};
+
+function makeServer(cors_origin?: string) {
+  return new ApiServer({ host: '127.0.0.1', port: 0, token: new BearerToken(TOKEN), source, logger: memoryLogger(), ...(cors_origin ? { cors_origin } : {}) });
+}
+
+interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  json: () => { error?: { code: string; message: string } } & Record<string, unknown>;
+}
+
+function request(base: string, path: string, opts: { method?: string; token?: string | null; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.token !== null) headers.authorization = `Bearer ${opts.token ?? TOKEN}`;
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${base}${path}`, { method: opts.method ?? 'GET', headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body) as ReturnType<Reply['json']> });
+      });
+    });
+    req.on('error', reject);
+    if (opts.body !== undefined) req.write(opts.body);
+    req.end();
+  });
+}
+
+let server: ApiServer;
+let base: string;
+beforeAll(async () => {
+  server = makeServer();
+  base = (await server.start()).url;
+});
+afterAll(() => server.stop());
+
+describe('API authentication', () => {
+  it.each<{ name: string; token: string | null; header?: string; challenge: string }>([
+    { name: 'no Authorization header', token: null, challenge: 'Bearer realm="dcim"' },
+    { name: 'a wrong token', token: 'test-token-0123456789abcdeX', challenge: 'Bearer realm="dcim", error="invalid_token"' },
+    { name: 'a prefix of the token', token: 'test-token', challenge: 'Bearer realm="dcim", error="invalid_token"' },
+    { name: 'Basic instead of Bearer', token: null, header: `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}`, challenge: 'Bearer realm="dcim", error="invalid_token"' },
+  ])('refuses $name with 401, WWW-Authenticate and a JSON error', async ({ token, header, challenge }) => {
+    for (const path of ['/api/sites', '/api/sites/demo/kpi', '/api/clusters/guian/kpi', '/metrics', '/api/sites/no-such-site/kpi', '/nope']) {
+      const r = await request(base, path, { token, ...(header ? { headers: { authorization: header } } : {}) });
+      expect(r.status, path).toBe(401);
+      expect(r.headers['www-authenticate']).toBe(challenge);
+      expect(r.json().error?.code).toBe('DCIM_E_API_UNAUTHORIZED');
+      expect(r.body).not.toContain('demo');
+    }
+  });
+
+  it('accepts the token, with the scheme in any case', async () => {
+    expect((await request(base, '/api/sites')).status).toBe(200);
+    expect((await request(base, '/api/sites', { token: null, headers: { authorization: `bearer ${TOKEN}` } })).status).toBe(200);
+  });
+
+  it('/healthz needs no token: 200 when ok, 503 with the problems when degraded', async () => {
+    const ok = await request(base, '/healthz', { token: null });
+    expect(ok.status).toBe(200);
+    expect(ok.json()).toMatchObject({ status: 'ok', broker: { connected: true }, store: { reachable: true } });
+    health = { ...health, status: 'degraded', store: { ...health.store, reachable: false, last_error: 'ECONNREFUSED' }, problems: ['store unreachable: ECONNREFUSED'] };
+    const bad = await request(base, '/healthz', { token: null });
+    expect(bad.status).toBe(503);
+    expect(bad.json()).toMatchObject({ status: 'degraded', problems: ['store unreachable: ECONNREFUSED'] });
+  });
+
+  it('refuses tokens too weak or not RFC 6750 at construction', () => {
+    expect(() => new BearerToken('short')).toThrow(/at least 16/);
+    expect(() => new BearerToken('has spaces in it 0123456789')).toThrow(/RFC 6750/);
+  });
+
+  it('counts refusals', () => {
+    expect(server.stats().unauthorized).toBeGreaterThanOrEqual(24);
+  });
+});
+
+describe('API routes', () => {
+  it('GET /api/sites and /api/clusters', async () => {
+    expect((await request(base, '/api/sites')).json()).toMatchObject({ sites: [{ id: 'demo', devices: 2, kpi_ts: T0 }] });
+    expect((await request(base, '/api/clusters')).json()).toMatchObject({ clusters: [{ id: 'guian', sites: ['demo'] }] });
+  });
+
+  it('GET /api/sites/:id/kpi: every KPI with window, value, quality and target status', async () => {
+    const r = await request(base, '/api/sites/demo/kpi');
+    expect(r.status).toBe(200);
+    expect(r.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(r.headers['cache-control']).toBe('no-store');
+    expect(r.json()).toEqual({ site: 'demo', ts: T0, kpis: MSG.kpis });
+  });
+
+  it.each<[string, string[]]>([
+    ['?window=1d', ['pue/1d', 'rack_occupancy_ratio/1d']],
+    ['?window=1d,1mo&kpi=pue', ['pue/1d', 'pue/1mo']],
+    ['?window=instant', ['pue_live/instant']],
+    ['?kpi=rack_occupancy_ratio', ['rack_occupancy_ratio/1d']],
+    ['?window=1y', []],
+  ])('filters with %s', async (query, expected) => {
+    const r = await request(base, `/api/sites/demo/kpi${query}`);
+    expect(r.status).toBe(200);
+    expect((r.json().kpis as KpiValue[]).map((k) => `${k.kpi}/${k.window}`)).toEqual(expected);
+  });
+
+  it('GET /api/clusters/:id/kpi', async () => {
+    const r = await request(base, '/api/clusters/guian/kpi?window=1mo');
+    expect(r.json()).toMatchObject({ cluster: 'guian', kpis: [{ kpi: 'pue', window: '1mo' }] });
+  });
+
+  it.each<{ path: string; status: number; code: string; message: RegExp }>([
+    { path: '/api/sites/demo/kpi?window=2d', status: 400, code: 'DCIM_E_API_BAD_REQUEST', message: /window.*"2d"/ },
+    { path: '/api/sites/demo/kpi?window=1d&window=1mo', status: 400, code: 'DCIM_E_API_BAD_REQUEST', message: /given twice/ },
+    { path: '/api/sites/demo/kpi?windw=1d', status: 400, code: 'DCIM_E_API_BAD_REQUEST', message: /unknown query parameter.*"windw"/ },
+    { path: '/api/sites/demo/kpi?kpi=PUE', status: 400, code: 'DCIM_E_API_BAD_REQUEST', message: /snake_case/ },
+    { path: '/api/sites?x=1', status: 400, code: 'DCIM_E_API_BAD_REQUEST', message: /unknown query parameter/ },
+    { path: '/api/sites/other/kpi', status: 404, code: 'DCIM_E_API_NOT_FOUND', message: /no site "other"/ },
+    { path: '/api/sites/%E0%A4%A/kpi', status: 404, code: 'DCIM_E_API_NOT_FOUND', message: /no site/ },
+    { path: '/api/sites/DEMO/kpi', status: 404, code: 'DCIM_E_API_NOT_FOUND', message: /no site/ },
+    { path: '/api/clusters/demo/kpi', status: 404, code: 'DCIM_E_API_NOT_FOUND', message: /no cluster/ },
+    { path: '/api/sites/', status: 404, code: 'DCIM_E_API_NOT_FOUND', message: /no route/ },
+    { path: `/api/sites?${'a'.repeat(3000)}`, status: 414, code: 'DCIM_E_API_TOO_LARGE', message: /longer than 2048/ },
+  ])('$path → $status $code', async ({ path, status, code, message }) => {
+    const r = await request(base, path);
+    expect(r.status).toBe(status);
+    expect(r.json().error).toMatchObject({ code, message: expect.stringMatching(message) });
+  });
+
+  it.each(['POST', 'PUT', 'DELETE', 'PATCH'])('%s → 405 with Allow', async (method) => {
+    const r = await request(base, '/api/sites', { method });
+    expect(r.status).toBe(405);
+    expect(r.headers.allow).toBe('GET, HEAD');
+    expect(r.json().error?.code).toBe('DCIM_E_API_METHOD');
+  });
+
+  it.each<[string, Record<string, string>]>([
+    ['a declared length', { 'content-length': '100' }],
+    ['a chunked body', { 'transfer-encoding': 'chunked' }],
+  ])('refuses a request body (%s) with 413 and closes the connection', async (_name, headers) => {
+    const r = await request(base, '/api/sites', { method: 'GET', body: 'x'.repeat(100), headers: { 'content-type': 'text/plain', ...headers } });
+    expect(r.status).toBe(413);
+    expect(r.headers.connection).toBe('close');
+    expect(r.json().error?.code).toBe('DCIM_E_API_TOO_LARGE');
+  });
+
+  it('refuses headers above 16 KiB (node answers 431)', async () => {
+    const r = await request(base, '/api/sites', { headers: { 'x-big': 'y'.repeat(20_000) } }).catch(() => ({ status: 431 }) as Reply);
+    expect(r.status).toBe(431);
+  });
+
+  it('HEAD answers the headers of GET without a body', async () => {
+    const get = await request(base, '/api/sites/demo/kpi');
+    const head = await request(base, '/api/sites/demo/kpi', { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.body).toBe('');
+    expect(head.headers['content-length']).toBe(String(Buffer.byteLength(get.body)));
+  });
+
+  it('GET /metrics is Prometheus text with escaped labels and help', async () => {
+    const r = await request(base, '/metrics');
+    expect(r.status).toBe(200);
+    expect(r.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(r.body).toBe('# HELP dcim_test_total a "test"\\ncounter\n# TYPE dcim_test_total counter\ndcim_test_total{site="de\\"mo\\\\x"} 3\n');
+  });
+
+  it('a failing source is a 500 with a code, logged, and the server keeps serving', async () => {
+    sourceThrows = true;
+    try {
+      const r = await request(base, '/api/sites');
+      expect(r.status).toBe(500);
+      expect(r.json().error?.code).toBe('DCIM_E_API_INTERNAL');
+      expect(r.body).not.toContain('boom');
+    } finally {
+      sourceThrows = false;
+    }
+    expect((await request(base, '/api/sites')).status).toBe(200);
+  });
+});
+
+describe('CORS', () => {
+  it('is off by default: no Access-Control headers, OPTIONS is not served', async () => {
+    const r = await request(base, '/api/sites', { headers: { origin: 'https://grafana.example' } });
+    expect(Object.keys(r.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
+    expect((await request(base, '/api/sites', { method: 'OPTIONS', token: null })).status).toBe(405);
+  });
+
+  it('allows exactly the configured origin, and answers its preflight without a token', async () => {
+    const s = makeServer('https://grafana.example');
+    const url = (await s.start()).url;
+    try {
+      const ok = await request(url, '/api/sites', { headers: { origin: 'https://grafana.example' } });
+      expect(ok.headers['access-control-allow-origin']).toBe('https://grafana.example');
+      const other = await request(url, '/api/sites', { headers: { origin: 'https://evil.example' } });
+      expect(other.headers['access-control-allow-origin']).toBeUndefined();
+      const pre = await request(url, '/api/sites', { method: 'OPTIONS', token: null, headers: { origin: 'https://grafana.example', 'access-control-request-method': 'GET' } });
+      expect(pre.status).toBe(204);
+      expect(pre.headers).toMatchObject({ 'access-control-allow-origin': 'https://grafana.example', 'access-control-allow-headers': 'Authorization', 'access-control-allow-methods': 'GET, HEAD' });
+    } finally {
+      await s.stop();
+    }
+  });
+});

@@ -1,0 +1,134 @@
+import path from 'node:path';
+import mqtt from 'mqtt';
+import { describe, expect, it } from 'vitest';
+import { Collector } from '../../../collector/collector.js';
+import { ManualClock } from '../../../contract/clock.js';
+import { SiteInventorySchema, type Cluster } from '../../../contract/inventory.js';
+import { loadYamlFile } from '../../../contract/load.js';
+import { memoryLogger } from '../../../contract/log.js';
+import type { KpiValue } from '../../../contract/messages.js';
+import { loadProfiles } from '../../../contract/profiles.js';
+import { topics } from '../../../contract/topics.js';
+import { startMosquitto } from '../../support/mosquitto.js';
+import { useService } from '../../support/require-service.js';
+import { RecordingSink } from '../support/recording-sink.js';
+
+/**
+ * The HTTP API of a running collector (real mosquitto, 127.0.0.1, free port): with and without
+ * the token, KPIs after telemetry, the cluster roll-up, /metrics and /healthz following the broker.
+ */
+const SEED = loadYamlFile(SiteInventorySchema, path.resolve(import.meta.dirname, '../../../seeds/minimal.yaml'));
+const CLUSTERS: Cluster[] = [{ id: 'guian', name: "Gui'an new builds", targets: { pue: 1.25, rack_occupancy: 0.7, green_share: 0.8 }, sites: ['demo'] }];
+const TOKEN = 'collector-http-test-token-42';
+const T0 = Date.UTC(2026, 0, 1, 8, 0, 0);
+
+const poll = (seq: number, device: 'pdu-r01-a' | 'meter-incomer-1', power_w: number, ts: number) => ({
+  schema: 1,
+  agent: 'edge-1',
+  site: 'demo',
+  device,
+  class: device === 'pdu-r01-a' ? 'pdu' : 'meter',
+  seq,
+  ts,
+  readings: [{ point: 'active_power_w', value: power_w, unit: 'W', quality: 'good' }],
+  poll: { ms: 5, requests: 1, retries: 0 },
+});
+
+async function until(what: string, cond: () => boolean | Promise<boolean>, timeout_ms = 15_000): Promise<void> {
+  const deadline = Date.now() + timeout_ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('the collector serves its HTTP API', () => {
+  const broker = useService('mosquitto', () => startMosquitto());
+
+  it('answers with and without the token, serves KPIs, metrics and health', async () => {
+    const clock = new ManualClock(T0);
+    const collector = new Collector({
+      id: 'http',
+      inventories: [SEED],
+      clusters: CLUSTERS,
+      profiles: loadProfiles(),
+      mqtt: { url: broker().url },
+      sink: new RecordingSink(),
+      clock,
+      logger: memoryLogger(),
+      kpiIntervalMs: 5000,
+      http: { host: '127.0.0.1', port: 0, token: TOKEN },
+    });
+    await collector.start();
+    const base = collector.httpUrl!;
+    expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const get = (p: string, token: string | null = TOKEN) => fetch(`${base}${p}`, token !== null ? { headers: { authorization: `Bearer ${token}` } } : {});
+    const agent = await mqtt.connectAsync(broker().url, { clientId: 'agent-http', protocolVersion: 4 });
+    try {
+      await agent.publishAsync(topics.telemetry('demo', 'pdu-r01-a'), JSON.stringify(poll(1, 'pdu-r01-a', 8000, T0 + 1000)), { qos: 1 });
+      await agent.publishAsync(topics.telemetry('demo', 'meter-incomer-1'), JSON.stringify(poll(2, 'meter-incomer-1', 10_000, T0 + 1200)), { qos: 1 });
+      await until('two polls', () => collector.stats().readings_accepted === 2);
+      clock.advance(5000);
+
+      for (const p of ['/api/sites', '/api/sites/demo/kpi', '/api/clusters/guian/kpi', '/metrics']) {
+        const anon = await get(p, null);
+        expect(anon.status, p).toBe(401);
+        expect(anon.headers.get('www-authenticate')).toBe('Bearer realm="dcim"');
+        expect(((await anon.json()) as { error: { code: string } }).error.code).toBe('DCIM_E_API_UNAUTHORIZED');
+        expect((await get(p, 'collector-http-test-token-43')).status).toBe(401);
+      }
+
+      const sites = (await (await get('/api/sites')).json()) as { sites: { id: string; cluster?: string; devices: number; kpi_ts: number }[] };
+      expect(sites.sites).toEqual([expect.objectContaining({ id: 'demo', cluster: 'guian', devices: 2, kpi_ts: T0 + 5000 })]);
+
+      const site = (await (await get('/api/sites/demo/kpi')).json()) as { site: string; ts: number; kpis: KpiValue[] };
+      expect(site).toMatchObject({ site: 'demo', ts: T0 + 5000 });
+      expect(site.kpis.find((k) => k.kpi === 'pue_live')).toMatchObject({ ok: true, value: 1.25, window: 'instant', quality: 'measured', status: 'amber', target: 1.2 });
+      // Every KPI carries its window, quality and target status; energy windows are unknown yet.
+      for (const k of site.kpis) expect(k).toEqual(expect.objectContaining({ window: expect.any(String), quality: expect.any(String), status: expect.any(String) }));
+      expect(site.kpis.find((k) => k.kpi === 'pue' && k.window === '1d')).toMatchObject({ ok: false, quality: 'insufficient', status: 'grey' });
+      const daily = (await (await get('/api/sites/demo/kpi?window=1d')).json()) as { kpis: KpiValue[] };
+      expect(new Set(daily.kpis.map((k) => k.window))).toEqual(new Set(['1d']));
+
+      const cluster = (await (await get('/api/clusters/guian/kpi?kpi=pue')).json()) as { cluster: string; kpis: KpiValue[] };
+      expect(cluster.cluster).toBe('guian');
+      expect(new Set(cluster.kpis.map((k) => k.basis))).toEqual(new Set(['energy_weighted', 'mean_of_sites']));
+
+      const metrics = await (await get('/metrics')).text();
+      expect(metrics).toContain('dcim_kpi_value{scope="site",site="demo",kpi="pue_live",window="instant",basis="power",category="2"} 1.25\n');
+      expect(metrics).toContain('dcim_kpi_status{scope="site",site="demo",kpi="pue_live",window="instant",basis="power",category="2",status="amber"} 1\n');
+      expect(metrics).toContain('dcim_collector_readings_accepted_total 2\n');
+      expect(metrics).toContain('dcim_collector_broker_connected 1\n');
+      expect(metrics).toContain('dcim_store_reachable{target="recording"} 1\n');
+      expect(metrics).toMatch(/dcim_http_unauthorized_total 8\n/);
+      expect(metrics).toMatch(/^dcim_kpi_ok\{scope="cluster",site="guian",kpi="pue",window="15m",basis="energy_weighted",category="2"\} 0$/m);
+
+      const healthy = await get('/healthz', null);
+      expect(healthy.status).toBe(200);
+      expect(await healthy.json()).toMatchObject({ status: 'ok', broker: { connected: true }, kpi: { last_evaluation_ms: T0 + 5000, late: false } });
+
+      // The broker goes away: health says so (503), the API keeps answering.
+      await broker().halt();
+      try {
+        await until('health degraded', async () => (await get('/healthz', null)).status === 503);
+        const h = (await (await get('/healthz', null)).json()) as { status: string; problems: string[] };
+        expect(h).toMatchObject({ status: 'degraded', problems: ['broker not connected'] });
+        expect((await get('/api/sites/demo/kpi')).status).toBe(200);
+      } finally {
+        await broker().restart();
+      }
+      await until('health back', async () => (await get('/healthz', null)).status === 200);
+    } finally {
+      await agent.endAsync(true);
+      await collector.stop();
+    }
+    // Stopped: the port is closed.
+    await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+  });
+
+  it('refuses to start with a weak token, before connecting anywhere', async () => {
+    const collector = new Collector({ id: 'weak', inventories: [SEED], mqtt: { url: broker().url }, sink: new RecordingSink(), clock: new ManualClock(T0), logger: memoryLogger(), http: { host: '127.0.0.1', port: 0, token: 'short' } });
+    await expect(collector.start()).rejects.toMatchObject({ code: 'DCIM_E_CONFIG_INVALID' });
+    await collector.stop();
+  });
+});
