@@ -18,7 +18,9 @@ import {
   type SecretRef,
   type SiteInventory,
 } from '../contract/index.js';
+import { DEFAULT_MODBUS_POLICY, DEFAULT_REDFISH_POLICY, DEFAULT_SNMP_POLICY, type RequestPolicy } from './device-reader.js';
 import { selectDevices } from './devices.js';
+import { DEFAULT_BACKOFF_MAX_MS, DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_JITTER_MS } from './scheduler.js';
 import { listenHostProblem, parseListenAddress, type ListenAddress } from './metrics/listen-address.js';
 import type { FsyncPolicy } from '../contract/spool/spool.js';
 
@@ -60,6 +62,55 @@ export const HealthConfigSchema = z
   .strict()
   .prefault({});
 
+/** One protocol's request policy; a device's own `timeout_ms` / `retries` in the seed win. */
+const RequestPolicySchema = (timeoutMs: number, retries: number) =>
+  z
+    .object({
+      timeout_ms: z.number().int().min(50).max(60_000).default(timeoutMs),
+      retries: z.number().int().min(0).max(5).default(retries),
+    })
+    .strict()
+    .prefault({});
+
+/** How devices are polled (README "How it reads"); every key has a default. */
+export const PollingConfigSchema = z
+  .object({
+    /** Polls in flight at once, all devices together; probes of dead devices get a quarter. */
+    max_concurrent: z.number().int().min(1).max(10_000).default(DEFAULT_MAX_CONCURRENT),
+    /** Largest per-device offset from the aligned slot (also at most a tenth of the interval). */
+    max_jitter_ms: z.number().int().min(0).max(60_000).default(DEFAULT_MAX_JITTER_MS),
+    /** Longest wait between probes of a dead device. */
+    backoff_max_s: z.number().min(1).max(86_400).default(DEFAULT_BACKOFF_MAX_MS / 1000),
+    snmp: RequestPolicySchema(DEFAULT_SNMP_POLICY.timeoutMs, DEFAULT_SNMP_POLICY.retries),
+    modbus: RequestPolicySchema(DEFAULT_MODBUS_POLICY.timeoutMs, DEFAULT_MODBUS_POLICY.retries),
+    redfish: RequestPolicySchema(DEFAULT_REDFISH_POLICY.timeoutMs, DEFAULT_REDFISH_POLICY.retries),
+  })
+  .strict()
+  .prefault({});
+export type PollingConfig = z.infer<typeof PollingConfigSchema>;
+
+/** The polling section as the Agent takes it (spread into AgentOptions). */
+export interface AgentPollingOptions {
+  maxConcurrent: number;
+  maxJitterMs: number;
+  backoffMaxMs: number;
+  snmp: RequestPolicy;
+  modbus: RequestPolicy;
+  redfish: RequestPolicy;
+}
+
+export function pollingOptions(c: PollingConfig): AgentPollingOptions {
+  const policy = (p: { timeout_ms: number; retries: number }): RequestPolicy => ({ timeoutMs: p.timeout_ms, retries: p.retries });
+  return {
+    maxConcurrent: c.max_concurrent,
+    maxJitterMs: c.max_jitter_ms,
+    backoffMaxMs: Math.round(c.backoff_max_s * 1000),
+    snmp: policy(c.snmp),
+    modbus: policy(c.modbus),
+    redfish: policy(c.redfish),
+  };
+}
+
 /**
  * The agent's YAML config. Relative paths are relative to the config file.
  *
@@ -88,6 +139,13 @@ export const HealthConfigSchema = z
  *     listen: 127.0.0.1:9464            # host:port; 0.0.0.0:9464 or [::]:9464 for every interface
  *   health:                             # optional: the health map in the retained agent state
  *     interval_s: 60                    # republished this often (5-3600)
+ *   polling:                            # optional, every key has a default (README "How it reads")
+ *     max_concurrent: 64                # polls in flight at once, all devices together
+ *     max_jitter_ms: 250                # per-device offset from the aligned slot
+ *     backoff_max_s: 300                # longest wait between probes of a dead device
+ *     snmp: { timeout_ms: 2000, retries: 1 }     # per request; a device's timeout_ms/retries win
+ *     modbus: { timeout_ms: 1000, retries: 1 }
+ *     redfish: { timeout_ms: 5000, retries: 1 }
  */
 export const AgentConfigSchema = z
   .object({
@@ -120,6 +178,7 @@ export const AgentConfigSchema = z
     spool: SpoolConfigSchema,
     metrics: MetricsConfigSchema.optional(),
     health: HealthConfigSchema,
+    polling: PollingConfigSchema,
   })
   .strict();
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;
@@ -169,6 +228,8 @@ export interface LoadedAgentConfig {
   /** Where to serve /metrics; undefined: no endpoint. */
   metrics?: ListenAddress;
   health: { intervalMs: number };
+  /** Concurrency, jitter, back-off and request policies: spread into AgentOptions. */
+  polling: AgentPollingOptions;
   deviceIds?: string[];
 }
 
@@ -294,6 +355,7 @@ export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.e
     spool: spoolOptions(config.spool, base),
     ...(config.metrics ? { metrics: config.metrics.listen } : {}),
     health: { intervalMs: config.health.interval_s * 1000 },
+    polling: pollingOptions(config.polling),
     ...(config.agent.devices ? { deviceIds: config.agent.devices } : {}),
   };
 }

@@ -39,6 +39,8 @@ export interface RequestPolicy {
 
 export const DEFAULT_SNMP_POLICY: RequestPolicy = { timeoutMs: 2000, retries: 1 };
 export const DEFAULT_MODBUS_POLICY: RequestPolicy = { timeoutMs: 1000, retries: 1 };
+/** BMCs are slow (a full iDRAC scrape takes 25–55 s, research/agent-peers.md §3.3): a longer timeout per request. */
+export const DEFAULT_REDFISH_POLICY: RequestPolicy = { timeoutMs: 5000, retries: 1 };
 
 /**
  * Error codes that mean the device (or the path to it) failed, as opposed to a value the
