@@ -24,6 +24,7 @@ export const AGENT_METRICS = {
   dcim_agent_devices_by_state: { scope: 'agent', type: 'gauge', help: 'Devices by current status (up, degraded, down; unpolled before their first poll).', extra: ['state'] },
   dcim_agent_polls_in_flight: { scope: 'agent', type: 'gauge', help: 'Polls running now (bounded by the global concurrency cap).' },
   dcim_agent_polls_queued: { scope: 'agent', type: 'gauge', help: 'Polls due and waiting for a free slot under the concurrency cap.' },
+  dcim_agent_probes_queued: { scope: 'agent', type: 'gauge', help: 'Probes of dead devices waiting for a slot of their own lane (at most a quarter of the cap).' },
   dcim_agent_reader_errors_total: { scope: 'agent', type: 'counter', help: 'Polls whose reader threw (a bug; the device counts as down for that poll).' },
   dcim_agent_readings_dropped_total: { scope: 'agent', type: 'counter', help: 'Readings dropped because the message contract refused them (DCIM_E_READING_INVALID).' },
   dcim_agent_mqtt_connected: { scope: 'agent', type: 'gauge', help: '1 while connected to the MQTT broker, else 0.' },
@@ -58,6 +59,8 @@ export const AGENT_METRICS = {
   dcim_agent_device_retries_total: { scope: 'device', type: 'counter', help: 'Requests sent again after a timeout or a busy answer.' },
   dcim_agent_device_timeouts_total: { scope: 'device', type: 'counter', help: 'Requests that got no answer within the timeout.' },
   dcim_agent_device_overruns_total: { scope: 'device', type: 'counter', help: 'Poll slots skipped because the previous poll outlasted the interval.' },
+  dcim_agent_device_probes_total: { scope: 'device', type: 'counter', help: 'Polls sent as probes of a dead device: one request, no retries.' },
+  dcim_agent_device_backoff_seconds: { scope: 'device', type: 'gauge', help: 'Extra wait before the next poll of a dead device, beyond its interval (0 while it answers).' },
   dcim_agent_device_poll_duration_seconds: { scope: 'device', type: 'gauge', help: 'Duration of the last poll.' },
   dcim_agent_device_last_poll_timestamp_seconds: { scope: 'device', type: 'gauge', help: 'Start of the last poll, seconds since the epoch (absent before the first).' },
   dcim_agent_device_last_success_timestamp_seconds: { scope: 'device', type: 'gauge', help: 'Start of the last poll that read anything, seconds since the epoch (absent until one did).' },
@@ -90,6 +93,7 @@ export function agentMetricFamilies(snap: AgentSnapshot): MetricFamily[] {
   for (const state of [...DEVICE_STATES, 'unpolled'] as const) add('dcim_agent_devices_by_state', states[state], { ...agent, state });
   add('dcim_agent_polls_in_flight', stats.polling.in_flight);
   add('dcim_agent_polls_queued', stats.polling.queued);
+  add('dcim_agent_probes_queued', stats.polling.probes_queued);
   add('dcim_agent_reader_errors_total', totals.reader_errors);
   add('dcim_agent_readings_dropped_total', stats.readings_dropped);
   add('dcim_agent_mqtt_connected', mqtt.connected ? 1 : 0);
@@ -139,6 +143,8 @@ function addDevice(add: (name: AgentMetricName, value: number, labels: Record<st
   add('dcim_agent_device_retries_total', p?.retries ?? 0, labels);
   add('dcim_agent_device_timeouts_total', p?.timeouts ?? 0, labels);
   add('dcim_agent_device_overruns_total', p?.overruns ?? 0, labels);
+  add('dcim_agent_device_probes_total', p?.probes ?? 0, labels);
+  add('dcim_agent_device_backoff_seconds', s(p?.backoff_ms ?? 0), labels);
   add('dcim_agent_device_consecutive_failures', p?.consecutive_failures ?? 0, labels);
   if (p?.last_poll_ms != null) add('dcim_agent_device_poll_duration_seconds', s(p.last_poll_ms), labels);
   if (p?.last_ts != null) add('dcim_agent_device_last_poll_timestamp_seconds', s(p.last_ts), labels);

@@ -47,6 +47,9 @@ export interface PollTotals {
   timeouts: number;
   overruns: number;
   reader_errors: number;
+  probes: number;
+  /** Devices waiting longer than their interval because they are down. */
+  backing_off: number;
   /** Slowest last poll of any device, ms; 0 before the first poll. */
   max_last_poll_ms: number;
   /** Mean of every device's last poll, ms; 0 before the first poll. */
@@ -54,7 +57,7 @@ export interface PollTotals {
 }
 
 export function pollTotals(stats: AgentStats): PollTotals {
-  const t: PollTotals = { polls: 0, down_polls: 0, requests: 0, retries: 0, timeouts: 0, overruns: 0, reader_errors: 0, max_last_poll_ms: 0, mean_last_poll_ms: 0 };
+  const t: PollTotals = { polls: 0, down_polls: 0, requests: 0, retries: 0, timeouts: 0, overruns: 0, reader_errors: 0, probes: 0, backing_off: 0, max_last_poll_ms: 0, mean_last_poll_ms: 0 };
   let polled = 0;
   let sum = 0;
   for (const d of Object.values(stats.polling.devices)) {
@@ -65,6 +68,8 @@ export function pollTotals(stats: AgentStats): PollTotals {
     t.timeouts += d.timeouts;
     t.overruns += d.overruns;
     t.reader_errors += d.reader_errors;
+    t.probes += d.probes;
+    if (d.backoff_ms > 0) t.backing_off++;
     if (d.last_poll_ms !== null) {
       polled++;
       sum += d.last_poll_ms;

@@ -74,7 +74,16 @@ function formatLabels(family: string, labels: Readonly<Record<string, string>> |
 
 /** The exposition text of these families (empty families are left out); ends with a newline. */
 export function formatExposition(families: readonly MetricFamily[]): string {
-  const lines: string[] = [];
+  let text = '';
+  for (const chunk of expositionChunks(families)) text += chunk;
+  return text;
+}
+
+/**
+ * The same text one family at a time, so a caller can yield to the event loop between families:
+ * ten thousand devices make 160,000 lines, which should not stall polling in one go.
+ */
+export function* expositionChunks(families: readonly MetricFamily[]): Generator<string> {
   const seen = new Set<string>();
   const checkedLabels = new Set<string>();
   for (const f of families) {
@@ -83,7 +92,7 @@ export function formatExposition(families: readonly MetricFamily[]): string {
     if (seen.has(f.name)) throw new Error(`${f.name}: family listed twice`);
     seen.add(f.name);
     if (f.samples.length === 0) continue;
-    lines.push(`# HELP ${f.name} ${escapeHelp(f.help)}`, `# TYPE ${f.name} ${f.type}`);
+    const lines = [`# HELP ${f.name} ${escapeHelp(f.help)}`, `# TYPE ${f.name} ${f.type}`];
     const series = new Set<string>();
     for (const s of f.samples) {
       const { text, key } = formatLabels(f.name, s.labels, checkedLabels);
@@ -91,6 +100,6 @@ export function formatExposition(families: readonly MetricFamily[]): string {
       series.add(key);
       lines.push(`${f.name}${text} ${formatValue(s.value)}`);
     }
+    yield `${lines.join('\n')}\n`;
   }
-  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }

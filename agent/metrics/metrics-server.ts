@@ -16,7 +16,8 @@ const gzipAsync = promisify(gzip);
  */
 export interface MetricsServerOptions {
   listen: ListenAddress;
-  render: () => string;
+  /** The exposition text; may be asynchronous, to yield to the event loop while rendering. */
+  render: () => string | Promise<string>;
   logger: Logger;
 }
 
@@ -77,7 +78,7 @@ export class MetricsServer {
     }
     let text: string;
     try {
-      text = this.opts.render();
+      text = await this.opts.render();
     } catch (e) {
       this.renderFailures++;
       this.opts.logger.error('metrics could not be rendered', { error: e as Error, failures: this.renderFailures });

@@ -1,7 +1,7 @@
 import type { Clock, Logger, TimerHandle } from '../../contract/index.js';
 import { agentMetricFamilies } from './agent-families.js';
 import type { AgentSnapshot } from './agent-snapshot.js';
-import { formatExposition } from './exposition.js';
+import { expositionChunks, formatExposition } from './exposition.js';
 import { healthMap, type HealthMap } from './health-map.js';
 import { formatListenAddress, type ListenAddress } from './listen-address.js';
 import { MetricsServer } from './metrics-server.js';
@@ -39,7 +39,7 @@ export class AgentSelfMetrics {
     if (this.running) return;
     const o = this.opts;
     if (o.listen) {
-      const server = new MetricsServer({ listen: o.listen, render: () => this.render(), logger: o.logger });
+      const server = new MetricsServer({ listen: o.listen, render: () => this.renderYielding(), logger: o.logger });
       const bound = await server.start();
       this.server = server;
       o.logger.info('metrics endpoint listening', { url: `http://${formatListenAddress(bound)}/metrics` });
@@ -65,6 +65,16 @@ export class AgentSelfMetrics {
 
   render(): string {
     return formatExposition(agentMetricFamilies(this.opts.snapshot()));
+  }
+
+  /** render(), giving the event loop a turn after every family (README "Metrics": measured cost). */
+  async renderYielding(): Promise<string> {
+    let text = '';
+    for (const chunk of expositionChunks(agentMetricFamilies(this.opts.snapshot()))) {
+      text += chunk;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return text;
   }
 
   health(): HealthMap {

@@ -38,6 +38,7 @@ async function run(argv: string[]): Promise<number> {
     mqtt: cfg.mqtt,
     stateDir: cfg.stateDir,
     spool: cfg.spool,
+    ...cfg.polling,
     ...(cfg.metrics ? { metrics: cfg.metrics } : {}),
     health: cfg.health,
     logger,

@@ -35,6 +35,10 @@ describe('the agent metric families', () => {
     ['dcim_agent_devices_by_state', { state: 'degraded' }, 0],
     ['dcim_agent_devices_by_state', { state: 'unpolled' }, 1],
     ['dcim_agent_polls_in_flight', {}, 1],
+    ['dcim_agent_probes_queued', {}, 2],
+    ['dcim_agent_device_probes_total', { device: 'meter-incomer-1' }, 7],
+    ['dcim_agent_device_backoff_seconds', { device: 'meter-incomer-1' }, 40],
+    ['dcim_agent_device_backoff_seconds', { device: 'pdu-r01-a' }, 0],
     ['dcim_agent_reader_errors_total', {}, 1],
     ['dcim_agent_readings_dropped_total', {}, 9],
     ['dcim_agent_mqtt_connected', {}, 1],
@@ -73,7 +77,7 @@ describe('the agent metric families', () => {
 
   it('an agent that never started: every value finite, no timestamps it does not have', () => {
     const snap = snapshot({ devices: [{ id: 'pdu-r01-a', profile: 'apc-rpdu2', state: undefined }] });
-    snap.stats.polling = { in_flight: 0, queued: 0, devices: {} };
+    snap.stats.polling = { in_flight: 0, queued: 0, probes_queued: 0, devices: {} };
     snap.stats.telemetry.last_puback_ts = null;
     const m = read(snap);
     for (const f of m.values()) for (const s of f.samples) expect(Number.isFinite(s.value)).toBe(true);

@@ -23,6 +23,8 @@ describe('the health map', () => {
     ['devices_degraded_count', 0],
     ['devices_down_count', 1],
     ['devices_unpolled_count', 1],
+    ['devices_backing_off_count', 1],
+    ['poll_probes_count', 7],
     ['polls_total_count', 24],
     ['poll_errors_count', 10],
     ['poll_requests_count', 54],
@@ -51,7 +53,7 @@ describe('the health map', () => {
 
   it('before any poll, with the broker away: zeros, never NaN', () => {
     const snap = snapshot({ devices: [] });
-    snap.stats.polling = { in_flight: 0, queued: 0, devices: {} };
+    snap.stats.polling = { in_flight: 0, queued: 0, probes_queued: 0, devices: {} };
     snap.stats.mqtt = { ...snap.stats.mqtt, connected: false };
     snap.now_ms = snap.started_ms - 5; // a clock stepped back
     const h = healthMap(snap);

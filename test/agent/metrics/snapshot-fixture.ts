@@ -6,7 +6,7 @@ import { emptyOutboxStats } from '../../../agent/telemetry-outbox.js';
 export const T0 = Date.UTC(2026, 0, 1, 8, 0, 0);
 
 export function devicePoll(over: Partial<DevicePollStats> = {}): DevicePollStats {
-  return { polls: 0, down_polls: 0, consecutive_failures: 0, overruns: 0, reader_errors: 0, last_ts: null, last_ok: null, last_poll_ms: null, requests: 0, retries: 0, timeouts: 0, ...over };
+  return { polls: 0, down_polls: 0, consecutive_failures: 0, overruns: 0, reader_errors: 0, last_ts: null, last_ok: null, last_poll_ms: null, requests: 0, retries: 0, timeouts: 0, probes: 0, backoff_ms: 0, next_due_ts: null, ...over };
 }
 
 /** A three-device agent one minute after start: a PDU up, a meter down since its 3rd poll, a BMC not yet polled. */
@@ -25,9 +25,10 @@ export function snapshot(over: { stats?: Partial<AgentStats>; devices?: AgentSna
     polling: {
       in_flight: 1,
       queued: 0,
+      probes_queued: 2,
       devices: {
         'pdu-r01-a': devicePoll({ polls: 12, requests: 24, retries: 1, timeouts: 1, last_ts: T0 + 55_000, last_ok: T0 + 55_000, last_poll_ms: 42 }),
-        'meter-incomer-1': devicePoll({ polls: 12, down_polls: 10, consecutive_failures: 10, overruns: 3, reader_errors: 1, requests: 30, retries: 10, timeouts: 20, last_ts: T0 + 55_000, last_ok: T0 + 10_000, last_poll_ms: 1200 }),
+        'meter-incomer-1': devicePoll({ polls: 12, down_polls: 10, consecutive_failures: 10, overruns: 3, reader_errors: 1, probes: 7, backoff_ms: 40_000, requests: 30, retries: 10, timeouts: 20, last_ts: T0 + 55_000, last_ok: T0 + 10_000, last_poll_ms: 1200 }),
       },
     },
     ...over.stats,
