@@ -1,30 +1,18 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../cli/embedded-broker.js';
 import { memoryLogger, SiteInventorySchema, type SiteInventory } from '../../contract/index.js';
 import { startSimSite, type SimSite } from '../../simulators/index.js';
+import { inProcessDcim, spawnDcim } from './support/run-dcim.js';
 
 /**
  * Item 7 of issue 4: `dcim agent --check` lists every problem of a config at once and polls
  * nothing; a real agent run with secrets from env and files never prints a secret.
  */
-const ROOT = join(import.meta.dirname, '..', '..');
-const run = promisify(execFile);
-
-async function dcim(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'cli', 'dcim.ts'), ...args], { cwd: ROOT, timeout: timeoutMs, env: { PATH: process.env.PATH, DCIM_LOG_LEVEL: 'warn', ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-  }
-}
+const dcim = inProcessDcim;
 
 let dir: string;
 beforeAll(() => {
@@ -152,7 +140,8 @@ describe('secrets in a real agent run', () => {
     const env = { DCIM_TEST_COMMUNITY: SECRETS.community, DCIM_TEST_AUTH: SECRETS.auth, DCIM_TEST_MQTT: SECRETS.mqtt, DCIM_LOG_LEVEL: 'debug' };
     const check = await dcim(['agent', '--check', '-c', c], env);
     expect(check.code).toBe(0);
-    const r = await dcim(['agent', '-c', c, '--duration-s', '2'], env);
+    // A real process: what a person would see on the terminal and in the journal.
+    const r = await spawnDcim(['agent', '-c', c, '--duration-s', '2'], env);
     const out = r.stdout + r.stderr;
     expect(r.code).toBe(0);
     // The run used the secrets: the v2c PDU and the v3 UPS answered.

@@ -1,58 +1,62 @@
-import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadYamlFile, memoryLogger, SiteInventorySchema, type Device } from '../../contract/index.js';
 import { startSimSite, type SimSite } from '../../simulators/index.js';
+import { inProcessDcim, ROOT, spawnDcim, type Ran } from './support/run-dcim.js';
 
 /**
- * `dcim poll` as an engineer runs it, in a child process, against the demo site served by the
- * simulator on free loopback ports: an SNMP v2c APC PDU, a Modbus meter, dead ports, and
- * --detect on the PDU.
+ * `dcim poll` as an engineer runs it against the demo site served by the simulator on free
+ * loopback ports: an SNMP v2c APC PDU, a Modbus meter, an SNMPv3 UPS, dead ports, and --detect
+ * on the PDU. Two cases run the real CLI in a child process (exit codes, stdout and stderr apart,
+ * the process ends by itself); the others call the command in-process, which is the same code
+ * without a second's start-up per case.
  */
-const ROOT = join(import.meta.dirname, '..', '..');
-const run = promisify(execFile);
 
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-  json: Record<string, unknown>;
-}
+type Polled = Ran & { json: Record<string, unknown> };
 
-async function dcim(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ran> {
-  let out: { code: number; stdout: string; stderr: string };
+function withJson(r: Ran): Polled {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'cli', 'dcim.ts'), 'poll', ...args], { cwd: ROOT, timeout: 30_000, env: { PATH: process.env.PATH, ...env } });
-    out = { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    out = { code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-  }
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(out.stdout) as Record<string, unknown>;
+    return { ...r, json: JSON.parse(r.stdout) as Record<string, unknown> };
   } catch {
-    // no JSON on stdout (a config error): the assertions say what they expect
+    return { ...r, json: {} }; // no JSON on stdout (a config error): the assertions say what they expect
   }
-  return { ...out, json };
 }
+const dcim = async (args: string[], env: NodeJS.ProcessEnv = {}) => withJson(await spawnDcim(['poll', ...args], env));
+const inProcess = async (args: string[], env: NodeJS.ProcessEnv = {}) => withJson(await inProcessDcim(['poll', ...args], env));
 
 type R = { point: string; value: unknown; unit?: string; quality: string; index?: Record<string, string>; error?: string; display: string };
-const readings = (r: Ran) => (r.json.readings ?? []) as R[];
-const reading = (r: Ran, point: string) => readings(r).find((x) => x.point === point && x.index === undefined);
+const readings = (r: Polled) => (r.json.readings ?? []) as R[];
+const reading = (r: Polled, point: string) => readings(r).find((x) => x.point === point && x.index === undefined);
 
 let sim: SimSite;
+/** A v3-only UPS whose keys the test knows (the simulator resolves them like the agent). */
+let v3: SimSite;
+const V3 = { auth: 'ups-auth-key-5521', priv: 'ups-priv-key-7713' };
+let dir: string;
 const device = (id: string) => sim.inventory().devices.find((d) => d.id === id) as Device;
 
 beforeAll(async () => {
   const seed = loadYamlFile(SiteInventorySchema, join(ROOT, 'seeds', 'demo.yaml'));
   sim = await startSimSite({ inventory: seed, bind: 'ephemeral', logger: memoryLogger('error') });
+  dir = mkdtempSync(join(tmpdir(), 'dcim-poll-'));
+  v3 = await startSimSite({
+    inventory: SiteInventorySchema.parse({
+      site: { id: 'v3', name: 'v3' },
+      halls: [{ id: 'h1' }],
+      devices: [{ id: 'ups-1', profile: 'rfc1628-ups', hall: 'h1', address: { protocol: 'snmp', host: '127.0.0.1', port: 16161, version: '3', user: 'dcim', auth_protocol: 'sha256', auth_key: V3.auth, priv_protocol: 'aes', priv_key: V3.priv, context: 'ups-1' }, meter: { role: 'it', level: 'ups_out' }, sim: { capacity_kw: 40 } }],
+    }),
+    bind: 'ephemeral',
+    logger: memoryLogger('error'),
+  });
 }, 30_000);
 afterAll(async () => {
   await sim?.stop();
+  await v3?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 async function freeUdpPort(): Promise<number> {
@@ -91,17 +95,31 @@ describe('dcim poll against the simulated demo site', () => {
   it('reads a Modbus meter by unit id', async () => {
     const a = device('meter-incomer-1').address;
     if (a.protocol !== 'modbus') throw new Error('seed changed');
-    const r = await dcim(['--profile', 'eastron-sdm630', '--host', a.host, '--port', String(a.port), '--unit-id', String(a.unit_id)]);
+    const r = await inProcess(['--profile', 'eastron-sdm630', '--host', a.host, '--port', String(a.port), '--unit-id', String(a.unit_id)]);
     expect(r.code).toBe(0);
     expect(r.json).toMatchObject({ answered: true, status: { state: 'up' }, summary: { bad: 0 } });
     expect(reading(r, 'active_power_w')?.value as number).toBeGreaterThan(0);
     expect(reading(r, 'energy_kwh')).toMatchObject({ unit: 'kWh', quality: 'good' });
   });
 
+  it('reads an SNMPv3 authPriv UPS with the auth key from the environment and the privacy key from a file; a wrong key is no answer', async () => {
+    const a = v3.inventory().devices[0]!.address;
+    if (a.protocol !== 'snmp') throw new Error('seed changed');
+    const privFile = join(dir, 'priv.key');
+    writeFileSync(privFile, `${V3.priv}\n`);
+    const args = ['--profile', 'rfc1628-ups', '--host', a.host, '--port', String(a.port), '--v3-user', 'dcim', '--auth-protocol', 'sha256', '--auth-key-env', 'UPS_AUTH', '--priv-protocol', 'aes', '--priv-key-file', privFile, '--context', 'ups-1', '--timeout-ms', '500', '--retries', '0'];
+    const ok = await inProcess(args, { UPS_AUTH: V3.auth });
+    const wrong = await inProcess(args, { UPS_AUTH: 'not-the-key-0000' });
+    expect(ok.code).toBe(0);
+    expect(ok.json).toMatchObject({ answered: true, device: { class: 'ups', address: `snmp v3 127.0.0.1:${a.port} user dcim auth sha256 priv aes context ups-1` } });
+    expect(wrong.code).toBe(3);
+    for (const r of [ok, wrong]) for (const secret of [V3.auth, V3.priv, 'not-the-key-0000']) expect(r.stdout + r.stderr).not.toContain(secret);
+  });
+
   it('--detect reads the APC PDU sysObjectID and suggests apc-rpdu2', async () => {
     const a = device('pdu-r01-a').address;
     if (a.protocol !== 'snmp') throw new Error('seed changed');
-    const r = await dcim(['--detect', '--host', a.host, '--port', String(a.port), '--community', 'public']);
+    const r = await inProcess(['--detect', '--host', a.host, '--port', String(a.port), '--community', 'public']);
     expect(r.code).toBe(0);
     expect(r.json).toMatchObject({
       answered: true,
@@ -123,20 +141,20 @@ describe('dcim poll against the simulated demo site', () => {
 
   it('a dead Modbus port: exit 3, connection refused', async () => {
     const port = await freeTcpPort();
-    const r = await dcim(['--profile', 'eastron-sdm630', '--host', '127.0.0.1', '--port', String(port)]);
+    const r = await inProcess(['--profile', 'eastron-sdm630', '--host', '127.0.0.1', '--port', String(port)]);
     expect(r.code).toBe(3);
     expect(r.json).toMatchObject({ answered: false, status: { state: 'down', code: 'DCIM_E_MODBUS_CONNECT' } });
     expect(r.stderr).toContain(`modbus tcp 127.0.0.1:${port} unit 1 did not answer: DCIM_E_MODBUS_CONNECT`);
   });
 
   it('--detect on a dead port: exit 3', async () => {
-    const r = await dcim(['--detect', '--host', '127.0.0.1', '--port', String(await freeUdpPort()), '--timeout-ms', '200', '--retries', '0']);
+    const r = await inProcess(['--detect', '--host', '127.0.0.1', '--port', String(await freeUdpPort()), '--timeout-ms', '200', '--retries', '0']);
     expect(r.code).toBe(3);
     expect(r.json).toMatchObject({ answered: false, problem: expect.stringMatching(/did not answer/) });
   });
 
   it('bad flags: exit 1 with every problem and nothing polled', async () => {
-    const r = await dcim(['--profile', 'eastron-sdm630', '--host', '127.0.0.1', '--community', 'x', '--port', 'abc']);
+    const r = await inProcess(['--profile', 'eastron-sdm630', '--host', '127.0.0.1', '--community', 'x', '--port', 'abc']);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('DCIM_E_CONFIG_INVALID: dcim poll: 2 problem(s)');
