@@ -122,6 +122,23 @@ describe('self-metrics of a running agent', () => {
     expect(collector.agentStates('demo').get('edge1')?.health?.devices_count).toBe(2);
   });
 
+  it('an address already in use fails start() with the address named, and leaves nothing held', async () => {
+    const port = Number(new URL(agent.metricsUrl() as string).port);
+    const dir = mkdtempSync(join(tmpdir(), 'dcim-agent-metrics-busy-'));
+    const opts = { id: 'edge2', inventory: sim.inventory(), profiles, mqtt: { url: broker.url }, stateDir: dir, logger: memoryLogger('error') };
+    try {
+      const busy = new Agent({ ...opts, metrics: { host: '127.0.0.1', port } });
+      await expect(busy.start()).rejects.toMatchObject({ code: 'DCIM_E_CONFIG_INVALID', message: expect.stringMatching(new RegExp(`cannot serve metrics on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`)) });
+      expect(busy.metricsUrl()).toBeUndefined();
+      // The spool lock was released: another agent can use the same state directory at once.
+      const next = new Agent(opts);
+      await next.start();
+      await next.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a device that stops answering shows as down, with timeouts and failures, on both', async () => {
     expect(sim.putFault('meter-incomer-1', { kind: 'offline' }).ok).toBe(true);
     const meter = { device: 'meter-incomer-1' };
