@@ -2,6 +2,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '../../contract/log.js';
 import { KpiMessageSchema, type KpiMessage } from '../../contract/messages.js';
 import { topics } from '../../contract/topics.js';
+import { AlertMessageSchema, type AlertMessage } from '../alerts/alert-message.js';
 
 /**
  * The collector's one mqtt.js wrapper; nothing else touches the client. It owns the broker
@@ -119,6 +120,18 @@ export class MqttSubscriber {
     if (!this.client) throw new Error('MqttSubscriber not started');
     const checked = KpiMessageSchema.parse(msg);
     await this.client.publishAsync(topics.kpi(checked.site), JSON.stringify(checked), { qos: 1, retain: true });
+  }
+
+  /**
+   * Set (retained, QoS 1) or clear an alert topic `dcim/v1/<site>/alerts/<id>`: `null` publishes
+   * an empty retained payload, which deletes the retained message (DESIGN.md §2: retained while
+   * firing, cleared on resolve). Resolves on PUBACK; the alert notifier retries on failure.
+   */
+  async publishAlert(site: string, alert_id: string, msg: AlertMessage | null): Promise<void> {
+    if (!this.client) throw new Error('MqttSubscriber not started');
+    const topic = topics.alert(site, alert_id);
+    const payload = msg === null ? '' : JSON.stringify(AlertMessageSchema.parse(msg));
+    await this.client.publishAsync(topic, payload, { qos: 1, retain: true });
   }
 
   async stop(): Promise<void> {
