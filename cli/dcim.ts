@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   agent: async () => (await import('./commands/agent.js')).command,
   collector: async () => (await import('./commands/collector.js')).command,
   poll: async () => (await import('./commands/poll.js')).command,
+  kpi: async () => (await import('./commands/kpi.js')).command,
 };
 
 export async function listCommands(): Promise<Command[]> {

@@ -19,8 +19,6 @@ import { LatestValues } from './state/latest-values.js';
 import { SeqDedup } from './state/seq-dedup.js';
 import { buildSiteRegistry, type SiteEntry } from './state/site-registry.js';
 import { kpiPoint } from './store/kpi-points.js';
-import { encodePoint } from './store/line-protocol.js';
-import type { MetricPoint } from './store/metric-point.js';
 import type { MetricSink, SinkStats } from './store/metric-sink.js';
 import { readingPoints } from './store/reading-points.js';
 import { agentHealthPoint, deviceStatusPoint } from './store/state-points.js';
@@ -32,8 +30,8 @@ import { agentHealthPoint, deviceStatusPoint } from './store/state-points.js';
  *                                                                          ├▶ KPI engine (ledger, windows)
  *                                                                          └▶ raw points ─▶ sink
  *   every kpiIntervalMs (aligned to the wall clock, so active-active collectors evaluate the same
- *   instants): engine.evaluate per site and cluster ─▶ KPI points (changed windows, stamped at
- *   window end) ─▶ sink;  ─▶ retained dcim/v1/<site|cluster>/kpi (on change, at least every
+ *   instants): engine.evaluate per site and cluster; live figures and the windows engine.takeClosed
+ *   reports new or revised ─▶ KPI points stamped at window end ─▶ sink;  ─▶ retained dcim/v1/<site|cluster>/kpi (on change, at least every
  *   publishEveryMs);  ─▶ onKpi;  the HTTP API reads the same latest messages.
  *
  * Bad input is counted, logged (throttled) and dropped; nothing in the message path may stop the
@@ -81,7 +79,7 @@ export interface CollectorStats {
   /** Points handed to the sink. */
   points_written: number;
   kpi_evaluations: number;
-  /** KPI points handed to the sink (windows new or changed since they were last written). */
+  /** KPI points handed to the sink: live figures every tick, closed windows when new or revised. */
   kpi_points_written: number;
   kpi_published: number;
   kpi_publish_errors: number;
@@ -96,9 +94,6 @@ export interface CollectorStats {
 }
 
 type Counters = Omit<CollectorStats, 'sink' | 'invalid_by_code' | 'engine' | 'http'>;
-
-/** What identifies a KPI point (its tags): the same window written again replaces it. */
-const kpiKey = (scope: string, k: KpiValue) => `${scope}|${k.kpi}|${k.window}|${k.basis}|${k.category ?? ''}`;
 
 /** A message's content without the evaluation instant, to tell whether anything changed. */
 function kpiSignature(kpis: readonly KpiValue[]): string {
@@ -142,8 +137,6 @@ export class Collector {
   };
   private readonly invalidByCode: Partial<Record<ErrorCode, number>> = {};
   private readonly scopes = new Map<string, Scope>();
-  /** The line last written for each KPI identity: unchanged windows are not written again. */
-  private readonly written = new Map<string, string>();
   private readonly publishing = new Set<string>();
   private readonly deviceStatus = new Map<string, Map<string, DeviceStatus>>();
   private readonly agentState = new Map<string, Map<string, AgentState>>();
@@ -269,7 +262,8 @@ export class Collector {
       const kpis = scope.kind === 'site' ? this.engine.evaluate(scope.id, at_ms) : this.engine.evaluateCluster(scope.id, at_ms);
       const msg: KpiMessage = { schema: 1, site: scope.id, ts: at_ms, kpis };
       scope.latest = msg;
-      this.writeKpis(scope.id, kpis);
+      // Live figures are written every tick, stamped at the evaluation instant.
+      this.writeKpis(scope.id, kpis.filter((k) => k.window === 'instant'));
       this.publish(scope, msg, at_ms);
       try {
         this.opts.onKpi?.(msg);
@@ -277,21 +271,14 @@ export class Collector {
         this.logger.error('onKpi callback failed', { site: scope.id, error: e as Error });
       }
     }
+    // Closed windows that are new or changed (late data revises past 15m/1h/1d windows), stamped at their end.
+    for (const c of this.engine.takeClosed(at_ms)) this.writeKpis(c.id, [c.value]);
   }
 
   private writeKpis(scope: string, kpis: readonly KpiValue[]): void {
-    const points: MetricPoint[] = [];
-    for (const k of kpis) {
-      const p = kpiPoint(scope, k);
-      const line = encodePoint(p);
-      const key = kpiKey(scope, k);
-      // Identical line: the store already has this point (same window end, same fields).
-      if (line.ok && this.written.get(key) === line.value.line) continue;
-      if (line.ok) this.written.set(key, line.value.line);
-      points.push(p);
-    }
-    this.counters.kpi_points_written += points.length;
-    this.writePoints(points);
+    if (kpis.length === 0) return;
+    this.counters.kpi_points_written += kpis.length;
+    this.writePoints(kpis.map((k) => kpiPoint(scope, k)));
   }
 
   private scheduleTick(): void {

@@ -263,6 +263,31 @@ export class SqliteSink implements MetricSink {
     return rows.map((r) => ({ ts_ms: r.ts_ms, value: r.value, tags: JSON.parse(r.tags) as Record<string, string> }));
   }
 
+  /**
+   * Raw rows of one site for `dcim kpi recompute`: every sample of these measurements with
+   * since_ms <= ts < until_ms, one row per series and timestamp with its fields. Booleans come back
+   * as 0/1 (SQLite has no boolean); no KPI input is a boolean.
+   */
+  rawRows(site: string, measurements: readonly string[], since_ms: number, until_ms: number): { measurement: string; tags: Record<string, string>; ts_ms: number; fields: Record<string, unknown> }[] {
+    if (measurements.length === 0) return [];
+    const rows = this.db()
+      .prepare(
+        `SELECT s.id AS sid, s.measurement AS m, s.tags AS tags, x.field AS field, x.ts_ms AS ts, x.value AS value
+         FROM samples x JOIN series s ON s.id = x.series_id
+         WHERE s.measurement IN (${measurements.map(() => '?').join(',')}) AND json_extract(s.tags, '$.site') = ? AND x.ts_ms >= ? AND x.ts_ms < ?
+         ORDER BY x.ts_ms, s.id`,
+      )
+      .all(...measurements, site, since_ms, until_ms) as { sid: number; m: string; tags: string; field: string; ts: number; value: unknown }[];
+    const out = new Map<string, { measurement: string; tags: Record<string, string>; ts_ms: number; fields: Record<string, unknown> }>();
+    for (const r of rows) {
+      const key = `${r.sid}|${r.ts}`;
+      let row = out.get(key);
+      if (!row) out.set(key, (row = { measurement: r.m, tags: JSON.parse(r.tags) as Record<string, string>, ts_ms: r.ts, fields: {} }));
+      row.fields[r.field] = typeof r.value === 'bigint' ? Number(r.value) : r.value;
+    }
+    return [...out.values()];
+  }
+
   private insert(batch: readonly CleanPoint[]): void {
     const db = this.db();
     const findSeries = db.prepare('SELECT id FROM series WHERE measurement = ? AND tags = ?').pluck();

@@ -112,8 +112,8 @@ describe('duplicated and replayed telemetry through mosquitto, with the KPI engi
     const kpiLines = sink.of('kpi');
     expect(kpiLines.length).toBeGreaterThan(5);
     expect(kpiLines).toEqual(refSink.of('kpi'));
-    expect(kpiLines.find((l) => l.includes('kpi=pue,') && l.includes('window=15m'))).toBe(
-      `kpi,basis=energy,category=2,kpi=pue,site=demo,window=15m anomalies=0,coverage=1,facility_coverage=1,facility_kwh=2.5,it_coverage=1,it_kwh=2,ok=true,quality="measured",status="amber",target=1.2,value=1.25,window_start_ms=${T0 - 15 * 60_000}i ${T0}`,
+    expect(kpiLines.find((l) => l.includes('kpi=pue,') && l.includes('window=15m') && l.endsWith(` ${T0}`))).toBe(
+      `kpi,basis=energy,category=2,kpi=pue,site=demo,window=15m anomalies=0,coverage=1,facility_coverage=1,facility_kwh=2.5,it_coverage=1,it_kwh=2,ok=true,quality="measured",quality_rank=3i,status="amber",target=1.2,value=1.25,window_start_ms=${T0 - 15 * 60_000}i ${T0}`,
     );
     // Raw readings are written once per accepted message, never for a duplicate.
     expect(sink.of('meter')).toHaveLength(all.length / 2);
