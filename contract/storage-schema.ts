@@ -1,0 +1,244 @@
+import type { DeviceClass } from './ids.js';
+import { ItLevelSchema, MeterRoleSchema } from './inventory.js';
+import { DeviceStateSchema, KpiQualitySchema, KpiWindowSchema, TargetStatusSchema, type KpiWindow } from './messages.js';
+import { profilePoints, type DeviceProfile } from './profile.js';
+import { unitForName } from './units.js';
+
+/**
+ * What the pipeline writes to the time-series store (DESIGN.md §7), as data: every measurement
+ * with its tags and typed fields. Raw measurements follow from the device profiles (one field per
+ * point, one measurement per class); `kpi`, `agent_health`, `device_status` and `alert` are
+ * declared here. Dashboards are checked against this catalogue, and the pipeline test checks
+ * that the store holds nothing the catalogue lacks, so a renamed point or KPI input breaks a
+ * test instead of a panel.
+ */
+
+/** InfluxDB field types: a field keeps its type forever, so readers may rely on it. */
+export type FieldKind = 'float' | 'integer' | 'string' | 'boolean';
+
+export interface FieldSpec {
+  readonly kind: FieldKind;
+  /** The closed set of values of a string field, when it has one. */
+  readonly values?: readonly string[];
+}
+
+export interface TagSpec {
+  /** The closed set of values, when the tag has one (ids such as site or device have none). */
+  readonly values?: readonly string[];
+}
+
+export interface MeasurementSpec {
+  readonly tags: Readonly<Record<string, TagSpec>>;
+  readonly fields: Readonly<Record<string, FieldSpec>>;
+  /** What the point's timestamp is. */
+  readonly time: string;
+}
+
+export type StorageSchema = ReadonlyMap<string, MeasurementSpec>;
+
+export interface KpiSpec {
+  readonly windows: readonly KpiWindow[];
+  /** `basis` tag values of a site's figure. */
+  readonly site_basis: readonly string[];
+  /** `basis` tag values of a cluster roll-up (its points carry the cluster id in `site`). */
+  readonly cluster_basis: readonly string[];
+  /** Fields beyond the fixed ones (KpiValue.inputs), for display and diagnosis. */
+  readonly inputs: readonly string[];
+}
+
+const MEAN_OF_SITES = ['sites', 'sites_with_value'] as const;
+const GREEN_INPUTS = ['facility_kwh', 'green_onsite_kwh', 'green_feed_kwh', 'certificate_kwh', 'trade_kwh'] as const;
+const ACCELERATORS = ['accelerators', 'accelerators_unknown'] as const;
+const CPUS = ['cpus', 'cpus_unknown'] as const;
+
+/** Every KPI the collector stores (DESIGN.md §5), with its windows, basis labels and inputs. */
+export const KPI_CATALOGUE = {
+  pue_live: { windows: ['instant'], site_basis: ['power'], cluster_basis: [], inputs: ['facility_power_w', 'it_power_w', 'input_spread_ms'] },
+  pue: {
+    windows: ['15m', '1h', '1d', '1mo', 'ytd', '12mo', '1y'],
+    site_basis: ['energy'],
+    cluster_basis: ['energy_weighted', 'mean_of_sites'],
+    inputs: ['facility_kwh', 'it_kwh', 'facility_coverage', 'it_coverage', 'anomalies', ...MEAN_OF_SITES],
+  },
+  green_share_live_ratio: { windows: ['instant'], site_basis: ['power_onsite'], cluster_basis: [], inputs: ['facility_power_w', 'green_onsite_power_w'] },
+  /** The day counts physical green supply only (energy_physical); month and year add certificates and trades. */
+  green_share_ratio: {
+    windows: ['1d', '1mo', 'ytd', '1y'],
+    site_basis: ['energy_physical', 'energy_and_certificates'],
+    cluster_basis: ['energy_weighted', 'mean_of_sites'],
+    inputs: [...GREEN_INPUTS, ...MEAN_OF_SITES],
+  },
+  /** ISO/IEC 30134-3 renewable energy factor: the calendar year's green share under its standard's name. */
+  ref_ratio: { windows: ['1y'], site_basis: ['iso_iec_30134_3'], cluster_basis: [], inputs: GREEN_INPUTS },
+  rack_occupancy_ratio: {
+    windows: ['1d', '1mo'],
+    site_basis: ['on_rack_count', 'mean_of_days'],
+    cluster_basis: ['pooled', 'mean_of_sites'],
+    inputs: ['racks_available', 'racks_on', 'racks_metered', 'racks_reserved', 'racks_planned', 'standard_racks_available', 'standard_racks_on', 'days', 'days_with_value', ...MEAN_OF_SITES],
+  },
+  it_load_utilisation_ratio: { windows: ['1d', '1mo'], site_basis: ['energy'], cluster_basis: [], inputs: ['it_kwh', 'rated_kw_available', 'hours'] },
+  compute_ai_pflops: { windows: ['instant'], site_basis: ['fp16_dense'], cluster_basis: ['sum:fp16_dense'], inputs: ACCELERATORS },
+  compute_general_pflops: { windows: ['instant'], site_basis: ['fp32'], cluster_basis: ['sum:fp32'], inputs: CPUS },
+  compute_ai_share_ratio: { windows: ['instant'], site_basis: ['fp16_dense+fp32'], cluster_basis: ['sum:fp16_dense+fp32'], inputs: [...ACCELERATORS, ...CPUS, 'ai_pflops', 'general_pflops'] },
+  accelerator_utilisation_pct: { windows: ['instant'], site_basis: ['mean_of_reporting'], cluster_basis: ['sum:mean_of_reporting'], inputs: ['accelerators', 'accelerators_reporting'] },
+} as const satisfies Record<string, KpiSpec>;
+
+export type KpiName = keyof typeof KPI_CATALOGUE;
+export const KPI_NAMES = Object.keys(KPI_CATALOGUE) as KpiName[];
+
+/** Fields every `kpi` point may carry, whatever the KPI (collector/store/kpi-points.ts). */
+export const KPI_FIXED_FIELDS: Readonly<Record<string, FieldSpec>> = {
+  value: { kind: 'float' },
+  quality: { kind: 'string', values: KpiQualitySchema.options },
+  /** The quality as a number (3 measured … 0 insufficient), for stores that drop string fields. */
+  quality_rank: { kind: 'integer' },
+  status: { kind: 'string', values: TargetStatusSchema.options },
+  coverage: { kind: 'float' },
+  target: { kind: 'float' },
+  ok: { kind: 'boolean' },
+  reason: { kind: 'string' },
+  reason_code: { kind: 'string' },
+  window_start_ms: { kind: 'integer' },
+};
+
+/**
+ * The agent's self-metrics (AgentState.health), stored as `agent_health` fields beside the
+ * birth/death state. `_count` fields are integers, the others floats.
+ */
+export const AGENT_HEALTH_FIELDS = [
+  'uptime_s',
+  'devices_count',
+  'devices_up_count',
+  'devices_degraded_count',
+  'devices_down_count',
+  'devices_unpolled_count',
+  'devices_backing_off_count',
+  'polls_total_count',
+  'poll_errors_count',
+  'poll_requests_count',
+  'poll_retries_count',
+  'poll_timeouts_count',
+  'poll_overruns_count',
+  'poll_probes_count',
+  'poll_duration_max_ms',
+  'poll_duration_mean_ms',
+  'polls_in_flight_count',
+  'polls_queued_count',
+  'readings_dropped_count',
+  'telemetry_published_count',
+  'telemetry_backlog_count',
+  'telemetry_refused_count',
+  'spool_records_count',
+  'spool_pending_mib',
+  'spool_disk_mib',
+  'spool_oldest_age_s',
+  'spool_dropped_count',
+  'spool_refused_count',
+  'mqtt_connected',
+  'mqtt_connects_count',
+] as const;
+
+export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const;
+/** Only transitions are stored: one point when an alert fires, one when it resolves. */
+export const ALERT_STATES = ['firing', 'resolved'] as const;
+
+/** Where a device sits, from the inventory: on every raw and device_status point. */
+const LOCATION_TAGS: Record<string, TagSpec> = {
+  site: {},
+  device: {},
+  hall: {},
+  rack: {},
+  role: { values: MeterRoleSchema.options },
+  level: { values: ItLevelSchema.options },
+};
+
+interface RawPoint {
+  name: string;
+  unit?: string | undefined;
+  type?: string;
+  enum?: unknown;
+  bit?: number | undefined;
+}
+
+function rawPoints(p: DeviceProfile): RawPoint[] {
+  switch (p.protocol) {
+    case 'modbus':
+      return p.points;
+    case 'snmp':
+      return [...p.points, ...p.tables.flatMap((t) => t.columns)];
+    case 'redfish':
+      return [...p.resources.flatMap((r) => r.points), ...p.collections.flatMap((c) => c.points)];
+  }
+}
+
+/** The type a point's value is stored with: numbers (counters too) as floats (collector/store/reading-points.ts). */
+function fieldKindOf(point: RawPoint): FieldKind {
+  if (point.unit !== undefined || unitForName(point.name) !== undefined) return 'float';
+  if (point.enum !== undefined || point.type === 'string' || point.type === 'enum') return 'string';
+  if (point.type === 'bool' || point.bit !== undefined) return 'boolean';
+  return 'float';
+}
+
+function kpiMeasurement(): MeasurementSpec {
+  const specs = Object.values(KPI_CATALOGUE) as KpiSpec[];
+  const fields: Record<string, FieldSpec> = { ...KPI_FIXED_FIELDS };
+  for (const s of specs) for (const name of s.inputs) fields[name] ??= { kind: 'float' };
+  return {
+    tags: {
+      site: {},
+      kpi: { values: KPI_NAMES },
+      window: { values: KpiWindowSchema.options },
+      basis: { values: [...new Set(specs.flatMap((s) => [...s.site_basis, ...s.cluster_basis]))] },
+      category: { values: ['1', '2', '3'] },
+    },
+    fields,
+    time: 'the window end (instant figures: the evaluation time)',
+  };
+}
+
+/**
+ * The whole catalogue. Pure: the profiles are passed in (contract/profiles.ts loadProfiles reads
+ * them). A class's measurement holds the points of all its profiles; table points add their
+ * index tag.
+ */
+export function storageSchema(profiles: Iterable<DeviceProfile>): StorageSchema {
+  const raw = new Map<DeviceClass, { tags: Record<string, TagSpec>; fields: Record<string, FieldSpec> }>();
+  for (const p of profiles) {
+    let m = raw.get(p.class);
+    if (!m) raw.set(p.class, (m = { tags: { ...LOCATION_TAGS }, fields: {} }));
+    for (const ref of profilePoints(p)) if (ref.index_tag !== undefined) m.tags[ref.index_tag] = {};
+    for (const point of rawPoints(p)) m.fields[point.name] ??= { kind: fieldKindOf(point) };
+  }
+  const schema = new Map<string, MeasurementSpec>();
+  for (const [cls, m] of [...raw].sort(([a], [b]) => a.localeCompare(b))) schema.set(cls, { ...m, time: 'the poll start (telemetry ts)' });
+  schema.set('kpi', kpiMeasurement());
+  schema.set('agent_health', {
+    tags: { site: {}, agent: {} },
+    fields: {
+      online: { kind: 'boolean' },
+      devices: { kind: 'integer' },
+      bd_seq: { kind: 'integer' },
+      version: { kind: 'string' },
+      ...Object.fromEntries(AGENT_HEALTH_FIELDS.map((n) => [n, { kind: n.endsWith('_count') ? 'integer' : 'float' } satisfies FieldSpec])),
+    },
+    time: "the agent's state ts",
+  });
+  schema.set('device_status', {
+    tags: { ...LOCATION_TAGS },
+    fields: { state: { kind: 'string', values: DeviceStateSchema.options }, up: { kind: 'boolean' }, code: { kind: 'string' }, last_ok_ms: { kind: 'integer' } },
+    time: 'when the state began (since)',
+  });
+  // collector/alerts/alert-points.ts; the alert id is a field: tags stay bounded identity.
+  schema.set('alert', {
+    tags: { site: {}, rule: {}, severity: { values: ALERT_SEVERITIES }, hall: {}, rack_group: {}, rack: {}, device: {} },
+    fields: {
+      state: { kind: 'string', values: ALERT_STATES },
+      summary: { kind: 'string' },
+      alert_id: { kind: 'string' },
+      value: { kind: 'float' },
+      duration_s: { kind: 'float' },
+    },
+    time: 'the transition (firing or resolved); a resolved point carries how long the alert fired',
+  });
+  return schema;
+}
