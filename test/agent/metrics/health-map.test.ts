@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AgentStateSchema, PointNameSchema, unitForName, UNITS } from '../../../contract/index.js';
 import { HEALTH_FIELDS, healthMap } from '../../../agent/metrics/health-map.js';
+import { AGENT_HEALTH_FIELDS } from '../../../contract/storage-schema.js';
 import { snapshot, T0 } from './snapshot-fixture.js';
 
 describe('the health map', () => {
@@ -8,6 +9,10 @@ describe('the health map', () => {
     expect(PointNameSchema.safeParse(name).success).toBe(true);
     if (name === 'mqtt_connected') expect(unitForName(name)).toBeUndefined();
     else expect(Object.keys(UNITS)).toContain(unitForName(name));
+  });
+
+  it('is the field list the storage catalogue declares for agent_health (dashboards are checked against it)', () => {
+    expect(Object.keys(HEALTH_FIELDS).sort()).toEqual([...AGENT_HEALTH_FIELDS].sort());
   });
 
   it('fits the contract AgentState.health', () => {
