@@ -424,6 +424,9 @@ export class KpiEngine {
       const w = windowAt(st.model.calendar, kind, edge);
       out.push(pueFromTotals({ window: w, totals: this.totals(st, w), category: st.model.category, target: targets.pue }));
     }
+    // The day: physical green supply only (certificates and trades are declared per month).
+    const day = windowAt(st.model.calendar, '1d', edge);
+    out.push(greenShareFromTotals({ window: day, totals: this.totals(st, day), declared: { certificate_kwh: 0, trade_kwh: 0 }, target: targets.green_share, basis: 'energy_physical' }));
     for (const kind of ['1mo', 'ytd', '1y'] as const) {
       const w = windowAt(st.model.calendar, kind, edge);
       const totals = this.totals(st, w);

@@ -126,6 +126,8 @@ describe('KpiEngine: one hand-checked day', () => {
   it('green share: (240 kWh PV + 1 certificate + 500 kWh traded) / 3,120 kWh = 0.5577', () => {
     expect(pick(vals, 'green_share_ratio', '1mo')).toMatchObject({ ok: true, value: 0.5577, inputs: { certificate_kwh: 1000, trade_kwh: 500, green_onsite_kwh: 240 } });
     expect(pick(vals, 'green_share_ratio', 'ytd')).toMatchObject({ ok: true, value: 0.5577 });
+    // The day counts the physical supply only: 240 / 3,120.
+    expect(pick(vals, 'green_share_ratio', '1d')).toMatchObject({ ok: true, value: 0.0769, basis: 'energy_physical' });
     expect(pick(vals, 'ref_ratio', '1y')).toMatchObject({ ok: false, basis: 'iso_iec_30134_3' });
   });
 
