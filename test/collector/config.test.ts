@@ -88,6 +88,68 @@ describe('loadCollectorConfig', () => {
   });
 });
 
+describe('loadCollectorConfig: http, clusters, store spool, KPI options', () => {
+  it('applies defaults and makes every path absolute (spool, clusters file, secret files)', async () => {
+    await writeFile(path.join(dir, 'clusters.yaml'), `clusters:\n  - { id: guian, name: "Gui'an", sites: [demo], targets: { pue: 1.25 } }\n`);
+    const file = await configFile(
+      'full.yaml',
+      [
+        `collector: { id: main, sites: [${DEMO_SEED}], clusters: clusters.yaml }`,
+        `mqtt: { url: 'mqtt://127.0.0.1:1883', password: { file: secrets/mqtt } }`,
+        `store: { kind: influx_v1, url: 'http://127.0.0.1:8086', database: dcim, spool: { dir: spool } }`,
+        `http: { listen: '127.0.0.1:8080', token: { file: secrets/api-token } }`,
+        `kpi: { on_rack: { min_kw: 0.5 } }`,
+      ].join('\n'),
+    );
+    const { config, clusters } = loadCollectorConfig(file);
+    expect(clusters).toEqual([{ id: 'guian', name: "Gui'an", sites: ['demo'], targets: { pue: 1.25, rack_occupancy: 0.7, green_share: 0.8 } }]);
+    expect(config.collector.clusters).toBe(path.join(dir, 'clusters.yaml'));
+    expect(config.mqtt.password).toEqual({ file: path.join(dir, 'secrets', 'mqtt') });
+    expect(config.http).toEqual({ listen: '127.0.0.1:8080', token: { file: path.join(dir, 'secrets', 'api-token') } });
+    expect(config.store).toMatchObject({ kind: 'influx_v1', batch_lines: 5000, spool: { dir: path.join(dir, 'spool'), max_bytes: 1024 * 1024 * 1024, max_age_h: 168, fsync: 'interval', fsync_interval_ms: 200 } });
+    expect(config.kpi).toEqual({ interval_s: 5, publish_every_s: 60, settle_s: 60, late_days: 3, on_rack: { min_kw: 0.5, min_ratio: 0.1, day_ratio: 0.5 } });
+  });
+
+  it('lists every problem of http, spool, KPI options and the clusters file at once', async () => {
+    await writeFile(path.join(dir, 'bad-clusters.yaml'), `clusters:\n  - { id: demo, name: x, sites: [demo, nowhere] }\n  - { id: c2, name: y, sites: [demo] }\n  - { id: c2, name: z, sites: [demo] }\n`);
+    const file = await configFile(
+      'bad-new.yaml',
+      [
+        `collector: { id: main, sites: [${DEMO_SEED}], clusters: bad-clusters.yaml }`,
+        `mqtt: { url: 'mqtt://127.0.0.1:1883' }`,
+        `store: { kind: influx_v2, url: 'http://127.0.0.1:8086', org: o, bucket: b, token: t, spool: { dir: s, max_bytes: 1000, segment_bytes: 100000000 } }`,
+        `http: { listen: 'localhost', cors_origin: '*' }`,
+        `kpi: { on_rack: { min_ratio: 2 }, late_days: -1 }`,
+      ].join('\n'),
+    );
+    const p = problems(() => loadCollectorConfig(file));
+    expect(p).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(new RegExp(`^${file}: store\\.spool\\.max_bytes: expected at least 1 MiB`)),
+        expect.stringMatching(new RegExp(`^${file}: http\\.listen: expected host:port`)),
+        expect.stringMatching(new RegExp(`^${file}: http\\.token: `)),
+        expect.stringMatching(new RegExp(`^${file}: http\\.cors_origin: expected an origin`)),
+        expect.stringMatching(new RegExp(`^${file}: kpi\\.on_rack\\.min_ratio: `)),
+        expect.stringMatching(new RegExp(`^${file}: kpi\\.late_days: `)),
+      ]),
+    );
+    // The config is valid up to the clusters file, whose problems are listed together.
+    const ok = await configFile('bad-clusters-only.yaml', `collector: { id: main, sites: [${DEMO_SEED}], clusters: bad-clusters.yaml }\nmqtt: { url: 'mqtt://127.0.0.1:1883' }\nstore: { kind: sqlite, path: x.sqlite }\n`);
+    const c = problems(() => loadCollectorConfig(ok));
+    const cf = path.join(dir, 'bad-clusters.yaml');
+    expect(c).toEqual([
+      `${cf}: clusters[0].id: demo is also a site id (both would publish on dcim/v1/demo/kpi)`,
+      `${cf}: clusters[0].sites[1]: site nowhere is not one of collector.sites`,
+      `${cf}: clusters[2].id: duplicate id c2`,
+    ]);
+  });
+
+  it('fails at build with DCIM_E_SECRET_MISSING when the API token is not set', async () => {
+    const file = await configFile('token.yaml', `collector: { id: main, sites: [${DEMO_SEED}] }\nmqtt: { url: 'mqtt://127.0.0.1:1' }\nstore: { kind: sqlite, path: ':memory:' }\nhttp: { listen: '127.0.0.1:0', token: { env: NO_SUCH_TOKEN } }\n`);
+    expect(() => createCollectorFromConfig(loadCollectorConfig(file), { clock: new ManualClock(), logger: memoryLogger(), env: {} })).toThrow(expect.objectContaining({ code: 'DCIM_E_SECRET_MISSING' }));
+  });
+});
+
 describe('createCollectorFromConfig', () => {
   const build = async (name: string, store: string, env: NodeJS.ProcessEnv = {}) => {
     const file = await configFile(name, `collector: { id: main, sites: [${DEMO_SEED}] }\nmqtt: { url: 'mqtt://127.0.0.1:1', password: { env: MQTT_PW } }\nstore: ${store}\n`);

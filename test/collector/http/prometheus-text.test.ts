@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import type { CollectorStats } from '../../../collector/collector.js';
+import type { HealthReport } from '../../../collector/http/api-source.js';
+import { collectorMetricFamilies } from '../../../collector/http/collector-metrics.js';
+import { renderPrometheus } from '../../../collector/http/prometheus-text.js';
+import type { KpiEngineStats } from '../../../collector/kpi-engine.js';
+import { emptySinkStats } from '../../../collector/store/metric-sink.js';
+
+describe('Prometheus text format 0.0.4', () => {
+  it.each<[string, Parameters<typeof renderPrometheus>[0], string]>([
+    ['a counter without labels', [{ name: 'a_total', help: 'A.', type: 'counter', samples: [{ value: 3 }] }], '# HELP a_total A.\n# TYPE a_total counter\na_total 3\n'],
+    [
+      'label values escape backslash, quote and newline; help escapes backslash and newline',
+      [{ name: 'g', help: 'back\\slash\nnew "line"', type: 'gauge', samples: [{ labels: { site: 'a\\b"c\nd' }, value: 1.5 }] }],
+      '# HELP g back\\\\slash\\nnew "line"\n# TYPE g gauge\ng{site="a\\\\b\\"c\\nd"} 1.5\n',
+    ],
+    ['NaN and infinities are left out', [{ name: 'g', help: 'G.', type: 'gauge', samples: [{ value: Number.NaN }, { value: Infinity }, { value: -0.25 }] }], '# HELP g G.\n# TYPE g gauge\ng -0.25\n'],
+    ['a bad metric name drops its family, a repeated one the second', [
+      { name: '1bad', help: 'x', type: 'gauge', samples: [{ value: 1 }] },
+      { name: 'ok', help: 'first', type: 'gauge', samples: [{ value: 1 }] },
+      { name: 'ok', help: 'second', type: 'gauge', samples: [{ value: 2 }] },
+    ], '# HELP ok first\n# TYPE ok gauge\nok 1\n'],
+    ['bad and reserved label names are left out', [{ name: 'g', help: 'G.', type: 'gauge', samples: [{ labels: { 'bad-name': 'x', __name__: 'y', good: 'z' }, value: 1 }] }], '# HELP g G.\n# TYPE g gauge\ng{good="z"} 1\n'],
+  ])('%s', (_name, families, expected) => {
+    expect(renderPrometheus(families)).toBe(expected);
+  });
+});
+
+describe('the collector as metric families', () => {
+  const engine: KpiEngineStats = { polls: 7, polls_unknown: 0, readings_used: 10, readings_ignored: 1, readings_invalid: 0, readings_late: 0, readings_absorbed: 0, readings_duplicate: 0, power_polls_incomplete: 0, pieces_too_old: 0, rollovers: 0, resets: 1, spikes: 0, bucket_bytes: 4096 };
+  const stats: CollectorStats = {
+    messages_received: 12, messages_invalid: 2, messages_unknown: 0, duplicates: 3, replays_too_old: 0, readings_accepted: 20, readings_invalid: 1, readings_late: 0, states_received: 0, points_written: 9, kpi_evaluations: 4, kpi_points_written: 5, kpi_published: 4, kpi_publish_errors: 0, kpi_publish_skipped: 0, handler_errors: 0,
+    invalid_by_code: { DCIM_E_MQTT_PAYLOAD_INVALID: 2, DCIM_E_READING_INVALID: 1 },
+    sink: { ...emptySinkStats(), points_written: 9, pending: 2, spool: { dir: '/s', bytes: 1000, segments: 1, oldest_age_ms: 2500, dropped_records: 0, refused_records: 0, unreadable_records: 0, recovered_records: 3, fsync_errors: 0 } },
+    engine,
+  };
+  const health: HealthReport = { status: 'ok', broker: { connected: true }, store: { target: 'influx_v1 http://db:8086 db=dcim', reachable: false, last_success_ms: 1_767_225_600_000, last_error: 'x', retry_at_ms: null, pending_points: 2 }, kpi: { last_evaluation_ms: 1_767_225_605_000, age_ms: 0, interval_ms: 5000, late: false }, problems: [] };
+  const text = renderPrometheus(
+    collectorMetricFamilies({
+      collector: 'main',
+      stats,
+      health,
+      kpis: [{ scope: 'demo', kind: 'site', message: { schema: 1, site: 'demo', ts: 1, kpis: [{ kpi: 'pue', window: '1d', window_start: 0, window_end: 86_400_000, basis: 'energy', category: 2, coverage: 0.99, quality: 'partial', target: 1.2, status: 'red', ok: true, value: 1.31 }, { kpi: 'pue', window: '1d', window_start: 0, window_end: 86_400_000, basis: 'energy', category: 2, coverage: 1, quality: 'measured', status: 'green', ok: true, value: 1 }] } }],
+    }),
+  );
+
+  it.each([
+    'dcim_collector_messages_received_total 12\n',
+    'dcim_collector_duplicates_total 3\n',
+    'dcim_collector_refused_total{code="DCIM_E_MQTT_PAYLOAD_INVALID"} 2\n',
+    'dcim_store_points_written_total 9\n',
+    'dcim_store_pending_points 2\n',
+    'dcim_store_reachable{target="influx_v1 http://db:8086 db=dcim"} 0\n',
+    'dcim_store_last_success_timestamp_seconds 1767225600\n',
+    'dcim_store_spool_oldest_age_seconds 2.5\n',
+    'dcim_store_spool_recovered_batches 3\n',
+    'dcim_kpi_engine_resets_total 1\n',
+    'dcim_kpi_engine_bucket_bytes 4096\n',
+    'dcim_kpi_value{scope="site",site="demo",kpi="pue",window="1d",basis="energy",category="2"} 1.31\n',
+    'dcim_kpi_coverage_ratio{scope="site",site="demo",kpi="pue",window="1d",basis="energy",category="2"} 0.99\n',
+    'dcim_kpi_quality{scope="site",site="demo",kpi="pue",window="1d",basis="energy",category="2",quality="partial"} 1\n',
+    'dcim_kpi_quality{scope="site",site="demo",kpi="pue",window="1d",basis="energy",category="2",quality="measured"} 0\n',
+    'dcim_kpi_status{scope="site",site="demo",kpi="pue",window="1d",basis="energy",category="2",status="red"} 1\n',
+    'dcim_kpi_window_end_timestamp_seconds{scope="site",site="demo",kpi="pue",window="1d",basis="energy",category="2"} 86400\n',
+  ])('exposes %s', (sample) => {
+    expect(text).toContain(sample);
+  });
+
+  it('keeps the first of two KPI samples with the same labels (a duplicate fails the whole scrape)', () => {
+    expect(text.match(/^dcim_kpi_value\{/gm)).toHaveLength(1);
+  });
+
+  it('every family has HELP and TYPE, counters end in _total', () => {
+    const types = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)];
+    expect(types.length).toBeGreaterThan(30);
+    for (const [, name, type] of types) if (type === 'counter') expect(name).toMatch(/_total$/);
+    expect(text.match(/^# HELP /gm)).toHaveLength(types.length);
+  });
+});
