@@ -19,6 +19,8 @@ export const KPI_MEANINGS = [
   'gpu_utilisation_pct',
   /** Accelerator model name, for installed compute (collector catalogue of peak FLOPS). */
   'gpu_model',
+  /** CPU model name, for general compute (collector catalogue of FP32 peaks). */
+  'cpu_model',
 ] as const;
 export const KpiMeaningSchema = z.enum(KPI_MEANINGS);
 export type KpiMeaning = z.infer<typeof KpiMeaningSchema>;
