@@ -6,7 +6,7 @@ import type { AgentState, DeviceStatus, KpiMessage, KpiValue } from '../contract
 import type { DeviceProfile } from '../contract/profile.js';
 import { parseTopic } from '../contract/topics.js';
 import { ApiServer, type ApiServerStats } from './http/api-server.js';
-import type { ApiSource, ClusterSummary, HealthReport, SiteSummary } from './http/api-source.js';
+import type { ApiSource, ClusterSummary, DevicePoint, DeviceSummary, HealthReport, SiteSummary } from './http/api-source.js';
 import { BearerToken } from './http/bearer-token.js';
 import { collectorMetricFamilies } from './http/collector-metrics.js';
 import type { DecodeFailure } from './ingest/decode-failure.js';
@@ -15,9 +15,9 @@ import { MqttSubscriber, type MqttSubscriberOptions } from './ingest/subscriber.
 import { TelemetryGate, type GateVerdict } from './ingest/telemetry-gate.js';
 import { KpiEngine, type KpiEngineConfig, type KpiEngineStats } from './kpi-engine.js';
 import { LogThrottle } from './log-throttle.js';
-import { LatestValues } from './state/latest-values.js';
+import { isStale, LatestValues } from './state/latest-values.js';
 import { SeqDedup } from './state/seq-dedup.js';
-import { buildSiteRegistry, type SiteEntry } from './state/site-registry.js';
+import { buildSiteRegistry, type SiteDevice, type SiteEntry } from './state/site-registry.js';
 import { kpiPoint } from './store/kpi-points.js';
 import type { MetricSink, SinkStats } from './store/metric-sink.js';
 import { readingPoints } from './store/reading-points.js';
@@ -433,12 +433,39 @@ export class Collector {
     };
   }
 
+  private deviceSummary(site: string, d: SiteDevice, now: number): DeviceSummary {
+    const last = this.latest.deviceTs(site, d.device.id);
+    return {
+      id: d.device.id,
+      profile: d.device.profile,
+      ...(d.class !== undefined ? { class: d.class } : {}),
+      ...d.tags,
+      interval_s: d.device.interval_s,
+      status: this.deviceStatus.get(site)?.get(d.device.id) ?? null,
+      last_ts: last ?? null,
+      stale: isStale(last === undefined ? undefined : { ts_ms: last }, now, d.device.interval_s),
+    };
+  }
+
   /** The read-only view the HTTP API serves. */
   private apiSource(): ApiSource {
     const empty = (id: string): KpiMessage => ({ schema: 1, site: id, ts: this.clock.now(), kpis: [] });
     return {
       sites: () => [...this.sites.values()].map((e) => this.siteSummary(e)),
       siteKpis: (id) => (this.sites.has(id) ? (this.latestKpi(id) ?? empty(id)) : undefined),
+      devices: (id) => {
+        const entry = this.sites.get(id);
+        if (!entry) return undefined;
+        const now = this.clock.now();
+        return { site: id, ts: now, devices: [...entry.devices.values()].map((d) => this.deviceSummary(id, d, now)) };
+      },
+      device: (id, deviceId) => {
+        const d = this.sites.get(id)?.devices.get(deviceId);
+        if (!d) return undefined;
+        const now = this.clock.now();
+        const points = this.latest.deviceSeries(id, deviceId).map((v): DevicePoint => ({ ...v, stale: isStale(v, now, d.device.interval_s) }));
+        return { site: id, ts: now, device: this.deviceSummary(id, d, now), points };
+      },
       clusters: () =>
         [...this.clusters.values()].map((c): ClusterSummary => ({ id: c.id, name: c.name, targets: c.targets, sites: c.sites, kpi_ts: this.latestClusterKpi(c.id)?.ts ?? null })),
       clusterKpis: (id) => (this.clusters.has(id) ? (this.latestClusterKpi(id) ?? empty(id)) : undefined),

@@ -12,6 +12,8 @@ import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from './prometheus-text.js'
  *   GET /healthz                  no auth: broker, store, last KPI age (200 ok, 503 degraded)
  *   GET /api/sites                the sites and their state
  *   GET /api/sites/:id/kpi        every KPI of the site (?window=1d,1mo&kpi=pue filter)
+ *   GET /api/sites/:id/devices    the site's devices: status, newest reading, stale or not
+ *   GET /api/sites/:id/devices/:d the latest value of every point of a device, with its age
  *   GET /api/clusters             the clusters
  *   GET /api/clusters/:id/kpi     the cluster roll-ups (same filters)
  *   GET /metrics                  Prometheus text format
@@ -175,6 +177,17 @@ export class ApiRoutes {
       if (!q.ok) return q.response;
       return path === '/api/sites' ? json(200, { sites: this.opts.source.sites() }) : json(200, { clusters: this.opts.source.clusters() });
     }
+    const d = /^\/api\/sites\/([^/]+)\/devices(?:\/([^/]+))?$/.exec(path);
+    if (d) {
+      const site = safeDecode(d[1]!);
+      const device = d[2] !== undefined ? safeDecode(d[2]) : undefined;
+      const valid = (id: string | undefined) => id !== undefined && ID_PATTERN.test(id);
+      const body = !valid(site) ? undefined : d[2] === undefined ? this.opts.source.devices(site!) : valid(device) ? this.opts.source.device(site!, device!) : undefined;
+      if (!body) return apiError(404, 'DCIM_E_API_NOT_FOUND', d[2] === undefined ? `no site ${JSON.stringify((site ?? d[1]!).slice(0, 64))}` : `no device ${JSON.stringify((device ?? d[2]).slice(0, 64))} at site ${JSON.stringify((site ?? d[1]!).slice(0, 64))}`);
+      const q = parseQuery(NoQuerySchema, url.searchParams);
+      if (!q.ok) return q.response;
+      return json(200, body);
+    }
     const m = /^\/api\/(sites|clusters)\/([^/]+)\/kpi$/.exec(path);
     if (m) {
       const scope = m[1] === 'sites' ? 'site' : 'cluster';
@@ -185,7 +198,7 @@ export class ApiRoutes {
       if (!q.ok) return q.response;
       return json(200, kpiBody(scope, msg, q.value));
     }
-    return apiError(404, 'DCIM_E_API_NOT_FOUND', `no route ${JSON.stringify(path.slice(0, 100))}; see /api/sites, /api/sites/<id>/kpi, /api/clusters/<id>/kpi, /metrics, /healthz`);
+    return apiError(404, 'DCIM_E_API_NOT_FOUND', `no route ${JSON.stringify(path.slice(0, 100))}; see /api/sites, /api/sites/<id>/kpi, /api/sites/<id>/devices, /api/clusters, /api/clusters/<id>/kpi, /metrics, /healthz`);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Targets } from '../../contract/inventory.js';
-import type { KpiMessage } from '../../contract/messages.js';
+import type { DeviceStatus, KpiMessage } from '../../contract/messages.js';
 import type { SinkHealth } from '../store/metric-sink.js';
 import type { MetricFamily } from './prometheus-text.js';
 
@@ -25,6 +25,34 @@ export interface SiteSummary {
   kpi_ts: number | null;
 }
 
+/** A device as the API shows it: where it sits, its retained status and the age of its data. */
+export interface DeviceSummary {
+  id: string;
+  profile: string;
+  class?: string;
+  hall?: string;
+  rack?: string;
+  role?: string;
+  level?: string;
+  interval_s: number;
+  /** The device's retained status (agent's view), or null before the first. */
+  status: DeviceStatus | null;
+  /** Poll time of its newest reading, or null before the first. */
+  last_ts: number | null;
+  /** No reading for max(3 × interval, 5 min) (DESIGN.md §5), or never one. */
+  stale: boolean;
+}
+
+export interface DevicePoint {
+  point: string;
+  index?: Partial<Record<string, string>>;
+  value: number | string | boolean;
+  unit?: string;
+  quality: 'good' | 'uncertain';
+  ts_ms: number;
+  stale: boolean;
+}
+
 export interface ClusterSummary {
   id: string;
   name: string;
@@ -46,6 +74,10 @@ export interface ApiSource {
   sites(): SiteSummary[];
   /** undefined: no such site; a message without KPIs before the first evaluation. */
   siteKpis(site: string): KpiMessage | undefined;
+  /** undefined: no such site. */
+  devices(site: string): { site: string; ts: number; devices: DeviceSummary[] } | undefined;
+  /** undefined: no such site or device. The latest value of every point, with its age. */
+  device(site: string, device: string): { site: string; ts: number; device: DeviceSummary; points: DevicePoint[] } | undefined;
   clusters(): ClusterSummary[];
   clusterKpis(cluster: string): KpiMessage | undefined;
   health(): HealthReport;

@@ -27,21 +27,38 @@ export function isStale(v: Pick<LatestValue, 'ts_ms'> | undefined, now_ms: numbe
   return v === undefined || now_ms - v.ts_ms > staleAfterMs(interval_s);
 }
 
-const seriesKey = (site: string, device: string, key: string) => `${site}/${device}/${key}`;
+/** One series of a device as the API shows it. */
+export interface LatestSeries extends LatestValue {
+  point: string;
+  index?: Reading['index'];
+}
+
+interface Entry extends LatestValue {
+  point: string;
+  index?: Reading['index'];
+}
 
 export class LatestValues {
-  private readonly values = new Map<string, LatestValue>();
+  /** site/device → series key → latest value; per device, so a device's points are found at once. */
+  private readonly devices = new Map<string, Map<string, Entry>>();
+  private count = 0;
 
   /** `max_series` bounds memory against an agent that invents point names. */
   constructor(private readonly max_series = 1_000_000) {}
 
   update(site: string, device: string, reading: Reading, ts_ms: number): UpdateOutcome {
     if (reading.quality === 'bad' || reading.value === null) return 'no_value';
-    const key = seriesKey(site, device, readingKey(reading));
-    const prev = this.values.get(key);
+    const dkey = `${site}/${device}`;
+    let series = this.devices.get(dkey);
+    const key = readingKey(reading);
+    const prev = series?.get(key);
     if (prev && prev.ts_ms > ts_ms) return 'older';
-    if (!prev && this.values.size >= this.max_series) return 'full';
-    this.values.set(key, {
+    if (!prev && this.count >= this.max_series) return 'full';
+    if (!series) this.devices.set(dkey, (series = new Map()));
+    if (!prev) this.count++;
+    series.set(key, {
+      point: reading.point,
+      ...(reading.index !== undefined ? { index: reading.index } : {}),
       value: reading.value,
       ...(reading.unit !== undefined ? { unit: reading.unit } : {}),
       quality: reading.quality,
@@ -51,10 +68,25 @@ export class LatestValues {
   }
 
   get(site: string, device: string, point: string, index?: Reading['index']): LatestValue | undefined {
-    return this.values.get(seriesKey(site, device, readingKey({ point, index })));
+    const e = this.devices.get(`${site}/${device}`)?.get(readingKey({ point, index }));
+    if (!e) return undefined;
+    const { point: _p, index: _i, ...value } = e;
+    return value;
+  }
+
+  /** Every series of one device, in the order they were first seen. */
+  deviceSeries(site: string, device: string): LatestSeries[] {
+    return [...(this.devices.get(`${site}/${device}`)?.values() ?? [])].map((e) => ({ ...e }));
+  }
+
+  /** The newest reading time of a device, or undefined before its first. */
+  deviceTs(site: string, device: string): number | undefined {
+    let newest: number | undefined;
+    for (const e of this.devices.get(`${site}/${device}`)?.values() ?? []) if (newest === undefined || e.ts_ms > newest) newest = e.ts_ms;
+    return newest;
   }
 
   get size(): number {
-    return this.values.size;
+    return this.count;
   }
 }

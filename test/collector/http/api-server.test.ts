@@ -26,6 +26,7 @@ let health: HealthReport = {
   kpi: { last_evaluation_ms: T0, age_ms: 1000, interval_ms: 5000, late: false },
   problems: [],
 };
+const DEVICE = { id: 'pdu-1', profile: 'apc-rpdu2', class: 'pdu', hall: 'h1', rack: 'r01', role: 'it', level: 'pdu_out', interval_s: 10, status: null, last_ts: T0 - 1000, stale: false };
 let sourceThrows = false;
 const source: ApiSource = {
   sites: () => {
@@ -33,6 +34,8 @@ const source: ApiSource = {
     return [{ id: 'demo', name: 'Demo', timezone: 'Asia/Shanghai', targets: { pue: 1.2, rack_occupancy: 0.7, green_share: 0.8 }, halls: 1, racks: 1, devices: 2, devices_down: 0, devices_degraded: 0, agents: [], kpi_ts: T0 }];
   },
   siteKpis: (id) => (id === 'demo' ? MSG : undefined),
+  devices: (id) => (id === 'demo' ? { site: 'demo', ts: T0, devices: [DEVICE] } : undefined),
+  device: (id, d) => (id === 'demo' && d === 'pdu-1' ? { site: 'demo', ts: T0, device: DEVICE, points: [{ point: 'active_power_w', value: 8000, unit: 'W', quality: 'good', ts_ms: T0 - 1000, stale: false }] } : undefined),
   clusters: () => [{ id: 'guian', name: 'Gui\'an', targets: { pue: 1.25, rack_occupancy: 0.7, green_share: 0.8 }, sites: ['demo'], kpi_ts: T0 }],
   clusterKpis: (id) => (id === 'guian' ? { ...MSG, site: 'guian' } : undefined),
   health: () => health,
@@ -141,6 +144,15 @@ describe('API routes', () => {
     const r = await request(base, `/api/sites/demo/kpi${query}`);
     expect(r.status).toBe(200);
     expect((r.json().kpis as KpiValue[]).map((k) => `${k.kpi}/${k.window}`)).toEqual(expected);
+  });
+
+  it('GET /api/sites/:id/devices and /api/sites/:id/devices/:device', async () => {
+    expect((await request(base, '/api/sites/demo/devices')).json()).toEqual({ site: 'demo', ts: T0, devices: [DEVICE] });
+    expect((await request(base, '/api/sites/demo/devices/pdu-1')).json()).toMatchObject({ device: { id: 'pdu-1' }, points: [{ point: 'active_power_w', value: 8000, stale: false }] });
+    const none = await request(base, '/api/sites/demo/devices/pdu-9');
+    expect(none.status).toBe(404);
+    expect(none.json().error).toMatchObject({ code: 'DCIM_E_API_NOT_FOUND', message: 'no device "pdu-9" at site "demo"' });
+    expect((await request(base, '/api/sites/other/devices')).status).toBe(404);
   });
 
   it('GET /api/clusters/:id/kpi', async () => {

@@ -90,6 +90,14 @@ describe('the collector serves its HTTP API', () => {
       const daily = (await (await get('/api/sites/demo/kpi?window=1d')).json()) as { kpis: KpiValue[] };
       expect(new Set(daily.kpis.map((k) => k.window))).toEqual(new Set(['1d']));
 
+      const devices = (await (await get('/api/sites/demo/devices')).json()) as { devices: { id: string; last_ts: number | null; stale: boolean; role?: string }[] };
+      expect(devices.devices).toEqual([
+        expect.objectContaining({ id: 'pdu-r01-a', class: 'pdu', rack: 'r01', role: 'it', level: 'pdu_out', last_ts: T0 + 1000, stale: false }),
+        expect.objectContaining({ id: 'meter-incomer-1', class: 'meter', hall: 'h1', role: 'facility_in', last_ts: T0 + 1200, stale: false }),
+      ]);
+      const pdu = (await (await get('/api/sites/demo/devices/pdu-r01-a')).json()) as { points: unknown[] };
+      expect(pdu.points).toEqual([{ point: 'active_power_w', value: 8000, unit: 'W', quality: 'good', ts_ms: T0 + 1000, stale: false }]);
+
       const cluster = (await (await get('/api/clusters/guian/kpi?kpi=pue')).json()) as { cluster: string; kpis: KpiValue[] };
       expect(cluster.cluster).toBe('guian');
       expect(new Set(cluster.kpis.map((k) => k.basis))).toEqual(new Set(['energy_weighted', 'mean_of_sites']));
@@ -118,6 +126,12 @@ describe('the collector serves its HTTP API', () => {
         await broker().restart();
       }
       await until('health back', async () => (await get('/healthz', null)).status === 200);
+
+      // Five minutes (and a poll interval) without a reading: every device and point is stale.
+      clock.advance(5 * 60_000 + 5000);
+      const later = (await (await get('/api/sites/demo/devices')).json()) as { devices: { stale: boolean }[] };
+      expect(later.devices.map((d) => d.stale)).toEqual([true, true]);
+      expect(((await (await get('/api/sites/demo/devices/pdu-r01-a')).json()) as { points: { stale: boolean }[] }).points[0]!.stale).toBe(true);
     } finally {
       await agent.endAsync(true);
       await collector.stop();
