@@ -5,6 +5,7 @@ import { createLogger, type Logger } from '../contract/log.js';
 import type { AgentState, DeviceStatus, KpiMessage, KpiValue } from '../contract/messages.js';
 import type { DeviceProfile } from '../contract/profile.js';
 import { parseTopic } from '../contract/topics.js';
+import type { AlertEngine, AlertMessage, AlertStats } from './alerts/index.js';
 import { ApiServer, type ApiServerStats } from './http/api-server.js';
 import type { ApiSource, ClusterSummary, DevicePoint, DeviceSummary, HealthReport, SiteSummary } from './http/api-source.js';
 import { BearerToken } from './http/bearer-token.js';
@@ -55,6 +56,8 @@ export interface CollectorOptions {
   kpi?: Partial<KpiEngineConfig>;
   /** A ready engine (tests, recompute); default: built from inventories, profiles, clusters and `kpi`. */
   engine?: KpiEngine;
+  /** Alerting (collector/alerts); absent: no alerts. */
+  alerts?: AlertEngine;
   /** The HTTP API; absent: none. */
   http?: { host: string; port: number; token: string; cors_origin?: string };
   onKpi?: (msg: KpiMessage) => void;
@@ -90,10 +93,11 @@ export interface CollectorStats {
   invalid_by_code: Partial<Record<ErrorCode, number>>;
   sink: SinkStats;
   engine: KpiEngineStats;
+  alerts?: AlertStats;
   http?: ApiServerStats;
 }
 
-type Counters = Omit<CollectorStats, 'sink' | 'invalid_by_code' | 'engine' | 'http'>;
+type Counters = Omit<CollectorStats, 'sink' | 'invalid_by_code' | 'engine' | 'alerts' | 'http'>;
 
 /** A message's content without the evaluation instant, to tell whether anything changed. */
 function kpiSignature(kpis: readonly KpiValue[]): string {
@@ -170,6 +174,8 @@ export class Collector {
   async start(): Promise<void> {
     if (this.subscriber) throw new Error('collector already started');
     this.opts.sink.start?.();
+    // Loads the alert state file before anything is observed, so a restart neither re-fires nor forgets.
+    this.opts.alerts?.start();
     if (this.opts.http) {
       const h = this.opts.http;
       this.api = new ApiServer({ host: h.host, port: h.port, token: new BearerToken(h.token), ...(h.cors_origin ? { cors_origin: h.cors_origin } : {}), source: this.apiSource(), logger: this.logger.child({ component: 'http' }), now: () => this.clock.now() });
@@ -196,6 +202,8 @@ export class Collector {
     this.timer = undefined;
     await this.api?.stop();
     this.api = undefined;
+    // Before the subscriber: retained alert clears still in flight get their PUBACK.
+    await this.opts.alerts?.stop();
     await this.subscriber?.stop();
     this.subscriber = undefined;
     await this.opts.sink.flush();
@@ -212,6 +220,7 @@ export class Collector {
       invalid_by_code: { ...this.invalidByCode },
       sink: this.opts.sink.stats(),
       engine: this.engine.stats(),
+      ...(this.opts.alerts ? { alerts: this.opts.alerts.stats() } : {}),
       ...(this.api ? { http: this.api.stats() } : {}),
     };
   }
@@ -262,6 +271,7 @@ export class Collector {
       const kpis = scope.kind === 'site' ? this.engine.evaluate(scope.id, at_ms) : this.engine.evaluateCluster(scope.id, at_ms);
       const msg: KpiMessage = { schema: 1, site: scope.id, ts: at_ms, kpis };
       scope.latest = msg;
+      if (scope.kind === 'site') this.observeForAlerts(scope.id, kpis);
       // Live figures are written every tick, stamped at the evaluation instant.
       this.writeKpis(scope.id, kpis.filter((k) => k.window === 'instant'));
       this.publish(scope, msg, at_ms);
@@ -273,6 +283,30 @@ export class Collector {
     }
     // Closed windows that are new or changed (late data revises past 15m/1h/1d windows), stamped at their end.
     for (const c of this.engine.takeClosed(at_ms)) this.writeKpis(c.id, [c.value]);
+    const alerts = this.opts.alerts;
+    if (alerts) {
+      try {
+        this.writePoints(alerts.evaluate(at_ms).points);
+      } catch (e) {
+        this.counters.handler_errors++;
+        this.logger.error('alert evaluation failed', { error: e as Error });
+      }
+    }
+  }
+
+  /** What the alert rules watch at each tick: the site's KPIs and its meters' counter events. */
+  private observeForAlerts(site: string, kpis: readonly KpiValue[]): void {
+    const alerts = this.opts.alerts;
+    if (!alerts) return;
+    alerts.observeKpis(site, kpis);
+    alerts.observeMeterEvents(site, this.engine.meterEvents(site));
+  }
+
+  /** The retained alert topic (DESIGN.md §2), for the alert engine's MQTT notifier; null clears it. */
+  publishAlert(site: string, alert_id: string, msg: AlertMessage | null): Promise<void> {
+    const sub = this.subscriber;
+    if (!sub) return Promise.reject(new Error('the collector is not connected to the broker'));
+    return sub.publishAlert(site, alert_id, msg);
   }
 
   private writeKpis(scope: string, kpis: readonly KpiValue[]): void {
@@ -369,6 +403,7 @@ export class Collector {
     this.counters.readings_accepted += m.readings.length;
     // Only new (agent, seq) reach the engine: a redelivery or replay never books energy twice.
     this.engine.ingest(m.site, m.device, m.ts, m.readings);
+    this.opts.alerts?.observeTelemetry(m);
     this.writePoints(readingPoints(m, device.tags));
   }
 
@@ -381,6 +416,7 @@ export class Collector {
       let agents = this.agentState.get(s.site);
       if (!agents) this.agentState.set(s.site, (agents = new Map()));
       agents.set(s.agent, s.state);
+      this.opts.alerts?.observeAgentState(s.site, s.agent, s.state);
       this.writePoints([agentHealthPoint(s.site, s.agent, s.state)]);
       return;
     }
@@ -389,6 +425,7 @@ export class Collector {
     let statuses = this.deviceStatus.get(s.site);
     if (!statuses) this.deviceStatus.set(s.site, (statuses = new Map()));
     statuses.set(s.device, s.status);
+    this.opts.alerts?.observeDeviceStatus(s.site, s.device, s.status);
     this.writePoints([deviceStatusPoint(s.site, s.device, device.tags, s.status)]);
   }
 
@@ -466,6 +503,8 @@ export class Collector {
         const points = this.latest.deviceSeries(id, deviceId).map((v): DevicePoint => ({ ...v, stale: isStale(v, now, d.device.interval_s) }));
         return { site: id, ts: now, device: this.deviceSummary(id, d, now), points };
       },
+      alerts: (filter) => this.opts.alerts?.list(filter),
+      alert: (id) => this.opts.alerts?.get(id),
       clusters: () =>
         [...this.clusters.values()].map((c): ClusterSummary => ({ id: c.id, name: c.name, targets: c.targets, sites: c.sites, kpi_ts: this.latestClusterKpi(c.id)?.ts ?? null })),
       clusterKpis: (id) => (this.clusters.has(id) ? (this.latestClusterKpi(id) ?? empty(id)) : undefined),

@@ -5,6 +5,7 @@ import { IdSchema } from '../contract/ids.js';
 import { ClustersFileSchema, SiteInventorySchema, type Cluster, type SiteInventory } from '../contract/inventory.js';
 import { loadYamlFile } from '../contract/load.js';
 import { SecretRefSchema, type SecretRef } from '../contract/secrets.js';
+import { AlertsConfigSchema, alertsConfigWithAbsolutePaths, loadAlertRules } from './alerts/index.js';
 
 /**
  * The collector's YAML config. Every path in it (seeds, SQLite file, TLS files, quarantine
@@ -155,6 +156,8 @@ export const CollectorConfigSchema = z
     store: StoreConfigSchema,
     http: HttpConfigSchema.optional(),
     kpi: KpiConfigSchema,
+    /** Alert rules and notifiers (collector/alerts, README "Alerts"); absent: the built-in rules, MQTT only. */
+    alerts: AlertsConfigSchema,
   })
   .strict();
 export type CollectorConfig = z.infer<typeof CollectorConfigSchema>;
@@ -194,6 +197,12 @@ export function loadCollectorConfig(file: string): CollectorSetup {
     }
   });
   const clusters = config.collector.clusters !== undefined ? loadClusters(file, config.collector.clusters, siteFiles, problems) : [];
+  try {
+    loadAlertRules(config.alerts);
+  } catch (e) {
+    if (e instanceof DcimError && e.details.length > 0) problems.push(...e.details);
+    else problems.push(`${file}: alerts.rules: ${(e as Error).message}`);
+  }
   if (problems.length > 0) throw new DcimError('DCIM_E_CONFIG_INVALID', `${file}: ${problems.length} problem(s)`, problems);
   return { file, config, inventories, clusters };
 }
@@ -240,6 +249,7 @@ function withAbsolutePaths(c: CollectorConfig, abs: (p: string) => string): Coll
     ...c,
     collector: { ...c.collector, sites: c.collector.sites.map(abs), ...(c.collector.clusters !== undefined ? { clusters: abs(c.collector.clusters) } : {}) },
     ...(c.http ? { http: { ...c.http, token: secret(c.http.token) } } : {}),
+    alerts: alertsConfigWithAbsolutePaths(c.alerts, abs),
     mqtt: {
       ...c.mqtt,
       ...(c.mqtt.password !== undefined ? { password: secret(c.mqtt.password) } : {}),

@@ -8,6 +8,7 @@ import { resolveSecret } from '../contract/secrets.js';
 import { Collector, type CollectorOptions } from './collector.js';
 import type { CollectorSetup, KpiConfig } from './config.js';
 import type { KpiEngineConfig } from './kpi-engine.js';
+import { createAlertEngine } from './alerts/index.js';
 import { createSink } from './store/create-sink.js';
 import type { MetricSink } from './store/metric-sink.js';
 
@@ -48,6 +49,16 @@ export function createCollectorFromConfig(
   const m = config.mqtt;
   const tls = m.tls;
   const http = config.http;
+  const profiles = deps.profiles ?? loadProfiles();
+  // The alert engine publishes through the collector's subscriber (called only after start).
+  const alerts = createAlertEngine(config.alerts, {
+    inventories: setup.inventories,
+    profiles,
+    clock,
+    logger: logger.child({ component: 'alerts' }),
+    env,
+    publish: (site, id, msg) => collector.publishAlert(site, id, msg),
+  });
   const collector = new Collector({
     id: config.collector.id,
     inventories: setup.inventories,
@@ -83,7 +94,8 @@ export function createCollectorFromConfig(
           },
         }
       : {}),
-    profiles: deps.profiles ?? loadProfiles(),
+    profiles,
+    alerts,
     ...(deps.onKpi ? { onKpi: deps.onKpi } : {}),
   });
   return { collector, sink };

@@ -14,6 +14,9 @@ import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from './prometheus-text.js'
  *   GET /api/sites/:id/kpi        every KPI of the site (?window=1d,1mo&kpi=pue filter)
  *   GET /api/sites/:id/devices    the site's devices: status, newest reading, stale or not
  *   GET /api/sites/:id/devices/:d the latest value of every point of a device, with its age
+ *   GET /api/alerts               alerts (?site=&state=firing&severity=critical&rule=), firing first
+ *   GET /api/alerts/:id           one alert
+ *   GET /api/sites/:id/alerts     the site's alerts (same filters but site)
  *   GET /api/clusters             the clusters
  *   GET /api/clusters/:id/kpi     the cluster roll-ups (same filters)
  *   GET /metrics                  Prometheus text format
@@ -75,6 +78,16 @@ export const KpiQuerySchema = z
   .strict();
 export type KpiQuery = z.infer<typeof KpiQuerySchema>;
 const NoQuerySchema = z.object({}).strict();
+
+/** `?state=firing&severity=critical&rule=…` on the alert routes (and `site` on /api/alerts). */
+export const AlertQuerySchema = z
+  .object({
+    site: z.string().regex(ID_PATTERN, 'expected a site id').optional(),
+    state: z.enum(['pending', 'firing', 'resolved']).optional(),
+    severity: z.enum(['info', 'warning', 'critical']).optional(),
+    rule: z.string().regex(ID_PATTERN, 'expected a rule id').optional(),
+  })
+  .strict();
 
 export function apiError(status: number, code: ApiErrorCode, message: string, headers: Record<string, string> = {}): ApiResponse {
   return { status, headers: { ...BASE_HEADERS, 'content-type': JSON_TYPE, ...headers }, body: JSON.stringify({ error: { code, message } }) };
@@ -177,6 +190,8 @@ export class ApiRoutes {
       if (!q.ok) return q.response;
       return path === '/api/sites' ? json(200, { sites: this.opts.source.sites() }) : json(200, { clusters: this.opts.source.clusters() });
     }
+    const a = /^\/api\/(?:alerts(?:\/([^/]+))?|sites\/([^/]+)\/alerts)$/.exec(path);
+    if (a) return this.alertRoute(url, a[1], a[2]);
     const d = /^\/api\/sites\/([^/]+)\/devices(?:\/([^/]+))?$/.exec(path);
     if (d) {
       const site = safeDecode(d[1]!);
@@ -199,6 +214,27 @@ export class ApiRoutes {
       return json(200, kpiBody(scope, msg, q.value));
     }
     return apiError(404, 'DCIM_E_API_NOT_FOUND', `no route ${JSON.stringify(path.slice(0, 100))}; see /api/sites, /api/sites/<id>/kpi, /api/sites/<id>/devices, /api/clusters, /api/clusters/<id>/kpi, /metrics, /healthz`);
+  }
+
+  /** /api/alerts, /api/alerts/:id, /api/sites/:site/alerts. */
+  private alertRoute(url: URL, rawId: string | undefined, rawSite: string | undefined): ApiResponse {
+    const src = this.opts.source;
+    if (src.alerts({}) === undefined) return apiError(404, 'DCIM_E_API_NOT_FOUND', 'alerting is not configured on this collector');
+    if (rawId !== undefined) {
+      const id = safeDecode(rawId);
+      const alert = id !== undefined && ID_PATTERN.test(id) ? src.alert(id) : undefined;
+      if (!alert) return apiError(404, 'DCIM_E_API_NOT_FOUND', `no alert ${JSON.stringify((id ?? rawId).slice(0, 64))}`);
+      const q = parseQuery(NoQuerySchema, url.searchParams);
+      return q.ok ? json(200, { alert }) : q.response;
+    }
+    const site = rawSite === undefined ? undefined : safeDecode(rawSite);
+    if (rawSite !== undefined && (site === undefined || !ID_PATTERN.test(site) || src.siteKpis(site) === undefined)) {
+      return apiError(404, 'DCIM_E_API_NOT_FOUND', `no site ${JSON.stringify((site ?? rawSite).slice(0, 64))}`);
+    }
+    const q = parseQuery(site === undefined ? AlertQuerySchema : AlertQuerySchema.omit({ site: true }), url.searchParams);
+    if (!q.ok) return q.response;
+    const filter = { ...q.value, ...(site !== undefined ? { site } : {}) };
+    return json(200, { alerts: src.alerts(filter) ?? [] });
   }
 }
 

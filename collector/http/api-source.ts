@@ -1,5 +1,6 @@
 import type { Targets } from '../../contract/inventory.js';
 import type { DeviceStatus, KpiMessage } from '../../contract/messages.js';
+import type { AlertFilter, AlertMessage } from '../alerts/index.js';
 import type { SinkHealth } from '../store/metric-sink.js';
 import type { MetricFamily } from './prometheus-text.js';
 
@@ -78,6 +79,9 @@ export interface ApiSource {
   devices(site: string): { site: string; ts: number; devices: DeviceSummary[] } | undefined;
   /** undefined: no such site or device. The latest value of every point, with its age. */
   device(site: string, device: string): { site: string; ts: number; device: DeviceSummary; points: DevicePoint[] } | undefined;
+  /** Alerts matching the filter (newest state of each); undefined when alerting is off. */
+  alerts(filter: AlertFilter): AlertMessage[] | undefined;
+  alert(id: string): AlertMessage | undefined;
   clusters(): ClusterSummary[];
   clusterKpis(cluster: string): KpiMessage | undefined;
   health(): HealthReport;

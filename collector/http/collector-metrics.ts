@@ -86,6 +86,29 @@ export function collectorMetricFamilies(input: MetricsInput): MetricFamily[] {
     else out.push(counter(`dcim_kpi_engine_${key}_total`, `KPI engine: ${key.replaceAll('_', ' ')}.`, value));
   }
 
+  if (stats.alerts) {
+    const a = stats.alerts;
+    out.push({ name: 'dcim_alerts_firing', help: 'Alerts firing now, by severity.', type: 'gauge', samples: Object.entries(a.firing_by_severity).map(([severity, n]) => ({ labels: { severity }, value: n })) });
+    out.push(gauge('dcim_alerts_pending', 'Alerts whose condition holds but not yet for their `for` duration.', a.pending));
+    out.push(counter('dcim_alerts_fired_total', 'Alerts that started firing.', a.fired));
+    out.push(counter('dcim_alerts_resolved_total', 'Alerts that resolved.', a.resolved_total));
+    out.push(counter('dcim_alerts_evaluations_total', 'Alert rule evaluations (one per KPI tick).', a.evaluations));
+    out.push(counter('dcim_alerts_state_write_errors_total', 'Failed writes of the alert state file.', a.state_write_errors));
+    const notifiers = Object.entries(a.notifiers);
+    out.push({
+      name: 'dcim_alert_notifications_total',
+      help: 'Alert notifications by notifier and result (sent, failed attempts, rejected for good, expired undelivered).',
+      type: 'counter',
+      samples: notifiers.flatMap(([notifier, n]) => [
+        { labels: { notifier, result: 'sent' }, value: n.sent },
+        { labels: { notifier, result: 'failed' }, value: n.failures },
+        { labels: { notifier, result: 'rejected' }, value: n.rejected },
+        { labels: { notifier, result: 'expired' }, value: n.expired },
+      ]),
+    });
+    out.push({ name: 'dcim_alert_notifications_pending', help: 'Alert states waiting for delivery, by notifier.', type: 'gauge', samples: notifiers.map(([notifier, n]) => ({ labels: { notifier }, value: n.pending })) });
+  }
+
   if (stats.http) {
     out.push(counter('dcim_http_requests_total', 'HTTP API requests.', stats.http.requests));
     out.push({

@@ -5,6 +5,7 @@ import { ApiServer } from '../../../collector/http/api-server.js';
 import { BearerToken } from '../../../collector/http/bearer-token.js';
 import { memoryLogger } from '../../../contract/log.js';
 import type { KpiMessage, KpiValue } from '../../../contract/messages.js';
+import type { AlertMessage } from '../../../collector/alerts/index.js';
 
 /**
  * The HTTP shell and routes on a real socket (127.0.0.1, free port) over a scripted ApiSource:
@@ -27,6 +28,9 @@ let health: HealthReport = {
   problems: [],
 };
 const DEVICE = { id: 'pdu-1', profile: 'apc-rpdu2', class: 'pdu', hall: 'h1', rack: 'r01', role: 'it', level: 'pdu_out', interval_s: 10, status: null, last_ts: T0 - 1000, stale: false };
+const ALERT: AlertMessage = { schema: 1, id: 'device_down-demo-pdu-1', site: 'demo', rule: 'device_down', name: 'DeviceDown', severity: 'critical', state: 'firing', labels: { site: 'demo', device: 'pdu-1' }, summary: 'pdu-1 is down', starts_at: T0 - 60_000, ts: T0 };
+const alertFilters: unknown[] = [];
+let alerting = true;
 let sourceThrows = false;
 const source: ApiSource = {
   sites: () => {
@@ -36,6 +40,11 @@ const source: ApiSource = {
   siteKpis: (id) => (id === 'demo' ? MSG : undefined),
   devices: (id) => (id === 'demo' ? { site: 'demo', ts: T0, devices: [DEVICE] } : undefined),
   device: (id, d) => (id === 'demo' && d === 'pdu-1' ? { site: 'demo', ts: T0, device: DEVICE, points: [{ point: 'active_power_w', value: 8000, unit: 'W', quality: 'good', ts_ms: T0 - 1000, stale: false }] } : undefined),
+  alerts: (filter) => {
+    alertFilters.push(filter);
+    return alerting ? [ALERT].filter((a) => (filter.site === undefined || a.site === filter.site) && (filter.state === undefined || a.state === filter.state)) : undefined;
+  },
+  alert: (id) => (alerting && id === ALERT.id ? ALERT : undefined),
   clusters: () => [{ id: 'guian', name: 'Gui\'an', targets: { pue: 1.25, rack_occupancy: 0.7, green_share: 0.8 }, sites: ['demo'], kpi_ts: T0 }],
   clusterKpis: (id) => (id === 'guian' ? { ...MSG, site: 'guian' } : undefined),
   health: () => health,
@@ -153,6 +162,32 @@ describe('API routes', () => {
     expect(none.status).toBe(404);
     expect(none.json().error).toMatchObject({ code: 'DCIM_E_API_NOT_FOUND', message: 'no device "pdu-9" at site "demo"' });
     expect((await request(base, '/api/sites/other/devices')).status).toBe(404);
+  });
+
+  it('GET /api/alerts with filters, /api/alerts/:id and /api/sites/:id/alerts', async () => {
+    alertFilters.length = 0;
+    expect((await request(base, '/api/alerts?state=firing&severity=critical&site=demo&rule=device_down')).json()).toEqual({ alerts: [ALERT] });
+    expect(alertFilters.at(-1)).toEqual({ state: 'firing', severity: 'critical', site: 'demo', rule: 'device_down' });
+    expect((await request(base, '/api/alerts?state=resolved')).json()).toEqual({ alerts: [] });
+    expect((await request(base, `/api/alerts/${ALERT.id}`)).json()).toEqual({ alert: ALERT });
+    expect((await request(base, '/api/sites/demo/alerts?state=firing')).json()).toEqual({ alerts: [ALERT] });
+    expect(alertFilters.at(-1)).toEqual({ state: 'firing', site: 'demo' });
+    for (const [path, status, message] of [
+      ['/api/alerts?state=burning', 400, /state/],
+      ['/api/sites/demo/alerts?site=other', 400, /unknown query parameter.*"site"/],
+      ['/api/alerts/no-such-alert', 404, /no alert "no-such-alert"/],
+      ['/api/sites/other/alerts', 404, /no site "other"/],
+    ] as const) {
+      const r = await request(base, path);
+      expect(r.status, path).toBe(status);
+      expect(r.json().error?.message).toMatch(message);
+    }
+    alerting = false;
+    try {
+      expect((await request(base, '/api/alerts')).json().error?.message).toBe('alerting is not configured on this collector');
+    } finally {
+      alerting = true;
+    }
   });
 
   it('GET /api/clusters/:id/kpi', async () => {
