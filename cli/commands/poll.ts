@@ -25,7 +25,7 @@ import type { Command } from '../dcim.js';
 /**
  * `dcim poll`: read one device once, outside any site, and print what the agent would publish
  * (README "Onboarding a new device with dcim poll"). Exit 0: the device answered; 1: a problem
- * with the flags, the profile or a secret (every one listed); 3: the device did not answer.
+ * with the flags, the profile or a secret (every one listed); 3: the device gave no usable answer (silent, refused, or refused the credentials).
  */
 const spec: CommandSpec = {
   name: 'poll',
@@ -271,7 +271,7 @@ async function run(argv: string[]): Promise<number> {
     const out = report.suggestion ? { ...report, next: nextCommand(parsed.values, report.suggestion.profile) } : report;
     console.log(JSON.stringify(out, null, 2));
     if (!report.answered) {
-      console.error(`dcim poll: ${where} did not answer${explain(report.errors)}`);
+      console.error(`dcim poll: ${where}: no usable answer${explain(report.errors)}`);
       return 3;
     }
     if (report.problem) console.error(`dcim poll: ${report.problem}`);
@@ -280,7 +280,7 @@ async function run(argv: string[]): Promise<number> {
   const report = await pollOnce(plan.target, readers, clock);
   console.log(JSON.stringify(report, null, 2));
   if (!report.answered) {
-    console.error(`dcim poll: ${where} did not answer${explain(report.errors, report.status.code)}`);
+    console.error(`dcim poll: ${where}: no usable answer${explain(report.errors, report.status.code)}`);
     return 3;
   }
   return 0;
@@ -294,6 +294,10 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   DCIM_E_MODBUS_TIMEOUT: 'the connection opened but the unit did not answer: check --unit-id and, behind a serial gateway, --transport rtu_over_tcp',
   DCIM_E_MODBUS_EXCEPTION: 'the device refused the registers: is this the right profile for the model?',
   DCIM_E_SECRET_MISSING: 'a secret could not be read',
+  DCIM_E_REDFISH_TIMEOUT: 'check host, port and --scheme: a BMC on https does not answer plain http',
+  DCIM_E_REDFISH_HTTP: 'nothing accepts connections at host:port, or the BMC answered with an HTTP error; with https and a self-signed certificate, see --insecure-tls',
+  DCIM_E_REDFISH_AUTH: 'the BMC refused --username and the password',
+  DCIM_E_REDFISH_RESPONSE: 'the BMC answered, but not with what the profile expects: is this the right profile for the model?',
 };
 
 function explain(errors: Partial<Record<ErrorCode, unknown>>, code?: ErrorCode): string {
