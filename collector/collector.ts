@@ -173,13 +173,23 @@ export class Collector {
    */
   async start(): Promise<void> {
     if (this.subscriber) throw new Error('collector already started');
+    // Checked first: a weak token fails before any file is opened or port bound.
+    const token = this.opts.http ? new BearerToken(this.opts.http.token) : undefined;
     this.opts.sink.start?.();
-    // Loads the alert state file before anything is observed, so a restart neither re-fires nor forgets.
-    this.opts.alerts?.start();
-    if (this.opts.http) {
-      const h = this.opts.http;
-      this.api = new ApiServer({ host: h.host, port: h.port, token: new BearerToken(h.token), ...(h.cors_origin ? { cors_origin: h.cors_origin } : {}), source: this.apiSource(), logger: this.logger.child({ component: 'http' }), now: () => this.clock.now() });
-      this.apiUrl = (await this.api.start()).url;
+    try {
+      // Loads the alert state file before anything is observed, so a restart neither re-fires nor forgets.
+      this.opts.alerts?.start();
+      if (this.opts.http && token) {
+        const h = this.opts.http;
+        this.api = new ApiServer({ host: h.host, port: h.port, token, ...(h.cors_origin ? { cors_origin: h.cors_origin } : {}), source: this.apiSource(), logger: this.logger.child({ component: 'http' }), now: () => this.clock.now() });
+        this.apiUrl = (await this.api.start()).url;
+      }
+    } catch (e) {
+      // A port in use: undo what started, so the caller only has the sink to close.
+      await this.api?.stop();
+      this.api = undefined;
+      await this.opts.alerts?.stop();
+      throw e;
     }
     this.scheduleTick();
     const m = this.opts.mqtt;

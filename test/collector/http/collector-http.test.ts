@@ -1,3 +1,4 @@
+import net from 'node:net';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
@@ -138,6 +139,20 @@ describe('the collector serves its HTTP API', () => {
     }
     // Stopped: the port is closed.
     await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+  });
+
+  it('a port in use fails start() with the error, and the collector can be stopped', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as net.AddressInfo).port;
+    const collector = new Collector({ id: 'busy', inventories: [SEED], mqtt: { url: broker().url }, sink: new RecordingSink(), clock: new ManualClock(T0), logger: memoryLogger(), http: { host: '127.0.0.1', port, token: TOKEN } });
+    try {
+      await expect(collector.start()).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      expect(collector.httpUrl).toBeUndefined();
+      await collector.stop();
+    } finally {
+      await new Promise((r) => blocker.close(r));
+    }
   });
 
   it('refuses to start with a weak token, before connecting anywhere', async () => {
