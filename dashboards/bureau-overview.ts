@@ -1,7 +1,7 @@
 import { AMBER, QUALITY_COLOURS, STATUS_COLOURS, TARGETS } from './common.js';
 import { customVariable, dashboard, type Dashboard } from './grafana/dashboard.js';
 import { atLeast, atMost, byName, colouredCells, joinOn, mergeTables, prop, table, timeseries } from './grafana/panels.js';
-import { anyOfConditions, col, eq, eqVar, ident, kpiWhere, LATEST_RANGE, last, oneOf, select, sum, TIME_FILTER } from './influxql/build.js';
+import { anyOfConditions, col, eq, eqVar, ident, kpiWhere, LATEST_RANGE, last, oneOf, select, sum, TIME_FILTER, type KpiBasisOf } from './influxql/build.js';
 
 /**
  * Bureau overview: every site and cluster side by side against the three targets, for the
@@ -15,7 +15,7 @@ const HEADLINE_BASIS = {
   pue: ['energy', 'energy_weighted'],
   rack_occupancy_ratio: ['on_rack_count', 'mean_of_days', 'pooled'],
   green_share_ratio: ['energy_and_certificates', 'energy_weighted'],
-} as const;
+} as const satisfies { [K in 'pue' | 'rack_occupancy_ratio' | 'green_share_ratio']: readonly KpiBasisOf<K>[] };
 
 const windowVariables = [
   customVariable({
