@@ -1,11 +1,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../contract/log.js';
+import { LiveHandler } from '../live/live-handler.js';
 import { LogThrottle } from '../log-throttle.js';
 import { apiError, ApiRoutes, type ApiResponse, type ApiRoutesOptions } from './api-routes.js';
 
 /**
- * The node:http shell around api-routes.ts (no framework: six read-only GET routes need none).
+ * The node:http shell around api-routes.ts (no framework: a few read-only GET routes need none).
  * Limits: request target 2 KiB (414), headers 16 KiB (431, answered by node), no request body
  * (413 for a declared one, the connection closed for a body sent without length), 10 s per
  * request, 5 s for the headers. Counts requests by status class.
@@ -31,6 +32,8 @@ export class ApiServer {
   private routes: ApiRoutes | undefined;
   private readonly counters: ApiServerStats = { requests: 0, responses: { '2xx': 0, '4xx': 0, '5xx': 0 }, unauthorized: 0 };
   private throttle: LogThrottle | undefined;
+  /** The live page, its event stream and trends (collector/live), offered each request first. */
+  private live: LiveHandler | undefined;
 
   constructor(private readonly opts: ApiServerOptions) {}
 
@@ -39,6 +42,7 @@ export class ApiServer {
     if (this.server) throw new Error('ApiServer already started');
     this.routes = new ApiRoutes(this.opts);
     this.throttle = new LogThrottle(this.opts.now ?? Date.now);
+    this.live = new LiveHandler({ source: this.opts.source, token: this.opts.token, now: this.opts.now ?? Date.now });
     const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 10_000, headersTimeout: 5_000, keepAliveTimeout: 5_000 }, (req, res) => this.onRequest(req, res));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
@@ -48,6 +52,7 @@ export class ApiServer {
         resolve();
       });
     });
+    this.live.start();
     const a = server.address() as AddressInfo;
     const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
     this.opts.logger.info('HTTP API listening', { url: `http://${host}:${a.port}`, cors: this.opts.cors_origin ?? 'off' });
@@ -57,6 +62,8 @@ export class ApiServer {
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
+    this.live?.stop();
+    this.live = undefined;
     if (!server) return;
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
@@ -73,6 +80,7 @@ export class ApiServer {
     let out: ApiResponse;
     const declared = Number(req.headers['content-length'] ?? 0);
     try {
+      if (declared === 0 && req.headers['transfer-encoding'] === undefined && this.live?.handle(req, res)) return;
       if (declared > 0 || req.headers['transfer-encoding'] !== undefined) {
         out = apiError(413, 'DCIM_E_API_TOO_LARGE', 'request bodies are not accepted: the API is read-only');
         res.setHeader('connection', 'close');
