@@ -1,0 +1,149 @@
+import http from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiSource } from '../../../collector/http/api-source.js';
+import { ApiServer } from '../../../collector/http/api-server.js';
+import { BearerToken } from '../../../collector/http/bearer-token.js';
+import { KpiHistory } from '../../../collector/live/kpi-history.js';
+import { memoryLogger } from '../../../contract/log.js';
+import type { KpiMessage, KpiValue } from '../../../contract/messages.js';
+import type { AlertMessage } from '../../../collector/alerts/index.js';
+
+/**
+ * The live routes on a real socket (127.0.0.1, free port) over a scripted ApiSource: the page is
+ * public and self-contained, the event stream and trends need the token (?token= for the stream
+ * only), events follow the source's changes.
+ */
+const TOKEN = 'live-token-0123456789abcdef';
+const T0 = Date.UTC(2026, 0, 1, 8);
+const live = (value: number): KpiValue => ({ kpi: 'pue_live', window: 'instant', window_start: T0, window_end: T0, value, ok: true, basis: 'power', category: 2, coverage: 1, quality: 'measured', target: 1.2, status: value <= 1.2 ? 'green' : 'red' });
+let msg: KpiMessage = { schema: 1, site: 'demo', ts: T0, kpis: [live(1.16)] };
+let firing: AlertMessage[] = [];
+const source: ApiSource = {
+  sites: () => [{ id: 'demo', name: 'Demo', timezone: 'Asia/Shanghai', targets: { pue: 1.2, rack_occupancy: 0.7, green_share: 0.8 }, halls: 1, racks: 1, devices: 2, devices_down: 0, devices_degraded: 0, agents: [], kpi_ts: msg.ts }],
+  siteKpis: (id) => (id === 'demo' ? msg : undefined),
+  devices: () => undefined,
+  device: () => undefined,
+  alerts: () => firing,
+  alert: () => undefined,
+  clusters: () => [],
+  clusterKpis: () => undefined,
+  health: () => ({ status: 'ok', broker: { connected: true }, store: { target: 'x', reachable: true, last_success_ms: T0, last_error: null, retry_at_ms: null, pending_points: 0 }, kpi: { last_evaluation_ms: T0, age_ms: 0, interval_ms: 1000, late: false }, problems: [] }),
+  metrics: () => [],
+};
+
+let server: ApiServer;
+let base = '';
+let now = T0;
+beforeAll(async () => {
+  server = new ApiServer({ host: '127.0.0.1', port: 0, token: new BearerToken(TOKEN), source, logger: memoryLogger(), now: () => now });
+  base = (await server.start()).url;
+});
+afterAll(async () => {
+  await server.stop();
+});
+
+/** Reads SSE events until `count` arrived (or 3 s), then closes the stream. */
+function readEvents(path: string, count: number, onOpen?: () => void): Promise<{ status: number; events: { event: string; data: unknown }[] }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(`${base}${path}`, (res) => {
+      const events: { event: string; data: unknown }[] = [];
+      if (res.statusCode !== 200) {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0, events });
+        return;
+      }
+      let buf = '';
+      const done = () => {
+        clearTimeout(timer);
+        req.destroy();
+        resolve({ status: 200, events });
+      };
+      const timer = setTimeout(done, 3000);
+      onOpen?.();
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buf += chunk;
+        let i;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          const ev = /^event: (.+)$/m.exec(block)?.[1];
+          const data = /^data: (.+)$/m.exec(block)?.[1];
+          if (ev && data) events.push({ event: ev, data: JSON.parse(data) });
+          if (events.length >= count) done();
+        }
+      });
+    });
+    req.on('error', reject);
+  });
+}
+
+describe('live page routes', () => {
+  it.each(['/', '/live'])('%s serves the self-contained page without a token', async (path) => {
+    const res = await fetch(`${base}${path}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(res.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
+    const html = await res.text();
+    expect(html).toMatch(/<script>/);
+    // Offline: no asset from anywhere else.
+    expect(html).not.toMatch(/(src|href)=["']?(https?:)?\/\//);
+    expect(html).toMatch(/instantaneous/);
+  });
+
+  it.each([
+    ['no token', '/api/events', 401],
+    ['a wrong query token', '/api/events?token=not-the-token-at-all', 401],
+    ['the query token', `/api/events?token=${TOKEN}`, 200],
+  ])('the event stream with %s answers %i', async (_what, path, status) => {
+    const got = await readEvents(path, 1);
+    expect(got.status).toBe(status);
+  });
+
+  it('the stream starts with the current KPIs and then pushes changes and alerts', async () => {
+    const got = await readEvents(`/api/events?token=${TOKEN}`, 3, () => {
+      setTimeout(() => {
+        msg = { ...msg, ts: T0 + 1000, kpis: [live(1.25)] };
+        now = T0 + 1000;
+        firing = [{ schema: 1, id: 'pue_high-demo', site: 'demo', rule: 'pue_high', name: 'PueHigh', severity: 'warning', state: 'firing', labels: { site: 'demo' }, summary: 'PUE 1.25 > 1.2', starts_at: T0, ts: T0 + 1000 }];
+      }, 100);
+    });
+    expect(got.events.map((e) => e.event).sort()).toEqual(['alert', 'kpi', 'kpi']);
+    const kpis = got.events.filter((e) => e.event === 'kpi').map((e) => e.data as KpiMessage & { scope: string });
+    expect(kpis.map((k) => [k.scope, k.ts, k.kpis[0]?.value])).toEqual([
+      ['site', T0, 1.16],
+      ['site', T0 + 1000, 1.25],
+    ]);
+    expect((got.events.find((e) => e.event === 'alert')?.data as { alerts: AlertMessage[] }).alerts[0]?.id).toBe('pue_high-demo');
+  });
+
+  it.each([
+    ['without the token', '/api/sites/demo/series?kpi=pue_live&hours=1', false, 401],
+    ['of an unknown site', '/api/sites/nope/series?kpi=pue_live&hours=1', true, 404],
+    ['with hours out of range', '/api/sites/demo/series?kpi=pue_live&hours=48', true, 400],
+    ['with a bad KPI name', '/api/sites/demo/series?kpi=PUE&hours=1', true, 400],
+    ['of the site', '/api/sites/demo/series?kpi=pue_live&hours=1', true, 200],
+  ])('the trend %s answers %i', async (_what, path, auth, status) => {
+    const res = await fetch(`${base}${path}`, { headers: auth ? { authorization: `Bearer ${TOKEN}` } : {} });
+    expect(res.status).toBe(status);
+    if (status === 200) {
+      const body = (await res.json()) as { samples: { ts_ms: number; value: number }[] };
+      expect(body.samples.map((s) => s.value)).toEqual([1.16]); // the 1.25 came within min_step (5 s)
+    }
+  });
+});
+
+describe('KpiHistory', () => {
+  const m = (ts: number, value: number, window: KpiValue['window'] = 'instant', ok = true): KpiMessage => ({ schema: 1, site: 's', ts, kpis: [{ ...live(value), window, ok }] });
+  it.each([
+    ['keeps instant values spaced by min_step', [m(0, 1), m(500, 2), m(1000, 3)], 0, [1, 3]],
+    ['ignores windows and failed values', [m(0, 1, '1d'), m(1000, 2, 'instant', false), m(2000, 3)], 0, [3]],
+    ['drops what is older than keep_ms', [m(0, 1), m(5000, 2), m(11_000, 3)], 0, [2, 3]],
+    ['answers from since_ms', [m(0, 1), m(5000, 2)], 4000, [2]],
+  ])('%s', (_what, msgs, since, values) => {
+    const h = new KpiHistory({ keep_ms: 10_000, min_step_ms: 1000 });
+    for (const x of msgs) h.record('site', x);
+    expect(h.series('site', 's', 'pue_live', since).map((s) => s.value)).toEqual(values);
+    expect(h.series('cluster', 's', 'pue_live', 0)).toEqual([]);
+  });
+});

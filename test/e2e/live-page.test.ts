@@ -1,0 +1,157 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SiteInventorySchema, SystemClock, createLogger, loadProfiles, loadYamlFile, type KpiMessage } from '../../contract/index.js';
+import { fail, ok } from '../../contract/result.js';
+import { Agent } from '../../agent/index.js';
+import { Collector, createSink } from '../../collector/index.js';
+import { startSimSite } from '../../simulators/index.js';
+import { startEmbeddedBroker } from '../../cli/embedded-broker.js';
+import { useService } from '../support/require-service.js';
+
+/**
+ * The live page in headless Chromium (Debian's `chromium`, driven by playwright-core) against the
+ * demo pipeline in-process: simulator → agent → embedded broker → collector (SQLite store) with
+ * its HTTP API and a token. The page's live PUE must equal the API's within display rounding
+ * (3 decimals) and change without a reload; the screenshot goes to docs/live-page.png.
+ */
+const CHROMIUM = '/usr/bin/chromium';
+const TOKEN = 'live-page-test-token-0123456789';
+const SCREENSHOT = resolve(import.meta.dirname, '../../docs/live-page.png');
+
+interface Browser {
+  newPage(): Promise<Page>;
+  close(): Promise<void>;
+}
+interface Page {
+  goto(url: string): Promise<unknown>;
+  waitForFunction<A>(fn: (arg: A) => unknown, arg: A, opts?: { timeout: number }): Promise<unknown>;
+  evaluate<T, A>(fn: (arg: A) => T, arg: A): Promise<T>;
+  screenshot(opts: { path: string; fullPage: boolean }): Promise<unknown>;
+}
+
+// The callbacks below run inside Chromium; this project's tsc has no DOM lib, so the few page
+// globals they use are declared here (module scope: nothing leaks into other files).
+interface DomElement {
+  textContent: string | null;
+  dataset: Record<string, string | undefined>;
+}
+declare const document: { querySelector(sel: string): DomElement | null; querySelectorAll(sel: string): { length: number } };
+declare const window: Record<string, unknown>;
+declare function getComputedStyle(el: DomElement | null): { display: string };
+
+async function startChromium() {
+  if (!existsSync(CHROMIUM)) return fail({ service: 'chromium', reason: `${CHROMIUM} not found (apt-get install chromium)` });
+  let pw: { chromium: { launchPersistentContext(dir: string, o: unknown): Promise<Browser> } };
+  try {
+    pw = (await import('playwright-core' as string)) as typeof pw;
+  } catch {
+    return fail({ service: 'chromium', reason: 'playwright-core is not installed (npm install playwright-core)' });
+  }
+  const profile = mkdtempSync(join(tmpdir(), 'dcim-chromium-'));
+  // A fresh profile folder per run (playwright passes it as --user-data-dir).
+  const browser = await pw.chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1280, height: 720 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  return ok({
+    browser,
+    async stop() {
+      await browser.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  });
+}
+
+describe('live page in headless Chromium', () => {
+  const chromium = useService('chromium', startChromium);
+  const logger = createLogger({ level: 'error' });
+  const scratch = mkdtempSync(join(tmpdir(), 'dcim-live-'));
+  let stopAll: (() => Promise<void>) | undefined;
+  let apiUrl = '';
+
+  beforeAll(async () => {
+    const seed = loadYamlFile(SiteInventorySchema, resolve(import.meta.dirname, '../../seeds/demo.yaml'));
+    const profiles = loadProfiles();
+    const sim = await startSimSite({ inventory: seed, profiles, bind: 'ephemeral', logger });
+    const inventory = { ...sim.inventory(), devices: sim.inventory().devices.map((d) => ({ ...d, interval_s: 1 })) };
+    const broker = await startEmbeddedBroker();
+    const sink = createSink({ kind: 'sqlite', path: join(scratch, 'demo.sqlite'), retention_days: 7 }, { clock: new SystemClock(), logger });
+    const collector = new Collector({ id: 'live-test', inventories: [inventory], mqtt: { url: broker.url }, sink, profiles, logger, kpiIntervalMs: 1000, http: { host: '127.0.0.1', port: 0, token: TOKEN } });
+    const agent = new Agent({ id: 'live-edge', inventory, profiles, mqtt: { url: broker.url }, stateDir: join(scratch, 'agent'), logger });
+    await collector.start();
+    await agent.start();
+    apiUrl = collector.httpUrl ?? '';
+    stopAll = async () => {
+      await agent.stop();
+      await collector.stop();
+      await sink.close();
+      await sim.stop();
+      await broker.stop();
+    };
+  }, 30_000);
+
+  afterAll(async () => {
+    await stopAll?.();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  const apiKpi = async (): Promise<KpiMessage> => {
+    const res = await fetch(`${apiUrl}/api/sites/demo/kpi?window=instant&kpi=pue_live`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { site: string; ts: number; kpis: KpiMessage['kpis'] };
+    return { schema: 1, site: body.site, ts: body.ts, kpis: body.kpis };
+  };
+
+  it('shows the API live PUE within display rounding and updates it without a reload', async () => {
+    const page = await chromium().browser.newPage();
+    // The token rides in the fragment, which the browser never sends; the page keeps it for the tab.
+    await page.goto(`${apiUrl}/live#token=${TOKEN}`);
+    const cardPue = '.card[data-scope="site"][data-id="demo"] .big[data-kpi="pue_live"]';
+    const cardTs = '.card[data-scope="site"][data-id="demo"] .ts';
+    // Functions, not strings: the page's CSP forbids eval, and playwright evaluates strings with it.
+    await page.waitForFunction((sel) => /^\d\.\d{3}$/.test(document.querySelector(sel)?.textContent ?? ''), cardPue, { timeout: 20_000 });
+
+    // Compare at the same evaluation: wait until the page shows the API message's timestamp.
+    let matched = false;
+    for (let attempt = 0; attempt < 5 && !matched; attempt++) {
+      const msg = await apiKpi();
+      const live = msg.kpis.find((k) => k.kpi === 'pue_live');
+      expect(live?.ok).toBe(true);
+      try {
+        await page.waitForFunction(([sel, ts]) => (document.querySelector(sel))?.dataset.ts === ts, [cardTs, String(msg.ts)] as const, { timeout: 3000 });
+      } catch {
+        continue; // the page already moved on to a newer evaluation: read the API again
+      }
+      const shown = await page.evaluate((sel) => document.querySelector(sel)?.textContent ?? '', cardPue);
+      expect(Math.abs(Number(shown) - live!.value!)).toBeLessThanOrEqual(0.0005 + 1e-9);
+      expect(shown).toBe(live!.value!.toFixed(3));
+      matched = true;
+    }
+    expect(matched).toBe(true);
+
+    const sub = await page.evaluate(() => document.querySelector('.card[data-id="demo"] .sub')?.textContent ?? '', null);
+    expect(sub).toMatch(/instantaneous/);
+
+    // Updates in place: the timestamp moves on with new events; no navigation happened.
+    const before = await page.evaluate((sel) => document.querySelector(sel)?.dataset.ts ?? '', cardTs);
+    await page.evaluate(() => (window.sameDocument = true), null);
+    await page.waitForFunction(([sel, ts]) => document.querySelector(sel)?.dataset.ts !== ts, [cardTs, before] as const, { timeout: 10_000 });
+    expect(await page.evaluate(() => window.sameDocument === true, null)).toBe(true);
+
+    // The trend has a few points before the screenshot.
+    await page.waitForFunction(() => Number(document.querySelector('.card[data-id="demo"] svg.spark')?.dataset.n ?? 0) >= 12, null, { timeout: 20_000 });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  }, 60_000);
+
+  it('asks for the token when none is kept, and refuses the event stream without it', async () => {
+    const page = await chromium().browser.newPage();
+    await page.goto(`${apiUrl}/`);
+    await page.waitForFunction(() => getComputedStyle(document.querySelector('#login')).display !== 'none', null, { timeout: 5000 });
+    const res = await fetch(`${apiUrl}/api/events?token=wrong-token-wrong-token`);
+    expect(res.status).toBe(401);
+  }, 20_000);
+});
