@@ -141,7 +141,7 @@ describe('secrets in a real agent run', () => {
     const check = await dcim(['agent', '--check', '-c', c], env);
     expect(check.code).toBe(0);
     // A real process: what a person would see on the terminal and in the journal.
-    const r = await spawnDcim(['agent', '-c', c, '--duration-s', '2'], env);
+    const r = await spawnDcim(['agent', '-c', c, '--duration-s', '3'], env);
     const out = r.stdout + r.stderr;
     expect(r.code).toBe(0);
     // The run used the secrets: the v2c PDU and the v3 UPS answered.
