@@ -1,0 +1,46 @@
+import type { Figure, MonthlyReport, ReportRow } from './monthly-report.js';
+
+/**
+ * The report as CSV (RFC 4180: comma, CRLF, quotes doubled), one row per site or cluster. Each
+ * figure gives its value and, beside it, what a reader needs to trust it: window, basis, quality,
+ * status (and PUE its category). Numbers are the API's, unrounded; empty when there is none.
+ */
+const FIGURES: [keyof ReportRow & string, string][] = [
+  ['pue_month', 'pue_month'],
+  ['pue_12mo', 'pue_12mo'],
+  ['green_share', 'green_share_ratio'],
+  ['rack_occupancy', 'rack_occupancy_ratio'],
+  ['it_load_utilisation', 'it_load_utilisation_ratio'],
+  ['compute_ai_pflops', 'compute_ai_pflops'],
+  ['compute_general_pflops', 'compute_general_pflops'],
+  ['compute_ai_share', 'compute_ai_share_ratio'],
+  ['accelerator_utilisation_pct', 'accelerator_utilisation_pct'],
+];
+
+function cell(v: string | number | null): string {
+  if (v === null) return '';
+  const s = String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function reportColumns(): string[] {
+  const cols = ['month', 'scope', 'id', 'name', 'racks_designed', 'racks_installed', 'racks_on_rack', 'standard_racks_installed', 'standard_racks_on_rack'];
+  for (const [, name] of FIGURES) cols.push(name, `${name}_window`, `${name}_basis`, `${name}_quality`, `${name}_status`);
+  cols.push('pue_month_category', 'pue_12mo_category', 'green_facility_kwh', 'green_onsite_kwh', 'green_feed_kwh', 'green_certificate_kwh', 'green_trade_kwh', 'data_quality', 'data_min_coverage', 'data_insufficient');
+  return cols;
+}
+
+export function renderCsv(report: MonthlyReport): string {
+  const lines = [reportColumns().map(cell).join(',')];
+  for (const r of report.rows) {
+    const row: (string | number | null)[] = [report.month, r.scope, r.id, r.name, r.racks.designed, r.racks.installed, r.racks.on_rack, r.racks.standard_installed, r.racks.standard_on_rack];
+    for (const [key] of FIGURES) {
+      const f = r[key] as Figure;
+      row.push(f.value, f.window, f.basis, f.quality, f.status);
+    }
+    const g = r.green_energy_kwh;
+    row.push(r.pue_month.category, r.pue_12mo.category, g.facility, g.onsite, g.feed, g.certificates, g.trade, r.data_quality.worst, r.data_quality.min_coverage, r.data_quality.insufficient.join(' '));
+    lines.push(row.map(cell).join(','));
+  }
+  return lines.join('\r\n') + '\r\n';
+}
