@@ -31,7 +31,12 @@ async function run(argv: string[]): Promise<number> {
   }
   const logger = createLogger({ base: { part: 'collector', collector: setup.config.collector.id } });
   const { collector, sink } = createCollectorFromConfig(setup, { logger, profiles });
-  await collector.start();
+  try {
+    await collector.start();
+  } catch (e) {
+    await sink.close();
+    throw e;
+  }
   logger.info('collector started', { sites: setup.inventories.map((i) => i.site.id), store: setup.config.store.kind });
   await runUntilSignal(async () => {
     await collector.stop();

@@ -30,8 +30,7 @@ interface QueryChunk {
   results?: { error?: string; series?: Series[] }[];
 }
 
-/** Until DCIM_E_STORE_READ is in the catalogue (requested), read failures carry the store's write code. */
-const STORE_READ = 'DCIM_E_STORE_WRITE';
+const STORE_READ = 'DCIM_E_STORE_READ';
 
 const quoteIdent = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 const quoteString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;

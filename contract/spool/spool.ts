@@ -632,7 +632,7 @@ export class Spool {
     const other = Number.parseInt(this.fs.readFile(this.lockFile)?.toString('utf8') ?? '', 10);
     const alive = this.opts.isProcessAlive ?? processAlive;
     if (Number.isSafeInteger(other) && other > 0 && other !== pid && alive(other)) {
-      throw new DcimError('DCIM_E_CONFIG_INVALID', `${this.opts.dir}: spool is in use by process ${other}; two agents cannot share a state_dir`);
+      throw new DcimError('DCIM_E_SPOOL_LOCKED', `${this.opts.dir}: spool is in use by process ${other}; another process uses this spool directory`);
     }
     this.fs.replaceFileSync(this.lockFile, `${pid}\n`, false);
   }
