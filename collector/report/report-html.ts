@@ -21,7 +21,7 @@ function meta(f: Figure): string {
 
 /** Horizontal bars, one per row, with the target as a dashed line. */
 function barChart(title: string, rows: readonly ReportRow[], pick: (r: ReportRow) => Figure, scale: { min: number; max: number }, fmt: (v: number) => string): string {
-  const W = 640;
+  const W = 560;
   const label = 170;
   const barH = 18;
   const gap = 8;
