@@ -116,7 +116,7 @@ describe('Alertmanager API v2 (real prometheus-alertmanager on loopback)', () =>
       expect(firing?.labels.device).toBe('th-r2');
       expect(firing?.generatorURL).toMatch(/^http:\/\/collector\.example:8080\/api\/alerts\?id=device_down-[0-9a-f]{16}$/);
       expect(Date.parse(resolved!.endsAt)).toBe(resolvedAt);
-      expect(resolved?.startsAt).toBe(alert?.startsAt);
+      expect(Date.parse(resolved!.startsAt)).toBe(Date.parse(alert!.startsAt));
       // Routing on severity: nothing critical reached the ticket queue.
       expect(notifications.filter((n) => n.receiver === 'tickets').flatMap((n) => n.alerts).filter((a) => a.labels.severity === 'critical')).toEqual([]);
       expect(engine.stats().notifiers.alertmanager).toMatchObject({ failures: 0, rejected: 0, pending: 0 });
@@ -146,7 +146,7 @@ describe('Alertmanager API v2 (real prometheus-alertmanager on loopback)', () =>
       await am().restart();
       const back = await until(() => am().alerts(['alertname="AgentOffline"']), (a) => a.some((x) => x.labels.agent === 'edge-9'));
       expect(back.map((a) => a.labels.agent)).toEqual(['edge-9']);
-      expect(back[0]?.startsAt).toBe(before?.startsAt);
+      expect(Date.parse(back[0]!.startsAt)).toBe(Date.parse(before!.startsAt));
       expect(engine.stats().notifiers.alertmanager?.sent).toBeGreaterThanOrEqual(2);
     } finally {
       engine.observeAgentState('t', 'edge-9', agentState(true, Date.now()));
