@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   collector: async () => (await import('./commands/collector.js')).command,
   poll: async () => (await import('./commands/poll.js')).command,
   kpi: async () => (await import('./commands/kpi.js')).command,
+  report: async () => (await import('./commands/report.js')).command,
 };
 
 export async function listCommands(): Promise<Command[]> {

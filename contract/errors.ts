@@ -38,6 +38,7 @@ export const ERROR_CODES = {
   DCIM_E_API_METHOD: 'An HTTP API request used a method the route does not allow.',
   DCIM_E_API_TOO_LARGE: 'An HTTP API request exceeded the URL, header or body size limit.',
   DCIM_E_API_INTERNAL: 'The HTTP API failed while answering; the request can be retried.',
+  DCIM_E_REPORT_SOURCE: 'The monthly report could not read its figures: the API is unreachable, refused the token, or holds another month.',
   DCIM_E_KPI_INSUFFICIENT: 'A KPI has too little input data to be computed.',
   DCIM_E_KPI_BOUNDARY: 'A KPI input violates its boundary (e.g. IT energy above facility energy, PUE < 1).',
   DCIM_E_KPI_STALE: 'A meter the KPI needs has no fresh data.',

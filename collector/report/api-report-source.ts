@@ -1,3 +1,4 @@
+import { DcimError } from '../../contract/errors.js';
 import type { KpiMessage } from '../../contract/messages.js';
 import type { ClusterSummary, SiteSummary } from '../http/api-source.js';
 import type { ReportScope } from './monthly-report.js';
@@ -7,7 +8,12 @@ import type { ReportScope } from './monthly-report.js';
  * /api/sites, /api/clusters and the KPIs of each chosen site (and cluster). Errors name the URL
  * and the API's error code, never the token.
  */
-export class ReportSourceError extends Error {}
+export class ReportSourceError extends DcimError {
+  constructor(message: string) {
+    super('DCIM_E_REPORT_SOURCE', message);
+    this.name = 'ReportSourceError';
+  }
+}
 
 export interface ApiReportSourceOptions {
   /** Base URL, e.g. http://127.0.0.1:8080 */
