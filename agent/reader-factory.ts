@@ -1,11 +1,14 @@
 import { resolveSecret, type Clock, type DeviceProfile, type ErrorCode, type Logger, type SnmpAddress } from '../contract/index.js';
 import { badReading } from './decode/decoded.js';
-import { DEFAULT_MODBUS_POLICY, DEFAULT_SNMP_POLICY, type DeviceReader, type RequestPolicy } from './device-reader.js';
+import { DEFAULT_MODBUS_POLICY, DEFAULT_REDFISH_POLICY, DEFAULT_SNMP_POLICY, type DeviceReader, type RequestPolicy } from './device-reader.js';
 import type { AgentDevice } from './devices.js';
 import { createModbusSerialTransport } from './modbus/modbus-serial-transport.js';
 import type { ModbusTransport } from './modbus/modbus-transport.js';
 import { ModbusReader } from './modbus/modbus-reader.js';
+import { LazyChildLogger } from './lazy-child-logger.js';
 import { allPoints } from './profile-checks.js';
+import { createHttpRedfishTransport } from './redfish/http-redfish-transport.js';
+import { RedfishReader } from './redfish/redfish-reader.js';
 import { createNetSnmpTransport, type ResolvedSnmpAddress } from './snmp/net-snmp-transport.js';
 import { SnmpReader } from './snmp/snmp-reader.js';
 import type { SnmpSocketPool } from './snmp/snmp-socket-pool.js';
@@ -42,7 +45,7 @@ export function devicePolicy(device: AgentDevice['device'], base: RequestPolicy)
 
 export function createDeviceReader(d: AgentDevice, ctx: ReaderContext): DeviceReader {
   const { device, profile } = d;
-  const log = ctx.logger.child({ device: device.id });
+  const log = new LazyChildLogger(ctx.logger, { device: device.id });
   const a = device.address;
   if (a.protocol === 'snmp' && profile.protocol === 'snmp') {
     const policy = devicePolicy(device, ctx.snmp ?? DEFAULT_SNMP_POLICY);
@@ -65,6 +68,27 @@ export function createDeviceReader(d: AgentDevice, ctx: ReaderContext): DeviceRe
       ctx.modbusLinks?.set(key, link);
     }
     return new ModbusReader({ profile, transport: link, unitId: a.unit_id, policy, clock: ctx.clock, logger: log });
+  }
+  if (a.protocol === 'redfish' && profile.protocol === 'redfish') {
+    const policy = devicePolicy(device, ctx.redfish ?? DEFAULT_REDFISH_POLICY);
+    let password: string | undefined;
+    try {
+      password = a.password !== undefined ? resolveSecret(a.password, `device ${device.id}: address.password`, ctx.env) : undefined;
+    } catch (e) {
+      log.error('device not polled: secret missing', { error: e as Error });
+      return failingReader(profile, 'DCIM_E_SECRET_MISSING');
+    }
+    const transport = createHttpRedfishTransport({
+      scheme: a.scheme,
+      host: a.host,
+      port: a.port,
+      username: a.username,
+      password,
+      verifyTls: a.verify_tls,
+      maxSockets: profile.quirks.max_concurrent_requests,
+      logger: log,
+    });
+    return new RedfishReader({ profile, transport, policy, clock: ctx.clock, logger: log });
   }
   // selectDevices refuses protocol mismatches; a reader that cannot exist is reported, not thrown.
   log.error('device not polled: no reader for its protocol', { protocol: a.protocol, profile: profile.id });

@@ -51,61 +51,91 @@ export interface NetSnmpTransportOptions {
 }
 
 export function createNetSnmpTransport(address: ResolvedSnmpAddress, opts: NetSnmpTransportOptions): SnmpTransport {
-  const options = {
-    port: address.port,
-    retries: 0,
-    timeout: opts.timeoutMs,
-    transport: address.host.includes(':') ? 'udp6' : 'udp4',
-    version: address.version === '1' ? snmp.Version1 : address.version === '2c' ? snmp.Version2c : snmp.Version3,
-    // Devices answer GETBULK with OIDs out of order sometimes; the reader judges order itself.
-    backwardsGetNexts: true,
-    ...(address.context !== undefined ? { context: address.context } : {}),
-    ...(opts.pool ? { dgramModule: opts.pool.dgramModule() } : {}),
-  };
-  const open = (): NetSnmpSession => {
-    const s = address.version === '3' ? snmp.createV3Session(address.host, v3User(address), options) : snmp.createSession(address.host, address.community, options);
-    // An unhandled 'error' event would crash the process; a socket error fails the request instead.
-    s.on('error', (e) => opts.logger?.warn('snmp socket error', { host: address.host, port: address.port, error: e }));
-    return s;
-  };
-  let session = open();
-  let closed = false;
+  return new NetSnmpTransport(address, opts);
+}
 
-  const call = <T>(run: (s: NetSnmpSession, cb: Callback<T>) => void): Promise<SnmpOutcome<T>> =>
-    new Promise((resolve) => {
-      if (closed) return resolve({ ok: false, kind: 'socket', message: 'session closed' });
+/**
+ * A class rather than closures: 10,000 devices hold 10,000 of these, and methods on the
+ * prototype cost nothing per device.
+ */
+class NetSnmpTransport implements SnmpTransport {
+  private session: NetSnmpSession | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly address: ResolvedSnmpAddress,
+    private readonly opts: NetSnmpTransportOptions,
+  ) {}
+
+  get version(): '1' | '2c' | '3' {
+    return this.address.version;
+  }
+
+  get(oids: readonly string[]): Promise<SnmpOutcome<Varbind[]>> {
+    return this.call<Varbind[]>((s, cb) => s.get([...oids], cb));
+  }
+
+  getNext(oids: readonly string[]): Promise<SnmpOutcome<Varbind[]>> {
+    return this.call<Varbind[]>((s, cb) => s.getNext([...oids], cb));
+  }
+
+  getBulk(oids: readonly string[], maxRepetitions: number): Promise<SnmpOutcome<Varbind[][]>> {
+    return this.call<Varbind[][]>((s, cb) => s.getBulk([...oids], 0, maxRepetitions, cb));
+  }
+
+  resync(): void {
+    // net-snmp keeps the engine time it learnt and refuses an agent whose clock went back
+    // (it only ever advances its notion); a fresh session rediscovers engine id, boots and time.
+    if (this.closed || this.address.version !== '3' || !this.session) return;
+    shut(this.session);
+    this.session = undefined;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.session) shut(this.session);
+    this.session = undefined;
+  }
+
+  private call<T>(run: (s: NetSnmpSession, cb: Callback<T>) => void): Promise<SnmpOutcome<T>> {
+    return new Promise((resolve) => {
+      if (this.closed) return resolve({ ok: false, kind: 'socket', message: 'session closed' });
       try {
-        run(session, (error, result) => resolve(error ? failure(error) : { ok: true, value: result }));
+        run((this.session ??= this.open()), (error, result) => resolve(error ? failure(error) : { ok: true, value: result }));
       } catch (e) {
         resolve({ ok: false, kind: 'invalid', message: (e as Error).message });
       }
     });
-  const shut = (s: NetSnmpSession) => {
-    try {
-      s.close();
-    } catch {
-      // already closed by a socket error
-    }
-  };
+  }
 
-  return {
-    version: address.version,
-    get: (oids) => call<Varbind[]>((s, cb) => s.get([...oids], cb)),
-    getNext: (oids) => call<Varbind[]>((s, cb) => s.getNext([...oids], cb)),
-    getBulk: (oids, maxRepetitions) => call<Varbind[][]>((s, cb) => s.getBulk([...oids], 0, maxRepetitions, cb)),
-    resync: () => {
-      // net-snmp keeps the engine time it learnt and refuses an agent whose clock went back
-      // (it only ever advances its notion); a fresh session rediscovers engine id, boots and time.
-      if (closed || address.version !== '3') return;
-      shut(session);
-      session = open();
-    },
-    close: () => {
-      if (closed) return;
-      closed = true;
-      shut(session);
-    },
-  };
+  /** The session is opened on first use, and again after a resync. */
+  private open(): NetSnmpSession {
+    const a = this.address;
+    const options = {
+      port: a.port,
+      retries: 0,
+      timeout: this.opts.timeoutMs,
+      transport: a.host.includes(':') ? 'udp6' : 'udp4',
+      version: a.version === '1' ? snmp.Version1 : a.version === '2c' ? snmp.Version2c : snmp.Version3,
+      // Devices answer GETBULK with OIDs out of order sometimes; the reader judges order itself.
+      backwardsGetNexts: true,
+      ...(a.context !== undefined ? { context: a.context } : {}),
+      ...(this.opts.pool ? { dgramModule: this.opts.pool.dgramModule() } : {}),
+    };
+    const s = a.version === '3' ? snmp.createV3Session(a.host, v3User(a), options) : snmp.createSession(a.host, a.community, options);
+    // An unhandled 'error' event would crash the process; a socket error fails the request instead.
+    s.on('error', (e) => this.opts.logger?.warn('snmp socket error', { host: a.host, port: a.port, error: e }));
+    return s;
+  }
+}
+
+function shut(s: NetSnmpSession): void {
+  try {
+    s.close();
+  } catch {
+    // already closed by a socket error
+  }
 }
 
 /** net-snmp's ResponseInvalidCode values the reader acts on. */

@@ -64,7 +64,7 @@ export class SnmpReader implements DeviceReader {
 
   async read(ro: ReadOptions = {}): Promise<PollResult> {
     const { clock, profile } = this.opts;
-    const plan = (this.plan ??= planSnmpReads(profile));
+    const plan = (this.plan ??= planFor(profile));
     const start = clock.now();
     const poll = new Poll(ro.deadlineAt, ro.probe ? 0 : this.opts.policy.retries);
     const values = new Map<string, Varbind>();
@@ -219,6 +219,17 @@ export class SnmpReader implements DeviceReader {
     }
     return true;
   }
+}
+
+/** One plan per profile object, shared by every device of that model (10,000 PDUs, one plan). */
+const plans = new WeakMap<SnmpProfile, SnmpReadPlan>();
+function planFor(profile: SnmpProfile): SnmpReadPlan {
+  let p = plans.get(profile);
+  if (!p) {
+    p = planSnmpReads(profile);
+    plans.set(profile, p);
+  }
+  return p;
 }
 
 function failureCode(poll: Poll, r: { kind: string; status?: number }): ErrorCode {

@@ -64,9 +64,11 @@ export class SnmpSocketPool {
     this.rotatedAt = opts.clock.now();
   }
 
-  /** What net-snmp's `dgramModule` option takes. */
+  private module: { createSocket(type: string): PooledSocket } | undefined;
+
+  /** What net-snmp's `dgramModule` option takes (one object, shared by every session). */
   dgramModule(): { createSocket(type: string): PooledSocket } {
-    return { createSocket: (type: string) => this.open(type === 'udp6' ? 'udp6' : 'udp4') };
+    return (this.module ??= { createSocket: (type: string) => this.open(type === 'udp6' ? 'udp6' : 'udp4') });
   }
 
   stats(): SnmpSocketPoolStats {
