@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -25,6 +26,7 @@ const spec: CommandSpec = {
     'influx-token-env': { type: 'string', placeholder: 'VAR', description: 'environment variable holding the InfluxDB 2.x token', default: 'DCIM_INFLUX_TOKEN' },
     store: { type: 'string', placeholder: 'file', description: 'SQLite file of the embedded store (default: a new temporary file)' },
     'state-dir': { type: 'string', placeholder: 'dir', description: "agent state folder (seq counter; default: a new temporary folder)" },
+    'http-port': { type: 'string', placeholder: 'P', description: 'port of the live page and HTTP API on 127.0.0.1 (0 = any free port)', default: '8080' },
     'interval-s': { type: 'string', placeholder: 's', description: 'poll interval for every device, overriding the seed', default: '2' },
     'print-every-s': { type: 'string', placeholder: 's', description: 'how often to print the live PUE', default: '5' },
     'duration-s': { ...DURATION_OPTION, description: 'stop by itself after this many seconds (default: run until Ctrl-C)' },
@@ -76,7 +78,20 @@ async function run(argv: string[]): Promise<number> {
   const mqttUrl = externalBroker ?? broker!.url;
   const sink = createSink(store, { clock: new SystemClock(), logger });
   let latest: KpiMessage | undefined;
-  const collector = new Collector({ id: 'demo', inventories: [inventory], mqtt: { url: mqttUrl }, sink, profiles, logger: logger.child({ part: 'collector' }), kpiIntervalMs: 1000, onKpi: (m) => (latest = m) });
+  const httpPort = numberOption(values, 'http-port', 0, 65535) ?? 8080;
+  // A fresh token per run: the API is never open, even on loopback.
+  const token = randomBytes(24).toString('hex');
+  const collector = new Collector({
+    id: 'demo',
+    inventories: [inventory],
+    mqtt: { url: mqttUrl },
+    sink,
+    profiles,
+    logger: logger.child({ part: 'collector' }),
+    kpiIntervalMs: 1000,
+    http: { host: '127.0.0.1', port: httpPort, token },
+    onKpi: (m) => (latest = m),
+  });
   const agent = new Agent({ id: 'demo-edge', inventory, profiles, mqtt: { url: mqttUrl }, stateDir: stringOption(values, 'state-dir') ?? join(scratch, 'agent'), logger: logger.child({ part: 'agent' }) });
   await collector.start();
   await agent.start();
@@ -84,6 +99,8 @@ async function run(argv: string[]): Promise<number> {
   console.log(`dcim demo: site ${inventory.site.id} (${inventory.site.name}), ${inventory.devices.length} simulated devices`);
   for (const e of sim.endpoints()) console.log(`  ${e.device.padEnd(20)} ${e.protocol.padEnd(6)} ${e.host}:${e.port}${e.community ? ` community ${e.community}` : ''}${e.unit_id !== undefined ? ` unit ${e.unit_id}` : ''}`);
   console.log(`  broker ${mqttUrl}${broker ? ' (embedded)' : ''}; store ${store.kind}${store.kind === 'sqlite' ? ` ${store.path}` : ` ${store.url}`}`);
+  console.log(`  live page ${collector.httpUrl}/#token=${token}`);
+  console.log(`  HTTP API  ${collector.httpUrl}/api/sites (Authorization: Bearer ${token})`);
   console.log('Ctrl-C to stop.');
   const printer = setInterval(() => {
     const k = latest?.kpis.find((x) => x.kpi === 'pue_live');

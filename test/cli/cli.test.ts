@@ -87,7 +87,7 @@ devices:
   });
 
   it('runs the demo: a live PUE from simulated devices over real SNMP and Modbus', async () => {
-    const r = await dcim(['demo', '--duration-s', '7', '--print-every-s', '2', '--interval-s', '1'], 60_000);
+    const r = await dcim(['demo', '--duration-s', '7', '--print-every-s', '2', '--interval-s', '1', '--http-port', '0'], 60_000);
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n').filter((l) => l.includes('PUE 1.'));
     expect(lines.length).toBeGreaterThanOrEqual(1);
