@@ -10,8 +10,8 @@ import { inProcessDcim, ROOT, spawnDcim, type Ran } from './support/run-dcim.js'
 
 /**
  * `dcim poll` as an engineer runs it against the demo site served by the simulator on free
- * loopback ports: an SNMP v2c APC PDU, a Modbus meter, an SNMPv3 UPS, dead ports, and --detect
- * on the PDU. Two cases run the real CLI in a child process (exit codes, stdout and stderr apart,
+ * loopback ports: an SNMP v2c APC PDU, a Modbus meter, an SNMPv3 UPS, a Redfish GPU server,
+ * dead ports, and --detect on the PDU. Two cases run the real CLI in a child process (exit codes, stdout and stderr apart,
  * the process ends by itself); the others call the command in-process, which is the same code
  * without a second's start-up per case.
  */
@@ -116,6 +116,28 @@ describe('dcim poll against the simulated demo site', () => {
     for (const r of [ok, wrong]) for (const secret of [V3.auth, V3.priv, 'not-the-key-0000']) expect(r.stdout + r.stderr).not.toContain(secret);
   });
 
+  it('reads a Redfish GPU server with the password from the environment', async () => {
+    const a = device('gpu-r11-1').address;
+    if (a.protocol !== 'redfish') throw new Error('seed changed');
+    const r = await inProcess(['--profile', 'redfish-gpu-server', '--host', a.host, '--port', String(a.port), '--scheme', 'http', '--username', 'admin', '--password-env', 'BMC_PASSWORD'], { BMC_PASSWORD: 'sim' });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.json).toMatchObject({ answered: true, device: { class: 'gpu', protocol: 'redfish' } });
+    expect(readings(r).filter((x) => x.index?.gpu !== undefined && x.quality === 'good').length).toBeGreaterThan(0);
+    expect(r.stdout).not.toContain('"sim"');
+  });
+
+  it('a Redfish BMC refusing the password: exit 3, the reason and a hint', async () => {
+    const a = device('gpu-r11-2').address;
+    if (a.protocol !== 'redfish') throw new Error('seed changed');
+    const r = await inProcess(['--profile', 'redfish-gpu-server', '--host', a.host, '--port', String(a.port), '--scheme', 'http', '--username', 'admin', '--password-env', 'BMC_PASSWORD'], { BMC_PASSWORD: 'wrong-pw-3141' });
+    expect(r.code).toBe(3);
+    expect(r.json).toMatchObject({ answered: false, status: { state: 'down', code: 'DCIM_E_REDFISH_AUTH' } });
+    expect(r.stderr).toContain(': no usable answer: DCIM_E_REDFISH_AUTH');
+    expect(r.stderr).toContain('Hint: the BMC refused --username and the password');
+    expect(r.stdout + r.stderr).not.toContain('wrong-pw-3141');
+  });
+
   it('--detect reads the APC PDU sysObjectID and suggests apc-rpdu2', async () => {
     const a = device('pdu-r01-a').address;
     if (a.protocol !== 'snmp') throw new Error('seed changed');
@@ -135,7 +157,7 @@ describe('dcim poll against the simulated demo site', () => {
     expect(r.code).toBe(3);
     expect(r.json).toMatchObject({ answered: false, status: { state: 'down', code: 'DCIM_E_SNMP_TIMEOUT' }, poll: { timeouts: 1 } });
     expect(readings(r).every((x) => x.quality === 'bad' && x.error === 'DCIM_E_SNMP_TIMEOUT')).toBe(true);
-    expect(r.stderr).toContain(`dcim poll: snmp v2c 127.0.0.1:${port} did not answer: DCIM_E_SNMP_TIMEOUT`);
+    expect(r.stderr).toContain(`dcim poll: snmp v2c 127.0.0.1:${port}: no usable answer: DCIM_E_SNMP_TIMEOUT`);
     expect(r.stderr).toContain('Hint: check host and port, then the community');
   });
 
@@ -144,7 +166,7 @@ describe('dcim poll against the simulated demo site', () => {
     const r = await inProcess(['--profile', 'eastron-sdm630', '--host', '127.0.0.1', '--port', String(port)]);
     expect(r.code).toBe(3);
     expect(r.json).toMatchObject({ answered: false, status: { state: 'down', code: 'DCIM_E_MODBUS_CONNECT' } });
-    expect(r.stderr).toContain(`modbus tcp 127.0.0.1:${port} unit 1 did not answer: DCIM_E_MODBUS_CONNECT`);
+    expect(r.stderr).toContain(`modbus tcp 127.0.0.1:${port} unit 1: no usable answer: DCIM_E_MODBUS_CONNECT`);
   });
 
   it('--detect on a dead port: exit 3', async () => {
