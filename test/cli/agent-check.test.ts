@@ -144,10 +144,11 @@ describe('secrets in a real agent run', () => {
     const r = await spawnDcim(['agent', '-c', c, '--duration-s', '3'], env);
     const out = r.stdout + r.stderr;
     expect(r.code).toBe(0);
-    // The run used the secrets: the v2c PDU and the v3 UPS answered.
+    // The run used the secrets: the v2c PDU, the v3 UPS and the BMC answered.
     const lines = r.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.find((l) => l.msg === 'device status' && l.device === 'pdu-1')).toMatchObject({ state: 'up' });
     expect(lines.find((l) => l.msg === 'device status' && l.device === 'ups-1')).toMatchObject({ state: 'up' });
+    expect(lines.find((l) => l.msg === 'device status' && l.device === 'gpu-1')).toMatchObject({ state: 'up' });
     // The broker URL's password is shown masked, so the masking is what keeps it out.
     expect(lines.find((l) => l.msg === 'mqtt connected')?.url).toBe(url.replace(SECRETS.mqtt, '***'));
     for (const [name, secret] of Object.entries(SECRETS)) expect(out.includes(secret), `the ${name} secret appears in the output`).toBe(false);
