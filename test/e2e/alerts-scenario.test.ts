@@ -4,27 +4,23 @@ import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../agent/index.js';
-import { AlertEngine } from '../../collector/alerts/alert-engine.js';
-import type { AlertTransition } from '../../collector/alerts/alert-record.js';
-import { loadAlertRuleSet } from '../../collector/alerts/load-rules.js';
-import { decodeState } from '../../collector/ingest/decode-status.js';
-import { decodeTelemetry } from '../../collector/ingest/decode-telemetry.js';
-import { ScaledClock, SiteInventorySchema, SystemClock, createLogger, loadProfiles, loadYamlFile, parseTopic, topics, type Clock, type TimerHandle } from '../../contract/index.js';
+import { AlertMessageSchema, AlertsConfigSchema, createAlertEngine, type AlertMessage } from '../../collector/alerts/index.js';
+import { Collector, createSink, type MetricSink } from '../../collector/index.js';
+import type { MetricPoint } from '../../collector/store/metric-point.js';
+import { ScaledClock, SiteInventorySchema, SystemClock, createLogger, loadProfiles, loadYamlFile, parseTopic, topics, type Clock } from '../../contract/index.js';
 import { ControlServer } from '../../simulators/control/control-server.js';
 import { startSimSite, type SimSite } from '../../simulators/index.js';
 import { useService } from '../support/require-service.js';
 import { startMosquitto } from '../support/services.js';
 
 /**
- * Issue 6's scenario on the simulators: seeds/demo.yaml served at 120× speed, the agent polling
- * its thermal chain (14 rack inlet sensors, 4 CRAHs, 2 chillers) through mosquitto, the alert engine fed with what arrives (decoded exactly as the
- * collector decodes it) and evaluated every 5 simulated seconds on the same ScaledClock. A chiller
- * fault switched on through the simulator's control API warms the racks of the pod it cools; the
- * default rules must raise exactly one critical rack-inlet alert for that rack group (none for the
- * other, none per rack), nothing about any other device, and resolve everything once the fault is off.
- *
- * The engine is driven here rather than through collector.ts, whose wiring of the AlertEngine is
- * H-store-api's (issue 5); the inputs are the same decoded messages.
+ * Issue 6's scenario on the simulators: seeds/demo.yaml served at 120× speed; the agent polls its
+ * thermal chain (14 rack inlet sensors, 4 CRAHs, 2 chillers) and publishes through mosquitto; the
+ * collector, with the default alert rules, evaluates every 5 simulated seconds; all three share
+ * one ScaledClock. A chiller fault switched on through the simulator's control API warms the racks
+ * of the pod it cools: exactly one critical rack-inlet alert must fire for that rack group (none
+ * for the other, none per rack), nothing about any other device, on the retained MQTT alert topic
+ * as on-call sees it; once the fault is off, everything resolves and the topics are cleared.
  */
 const SEED = join(import.meta.dirname, '..', '..', 'seeds', 'demo.yaml');
 const SPEED = 120;
@@ -35,9 +31,9 @@ interface Running {
   sim: SimSite;
   control: ControlServer;
   agent: Agent;
-  bridge: MqttClient;
-  engine: AlertEngine;
-  tick: TimerHandle | undefined;
+  collector: Collector;
+  sink: MetricSink;
+  watcher: MqttClient;
 }
 let running: Running | undefined;
 
@@ -45,10 +41,10 @@ afterEach(async () => {
   const r = running;
   running = undefined;
   if (!r) return;
-  r.tick?.cancel();
-  await r.engine.stop();
-  await r.bridge.endAsync().catch(() => undefined);
+  await r.watcher.endAsync().catch(() => undefined);
   await r.agent.stop().catch(() => undefined);
+  await r.collector.stop().catch(() => undefined);
+  await r.sink.close().catch(() => undefined);
   await r.control.stop();
   await r.sim.stop();
 });
@@ -70,7 +66,7 @@ describe('alerts on the simulated demo site', () => {
     const origin = Date.now();
     const real = new SystemClock();
     const sim = await startSimSite({ inventory: seed, profiles, bind: 'ephemeral', speed: SPEED, clock: real, logger });
-    // The simulator counts simulated time from its start; agent and alert engine share it.
+    // The simulator counts simulated time from its start; agent and collector share it.
     const clock = new ScaledClock(real, SPEED, origin);
     // The site's thermal chain (rack inlet sensors, CRAHs, chillers), each polled every 30 simulated
     // seconds (0.25 s real). At 120× the whole 53-device seed at its 5–10 s intervals overloads one
@@ -84,32 +80,27 @@ describe('alerts on the simulated demo site', () => {
     const control = new ControlServer({ port: 0, target: { sites: [sim], uptimeMs: () => Date.now() - origin }, logger });
     await control.start();
 
-    const engine = new AlertEngine({ inventories: [inventory], profiles, rules: loadAlertRuleSet(), clock, logger, state_file: join(mkdtempSync(join(tmpdir(), 'dcim-alerts-e2e-')), 'alerts.json') });
-    const transitions: AlertTransition[] = [];
-    const bridge = await connectAsync(broker().url, { clientId: 'alerts-e2e-bridge', reconnectPeriod: 500 });
-    bridge.on('message', (topic, payload) => {
-      if (parseTopic(topic)?.kind === 'telemetry') {
-        const r = decodeTelemetry(topic, payload, clock.now());
-        if (r.ok) engine.observeTelemetry(r.value.message);
-        return;
-      }
-      const s = decodeState(topic, payload);
-      if (!s.ok || s.value.kind === 'cleared') return;
-      if (s.value.kind === 'device_status') engine.observeDeviceStatus(s.value.site, s.value.device, s.value.status);
-      else engine.observeAgentState(s.value.site, s.value.agent, s.value.state);
+    // The collector as the composition root builds it, its `alert` points kept for the test.
+    const alertPoints: MetricPoint[] = [];
+    const store = createSink({ kind: 'sqlite', path: ':memory:', retention_days: 7 }, { clock, logger });
+    const sink: MetricSink = { ...store, start: () => store.start?.(), write: (points) => (alertPoints.push(...points.filter((p) => p.measurement === 'alert')), store.write(points)), flush: () => store.flush(), close: () => store.close(), stats: () => store.stats(), health: () => store.health() };
+    const alertsConfig = AlertsConfigSchema.parse({ state_file: join(mkdtempSync(join(tmpdir(), 'dcim-alerts-e2e-')), 'alerts.json') });
+    // The engine publishes through the collector's subscriber, as from-config.ts wires it.
+    const alerts = createAlertEngine(alertsConfig, { inventories: [inventory], profiles, clock, logger, publish: (site, id, msg) => collector.publishAlert(site, id, msg) });
+    const collector = new Collector({ id: 'alerts-e2e', inventories: [inventory], mqtt: { url: broker().url, clientId: 'alerts-e2e-collector' }, sink, profiles, clock, logger, kpiIntervalMs: 5000, alerts });
+
+    // What a dashboard or on-call tool sees: the retained alert topics, set and cleared.
+    const seen: { topic: string; alert: AlertMessage | null }[] = [];
+    const watcher = await connectAsync(broker().url, { clientId: 'alerts-e2e-watcher', reconnectPeriod: 500 });
+    watcher.on('message', (topic, payload) => {
+      if (parseTopic(topic)?.kind === 'alert') seen.push({ topic, alert: payload.length === 0 ? null : AlertMessageSchema.parse(JSON.parse(payload.toString('utf8'))) });
     });
-    await bridge.subscribeAsync({ [topics.filters.telemetry('demo')]: { qos: 1 }, [topics.filters.deviceStatus('demo')]: { qos: 1 }, [topics.filters.agentState('demo')]: { qos: 1 } });
-    engine.start();
+    await watcher.subscribeAsync(topics.filters.alerts('demo'), { qos: 1 });
 
     const agent = new Agent({ id: 'edge-demo', inventory, profiles, mqtt: { url: broker().url }, stateDir: mkdtempSync(join(tmpdir(), 'dcim-alerts-e2e-agent-')), clock, logger });
+    running = { sim, control, agent, collector, sink, watcher };
+    await collector.start();
     await agent.start();
-    running = { sim, control, agent, bridge, engine, tick: undefined };
-    // The collector's KPI tick: every 5 simulated seconds.
-    const tick = () => {
-      transitions.push(...engine.evaluate(clock.now()).transitions);
-      if (running) running.tick = clock.setTimeout(tick, 5000);
-    };
-    tick();
 
     const inlet = (device: string) => sim.servedQuantities(device)?.values.inlet_temp_c as number;
     const podA = ['th-r01', 'th-r02', 'th-r03', 'th-r04', 'th-r05', 'th-r06', 'th-r07', 'th-r08', 'th-r09', 'th-r10'];
@@ -118,14 +109,14 @@ describe('alerts on the simulated demo site', () => {
     // Steady state for 10 simulated minutes: every default rule quiet.
     const calmUntil = clock.now() + 10 * 60_000;
     await waitFor('10 calm simulated minutes', () => clock.now() >= calmUntil, clock);
-    expect(engine.list({ state: 'firing' }).map((a) => a.summary)).toEqual([]);
+    expect(alerts.list({ state: 'firing' }).map((a) => a.summary)).toEqual([]);
     expect(Math.max(...podA.map(inlet))).toBeLessThan(27);
 
     // chiller-1 serves pod-a (seed: sim.serves); switch it off over the control API.
     const put = await fetch(`${control.url()}/sites/demo/devices/chiller-1/faults/equipment_failure`, { method: 'PUT', body: '{}' });
     expect(put.status).toBe(200);
     const faultAt = clock.now();
-    const critical = () => engine.list({ state: 'firing', severity: 'critical' });
+    const critical = () => alerts.list({ state: 'firing', severity: 'critical' });
     await waitFor('a critical alert', () => critical().length > 0, clock);
     // The racks warmed up past 32 °C, and the alert held for 5 minutes first.
     expect(Math.min(...podA.map(inlet))).toBeGreaterThan(32);
@@ -138,23 +129,31 @@ describe('alerts on the simulated demo site', () => {
     const hotUntil = clock.now() + 5 * 60_000;
     await waitFor('5 more hot minutes', () => clock.now() >= hotUntil, clock);
     expect(critical().map((a) => a.labels.rack_group)).toEqual(['pod-a']);
-    const firing = engine.list({ state: 'firing' });
+    const firing = alerts.list({ state: 'firing' });
     expect(firing.filter((a) => a.labels.rack_group !== 'pod-a')).toEqual([]);
-    const fired = transitions.filter((t) => t.kind === 'firing');
-    expect(fired.filter((t) => t.alert.severity === 'critical').map((t) => t.alert.labels.rack_group)).toEqual(['pod-a']);
+    const fired = alertPoints.filter((p) => p.fields.state === 'firing');
+    expect(fired.filter((p) => p.tags.severity === 'critical').map((p) => p.tags.rack_group)).toEqual(['pod-a']);
+    // On the retained topic: the critical alert as on-call sees it.
+    const retained = seen.filter((m) => m.alert?.severity === 'critical');
+    expect(retained.map((m) => [m.topic, m.alert?.labels.rack_group])).toEqual([[topics.alert('demo', crit!.id), 'pod-a']]);
 
     // Chiller back: the racks cool down and every alert of the episode resolves.
     const del = await fetch(`${control.url()}/sites/demo/devices/chiller-1/faults/equipment_failure`, { method: 'DELETE' });
     expect(del.status).toBe(200);
-    await waitFor('every alert resolved', () => engine.list({ state: 'firing' }).length === 0 && engine.list({ state: 'pending' }).length === 0, clock, 90_000);
+    await waitFor('every alert resolved', () => alerts.list({ state: 'firing' }).length === 0 && alerts.list({ state: 'pending' }).length === 0, clock, 90_000);
     expect(Math.max(...podA.map(inlet))).toBeLessThan(26);
-    const resolved = transitions.filter((t) => t.kind === 'resolved').map((t) => t.alert.id);
-    expect(new Set(resolved)).toEqual(new Set(fired.map((t) => t.alert.id)));
+    const resolved = alertPoints.filter((p) => p.fields.state === 'resolved').map((p) => p.fields.alert_id);
+    expect(new Set(resolved)).toEqual(new Set(fired.map((p) => p.fields.alert_id)));
     // What fired, once each: pod-a's warning (27 °C is crossed first), its critical, its rate of change; nothing else.
-    expect(fired.map((t) => `${t.alert.name}/${t.alert.severity}/${t.alert.labels.rack_group}`).sort()).toEqual([
-      'RackInletRateOfChange/warning/pod-a',
-      'RackInletTemperature/critical/pod-a',
-      'RackInletTemperature/warning/pod-a',
+    expect(fired.map((p) => `${p.tags.rule}/${p.tags.severity}/${p.tags.rack_group}`).sort()).toEqual([
+      'rack_inlet_rate_of_change/warning/pod-a',
+      'rack_inlet_temperature/critical/pod-a',
+      'rack_inlet_temperature/warning/pod-a',
     ]);
+    // Every retained alert topic was cleared: the last message on each is empty.
+    await waitFor('retained topics cleared', () => alerts.stats().notifiers.mqtt?.pending === 0, clock);
+    const last = new Map(seen.map((m) => [m.topic, m.alert]));
+    expect(last.size).toBe(3);
+    expect([...last.values()]).toEqual([null, null, null]);
   }, 180_000);
 });
