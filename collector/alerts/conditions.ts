@@ -53,6 +53,9 @@ function identity(rule: AlertRule, severity: Severity, place: Record<string, str
 }
 
 function evaluation(rule: AlertRule, status: Status, value: number | undefined, vars: TemplateValues): Evaluation {
+  // Texts only matter for a breach (a clear or unknown step keeps the record's own): most
+  // candidates of a large site are clear on every tick, so they are not rendered.
+  if (status !== 'breach') return { status, value, summary: '', description: '', runbook: null, runbook_url: null };
   const all: TemplateValues = { ...vars, ...(value !== undefined ? { value: vars.value ?? formatNumber(value) } : {}) };
   return {
     status,
