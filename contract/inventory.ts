@@ -31,6 +31,8 @@ export const RackSchema = z.object({
   hall: IdSchema,
   rated_kw: z.number().positive().max(500),
   status: z.enum(['available', 'reserved', 'planned']).default('available'),
+  /** Racks sharing cooling (a pod or contained aisle): the alert label `rack_group`. */
+  group: IdSchema.optional(),
   sim: SimHintsSchema.optional(),
 }).strict();
 export type Rack = z.infer<typeof RackSchema>;
