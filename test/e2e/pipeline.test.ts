@@ -104,18 +104,20 @@ describe('end to end: simulator → agent → mosquitto → collector → Influx
     expectNearTruth(p.sim, samples);
 
     // Raw readings: the PDU's device power and the meter's power match the truth at their poll time.
+    // A poll may straddle a model tick (the truth then holds the neighbouring state, < 0.1 %/s
+    // apart), so the bound is the PUE tolerance, not the encoding's resolution alone.
     const pdu = await influx().query('dcim', `SELECT "active_power_w", "energy_kwh" FROM "pdu" WHERE "device" = 'pdu-r01-a' AND "phase" = ''`);
     const rows = pdu[0]?.values ?? [];
     expect(rows.length).toBeGreaterThanOrEqual(3);
     for (const [time, power] of rows) {
       const truth = p.sim.truth(Number(time)).devices['pdu-r01-a']!.power_w;
       // The APC MIB reports hundredths of kW: 10 W resolution.
-      expect(Math.abs(Number(power) - truth)).toBeLessThanOrEqual(10);
+      expect(Math.abs(Number(power) - truth)).toBeLessThanOrEqual(Math.max(10, truth * TOLERANCE));
     }
     const meter = await influx().query('dcim', `SELECT "active_power_w" FROM "meter" WHERE "device" = 'meter-incomer-1'`);
     for (const [time, power] of meter[0]?.values ?? []) {
       const truth = p.sim.truth(Number(time)).devices['meter-incomer-1']!.power_w;
-      expect(Math.abs(Number(power) - truth) / truth).toBeLessThan(1e-6);
+      expect(Math.abs(Number(power) - truth) / truth).toBeLessThan(TOLERANCE);
     }
     const phases = await influx().query('dcim', `SELECT count("phase_power_w") FROM "pdu" GROUP BY "phase"`);
     expect(phases.map((s) => s.tags.phase).sort()).toEqual(['1', '2', '3']);
