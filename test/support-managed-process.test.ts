@@ -62,7 +62,8 @@ describe('ManagedProcess', () => {
 
   it('escalates to SIGKILL when SIGTERM is ignored', async () => {
     const port = await freePort();
-    const p = nodeChild('stubborn', listenOn(port, "process.on('SIGTERM', () => {});"), () => isListening(port), {
+    // The handler is in place before the port opens, so the probe never sees a child that SIGTERM could still end.
+    const p = nodeChild('stubborn', "process.on('SIGTERM', () => {}); " + listenOn(port), () => isListening(port), {
       stop_timeout_ms: 300,
     });
     await p.start();
@@ -71,7 +72,7 @@ describe('ManagedProcess', () => {
     expect(status?.signal).toBe('SIGKILL');
     expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
     expect(alive(p.pid)).toBe(false);
-  });
+  }, 60_000);
 
   it('hard halt is an immediate SIGKILL', async () => {
     const port = await freePort();
