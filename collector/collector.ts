@@ -407,9 +407,7 @@ export class Collector {
         reasons: dropped.slice(0, 3).map((d) => `readings[${d.index}]${d.point ? ` ${d.point}` : ''}: ${d.reason}`),
       });
     }
-    for (const r of m.readings) {
-      if (this.latest.update(m.site, m.device, r, m.ts) === 'older') this.counters.readings_late++;
-    }
+    this.counters.readings_late += this.latest.updatePoll(m.site, m.device, m.readings, m.ts);
     this.counters.readings_accepted += m.readings.length;
     // Only new (agent, seq) reach the engine: a redelivery or replay never books energy twice.
     this.engine.ingest(m.site, m.device, m.ts, m.readings);

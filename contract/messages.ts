@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { DeviceClassSchema, IdSchema, IndexTagSchema, PointNameSchema } from './ids.js';
-import { UnitSchema } from './units.js';
+import { DeviceClassSchema, IdSchema, INDEX_TAGS, IndexTagSchema, NAME_PATTERN, PointNameSchema } from './ids.js';
+import { UNITS, UnitSchema } from './units.js';
 
 /** Payload size limit for every dcim/v1 message (DESIGN.md §9). */
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
@@ -10,6 +10,10 @@ export const CounterStringSchema = z.string().regex(/^\d{1,20}$/, 'expected a de
 
 export const QualitySchema = z.enum(['good', 'uncertain', 'bad']);
 
+/** A table index value (phase "1", outlet "24", gpu "GPU-3a…" shortened). */
+const INDEX_VALUE_PATTERN = /^[A-Za-z0-9_.:-]{1,32}$/;
+const ERROR_CODE_PATTERN = /^DCIM_E_[A-Z0-9_]+$/;
+
 /** One value of one point. A `bad` reading carries an error code instead of a value. */
 export const ReadingSchema = z
   .object({
@@ -18,11 +22,47 @@ export const ReadingSchema = z
     unit: UnitSchema.optional(),
     quality: QualitySchema,
     /** Table index tags (phase, outlet, GPU …). */
-    index: z.partialRecord(IndexTagSchema, z.string().regex(/^[A-Za-z0-9_.:-]{1,32}$/)).optional(),
-    error: z.string().regex(/^DCIM_E_[A-Z0-9_]+$/).optional(),
+    index: z.partialRecord(IndexTagSchema, z.string().regex(INDEX_VALUE_PATTERN)).optional(),
+    error: z.string().regex(ERROR_CODE_PATTERN).optional(),
   })
   .refine((r) => r.value !== null || r.quality === 'bad', { message: 'a null value needs quality "bad"', path: ['value'] });
 export type Reading = z.infer<typeof ReadingSchema>;
+
+const READING_KEYS = new Set(['point', 'value', 'unit', 'quality', 'index', 'error']);
+const INDEX_TAG_SET: ReadonlySet<string> = new Set(INDEX_TAGS);
+const QUALITIES: ReadonlySet<unknown> = new Set(QualitySchema.options);
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x) && Object.getPrototypeOf(x) === Object.prototype;
+
+/**
+ * The reading itself when it is a plain, valid one (only the schema's keys, every value as
+ * ReadingSchema accepts it), else undefined: then ReadingSchema decides and explains. The
+ * collector checks every reading of every poll; this answers the common case without building
+ * a parse result. test/contract/reading-fast-path.test.ts holds it to ReadingSchema.
+ */
+export function readingIfPlain(raw: unknown): Reading | undefined {
+  if (!isRecord(raw)) return undefined;
+  for (const k in raw) if (!READING_KEYS.has(k)) return undefined;
+  const { point, value, unit, quality, index, error } = raw;
+  if (typeof point !== 'string' || !NAME_PATTERN.test(point)) return undefined;
+  if (!QUALITIES.has(quality)) return undefined;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return undefined;
+  } else if (typeof value === 'string') {
+    if (value.length > 256) return undefined;
+  } else if (value === null) {
+    if (quality !== 'bad') return undefined;
+  } else if (typeof value !== 'boolean') return undefined;
+  if (unit !== undefined && (typeof unit !== 'string' || !Object.hasOwn(UNITS, unit))) return undefined;
+  if (error !== undefined && (typeof error !== 'string' || !ERROR_CODE_PATTERN.test(error))) return undefined;
+  if (index !== undefined) {
+    if (!isRecord(index)) return undefined;
+    for (const k in index) {
+      const v = index[k];
+      if (!INDEX_TAG_SET.has(k) || typeof v !== 'string' || !INDEX_VALUE_PATTERN.test(v)) return undefined;
+    }
+  }
+  return raw as Reading;
+}
 
 export const PollStatsSchema = z.object({
   ms: z.number().nonnegative().finite(),

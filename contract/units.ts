@@ -30,11 +30,26 @@ export const UNITS = {
 export type Unit = keyof typeof UNITS;
 export const UnitSchema = z.enum(Object.keys(UNITS) as [Unit, ...Unit[]]);
 
+/** Suffix → unit, longest first: the first suffix that matches is the longest that does. */
+const BY_SUFFIX: readonly (readonly [string, Unit])[] = (Object.entries(UNITS) as [Unit, { suffix: string }][])
+  .map(([unit, { suffix }]) => [`_${suffix}`, unit] as const)
+  .sort((a, b) => b[0].length - a[0].length);
+/** Point names repeat in every poll; the answer is remembered for a bounded number of names. */
+const implied = new Map<string, Unit | null>();
+const IMPLIED_CACHE_MAX = 10_000;
+
 /** The unit a point name implies by its suffix, or undefined for state/text points. */
 export function unitForName(name: string): Unit | undefined {
-  let best: Unit | undefined;
-  for (const [unit, { suffix }] of Object.entries(UNITS) as [Unit, { suffix: string }][]) {
-    if (name.endsWith(`_${suffix}`) && (!best || suffix.length > UNITS[best].suffix.length)) best = unit;
+  const known = implied.get(name);
+  if (known !== undefined) return known ?? undefined;
+  let best: Unit | null = null;
+  for (const [suffix, unit] of BY_SUFFIX) {
+    if (name.endsWith(suffix)) {
+      best = unit;
+      break;
+    }
   }
-  return best;
+  if (implied.size >= IMPLIED_CACHE_MAX) implied.clear();
+  implied.set(name, best);
+  return best ?? undefined;
 }

@@ -16,6 +16,15 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 class ForbiddenKey extends Error {}
 
+/** Stateless between complete `decode` calls, so one instance serves every message. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Text that could hold a forbidden key: the key itself, or any `\u` escape (which could spell one).
+ * Messages without either, which is all of ours, skip the reviver, which costs more than the parse.
+ */
+const maybeForbidden = (text: string): boolean => text.includes('\\u') || text.includes('__proto__') || text.includes('constructor') || text.includes('prototype');
+
 /**
  * Payload bytes → JSON value. Checks the size limit before anything else (DESIGN.md §9), refuses
  * invalid UTF-8 rather than letting it become U+FFFD, and refuses prototype-polluting keys.
@@ -26,11 +35,12 @@ export function parseJsonPayload(payload: Uint8Array, limit_bytes = MAX_PAYLOAD_
   }
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(payload);
+    text = UTF8.decode(payload);
   } catch {
     return fail({ code: 'DCIM_E_MQTT_PAYLOAD_INVALID', reason: 'payload is not valid UTF-8' });
   }
   try {
+    if (!maybeForbidden(text)) return ok(JSON.parse(text));
     return ok(
       JSON.parse(text, (key, value: unknown) => {
         if (FORBIDDEN_KEYS.has(key)) throw new ForbiddenKey(key);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { formatIssues } from '../../contract/load.js';
-import { ReadingSchema, TelemetryMessageSchema, type Reading, type TelemetryMessage } from '../../contract/messages.js';
+import { ReadingSchema, readingIfPlain, TelemetryMessageSchema, type Reading, type TelemetryMessage } from '../../contract/messages.js';
 import { fail, ok, type Result } from '../../contract/result.js';
 import { parseTopic } from '../../contract/topics.js';
 import { unitForName } from '../../contract/units.js';
@@ -37,6 +37,12 @@ const DECIMAL = /^\d{1,20}$/;
 /** Key of one series inside one device: point plus its index tags in a fixed order. */
 export function readingKey(r: Pick<Reading, 'point' | 'index'>): string {
   if (!r.index) return r.point;
+  // Most tables have one index tag (phase, outlet, gpu): no sort needed.
+  const names = Object.keys(r.index);
+  if (names.length === 1) {
+    const v = r.index[names[0] as keyof typeof r.index];
+    return v === undefined ? r.point : `${r.point}|${names[0]}=${v}`;
+  }
   const tags = Object.entries(r.index)
     .filter(([, v]) => v !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
@@ -54,6 +60,27 @@ function readingProblem(r: Reading): string | undefined {
     return `a ${implied} point needs a number, got ${typeof r.value}`;
   }
   return undefined;
+}
+
+/** One raw reading → the reading, or the reason it is dropped; `seen` holds the poll's series keys. */
+function checkReading(raw: unknown, index: number, seen: Set<string>): Reading | string {
+  let reading = readingIfPlain(raw);
+  if (reading === undefined) {
+    const r = ReadingSchema.safeParse(raw);
+    if (!r.success) return formatIssues(`readings[${index}]`, r.error).slice(0, 3).join('; ');
+    reading = r.data;
+  }
+  const problem = readingProblem(reading);
+  if (problem) return problem;
+  const key = readingKey(reading);
+  if (seen.has(key)) return `duplicate reading for ${key}`;
+  seen.add(key);
+  return reading;
+}
+
+function droppedReading(raw: unknown, index: number, reason: string): DroppedReading {
+  const point = typeof raw === 'object' && raw !== null && typeof (raw as { point?: unknown }).point === 'string' ? String((raw as { point: string }).point).slice(0, 64) : undefined;
+  return { index, ...(point !== undefined ? { point } : {}), code: 'DCIM_E_READING_INVALID', reason };
 }
 
 /** `now_ms` is the collector's clock, to refuse polls stamped in the future. */
@@ -84,17 +111,11 @@ export function decodeTelemetry(topic: string, payload: Uint8Array, now_ms?: num
   const readings: Reading[] = [];
   const dropped: DroppedReading[] = [];
   const seen = new Set<string>();
-  env.data.readings.forEach((raw, index) => {
-    const point = typeof raw === 'object' && raw !== null && typeof (raw as { point?: unknown }).point === 'string' ? String((raw as { point: string }).point).slice(0, 64) : undefined;
-    const drop = (reason: string) => dropped.push({ index, ...(point !== undefined ? { point } : {}), code: 'DCIM_E_READING_INVALID', reason });
-    const r = ReadingSchema.safeParse(raw);
-    if (!r.success) return drop(formatIssues(`readings[${index}]`, r.error).slice(0, 3).join('; '));
-    const problem = readingProblem(r.data);
-    if (problem) return drop(problem);
-    const key = readingKey(r.data);
-    if (seen.has(key)) return drop(`duplicate reading for ${key}`);
-    seen.add(key);
-    readings.push(r.data);
-  });
+  const raws = env.data.readings;
+  for (let index = 0; index < raws.length; index++) {
+    const checked = checkReading(raws[index], index, seen);
+    if (typeof checked === 'string') dropped.push(droppedReading(raws[index], index, checked));
+    else readings.push(checked);
+  }
   return ok({ message: { ...env.data, readings }, dropped });
 }

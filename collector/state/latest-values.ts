@@ -47,15 +47,40 @@ export class LatestValues {
   constructor(private readonly max_series = 1_000_000) {}
 
   update(site: string, device: string, reading: Reading, ts_ms: number): UpdateOutcome {
-    if (reading.quality === 'bad' || reading.value === null) return 'no_value';
+    return this.apply(this.devices.get(`${site}/${device}`), `${site}/${device}`, reading, ts_ms);
+  }
+
+  /** Every reading of one poll; returns how many were older than the value already held. */
+  updatePoll(site: string, device: string, readings: readonly Reading[], ts_ms: number): number {
     const dkey = `${site}/${device}`;
+    let older = 0;
     let series = this.devices.get(dkey);
+    for (const r of readings) {
+      if (this.apply(series, dkey, r, ts_ms) === 'older') older++;
+      series ??= this.devices.get(dkey);
+    }
+    return older;
+  }
+
+  private apply(series: Map<string, Entry> | undefined, dkey: string, reading: Reading, ts_ms: number): UpdateOutcome {
+    if (reading.quality === 'bad' || reading.value === null) return 'no_value';
     const key = readingKey(reading);
     const prev = series?.get(key);
-    if (prev && prev.ts_ms > ts_ms) return 'older';
-    if (!prev && this.count >= this.max_series) return 'full';
+    if (prev) {
+      if (prev.ts_ms > ts_ms) return 'older';
+      // In place: readers get copies (get, deviceSeries), and a poll updates every series.
+      prev.value = reading.value;
+      if (reading.unit !== prev.unit) {
+        if (reading.unit === undefined) delete prev.unit;
+        else prev.unit = reading.unit;
+      }
+      prev.quality = reading.quality;
+      prev.ts_ms = ts_ms;
+      return 'updated';
+    }
+    if (this.count >= this.max_series) return 'full';
     if (!series) this.devices.set(dkey, (series = new Map()));
-    if (!prev) this.count++;
+    this.count++;
     series.set(key, {
       point: reading.point,
       ...(reading.index !== undefined ? { index: reading.index } : {}),

@@ -25,16 +25,35 @@ function fieldValue(point: string, value: number | string | boolean): FieldValue
   return value;
 }
 
+const NO_TAGS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+function definedTags(index: TelemetryMessage['readings'][number]['index']): Record<string, string> {
+  if (index === undefined) return NO_TAGS;
+  const out: Record<string, string> = {};
+  for (const k in index) {
+    const v = index[k as keyof typeof index];
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+/** The group of readings sharing index tags: sorted `k=v` pairs (most polls have none or one). */
+function indexKey(index: Record<string, string>): string {
+  const keys = Object.keys(index);
+  if (keys.length === 0) return '';
+  if (keys.length === 1) return `${keys[0]}=${index[keys[0]!]}`;
+  return keys
+    .sort()
+    .map((k) => `${k}=${index[k]}`)
+    .join(',');
+}
+
 export function readingPoints(msg: TelemetryMessage, device: DeviceTags): MetricPoint[] {
   const byIndex = new Map<string, { index: Record<string, string>; fields: Record<string, FieldValue> }>();
   for (const r of msg.readings) {
     if (r.value === null) continue;
-    const index: Record<string, string> = {};
-    for (const [k, v] of Object.entries(r.index ?? {})) if (v !== undefined) index[k] = v;
-    const key = Object.keys(index)
-      .sort()
-      .map((k) => `${k}=${index[k]}`)
-      .join(',');
+    const index = definedTags(r.index);
+    const key = indexKey(index);
     let group = byIndex.get(key);
     if (!group) byIndex.set(key, (group = { index, fields: {} }));
     group.fields[r.point] = fieldValue(r.point, r.value);

@@ -37,6 +37,7 @@ describe('decodeTelemetry: whole message refused', () => {
     { name: 'payload device differs from topic', payload: buf(msg({ device: 'meter-1' })), code: 'DCIM_E_MQTT_PAYLOAD_INVALID', reason: /published on/ },
     { name: '__proto__ key (prototype pollution)', payload: buf('{"__proto__":{"polluted":true},"schema":1}'), code: 'DCIM_E_MQTT_PAYLOAD_INVALID', reason: /forbidden key "__proto__"/ },
     { name: 'nested constructor.prototype', payload: buf('{"readings":[{"constructor":{"prototype":{"x":1}}}]}'), code: 'DCIM_E_MQTT_PAYLOAD_INVALID', reason: /forbidden key/ },
+    { name: '__proto__ spelled with a \\u escape', payload: buf('{"\\u005f_proto__":{"polluted":true},"schema":1}'), code: 'DCIM_E_MQTT_PAYLOAD_INVALID', reason: /forbidden key "__proto__"/ },
     { name: 'over the size limit', payload: Buffer.alloc(MAX_PAYLOAD_BYTES + 1, 0x20), code: 'DCIM_E_MQTT_PAYLOAD_TOO_LARGE', reason: /exceeds/ },
     { name: 'status topic', topic: 'dcim/v1/demo/devices/pdu-r01-a/status', payload: buf(msg()), code: 'DCIM_E_MQTT_TOPIC_INVALID', reason: /telemetry topic/ },
     { name: 'foreign topic', topic: 'zigbee2mqtt/bridge', payload: buf(msg()), code: 'DCIM_E_MQTT_TOPIC_INVALID', reason: /telemetry topic/ },

@@ -34,6 +34,22 @@ describe('LatestValues', () => {
     expect(l.update('s', 'd', r(2), 2)).toBe('updated');
     expect(l.size).toBe(1);
   });
+
+  it('takes a whole poll at once, counts the readings older than what it holds, and hands out copies', () => {
+    const l = new LatestValues();
+    expect(l.updatePoll('s', 'd', [r(1, 'good', { phase: '1' }), r(2, 'good', { phase: '2' })], 1000)).toBe(0);
+    const before = l.get('s', 'd', 'active_power_w', { phase: '1' });
+    const series = l.deviceSeries('s', 'd');
+    expect(l.updatePoll('s', 'd', [r(5, 'uncertain', { phase: '1' }), r(6, 'bad', { phase: '2' })], 2000)).toBe(0);
+    expect(l.updatePoll('s', 'd', [r(7, 'good', { phase: '1' }), r(8, 'good', { phase: '2' })], 1500)).toBe(1);
+    expect(l.get('s', 'd', 'active_power_w', { phase: '1' })).toEqual({ value: 5, unit: 'W', quality: 'uncertain', ts_ms: 2000 });
+    // The bad reading left phase 2 at its old value, which the 1500 poll then replaced.
+    expect(l.get('s', 'd', 'active_power_w', { phase: '2' })).toEqual({ value: 8, unit: 'W', quality: 'good', ts_ms: 1500 });
+    // What a reader got earlier does not change under it.
+    expect(before).toEqual({ value: 1, unit: 'W', quality: 'good', ts_ms: 1000 });
+    expect(series.map((e) => e.value)).toEqual([1, 2]);
+    expect(l.size).toBe(2);
+  });
 });
 
 describe('staleness: max(3 × interval, 5 min)', () => {
