@@ -514,7 +514,11 @@ export class KpiEngine {
       if (!buckets) continue;
       d.racks_metered++;
       const q0 = start / QUARTER_MS;
-      for (let i = 0; i < nQ; i++) quarters[i] = buckets.quarter(q0 + i);
+      // Only the quarter hours the ring can hold are looked up: a day before the rack's first data
+      // (most of the month after a start) needs none, today none after now.
+      const held = buckets.heldQuarters(q0, q0 + nQ);
+      if (held.lo >= held.hi) continue;
+      for (let i = 0; i < nQ; i++) quarters[i] = q0 + i >= held.lo && q0 + i < held.hi ? buckets.quarter(q0 + i) : undefined;
       const j = judgeRackDay(quarters, r.meters.length, r.threshold_kw, this.config.on_rack.day_ratio);
       observed += j.observed;
       if (j.on) {

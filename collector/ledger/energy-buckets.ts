@@ -40,6 +40,8 @@ class Ring {
   readonly spikes: Int32Array;
   /** The newest bucket claimed: the ring answers for (newest − cap, newest]. */
   newest = -0x80000000;
+  /** The oldest bucket ever claimed: nothing before it was written. */
+  oldest = 0x7fffffff;
 
   constructor(readonly cap: number) {
     this.no = new Int32Array(cap).fill(-0x80000000);
@@ -53,6 +55,7 @@ class Ring {
   claim(n: number): number {
     if (n <= this.newest - this.cap) return -1;
     if (n > this.newest) this.newest = n;
+    if (n < this.oldest) this.oldest = n;
     const slot = ((n % this.cap) + this.cap) % this.cap;
     const held = this.no[slot]!;
     if (held === n) return slot;
@@ -145,6 +148,15 @@ export class EnergyBuckets {
   quarterSum(start: number, end: number, out: BucketSum = emptySum()): BucketSum {
     for (let q = Math.floor(start / QUARTER_MS); q * QUARTER_MS < end; q++) this.quarters.addTo(out, q);
     return out;
+  }
+
+  /**
+   * The part of the quarter hours [fromQ, toQ) that can hold data, from the ring's bounds (nothing
+   * before the first write or after the newest); empty when lo >= hi.
+   */
+  heldQuarters(fromQ: number, toQ: number): { lo: number; hi: number } {
+    const r = this.quarters;
+    return { lo: Math.max(fromQ, r.oldest), hi: Math.min(toQ, r.newest + 1) };
   }
 
   /** One quarter hour, or undefined when it holds nothing. */

@@ -165,4 +165,20 @@ describe('EnergyBuckets', () => {
     expect(b.quarter(T0 / QUARTER_MS)).toBeUndefined();
     expect(b.quarter(T0 / QUARTER_MS + 10)!.kwh).toBe(1);
   });
+
+  it('knows which quarter hours can hold data: none before the first write or after the newest', () => {
+    const b = new EnergyBuckets({ calendar: cal, quarter_capacity: 8, day_capacity: 0 });
+    const q0 = T0 / QUARTER_MS;
+    const empty = (r: { lo: number; hi: number }) => r.lo >= r.hi;
+    expect(empty(b.heldQuarters(q0, q0 + 96))).toBe(true);
+    b.add(T0 + 5 * QUARTER_MS, T0 + 7 * QUARTER_MS, 2, true, 0, 1);
+    expect(b.heldQuarters(q0, q0 + 96)).toEqual({ lo: q0 + 5, hi: q0 + 7 });
+    expect(empty(b.heldQuarters(q0, q0 + 5))).toBe(true);
+    expect(empty(b.heldQuarters(q0 + 7, q0 + 96))).toBe(true);
+    b.add(T0 + 20 * QUARTER_MS, T0 + 21 * QUARTER_MS, 1, true, 0, 1);
+    expect(b.heldQuarters(q0, q0 + 96)).toEqual({ lo: q0 + 5, hi: q0 + 21 });
+    expect(b.heldQuarters(q0 + 10, q0 + 15)).toEqual({ lo: q0 + 10, hi: q0 + 15 });
+    // Every quarter the range leaves out really is empty.
+    for (let q = q0; q < q0 + 96; q++) if (q < q0 + 5 || q >= q0 + 21) expect(b.quarter(q)).toBeUndefined();
+  });
 });
