@@ -1,7 +1,7 @@
 /**
  * Collector ingest benchmark (issue 5; printed figures, not a timed test).
  *
- *   npx tsx bench/collector-ingest.ts [--devices 10000] [--messages 100000] [--paced-s 30]
+ *   npx tsx bench/collector-ingest.ts [--devices 10000] [--messages 100000] [--paced-s 30] [--kpi-interval-ms 500]
  *
  * One broker (mosquitto from PATH, else the embedded aedes), one publisher in a child process
  * sending contract telemetry (APC PDU polls, 14 readings each) at QoS 1. Three phases:
@@ -9,7 +9,7 @@
  *   B. the collector (validation, dedup, latest values, KPI engine, raw points encoded for the
  *      store) on the same stream: readings per second, per CPU-second, and the ratio to A;
  *   C. 10,000 devices polled every 10 s (1,000 messages/s, paced): latency from the poll's `ts`
- *      to the collector's ingest and to the next KPI evaluation that includes it, p50/p99.
+ *      to the collector's ingest and to the first KPI evaluation that includes it, p50/p99.
  * The store is a counting sink: the InfluxDB writers are measured on their own
  * (test/collector/store/fixtures/store-measure.ts), so this isolates the collector's CPU.
  */
@@ -33,6 +33,8 @@ const arg = (name: string, dflt: number) => {
 const DEVICES = arg('devices', 10_000);
 const MESSAGES = arg('messages', 100_000);
 const PACED_S = arg('paced-s', 30);
+/** The collector's KPI tick (kpi.interval_s); the poll → KPI latency is at most this plus the ingest delay. */
+const KPI_INTERVAL_MS = arg('kpi-interval-ms', 500);
 const READINGS_PER_MESSAGE = 14;
 const ROOT = join(import.meta.dirname, '..');
 
@@ -90,7 +92,9 @@ async function until(cond: () => boolean, timeoutMs: number): Promise<void> {
   }
 }
 
-const mosq = await startMosquitto();
+// As deployed for a collector (collector/README.md, "Broker"): mosquitto's default queue of 1,000
+// QoS 1 messages per session drops everything beyond it while the collector is behind a burst.
+const mosq = await startMosquitto({ config: ['max_queued_messages 1000000', 'max_queued_bytes 0'] });
 const broker = mosq.ok ? { url: mosq.value.url, stop: () => mosq.value.stop(), name: 'mosquitto' } : { ...(await startEmbeddedBroker()), name: 'aedes (embedded)' };
 console.log(`broker: ${broker.name} ${broker.url}; ${DEVICES} devices, ${MESSAGES} messages of ${READINGS_PER_MESSAGE} readings`);
 
@@ -122,38 +126,62 @@ console.log(`broker: ${broker.name} ${broker.url}; ${DEVICES} devices, ${MESSAGE
 
 // B. the collector on the same stream, then C. paced latency.
 const inv = inventory();
-const kpiTicks: number[] = [];
 const sink = new CountingSink();
-const collector = new Collector({ id: 'bench', inventories: [inv], mqtt: { url: broker.url, clientId: 'bench-collector' }, sink, profiles: loadProfiles(), logger: createLogger({ level: 'error' }), kpiIntervalMs: 5000, onKpi: () => kpiTicks.push(Date.now()) });
-const ingestLatency: number[] = [];
+/** Poll stamps (`ts`) ingested since the last KPI evaluation, and each one's ingest delay. */
 let measuring = false;
+let pendingTs: number[] = [];
+const ingestLatency: number[] = [];
+const kpiLatency: number[] = [];
+const tickMs: number[] = [];
+let firstIngest = 0;
+let cpuAtFirst = process.cpuUsage();
+const collector = new Collector({
+  id: 'bench',
+  inventories: [inv],
+  mqtt: { url: broker.url, clientId: 'bench-collector' },
+  sink,
+  profiles: loadProfiles(),
+  logger: createLogger({ level: 'error' }),
+  kpiIntervalMs: KPI_INTERVAL_MS,
+  // The evaluation that first includes a reading: every poll ingested before it now counts.
+  onKpi: () => {
+    const now = Date.now();
+    for (const ts of pendingTs) kpiLatency.push(now - ts);
+    pendingTs = [];
+  },
+});
 const original = collector.ingest.bind(collector);
 collector.ingest = (topic: string, payload: Uint8Array) => {
+  if (firstIngest === 0) {
+    firstIngest = Date.now();
+    cpuAtFirst = process.cpuUsage();
+  }
   original(topic, payload);
   if (measuring) {
-    const ts = /"ts":(\d+)/.exec(Buffer.from(payload.buffer, payload.byteOffset, Math.min(payload.byteLength, 400)).toString())?.[1];
-    if (ts) ingestLatency.push(Date.now() - Number(ts));
+    const ts = Number(/"ts":(\d+)/.exec(Buffer.from(payload.buffer, payload.byteOffset, Math.min(payload.byteLength, 400)).toString())?.[1]);
+    if (ts > 0) {
+      ingestLatency.push(Date.now() - ts);
+      pendingTs.push(ts);
+    }
   }
+};
+const evaluate = collector.evaluateKpis.bind(collector);
+collector.evaluateKpis = (at_ms: number) => {
+  const t = performance.now();
+  evaluate(at_ms);
+  tickMs.push(performance.now() - t);
 };
 await collector.start();
 {
   const before = collector.stats().messages_received;
-  let first = 0;
-  let cpu0 = process.cpuUsage();
-  const watch = setInterval(() => {
-    if (first === 0 && collector.stats().messages_received > before) {
-      first = Date.now();
-      cpu0 = process.cpuUsage();
-    }
-  }, 1);
+  firstIngest = 0;
   const pub = publish(broker.url, MESSAGES, 0);
   await until(() => collector.stats().messages_received - before >= MESSAGES, 200_000).catch((e: unknown) => {
     console.error(JSON.stringify(collector.stats()).slice(0, 600));
     throw e;
   });
-  clearInterval(watch);
-  const seconds = (Date.now() - first) / 1000;
-  const cpu = cpuMs(cpu0);
+  const seconds = (Date.now() - firstIngest) / 1000;
+  const cpu = cpuMs(cpuAtFirst);
   await pub;
   const s = collector.stats();
   const readings = MESSAGES * READINGS_PER_MESSAGE;
@@ -165,17 +193,19 @@ await collector.start();
 }
 {
   const rate = DEVICES / 10;
+  // Start on an evaluated state: the first evaluation after a start judges the month so far.
+  await new Promise((r) => setTimeout(r, 2 * KPI_INTERVAL_MS));
+  tickMs.length = 0;
   measuring = true;
-  ingestLatency.length = 0;
-  const ticksFrom = kpiTicks.length;
   await publish(broker.url, Math.round(rate * PACED_S), rate);
-  await new Promise((r) => setTimeout(r, 1500));
+  await new Promise((r) => setTimeout(r, KPI_INTERVAL_MS + 500));
   measuring = false;
-  const ticks = kpiTicks.slice(ticksFrom);
-  // Poll → KPI: the ingest latency plus the wait for the next KPI evaluation (every 1 s).
-  const toKpi = ingestLatency;
-  const meanTickGap = ticks.length > 1 ? (ticks[ticks.length - 1]! - ticks[0]!) / (ticks.length - 1) : NaN;
-  console.log(`C  ${DEVICES} devices every 10 s (${rate} msg/s for ${PACED_S} s): poll → collector ingest p50 ${pct(toKpi, 50)} ms, p99 ${pct(toKpi, 99)} ms, max ${pct(toKpi, 100)} ms; poll → KPI adds the evaluation period (measured ${Math.round(meanTickGap)} ms): p50 ≈ ${Math.round(pct(toKpi, 50) + meanTickGap / 2)} ms, p99 ≤ ${Math.round(pct(toKpi, 99) + meanTickGap)} ms`);
+  console.log(
+    `C  ${DEVICES} devices every 10 s (${rate} msg/s for ${PACED_S} s), KPI every ${KPI_INTERVAL_MS} ms: ` +
+      `poll → collector ingest p50 ${pct(ingestLatency, 50)} ms, p99 ${pct(ingestLatency, 99)} ms; ` +
+      `poll → KPI evaluation including it p50 ${pct(kpiLatency, 50)} ms, p99 ${pct(kpiLatency, 99)} ms, max ${pct(kpiLatency, 100)} ms (${kpiLatency.length} polls); ` +
+      `evaluation ${pct(tickMs, 50).toFixed(1)} ms p50, ${pct(tickMs, 100).toFixed(1)} ms max`,
+  );
 }
 await collector.stop();
 await broker.stop();

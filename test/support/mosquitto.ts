@@ -17,6 +17,8 @@ export interface MqttUser {
 export interface MosquittoOptions {
   /** With users the broker refuses anonymous clients and checks a password file. */
   readonly users?: readonly MqttUser[];
+  /** Extra mosquitto.conf lines, e.g. the queue limits a collector's persistent session needs. */
+  readonly config?: readonly string[];
 }
 
 export class Mosquitto extends LocalService {
@@ -51,6 +53,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Launc
         'log_type error warning notice information',
         'connection_messages true',
       ];
+      lines.push(...(opts.config ?? []));
       if (users.length > 0) {
         const passwordFile = path.join(dir, 'passwd');
         await writePasswordFile(helpers[0] as string, passwordFile, users);
