@@ -1,13 +1,16 @@
 /**
  * Collector ingest benchmark (issue 5; printed figures, not a timed test).
  *
- *   npx tsx bench/collector-ingest.ts [--devices 10000] [--messages 100000] [--paced-s 30] [--kpi-interval-ms 500]
+ *   node --expose-gc --import tsx bench/collector-ingest.ts [--devices 10000] [--messages 100000] [--paced-s 30] [--kpi-interval-ms 500]
  *
  * One broker (mosquitto from PATH, else the embedded aedes), one publisher in a child process
  * sending contract telemetry (APC PDU polls, 14 readings each) at QoS 1. Three phases:
  *   A. the broker's own delivery rate to a plain mqtt.js subscriber on the same stream;
- *   B. the collector (validation, dedup, latest values, KPI engine, raw points encoded for the
- *      store) on the same stream: readings per second, per CPU-second, and the ratio to A;
+ *   B. the collector (validation, dedup, latest values, KPI engine, raw points for the store) on
+ *      the same stream: readings per second, per CPU-second, and the ratio to A.
+ *      A and B each run twice: live (the publisher runs meanwhile, all three processes share the
+ *      cores) and backlog (the broker queued the stream for the consumer's persistent session,
+ *      which then drains it: the broker's delivery and the consumer alone, as after a restart);
  *   C. 10,000 devices polled every 10 s (1,000 messages/s, paced): latency from the poll's `ts`
  *      to the collector's ingest and to the first KPI evaluation that includes it, p50/p99.
  * The store is a counting sink: the InfluxDB writers are measured on their own
@@ -98,31 +101,76 @@ const mosq = await startMosquitto({ config: ['max_queued_messages 1000000', 'max
 const broker = mosq.ok ? { url: mosq.value.url, stop: () => mosq.value.stop(), name: 'mosquitto' } : { ...(await startEmbeddedBroker()), name: 'aedes (embedded)' };
 console.log(`broker: ${broker.name} ${broker.url}; ${DEVICES} devices, ${MESSAGES} messages of ${READINGS_PER_MESSAGE} readings`);
 
-// A. the broker to a plain subscriber.
-{
-  const sub = connect(broker.url, { clientId: 'bench-plain', clean: true });
-  await new Promise<void>((r) => sub.once('connect', () => r()));
-  await sub.subscribeAsync(topics.filters.telemetry('bench'), { qos: 1 });
-  let got = 0;
-  let first = 0;
-  let cpu0 = process.cpuUsage();
-  sub.on('message', () => {
-    if (got === 0) {
-      first = Date.now();
-      cpu0 = process.cpuUsage();
-    }
-    got++;
-  });
-  const pub = publish(broker.url, MESSAGES, 0);
-  await until(() => got >= MESSAGES, 300_000);
-  const seconds = (Date.now() - first) / 1000;
-  const cpu = cpuMs(cpu0);
-  await pub;
-  await sub.endAsync();
-  const rate = (got * READINGS_PER_MESSAGE) / seconds;
-  console.log(`A  broker → plain subscriber: ${Math.round(got / seconds)} msg/s = ${Math.round(rate)} readings/s; subscriber CPU ${Math.round(cpu)} ms`);
-  (globalThis as { brokerRate?: number }).brokerRate = rate;
+/**
+ * One consumer's rate on the stream, two ways:
+ * - live: the publisher runs while the consumer takes the messages (publisher, broker and
+ *   consumer share the machine's cores);
+ * - backlog: the messages are queued by the broker for the consumer's persistent session while it
+ *   is away, then drained (a collector restart after an outage): the broker's delivery and the
+ *   consumer alone.
+ */
+interface Consumer {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  received(): number;
+  /** Time and CPU at the first message since the last call to `mark`. */
+  mark(): void;
+  first(): { at: number; cpu: NodeJS.CpuUsage } | undefined;
 }
+
+interface Rate {
+  msg_per_s: number;
+  readings_per_s: number;
+  readings_per_cpu_s: number;
+}
+
+async function measure(c: Consumer, mode: 'live' | 'backlog'): Promise<Rate> {
+  if (mode === 'backlog') {
+    await c.disconnect();
+    await publish(broker.url, MESSAGES, 0);
+  }
+  const before = c.received();
+  c.mark();
+  const pub = mode === 'live' ? publish(broker.url, MESSAGES, 0) : undefined;
+  if (mode === 'backlog') await c.connect();
+  await until(() => c.received() - before >= MESSAGES, 300_000);
+  const end = Date.now();
+  const first = c.first()!;
+  const cpu = cpuMs(first.cpu);
+  await pub;
+  const seconds = (end - first.at) / 1000;
+  return { msg_per_s: MESSAGES / seconds, readings_per_s: (MESSAGES * READINGS_PER_MESSAGE) / seconds, readings_per_cpu_s: (MESSAGES * READINGS_PER_MESSAGE) / (cpu / 1000) };
+}
+
+const fmt = (r: Rate) => `${Math.round(r.readings_per_s)} readings/s (${Math.round(r.msg_per_s)} msg/s), ${Math.round(r.readings_per_cpu_s)} per CPU-second`;
+
+// A. the broker to a plain subscriber (persistent session, as the collector's).
+let plainGot = 0;
+let plainFirst: { at: number; cpu: NodeJS.CpuUsage } | undefined;
+let plain: ReturnType<typeof connect> | undefined;
+const plainConsumer: Consumer = {
+  async connect() {
+    plain = connect(broker.url, { clientId: 'bench-plain', clean: false, protocolVersion: 4, reconnectPeriod: 0 });
+    plain.on('message', () => {
+      plainFirst ??= { at: Date.now(), cpu: process.cpuUsage() };
+      plainGot++;
+    });
+    await new Promise<void>((r) => plain!.once('connect', () => r()));
+    await plain.subscribeAsync(topics.filters.telemetry('bench'), { qos: 1 });
+  },
+  async disconnect() {
+    await plain?.endAsync();
+  },
+  received: () => plainGot,
+  mark: () => (plainFirst = undefined),
+  first: () => plainFirst,
+};
+await plainConsumer.connect();
+const brokerLive = await measure(plainConsumer, 'live');
+const brokerBacklog = await measure(plainConsumer, 'backlog');
+await plainConsumer.disconnect();
+console.log(`A  broker → plain subscriber, live: ${fmt(brokerLive)}`);
+console.log(`A  broker → plain subscriber, backlog: ${fmt(brokerBacklog)}`);
 
 // B. the collector on the same stream, then C. paced latency.
 const inv = inventory();
@@ -133,62 +181,71 @@ let pendingTs: number[] = [];
 const ingestLatency: number[] = [];
 const kpiLatency: number[] = [];
 const tickMs: number[] = [];
-let firstIngest = 0;
-let cpuAtFirst = process.cpuUsage();
-const collector = new Collector({
-  id: 'bench',
-  inventories: [inv],
-  mqtt: { url: broker.url, clientId: 'bench-collector' },
-  sink,
-  profiles: loadProfiles(),
-  logger: createLogger({ level: 'error' }),
-  kpiIntervalMs: KPI_INTERVAL_MS,
-  // The evaluation that first includes a reading: every poll ingested before it now counts.
-  onKpi: () => {
-    const now = Date.now();
-    for (const ts of pendingTs) kpiLatency.push(now - ts);
-    pendingTs = [];
-  },
-});
-const original = collector.ingest.bind(collector);
-collector.ingest = (topic: string, payload: Uint8Array) => {
-  if (firstIngest === 0) {
-    firstIngest = Date.now();
-    cpuAtFirst = process.cpuUsage();
-  }
-  original(topic, payload);
-  if (measuring) {
-    const ts = Number(/"ts":(\d+)/.exec(Buffer.from(payload.buffer, payload.byteOffset, Math.min(payload.byteLength, 400)).toString())?.[1]);
-    if (ts > 0) {
-      ingestLatency.push(Date.now() - ts);
-      pendingTs.push(ts);
-    }
-  }
-};
-const evaluate = collector.evaluateKpis.bind(collector);
-collector.evaluateKpis = (at_ms: number) => {
-  const t = performance.now();
-  evaluate(at_ms);
-  tickMs.push(performance.now() - t);
-};
-await collector.start();
-{
-  const before = collector.stats().messages_received;
-  firstIngest = 0;
-  const pub = publish(broker.url, MESSAGES, 0);
-  await until(() => collector.stats().messages_received - before >= MESSAGES, 200_000).catch((e: unknown) => {
-    console.error(JSON.stringify(collector.stats()).slice(0, 600));
-    throw e;
+let collectorFirst: { at: number; cpu: NodeJS.CpuUsage } | undefined;
+let collector: Collector | undefined;
+let received = 0;
+
+/** A collector as the composition root builds it, with a counting sink and probes on ingest and evaluation. */
+function newCollector(): Collector {
+  const c = new Collector({
+    id: 'bench',
+    inventories: [inv],
+    mqtt: { url: broker.url, clientId: 'bench-collector' },
+    sink,
+    profiles: loadProfiles(),
+    logger: createLogger({ level: 'error' }),
+    kpiIntervalMs: KPI_INTERVAL_MS,
+    // The evaluation that first includes a reading: every poll ingested before it now counts.
+    onKpi: () => {
+      const now = Date.now();
+      for (const ts of pendingTs) kpiLatency.push(now - ts);
+      pendingTs = [];
+    },
   });
-  const seconds = (Date.now() - firstIngest) / 1000;
-  const cpu = cpuMs(cpuAtFirst);
-  await pub;
-  const s = collector.stats();
-  const readings = MESSAGES * READINGS_PER_MESSAGE;
-  const rate = readings / seconds;
-  const brokerRate = (globalThis as { brokerRate?: number }).brokerRate ?? NaN;
+  const ingest = c.ingest.bind(c);
+  c.ingest = (topic: string, payload: Uint8Array) => {
+    collectorFirst ??= { at: Date.now(), cpu: process.cpuUsage() };
+    ingest(topic, payload);
+    received++;
+    if (measuring) {
+      const ts = Number(/"ts":(\d+)/.exec(Buffer.from(payload.buffer, payload.byteOffset, Math.min(payload.byteLength, 400)).toString())?.[1]);
+      if (ts > 0) {
+        ingestLatency.push(Date.now() - ts);
+        pendingTs.push(ts);
+      }
+    }
+  };
+  const evaluate = c.evaluateKpis.bind(c);
+  c.evaluateKpis = (at_ms: number) => {
+    const t = performance.now();
+    evaluate(at_ms);
+    tickMs.push(performance.now() - t);
+  };
+  return c;
+}
+const collectorConsumer: Consumer = {
+  async connect() {
+    collector = newCollector();
+    await collector.start();
+  },
+  async disconnect() {
+    await collector?.stop();
+  },
+  received: () => received,
+  mark: () => (collectorFirst = undefined),
+  first: () => collectorFirst,
+};
+await collectorConsumer.connect();
+const collectorLive = await measure(collectorConsumer, 'live');
+// The restarted collector drains the backlog on a fresh engine, as after a real restart.
+const collectorBacklog = await measure(collectorConsumer, 'backlog');
+{
+  const s = collector!.stats();
+  // With --expose-gc the figure is the live collector's, without the first instance's garbage.
+  (globalThis as { gc?: () => void }).gc?.();
   const m = process.memoryUsage();
-  console.log(`B  collector: ${Math.round(rate)} readings/s (${Math.round(MESSAGES / seconds)} msg/s), ${Math.round(readings / (cpu / 1000))} readings per CPU-second; ratio to the broker's plain delivery ${(rate / brokerRate).toFixed(2)}`);
+  console.log(`B  collector, live: ${fmt(collectorLive)}; ratio to the broker's plain delivery ${(collectorLive.readings_per_s / brokerLive.readings_per_s).toFixed(2)}`);
+  console.log(`B  collector, backlog: ${fmt(collectorBacklog)}; ratio to the broker's plain delivery ${(collectorBacklog.readings_per_s / brokerBacklog.readings_per_s).toFixed(2)}`);
   console.log(`   accepted ${s.readings_accepted}, invalid ${s.readings_invalid}, duplicates ${s.duplicates}, points to the sink ${sink.points}; RSS ${Math.round(m.rss / 2 ** 20)} MiB, heap ${Math.round(m.heapUsed / 2 ** 20)} MiB with ${DEVICES * (READINGS_PER_MESSAGE - 1) + DEVICES} series`);
 }
 {
@@ -207,5 +264,5 @@ await collector.start();
       `evaluation ${pct(tickMs, 50).toFixed(1)} ms p50, ${pct(tickMs, 100).toFixed(1)} ms max`,
   );
 }
-await collector.stop();
+await collector!.stop();
 await broker.stop();
