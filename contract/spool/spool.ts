@@ -110,15 +110,11 @@ export interface SpoolStats {
   recovery_ms: number;
 }
 
-export function emptySpoolStats(): SpoolStats {
+/** What the spool counts over its life (the rest of SpoolStats is its state now). */
+type SpoolCounters = Omit<SpoolStats, 'records' | 'pending_bytes' | 'bytes' | 'segments' | 'oldest_ts' | 'oldest_age_ms' | 'next_id'>;
+
+function zeroCounters(): SpoolCounters {
   return {
-    records: 0,
-    pending_bytes: 0,
-    bytes: 0,
-    segments: 0,
-    oldest_ts: null,
-    oldest_age_ms: 0,
-    next_id: 0,
     appended: 0,
     acked: 0,
     dropped_records: 0,
@@ -137,6 +133,10 @@ export function emptySpoolStats(): SpoolStats {
     recovered_records: 0,
     recovery_ms: 0,
   };
+}
+
+export function emptySpoolStats(): SpoolStats {
+  return { records: 0, pending_bytes: 0, bytes: 0, segments: 0, oldest_ts: null, oldest_age_ms: 0, next_id: 0, ...zeroCounters() };
 }
 
 export interface SpoolEntry {
@@ -187,25 +187,7 @@ export class Spool {
   private fsyncFailing = false;
   private ackWriteFailing = false;
   private readonly unreadableLogged = new Set<string>();
-  private readonly counts = {
-    appended: 0,
-    acked: 0,
-    dropped_records: 0,
-    dropped_bytes: 0,
-    drop_episodes: 0,
-    refused_records: 0,
-    refused_bytes: 0,
-    torn_tails: 0,
-    torn_bytes: 0,
-    quarantined_segments: 0,
-    corrupt_bytes: 0,
-    unreadable_records: 0,
-    fsyncs: 0,
-    fsync_errors: 0,
-    ack_write_errors: 0,
-    recovered_records: 0,
-    recovery_ms: 0,
-  };
+  private readonly counts: SpoolCounters = zeroCounters();
 
   constructor(private readonly opts: SpoolOptions) {
     this.fs = opts.fs ?? nodeSpoolFs;
