@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { bindOrStop } from '../servers/bind-or-stop.js';
 import type { Logger } from '../../contract/index.js';
 import { controlError, routeControl, type ControlResponse, type ControlTarget } from './control-routes.js';
 
@@ -26,16 +27,10 @@ export class ControlServer {
   async start(): Promise<number> {
     const server = http.createServer((req, res) => this.onRequest(req, res));
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (e) => reject(new Error(`control API cannot listen on ${CONTROL_HOST}:${this.opts.port}/tcp: ${e.message}`)));
-      server.listen(this.opts.port, CONTROL_HOST, () => {
-        server.removeAllListeners('error');
-        server.on('error', (e) => this.opts.logger.warn('control server error', { error: e }));
-        resolve();
-      });
-    }).catch(async (e: unknown) => {
-      await this.stop();
-      throw e;
+    await bindOrStop(server, (ready) => server.listen(this.opts.port, CONTROL_HOST, ready), {
+      failure: `control API cannot listen on ${CONTROL_HOST}:${this.opts.port}/tcp`,
+      on_error: (e) => this.opts.logger.warn('control server error', { error: e }),
+      stop: () => this.stop(),
     });
     return this.port();
   }

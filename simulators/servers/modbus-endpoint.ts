@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { bindOrStop } from './bind-or-stop.js';
 import type { Clock, Logger, TimerHandle } from '../../contract/index.js';
 import type { RegisterImage } from '../encode/modbus-registers.js';
 import type { RequestDecision } from '../faults/request-faults.js';
@@ -108,16 +109,10 @@ export class ModbusEndpoint {
     }
     const server = net.createServer((socket) => this.accept(socket));
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (e) => reject(new Error(`Modbus server cannot listen on ${where}/tcp: ${e.message}`)));
-      server.listen(this.opts.port, this.opts.host, () => {
-        server.removeAllListeners('error');
-        server.on('error', (e) => this.opts.logger.warn('modbus server error', { port: this.port(), error: e }));
-        resolve();
-      });
-    }).catch(async (e: unknown) => {
-      await this.stop();
-      throw e;
+    await bindOrStop(server, (ready) => server.listen(this.opts.port, this.opts.host, ready), {
+      failure: `Modbus server cannot listen on ${where}/tcp`,
+      on_error: (e) => this.opts.logger.warn('modbus server error', { port: this.port(), error: e }),
+      stop: () => this.stop(),
     });
     return this.port();
   }

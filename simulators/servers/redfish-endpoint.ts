@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { bindOrStop } from './bind-or-stop.js';
 import type { Clock, Logger, TimerHandle } from '../../contract/index.js';
 import type { RequestDecision } from '../faults/request-faults.js';
 import { SessionTable, handleRedfish, redfishError, type RedfishCredentials, type RedfishResponse } from './redfish-service.js';
@@ -58,16 +59,10 @@ export class RedfishEndpoint {
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => this.onRequest(req, res);
     const server = this.opts.tls ? https.createServer({ key: this.opts.tls.key, cert: this.opts.tls.cert }, handler) : http.createServer(handler);
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (e) => reject(new Error(`Redfish server cannot listen on ${this.opts.host}:${this.opts.port}/tcp: ${e.message}`)));
-      server.listen(this.opts.port, this.opts.host, () => {
-        server.removeAllListeners('error');
-        server.on('error', (e) => this.opts.logger.warn('redfish server error', { device: this.opts.device.key, error: e }));
-        resolve();
-      });
-    }).catch(async (e: unknown) => {
-      await this.stop();
-      throw e;
+    await bindOrStop(server, (ready) => server.listen(this.opts.port, this.opts.host, ready), {
+      failure: `Redfish server cannot listen on ${this.opts.host}:${this.opts.port}/tcp`,
+      on_error: (e) => this.opts.logger.warn('redfish server error', { device: this.opts.device.key, error: e }),
+      stop: () => this.stop(),
     });
     return this.port();
   }

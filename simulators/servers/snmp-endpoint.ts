@@ -1,4 +1,5 @@
 import dgram from 'node:dgram';
+import { bindOrStop } from './bind-or-stop.js';
 import type { Clock, Logger, TimerHandle } from '../../contract/index.js';
 import type { SnmpServedValue } from '../encode/snmp-values.js';
 import type { RequestDecision } from '../faults/request-faults.js';
@@ -129,17 +130,10 @@ export class SnmpEndpoint {
     const socket = dgram.createSocket('udp4');
     this.socket = socket;
     socket.on('message', (buffer, rinfo) => this.onDatagram(buffer, rinfo));
-    await new Promise<void>((resolve, reject) => {
-      const onError = (e: Error) => reject(new Error(`SNMP agent cannot listen on ${this.opts.host}:${this.opts.port}/udp: ${e.message}`));
-      socket.once('error', onError);
-      socket.bind(this.opts.port, this.opts.host, () => {
-        socket.off('error', onError);
-        socket.on('error', (e) => this.opts.logger.warn('snmp socket error', { port: this.port(), error: e }));
-        resolve();
-      });
-    }).catch(async (e: unknown) => {
-      await this.stop();
-      throw e;
+    await bindOrStop(socket, (ready) => socket.bind(this.opts.port, this.opts.host, ready), {
+      failure: `SNMP agent cannot listen on ${this.opts.host}:${this.opts.port}/udp`,
+      on_error: (e) => this.opts.logger.warn('snmp socket error', { port: this.port(), error: e }),
+      stop: () => this.stop(),
     });
     return this.port();
   }

@@ -1,0 +1,32 @@
+import type { EventEmitter } from 'node:events';
+
+export interface BindOptions {
+  /** The start of the error message when binding fails: "Modbus server cannot listen on 127.0.0.1:502/tcp". */
+  failure: string;
+  /** Errors after the bind (a socket error while serving): logged, never thrown. */
+  on_error: (e: Error) => void;
+  /** Undoes a half-done start (timers, sockets) before the bind error is thrown. */
+  stop: () => Promise<void>;
+}
+
+/**
+ * Binds a server or socket (`bind` calls `ready` once it listens). A bind error (port in use,
+ * address not available) stops the endpoint and is thrown with `failure` and the reason; errors
+ * after the bind go to `on_error`. Every simulator endpoint starts this way.
+ */
+export async function bindOrStop(target: EventEmitter, bind: (ready: () => void) => void, o: BindOptions): Promise<void> {
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const fail = (e: Error) => reject(new Error(`${o.failure}: ${e.message}`));
+      target.once('error', fail);
+      bind(() => {
+        target.off('error', fail);
+        target.on('error', o.on_error);
+        resolve();
+      });
+    });
+  } catch (e) {
+    await o.stop();
+    throw e;
+  }
+}
