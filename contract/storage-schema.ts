@@ -102,41 +102,44 @@ export const KPI_FIXED_FIELDS: Readonly<Record<string, FieldSpec>> = {
 };
 
 /**
- * The agent's self-metrics (AgentState.health), stored as `agent_health` fields beside the
- * birth/death state. `_count` fields are integers, the others floats.
+ * The agent's self-metrics (AgentState.health, built by agent/metrics/health-map.ts), stored as
+ * `agent_health` fields beside the birth/death state, with their help text (the agent's /metrics
+ * and the dashboards use it). `_count` fields are integers, the others floats.
  */
-export const AGENT_HEALTH_FIELDS = [
-  'uptime_s',
-  'devices_count',
-  'devices_up_count',
-  'devices_degraded_count',
-  'devices_down_count',
-  'devices_unpolled_count',
-  'devices_backing_off_count',
-  'polls_total_count',
-  'poll_errors_count',
-  'poll_requests_count',
-  'poll_retries_count',
-  'poll_timeouts_count',
-  'poll_overruns_count',
-  'poll_probes_count',
-  'poll_duration_max_ms',
-  'poll_duration_mean_ms',
-  'polls_in_flight_count',
-  'polls_queued_count',
-  'readings_dropped_count',
-  'telemetry_published_count',
-  'telemetry_backlog_count',
-  'telemetry_refused_count',
-  'spool_records_count',
-  'spool_pending_mib',
-  'spool_disk_mib',
-  'spool_oldest_age_s',
-  'spool_dropped_count',
-  'spool_refused_count',
-  'mqtt_connected',
-  'mqtt_connects_count',
-] as const;
+export const AGENT_HEALTH_HELP = {
+  uptime_s: 'Seconds since the agent started.',
+  devices_count: 'Devices this agent polls.',
+  devices_up_count: 'Devices whose last poll read every point it asked for.',
+  devices_degraded_count: 'Devices whose last poll read some points and failed on others.',
+  devices_down_count: 'Devices whose last poll read nothing.',
+  devices_unpolled_count: 'Devices whose first poll has not finished.',
+  devices_backing_off_count: 'Dead devices polled less often than their interval (back-off).',
+  polls_total_count: 'Polls since the agent started.',
+  poll_errors_count: 'Polls that read nothing (device down), since the agent started.',
+  poll_requests_count: 'Protocol requests sent, retries included.',
+  poll_retries_count: 'Requests sent again after a timeout or busy answer.',
+  poll_timeouts_count: 'Requests that got no answer within the timeout.',
+  poll_overruns_count: 'Poll slots skipped because a poll outlasted its interval.',
+  poll_probes_count: 'Polls sent as probes of dead devices (one request, no retries).',
+  poll_duration_max_ms: "The slowest device's last poll.",
+  poll_duration_mean_ms: "Mean of every device's last poll.",
+  polls_in_flight_count: 'Polls running now.',
+  polls_queued_count: 'Polls due and waiting under the concurrency cap.',
+  readings_dropped_count: 'Readings the message contract refused.',
+  telemetry_published_count: 'Telemetry messages acknowledged by the broker.',
+  telemetry_backlog_count: 'Telemetry from before the current connection, waiting to be replayed.',
+  telemetry_refused_count: 'Telemetry never spooled (contract check or spool refusal).',
+  spool_records_count: 'Records in the disk spool waiting for their PUBACK.',
+  spool_pending_mib: 'Size of the waiting records, MiB.',
+  spool_disk_mib: 'Spool segment files on disk, MiB.',
+  spool_oldest_age_s: 'Age of the oldest waiting record (0 when empty).',
+  spool_dropped_count: 'Records dropped at the spool byte or age bound.',
+  spool_refused_count: 'Records the spool refused to write (disk full or failing).',
+  mqtt_connected: '1 while connected to the broker, else 0.',
+  mqtt_connects_count: 'Broker connections (the first and every reconnect).',
+} as const;
+export type AgentHealthField = keyof typeof AGENT_HEALTH_HELP;
+export const AGENT_HEALTH_FIELDS = Object.keys(AGENT_HEALTH_HELP) as readonly AgentHealthField[];
 
 export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const;
 /** Only transitions are stored: one point when an alert fires, one when it resolves. */

@@ -1,3 +1,4 @@
+import type { AgentHealthField } from '../../contract/storage-schema.js';
 import { countStates, pollTotals, type AgentSnapshot } from './agent-snapshot.js';
 
 /**
@@ -7,42 +8,11 @@ import { countStates, pollTotals, type AgentSnapshot } from './agent-snapshot.js
  * is 1 or 0. Counters (`polls_total_count`, `poll_errors_count` …) count since the agent
  * started: `uptime_s` tells a restart from a quiet period. The map is a summary for the
  * central side; the per-device detail stays on the agent's /metrics endpoint, so the state
- * message keeps the same small size with ten or ten thousand devices.
+ * message keeps the same small size with ten or ten thousand devices. The field names and their
+ * help are contract/storage-schema.ts AGENT_HEALTH_HELP.
  */
-export const HEALTH_FIELDS = {
-  uptime_s: 'Seconds since the agent started.',
-  devices_count: 'Devices this agent polls.',
-  devices_up_count: 'Devices whose last poll read every point it asked for.',
-  devices_degraded_count: 'Devices whose last poll read some points and failed on others.',
-  devices_down_count: 'Devices whose last poll read nothing.',
-  devices_unpolled_count: 'Devices whose first poll has not finished.',
-  devices_backing_off_count: 'Dead devices polled less often than their interval (back-off).',
-  polls_total_count: 'Polls since the agent started.',
-  poll_errors_count: 'Polls that read nothing (device down), since the agent started.',
-  poll_requests_count: 'Protocol requests sent, retries included.',
-  poll_retries_count: 'Requests sent again after a timeout or busy answer.',
-  poll_timeouts_count: 'Requests that got no answer within the timeout.',
-  poll_overruns_count: 'Poll slots skipped because a poll outlasted its interval.',
-  poll_probes_count: 'Polls sent as probes of dead devices (one request, no retries).',
-  poll_duration_max_ms: "The slowest device's last poll.",
-  poll_duration_mean_ms: "Mean of every device's last poll.",
-  polls_in_flight_count: 'Polls running now.',
-  polls_queued_count: 'Polls due and waiting under the concurrency cap.',
-  readings_dropped_count: 'Readings the message contract refused.',
-  telemetry_published_count: 'Telemetry messages acknowledged by the broker.',
-  telemetry_backlog_count: 'Telemetry from before the current connection, waiting to be replayed.',
-  telemetry_refused_count: 'Telemetry never spooled (contract check or spool refusal).',
-  spool_records_count: 'Records in the disk spool waiting for their PUBACK.',
-  spool_pending_mib: 'Size of the waiting records, MiB.',
-  spool_disk_mib: 'Spool segment files on disk, MiB.',
-  spool_oldest_age_s: 'Age of the oldest waiting record (0 when empty).',
-  spool_dropped_count: 'Records dropped at the spool byte or age bound.',
-  spool_refused_count: 'Records the spool refused to write (disk full or failing).',
-  mqtt_connected: '1 while connected to the broker, else 0.',
-  mqtt_connects_count: 'Broker connections (the first and every reconnect).',
-} as const;
 
-export type HealthField = keyof typeof HEALTH_FIELDS;
+export type HealthField = AgentHealthField;
 export type HealthMap = Record<HealthField, number>;
 
 const MIB = 1024 * 1024;

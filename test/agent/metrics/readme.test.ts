@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AGENT_METRICS } from '../../../agent/metrics/agent-families.js';
-import { HEALTH_FIELDS } from '../../../agent/metrics/health-map.js';
+import { AGENT_HEALTH_FIELDS } from '../../../contract/storage-schema.js';
 
 /** agent/README.md "Metrics" documents every metric and health field, with the code's type and labels. */
 const readme = readFileSync(join(import.meta.dirname, '..', '..', '..', 'agent', 'README.md'), 'utf8');
@@ -17,7 +17,7 @@ describe('agent/README.md "Metrics"', () => {
     expect(row).toContain(`| ${labels.map((l) => `\`${l}\``).join(', ')} |`);
   });
 
-  it.each(Object.keys(HEALTH_FIELDS))('documents the health field %s', (name) => {
+  it.each(AGENT_HEALTH_FIELDS)('documents the health field %s', (name) => {
     expect(section).toContain(`| \`${name}\` |`);
   });
 
