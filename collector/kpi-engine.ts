@@ -119,6 +119,15 @@ interface SiteState {
   newestQuarter: number;
   /** Earliest quarter hour written since the last `takeClosed` (late data), ms; Infinity when none. */
   dirtyFrom: number;
+  /** The meters by last reading time, for substitution; rebuilt after any ledger moved. */
+  byLastReading: LastReading[] | undefined;
+}
+
+/** A meter's last reading and rate: past its last reading, a window is filled at that rate. */
+interface LastReading {
+  ts: number;
+  rate_kw: number;
+  group: MeterGroup;
 }
 
 function numberOf(v: Reading['value']): number | undefined {
@@ -241,6 +250,7 @@ export class KpiEngine {
       finalized: new Map(),
       nextToFinalize: undefined,
       newestQuarter: -1,
+      byLastReading: undefined,
     });
   }
 
@@ -338,6 +348,7 @@ export class KpiEngine {
       return;
     }
     const o = ledger.sample(ts, v);
+    st.byLastReading = undefined;
     if (o === 'applied') {
       if (countUsed) res.used++;
     } else if (o === 'late_applied') res.late++;
@@ -443,16 +454,33 @@ export class KpiEngine {
     const sums = emptyGroupSums(st.model.group_declared);
     for (const g of METER_GROUPS) Object.assign(sums[g], st.groups[g].windowSum(w.start, w.end), { meters: st.model.group_declared[g], substituted_ms: 0, substituted_kwh: 0 });
     // A meter silent since before the window's end: its last rate fills the rest of the window.
-    for (const [device, ledger] of st.ledgers) {
-      const group = st.model.meters.get(device)?.group;
-      const last = ledger.last_ts;
-      if (!group || last === undefined || last >= w.end || ledger.last_rate_kw === undefined) continue;
-      const missing = w.end - Math.max(last, w.start);
-      const g = sums[group];
+    for (const m of this.byLastReading(st)) {
+      if (m.ts >= w.end) break;
+      const missing = w.end - Math.max(m.ts, w.start);
+      const g = sums[m.group];
       g.substituted_ms! += missing;
-      g.substituted_kwh! += (ledger.last_rate_kw * missing) / 3_600_000;
+      g.substituted_kwh! += (m.rate_kw * missing) / 3_600_000;
     }
     return energyTotals(sums, w.end - w.start);
+  }
+
+  /**
+   * The metered devices by the time of their last reading, oldest first. An evaluation asks
+   * for a dozen windows, each wanting only the meters silent since before its end: with them
+   * sorted, each window reads just those (at 10,000 meters: a handful, not 10,000).
+   */
+  private byLastReading(st: SiteState): LastReading[] {
+    if (st.byLastReading) return st.byLastReading;
+    const out: LastReading[] = [];
+    for (const [device, ledger] of st.ledgers) {
+      const group = st.model.meters.get(device)?.group;
+      const ts = ledger.last_ts;
+      const rate_kw = ledger.last_rate_kw;
+      if (group !== undefined && ts !== undefined && rate_kw !== undefined) out.push({ ts, rate_kw, group });
+    }
+    out.sort((a, b) => a.ts - b.ts);
+    st.byLastReading = out;
+    return out;
   }
 
   private computeOf(st: SiteState, now_ms: number): ComputeFigures {

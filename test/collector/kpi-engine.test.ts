@@ -177,6 +177,18 @@ describe('KpiEngine: faults', () => {
     expect(pick(v, 'pue', '1d')).toMatchObject({ ok: true, value: 1.2935, quality: 'partial' });
   });
 
+  it('a stale IT meter whose backlog arrives after an evaluation: the next evaluation uses its data, not the fill', () => {
+    const e = KpiEngine.create({ inventories: [inventory('pdu_out')], profiles });
+    const silent = (d: string, t: number) => d === 'pdu-r2' && t > JAN1 + DAY - 30 * MIN;
+    const all = day();
+    feed(e, all.filter((p) => !silent(p.device, p.ts)));
+    expect(pick(e.evaluate('hs', NOW), 'pue', '1d')).toMatchObject({ quality: 'partial' });
+    feed(e, all.filter((p) => silent(p.device, p.ts)));
+    const v = e.evaluate('hs', NOW);
+    expect(pick(v, 'pue', '1d')).toMatchObject({ ok: true, value: 1.2935, quality: 'measured' });
+    expect(pick(v, 'pue', '15m')).toMatchObject({ ok: true, quality: 'measured' });
+  });
+
   it('a counter reset (meter swap) keeps the value and drops the quality to partial', () => {
     const e = KpiEngine.create({ inventories: [inventory('pdu_out')], profiles });
     const swapAt = JAN1 + 12 * 60 * MIN;
