@@ -95,7 +95,7 @@ async function until(cond: () => boolean, timeoutMs: number): Promise<void> {
   }
 }
 
-// As deployed for a collector (collector/README.md, "Broker"): mosquitto's default queue of 1,000
+// As deployed for a collector (collector/README.md, "Size the broker's queue"): mosquitto's default queue of 1,000
 // QoS 1 messages per session drops everything beyond it while the collector is behind a burst.
 const mosq = await startMosquitto({ config: ['max_queued_messages 1000000', 'max_queued_bytes 0'] });
 const broker = mosq.ok ? { url: mosq.value.url, stop: () => mosq.value.stop(), name: 'mosquitto' } : { ...(await startEmbeddedBroker()), name: 'aedes (embedded)' };

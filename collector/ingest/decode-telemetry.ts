@@ -60,6 +60,7 @@ export function envelopeIfPlain(raw: unknown): Envelope | undefined {
   if (poll.timeouts !== undefined && !isCount(poll.timeouts)) return undefined;
   return raw as Envelope;
 }
+
 const DECIMAL = /^\d{1,20}$/;
 
 /** Key of one series inside one device: point plus its index tags in a fixed order. */
