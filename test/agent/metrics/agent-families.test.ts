@@ -86,13 +86,12 @@ describe('the agent metric families', () => {
     expect(value(m.get('dcim_agent_device_polls_total'), { device: 'pdu-r01-a' })).toBe(0);
   });
 
-  it('10,000 devices render in well under a scrape timeout', () => {
+  // How long the render takes is bench/agent-snmp.ts's business; here: every device is in it.
+  it('10,000 devices render every per-device series', () => {
     const devices = Array.from({ length: 10_000 }, (_, i) => ({ id: `pdu-${i}`, profile: 'apc-rpdu2', state: 'up' as const }));
-    const snap = snapshot({ devices });
-    const t = performance.now();
-    const text = formatExposition(agentMetricFamilies(snap));
-    const ms = performance.now() - t;
+    const text = formatExposition(agentMetricFamilies(snapshot({ devices })));
     expect(text.split('\n').length).toBeGreaterThan(10_000 * 10);
-    expect(ms).toBeLessThan(2000);
+    expect(text.match(/^dcim_agent_device_state\{/gm)?.length).toBeGreaterThanOrEqual(10_000);
+    expect(text).toContain('device="pdu-9999"');
   });
 });

@@ -110,7 +110,8 @@ describe('the /metrics endpoint', () => {
     await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
     const t = Date.now();
     await server.stop();
-    expect(Date.now() - t).toBeLessThan(1000);
+    // Well under Node's 5 s keep-alive timeout, which a stop() that waited for idle sockets would take.
+    expect(Date.now() - t).toBeLessThan(4000);
     await expect(call(port, '/metrics')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 });

@@ -105,7 +105,8 @@ describe('SnmpSocketPool', () => {
     const started = Date.now();
     const r = await t.get(['1.3.6.1.2.1.1.5.0']);
     expect(r.ok).toBe(false);
-    expect(Date.now() - started).toBeLessThan(500);
+    // Not the 2 s request timeout.
+    expect(Date.now() - started).toBeLessThan(1500);
     t.close();
   });
 
