@@ -121,7 +121,7 @@ export type HttpConfig = z.infer<typeof HttpConfigSchema>;
 /** KPI options (README "KPI options"); every key has the default of DESIGN.md §5. */
 export const KpiConfigSchema = z
   .object({
-    /** Sub-second ticks bring the poll → KPI latency under a second; each tick costs ~15 ms at 10,000 racks. */
+    /** Sub-second ticks bring the poll → KPI latency under a second; a tick costs ~5–10 ms at 10,000 racks. */
     interval_s: z.number().min(0.25).max(3600).default(5),
     /** The retained KPI message is republished at least this often even when nothing changed. */
     publish_every_s: z.number().min(1).max(86_400).default(60),
