@@ -151,3 +151,41 @@ export const KpiMessageSchema = z.object({
   kpis: z.array(KpiValueSchema),
 });
 export type KpiMessage = z.infer<typeof KpiMessageSchema>;
+
+/** Alert severities, lowest first (rules, messages, stored `alert` points). */
+export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const;
+export const AlertSeveritySchema = z.enum(ALERT_SEVERITIES);
+export type AlertSeverity = z.infer<typeof AlertSeveritySchema>;
+
+/**
+ * An alert as others see it: the retained payload of `dcim/v1/<site>/alerts/<id>` (DESIGN.md §2),
+ * the webhook's `alert`, and an entry of `/api/alerts`. Times in ms since the epoch.
+ */
+export const AlertMessageSchema = z
+  .object({
+    schema: z.literal(1),
+    id: IdSchema,
+    site: IdSchema,
+    rule: IdSchema,
+    name: z.string().min(1),
+    severity: AlertSeveritySchema,
+    state: z.enum(['pending', 'firing', 'resolved']),
+    labels: z.record(z.string(), z.string()),
+    summary: z.string(),
+    description: z.string().optional(),
+    runbook: z.string().optional(),
+    runbook_url: z.string().optional(),
+    value: z.number().finite().optional(),
+    /** Firing since (this episode); for a pending alert, absent. */
+    starts_at: z.number().int().optional(),
+    /** Resolved at. */
+    ends_at: z.number().int().optional(),
+    /** Pending: the condition holds since then. */
+    pending_since: z.number().int().optional(),
+    /** Pending and held back by a firing alert of an inhibit rule. */
+    inhibited: z.boolean().optional(),
+    /** When this state was last evaluated. */
+    ts: z.number().int().positive(),
+  })
+  .strict();
+export type AlertMessage = z.infer<typeof AlertMessageSchema>;

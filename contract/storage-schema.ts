@@ -1,6 +1,6 @@
 import type { DeviceClass } from './ids.js';
 import { ItLevelSchema, MeterRoleSchema } from './inventory.js';
-import { DeviceStateSchema, KpiQualitySchema, KpiWindowSchema, TargetStatusSchema, type KpiWindow } from './messages.js';
+import { ALERT_SEVERITIES, DeviceStateSchema, KpiQualitySchema, KpiWindowSchema, TargetStatusSchema, type KpiWindow } from './messages.js';
 import { profilePoints, type DeviceProfile } from './profile.js';
 import { unitForName } from './units.js';
 
@@ -141,7 +141,6 @@ export const AGENT_HEALTH_HELP = {
 export type AgentHealthField = keyof typeof AGENT_HEALTH_HELP;
 export const AGENT_HEALTH_FIELDS = Object.keys(AGENT_HEALTH_HELP) as readonly AgentHealthField[];
 
-export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const;
 /** Only transitions are stored: one point when an alert fires, one when it resolves. */
 export const ALERT_STATES = ['firing', 'resolved'] as const;
 

@@ -1,11 +1,11 @@
 import { SystemClock, type Clock } from '../../contract/clock.js';
 import type { SiteInventory } from '../../contract/inventory.js';
 import { createLogger, type Logger } from '../../contract/log.js';
-import type { AgentState, DeviceStatus, KpiValue, Reading, TelemetryMessage } from '../../contract/messages.js';
+import type { AgentState, AlertMessage, DeviceStatus, KpiValue, Reading, TelemetryMessage } from '../../contract/messages.js';
 import type { DeviceProfile } from '../../contract/profile.js';
 import type { MetricPoint } from '../store/metric-point.js';
 import { buildAlertSites, selectedPoints, type AlertSite } from './alert-labels.js';
-import { alertMessage, type AlertMessage } from './alert-message.js';
+import { alertMessage } from './alert-message.js';
 import { alertPoints } from './alert-points.js';
 import type { AlertRecord, AlertState, AlertTransition } from './alert-record.js';
 import { evaluateAlerts } from './evaluate-alerts.js';

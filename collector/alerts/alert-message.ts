@@ -1,41 +1,5 @@
-import { z } from 'zod';
-import { IdSchema } from '../../contract/ids.js';
+import type { AlertMessage } from '../../contract/messages.js';
 import type { AlertRecord } from './alert-record.js';
-import { SeveritySchema } from './rule-schema.js';
-
-/**
- * The alert as others see it: the retained payload of `dcim/v1/<site>/alerts/<id>` (DESIGN.md §2),
- * the webhook's `alert`, and an entry of `/api/alerts`. Times in ms since the epoch.
- * (Proposed for contract/messages.ts as `AlertMessageSchema`; defined here until it moves.)
- */
-export const AlertMessageSchema = z
-  .object({
-    schema: z.literal(1),
-    id: IdSchema,
-    site: IdSchema,
-    rule: IdSchema,
-    name: z.string().min(1),
-    severity: SeveritySchema,
-    state: z.enum(['pending', 'firing', 'resolved']),
-    labels: z.record(z.string(), z.string()),
-    summary: z.string(),
-    description: z.string().optional(),
-    runbook: z.string().optional(),
-    runbook_url: z.string().optional(),
-    value: z.number().finite().optional(),
-    /** Firing since (this episode); for a pending alert, absent. */
-    starts_at: z.number().int().optional(),
-    /** Resolved at. */
-    ends_at: z.number().int().optional(),
-    /** Pending: the condition holds since then. */
-    pending_since: z.number().int().optional(),
-    /** Pending and held back by a firing alert of an inhibit rule. */
-    inhibited: z.boolean().optional(),
-    /** When this state was last evaluated. */
-    ts: z.number().int().positive(),
-  })
-  .strict();
-export type AlertMessage = z.infer<typeof AlertMessageSchema>;
 
 /** A record as the message of its current state (`as` forces the state a notifier delivers). */
 export function alertMessage(r: AlertRecord, as: AlertMessage['state'] = r.state): AlertMessage {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DeviceClassSchema, IdSchema, PointNameSchema } from '../../contract/ids.js';
 import { MeterRoleSchema } from '../../contract/inventory.js';
-import { DeviceStateSchema, KpiWindowSchema } from '../../contract/messages.js';
+import { AlertSeveritySchema, DeviceStateSchema, KpiWindowSchema, type AlertSeverity } from '../../contract/messages.js';
 import { KpiMeaningSchema } from '../../contract/profile.js';
 import { DurationSchema } from './duration.js';
 
@@ -15,8 +15,9 @@ import { DurationSchema } from './duration.js';
  * `rate_of_change`, `counter_reset` (flagged by the energy ledger).
  */
 
-export const SeveritySchema = z.enum(['info', 'warning', 'critical']);
-export type Severity = z.infer<typeof SeveritySchema>;
+/** The contract's alert severities (contract/messages.ts). */
+export const SeveritySchema = AlertSeveritySchema;
+export type Severity = AlertSeverity;
 export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
 
 /** Rule ids end up in alert ids (`<rule>-<hash>`, at most 64 characters): keep them short. */

@@ -1,8 +1,7 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '../../contract/log.js';
-import { KpiMessageSchema, type KpiMessage } from '../../contract/messages.js';
+import { AlertMessageSchema, KpiMessageSchema, type AlertMessage, type KpiMessage } from '../../contract/messages.js';
 import { topics } from '../../contract/topics.js';
-import { AlertMessageSchema, type AlertMessage } from '../alerts/alert-message.js';
 
 /**
  * The collector's one mqtt.js wrapper; nothing else touches the client. It owns the broker

@@ -1,4 +1,5 @@
-import { alertMessage, type AlertMessage } from '../alert-message.js';
+import type { AlertMessage } from '../../../contract/messages.js';
+import { alertMessage } from '../alert-message.js';
 import type { Delivery, Notifier, SendResult } from './notifier.js';
 
 /**

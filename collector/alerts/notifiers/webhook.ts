@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { DCIM_VERSION } from '../../../contract/index.js';
-import { alertMessage, type AlertMessage } from '../alert-message.js';
+import type { AlertMessage } from '../../../contract/messages.js';
+import { alertMessage } from '../alert-message.js';
 import { httpFailure, networkFailure, type Delivery, type Notifier, type SendResult } from './notifier.js';
 
 /**

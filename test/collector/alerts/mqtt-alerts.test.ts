@@ -4,7 +4,7 @@ import { SystemClock } from '../../../contract/clock.js';
 import { memoryLogger } from '../../../contract/log.js';
 import { topics } from '../../../contract/topics.js';
 import { AlertEngine } from '../../../collector/alerts/alert-engine.js';
-import { AlertMessageSchema } from '../../../collector/alerts/alert-message.js';
+import { AlertMessageSchema } from '../../../contract/messages.js';
 import { parseAlertRules } from '../../../collector/alerts/load-rules.js';
 import { MqttAlertNotifier } from '../../../collector/alerts/notifiers/mqtt-alerts.js';
 import { MqttSubscriber } from '../../../collector/ingest/subscriber.js';

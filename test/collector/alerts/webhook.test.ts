@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SystemClock } from '../../../contract/clock.js';
 import { memoryLogger } from '../../../contract/log.js';
 import { AlertEngine } from '../../../collector/alerts/alert-engine.js';
-import { AlertMessageSchema } from '../../../collector/alerts/alert-message.js';
+import { AlertMessageSchema } from '../../../contract/messages.js';
 import { parseAlertRules } from '../../../collector/alerts/load-rules.js';
 import { WebhookNotifier, webhookSignature } from '../../../collector/alerts/notifiers/webhook.js';
 import { agentState, profiles, testInventory } from './fixtures.js';
