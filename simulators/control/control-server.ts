@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { bindOrStop } from '../servers/bind-or-stop.js';
+import { bindOrStop, boundPort, closeHttpServer } from '../servers/listener.js';
 import type { Logger } from '../../contract/index.js';
 import { controlError, routeControl, type ControlResponse, type ControlTarget } from './control-routes.js';
 
@@ -39,13 +39,11 @@ export class ControlServer {
     const server = this.server;
     this.server = undefined;
     if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeHttpServer(server);
   }
 
   port(): number {
-    const a = this.server?.address();
-    return typeof a === 'object' && a !== null ? a.port : this.opts.port;
+    return boundPort(this.server, this.opts.port);
   }
 
   url(): string {

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { bindOrStop } from './bind-or-stop.js';
+import { bindOrStop, boundPort } from './listener.js';
 import type { Clock, Logger, TimerHandle } from '../../contract/index.js';
 import type { RegisterImage } from '../encode/modbus-registers.js';
 import type { RequestDecision } from '../faults/request-faults.js';
@@ -129,8 +129,7 @@ export class ModbusEndpoint {
   }
 
   port(): number {
-    const a = this.server?.address();
-    return typeof a === 'object' && a !== null ? a.port : this.opts.port;
+    return boundPort(this.server, this.opts.port);
   }
 
   stats(): ModbusEndpointStats {

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { bindOrStop } from './bind-or-stop.js';
+import { bindOrStop, boundPort, closeHttpServer } from './listener.js';
 import type { Clock, Logger, TimerHandle } from '../../contract/index.js';
 import type { RequestDecision } from '../faults/request-faults.js';
 import { SessionTable, handleRedfish, redfishError, type RedfishCredentials, type RedfishResponse } from './redfish-service.js';
@@ -73,13 +73,11 @@ export class RedfishEndpoint {
     const server = this.server;
     this.server = undefined;
     if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeHttpServer(server);
   }
 
   port(): number {
-    const a = this.server?.address();
-    return typeof a === 'object' && a !== null ? a.port : this.opts.port;
+    return boundPort(this.server, this.opts.port);
   }
 
   scheme(): 'http' | 'https' {

@@ -1,5 +1,5 @@
 import dgram from 'node:dgram';
-import { bindOrStop } from './bind-or-stop.js';
+import { bindOrStop } from './listener.js';
 import type { Clock, Logger, TimerHandle } from '../../contract/index.js';
 import type { SnmpServedValue } from '../encode/snmp-values.js';
 import type { RequestDecision } from '../faults/request-faults.js';

@@ -1,4 +1,7 @@
+/** How every simulator endpoint binds, reports its port and closes. */
 import type { EventEmitter } from 'node:events';
+import type http from 'node:http';
+import type net from 'node:net';
 
 export interface BindOptions {
   /** The start of the error message when binding fails: "Modbus server cannot listen on 127.0.0.1:502/tcp". */
@@ -29,4 +32,16 @@ export async function bindOrStop(target: EventEmitter, bind: (ready: () => void)
     await o.stop();
     throw e;
   }
+}
+
+/** The port a TCP server is bound to (port 0 resolved), else the configured one. */
+export function boundPort(server: net.Server | undefined, configured: number): number {
+  const a = server?.address();
+  return typeof a === 'object' && a !== null ? a.port : configured;
+}
+
+/** Closes an HTTP(S) server now: idle keep-alive connections too, which close() alone waits for. */
+export function closeHttpServer(server: http.Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise<void>((resolve) => server.close(() => resolve()));
 }
