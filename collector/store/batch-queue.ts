@@ -4,6 +4,8 @@
  * in memory (bounded by lines; an outage longer than the bound loses the oldest, counted) and on
  * disk (spool-batch-queue.ts: survives outages and restarts, bounded by bytes and age).
  */
+import type { SinkSpoolStats } from './metric-sink.js';
+
 export interface QueuedBatch {
   id: number;
   lines: readonly string[];
@@ -21,17 +23,7 @@ export interface QueueStats {
   batches: number;
   lines: number;
   /** Set for the spool: its own counters (bytes on disk, drops, fsyncs, recovery). */
-  spool?: {
-    dir: string;
-    bytes: number;
-    segments: number;
-    oldest_age_ms: number;
-    dropped_records: number;
-    refused_records: number;
-    unreadable_records: number;
-    recovered_records: number;
-    fsync_errors: number;
-  };
+  spool?: SinkSpoolStats;
 }
 
 export interface BatchQueue {
