@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { KpiEngine } from '../../../collector/kpi-engine.js';
 import { SiteInventorySchema } from '../../../contract/inventory.js';
 import { loadYamlFile } from '../../../contract/load.js';
-import type { KpiValue, Reading } from '../../../contract/messages.js';
+import type { KpiValue } from '../../../contract/messages.js';
 import { loadProfiles } from '../../../contract/profiles.js';
-import { unitForName } from '../../../contract/units.js';
 import { createSiteModel } from '../../../simulators/model/site.js';
 import { TruthRecorder } from '../../../simulators/truth/truth-recorder.js';
+import { modelReadings } from '../support/model-readings.js';
 
 /**
  * The engine against the simulator's ground truth, in process: the demo seed's physical model is
@@ -31,16 +31,7 @@ describe('KpiEngine against simulator truth (demo seed)', () => {
       model.step(STEP);
       truth.record(t);
       for (const d of inv.devices) {
-        const q = model.quantities(d.id)!;
-        const readings: Reading[] = [];
-        const add = (point: string, v: unknown, index?: Reading['index']) => {
-          if (typeof v !== 'number' && typeof v !== 'string') return;
-          const unit = typeof v === 'number' ? unitForName(point) : undefined;
-          readings.push({ point, value: v, quality: 'good', ...(unit ? { unit } : {}), ...(index ? { index } : {}) });
-        };
-        for (const [k, v] of Object.entries(q.values)) add(k, v);
-        for (const [tag, rows] of Object.entries(q.rows)) for (const [i, row] of rows) for (const [k, v] of Object.entries(row)) add(k, v, { [tag]: String(i) });
-        engine.ingest(inv.site.id, d.id, t, readings);
+        engine.ingest(inv.site.id, d.id, t, modelReadings(model.quantities(d.id)!));
       }
     }
     const now = END;
