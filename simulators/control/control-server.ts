@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { bindOrStop, boundPort, closeHttpServer } from '../servers/listener.js';
+import { bindOrStop, boundPort, closeHttpServer, readBody } from '../servers/listener.js';
 import type { Logger } from '../../contract/index.js';
 import { controlError, routeControl, type ControlResponse, type ControlTarget } from './control-routes.js';
 
@@ -51,23 +51,14 @@ export class ControlServer {
   }
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) tooLarge = true;
-      else chunks.push(c);
-    });
-    req.on('error', () => undefined);
-    req.on('end', () => {
+    readBody(req, MAX_BODY, (text) => {
       let response: ControlResponse;
-      if (tooLarge) {
+      if (text === undefined) {
         response = controlError(413, 'invalid_body', `the body exceeds ${MAX_BODY} bytes`);
       } else {
         try {
           const url = new URL(req.url ?? '/', 'http://control');
-          response = routeControl({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, body: Buffer.concat(chunks).toString('utf8') }, this.opts.target);
+          response = routeControl({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, body: text }, this.opts.target);
         } catch (e) {
           this.opts.logger.error('control request failed', { path: req.url, error: e as Error });
           response = { status: 500, body: { error: { code: 'internal', message: (e as Error).message } } };

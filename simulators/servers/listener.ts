@@ -1,4 +1,4 @@
-/** How every simulator endpoint binds, reports its port and closes. */
+/** How every simulator endpoint binds, reports its port, reads a request body and closes. */
 import type { EventEmitter } from 'node:events';
 import type http from 'node:http';
 import type net from 'node:net';
@@ -44,4 +44,19 @@ export function boundPort(server: net.Server | undefined, configured: number): n
 export function closeHttpServer(server: http.Server): Promise<void> {
   server.closeAllConnections();
   return new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+/**
+ * Reads a request body of at most `max_bytes`, then calls `done` with it as UTF-8, or with
+ * undefined when it was longer (the rest is read and discarded, so the answer can still be sent).
+ */
+export function readBody(req: http.IncomingMessage, max_bytes: number, done: (body: string | undefined) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on('data', (c: Buffer) => {
+    size += c.length;
+    if (size <= max_bytes) chunks.push(c);
+  });
+  req.on('error', () => undefined);
+  req.on('end', () => done(size > max_bytes ? undefined : Buffer.concat(chunks).toString('utf8')));
 }

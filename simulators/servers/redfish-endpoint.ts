@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { bindOrStop, boundPort, closeHttpServer } from './listener.js';
+import { bindOrStop, boundPort, closeHttpServer, readBody } from './listener.js';
 import type { Clock, Logger, TimerHandle } from '../../contract/index.js';
 import type { RequestDecision } from '../faults/request-faults.js';
 import { SessionTable, handleRedfish, redfishError, type RedfishCredentials, type RedfishResponse } from './redfish-service.js';
@@ -90,17 +90,8 @@ export class RedfishEndpoint {
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     this.counters.requests++;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let refused = false;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) refused = true;
-      else chunks.push(c);
-    });
-    req.on('error', () => undefined);
-    req.on('end', () => {
-      if (refused) return this.write(res, redfishError(413, 'PayloadTooLarge', `The request body exceeds ${MAX_BODY} bytes.`), 0);
+    readBody(req, MAX_BODY, (text) => {
+      if (text === undefined) return this.write(res, redfishError(413, 'PayloadTooLarge', `The request body exceeds ${MAX_BODY} bytes.`), 0);
       let decision: RequestDecision;
       let response: RedfishResponse;
       try {
@@ -112,7 +103,7 @@ export class RedfishEndpoint {
         }
         const url = new URL(req.url ?? '/', 'http://bmc');
         response = handleRedfish(
-          { method: req.method ?? 'GET', path: decodeURIComponent(url.pathname), headers: req.headers, body: Buffer.concat(chunks).toString('utf8') },
+          { method: req.method ?? 'GET', path: decodeURIComponent(url.pathname), headers: req.headers, body: text },
           { documents: this.documents(), credentials: this.opts.device.credentials, sessions: this.sessions, bmc_now_ms: this.bmcNow() },
         );
       } catch (e) {
