@@ -31,7 +31,8 @@ export type Reading = z.infer<typeof ReadingSchema>;
 const READING_KEYS = new Set(['point', 'value', 'unit', 'quality', 'index', 'error']);
 const INDEX_TAG_SET: ReadonlySet<string> = new Set(INDEX_TAGS);
 const QUALITIES: ReadonlySet<unknown> = new Set(QualitySchema.options);
-const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x) && Object.getPrototypeOf(x) === Object.prototype;
+/** A plain object as JSON.parse makes them (not an array, not a class instance). */
+export const isPlainRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x) && Object.getPrototypeOf(x) === Object.prototype;
 
 /**
  * The reading itself when it is a plain, valid one (only the schema's keys, every value as
@@ -40,7 +41,7 @@ const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'obj
  * a parse result. test/contract/reading-fast-path.test.ts holds it to ReadingSchema.
  */
 export function readingIfPlain(raw: unknown): Reading | undefined {
-  if (!isRecord(raw)) return undefined;
+  if (!isPlainRecord(raw)) return undefined;
   for (const k in raw) if (!READING_KEYS.has(k)) return undefined;
   const { point, value, unit, quality, index, error } = raw;
   if (typeof point !== 'string' || !NAME_PATTERN.test(point)) return undefined;
@@ -55,7 +56,7 @@ export function readingIfPlain(raw: unknown): Reading | undefined {
   if (unit !== undefined && (typeof unit !== 'string' || !Object.hasOwn(UNITS, unit))) return undefined;
   if (error !== undefined && (typeof error !== 'string' || !ERROR_CODE_PATTERN.test(error))) return undefined;
   if (index !== undefined) {
-    if (!isRecord(index)) return undefined;
+    if (!isPlainRecord(index)) return undefined;
     for (const k in index) {
       const v = index[k];
       if (!INDEX_TAG_SET.has(k) || typeof v !== 'string' || !INDEX_VALUE_PATTERN.test(v)) return undefined;

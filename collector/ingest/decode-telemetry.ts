@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { formatIssues } from '../../contract/load.js';
-import { ReadingSchema, readingIfPlain, TelemetryMessageSchema, type Reading, type TelemetryMessage } from '../../contract/messages.js';
+import { isPlainRecord, ReadingSchema, readingIfPlain, TelemetryMessageSchema, type Reading, type TelemetryMessage } from '../../contract/messages.js';
 import { fail, ok, type Result } from '../../contract/result.js';
 import { DEVICE_CLASSES, ID_PATTERN } from '../../contract/ids.js';
 import { parseTopic } from '../../contract/topics.js';
@@ -38,7 +38,6 @@ type Envelope = z.infer<typeof EnvelopeSchema>;
 const ENVELOPE_KEYS = new Set(['schema', 'agent', 'site', 'device', 'class', 'seq', 'ts', 'readings', 'poll']);
 const POLL_KEYS = new Set(['ms', 'requests', 'retries', 'timeouts']);
 const CLASSES: ReadonlySet<unknown> = new Set(DEVICE_CLASSES);
-const isPlainObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x) && Object.getPrototypeOf(x) === Object.prototype;
 const isCount = (x: unknown): boolean => Number.isSafeInteger(x) && (x as number) >= 0;
 const isId = (x: unknown): boolean => typeof x === 'string' && ID_PATTERN.test(x);
 
@@ -48,12 +47,12 @@ const isId = (x: unknown): boolean => typeof x === 'string' && ID_PATTERN.test(x
  * passes here; test/collector/envelope-fast-path.test.ts holds it to EnvelopeSchema.
  */
 export function envelopeIfPlain(raw: unknown): Envelope | undefined {
-  if (!isPlainObject(raw)) return undefined;
+  if (!isPlainRecord(raw)) return undefined;
   for (const k in raw) if (!ENVELOPE_KEYS.has(k)) return undefined;
   const { schema, agent, site, device, seq, ts, readings, poll } = raw;
   if (schema !== 1 || !isId(agent) || !isId(site) || !isId(device) || !CLASSES.has(raw.class)) return undefined;
   if (!isCount(seq) || !Number.isSafeInteger(ts) || (ts as number) <= 0) return undefined;
-  if (!Array.isArray(readings) || readings.length > 10_000 || !isPlainObject(poll)) return undefined;
+  if (!Array.isArray(readings) || readings.length > 10_000 || !isPlainRecord(poll)) return undefined;
   for (const k in poll) if (!POLL_KEYS.has(k)) return undefined;
   const ms = poll.ms;
   if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0 || !isCount(poll.requests) || !isCount(poll.retries)) return undefined;
