@@ -28,6 +28,7 @@ import { loadProfiles } from '../contract/profiles.js';
 import { topics } from '../contract/topics.js';
 import { startEmbeddedBroker } from '../cli/embedded-broker.js';
 import { startMosquitto } from '../test/support/services.js';
+import { until } from '../test/support/until.js';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -87,14 +88,6 @@ const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 };
-async function until(cond: () => boolean, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 // As deployed for a collector (collector/README.md, "Size the broker's queue"): mosquitto's default queue of 1,000
 // QoS 1 messages per session drops everything beyond it while the collector is behind a burst.
 const mosq = await startMosquitto({ config: ['max_queued_messages 1000000', 'max_queued_bytes 0'] });
@@ -133,7 +126,7 @@ async function measure(c: Consumer, mode: 'live' | 'backlog'): Promise<Rate> {
   c.mark();
   const pub = mode === 'live' ? publish(broker.url, MESSAGES, 0) : undefined;
   if (mode === 'backlog') await c.connect();
-  await until(() => c.received() - before >= MESSAGES, 300_000);
+  await until(`${MESSAGES} messages`, () => c.received() - before >= MESSAGES, 300_000);
   const end = Date.now();
   const first = c.first()!;
   const cpu = cpuMs(first.cpu);

@@ -12,6 +12,7 @@ import { memoryLogger } from '../../contract/log.js';
 import { topics } from '../../contract/topics.js';
 import { startMosquitto } from '../support/mosquitto.js';
 import { useService } from '../support/require-service.js';
+import { until } from '../support/until.js';
 
 /**
  * The composition root wires alerting (collector/alerts) from a config file: a device reported
@@ -29,14 +30,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function until(what: string, cond: () => boolean, timeout_ms = 10_000): Promise<void> {
-  const deadline = Date.now() + timeout_ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('alerting wired into the collector', () => {
   const broker = useService('mosquitto', () => startMosquitto());

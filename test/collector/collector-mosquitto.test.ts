@@ -10,6 +10,7 @@ import { memoryLogger } from '../../contract/log.js';
 import { topics } from '../../contract/topics.js';
 import { startMosquitto } from '../support/mosquitto.js';
 import { useService } from '../support/require-service.js';
+import { until } from '../support/until.js';
 
 const DEMO = loadYamlFile(SiteInventorySchema, path.resolve(import.meta.dirname, '../../seeds/demo.yaml'));
 const T0 = Date.UTC(2026, 0, 1, 8);
@@ -30,14 +31,6 @@ const poll = (seq: number, power_w: number) =>
     readings: [{ point: 'active_power_w', value: power_w, unit: 'W', quality: 'good' }],
     poll: { ms: 5, requests: 1, retries: 0 },
   });
-
-async function until(what: string, cond: () => boolean, timeout_ms = 10_000): Promise<void> {
-  const deadline = Date.now() + timeout_ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('Collector against mosquitto with passwords', () => {
   const broker = useService('mosquitto', () => startMosquitto({ users: USERS }));

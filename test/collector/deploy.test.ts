@@ -15,6 +15,7 @@ import { command as collectorCommand } from '../../cli/commands/collector.js';
 import { startMosquitto } from '../support/mosquitto.js';
 import { useService } from '../support/require-service.js';
 import { RecordingSink } from './support/recording-sink.js';
+import { until } from '../support/until.js';
 
 /**
  * The deployment files operators copy: the mosquitto settings a collector's persistent session
@@ -42,14 +43,6 @@ function collectorOn(url: string): Collector {
   return new Collector({ id: 'deploy', inventories: [SEED], mqtt: { url, clientId: 'deploy-collector' }, sink: new RecordingSink(), profiles: loadProfiles(), logger: memoryLogger('error'), clock: new ManualClock(T0), kpiIntervalMs: 5000 });
 }
 
-async function until(what: string, cond: () => boolean, timeout_ms = 20_000): Promise<void> {
-  const deadline = Date.now() + timeout_ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** The collector goes away, BACKLOG polls are published, the collector comes back: how many does it get? */
 async function afterOutage(url: string): Promise<number> {
   const first = collectorOn(url);
@@ -68,7 +61,7 @@ async function afterOutage(url: string): Promise<number> {
       if (n === BACKLOG || (n > 0 && n === last)) return true;
       last = n;
       return false;
-    });
+    }, 20_000);
     await new Promise((r) => setTimeout(r, 500));
     return back.stats().messages_received;
   } finally {

@@ -12,6 +12,7 @@ import { topics } from '../../contract/topics.js';
 import { startMosquitto } from '../support/mosquitto.js';
 import { useService } from '../support/require-service.js';
 import { RecordingSink } from './support/recording-sink.js';
+import { until } from '../support/until.js';
 
 /**
  * QoS 1 delivers at least once and an agent replays its spool after an outage: energy must never
@@ -58,14 +59,6 @@ function messages(): TelemetryMessage[] {
   return out;
 }
 
-async function until(what: string, cond: () => boolean, timeout_ms = 15_000): Promise<void> {
-  const deadline = Date.now() + timeout_ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 const find = (kpis: readonly KpiValue[], kpi: string, window: string) => kpis.find((k) => k.kpi === kpi && k.window === window);
 
 describe('duplicated and replayed telemetry through mosquitto, with the KPI engine', () => {
@@ -86,7 +79,7 @@ describe('duplicated and replayed telemetry through mosquitto, with the KPI engi
       await send(redelivered);
       await send(replayed);
       const total = all.length + redelivered.length + replayed.length;
-      await until(`${total} messages`, () => collector.stats().messages_received === total);
+      await until(`${total} messages`, () => collector.stats().messages_received === total, 15_000);
     } finally {
       await agent.endAsync();
     }

@@ -12,6 +12,7 @@ import { topics } from '../../contract/topics.js';
 import { startMosquitto } from '../support/mosquitto.js';
 import { useService } from '../support/require-service.js';
 import { RecordingSink } from './support/recording-sink.js';
+import { until } from '../support/until.js';
 
 /**
  * The retained KPI topic (DESIGN.md §2): every KPI of the site — live figures and every energy
@@ -26,13 +27,6 @@ const T0 = Date.UTC(2026, 0, 1, 8, 5, 0);
 const poll = (seq: number, device: 'pdu-r01-a' | 'meter-incomer-1', w: number, ts: number) =>
   JSON.stringify({ schema: 1, agent: 'edge-1', site: 'demo', device, class: device === 'pdu-r01-a' ? 'pdu' : 'meter', seq, ts, readings: [{ point: 'active_power_w', value: w, unit: 'W', quality: 'good' }], poll: { ms: 5, requests: 1, retries: 0 } });
 
-async function until(what: string, cond: () => boolean, timeout_ms = 10_000): Promise<void> {
-  const deadline = Date.now() + timeout_ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 const settle = () => new Promise((r) => setTimeout(r, 300));
 
 describe('the retained KPI topics', () => {

@@ -14,6 +14,7 @@ import { checkInfluxQl } from '../../dashboards/influxql/check.js';
 import { startSimSite, type SimSite } from '../../simulators/index.js';
 import { useService } from '../support/require-service.js';
 import { startInfluxV1, type InfluxSeries } from '../support/services.js';
+import { until } from '../support/until.js';
 
 /**
  * Every query of every committed dashboard, run against a real InfluxDB 1.x that the pipeline
@@ -141,14 +142,6 @@ function scaledClock(lead_ms: number): ScaledClock {
   return new ScaledClock(new SystemClock(), SPEED, (real * SPEED - start) / (SPEED - 1));
 }
 
-async function waitFor(what: string, cond: () => boolean, timeout_ms: number): Promise<void> {
-  const deadline = Date.now() + timeout_ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeout_ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** The numbers in the value columns (not the time) of every row. */
 function numbersOf(series: readonly InfluxSeries[]): number[] {
   return series.flatMap((s) => s.values.flatMap((row) => row.slice(1).filter((v): v is number => typeof v === 'number')));
@@ -187,7 +180,7 @@ describe('dashboards against InfluxDB 1.x filled by the pipeline from the simula
     const live = ['pue_live', 'green_share_live_ratio', 'accelerator_utilisation_pct', 'compute_ai_pflops', 'compute_general_pflops', 'compute_ai_share_ratio'];
     const seen = new Set<string>();
     let lastLive = 0;
-    await waitFor(
+    await until(
       `a stored 15-minute PUE, then a good live PUE, and a value of each of ${live.join(', ')}`,
       () => {
         for (const name of live) if (kpi(name, 'instant')?.ok) seen.add(name);

@@ -12,6 +12,7 @@ import { ControlServer } from '../../simulators/control/control-server.js';
 import { startSimSite, type SimSite } from '../../simulators/index.js';
 import { useService } from '../support/require-service.js';
 import { startMosquitto } from '../support/services.js';
+import { until } from '../support/until.js';
 
 /**
  * Issue 6's scenario on the simulators: seeds/demo.yaml; the agent polls its thermal chain (14 rack
@@ -58,15 +59,6 @@ afterEach(async () => {
   await r.control.stop();
   await r.sim.stop();
 });
-
-/** Wait in real time (bounded) for a condition. */
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 30_000, state: () => string = () => ''): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} ${state()}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('alerts on the simulated demo site', () => {
   const broker = useService('mosquitto', () => startMosquitto());
@@ -121,7 +113,7 @@ describe('alerts on the simulated demo site', () => {
       const before = polls();
       clock.advance(STEP_MS);
       if (!crosses) return new Promise<void>((r) => setImmediate(r));
-      await waitFor(
+      await until(
         `the polls of ${new Date(clock.now()).toISOString()}`,
         () => {
           const st = agent.stats();
@@ -187,7 +179,7 @@ describe('alerts on the simulated demo site', () => {
       'rack_inlet_temperature/warning/pod-a',
     ]);
     // Every retained alert topic was cleared: the last message on each is empty.
-    await waitFor('retained topics cleared', () => alerts.stats().notifiers.mqtt?.pending === 0);
+    await until('retained topics cleared', () => alerts.stats().notifiers.mqtt?.pending === 0, 30_000);
     const last = new Map(seen.map((m) => [m.topic, m.alert]));
     expect(last.size).toBe(3);
     expect([...last.values()]).toEqual([null, null, null]);

@@ -8,6 +8,7 @@ import { ManualClock, SiteInventorySchema, SystemClock, createLogger, loadProfil
 import { startSimSite, type SimSite } from '../../simulators/index.js';
 import { useService } from '../support/require-service.js';
 import { startInfluxV1, startMosquitto } from '../support/services.js';
+import { until } from '../support/until.js';
 
 /**
  * Issue 5: one simulated local day of the Gui'an-like seed (≈1,000 devices) through the whole path
@@ -37,14 +38,6 @@ const DAY_START = Date.UTC(2026, 6, 9, 16);
 const DAY_END = DAY_START + 24 * HOUR_MS;
 const logger = createLogger({ level: 'error' });
 const profiles = loadProfiles();
-
-async function waitFor(what: string, cond: () => boolean, timeout_ms: number, state: () => string): Promise<void> {
-  const deadline = Date.now() + timeout_ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeout_ms} ms waiting for ${what}: ${state()}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 function relErr(value: number, truth: number): number {
   return Math.abs(value - truth) / Math.abs(truth);
@@ -91,7 +84,7 @@ describe.runIf(LONG)("Gui'an-like seed, one accelerated local day through the re
       const t_step = Date.now();
       const before = polls();
       clock.advance(STEP_MS);
-      await waitFor(
+      await until(
         `step ${k} of ${steps}: every device polled, published and ingested`,
         () => {
           const s = agent.stats();

@@ -8,6 +8,7 @@ import { SiteInventorySchema, SystemClock, createLogger, loadProfiles, loadYamlF
 import { startSimSite, type SimSite } from '../../simulators/index.js';
 import { useService } from '../support/require-service.js';
 import { startInfluxV1, startMosquitto, startVictoriaMetrics } from '../support/services.js';
+import { until } from '../support/until.js';
 
 /**
  * Issue 2's whole path, once, with real protocols and real servers:
@@ -43,26 +44,18 @@ async function startPipeline(brokerUrl: string, store: StoreConfig): Promise<Pip
   return running;
 }
 
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** Run until the collector has published `n` good live PUE figures, then stop everything. */
 async function runUntilKpis(p: Pipeline, n: number): Promise<void> {
   let good = 0;
   let lastTs = 0;
-  await waitFor(`${n} live PUE figures`, () => {
+  await until(`${n} live PUE figures`, () => {
     const k = p.collector.latestKpi('demo')?.kpis.find((x) => x.kpi === 'pue_live');
     if (k?.ok && k.window_end !== lastTs) {
       lastTs = k.window_end;
       good++;
     }
     return good >= n;
-  });
+  }, 20_000);
   await p.agent.stop();
   await p.collector.stop();
   await p.sink.flush();

@@ -11,6 +11,7 @@ import { MqttSubscriber } from '../../../collector/ingest/subscriber.js';
 import { useService } from '../../support/require-service.js';
 import { startMosquitto } from '../../support/services.js';
 import { agentState, profiles, testInventory } from './fixtures.js';
+import { until } from '../../support/until.js';
 
 const RULES = parseAlertRules('rules: [{ id: agent_offline, kind: agent_offline, severity: critical, summary: "Agent {agent} offline" }]');
 
@@ -26,14 +27,6 @@ async function retainedAlerts(url: string): Promise<Map<string, string>> {
   await new Promise((r) => setTimeout(r, 300));
   await client.endAsync();
   return got;
-}
-
-async function until(cond: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('retained MQTT alert topic, through the collector subscriber (real mosquitto)', () => {
@@ -57,7 +50,7 @@ describe('retained MQTT alert topic, through the collector subscriber (real mosq
     try {
       engine.observeAgentState('t', 'edge-1', agentState(false, Date.now()));
       engine.evaluate();
-      await until(() => engine.stats().notifiers.mqtt?.sent === 1);
+      await until('one sent', () => engine.stats().notifiers.mqtt?.sent === 1);
       const [alert] = engine.list({ state: 'firing' });
       const topic = topics.alert('t', alert!.id);
       const retained = await retainedAlerts(broker().url);
@@ -68,10 +61,10 @@ describe('retained MQTT alert topic, through the collector subscriber (real mosq
       await broker().halt();
       engine.observeAgentState('t', 'edge-1', agentState(true, Date.now()));
       engine.evaluate();
-      await until(() => (engine.stats().notifiers.mqtt?.failures ?? 0) >= 1);
+      await until('a failure', () => (engine.stats().notifiers.mqtt?.failures ?? 0) >= 1);
       expect(engine.stats().notifiers.mqtt?.pending).toBe(1);
       await broker().restart();
-      await until(() => engine.stats().notifiers.mqtt?.pending === 0, 15_000);
+      await until('nothing pending', () => engine.stats().notifiers.mqtt?.pending === 0, 15_000);
       expect(await retainedAlerts(broker().url)).toEqual(new Map());
     } finally {
       await engine.stop();

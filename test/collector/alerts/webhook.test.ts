@@ -12,6 +12,7 @@ import { AlertMessageSchema } from '../../../contract/messages.js';
 import { parseAlertRules } from '../../../collector/alerts/load-rules.js';
 import { WebhookNotifier, webhookSignature } from '../../../collector/alerts/notifiers/webhook.js';
 import { agentState, profiles, testInventory } from './fixtures.js';
+import { until } from '../../support/until.js';
 
 const SECRET = 'whsec-test-0123456789';
 const RULES = parseAlertRules('rules: [{ id: agent_offline, kind: agent_offline, severity: critical, summary: "Agent {agent} offline", runbook_url: "https://runbooks.example/agent?site={site}" }]');
@@ -57,14 +58,6 @@ function verify(r: Received, secret: string): boolean {
   return got.length === want.length && timingSafeEqual(got, want);
 }
 
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of closers.splice(0)) await c();
@@ -95,8 +88,8 @@ describe('webhook notifier', () => {
     engine.start();
     engine.observeAgentState('t', 'edge-1', agentState(false, Date.now()));
     engine.evaluate();
-    await until(() => rx.received.length >= 4);
-    await until(() => engine.stats().notifiers['webhook-ops']?.pending === 0);
+    await until('4 deliveries', () => rx.received.length >= 4, 5000);
+    await until('nothing pending', () => engine.stats().notifiers['webhook-ops']?.pending === 0, 5000);
     expect(rx.received).toHaveLength(4);
     expect(new Set(rx.received.map((r) => r.headers['x-dcim-delivery'])).size).toBe(1);
     expect(rx.received.every((r) => verify(r, SECRET))).toBe(true);
@@ -111,7 +104,7 @@ describe('webhook notifier', () => {
     // The resolve is another delivery (version 2), sent once.
     engine.observeAgentState('t', 'edge-1', agentState(true, Date.now()));
     engine.evaluate();
-    await until(() => rx.received.length >= 5);
+    await until('5 deliveries', () => rx.received.length >= 5, 5000);
     const resolved = JSON.parse(rx.received[4]!.body.toString('utf8')) as { status: string; alert: { ends_at: number; starts_at: number } };
     expect(resolved.status).toBe('resolved');
     expect(resolved.alert.ends_at).toBeGreaterThanOrEqual(resolved.alert.starts_at);
@@ -125,7 +118,7 @@ describe('webhook notifier', () => {
     engine.start();
     engine.observeAgentState('t', 'edge-1', agentState(false, Date.now()));
     engine.evaluate();
-    await until(() => engine.stats().notifiers['webhook-ops']?.rejected === 1);
+    await until('one rejection', () => engine.stats().notifiers['webhook-ops']?.rejected === 1, 5000);
     await new Promise((r) => setTimeout(r, 200));
     expect(rx.received).toHaveLength(1);
     expect(logger.lines.some((l) => l.msg === 'alert notification refused by the destination' && String(l.error).startsWith('HTTP 400'))).toBe(true);
@@ -140,14 +133,14 @@ describe('webhook notifier', () => {
     first.engine.start();
     first.engine.observeAgentState('t', 'edge-1', agentState(false, Date.now()));
     first.engine.evaluate();
-    await until(() => (first.engine.stats().notifiers['webhook-ops']?.failures ?? 0) >= 2);
+    await until('two failures', () => (first.engine.stats().notifiers['webhook-ops']?.failures ?? 0) >= 2, 5000);
     await first.engine.stop();
 
     const rx = await receiver([]);
     closers.push(rx.close);
     const second = engineFor(rx.url, state);
     second.engine.start();
-    await until(() => rx.received.length === 1);
+    await until('one delivery', () => rx.received.length === 1, 5000);
     expect(JSON.parse(rx.received[0]!.body.toString('utf8'))).toMatchObject({ status: 'firing', alert: { labels: { agent: 'edge-1' } } });
   });
 

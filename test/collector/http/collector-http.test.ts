@@ -13,6 +13,7 @@ import { topics } from '../../../contract/topics.js';
 import { startMosquitto } from '../../support/mosquitto.js';
 import { useService } from '../../support/require-service.js';
 import { RecordingSink } from '../support/recording-sink.js';
+import { until } from '../../support/until.js';
 
 /**
  * The HTTP API of a running collector (real mosquitto, 127.0.0.1, free port): with and without
@@ -34,14 +35,6 @@ const poll = (seq: number, device: 'pdu-r01-a' | 'meter-incomer-1', power_w: num
   readings: [{ point: 'active_power_w', value: power_w, unit: 'W', quality: 'good' }],
   poll: { ms: 5, requests: 1, retries: 0 },
 });
-
-async function until(what: string, cond: () => boolean | Promise<boolean>, timeout_ms = 15_000): Promise<void> {
-  const deadline = Date.now() + timeout_ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('the collector serves its HTTP API', () => {
   const broker = useService('mosquitto', () => startMosquitto());
@@ -68,7 +61,7 @@ describe('the collector serves its HTTP API', () => {
     try {
       await agent.publishAsync(topics.telemetry('demo', 'pdu-r01-a'), JSON.stringify(poll(1, 'pdu-r01-a', 8000, T0 + 1000)), { qos: 1 });
       await agent.publishAsync(topics.telemetry('demo', 'meter-incomer-1'), JSON.stringify(poll(2, 'meter-incomer-1', 10_000, T0 + 1200)), { qos: 1 });
-      await until('two polls', () => collector.stats().readings_accepted === 2);
+      await until('two polls', () => collector.stats().readings_accepted === 2, 15_000);
       clock.advance(5000);
 
       for (const p of ['/api/sites', '/api/sites/demo/kpi', '/api/clusters/guian/kpi', '/metrics']) {
@@ -119,14 +112,14 @@ describe('the collector serves its HTTP API', () => {
       // The broker goes away: health says so (503), the API keeps answering.
       await broker().halt();
       try {
-        await until('health degraded', async () => (await get('/healthz', null)).status === 503);
+        await until('health degraded', async () => (await get('/healthz', null)).status === 503, 15_000);
         const h = (await (await get('/healthz', null)).json()) as { status: string; problems: string[] };
         expect(h).toMatchObject({ status: 'degraded', problems: ['broker not connected'] });
         expect((await get('/api/sites/demo/kpi')).status).toBe(200);
       } finally {
         await broker().restart();
       }
-      await until('health back', async () => (await get('/healthz', null)).status === 200);
+      await until('health back', async () => (await get('/healthz', null)).status === 200, 15_000);
 
       // Five minutes (and a poll interval) without a reading: every device and point is stale.
       clock.advance(5 * 60_000 + 5000);

@@ -14,6 +14,7 @@ import { topics } from '../../../contract/topics.js';
 import { startInfluxV1 } from '../../support/influxdb-v1.js';
 import { startMosquitto } from '../../support/mosquitto.js';
 import { useService } from '../../support/require-service.js';
+import { until } from '../../support/until.js';
 
 /**
  * InfluxDB stopped while telemetry keeps flowing through mosquitto into the collector, then
@@ -33,14 +34,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
-
-async function until(what: string, cond: () => boolean | Promise<boolean>, timeout_ms: number): Promise<void> {
-  const deadline = Date.now() + timeout_ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe(`InfluxDB stopped for ${OUTAGE_MS / 1000} s under load`, () => {
   const broker = useService('mosquitto', () => startMosquitto());
