@@ -210,7 +210,8 @@ export class AlertEngine {
     for (const t of transitions) {
       if (t.kind === 'firing') this.counters.fired++;
       else this.counters.resolved_total++;
-      this.logger.info(t.kind === 'firing' ? 'alert firing' : 'alert resolved', { alert: t.alert.id, rule: t.alert.rule, severity: t.alert.severity, summary: t.alert.summary });
+      const what = t.kind === 'firing' ? 'alert firing' : t.alert.state === 'pending' ? 'alert superseded by a more severe alert of the same place' : 'alert resolved';
+      this.logger.info(what, { alert: t.alert.id, rule: t.alert.rule, severity: t.alert.severity, summary: t.alert.summary });
     }
     const structural = transitions.length > 0 || removed > 0 || records.size !== before.size;
     if (structural || now - this.lastSave >= SAVE_EVERY_MS) this.save(now);

@@ -1,7 +1,7 @@
 import type { AlertRecord, AlertTransition } from './alert-record.js';
 import { candidatesOf, type Candidate, type ConditionContext } from './conditions.js';
-import { inhibitorOf, type InhibitSubject } from './inhibition.js';
-import { step, type Evaluation, type StepResult } from './lifecycle.js';
+import { inhibitorOf, supersedes, type InhibitSubject } from './inhibition.js';
+import { step, supersede, type Evaluation, type StepResult } from './lifecycle.js';
 import type { AlertRuleSet } from './load-rules.js';
 import type { AlertRule } from './rule-schema.js';
 
@@ -13,7 +13,9 @@ import type { AlertRule } from './rule-schema.js';
  * down) already holds back its targets (the device's stale sensor): first every alert steps as if
  * nothing were inhibited; the alerts firing after that pass are the sources; then each alert that
  * would newly fire is stepped again with the verdict. An alert already firing keeps firing when a
- * source appears later (it was announced; it resolves on its own condition).
+ * source of another root cause appears later (it was announced; it resolves on its own condition),
+ * but a source that is the same condition, worse (the critical band after the warning, which
+ * nested bands make the usual order) supersedes it: the milder alert resolves and waits held back.
  */
 export interface EvaluateResult {
   records: Map<string, AlertRecord>;
@@ -67,10 +69,14 @@ export function evaluateAlerts(set: AlertRuleSet, ctx: ConditionContext, before:
   for (const [id, w] of work) {
     let result = w.first;
     const c = w.candidate;
-    if (c && w.ev.status === 'breach' && w.prev?.state !== 'firing' && set.inhibit.length > 0) {
+    if (c && w.ev.status === 'breach' && set.inhibit.length > 0) {
       const rule = c.rule;
-      const inhibited = inhibitorOf({ id, rule: rule.id, kind: rule.kind, severity: c.identity.severity, labels: c.identity.labels }, firing, set.inhibit, pollerOf) !== undefined;
-      if (inhibited) result = step(w.prev, c.identity, w.ev, ctx.now, rule.for, true);
+      const target: InhibitSubject = { id, rule: rule.id, kind: rule.kind, severity: c.identity.severity, labels: c.identity.labels };
+      if (w.prev?.state !== 'firing') {
+        if (inhibitorOf(target, firing, set.inhibit, pollerOf) !== undefined) result = step(w.prev, c.identity, w.ev, ctx.now, rule.for, true);
+      } else if (w.first.record?.state === 'firing' && inhibitorOf(target, firing, set.inhibit, pollerOf, supersedes) !== undefined) {
+        result = supersede(w.first.record, ctx.now, rule.for);
+      }
     }
     if (result.record) records.set(id, result.record);
     if (result.transition && result.record) transitions.push({ kind: result.transition, alert: result.record, at_ms: ctx.now });

@@ -1,4 +1,4 @@
-import type { AlertMatcher, InhibitRule, RuleKind, Severity } from './rule-schema.js';
+import { SEVERITY_RANK, type AlertMatcher, type InhibitRule, type RuleKind, type Severity } from './rule-schema.js';
 
 /**
  * One alert per root cause: a target alert does not fire while a source alert of an inhibit rule
@@ -28,12 +28,28 @@ function labelOf(a: InhibitSubject, name: string, pollerOf: PollerLookup): strin
   return site !== undefined && device !== undefined ? pollerOf(site, device) : undefined;
 }
 
-/** The first firing source that holds `target` back, or undefined. */
-export function inhibitorOf(target: InhibitSubject, firing: readonly InhibitSubject[], rules: readonly InhibitRule[], pollerOf: PollerLookup): InhibitSubject | undefined {
+/**
+ * A source that states the target's own condition, worse: the same alertname (a band of the same
+ * rule, or rules named alike) at a higher severity. Only such a source ends an alert that is
+ * already firing; a different root cause (device down, agent offline) holds back only alerts not
+ * yet announced, because an announced alert is ended by its own condition, never by missing data.
+ */
+export function supersedes(src: InhibitSubject, target: InhibitSubject): boolean {
+  return src.labels.alertname !== undefined && src.labels.alertname === target.labels.alertname && SEVERITY_RANK[src.severity] > SEVERITY_RANK[target.severity];
+}
+
+/** The first firing source that holds `target` back (and passes `also`, when given), or undefined. */
+export function inhibitorOf(
+  target: InhibitSubject,
+  firing: readonly InhibitSubject[],
+  rules: readonly InhibitRule[],
+  pollerOf: PollerLookup,
+  also?: (src: InhibitSubject, target: InhibitSubject) => boolean,
+): InhibitSubject | undefined {
   for (const r of rules) {
     if (!matches(r.target, target)) continue;
     for (const src of firing) {
-      if (src.id === target.id || !matches(r.source, src)) continue;
+      if (src.id === target.id || !matches(r.source, src) || (also && !also(src, target))) continue;
       if (r.equal.every((name) => labelOf(src, name, pollerOf) === labelOf(target, name, pollerOf))) return src;
     }
   }

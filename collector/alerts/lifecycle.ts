@@ -96,6 +96,20 @@ export function step(prev: AlertRecord | undefined, who: Identity, ev: Evaluatio
   return { record: prev };
 }
 
+/**
+ * A firing alert that a worse alert of the same condition and place now covers (the critical band
+ * of a rule whose warning fired first): its episode ends, announced as resolved, and it waits held
+ * back (`pending`, `inhibited`) with its hold already complete, so it fires again at once when the
+ * worse alert resolves while its own condition still holds (de-escalation without a gap).
+ */
+export function supersede(current: AlertRecord, now: number, for_ms: number): StepResult {
+  const held_since = Math.min(now, (current.starts_at ?? now) - for_ms);
+  return {
+    record: { ...current, state: 'pending', pending_since: held_since, ends_at: now, inhibited: true, version: current.version + 1, changed_at: now, updated_at: now },
+    transition: 'resolved',
+  };
+}
+
 /** What a notifier should show for a record: firing, resolved (also while a new episode is only pending), or nothing. */
 export function deliverableState(r: AlertRecord): 'firing' | 'resolved' | undefined {
   if (r.state === 'firing') return 'firing';

@@ -165,6 +165,57 @@ describe('AlertEngine: rack inlet temperature (ASHRAE bands, 5 min hold, 1 °C h
   });
 });
 
+describe('AlertEngine: escalation from warning to critical (the usual order, since the bands nest)', () => {
+  it('the critical supersedes the firing warning of the same group; on de-escalation the warning fires again at once', () => {
+    const h = harness();
+    h.start();
+    h.temps.set('th-r1', 28);
+    h.run(6 * 60_000);
+    expect(h.fired(INLET)).toEqual(['rack_inlet_temperature/warning/pod-a']);
+    const warningId = h.firing(INLET)[0]?.id;
+
+    h.temps.set('th-r1', 33);
+    h.run(5 * 60_000); // pending from the first step at 33 °C: 4 min 50 s held
+    expect(h.firing(INLET).map((a) => a.severity)).toEqual(['warning']);
+    h.transitions.length = 0;
+    h.run(10_000);
+    // One evaluation: the critical fires and the warning of the same group ends, held back.
+    expect(h.fired(INLET)).toEqual(['rack_inlet_temperature/critical/pod-a']);
+    expect(h.resolved(INLET)).toEqual(['rack_inlet_temperature/warning/pod-a']);
+    expect(h.firing(INLET).map((a) => [a.severity, a.labels.rack_group])).toEqual([['critical', 'pod-a']]);
+    expect(h.pending(INLET).map((a) => [a.id, a.severity, a.inhibited])).toEqual([[warningId, 'warning', true]]);
+
+    // Held back for as long as the critical fires: no flapping, nothing announced again.
+    h.transitions.length = 0;
+    h.run(15 * 60_000);
+    expect(h.transitions.filter((t) => t.alert.rule === INLET)).toEqual([]);
+
+    // Back to 30 °C (below 32 − 1 °C): the critical resolves and the warning, whose condition held
+    // all along, fires again in the same evaluation, with no second 5-minute hold.
+    h.temps.set('th-r1', 30);
+    h.run(10_000);
+    expect(h.resolved(INLET)).toEqual(['rack_inlet_temperature/critical/pod-a']);
+    expect(h.fired(INLET)).toEqual(['rack_inlet_temperature/warning/pod-a']);
+    expect(h.firing(INLET).map((a) => [a.id, a.severity])).toEqual([[warningId, 'warning']]);
+    h.temps.set('th-r1', 25.5);
+    h.run(10_000);
+    expect(h.firing(INLET)).toEqual([]);
+  });
+
+  it('another root cause does not end an announced alert: a stale sensor that then goes down stays firing', () => {
+    const h = harness();
+    h.start();
+    h.silent.add('th-r3');
+    h.run(6 * 60_000);
+    expect(h.fired()).toEqual(['sensor_stale/warning/th-r3']);
+    h.engine.observeDeviceStatus('t', 'th-r3', down(h.clock.now()), 'edge-1');
+    h.run(2 * 60_000);
+    expect(h.fired('device_down')).toEqual(['device_down/critical/th-r3']);
+    expect(h.resolved()).toEqual([]);
+    expect(h.firing('sensor_stale').map((a) => a.labels.device)).toEqual(['th-r3']);
+  });
+});
+
 describe('AlertEngine: one alert per root cause', () => {
   it('a sensor that is down pages once as device down; its stale alert is held back', () => {
     const h = harness();
