@@ -15,7 +15,7 @@ import { AlertsConfigSchema, alertsConfigWithAbsolutePaths, loadAlertRules } fro
  *   mqtt: { url: mqtts://broker:8883, username: collector, password: { env: DCIM_MQTT_PASSWORD } }
  *   store: { kind: influx_v1, url: http://influx:8086, database: dcim, spool: { dir: spool } }
  *   http: { listen: 127.0.0.1:8080, token: { env: DCIM_API_TOKEN } }
- *   kpi: { interval_s: 5, on_rack: { min_kw: 0.3 } }
+ *   kpi: { interval_s: 5, on_rack: { min_kw: 0.3 }, stale_carry: { max_s: 900, max_share: 0.1 } }
  */
 
 const TlsSchema = z
@@ -135,6 +135,18 @@ export const KpiConfigSchema = z
         min_kw: z.number().min(0).max(100).default(0.3),
         min_ratio: z.number().min(0).max(1).default(0.1),
         day_ratio: z.number().min(0).max(1).default(0.5),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * Live PUE and live green share: a stale meter's last power stands in for it for `max_s` after
+     * it goes stale, while such meters make up at most `max_share` of a side's power; beyond
+     * either the live figure is unknown. `max_share` stops at 0.2, the `estimated` grade's limit.
+     */
+    stale_carry: z
+      .object({
+        max_s: z.number().min(0).max(86_400).default(900),
+        max_share: z.number().min(0).max(0.2).default(0.1),
       })
       .strict()
       .prefault({}),

@@ -20,7 +20,7 @@ export function listenHostPort(listen: string): { host: string; port: number } {
 
 /** The config's KPI options in the engine's units. */
 export function kpiEngineConfig(k: KpiConfig): Partial<KpiEngineConfig> {
-  return { settle_ms: k.settle_s * 1000, late_days: k.late_days, on_rack: { ...k.on_rack } };
+  return { settle_ms: k.settle_s * 1000, late_days: k.late_days, on_rack: { ...k.on_rack }, stale_carry: { max_ms: k.stale_carry.max_s * 1000, max_share: k.stale_carry.max_share } };
 }
 
 function readTlsFile(file: string, what: string): Buffer {

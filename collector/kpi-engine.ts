@@ -8,8 +8,9 @@ import { meanOfSites, pooledOccupancyDay } from './kpi/cluster-rollup.js';
 import { computeFigures, computeValues, sumComputeFigures, type ComputeFigures, type UnitSeen } from './kpi/compute-scale.js';
 import { pueFromTotals } from './kpi/energy-pue.js';
 import { combineTotals, emptyGroupSums, energyTotals, type EnergyTotals } from './kpi/energy-totals.js';
-import { declaredGreen, greenShareFromTotals, liveGreenShare, REF_KPI } from './kpi/green-share.js';
-import { livePue, type LatestLookup } from './kpi/live-pue.js';
+import { declaredGreen, GREEN_SHARE_LIVE_KPI, greenShareFromTotals, liveGreenShare, REF_KPI } from './kpi/green-share.js';
+import { LIVE_PUE_KPI, livePue, pooledLive, type LatestLookup } from './kpi/live-pue.js';
+import { DEFAULT_STALE_CARRY, type StaleCarry } from './kpi/power-meters.js';
 import { judgeRackDay, occupancyDayValue, occupancyMonthValue, utilisationValue, type OccupancyDay } from './kpi/occupancy.js';
 import { DAY_MS, QUARTER_MS } from './kpi/site-calendar.js';
 import { buildSiteModel, DEFAULT_ON_RACK, METER_GROUPS, type MeterBinding, type MeterGroup, type OnRackRule, type SiteModel } from './kpi/site-model.js';
@@ -43,6 +44,8 @@ export interface KpiEngineConfig {
   on_rack: OnRackRule;
   /** An accelerator or CPU counts as installed while it reported its model this recently. */
   installed_ttl_ms: number;
+  /** How long and how much a stale meter's last power may stand in for it in the live figures. */
+  stale_carry: StaleCarry;
 }
 
 export const DEFAULT_ENGINE_CONFIG: KpiEngineConfig = {
@@ -51,6 +54,7 @@ export const DEFAULT_ENGINE_CONFIG: KpiEngineConfig = {
   day_retention: 800,
   on_rack: DEFAULT_ON_RACK,
   installed_ttl_ms: DAY_MS,
+  stale_carry: DEFAULT_STALE_CARRY,
 };
 
 export interface KpiEngineOptions {
@@ -177,7 +181,7 @@ export class KpiEngine {
 
   /** Builds every site's model and buckets; a bad time zone is a DCIM_E_CONFIG_INVALID naming the site. */
   static create(opts: KpiEngineOptions): KpiEngine {
-    const config: KpiEngineConfig = { ...DEFAULT_ENGINE_CONFIG, ...opts.config, on_rack: { ...DEFAULT_ON_RACK, ...opts.config?.on_rack } };
+    const config: KpiEngineConfig = { ...DEFAULT_ENGINE_CONFIG, ...opts.config, on_rack: { ...DEFAULT_ON_RACK, ...opts.config?.on_rack }, stale_carry: { ...DEFAULT_STALE_CARRY, ...opts.config?.stale_carry } };
     const problems: string[] = [];
     const sites = new Map<string, SiteState>();
     for (const inv of opts.inventories) {
@@ -427,10 +431,7 @@ export class KpiEngine {
     const inv = st.model.inventory;
     const targets = inv.targets;
     const edge = settledEdge(now_ms, this.config.settle_ms);
-    const out: KpiValue[] = [
-      livePue(st.model.power, this.latestLookup(st), now_ms, st.model.it_level ? { it_level: st.model.it_level } : {}),
-      liveGreenShare(st.model.power, this.latestLookup(st), now_ms, targets.green_share),
-    ];
+    const out: KpiValue[] = this.liveValues(st, now_ms);
     for (const kind of ENERGY_WINDOWS) {
       const w = windowAt(st.model.calendar, kind, edge);
       out.push(pueFromTotals({ window: w, totals: this.totals(st, w), category: st.model.category, target: targets.pue }));
@@ -448,6 +449,15 @@ export class KpiEngine {
     out.push(...this.occupancyValues(st, edge));
     out.push(...computeValues(this.computeOf(st, now_ms), now_ms));
     return out;
+  }
+
+  /** Live PUE and live green share of a site, stale meters carried within `stale_carry`. */
+  private liveValues(st: SiteState, now_ms: number): [KpiValue, KpiValue] {
+    const carry = this.config.stale_carry;
+    return [
+      livePue(st.model.power, this.latestLookup(st), now_ms, { ...(st.model.it_level ? { it_level: st.model.it_level } : {}), stale_carry: carry }),
+      liveGreenShare(st.model.power, this.latestLookup(st), now_ms, st.model.inventory.targets.green_share, carry),
+    ];
   }
 
   private totals(st: SiteState, w: Pick<WindowBounds, 'start' | 'end'>): EnergyTotals {
@@ -653,6 +663,19 @@ export class KpiEngine {
     const siteValues = (pick: (st: SiteState) => KpiValue) => new Map(hosted.map((st) => [st.model.site, pick(st)]));
     const categories = new Set(hosted.map((st) => st.model.category));
     const category = categories.size === 1 ? [...categories][0] : undefined;
+
+    // Live: pooled power (ΣP_facility / ΣP_IT) and the mean of the sites' live values.
+    const live = hosted.map((st) => this.liveValues(st, now_ms));
+    const livePerSite = (i: 0 | 1) => new Map(hosted.map((st, j) => [st.model.site, live[j]![i]]));
+    const liveRollups = [
+      { i: 0 as const, kpi: LIVE_PUE_KPI, numerator: ['facility_power_w'], denominator: 'it_power_w', target: c.targets.pue, direction: 'at_most' as const },
+      { i: 1 as const, kpi: GREEN_SHARE_LIVE_KPI, numerator: ['green_onsite_power_w', 'green_feed_power_w'], denominator: 'facility_power_w', cap: 1, target: c.targets.green_share, direction: 'at_least' as const },
+    ];
+    for (const { i, ...o } of liveRollups) {
+      out.push(noSites(pooledLive(c.sites, livePerSite(i), { ...o, at_ms: now_ms })));
+      const mean = meanOfSites(c.sites, livePerSite(i), o.target, o.direction);
+      if (mean) out.push(mean);
+    }
 
     // Each site's windows follow its own calendar; the cluster reports the first site's bounds.
     const windowFor = (st: SiteState, kind: EnergyWindowKind) => windowAt(st.model.calendar, kind, edge);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DeviceClassSchema, IdSchema, INDEX_TAGS, IndexTagSchema, NAME_PATTERN, PointNameSchema } from './ids.js';
+import { MeterRoleSchema } from './inventory.js';
 import { UNITS, UnitSchema } from './units.js';
 
 /** Payload size limit for every dcim/v1 message (DESIGN.md §9). */
@@ -118,6 +119,26 @@ export type TargetStatus = z.infer<typeof TargetStatusSchema>;
 export const KpiWindowSchema = z.enum(['instant', '15m', '1h', '1d', '1mo', 'ytd', '12mo', '1y']);
 export type KpiWindow = z.infer<typeof KpiWindowSchema>;
 
+/**
+ * A meter a live figure needs that has no fresh power (no data for max(3 × interval, 5 min)).
+ * `carried`: its last power stands in for it in the figure (quality `estimated`); otherwise the
+ * figure has no value because of it (silent too long, too large a share, or never seen).
+ */
+export const StaleMeterSchema = z
+  .object({
+    /** The site of the meter, in a cluster roll-up. */
+    site: IdSchema.optional(),
+    device: IdSchema,
+    role: MeterRoleSchema,
+    /** When its last valid power was measured; absent when it has none. */
+    last_ts_ms: z.number().int().positive().optional(),
+    /** That last power, W. */
+    power_w: z.number().finite().optional(),
+    carried: z.boolean(),
+  })
+  .strict();
+export type StaleMeter = z.infer<typeof StaleMeterSchema>;
+
 /** One KPI figure with everything needed to judge it (DESIGN.md §5). */
 export const KpiValueSchema = z.object({
   kpi: PointNameSchema,
@@ -141,6 +162,8 @@ export const KpiValueSchema = z.object({
   status: TargetStatusSchema,
   /** Extra figures (facility_power_w, it_power_w …) for display. */
   inputs: z.record(z.string(), z.number().finite()).optional(),
+  /** Live figures: the stale meters among the inputs, largest last power first (at most 20; `inputs.stale_meter_count` has the total). */
+  stale_meters: z.array(StaleMeterSchema).max(100).optional(),
 });
 export type KpiValue = z.infer<typeof KpiValueSchema>;
 

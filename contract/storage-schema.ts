@@ -47,20 +47,22 @@ export interface KpiSpec {
 }
 
 const MEAN_OF_SITES = ['sites', 'sites_with_value'] as const;
+const LIVE_INPUTS = ['input_spread_ms', 'stale_meter_count', 'carried_ratio'] as const;
 const GREEN_INPUTS = ['facility_kwh', 'green_onsite_kwh', 'green_feed_kwh', 'certificate_kwh', 'trade_kwh'] as const;
 const ACCELERATORS = ['accelerators', 'accelerators_unknown'] as const;
 const CPUS = ['cpus', 'cpus_unknown'] as const;
 
 /** Every KPI the collector stores (DESIGN.md §5), with its windows, basis labels and inputs. */
 export const KPI_CATALOGUE = {
-  pue_live: { windows: ['instant'], site_basis: ['power'], cluster_basis: [], inputs: ['facility_power_w', 'it_power_w', 'input_spread_ms'] },
+  /** Live figures name their stale meters in KpiValue.stale_meters (MQTT, API); the store keeps the count and the carried share. */
+  pue_live: { windows: ['instant'], site_basis: ['power'], cluster_basis: ['power_weighted', 'mean_of_sites'], inputs: ['facility_power_w', 'it_power_w', ...LIVE_INPUTS, ...MEAN_OF_SITES] },
   pue: {
     windows: ['15m', '1h', '1d', '1mo', 'ytd', '12mo', '1y'],
     site_basis: ['energy'],
     cluster_basis: ['energy_weighted', 'mean_of_sites'],
     inputs: ['facility_kwh', 'it_kwh', 'facility_coverage', 'it_coverage', 'anomalies', ...MEAN_OF_SITES],
   },
-  green_share_live_ratio: { windows: ['instant'], site_basis: ['power_onsite'], cluster_basis: [], inputs: ['facility_power_w', 'green_onsite_power_w'] },
+  green_share_live_ratio: { windows: ['instant'], site_basis: ['power_metered'], cluster_basis: ['power_weighted', 'mean_of_sites'], inputs: ['facility_power_w', 'green_onsite_power_w', 'green_feed_power_w', ...LIVE_INPUTS, ...MEAN_OF_SITES] },
   /** The day counts physical green supply only (energy_physical); month and year add certificates and trades. */
   green_share_ratio: {
     windows: ['1d', '1mo', 'ytd', '1y'],

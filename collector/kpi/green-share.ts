@@ -1,11 +1,9 @@
 import type { SiteInventory } from '../../contract/inventory.js';
 import type { KpiValue } from '../../contract/messages.js';
-import { isStale } from '../state/latest-values.js';
 import { energyQuality } from './energy-pue.js';
 import type { EnergyTotals } from './energy-totals.js';
-import type { LatestLookup } from './live-pue.js';
-import { facilitySign, powerW } from './live-pue.js';
-import type { SitePowerModel } from './power-meters.js';
+import { liveInputs } from './live-pue.js';
+import { DEFAULT_STALE_CARRY, facilitySign, type LatestLookup, type SitePowerModel, type StaleCarry } from './power-meters.js';
 import { targetStatus } from './target-status.js';
 import type { WindowBounds } from './windows.js';
 
@@ -24,7 +22,8 @@ import type { WindowBounds } from './windows.js';
  * only while its certificates are not sold (the inventory cannot say, so all on-site generation is
  * counted; declare sold volumes out of the seed), and REF has no monthly form.
  *
- * Live: on-site generation over facility power only — contracted volumes are not real time.
+ * Live: metered green supply (on-site generation and green feeds) over facility power;
+ * certificates and trades are settled per period, not real time.
  */
 
 export const GREEN_SHARE_KPI = 'green_share_ratio';
@@ -94,35 +93,36 @@ export function greenShareFromTotals(i: GreenShareInput): KpiValue {
   return { ...base, ok: true, value, quality, status: targetStatus(value, i.target, quality, 'at_least') };
 }
 
-/** P_green_onsite / P_facility from the latest power of each meter; stale inputs give no value. */
-export function liveGreenShare(model: SitePowerModel, latest: LatestLookup, at_ms: number, target: number | undefined): KpiValue {
+/**
+ * Live green share: min(1, (P_green_onsite + P_green_feed) / P_facility) from the latest power of
+ * each meter. Both are metered green supply in real time; certificates and trades are settled
+ * per period and stay out. A stale meter is carried like in the live PUE (`StaleCarry`).
+ */
+export function liveGreenShare(model: SitePowerModel, latest: LatestLookup, at_ms: number, target: number | undefined, carry: StaleCarry = DEFAULT_STALE_CARRY): KpiValue {
   const base = {
     kpi: GREEN_SHARE_LIVE_KPI,
     window: 'instant' as const,
     window_start: at_ms,
     window_end: at_ms,
-    basis: 'power_onsite',
+    basis: 'power_metered',
     ...(target !== undefined ? { target } : {}),
   };
+  const fail = (reason: string, fields: Partial<KpiValue> & { coverage: number }): KpiValue => ({ ...base, ok: false, reason, reason_code: reason.slice(0, reason.indexOf(':')), quality: 'insufficient', status: 'grey', ...fields });
   const facility = model.meters.filter((m) => facilitySign(m) !== 0);
-  const green = model.meters.filter((m) => m.role === 'green_onsite');
-  const required = [...new Set([...facility, ...green])];
-  const missing: string[] = [];
-  const power = new Map<string, number>();
-  for (const m of required) {
-    const v = latest.get(model.site, m.device, m.power_point);
-    const w = v === undefined || isStale(v, at_ms, m.interval_s) ? undefined : powerW(v);
-    if (w === undefined) missing.push(m.device);
-    else power.set(m.device, w);
-  }
-  const coverage = required.length > 0 ? round(power.size / required.length, 6) : 0;
-  const fail = (code: string, reason: string, inputs?: Record<string, number>): KpiValue => ({ ...base, ok: false, reason: `${code}: ${reason}`, reason_code: code, coverage, quality: 'insufficient', status: 'grey', ...(inputs ? { inputs } : {}) });
-  if (!facility.some((m) => m.role === 'facility_in')) return fail('DCIM_E_KPI_INSUFFICIENT', 'the site has no facility_in meter');
-  if (missing.length > 0) return fail('DCIM_E_KPI_STALE', `no fresh power from ${missing.join(', ')}`);
-  const facility_power_w = facility.reduce((s, m) => s + facilitySign(m) * power.get(m.device)!, 0);
-  const green_power_w = green.reduce((s, m) => s + Math.max(0, power.get(m.device)!), 0);
-  const inputs = { facility_power_w: round(facility_power_w, 3), green_onsite_power_w: round(green_power_w, 3) };
-  if (!(facility_power_w > 0)) return fail('DCIM_E_KPI_INSUFFICIENT', `facility power is ${inputs.facility_power_w} W`, inputs);
-  const value = round(Math.min(1, green_power_w / facility_power_w), 4);
-  return { ...base, ok: true, value, coverage, quality: 'measured', status: targetStatus(value, target, 'measured', 'at_least'), inputs };
+  const green = model.meters.filter((m) => m.role === 'green_onsite' || m.role === 'green_feed');
+  if (!facility.some((m) => m.role === 'facility_in')) return fail('DCIM_E_KPI_INSUFFICIENT: the site has no facility_in meter', { coverage: 0 });
+  const got = liveInputs(model.site, { facility, green }, latest, at_ms, carry);
+  if (!got.ok) return fail(got.reason, got.fields);
+  const facility_power_w = got.sides.facility!.reduce((s, p) => s + facilitySign(p.meter) * p.power_w, 0);
+  const supply = (role: 'green_onsite' | 'green_feed') => got.sides.green!.filter((p) => p.meter.role === role).reduce((s, p) => s + Math.max(0, p.power_w), 0);
+  const onsite = supply('green_onsite');
+  const feed = supply('green_feed');
+  const fields = {
+    ...got.fields,
+    inputs: { facility_power_w: round(facility_power_w, 3), green_onsite_power_w: round(onsite, 3), green_feed_power_w: round(feed, 3), input_spread_ms: got.spread_ms, ...got.fields.inputs },
+  };
+  if (!(facility_power_w > 0)) return fail(`DCIM_E_KPI_INSUFFICIENT: facility power is ${fields.inputs.facility_power_w} W`, fields);
+  if (got.degraded_beyond) return fail(`DCIM_E_KPI_INSUFFICIENT: inputs are not time-aligned or not measured (spread ${got.spread_ms} ms, tolerance ${got.tolerance_ms} ms)`, fields);
+  const value = round(Math.min(1, (onsite + feed) / facility_power_w), 4);
+  return { ...base, ok: true, value, quality: got.quality, status: targetStatus(value, target, got.quality, 'at_least'), ...fields };
 }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCollectorConfig } from '../../collector/config.js';
-import { createCollectorFromConfig } from '../../collector/from-config.js';
+import { createCollectorFromConfig, kpiEngineConfig } from '../../collector/from-config.js';
 import { InfluxV1Sink } from '../../collector/store/influx-v1-sink.js';
 import { InfluxV2Sink } from '../../collector/store/influx-v2-sink.js';
 import { SqliteSink } from '../../collector/store/sqlite-sink.js';
@@ -98,7 +98,7 @@ describe('loadCollectorConfig: http, clusters, store spool, KPI options', () => 
         `mqtt: { url: 'mqtt://127.0.0.1:1883', password: { file: secrets/mqtt } }`,
         `store: { kind: influx_v1, url: 'http://127.0.0.1:8086', database: dcim, spool: { dir: spool } }`,
         `http: { listen: '127.0.0.1:8080', token: { file: secrets/api-token } }`,
-        `kpi: { on_rack: { min_kw: 0.5 } }`,
+        `kpi: { on_rack: { min_kw: 0.5 }, stale_carry: { max_s: 600 } }`,
       ].join('\n'),
     );
     const { config, clusters } = loadCollectorConfig(file);
@@ -107,7 +107,8 @@ describe('loadCollectorConfig: http, clusters, store spool, KPI options', () => 
     expect(config.mqtt.password).toEqual({ file: path.join(dir, 'secrets', 'mqtt') });
     expect(config.http).toEqual({ listen: '127.0.0.1:8080', token: { file: path.join(dir, 'secrets', 'api-token') } });
     expect(config.store).toMatchObject({ kind: 'influx_v1', batch_lines: 5000, spool: { dir: path.join(dir, 'spool'), max_bytes: 1024 * 1024 * 1024, max_age_h: 168, fsync: 'interval', fsync_interval_ms: 200 } });
-    expect(config.kpi).toEqual({ interval_s: 5, publish_every_s: 60, settle_s: 60, late_days: 3, on_rack: { min_kw: 0.5, min_ratio: 0.1, day_ratio: 0.5 } });
+    expect(config.kpi).toEqual({ interval_s: 5, publish_every_s: 60, settle_s: 60, late_days: 3, on_rack: { min_kw: 0.5, min_ratio: 0.1, day_ratio: 0.5 }, stale_carry: { max_s: 600, max_share: 0.1 } });
+    expect(kpiEngineConfig(config.kpi).stale_carry).toEqual({ max_ms: 600_000, max_share: 0.1 });
   });
 
   it('lists every problem of http, spool, KPI options and the clusters file at once', async () => {
@@ -119,7 +120,7 @@ describe('loadCollectorConfig: http, clusters, store spool, KPI options', () => 
         `mqtt: { url: 'mqtt://127.0.0.1:1883' }`,
         `store: { kind: influx_v2, url: 'http://127.0.0.1:8086', org: o, bucket: b, token: t, spool: { dir: s, max_bytes: 1000, segment_bytes: 100000000 } }`,
         `http: { listen: 'localhost', cors_origin: '*' }`,
-        `kpi: { on_rack: { min_ratio: 2 }, late_days: -1 }`,
+        `kpi: { on_rack: { min_ratio: 2 }, late_days: -1, stale_carry: { max_s: -1, max_share: 0.5 } }`,
       ].join('\n'),
     );
     const p = problems(() => loadCollectorConfig(file));
@@ -131,6 +132,8 @@ describe('loadCollectorConfig: http, clusters, store spool, KPI options', () => 
         expect.stringMatching(new RegExp(`^${file}: http\\.cors_origin: expected an origin`)),
         expect.stringMatching(new RegExp(`^${file}: kpi\\.on_rack\\.min_ratio: `)),
         expect.stringMatching(new RegExp(`^${file}: kpi\\.late_days: `)),
+        expect.stringMatching(new RegExp(`^${file}: kpi\\.stale_carry\\.max_s: `)),
+        expect.stringMatching(new RegExp(`^${file}: kpi\\.stale_carry\\.max_share: `)),
       ]),
     );
     // The config is valid up to the clusters file, whose problems are listed together.

@@ -107,7 +107,7 @@ describe('KpiEngine: one hand-checked day', () => {
   it('live PUE and live green share from the latest power', () => {
     // Live at 00:01 Jan 2: the last readings are from 00:00 (fresh). 130 / 100.5; PV 10 / 130.
     expect(pick(vals, 'pue_live', 'instant')).toMatchObject({ ok: true, value: 1.2935, basis: 'power' });
-    expect(pick(vals, 'green_share_live_ratio', 'instant')).toMatchObject({ ok: true, value: 0.0769, basis: 'power_onsite' });
+    expect(pick(vals, 'green_share_live_ratio', 'instant')).toMatchObject({ ok: true, value: 0.0769, basis: 'power_metered' });
   });
 
   it('occupancy: r1 on, r2 below 1 kW, r4 without devices, r3 reserved → 1 / 3', () => {

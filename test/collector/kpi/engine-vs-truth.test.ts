@@ -51,7 +51,9 @@ describe('KpiEngine against simulator truth (demo seed)', () => {
     expect(q.value).toBeCloseTo(tq.pue!, 4);
 
     expect(pick('pue_live', 'instant').value).toBeCloseTo(t.live.pue!, 3);
-    expect(pick('green_share_live_ratio', 'instant').value).toBeCloseTo(t.live.green_share_onsite_ratio!, 3);
+    // Live green share: the metered green supply now, on-site PV and the green feed.
+    expect(pick('green_share_live_ratio', 'instant').value).toBeCloseTo(Math.min(1, (t.live.green_onsite_power_w + t.live.green_feed_power_w) / t.live.facility_power_w), 3);
+    expect(t.live.green_feed_power_w).toBeGreaterThan(0);
     expect(engine.stats()).toMatchObject({ readings_invalid: 0, resets: 0, spikes: 0 });
   });
 });

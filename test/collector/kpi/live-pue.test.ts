@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { chooseItLevel, livePue } from '../../collector/kpi/live-pue.js';
-import { powerPointOf, sitePowerModel, type PowerMeter, type SitePowerModel } from '../../collector/kpi/power-meters.js';
-import { qualityFromDegradedShare } from '../../collector/kpi/quality.js';
-import { targetStatus } from '../../collector/kpi/target-status.js';
-import type { LatestValue } from '../../collector/state/latest-values.js';
-import { KpiValueSchema } from '../../contract/messages.js';
-import { SiteInventorySchema } from '../../contract/inventory.js';
-import { loadProfiles } from '../../contract/profiles.js';
+import { chooseItLevel, livePue } from '../../../collector/kpi/live-pue.js';
+import { powerPointOf, sitePowerModel, type PowerMeter, type SitePowerModel } from '../../../collector/kpi/power-meters.js';
+import { qualityFromDegradedShare } from '../../../collector/kpi/quality.js';
+import { targetStatus } from '../../../collector/kpi/target-status.js';
+import type { LatestValue } from '../../../collector/state/latest-values.js';
+import { KpiValueSchema } from '../../../contract/messages.js';
+import { SiteInventorySchema } from '../../../contract/inventory.js';
+import { loadProfiles } from '../../../contract/profiles.js';
 
 const AT = 1_767_225_600_000;
 const m = (device: string, role: PowerMeter['role'], extra: Partial<PowerMeter> = {}): PowerMeter => ({ device, role, behind_meter: false, interval_s: 5, power_point: 'active_power_w', ...extra });
@@ -56,7 +56,12 @@ describe('livePue', () => {
     { name: 'cooling and other meters are not inputs', meters: [...BASIC, m('crah', 'cooling'), m('light', 'other')], vals: { 'in-1': 10_000, 'pdu-1': 8_000 }, expect: { ok: true, value: 1.25, quality: 'measured', status: 'amber', coverage: 1 } },
     { name: 'kW readings are converted', meters: BASIC, vals: { 'in-1': [10, { unit: 'kW' }], 'pdu-1': 8_000 }, expect: { ok: true, value: 1.25, quality: 'measured', status: 'amber' } },
     { name: 'value rounded to 4 decimals', meters: BASIC, vals: { 'in-1': 10_000, 'pdu-1': 7_000 }, expect: { ok: true, value: 1.4286, quality: 'measured', status: 'red' } },
-    { name: 'stale IT meter: unknown, not wrong', meters: BASIC, vals: { 'in-1': 10_000, 'pdu-1': [8_000, { ts_ms: AT - 300_001 }] }, expect: { ok: false, quality: 'insufficient', status: 'grey', coverage: 0.5, reason: /^DCIM_E_KPI_STALE: no fresh power from pdu-1$/ } },
+    {
+      name: 'the only IT meter stale: its last power would be all of IT, never carried',
+      meters: BASIC,
+      vals: { 'in-1': 10_000, 'pdu-1': [8_000, { ts_ms: AT - 300_001 }] },
+      expect: { ok: false, quality: 'insufficient', status: 'grey', coverage: 0.5, reason: /^DCIM_E_KPI_STALE: no fresh power from pdu-1; their last power would be 100 % of IT power, at most 10 % is carried$/ },
+    },
     { name: 'fresh at the staleness edge', meters: BASIC, vals: { 'in-1': [10_000, { ts_ms: AT - 300_000 }], 'pdu-1': [8_000, { ts_ms: AT - 300_000 }] }, expect: { ok: true, value: 1.25, quality: 'measured', status: 'amber' } },
     { name: 'never-seen facility meter', meters: BASIC, vals: { 'pdu-1': 8_000 }, expect: { ok: false, quality: 'insufficient', status: 'grey', coverage: 0.5, reason: /DCIM_E_KPI_STALE: no fresh power from in-1/ } },
     { name: 'a power value that is text counts as missing', meters: BASIC, vals: { 'in-1': 10_000, 'pdu-1': [8_000, { value: 'n/a' }] }, expect: { ok: false, quality: 'insufficient', status: 'grey', reason: /DCIM_E_KPI_STALE/ } },
@@ -114,6 +119,119 @@ describe('livePue', () => {
     expect(chooseItLevel([m('a', 'it', { level: 'it_in' }), m('b', 'it', { level: 'it_in' })])).toBe('it_in');
     expect(chooseItLevel([m('a', 'it', { level: 'it_in' }), m('b', 'it', { level: 'pdu_out' })])).toBe('pdu_out');
     expect(chooseItLevel([m('a', 'facility_in')])).toBeUndefined();
+  });
+});
+
+describe('livePue: a stale meter carried within bounds (15 min after it goes stale, 10 % of a side)', () => {
+  // One incomer, 31 PDUs of 3 kW: IT 93 kW, facility 111.6 kW → PUE 1.2.
+  const pdu = (i: number) => `pdu-${String(i).padStart(2, '0')}`;
+  const SITE31 = [m('in-1', 'facility_in'), ...Array.from({ length: 31 }, (_, i) => m(pdu(i + 1), 'it', { level: 'pdu_out', interval_s: 10 }))];
+  const fresh31 = (): Vals => Object.fromEntries([['in-1', 111_600], ...Array.from({ length: 31 }, (_, i) => [pdu(i + 1), 3_000])]);
+  const silent = (devices: string[], since_ms: number, over: Partial<LatestValue> = {}): Vals => ({ ...fresh31(), ...Object.fromEntries(devices.map((d) => [d, [3_000, { ts_ms: AT - since_ms, ...over }]])) });
+  const MIN = 60_000;
+  const cases: {
+    name: string;
+    vals: Vals;
+    meters?: PowerMeter[];
+    carry?: { max_ms: number; max_share: number };
+    expect: { ok: boolean; value?: number; quality: string; reason?: RegExp; coverage?: number; inputs?: Record<string, number>; stale?: { device: string; carried: boolean; last_ts_ms?: number; power_w?: number }[] };
+  }[] = [
+    {
+      name: '1 of 31 PDUs silent for 6 min: carried at its last value, estimated, named',
+      vals: silent(['pdu-07'], 6 * MIN),
+      expect: { ok: true, value: 1.2, quality: 'estimated', coverage: 0.96875, inputs: { stale_meter_count: 1, carried_ratio: 0.032258, it_power_w: 93_000 }, stale: [{ device: 'pdu-07', carried: true, last_ts_ms: AT - 6 * MIN, power_w: 3_000 }] },
+    },
+    {
+      name: 'at the carry time limit (stale 5 min + 15 min): still carried',
+      vals: silent(['pdu-07'], 20 * MIN),
+      expect: { ok: true, value: 1.2, quality: 'estimated', stale: [{ device: 'pdu-07', carried: true }] },
+    },
+    {
+      name: 'beyond the carry time: unknown, the meter named',
+      vals: silent(['pdu-07'], 20 * MIN + 1),
+      expect: { ok: false, quality: 'insufficient', reason: /^DCIM_E_KPI_STALE: no fresh power from pdu-07 \(silent 20 min\); a stale meter is carried for at most 15 min after it goes stale$/, stale: [{ device: 'pdu-07', carried: false, last_ts_ms: AT - 20 * MIN - 1, power_w: 3_000 }] },
+    },
+    {
+      name: '3 of 31 silent (9.7 % of IT): carried',
+      vals: silent(['pdu-01', 'pdu-02', 'pdu-03'], 6 * MIN),
+      expect: { ok: true, value: 1.2, quality: 'estimated', inputs: { stale_meter_count: 3, carried_ratio: 0.096774 }, stale: [{ device: 'pdu-01', carried: true }, { device: 'pdu-02', carried: true }, { device: 'pdu-03', carried: true }] },
+    },
+    {
+      name: '4 of 31 silent (12.9 % of IT): beyond the share, unknown',
+      vals: silent(['pdu-01', 'pdu-02', 'pdu-03', 'pdu-04'], 6 * MIN),
+      expect: {
+        ok: false,
+        quality: 'insufficient',
+        reason: /^DCIM_E_KPI_STALE: no fresh power from pdu-01, pdu-02, pdu-03, pdu-04; their last power would be 12.9 % of IT power, at most 10 % is carried$/,
+        inputs: { stale_meter_count: 4, carried_ratio: 0 },
+        stale: ['pdu-01', 'pdu-02', 'pdu-03', 'pdu-04'].map((device) => ({ device, carried: false })),
+      },
+    },
+    {
+      name: 'a share limit of 20 % carries the 4',
+      vals: silent(['pdu-01', 'pdu-02', 'pdu-03', 'pdu-04'], 6 * MIN),
+      carry: { max_ms: 15 * MIN, max_share: 0.2 },
+      expect: { ok: true, value: 1.2, quality: 'estimated' },
+    },
+    {
+      name: 'carrying off (max_ms 0): a stale meter blanks the figure',
+      vals: silent(['pdu-07'], 5 * MIN + 1),
+      carry: { max_ms: 0, max_share: 0.1 },
+      expect: { ok: false, quality: 'insufficient', reason: /^DCIM_E_KPI_STALE: no fresh power from pdu-07 \(silent 5 min\)/, stale: [{ device: 'pdu-07', carried: false }] },
+    },
+    {
+      name: 'a silent incomer (half the facility side) is never carried',
+      meters: [m('in-2', 'facility_in'), ...SITE31],
+      vals: { ...fresh31(), 'in-1': [55_800, { ts_ms: AT - 6 * MIN }], 'in-2': 55_800 },
+      expect: { ok: false, quality: 'insufficient', reason: /their last power would be 50 % of facility power/, stale: [{ device: 'in-1', carried: false }] },
+    },
+    {
+      name: 'a never-seen meter cannot be carried',
+      vals: { ...fresh31(), 'pdu-07': undefined as unknown as number },
+      expect: { ok: false, quality: 'insufficient', reason: /^DCIM_E_KPI_STALE: no fresh power from pdu-07$/, stale: [{ device: 'pdu-07', carried: false }] },
+    },
+    {
+      name: 'carried 9.7 % and uncertain 12.9 %: more than 20 % of IT degraded, insufficient',
+      vals: { ...silent(['pdu-01', 'pdu-02', 'pdu-03'], 6 * MIN), ...Object.fromEntries(['pdu-04', 'pdu-05', 'pdu-06', 'pdu-08'].map((d) => [d, [3_000, { quality: 'uncertain' }]])) },
+      expect: { ok: false, quality: 'insufficient', reason: /^DCIM_E_KPI_INSUFFICIENT: inputs are not time-aligned or not measured .*carried 9.7 %/ },
+    },
+    {
+      name: 'the stale meter still reads while fresh (4 min): measured, not named',
+      vals: { ...fresh31(), 'pdu-07': [3_000, { ts_ms: AT - 4 * MIN }] },
+      // 4 min behind the others: misaligned, 3.2 % of IT → partial.
+      expect: { ok: true, value: 1.2, quality: 'partial', inputs: { stale_meter_count: 0, carried_ratio: 0 }, stale: [] },
+    },
+  ];
+
+  it.each(cases)('$name', ({ vals, meters, carry, expect: e }) => {
+    const clean = Object.fromEntries(Object.entries(vals).filter(([, v]) => v !== undefined)) as Vals;
+    const k = livePue(model(meters ?? SITE31), lookup(clean), AT, carry ? { stale_carry: carry } : {});
+    expect(KpiValueSchema.parse(k)).toEqual(k);
+    expect({ ok: k.ok, quality: k.quality }).toEqual({ ok: e.ok, quality: e.quality });
+    if (e.value !== undefined) expect(k.value).toBe(e.value);
+    if (!e.ok) expect(k.value).toBeUndefined();
+    if (e.reason) expect(k.reason).toMatch(e.reason);
+    if (e.coverage !== undefined) expect(k.coverage).toBe(e.coverage);
+    if (e.inputs) expect(k.inputs).toMatchObject(e.inputs);
+    if (e.stale?.length === 0) expect(k.stale_meters).toBeUndefined();
+    else if (e.stale) expect(k.stale_meters).toEqual(e.stale.map((s) => expect.objectContaining({ ...s, role: s.device.startsWith('in') ? 'facility_in' : 'it' })));
+  });
+
+  it('the carried value is the last one: a PDU whose load changed shows its last reading, close to the truth', () => {
+    // pdu-07 really draws 3.3 kW now (10 % more) but last read 3 kW: PUE 111.9 / 93.3 = 1.1994 vs 1.2 shown.
+    const vals = { ...silent(['pdu-07'], 8 * MIN), 'in-1': 111_900 };
+    const k = livePue(model(SITE31), lookup(vals), AT);
+    expect(k).toMatchObject({ ok: true, quality: 'estimated', inputs: { it_power_w: 93_000 } });
+    expect(Math.abs(k.value! - 111_900 / 93_300)).toBeLessThan(0.005);
+  });
+
+  it('names at most 20 stale meters, the largest first; the count has them all', () => {
+    const meters = [m('in-1', 'facility_in'), ...Array.from({ length: 300 }, (_, i) => m(`pdu-${i}`, 'it', { level: 'pdu_out' }))];
+    const vals: Vals = { 'in-1': 360_000 };
+    for (let i = 0; i < 300; i++) vals[`pdu-${i}`] = i < 25 ? [1_000 + i, { ts_ms: AT - 6 * MIN }] : 1_000;
+    const k = livePue(model(meters), lookup(vals), AT);
+    expect(k).toMatchObject({ ok: true, quality: 'estimated', inputs: { stale_meter_count: 25 } });
+    expect(k.stale_meters!.map((s) => s.device)).toEqual(Array.from({ length: 20 }, (_, i) => `pdu-${24 - i}`));
   });
 });
 
