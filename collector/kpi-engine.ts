@@ -462,14 +462,15 @@ export class KpiEngine {
 
   private totals(st: SiteState, w: Pick<WindowBounds, 'start' | 'end'>): EnergyTotals {
     const sums = emptyGroupSums(st.model.group_declared);
-    for (const g of METER_GROUPS) Object.assign(sums[g], st.groups[g].windowSum(w.start, w.end), { meters: st.model.group_declared[g], substituted_ms: 0, substituted_kwh: 0 });
-    // A meter silent since before the window's end: its last rate fills the rest of the window.
+    for (const g of METER_GROUPS) Object.assign(sums[g], st.groups[g].windowSum(w.start, w.end), { meters: st.model.group_declared[g], silent_tail_ms: 0, silent_tail_kwh: 0 });
+    // A meter silent since before the window's end: the rest of the window at its last rate is the
+    // first candidate for substitution (energyTotals decides whether the bound allows any).
     for (const m of this.byLastReading(st)) {
       if (m.ts >= w.end) break;
       const missing = w.end - Math.max(m.ts, w.start);
       const g = sums[m.group];
-      g.substituted_ms! += missing;
-      g.substituted_kwh! += (m.rate_kw * missing) / 3_600_000;
+      g.silent_tail_ms! += missing;
+      g.silent_tail_kwh! += (m.rate_kw * missing) / 3_600_000;
     }
     return energyTotals(sums, w.end - w.start);
   }
@@ -516,7 +517,7 @@ export class KpiEngine {
     const rated = st.model.racks.filter((r) => r.rack.status === 'available').reduce((s, r) => s + r.rack.rated_kw, 0);
     const util = (w: WindowBounds) => {
       const t = this.totals(st, w);
-      return utilisationValue(w, t.missing.includes('it') ? undefined : t.it_kwh, t.it_coverage, t.anomalies, rated);
+      return utilisationValue(w, t.missing.includes('it') ? undefined : t.it, t.anomalies, rated);
     };
     return [days.at(-1)!.value, occupancyMonthValue(month, days, lastDay - firstDay + 1, target), util(day), util(month)];
   }
@@ -631,7 +632,7 @@ export class KpiEngine {
         out.push(pue(day), occupancyDayValue(this.occupancyDay(st, cal.dayNumber(day.start)), targets.rack_occupancy));
         const t = this.totals(st, day);
         const rated = st.model.racks.filter((r) => r.rack.status === 'available').reduce((s, r) => s + r.rack.rated_kw, 0);
-        out.push(utilisationValue(day, t.missing.includes('it') ? undefined : t.it_kwh, t.it_coverage, t.anomalies, rated));
+        out.push(utilisationValue(day, t.missing.includes('it') ? undefined : t.it, t.anomalies, rated));
       }
     }
     return out;

@@ -162,10 +162,22 @@ export const KpiValueSchema = z.object({
   status: TargetStatusSchema,
   /** Extra figures (facility_power_w, it_power_w …) for display. */
   inputs: z.record(z.string(), z.number().finite()).optional(),
+  /** How energy inputs are named (KPI_INPUTS_VERSION); absent on figures without energy inputs and from older collectors. */
+  inputs_version: z.number().int().positive().optional(),
   /** Live figures: the stale meters among the inputs, largest last power first (at most 20; `inputs.stale_meter_count` has the total). */
   stale_meters: z.array(StaleMeterSchema).max(100).optional(),
 });
 export type KpiValue = z.infer<typeof KpiValueSchema>;
+
+/**
+ * Version of the energy inputs of a windowed KPI (PUE, green share, IT-load utilisation).
+ * 2: each side (facility, it, green_onsite, green_feed) as `<side>_measured_kwh` (what readings
+ * covered) and `<side>_substituted_kwh` (filled in for uncovered meter-time, at most 20 % of it),
+ * `<side>_kwh` (their sum) only when the side is within that bound, `<side>_coverage`, and
+ * `substituted_ratio`. Figures without the field (version 1) carried one `<side>_kwh` that
+ * could be scaled up from a fraction of the window: not to be read as energy.
+ */
+export const KPI_INPUTS_VERSION = 2;
 
 /** Retained on `dcim/v1/<site>/kpi`. */
 export const KpiMessageSchema = z.object({

@@ -48,7 +48,12 @@ export interface KpiSpec {
 
 const MEAN_OF_SITES = ['sites', 'sites_with_value'] as const;
 const LIVE_INPUTS = ['input_spread_ms', 'stale_meter_count', 'carried_ratio'] as const;
-const GREEN_INPUTS = ['facility_kwh', 'green_onsite_kwh', 'green_feed_kwh', 'certificate_kwh', 'trade_kwh'] as const;
+/**
+ * A side's energy inputs (KPI_INPUTS_VERSION 2): measured and substituted named apart; `_kwh`, their
+ * sum, only while the substitution stayed within the `estimated` bound.
+ */
+const sideInputs = <S extends string>(side: S) => [`${side}_measured_kwh`, `${side}_substituted_kwh`, `${side}_kwh`, `${side}_coverage`] as const;
+const GREEN_INPUTS = [...sideInputs('facility'), ...sideInputs('green_onsite'), ...sideInputs('green_feed'), 'certificate_kwh', 'trade_kwh', 'substituted_ratio'] as const;
 const ACCELERATORS = ['accelerators', 'accelerators_unknown'] as const;
 const CPUS = ['cpus', 'cpus_unknown'] as const;
 
@@ -60,7 +65,7 @@ export const KPI_CATALOGUE = {
     windows: ['15m', '1h', '1d', '1mo', 'ytd', '12mo', '1y'],
     site_basis: ['energy'],
     cluster_basis: ['energy_weighted', 'mean_of_sites'],
-    inputs: ['facility_kwh', 'it_kwh', 'facility_coverage', 'it_coverage', 'anomalies', ...MEAN_OF_SITES],
+    inputs: [...sideInputs('facility'), ...sideInputs('it'), 'substituted_ratio', 'anomalies', ...MEAN_OF_SITES],
   },
   green_share_live_ratio: { windows: ['instant'], site_basis: ['power_metered'], cluster_basis: ['power_weighted', 'mean_of_sites'], inputs: ['facility_power_w', 'green_onsite_power_w', 'green_feed_power_w', ...LIVE_INPUTS, ...MEAN_OF_SITES] },
   /** The day counts physical green supply only (energy_physical); month and year add certificates and trades. */
@@ -78,7 +83,7 @@ export const KPI_CATALOGUE = {
     cluster_basis: ['pooled', 'mean_of_sites'],
     inputs: ['racks_available', 'racks_on', 'racks_metered', 'racks_reserved', 'racks_planned', 'standard_racks_available', 'standard_racks_on', 'days', 'days_with_value', ...MEAN_OF_SITES],
   },
-  it_load_utilisation_ratio: { windows: ['1d', '1mo'], site_basis: ['energy'], cluster_basis: [], inputs: ['it_kwh', 'rated_kw_available', 'hours'] },
+  it_load_utilisation_ratio: { windows: ['1d', '1mo'], site_basis: ['energy'], cluster_basis: [], inputs: [...sideInputs('it'), 'substituted_ratio', 'rated_kw_available', 'hours'] },
   compute_ai_pflops: { windows: ['instant'], site_basis: ['fp16_dense'], cluster_basis: ['sum:fp16_dense'], inputs: ACCELERATORS },
   compute_general_pflops: { windows: ['instant'], site_basis: ['fp32'], cluster_basis: ['sum:fp32'], inputs: CPUS },
   compute_ai_share_ratio: { windows: ['instant'], site_basis: ['fp16_dense+fp32'], cluster_basis: ['sum:fp16_dense+fp32'], inputs: [...ACCELERATORS, ...CPUS, 'ai_pflops', 'general_pflops'] },
@@ -101,6 +106,8 @@ export const KPI_FIXED_FIELDS: Readonly<Record<string, FieldSpec>> = {
   reason: { kind: 'string' },
   reason_code: { kind: 'string' },
   window_start_ms: { kind: 'integer' },
+  /** KpiValue.inputs_version: how the energy inputs are named (2: measured and substituted apart). */
+  inputs_version: { kind: 'integer' },
 };
 
 /**

@@ -1,21 +1,22 @@
-import type { KpiQuality, KpiValue } from '../../contract/messages.js';
-import type { EnergyTotals } from './energy-totals.js';
-import { qualityFromCoverage, worseQuality } from './quality.js';
+import { KPI_INPUTS_VERSION, type KpiQuality, type KpiValue } from '../../contract/messages.js';
+import { sideInputs, sideKwh, type EnergyTotals } from './energy-totals.js';
+import { MAX_SUBSTITUTED_SHARE, qualityFromCoverage, worseQuality } from './quality.js';
 import { targetStatus } from './target-status.js';
 import type { WindowBounds } from './windows.js';
 
 /**
- * Energy PUE over a window (ISO/IEC 30134-2; DESIGN.md §5): ΣE_facility / ΣE_IT, a ratio of sums,
- * never an average of shorter ratios (buckets [30, 30] / [25, 20] kWh give 60/45 = 1.333, not the
- * 1.35 the mean of 1.2 and 1.5 would claim). IT energy is summed at ONE level, whose category
- * (1 UPS output, 2 PDU output, 3 IT input) travels with the value. Windows shorter than a year
- * are interim PUE; the calendar year (`1y`) is the verdict.
+ * Energy PUE over a window (ISO/IEC 30134-2): ΣE_facility / ΣE_IT, a ratio of sums, never an
+ * average of shorter ratios (buckets [30, 30] / [25, 20] kWh give 60/45 = 1.333, not the 1.35 the
+ * mean of 1.2 and 1.5 would claim). IT energy is summed at ONE level, whose category (1 UPS output,
+ * 2 PDU output, 3 IT input) travels with the value. Windows shorter than a year are interim PUE;
+ * the calendar year (`1y`) is the verdict.
  *
  * - PUE < 1 is a boundary error ("better than perfect", TGG WP49): no value.
- * - Quality from the covered share of the facility and IT meters (the worse side): ≥ 99 %
- *   measured, ≥ 95 % partial, ≥ 80 % estimated, below that insufficient (no value, status grey).
- *   A counter reset or spike in the window makes it partial at best: the energy between the last
- *   reading and a reset is unknown.
+ * - Quality from the measured share of the facility and IT meter-time (the worst group):
+ *   ≥ 99 % measured, ≥ 95 % partial, ≥ 80 % estimated — the rest substituted and published as
+ *   such — below that insufficient: no value, status grey, and the inputs are the measured part
+ *   only (no `facility_kwh` / `it_kwh`). A counter reset or spike in the window makes it partial
+ *   at best: the energy between the last reading and a reset is unknown.
  */
 
 export const PUE_KPI = 'pue';
@@ -37,15 +38,20 @@ export function energyQuality(coverage: number, anomalies: number): KpiQuality {
   return anomalies > 0 ? worseQuality(q, 'partial') : q;
 }
 
+/** Why a window has no value when more than the substitution bound of it is uncovered. */
+export function uncoveredReason(coverage: number): string {
+  return `inputs cover ${round(coverage * 100, 2)} % of the window (${round((1 - MAX_SUBSTITUTED_SHARE) * 100, 0)} % needed); the rest is not substituted, the inputs are the measured part only`;
+}
+
 export function pueFromTotals(i: PueInput): KpiValue {
   const t = i.totals;
-  const coverage = round(Math.min(t.facility_coverage, t.it_coverage), 6);
-  const quality = energyQuality(coverage, t.anomalies);
+  const cov = Math.min(t.facility.coverage, t.it.coverage);
+  const coverage = round(cov, 6);
+  const quality = energyQuality(cov, t.anomalies);
   const inputs = {
-    facility_kwh: round(t.facility_kwh, 3),
-    it_kwh: round(t.it_kwh, 3),
-    facility_coverage: round(t.facility_coverage, 6),
-    it_coverage: round(t.it_coverage, 6),
+    ...sideInputs('facility', t.facility),
+    ...sideInputs('it', t.it),
+    substituted_ratio: round(Math.max(t.facility.substituted_ratio, t.it.substituted_ratio), 6),
     anomalies: t.anomalies,
   };
   const base = {
@@ -58,13 +64,16 @@ export function pueFromTotals(i: PueInput): KpiValue {
     ...(i.category !== undefined ? { category: i.category } : {}),
     ...(i.target !== undefined ? { target: i.target } : {}),
     inputs,
+    inputs_version: KPI_INPUTS_VERSION,
   };
   const fail = (code: string, reason: string): KpiValue => ({ ...base, ok: false, reason: `${code}: ${reason}`, reason_code: code, quality: 'insufficient', status: 'grey' });
   if (t.missing.length > 0) return fail('DCIM_E_KPI_INSUFFICIENT', `no data from the ${t.missing.join(', ')} meters in the window`);
-  if (quality === 'insufficient') return fail('DCIM_E_KPI_INSUFFICIENT', `inputs cover ${round(coverage * 100, 2)} % of the window (80 % needed)`);
-  if (!(t.it_kwh > 0)) return fail('DCIM_E_KPI_INSUFFICIENT', `IT energy is ${inputs.it_kwh} kWh`);
-  const pue = t.facility_kwh / t.it_kwh;
-  if (pue < 1) return fail('DCIM_E_KPI_BOUNDARY', `facility energy ${inputs.facility_kwh} kWh is below IT energy ${inputs.it_kwh} kWh (PUE ${round(pue, 3)} < 1)`);
+  const facility = sideKwh(t.facility);
+  const it = sideKwh(t.it);
+  if (quality === 'insufficient' || facility === undefined || it === undefined) return fail('DCIM_E_KPI_INSUFFICIENT', uncoveredReason(cov));
+  if (!(it > 0)) return fail('DCIM_E_KPI_INSUFFICIENT', `IT energy is ${round(it, 3)} kWh`);
+  const pue = facility / it;
+  if (pue < 1) return fail('DCIM_E_KPI_BOUNDARY', `facility energy ${round(facility, 3)} kWh is below IT energy ${round(it, 3)} kWh (PUE ${round(pue, 3)} < 1)`);
   const value = round(pue, 4);
   return { ...base, ok: true, value, quality, status: targetStatus(value, i.target, quality, 'at_most') };
 }

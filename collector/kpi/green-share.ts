@@ -1,14 +1,14 @@
 import type { SiteInventory } from '../../contract/inventory.js';
-import type { KpiValue } from '../../contract/messages.js';
-import { energyQuality } from './energy-pue.js';
-import type { EnergyTotals } from './energy-totals.js';
+import { KPI_INPUTS_VERSION, type KpiValue } from '../../contract/messages.js';
+import { energyQuality, uncoveredReason } from './energy-pue.js';
+import { sideInputs, sideKwh, type EnergyTotals } from './energy-totals.js';
 import { liveInputs } from './live-pue.js';
 import { DEFAULT_STALE_CARRY, facilitySign, type LatestLookup, type SitePowerModel, type StaleCarry } from './power-meters.js';
 import { targetStatus } from './target-status.js';
 import type { WindowBounds } from './windows.js';
 
 /**
- * Green-electricity share 绿电占比 (DESIGN.md §5, national green-DC evaluation):
+ * Green-electricity share 绿电占比 (national green-DC evaluation):
  *   min(1, (E_green_onsite + E_green_feed + Σ certificates × 1,000 kWh + Σ green trades kWh) / E_facility)
  * over a month (to date), the year to date and the last calendar year (the verdict). 绿证 are the
  * sole proof of renewable attributes in China (NDRC/NEA 2023), 1 certificate = 1,000 kWh; each
@@ -65,15 +65,16 @@ export interface GreenShareInput {
 
 export function greenShareFromTotals(i: GreenShareInput): KpiValue {
   const t = i.totals;
-  const coverage = round(Math.min(t.facility_coverage, t.green_coverage), 6);
-  const quality = energyQuality(coverage, t.anomalies);
-  const green = t.green_onsite_kwh + t.green_feed_kwh + i.declared.certificate_kwh + i.declared.trade_kwh;
+  const cov = Math.min(t.facility.coverage, t.green_onsite.coverage, t.green_feed.coverage);
+  const coverage = round(cov, 6);
+  const quality = energyQuality(cov, t.anomalies);
   const inputs = {
-    facility_kwh: round(t.facility_kwh, 3),
-    green_onsite_kwh: round(t.green_onsite_kwh, 3),
-    green_feed_kwh: round(t.green_feed_kwh, 3),
+    ...sideInputs('facility', t.facility),
+    ...sideInputs('green_onsite', t.green_onsite),
+    ...sideInputs('green_feed', t.green_feed),
     certificate_kwh: round(i.declared.certificate_kwh, 3),
     trade_kwh: round(i.declared.trade_kwh, 3),
+    substituted_ratio: round(Math.max(t.facility.substituted_ratio, t.green_onsite.substituted_ratio, t.green_feed.substituted_ratio), 6),
   };
   const base = {
     kpi: i.kpi ?? GREEN_SHARE_KPI,
@@ -84,12 +85,17 @@ export function greenShareFromTotals(i: GreenShareInput): KpiValue {
     coverage,
     ...(i.target !== undefined ? { target: i.target } : {}),
     inputs,
+    inputs_version: KPI_INPUTS_VERSION,
   };
   const fail = (reason: string): KpiValue => ({ ...base, ok: false, reason: `DCIM_E_KPI_INSUFFICIENT: ${reason}`, reason_code: 'DCIM_E_KPI_INSUFFICIENT', quality: 'insufficient', status: 'grey' });
   if (t.missing.length > 0) return fail(`no data from the ${t.missing.join(', ')} meters in the window`);
-  if (quality === 'insufficient') return fail(`inputs cover ${round(coverage * 100, 2)} % of the window (80 % needed)`);
-  if (!(t.facility_kwh > 0)) return fail(`facility energy is ${inputs.facility_kwh} kWh`);
-  const value = round(Math.min(1, green / t.facility_kwh), 4);
+  const facility = sideKwh(t.facility);
+  const onsite = sideKwh(t.green_onsite);
+  const feed = sideKwh(t.green_feed);
+  if (quality === 'insufficient' || facility === undefined || onsite === undefined || feed === undefined) return fail(uncoveredReason(cov));
+  if (!(facility > 0)) return fail(`facility energy is ${round(facility, 3)} kWh`);
+  const green = onsite + feed + i.declared.certificate_kwh + i.declared.trade_kwh;
+  const value = round(Math.min(1, green / facility), 4);
   return { ...base, ok: true, value, quality, status: targetStatus(value, i.target, quality, 'at_least') };
 }
 

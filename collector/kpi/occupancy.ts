@@ -1,13 +1,14 @@
-import type { KpiValue } from '../../contract/messages.js';
+import { KPI_INPUTS_VERSION, type KpiValue } from '../../contract/messages.js';
 import type { BucketSum } from '../ledger/energy-buckets.js';
-import { energyQuality } from './energy-pue.js';
+import { energyQuality, uncoveredReason } from './energy-pue.js';
+import { sideInputs, sideKwh, type SideEnergy } from './energy-totals.js';
 import { qualityFromCoverage } from './quality.js';
 import { QUARTER_MS } from './site-calendar.js';
 import { targetStatus } from './target-status.js';
 import type { WindowBounds } from './windows.js';
 
 /**
- * Rack occupancy 上架率 (DESIGN.md §5; national green-DC evaluation: racks effectively running
+ * Rack occupancy 上架率 (national green-DC evaluation: racks effectively running
  * over racks built and available):
  *   上架率(day) = racks on-rack / racks available;  month = mean of the month's days.
  * Available = inventory racks with status `available`; `reserved` and `planned` racks are not in
@@ -91,12 +92,25 @@ export function occupancyMonthValue(window: WindowBounds, days: readonly { value
   return ratioValue(OCCUPANCY_KPI, window, mean, coverage, target, inputs, 'no complete day with a value in the month yet', 'mean_of_days');
 }
 
-export function utilisationValue(window: WindowBounds, it_kwh: number | undefined, it_coverage: number, anomalies: number, rated_kw: number): KpiValue {
+/**
+ * IT-load utilisation from the window's IT energy (undefined: the IT meters have no data). Within
+ * the substitution bound the energy is measured + substituted; beyond it there is no value and the
+ * inputs are the measured part only.
+ */
+export function utilisationValue(window: WindowBounds, it: SideEnergy | undefined, anomalies: number, rated_kw: number): KpiValue {
   const hours = (window.end - window.start) / 3_600_000;
+  const it_kwh = it ? sideKwh(it) : undefined;
   const value = it_kwh !== undefined && rated_kw > 0 && hours > 0 ? it_kwh / (hours * rated_kw) : undefined;
-  const inputs = { it_kwh: round(it_kwh ?? 0, 3), rated_kw_available: round(rated_kw, 3), hours: round(hours, 4) };
-  const v = ratioValue(UTILISATION_KPI, window, value, it_coverage, undefined, inputs, rated_kw > 0 ? 'no IT energy in the window' : 'no available racks with a rating', 'energy');
-  if (v.ok && anomalies > 0 && v.quality === 'measured') return { ...v, quality: energyQuality(it_coverage, anomalies) };
+  const coverage = it?.coverage ?? 0;
+  const inputs = {
+    ...(it ? sideInputs('it', it) : { it_measured_kwh: 0, it_substituted_kwh: 0, it_coverage: 0 }),
+    substituted_ratio: round(it?.substituted_ratio ?? 0, 6),
+    rated_kw_available: round(rated_kw, 3),
+    hours: round(hours, 4),
+  };
+  const why = rated_kw <= 0 ? 'no available racks with a rating' : it && !it.within_bounds ? uncoveredReason(coverage) : 'no IT energy in the window';
+  const v = { ...ratioValue(UTILISATION_KPI, window, value, coverage, undefined, inputs, why, 'energy'), inputs_version: KPI_INPUTS_VERSION };
+  if (v.ok && anomalies > 0 && v.quality === 'measured') return { ...v, quality: energyQuality(coverage, anomalies) };
   return v;
 }
 

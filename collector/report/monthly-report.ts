@@ -1,4 +1,4 @@
-import type { KpiMessage, KpiQuality, KpiValue, KpiWindow, TargetStatus } from '../../contract/messages.js';
+import { KPI_INPUTS_VERSION, type KpiMessage, type KpiQuality, type KpiValue, type KpiWindow, type TargetStatus } from '../../contract/messages.js';
 import type { ClusterSummary, SiteSummary } from '../http/api-source.js';
 
 /**
@@ -22,6 +22,26 @@ export interface Figure {
   /** Why there is no value (the API's reason). */
   reason: string | null;
 }
+
+/**
+ * One side's energy over the month (facility, IT, on-site green, green feeds), copied from the
+ * API's named inputs. Never a total scaled up from part of the month: `kwh` is measured +
+ * substituted only while the substitution stayed within the `estimated` bound (20 % of the
+ * meter-time); otherwise `state` is `measured_only`, `kwh` is null and `measured_kwh` is what the
+ * readings covered.
+ */
+export interface EnergyFigure {
+  /** `total`: kwh = measured + substituted; `measured_only`: the window is insufficient; `unavailable`: the API gives no named energy inputs. */
+  state: 'total' | 'measured_only' | 'unavailable';
+  kwh: number | null;
+  measured_kwh: number | null;
+  substituted_kwh: number | null;
+  /** Measured share of the side's meter-time, 0..1. */
+  coverage: number | null;
+}
+
+export const ENERGY_SIDES = ['facility', 'it', 'green_onsite', 'green_feed'] as const;
+export type EnergySide = (typeof ENERGY_SIDES)[number];
 
 export interface ReportRow {
   scope: 'site' | 'cluster';
@@ -49,12 +69,16 @@ export interface ReportRow {
   pue_month: Figure;
   pue_12mo: Figure;
   green_share: Figure;
-  green_energy_kwh: { facility: number | null; onsite: number | null; feed: number | null; certificates: number | null; trade: number | null };
+  /** The month's energy by side: facility and IT from the month's PUE, green from the month's green share. */
+  energy: Record<EnergySide, EnergyFigure>;
+  /** Green electricity declared for the month (certificates × 1,000 kWh, settled trades): declared, not metered. */
+  green_energy_kwh: { certificates: number | null; trade: number | null };
   data_quality: { worst: KpiQuality; min_coverage: number | null; insufficient: string[] };
 }
 
+/** 2: energy by side as measured and substituted parts (`energy`), no single extrapolated total. */
 export interface MonthlyReport {
-  schema: 1;
+  schema: 2;
   month: string;
   generated_ms: number;
   source: string;
@@ -105,10 +129,27 @@ export function monthMismatch(scope: ReportScope, month: string): string | undef
 
 const num = (x: number | undefined): number | null => (x === undefined ? null : x);
 
+/** A side's energy from a KPI value's named inputs; figures without them (older collectors) show none. */
+export function energyFigure(k: KpiValue | undefined, side: EnergySide): EnergyFigure {
+  const i = k?.inputs;
+  const measured = i?.[`${side}_measured_kwh`];
+  if (!k || !i || k.inputs_version !== KPI_INPUTS_VERSION || measured === undefined) return { state: 'unavailable', kwh: null, measured_kwh: null, substituted_kwh: null, coverage: null };
+  const kwh = i[`${side}_kwh`];
+  return {
+    state: kwh !== undefined ? 'total' : 'measured_only',
+    kwh: num(kwh),
+    measured_kwh: measured,
+    substituted_kwh: kwh !== undefined ? num(i[`${side}_substituted_kwh`]) : 0,
+    coverage: num(i[`${side}_coverage`]),
+  };
+}
+
 export function reportRow(scope: ReportScope): ReportRow {
   const kpis = scope.kpis?.kpis ?? [];
   const day = kpis.find((k) => k.kpi === 'rack_occupancy_ratio' && k.window === '1d')?.inputs ?? {};
-  const green = kpis.find((k) => k.kpi === 'green_share_ratio' && k.window === '1mo')?.inputs ?? {};
+  const pueMonth = kpis.find((k) => k.kpi === 'pue' && k.window === '1mo');
+  const greenMonth = kpis.find((k) => k.kpi === 'green_share_ratio' && k.window === '1mo');
+  const green = greenMonth?.inputs ?? {};
   const f = {
     rack_occupancy: figure(kpis, 'rack_occupancy_ratio', '1mo'),
     it_load_utilisation: figure(kpis, 'it_load_utilisation_ratio', '1mo'),
@@ -139,7 +180,13 @@ export function reportRow(scope: ReportScope): ReportRow {
       standard_on_rack: num(day.standard_racks_on),
     },
     ...f,
-    green_energy_kwh: { facility: num(green.facility_kwh), onsite: num(green.green_onsite_kwh), feed: num(green.green_feed_kwh), certificates: num(green.certificate_kwh), trade: num(green.trade_kwh) },
+    energy: {
+      facility: energyFigure(pueMonth, 'facility'),
+      it: energyFigure(pueMonth, 'it'),
+      green_onsite: energyFigure(greenMonth, 'green_onsite'),
+      green_feed: energyFigure(greenMonth, 'green_feed'),
+    },
+    green_energy_kwh: { certificates: num(green.certificate_kwh), trade: num(green.trade_kwh) },
     data_quality: {
       worst,
       min_coverage: coverages.length > 0 ? Math.min(...coverages) : null,
@@ -151,5 +198,5 @@ export function reportRow(scope: ReportScope): ReportRow {
 }
 
 export function buildMonthlyReport(month: string, scopes: readonly ReportScope[], generated_ms: number, source: string): MonthlyReport {
-  return { schema: 1, month, generated_ms, source, rows: scopes.map(reportRow) };
+  return { schema: 2, month, generated_ms, source, rows: scopes.map(reportRow) };
 }

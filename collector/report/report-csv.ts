@@ -1,9 +1,12 @@
-import type { Figure, MonthlyReport, ReportRow } from './monthly-report.js';
+import { ENERGY_SIDES, type EnergyFigure, type Figure, type MonthlyReport, type ReportRow } from './monthly-report.js';
 
 /**
  * The report as CSV (RFC 4180: comma, CRLF, quotes doubled), one row per site or cluster. Each
  * figure gives its value and, beside it, what a reader needs to trust it: window, basis, quality,
  * status (and PUE its category). Numbers are the API's, unrounded; empty when there is none.
+ * Energy per side: `<side>_kwh` (measured + substituted, or the word `insufficient` when more of
+ * the month is uncovered than substitution may fill), `<side>_measured_kwh`,
+ * `<side>_substituted_kwh` and `<side>_coverage` — a partial measurement is never in a total's column.
  */
 const FIGURES: [keyof ReportRow & string, string][] = [
   ['pue_month', 'pue_month'],
@@ -23,10 +26,16 @@ function cell(v: string | number | null): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+function energyCells(e: EnergyFigure): (string | number | null)[] {
+  return [e.state === 'measured_only' ? 'insufficient' : e.kwh, e.measured_kwh, e.substituted_kwh, e.coverage];
+}
+
 export function reportColumns(): string[] {
   const cols = ['month', 'scope', 'id', 'name', 'racks_designed', 'racks_installed', 'racks_on_rack', 'standard_racks_installed', 'standard_racks_on_rack'];
   for (const [, name] of FIGURES) cols.push(name, `${name}_window`, `${name}_basis`, `${name}_quality`, `${name}_status`);
-  cols.push('pue_month_category', 'pue_12mo_category', 'green_facility_kwh', 'green_onsite_kwh', 'green_feed_kwh', 'green_certificate_kwh', 'green_trade_kwh', 'data_quality', 'data_min_coverage', 'data_insufficient');
+  cols.push('pue_month_category', 'pue_12mo_category');
+  for (const side of ENERGY_SIDES) cols.push(`${side}_kwh`, `${side}_measured_kwh`, `${side}_substituted_kwh`, `${side}_coverage`);
+  cols.push('green_certificate_kwh', 'green_trade_kwh', 'data_quality', 'data_min_coverage', 'data_insufficient');
   return cols;
 }
 
@@ -38,8 +47,10 @@ export function renderCsv(report: MonthlyReport): string {
       const f = r[key] as Figure;
       row.push(f.value, f.window, f.basis, f.quality, f.status);
     }
+    row.push(r.pue_month.category, r.pue_12mo.category);
+    for (const side of ENERGY_SIDES) row.push(...energyCells(r.energy[side]));
     const g = r.green_energy_kwh;
-    row.push(r.pue_month.category, r.pue_12mo.category, g.facility, g.onsite, g.feed, g.certificates, g.trade, r.data_quality.worst, r.data_quality.min_coverage, r.data_quality.insufficient.join(' '));
+    row.push(g.certificates, g.trade, r.data_quality.worst, r.data_quality.min_coverage, r.data_quality.insufficient.join(' '));
     lines.push(row.map(cell).join(','));
   }
   return lines.join('\r\n') + '\r\n';

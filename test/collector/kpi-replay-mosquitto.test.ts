@@ -99,14 +99,14 @@ describe('duplicated and replayed telemetry through mosquitto, with the KPI engi
 
     const pue15 = find(collector.latestKpi('demo')!.kpis, 'pue', '15m');
     expect(pue15).toMatchObject({ ok: true, value: 1.25, quality: 'measured', window_start: T0 - 15 * 60_000, window_end: T0, category: 2 });
-    expect(pue15!.inputs).toMatchObject({ facility_kwh: 2.5, it_kwh: 2 });
+    expect(pue15!.inputs).toMatchObject({ facility_kwh: 2.5, facility_measured_kwh: 2.5, facility_substituted_kwh: 0, it_kwh: 2, it_measured_kwh: 2, it_substituted_kwh: 0 });
     expect(collector.latestKpi('demo')!.kpis).toEqual(reference.latestKpi('demo')!.kpis);
 
     const kpiLines = sink.of('kpi');
     expect(kpiLines.length).toBeGreaterThan(5);
     expect(kpiLines).toEqual(refSink.of('kpi'));
     expect(kpiLines.find((l) => l.includes('kpi=pue,') && l.includes('window=15m') && l.endsWith(` ${T0}`))).toBe(
-      `kpi,basis=energy,category=2,kpi=pue,site=demo,window=15m anomalies=0,coverage=1,facility_coverage=1,facility_kwh=2.5,it_coverage=1,it_kwh=2,ok=true,quality="measured",quality_rank=3i,status="amber",target=1.2,value=1.25,window_start_ms=${T0 - 15 * 60_000}i ${T0}`,
+      `kpi,basis=energy,category=2,kpi=pue,site=demo,window=15m anomalies=0,coverage=1,facility_coverage=1,facility_kwh=2.5,facility_measured_kwh=2.5,facility_substituted_kwh=0,inputs_version=2i,it_coverage=1,it_kwh=2,it_measured_kwh=2,it_substituted_kwh=0,ok=true,quality="measured",quality_rank=3i,status="amber",substituted_ratio=0,target=1.2,value=1.25,window_start_ms=${T0 - 15 * 60_000}i ${T0}`,
     );
     // Raw readings are written once per accepted message, never for a duplicate.
     expect(sink.of('meter')).toHaveLength(all.length / 2);

@@ -45,9 +45,21 @@ describe('occupancy values', () => {
 
   it('IT-load utilisation = E_IT / (hours × Σ rated kW)', () => {
     // 72,000 kWh over 24 h against 6,000 kW rated: 0.5.
-    const v = utilisationValue({ window: '1d', start: T0, end: T0 + 86_400_000 }, 72_000, 1, 0, 6000);
-    expect(v).toMatchObject({ kpi: 'it_load_utilisation_ratio', ok: true, value: 0.5, basis: 'energy', inputs: { hours: 24 } });
-    expect(utilisationValue({ window: '1d', start: T0, end: T0 + 86_400_000 }, 72_000, 1, 0, 0)).toMatchObject({ ok: false });
+    const it = { measured_kwh: 72_000, substituted_kwh: 0, coverage: 1, substituted_ratio: 0, within_bounds: true };
+    const v = utilisationValue({ window: '1d', start: T0, end: T0 + 86_400_000 }, it, 0, 6000);
+    expect(v).toMatchObject({ kpi: 'it_load_utilisation_ratio', ok: true, value: 0.5, basis: 'energy', inputs: { hours: 24, it_kwh: 72_000, it_measured_kwh: 72_000, it_substituted_kwh: 0 } });
+    expect(utilisationValue({ window: '1d', start: T0, end: T0 + 86_400_000 }, it, 0, 0)).toMatchObject({ ok: false });
+  });
+
+  it.each<[string, { measured_kwh: number; substituted_kwh: number; coverage: number; substituted_ratio: number; within_bounds: boolean }, Record<string, unknown>]>([
+    // 90 % measured (64,800 kWh) + 10 % substituted (7,200 kWh): estimated, both parts named.
+    ['within the bound: measured + substituted, estimated', { measured_kwh: 64_800, substituted_kwh: 7_200, coverage: 0.9, substituted_ratio: 0.1, within_bounds: true }, { ok: true, value: 0.5, quality: 'estimated', inputs: { it_kwh: 72_000, it_measured_kwh: 64_800, it_substituted_kwh: 7_200, substituted_ratio: 0.1 } }],
+    // 2 h of 24 measured: the 6,000 kWh are not scaled to 72,000; no value, no total.
+    ['beyond the bound: measured part only, no value', { measured_kwh: 6_000, substituted_kwh: 0, coverage: 2 / 24, substituted_ratio: 0, within_bounds: false }, { ok: false, quality: 'insufficient', reason: expect.stringMatching(/measured part only/), inputs: { it_measured_kwh: 6_000, it_substituted_kwh: 0 } }],
+  ])('utilisation %s', (_name, it, want) => {
+    const v = utilisationValue({ window: '1d', start: T0, end: T0 + 86_400_000 }, it, 0, 6000);
+    expect(v).toMatchObject(want);
+    if (!it.within_bounds) expect(v.inputs).not.toHaveProperty('it_kwh');
   });
 
   it('cluster: pooled Σ on / Σ available against the mean of site values', () => {

@@ -135,7 +135,14 @@ describe('dcim report against the API for the same month', () => {
       standard_on_rack: day.standard_racks_on,
     });
     const green = pick(kpis, 'green_share_ratio', '1mo').inputs!;
-    expect(row.green_energy_kwh).toEqual({ facility: green.facility_kwh, onsite: green.green_onsite_kwh, feed: green.green_feed_kwh, certificates: green.certificate_kwh, trade: green.trade_kwh });
+    const pue = pick(kpis, 'pue', '1mo').inputs!;
+    expect(row.green_energy_kwh).toEqual({ certificates: green.certificate_kwh, trade: green.trade_kwh });
+    // A full month: each side's total with its measured and substituted parts named, as the API has them.
+    expect(row.energy.facility).toEqual({ state: 'total', kwh: pue.facility_kwh, measured_kwh: pue.facility_measured_kwh, substituted_kwh: pue.facility_substituted_kwh, coverage: pue.facility_coverage });
+    expect(row.energy.it).toMatchObject({ state: 'total', kwh: pue.it_kwh, measured_kwh: pue.it_measured_kwh });
+    expect(row.energy.green_onsite).toMatchObject({ state: 'total', kwh: green.green_onsite_kwh, measured_kwh: green.green_onsite_measured_kwh });
+    expect(row.energy.green_feed).toMatchObject({ state: 'total', kwh: green.green_feed_kwh, measured_kwh: green.green_feed_measured_kwh });
+    expect(rep.schema).toBe(2);
     expect(row.data_quality).toMatchObject({ worst: 'measured', min_coverage: 1 });
   }, 20_000);
 

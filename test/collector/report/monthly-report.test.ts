@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { buildMonthlyReport, energyFigure, ENERGY_SIDES, type ReportScope } from '../../../collector/report/monthly-report.js';
+import { renderCsv, reportColumns } from '../../../collector/report/report-csv.js';
+import type { KpiValue } from '../../../contract/messages.js';
+import { simulateMonth } from './simulated-month.js';
+
+/**
+ * The month's energy in the report after 25 minutes of the demo seed (polled every 2 s): the month
+ * window is insufficient, so every energy column says so and carries only what was measured —
+ * never the 25 minutes scaled to the month (which put 18,933 kWh of facility energy in the CSV).
+ */
+const TZ_OFFSET = 8 * 3_600_000; // seeds/demo.yaml is Asia/Shanghai
+const EDGE = Date.UTC(2026, 1, 10, 10) - TZ_OFFSET; // 2026-02-10 10:00 local
+const FROM = EDGE - 25 * 60_000;
+const AT = EDGE + 90_000; // settled edge: 10:00
+
+const { engine, inventory } = simulateMonth(FROM, AT, 2_000);
+const kpis = engine.evaluate(inventory.site.id, AT);
+const pick = (kpi: string, window: string) => kpis.find((k) => k.kpi === kpi && k.window === window)!;
+const scope = (values: KpiValue[]): ReportScope => ({
+  kind: 'site',
+  summary: { id: inventory.site.id, name: inventory.site.name, timezone: inventory.site.timezone, targets: inventory.targets, halls: 1, racks: 1, devices: 1, devices_down: 0, devices_degraded: 0, agents: [], kpi_ts: AT },
+  kpis: { schema: 1, site: inventory.site.id, ts: AT, kpis: values },
+});
+
+describe('monthly report: energy of a month the collector saw 25 minutes of', () => {
+  const report = buildMonthlyReport('2026-02', [scope(kpis)], AT, 'test');
+  const row = report.rows[0]!;
+  const hour = pick('pue', '1h').inputs!;
+  const quarter = pick('pue', '15m').inputs!;
+
+  it('the API: the month holds the same measured energy as the hour it started in, and no total', () => {
+    expect(pick('pue', '1mo')).toMatchObject({ ok: false, quality: 'insufficient' });
+    expect(pick('pue', '1mo').inputs).toMatchObject({ facility_measured_kwh: hour.facility_measured_kwh, it_measured_kwh: hour.it_measured_kwh, facility_substituted_kwh: 0 });
+    // 25 minutes of a site whose last full quarter hour drew `quarter.facility_kwh`: under twice that, not ×880.
+    expect(hour.facility_measured_kwh!).toBeGreaterThan(quarter.facility_kwh!);
+    expect(hour.facility_measured_kwh!).toBeLessThan(2 * quarter.facility_kwh!);
+  });
+
+  it.each(ENERGY_SIDES)('json %s: measured only, labelled so, no total', (side) => {
+    const e = row.energy[side];
+    expect(e).toMatchObject({ state: 'measured_only', kwh: null, substituted_kwh: 0 });
+    expect(e.measured_kwh).not.toBeNull();
+    expect(e.coverage).toBeLessThan(0.8);
+  });
+
+  it('json: the facility side is the 25 measured minutes', () => {
+    expect(row.energy.facility.measured_kwh).toBe(hour.facility_measured_kwh);
+    expect(row.pue_month).toMatchObject({ value: null, quality: 'insufficient' });
+    expect(row.green_share).toMatchObject({ value: null, quality: 'insufficient' });
+  });
+
+  it('csv: every energy total column says insufficient; the measured column has the measured energy', () => {
+    const [head, line] = renderCsv(report).split('\r\n');
+    const cols = head!.split(',');
+    expect(cols).toEqual(reportColumns());
+    // RFC 4180 cells: the demo site's name is quoted (it holds a comma).
+    const values = [...line!.matchAll(/(?:^|,)("(?:[^"]|"")*"|[^,]*)/g)].map((m) => m[1]!.replace(/^"|"$/g, '').replace(/""/g, '"'));
+    expect(values).toHaveLength(cols.length);
+    const cells = Object.fromEntries(cols.map((c, i) => [c, values[i]]));
+    for (const side of ENERGY_SIDES) {
+      expect(cells[`${side}_kwh`], side).toBe('insufficient');
+      expect(cells[`${side}_substituted_kwh`], side).toBe('0');
+    }
+    expect(Number(cells.facility_measured_kwh)).toBe(hour.facility_measured_kwh);
+    expect(Number(cells.facility_coverage)).toBeLessThan(0.01);
+    expect(cols).not.toContain('green_facility_kwh');
+  });
+
+  it('a full quarter hour within the bound is a total, with its parts', () => {
+    expect(energyFigure(pick('pue', '15m'), 'facility')).toEqual({ state: 'total', kwh: quarter.facility_kwh, measured_kwh: quarter.facility_measured_kwh, substituted_kwh: quarter.facility_substituted_kwh, coverage: 1 });
+  });
+
+  it('figures from a collector without named energy inputs show no energy at all', () => {
+    // What an older collector published: one facility_kwh scaled up from 25 minutes to the month.
+    const old = kpis.map((k) => {
+      if (k.window !== '1mo' || k.inputs_version === undefined) return k;
+      const { inputs_version: _v, ...rest } = k;
+      return { ...rest, inputs: { facility_kwh: 18_933, it_kwh: 15_000, green_onsite_kwh: 400, green_feed_kwh: 6_000 } };
+    });
+    const r = buildMonthlyReport('2026-02', [scope(old)], AT, 'test').rows[0]!;
+    for (const side of ENERGY_SIDES) expect(r.energy[side]).toEqual({ state: 'unavailable', kwh: null, measured_kwh: null, substituted_kwh: null, coverage: null });
+    expect(renderCsv(buildMonthlyReport('2026-02', [scope(old)], AT, 'test'))).not.toContain('18933');
+  });
+});
