@@ -19,6 +19,7 @@ import { LogThrottle } from './log-throttle.js';
 import { isStale, LatestValues } from './state/latest-values.js';
 import { SeqDedup } from './state/seq-dedup.js';
 import { buildSiteRegistry, type SiteDevice, type SiteEntry } from './state/site-registry.js';
+import { siteFloor } from './live/site-floor.js';
 import { kpiPoint } from './store/kpi-points.js';
 import type { MetricSink, SinkStats } from './store/metric-sink.js';
 import { readingPoints } from './store/reading-points.js';
@@ -513,6 +514,12 @@ export class Collector {
       },
       alerts: (filter) => this.opts.alerts?.list(filter),
       alert: (id) => this.opts.alerts?.get(id),
+      floor: (id) => {
+        const entry = this.sites.get(id);
+        if (!entry) return undefined;
+        const statuses = this.deviceStatus.get(id);
+        return siteFloor({ inventory: entry.inventory, profiles: this.opts.profiles ?? new Map(), series: (d) => this.latest.deviceSeries(id, d), status: (d) => statuses?.get(d), now: this.clock.now() });
+      },
       clusters: () =>
         [...this.clusters.values()].map((c): ClusterSummary => ({ id: c.id, name: c.name, targets: c.targets, sites: c.sites, kpi_ts: this.latestClusterKpi(c.id)?.ts ?? null })),
       clusterKpis: (id) => (this.clusters.has(id) ? (this.latestClusterKpi(id) ?? empty(id)) : undefined),

@@ -14,6 +14,7 @@ import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from './prometheus-text.js'
  *   GET /api/sites/:id/kpi        every KPI of the site (?window=1d,1mo&kpi=pue filter)
  *   GET /api/sites/:id/devices    the site's devices: status, newest reading, stale or not
  *   GET /api/sites/:id/devices/:d the latest value of every point of a device, with its age
+ *   GET /api/sites/:id/floor      per hall: IT power, hall PUE, racks (power, rated, inlet °C), cooling units
  *   GET /api/alerts               alerts (?site=&state=firing&severity=critical&rule=), firing first
  *   GET /api/alerts/:id           one alert
  *   GET /api/sites/:id/alerts     the site's alerts (same filters but site)
@@ -203,6 +204,14 @@ export class ApiRoutes {
       if (!q.ok) return q.response;
       return json(200, body);
     }
+    const f = /^\/api\/sites\/([^/]+)\/floor$/.exec(path);
+    if (f) {
+      const site = safeDecode(f[1]!);
+      const floor = site !== undefined && ID_PATTERN.test(site) ? this.opts.source.floor?.(site) : undefined;
+      if (!floor) return apiError(404, 'DCIM_E_API_NOT_FOUND', `no floor view of site ${JSON.stringify((site ?? f[1]!).slice(0, 64))}`);
+      const q = parseQuery(NoQuerySchema, url.searchParams);
+      return q.ok ? json(200, floor) : q.response;
+    }
     const m = /^\/api\/(sites|clusters)\/([^/]+)\/kpi$/.exec(path);
     if (m) {
       const scope = m[1] === 'sites' ? 'site' : 'cluster';
@@ -213,7 +222,7 @@ export class ApiRoutes {
       if (!q.ok) return q.response;
       return json(200, kpiBody(scope, msg, q.value));
     }
-    return apiError(404, 'DCIM_E_API_NOT_FOUND', `no route ${JSON.stringify(path.slice(0, 100))}; see /api/sites, /api/sites/<id>/kpi, /api/sites/<id>/devices, /api/clusters, /api/clusters/<id>/kpi, /metrics, /healthz`);
+    return apiError(404, 'DCIM_E_API_NOT_FOUND', `no route ${JSON.stringify(path.slice(0, 100))}; see /api/sites, /api/sites/<id>/kpi, /api/sites/<id>/devices, /api/sites/<id>/floor, /api/clusters, /api/clusters/<id>/kpi, /metrics, /healthz`);
   }
 
   /** /api/alerts, /api/alerts/:id, /api/sites/:site/alerts. */

@@ -1,6 +1,7 @@
 import type { Targets } from '../../contract/inventory.js';
 import type { DeviceStatus, KpiMessage } from '../../contract/messages.js';
 import type { AlertFilter, AlertMessage } from '../alerts/index.js';
+import type { SiteFloor } from '../live/site-floor.js';
 import type { SinkHealth } from '../store/metric-sink.js';
 import type { MetricFamily } from './prometheus-text.js';
 
@@ -63,7 +64,7 @@ export interface ClusterSummary {
 }
 
 export interface HealthReport {
-  /** ok: all green; degraded: broker or store unreachable, or KPIs late (the collector keeps buffering). */
+  /** ok: all green; degraded: broker not connected, store not `ok` (unreachable, refusing, unwritable), or KPIs late (the collector keeps buffering). */
   status: 'ok' | 'degraded';
   broker: { connected: boolean };
   store: SinkHealth & { pending_points: number };
@@ -82,6 +83,11 @@ export interface ApiSource {
   /** Alerts matching the filter (newest state of each); undefined when alerting is off. */
   alerts(filter: AlertFilter): AlertMessage[] | undefined;
   alert(id: string): AlertMessage | undefined;
+  /**
+   * The site's halls, racks (power, headroom, inlet temperature) and cooling units from the latest
+   * values; undefined: no such site. Optional: a source without live device state has no floor.
+   */
+  floor?(site: string): SiteFloor | undefined;
   clusters(): ClusterSummary[];
   clusterKpis(cluster: string): KpiMessage | undefined;
   health(): HealthReport;

@@ -3,7 +3,7 @@ import type { KpiMessage } from '../../contract/messages.js';
 import type { ApiSource } from '../http/api-source.js';
 import type { BearerToken } from '../http/bearer-token.js';
 import { KpiHistory } from './kpi-history.js';
-import { LIVE_PAGE_HTML } from './live-page.js';
+import { livePageHtml } from './live-page.js';
 
 /**
  * The live page's server side, mounted in front of the JSON API by api-server.ts:
@@ -11,7 +11,11 @@ import { LIVE_PAGE_HTML } from './live-page.js';
  *   GET / and /live                     the page (HTML with its CSS and JS inline: no CDN, works offline); public,
  *                                       it holds no data
  *   GET /api/events                     server-sent events: `kpi` per site/cluster KPI message, `alert` with the
- *                                       firing alerts when they change; a `: ping` comment every 15 s
+ *                                       firing alerts when they change (`configured: false` when the collector
+ *                                       has no alert engine: "no alerts" would be a lie), `floor` per site every
+ *                                       floor_ms (halls, racks, inlet temperatures, cooling); a `: ping` comment
+ *                                       every 15 s. `alert` and `floor` carry the server's `ts`, so the page
+ *                                       counts alert ages on the collector's clock, not the wall screen's.
  *   GET /api/sites/:id/series?kpi=&hours=  (and /api/clusters/:id/series) the in-memory trend of an instant KPI
  *
  * Auth: the data routes need the API token. EventSource cannot send headers, so /api/events also
@@ -30,6 +34,8 @@ export interface LiveHandlerOptions {
   history_ms?: number;
   /** Most simultaneous event streams (each is an open connection). */
   max_streams?: number;
+  /** How often the floor view (racks, temperatures, cooling) is pushed while a stream is open. */
+  floor_ms?: number;
 }
 
 export interface LiveHandlerStats {
@@ -60,6 +66,7 @@ export class LiveHandler {
   private ticks = 0;
   private readonly history: KpiHistory;
   private readonly counters = { streams_refused: 0, events_sent: 0 };
+  private readonly page = livePageHtml();
 
   constructor(private readonly opts: LiveHandlerOptions) {
     this.history = new KpiHistory({ keep_ms: opts.history_ms ?? 6 * 3_600_000, min_step_ms: 5_000 });
@@ -90,8 +97,8 @@ export class LiveHandler {
     const method = req.method ?? 'GET';
     if (path === '/' || path === '/live') {
       if (method !== 'GET' && method !== 'HEAD') return false;
-      res.writeHead(200, { ...PAGE_HEADERS, 'content-length': String(Buffer.byteLength(LIVE_PAGE_HTML)) });
-      res.end(method === 'HEAD' ? undefined : LIVE_PAGE_HTML);
+      res.writeHead(200, { ...PAGE_HEADERS, 'content-length': String(Buffer.byteLength(this.page)) });
+      res.end(method === 'HEAD' ? undefined : this.page);
       return true;
     }
     if (path === '/api/events' && method === 'GET') {
@@ -146,7 +153,24 @@ export class LiveHandler {
     res.on('close', () => this.streams.delete(res));
     // A new stream gets the current state at once, not at the next change.
     for (const [scope, msg] of this.currentMessages()) this.write(res, 'kpi', JSON.stringify({ scope, ...msg }));
-    if (this.alertsJson) this.write(res, 'alert', this.alertsJson);
+    if (this.alertsJson) this.write(res, 'alert', this.alertsJsonNow());
+    for (const floor of this.floors()) this.write(res, 'floor', floor);
+  }
+
+  /** The alert event with the server's current time (ages are counted from it). */
+  private alertsJsonNow(): string {
+    return `${this.alertsJson.slice(0, -1)},"ts":${this.opts.now()}}`;
+  }
+
+  private floors(): string[] {
+    const floor = this.opts.source.floor;
+    if (!floor) return [];
+    const out: string[] = [];
+    for (const s of this.opts.source.sites()) {
+      const f = floor.call(this.opts.source, s.id);
+      if (f) out.push(JSON.stringify(f));
+    }
+    return out;
   }
 
   private currentMessages(): [Scope, KpiMessage][] {
@@ -173,12 +197,14 @@ export class LiveHandler {
     }
     const firing = this.opts.source.alerts({ state: 'firing' });
     const alerts = firing ?? [];
-    const signature = alerts.map((a) => `${a.id}:${a.state}`).join(',');
-    if (firing !== undefined && signature !== this.alertSignature) {
+    const signature = firing === undefined ? 'off' : alerts.map((a) => `${a.id}:${a.state}:${a.starts_at ?? ''}`).join(',');
+    if (signature !== this.alertSignature) {
       this.alertSignature = signature;
-      this.alertsJson = JSON.stringify({ alerts });
-      this.broadcast('alert', this.alertsJson);
+      this.alertsJson = JSON.stringify({ configured: firing !== undefined, alerts });
+      this.broadcast('alert', this.alertsJsonNow());
     }
+    const floorEvery = Math.max(1, Math.round((this.opts.floor_ms ?? 5000) / (this.opts.poll_ms ?? 1000)));
+    if (this.streams.size > 0 && this.ticks % floorEvery === 0) for (const floor of this.floors()) this.broadcast('floor', floor);
     if (this.ticks % 15 === 0) for (const res of this.streams) res.write(': ping\n\n');
   }
 

@@ -1,36 +1,22 @@
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SiteInventorySchema, SystemClock, createLogger, loadProfiles, loadYamlFile, type KpiMessage } from '../../contract/index.js';
-import { fail, ok } from '../../contract/result.js';
 import { Agent } from '../../agent/index.js';
 import { Collector, createSink } from '../../collector/index.js';
 import { startSimSite } from '../../simulators/index.js';
 import { startEmbeddedBroker } from '../../cli/embedded-broker.js';
+import { startChromium } from '../support/chromium.js';
 import { useService } from '../support/require-service.js';
 
 /**
  * The live page in headless Chromium (Debian's `chromium`, driven by playwright-core) against the
  * demo pipeline in-process: simulator → agent → embedded broker → collector (SQLite store) with
  * its HTTP API and a token. The page's live PUE must equal the API's within display rounding
- * (3 decimals) and change without a reload. DCIM_UPDATE_SCREENSHOTS=1 refreshes docs/live-page.png.
+ * (3 decimals) and change without a reload.
  */
-const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'live-page-test-token-0123456789';
-// The README's picture is refreshed on request only, so a test run leaves the work tree clean.
-const DOCS_SCREENSHOT = resolve(import.meta.dirname, '../../docs/live-page.png');
-
-interface Browser {
-  newPage(): Promise<Page>;
-  close(): Promise<void>;
-}
-interface Page {
-  goto(url: string): Promise<unknown>;
-  waitForFunction<A>(fn: (arg: A) => unknown, arg: A, opts?: { timeout: number }): Promise<unknown>;
-  evaluate<T, A>(fn: (arg: A) => T, arg: A): Promise<T>;
-  screenshot(opts: { path: string; fullPage: boolean }): Promise<unknown>;
-}
 
 // The callbacks below run inside Chromium; this project's tsc has no DOM lib, so the few page
 // globals they use are declared here (module scope: nothing leaks into other files).
@@ -38,34 +24,9 @@ interface DomElement {
   textContent: string | null;
   dataset: Record<string, string | undefined>;
 }
-declare const document: { querySelector(sel: string): DomElement | null; querySelectorAll(sel: string): { length: number } };
+declare const document: { querySelector(sel: string): DomElement | null; querySelectorAll(sel: string): ArrayLike<DomElement> };
 declare const window: Record<string, unknown>;
 declare function getComputedStyle(el: DomElement | null): { display: string };
-
-async function startChromium() {
-  if (!existsSync(CHROMIUM)) return fail({ service: 'chromium', reason: `${CHROMIUM} not found (apt-get install chromium)` });
-  let pw: { chromium: { launchPersistentContext(dir: string, o: unknown): Promise<Browser> } };
-  try {
-    pw = (await import('playwright-core' as string)) as typeof pw;
-  } catch {
-    return fail({ service: 'chromium', reason: 'playwright-core is not installed (npm install playwright-core)' });
-  }
-  const profile = mkdtempSync(join(tmpdir(), 'dcim-chromium-'));
-  // A fresh profile folder per run (playwright passes it as --user-data-dir).
-  const browser = await pw.chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 720 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  return ok({
-    browser,
-    async stop() {
-      await browser.close();
-      rmSync(profile, { recursive: true, force: true });
-    },
-  });
-}
 
 describe('live page in headless Chromium', () => {
   const chromium = useService('chromium', startChromium);
@@ -110,7 +71,8 @@ describe('live page in headless Chromium', () => {
   it('shows the API live PUE within display rounding and updates it without a reload', async () => {
     const page = await chromium().browser.newPage();
     // The token rides in the fragment, which the browser never sends; the page keeps it for the tab.
-    await page.goto(`${apiUrl}/live#token=${TOKEN}`);
+    // English: the assertions below read the page's English words (zh-CN is the default).
+    await page.goto(`${apiUrl}/live?lang=en#token=${TOKEN}`);
     const cardPue = '.card[data-scope="site"][data-id="demo"] .big[data-kpi="pue_live"]';
     const cardTs = '.card[data-scope="site"][data-id="demo"] .ts';
     // Functions, not strings: the page's CSP forbids eval, and playwright evaluates strings with it.
@@ -137,6 +99,9 @@ describe('live page in headless Chromium', () => {
     const sub = await page.evaluate(() => document.querySelector('.card[data-id="demo"] .sub')?.textContent ?? '', null);
     expect(sub).toMatch(/instantaneous/);
 
+    // The floor from the collector's latest values: every rack of the seed, inlet temperatures from the sensors.
+    await page.waitForFunction(() => document.querySelectorAll('.rack[data-rack]').length === 16 && Array.from(document.querySelectorAll('.rack[data-rack]')).filter((e) => e.dataset.temp).length === 14, null, { timeout: 20_000 });
+
     // Updates in place: the timestamp moves on with new events; no navigation happened.
     const before = await page.evaluate((sel) => document.querySelector(sel)?.dataset.ts ?? '', cardTs);
     await page.evaluate(() => (window.sameDocument = true), null);
@@ -145,7 +110,8 @@ describe('live page in headless Chromium', () => {
 
     // The trend has a few points before the screenshot.
     await page.waitForFunction(() => Number(document.querySelector('.card[data-id="demo"] svg.spark')?.dataset.n ?? 0) >= 12, null, { timeout: 20_000 });
-    const shot = process.env.DCIM_UPDATE_SCREENSHOTS === '1' ? DOCS_SCREENSHOT : join(scratch, 'live-page.png');
+    // The README's pictures come from the wall page test (test/collector/live/live-page.test.ts).
+    const shot = join(scratch, 'live-page.png');
     await page.screenshot({ path: shot, fullPage: true });
     expect(statSync(shot).size).toBeGreaterThan(10_000);
   }, 60_000);

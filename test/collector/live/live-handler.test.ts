@@ -7,6 +7,8 @@ import { KpiHistory } from '../../../collector/live/kpi-history.js';
 import { memoryLogger } from '../../../contract/log.js';
 import type { KpiMessage, KpiValue } from '../../../contract/messages.js';
 import type { AlertMessage } from '../../../collector/alerts/index.js';
+import { siteFloor, type SiteFloor } from '../../../collector/live/site-floor.js';
+import { demoFloorInput } from './demo-floor.js';
 
 /**
  * The live routes on a real socket (127.0.0.1, free port) over a scripted ApiSource: the page is
@@ -27,7 +29,7 @@ const source: ApiSource = {
   alert: () => undefined,
   clusters: () => [],
   clusterKpis: () => undefined,
-  health: () => ({ status: 'ok', broker: { connected: true }, store: { target: 'x', reachable: true, last_success_ms: T0, last_error: null, retry_at_ms: null, pending_points: 0 }, kpi: { last_evaluation_ms: T0, age_ms: 0, interval_ms: 1000, late: false }, problems: [] }),
+  health: () => ({ status: 'ok', broker: { connected: true }, store: { target: 'x', state: 'ok', reason: null, since: null, reachable: true, last_success_ms: T0, last_error: null, retry_at_ms: null, pending_points: 0 }, kpi: { last_evaluation_ms: T0, age_ms: 0, interval_ms: 1000, late: false }, problems: [] }),
   metrics: () => [],
 };
 
@@ -43,9 +45,9 @@ afterAll(async () => {
 });
 
 /** Reads SSE events until `count` arrived (or 3 s), then closes the stream. */
-function readEvents(path: string, count: number, onOpen?: () => void): Promise<{ status: number; events: { event: string; data: unknown }[] }> {
+function readEvents(path: string, count: number, onOpen?: () => void, at = base): Promise<{ status: number; events: { event: string; data: unknown }[] }> {
   return new Promise((resolve, reject) => {
-    const req = http.get(`${base}${path}`, (res) => {
+    const req = http.get(`${at}${path}`, (res) => {
       const events: { event: string; data: unknown }[] = [];
       if (res.statusCode !== 200) {
         res.resume();
@@ -129,6 +131,53 @@ describe('live page routes', () => {
     if (status === 200) {
       const body = (await res.json()) as { samples: { ts_ms: number; value: number }[] };
       expect(body.samples.map((s) => s.value)).toEqual([1.16]); // the 1.25 came within min_step (5 s)
+    }
+  });
+});
+
+describe('a collector without alerting, with a floor view', () => {
+  // Same KPIs, no alert engine, the demo hall's floor from scripted latest values.
+  const bare: ApiSource = { ...source, alerts: () => undefined, floor: (id) => (id === 'demo' ? siteFloor(demoFloorInput({ now: T0 })) : undefined) };
+  let other: ApiServer;
+  let at = '';
+  beforeAll(async () => {
+    other = new ApiServer({ host: '127.0.0.1', port: 0, token: new BearerToken(TOKEN), source: bare, logger: memoryLogger(), now: () => T0 });
+    at = (await other.start()).url;
+  });
+  afterAll(async () => {
+    await other.stop();
+  });
+
+  it('the stream says alerting is not configured (not "no alerts") and sends the floor', async () => {
+    const got = await readEvents(`/api/events?token=${TOKEN}`, 3, undefined, at);
+    const alert = got.events.find((e) => e.event === 'alert')?.data;
+    expect(alert).toEqual({ configured: false, alerts: [], ts: T0 });
+    const floor = got.events.find((e) => e.event === 'floor')?.data as SiteFloor | undefined;
+    expect(floor?.site).toBe('demo');
+    expect(floor?.halls[0]?.racks.map((r) => r.id)).toHaveLength(16);
+  });
+
+  it('with alerting, the alert event says configured and carries the server time', async () => {
+    const got = await readEvents(`/api/events?token=${TOKEN}`, 2);
+    const alert = got.events.find((e) => e.event === 'alert')?.data as { configured: boolean; ts: number } | undefined;
+    expect(alert?.configured).toBe(true);
+    expect(alert?.ts).toBe(now);
+  });
+
+  it.each([
+    ['the floor', '/api/sites/demo/floor', true, 'other', 200],
+    ['without the token', '/api/sites/demo/floor', false, 'other', 401],
+    ['of an unknown site', '/api/sites/nope/floor', true, 'other', 404],
+    ['with a query', '/api/sites/demo/floor?x=1', true, 'other', 400],
+    ['from a source without a floor view', '/api/sites/demo/floor', true, 'first', 404],
+  ])('GET %s answers %i', async (_what, path, auth, which, status) => {
+    const res = await fetch(`${which === 'other' ? at : base}${path}`, { headers: auth ? { authorization: `Bearer ${TOKEN}` } : {} });
+    expect(res.status).toBe(status);
+    if (status === 200) {
+      const body = (await res.json()) as SiteFloor;
+      expect(body.halls.map((h) => [h.id, h.racks.length, h.cooling.length])).toEqual([['h1', 16, 6]]);
+    } else {
+      expect(((await res.json()) as { error: { code: string } }).error.code).toMatch(/^DCIM_E_API_/);
     }
   });
 });

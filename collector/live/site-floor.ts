@@ -1,0 +1,259 @@
+import type { DeviceClass } from '../../contract/ids.js';
+import { deviceHall, type SiteInventory } from '../../contract/inventory.js';
+import type { DeviceStatus } from '../../contract/messages.js';
+import { profilePoints, type DeviceProfile } from '../../contract/profile.js';
+import { FACILITY_TERMS, buildSiteModel, type SiteModel } from '../kpi/site-model.js';
+import { isStale, type LatestSeries } from '../state/latest-values.js';
+
+/**
+ * The site's floor as the wall screen shows it, from the collector's latest values and the
+ * inventory: per hall the IT power, an instantaneous hall PUE where the hall's own meters allow
+ * one, each rack's power against its rating and its inlet temperature (ASHRAE band), and the
+ * cooling units' state. A pure function of its inputs and `now`; stale values are shown as
+ * missing, never as current.
+ */
+export type InletBand = 'recommended' | 'allowable' | 'outside';
+export type CoolingState = 'running' | 'stopped' | 'alarm' | 'offline' | 'unknown';
+
+export interface FloorRack {
+  id: string;
+  status: 'available' | 'reserved' | 'planned';
+  rated_kw: number;
+  /** Σ of the rack's IT meters (the occupancy KPI's meters); null: none, or one is stale. */
+  power_w: number | null;
+  /** At or above the rack's on-rack threshold (max(0.3 kW, 10 % of rated) by default). */
+  powered: boolean;
+  /** The hottest inlet sensor of the rack; null: none, or all stale. */
+  inlet_temp_c: number | null;
+  inlet_band: InletBand | null;
+}
+
+export interface FloorCoolingUnit {
+  id: string;
+  class: 'chiller' | 'crah';
+  state: CoolingState;
+  /** Alarm points that are set (e.g. compressor_alarm). */
+  alarms: string[];
+  supply_temp_c: number | null;
+  return_temp_c: number | null;
+  power_w: number | null;
+}
+
+export type HallPue = { ok: true; value: number; facility_power_w: number; it_power_w: number } | { ok: false; reason: 'no_hall_meters' | 'stale_or_missing' | 'no_it_power' | 'below_one' };
+
+export interface FloorHall {
+  /** null: the devices that belong to no hall (site-wide plant). */
+  id: string | null;
+  name: string;
+  it_power_w: number | null;
+  pue: HallPue;
+  racks_available: number;
+  racks_powered: number;
+  /** Σ rated kW of the available racks. */
+  rated_kw: number;
+  /** Rated kW minus measured IT power of the available racks; null when no rack power is known. */
+  headroom_kw: number | null;
+  inlet_min_c: number | null;
+  inlet_max_c: number | null;
+  racks: FloorRack[];
+  cooling: FloorCoolingUnit[];
+}
+
+export interface SiteFloor {
+  site: string;
+  ts: number;
+  /** ASHRAE TC 9.9 class A1 inlet bands the heat map is coloured by. */
+  bands: { recommended_c: [number, number]; allowable_c: [number, number] };
+  halls: FloorHall[];
+}
+
+export interface SiteFloorInput {
+  inventory: SiteInventory;
+  profiles: ReadonlyMap<string, DeviceProfile>;
+  /** Every latest series of one device. */
+  series: (device: string) => readonly LatestSeries[];
+  status: (device: string) => DeviceStatus | null | undefined;
+  now: number;
+}
+
+export const ASHRAE_RECOMMENDED_C: [number, number] = [18, 27];
+export const ASHRAE_ALLOWABLE_C: [number, number] = [15, 32];
+
+export function inletBand(t: number): InletBand {
+  if (t >= ASHRAE_RECOMMENDED_C[0] && t <= ASHRAE_RECOMMENDED_C[1]) return 'recommended';
+  if (t >= ASHRAE_ALLOWABLE_C[0] && t <= ASHRAE_ALLOWABLE_C[1]) return 'allowable';
+  return 'outside';
+}
+
+// The site model (rack meters, groups) is built once per inventory object.
+const models = new WeakMap<SiteInventory, SiteModel>();
+function modelOf(inv: SiteInventory, profiles: ReadonlyMap<string, DeviceProfile>): SiteModel {
+  let m = models.get(inv);
+  if (!m) models.set(inv, (m = buildSiteModel(inv, profiles)));
+  return m;
+}
+
+const round = (v: number, digits: number) => Math.round(v * 10 ** digits) / 10 ** digits;
+
+export function siteFloor(input: SiteFloorInput): SiteFloor {
+  const { inventory: inv, profiles, now } = input;
+  const model = modelOf(inv, profiles);
+  const intervals = new Map(inv.devices.map((d) => [d.id, d.interval_s]));
+
+  /** Fresh values of one point of a device (all rows of a table point). */
+  const fresh = (device: string, point: string): LatestSeries[] =>
+    input.series(device).filter((s) => s.point === point && !isStale(s, now, intervals.get(device) ?? 60));
+  const numberOf = (device: string, point: string | undefined): number | null => {
+    if (point === undefined) return null;
+    const v = fresh(device, point).find((s) => s.index === undefined)?.value;
+    return typeof v === 'number' ? v : null;
+  };
+  /** A device's total active power: its scalar point, or the sum of its table's rows. */
+  const powerOf = (device: string): number | null => {
+    const b = model.meters.get(device);
+    const point = b?.power_point ?? 'active_power_w';
+    const rows = fresh(device, point).filter((s) => typeof s.value === 'number');
+    if (rows.length === 0) return null;
+    if (b?.power_table) return rows.reduce((a, s) => a + (s.value as number), 0);
+    const scalar = rows.find((s) => s.index === undefined);
+    return scalar ? (scalar.value as number) : null;
+  };
+  const sumOf = (devices: readonly string[]): number | null => {
+    let sum = 0;
+    for (const d of devices) {
+      const p = powerOf(d);
+      if (p === null) return null;
+      sum += p;
+    }
+    return sum;
+  };
+
+  const hallOf = new Map<string, string | undefined>(inv.devices.map((d) => [d.id, deviceHall(inv, d)]));
+  const inletSensors = new Map<string, { device: string; point: string }[]>();
+  const cooling = new Map<string | null, FloorCoolingUnit[]>();
+  for (const d of inv.devices) {
+    const profile = profiles.get(d.profile);
+    if (!profile) continue;
+    const points = profilePoints(profile);
+    const inlet = points.find((p) => p.kpi === 'inlet_temp_c' && p.index_tag === undefined);
+    if (inlet && d.rack !== undefined) inletSensors.set(d.rack, [...(inletSensors.get(d.rack) ?? []), { device: d.id, point: inlet.name }]);
+    if (profile.class === 'chiller' || profile.class === 'crah') {
+      const hall = hallOf.get(d.id) ?? null;
+      cooling.set(hall, [...(cooling.get(hall) ?? []), coolingUnit(d.id, profile.class, points, input, fresh, numberOf, powerOf)]);
+    }
+  }
+
+  const halls: FloorHall[] = [];
+  for (const h of inv.halls) {
+    const racks: FloorRack[] = [];
+    for (const rb of model.racks.filter((r) => r.rack.hall === h.id)) {
+      const r = rb.rack;
+      const power_w = rb.meters.length > 0 ? sumOf(rb.meters) : null;
+      const temps = (inletSensors.get(r.id) ?? []).map((s) => numberOf(s.device, s.point)).filter((t): t is number => t !== null);
+      const inlet = temps.length > 0 ? Math.max(...temps) : null;
+      racks.push({
+        id: r.id,
+        status: r.status,
+        rated_kw: r.rated_kw,
+        power_w: power_w === null ? null : round(power_w, 1),
+        powered: power_w !== null && power_w / 1000 >= rb.threshold_kw,
+        inlet_temp_c: inlet === null ? null : round(inlet, 1),
+        inlet_band: inlet === null ? null : inletBand(inlet),
+      });
+    }
+    const available = racks.filter((r) => r.status === 'available');
+    const known = available.filter((r) => r.power_w !== null);
+    const it_power = known.reduce((a, r) => a + (r.power_w ?? 0), 0);
+    const rated = available.reduce((a, r) => a + r.rated_kw, 0);
+    const temps = racks.map((r) => r.inlet_temp_c).filter((t): t is number => t !== null);
+    const hallPue = hallPueOf(model, h.id, hallOf, powerOf);
+    halls.push({
+      id: h.id,
+      name: h.name ?? h.id,
+      it_power_w: hallPue.ok ? hallPue.it_power_w : known.length > 0 ? round(it_power, 1) : null,
+      pue: hallPue,
+      racks_available: available.length,
+      racks_powered: available.filter((r) => r.powered).length,
+      rated_kw: round(rated, 1),
+      headroom_kw: known.length > 0 ? round(rated - it_power / 1000, 1) : null,
+      inlet_min_c: temps.length > 0 ? Math.min(...temps) : null,
+      inlet_max_c: temps.length > 0 ? Math.max(...temps) : null,
+      racks,
+      cooling: cooling.get(h.id) ?? [],
+    });
+  }
+  const plant = cooling.get(null);
+  if (plant && plant.length > 0) {
+    halls.push({ id: null, name: '', it_power_w: null, pue: { ok: false, reason: 'no_hall_meters' }, racks_available: 0, racks_powered: 0, rated_kw: 0, headroom_kw: null, inlet_min_c: null, inlet_max_c: null, racks: [], cooling: plant });
+  }
+  return { site: inv.site.id, ts: now, bands: { recommended_c: ASHRAE_RECOMMENDED_C, allowable_c: ASHRAE_ALLOWABLE_C }, halls };
+}
+
+/**
+ * A hall has its own PUE only when every facility-side meter of the site (incomers, exports,
+ * green feeds, behind-meter generation) is placed in a hall, and this hall has an incomer: then
+ * the hall's facility and IT power (IT meters at the site's PUE level) are both its own.
+ */
+function hallPueOf(model: SiteModel, hall: string, hallOf: ReadonlyMap<string, string | undefined>, powerOf: (d: string) => number | null): HallPue {
+  const facilityGroups = new Set<string>(FACILITY_TERMS.map((t) => t.group));
+  const facilityMeters = [...model.meters.values()].filter((m) => m.group !== undefined && facilityGroups.has(m.group));
+  if (facilityMeters.some((m) => hallOf.get(m.device) === undefined)) return { ok: false, reason: 'no_hall_meters' };
+  const own = facilityMeters.filter((m) => hallOf.get(m.device) === hall);
+  if (!own.some((m) => m.group === 'facility_in')) return { ok: false, reason: 'no_hall_meters' };
+  let facility = 0;
+  for (const m of own) {
+    const p = powerOf(m.device);
+    if (p === null) return { ok: false, reason: 'stale_or_missing' };
+    facility += (FACILITY_TERMS.find((t) => t.group === m.group)?.sign ?? 1) * p;
+  }
+  let it = 0;
+  for (const m of model.meters.values()) {
+    if (m.group !== 'it' || hallOf.get(m.device) !== hall) continue;
+    const p = powerOf(m.device);
+    if (p === null) return { ok: false, reason: 'stale_or_missing' };
+    it += p;
+  }
+  if (it <= 0) return { ok: false, reason: 'no_it_power' };
+  if (facility < it) return { ok: false, reason: 'below_one' };
+  return { ok: true, value: round(facility / it, 3), facility_power_w: round(facility, 1), it_power_w: round(it, 1) };
+}
+
+/** Supply and return: the profile's KPI meanings first, else chilled-water points by name. */
+function coolingUnit(
+  id: string,
+  cls: Extract<DeviceClass, 'chiller' | 'crah'>,
+  points: ReturnType<typeof profilePoints>,
+  input: SiteFloorInput,
+  fresh: (device: string, point: string) => LatestSeries[],
+  numberOf: (device: string, point: string | undefined) => number | null,
+  powerOf: (device: string) => number | null,
+): FloorCoolingUnit {
+  const named = (kpi: 'supply_temp_c' | 'return_temp_c', word: string) =>
+    points.find((p) => p.kpi === kpi)?.name ?? points.find((p) => p.name === `chw_${word}_temp_c`)?.name ?? points.find((p) => p.name.includes(word) && p.name.endsWith('_temp_c'))?.name;
+  // Run state: a boolean point named running / unit_on / on.
+  const runPoint = points.find((p) => p.name === 'running' || p.name === 'unit_on' || p.name === 'on')?.name;
+  const alarms = points
+    .filter((p) => p.name.endsWith('_alarm') && p.index_tag === undefined)
+    .filter((p) => fresh(id, p.name).some((s) => s.value === true || s.value === 1))
+    .map((p) => p.name);
+  const run = runPoint === undefined ? undefined : fresh(id, runPoint).find((s) => s.index === undefined)?.value;
+  const status = input.status(id);
+  let state: CoolingState;
+  if (status?.state === 'down') state = 'offline';
+  else if (alarms.length > 0) state = 'alarm';
+  else if (run === true || run === 1) state = 'running';
+  else if (run === false || run === 0) state = 'stopped';
+  else state = 'unknown';
+  const supply = numberOf(id, named('supply_temp_c', 'supply'));
+  const ret = numberOf(id, named('return_temp_c', 'return'));
+  const power = powerOf(id);
+  return {
+    id,
+    class: cls,
+    state,
+    alarms,
+    supply_temp_c: supply === null ? null : round(supply, 1),
+    return_temp_c: ret === null ? null : round(ret, 1),
+    power_w: power === null ? null : round(power, 1),
+  };
+}
