@@ -64,10 +64,10 @@ class CountingSink implements MetricSink {
   async flush(): Promise<void> {}
   async close(): Promise<void> {}
   stats() {
-    return { ...emptySinkStats(), points_accepted: this.points, points_written: this.points };
+    return { ...emptySinkStats(), points_queued: this.points, points_written: this.points };
   }
   health() {
-    return { target: 'counting sink', reachable: true, last_success_ms: null, last_error: null, retry_at_ms: null };
+    return { target: 'counting sink', state: 'ok' as const, reason: null, since: null, reachable: true, last_success_ms: null, last_error: null, retry_at_ms: null };
   }
 }
 

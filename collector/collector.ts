@@ -80,8 +80,8 @@ export interface CollectorStats {
   /** Readings older than the latest value of their series (late or replayed data): stored, not live. */
   readings_late: number;
   states_received: number;
-  /** Points handed to the sink. */
-  points_written: number;
+  /** Points handed to the sink (raw readings, states, KPIs, alerts); what it stored is `sink.points_written`. */
+  points_to_store: number;
   kpi_evaluations: number;
   /** KPI points handed to the sink: live figures every tick, closed windows when new or revised. */
   kpi_points_written: number;
@@ -132,7 +132,7 @@ export class Collector {
     readings_invalid: 0,
     readings_late: 0,
     states_received: 0,
-    points_written: 0,
+    points_to_store: 0,
     kpi_evaluations: 0,
     kpi_points_written: 0,
     kpi_published: 0,
@@ -369,7 +369,7 @@ export class Collector {
 
   private writePoints(points: Parameters<MetricSink['write']>[0]): void {
     if (points.length === 0) return;
-    this.counters.points_written += points.length;
+    this.counters.points_to_store += points.length;
     this.opts.sink.write(points);
   }
 
@@ -448,7 +448,7 @@ export class Collector {
     const late = this.subscriber !== undefined && (age === null ? false : age > 3 * this.intervalMs);
     const problems: string[] = [];
     if (!connected) problems.push('broker not connected');
-    if (!store.reachable) problems.push(`store unreachable: ${store.last_error ?? 'unknown error'}`);
+    if (store.state !== 'ok') problems.push(`store ${store.state}: ${store.reason ?? store.last_error ?? 'unknown error'}`);
     if (late) problems.push(`no KPI evaluation for ${Math.round((age ?? 0) / 1000)} s`);
     return {
       status: problems.length === 0 ? 'ok' : 'degraded',

@@ -39,9 +39,17 @@ export const ERROR_CODES = {
   DCIM_E_API_TOO_LARGE: 'An HTTP API request exceeded the URL, header or body size limit.',
   DCIM_E_API_INTERNAL: 'The HTTP API failed while answering; the request can be retried.',
   DCIM_E_REPORT_SOURCE: 'The monthly report could not read its figures: the API is unreachable, refused the token, or holds another month.',
+  DCIM_E_ALERT_ROBOT_REFUSED: 'A WeCom or DingTalk group robot refused an alert message (errcode ≠ 0 such as a wrong key, token, signature or keyword, or HTTP 4xx); counted as rejected, not retried.',
+  DCIM_E_ALERT_ROBOT_THROTTLED: 'A WeCom or DingTalk group robot answered "too fast" (WeCom 45009, DingTalk 130101); delivery pauses as the vendor asks, then resumes.',
+  DCIM_E_ALERT_ROBOT_UNREACHABLE: 'A WeCom or DingTalk group robot gave no answer, timed out, answered HTTP 5xx, or a reply that is not {errcode, errmsg}; retried with back-off.',
   DCIM_E_KPI_INSUFFICIENT: 'A KPI has too little input data to be computed.',
   DCIM_E_KPI_BOUNDARY: 'A KPI input violates its boundary (e.g. IT energy above facility energy, PUE < 1).',
   DCIM_E_KPI_STALE: 'A meter the KPI needs has no fresh data.',
+  DCIM_E_CLI_USAGE: 'The command line is wrong: unknown command or option, or a missing or invalid flag value (exit 2).',
+  DCIM_E_CLI_INTERNAL: 'A command failed in a way it does not expect (a bug); DCIM_LOG_LEVEL=debug prints the stack.',
+  DCIM_E_NET_PORT_IN_USE: 'A port the command listens on is taken by another process, or the address is not this host.',
+  DCIM_E_NET_REFUSED: 'A service the command connects to (broker, store, API, device) refused the connection: nothing listens at that host and port.',
+  DCIM_E_NET_HOST_UNKNOWN: 'A host name could not be resolved (DNS): a typo in a URL or an address, or no name server.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -56,4 +64,65 @@ export class DcimError extends Error {
     this.code = code;
     this.details = details;
   }
+}
+
+/** What a failed connect or listen was, from Node's error (or the `cause` fetch wraps it in). */
+export interface NetworkFailure {
+  code: 'DCIM_E_NET_PORT_IN_USE' | 'DCIM_E_NET_REFUSED' | 'DCIM_E_NET_HOST_UNKNOWN';
+  /** One line naming the address, e.g. `connection refused by 127.0.0.1:8086: nothing listens there`. */
+  message: string;
+  /** The same without the address, for a caller that names it already: `nothing listens there`. */
+  reason: string;
+}
+
+interface NodeNetError {
+  code?: unknown;
+  syscall?: unknown;
+  address?: unknown;
+  port?: unknown;
+  hostname?: unknown;
+  cause?: unknown;
+  errors?: unknown;
+}
+
+function netCause(e: unknown, depth = 0): NodeNetError | undefined {
+  if (typeof e !== 'object' || e === null || depth > 4) return undefined;
+  const err = e as NodeNetError;
+  if (typeof err.code === 'string' && /^(EADDRINUSE|EADDRNOTAVAIL|EACCES|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EAI_NONAME|EAI_FAIL)$/.test(err.code)) {
+    // fetch's AggregateError (happy eyeballs) carries the code but the address is in its errors.
+    if (err.address === undefined && Array.isArray(err.errors) && err.errors.length > 0) return { ...(err.errors[0] as NodeNetError), code: err.code };
+    return err;
+  }
+  return netCause(err.cause, depth + 1) ?? (Array.isArray(err.errors) ? netCause(err.errors[0], depth + 1) : undefined);
+}
+
+/**
+ * A busy port, a refused connection or an unknown host name, recognised in any error Node,
+ * fetch or mqtt.js throws; undefined for anything else. Every command reports these the same way.
+ */
+export function describeNetworkError(e: unknown): NetworkFailure | undefined {
+  const c = netCause(e);
+  if (!c) return undefined;
+  const where = (c.address !== undefined ? `${String(c.address)}${c.port !== undefined ? `:${String(c.port)}` : ''}` : '') || (typeof c.hostname === 'string' ? c.hostname : '');
+  const failure = (code: NetworkFailure['code'], lead: string, reason: string): NetworkFailure => ({ code, message: `${lead}: ${reason}`, reason });
+  switch (c.code) {
+    case 'EADDRINUSE':
+      return failure('DCIM_E_NET_PORT_IN_USE', `cannot listen on ${where || 'the port'}`, 'another process already uses it');
+    case 'EADDRNOTAVAIL':
+      return failure('DCIM_E_NET_PORT_IN_USE', `cannot listen on ${where || 'the address'}`, "the address is not one of this host's");
+    case 'EACCES':
+      if (c.syscall !== 'listen' && c.syscall !== 'bind') return undefined;
+      return failure('DCIM_E_NET_PORT_IN_USE', `cannot listen on ${where || 'the port'}`, 'permission denied (ports below 1024 need privileges)');
+    case 'ECONNREFUSED':
+      return failure('DCIM_E_NET_REFUSED', `connection refused by ${where || 'the service'}`, 'nothing listens there');
+    default: {
+      const name = typeof c.hostname === 'string' ? c.hostname : where || '(unknown)';
+      return failure('DCIM_E_NET_HOST_UNKNOWN', `cannot resolve host name ${name}`, `no address found (${String(c.code)})`);
+    }
+  }
+}
+
+/** Whether a transport's error text says the host name did not resolve (getaddrinfo's codes). */
+export function isHostUnknownMessage(message: string): boolean {
+  return /\b(ENOTFOUND|EAI_AGAIN|EAI_NONAME|EAI_FAIL)\b/.test(message);
 }

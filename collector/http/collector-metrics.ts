@@ -31,7 +31,7 @@ const COLLECTOR_HELP: Partial<Record<string, string>> = {
   readings_invalid: 'Single readings dropped from otherwise valid telemetry.',
   readings_late: 'Readings older than the latest value of their series (stored, not live).',
   states_received: 'Retained device-status and agent-state messages received.',
-  points_written: 'Points handed to the store.',
+  points_to_store: 'Points handed to the store (stored: dcim_store_points_written_total).',
   kpi_evaluations: 'KPI evaluations (one per site or cluster per tick).',
   kpi_points_written: 'KPI points handed to the store (new or changed windows).',
   kpi_published: 'Retained KPI messages the broker acknowledged.',
@@ -40,7 +40,7 @@ const COLLECTOR_HELP: Partial<Record<string, string>> = {
   handler_errors: 'Exceptions caught in the message path (a bug, never bad input).',
 };
 
-const STORE_COUNTERS = ['points_accepted', 'points_written', 'points_invalid', 'fields_dropped', 'points_rejected', 'points_lost', 'batches_written', 'batches_rejected', 'batches_split', 'write_errors', 'retries'] as const;
+const STORE_COUNTERS = ['points_queued', 'points_written', 'points_invalid', 'fields_dropped', 'points_rejected', 'points_lost', 'batches_written', 'batches_rejected', 'batches_split', 'write_errors', 'retries'] as const;
 
 const counter = (name: string, help: string, value: number, labels?: Record<string, string>): MetricFamily => ({ name, help, type: 'counter', samples: [{ value, ...(labels ? { labels } : {}) }] });
 const gauge = (name: string, help: string, value: number, labels?: Record<string, string>): MetricFamily => ({ name, help, type: 'gauge', samples: [{ value, ...(labels ? { labels } : {}) }] });
@@ -67,6 +67,12 @@ export function collectorMetricFamilies(input: MetricsInput): MetricFamily[] {
   for (const key of STORE_COUNTERS) out.push(counter(`dcim_store_${key}_total`, `Store: ${key.replaceAll('_', ' ')}.`, sink[key]));
   out.push(gauge('dcim_store_pending_points', 'Points waiting for the store (memory or spool).', sink.pending));
   out.push(gauge('dcim_store_reachable', '1 while the store answers writes.', health.store.reachable ? 1 : 0, { target: health.store.target }));
+  out.push({
+    name: 'dcim_store_state',
+    help: 'The store state: 1 for the current one of ok, unreachable, refusing, unwritable.',
+    type: 'gauge',
+    samples: (['ok', 'unreachable', 'refusing', 'unwritable'] as const).map((state) => ({ labels: { state }, value: health.store.state === state ? 1 : 0 })),
+  });
   out.push(gauge('dcim_store_last_success_timestamp_seconds', 'When the store last took a batch.', seconds(health.store.last_success_ms)));
   if (sink.spool) {
     const s = sink.spool;

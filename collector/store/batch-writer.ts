@@ -4,7 +4,7 @@ import { MemoryBatchQueue, type BatchQueue, type QueuedBatch } from './batch-que
 import type { BatchTransport } from './batch-transport.js';
 import { encodeLines } from './line-protocol.js';
 import type { MetricPoint } from './metric-point.js';
-import { emptySinkStats, type MetricSink, type SinkHealth, type SinkStats } from './metric-sink.js';
+import { emptySinkStats, type MetricSink, type SinkHealth, type SinkState, type SinkStats } from './metric-sink.js';
 import { Quarantine } from './quarantine.js';
 
 /**
@@ -19,7 +19,9 @@ import { Quarantine } from './quarantine.js';
  *   `quarantine_dir` to replay by hand): sending them again would fail the same way;
  * - 429, 5xx, timeouts, refused connections: exponential back-off (1 s … 30 s, Retry-After
  *   honoured) while new batches keep queueing. A batch half sent when the store failed resumes
- *   where it stopped.
+ *   where it stopped. A store that answers but refuses every batch alike (database or bucket
+ *   missing, credentials refused) is backed off the same way, its points kept, and /healthz
+ *   says `refusing` with the store's reason.
  * Nothing is dropped silently: every point is counted as written, rejected, invalid or lost.
  */
 export interface BatchWriterOptions {
@@ -63,9 +65,20 @@ export class BatchWriter implements MetricSink {
   private inflight: number | undefined;
   private lastOpenErrorLogMs = Number.NEGATIVE_INFINITY;
   private readonly health_: SinkHealth;
+  /** Why the local side cannot hold points (spool unusable, disk refused); wins over the store's state. */
+  private localProblem: { reason: string; since: number } | undefined;
 
   constructor(private readonly opts: BatchWriterOptions) {
-    this.health_ = { target: opts.transport.target, reachable: true, last_success_ms: null, last_error: null, retry_at_ms: null };
+    this.health_ = { target: opts.transport.target, state: 'ok', reason: null, since: null, reachable: true, last_success_ms: null, last_error: null, retry_at_ms: null };
+  }
+
+  /** The store's side of the health: ok, unreachable or refusing, since when it first became so. */
+  private setState(state: Exclude<SinkState, 'unwritable'>, reason: string | null, keeping = false): void {
+    const changed = this.health_.state !== state || (state !== 'ok' && this.health_.reason !== reason);
+    if (this.health_.state !== state || this.health_.since === null) this.health_.since = this.clock.now();
+    this.health_.state = state;
+    this.health_.reason = reason;
+    if (changed && keeping) this.logger.error('the store refuses the points: they are kept and sent again once it takes them', { code: 'DCIM_E_STORE_REJECTED', target: this.health_.target, reason });
   }
 
   private get clock(): Clock {
@@ -106,7 +119,7 @@ export class BatchWriter implements MetricSink {
       this.counters.points_lost += batch.lines.length;
       return;
     }
-    this.counters.points_accepted += batch.lines.length;
+    this.counters.points_queued += batch.lines.length;
     let sealed = false;
     for (const line of batch.lines) {
       this.open.push(line);
@@ -160,7 +173,13 @@ export class BatchWriter implements MetricSink {
   }
 
   health(): SinkHealth {
-    return { ...this.health_ };
+    const local = this.localProblem;
+    return local ? { ...this.health_, state: 'unwritable', reason: local.reason, since: local.since } : { ...this.health_ };
+  }
+
+  private localFailure(reason: string): void {
+    if (!this.localProblem) this.localProblem = { reason, since: this.clock.now() };
+    else this.localProblem.reason = reason;
   }
 
   private countQueueLosses(): void {
@@ -179,6 +198,7 @@ export class BatchWriter implements MetricSink {
     } catch (e) {
       // The spool directory is unusable (start() at boot reports it); never throw from write().
       this.counters.points_lost += lines.length;
+      this.localFailure(`spool unusable: ${(e as Error).message.split('\n')[0]}`);
       const now = this.clock.now();
       if (now - this.lastOpenErrorLogMs >= 10_000) {
         this.lastOpenErrorLogMs = now;
@@ -191,6 +211,9 @@ export class BatchWriter implements MetricSink {
     if (r.refused_lines > 0) {
       // The spool logged why (disk full, I/O error); the points are gone and counted.
       this.counters.points_lost += r.refused_lines;
+      this.localFailure(`the spool refused ${r.refused_lines} points (disk full or I/O error; see the DCIM_E_SPOOL_WRITE log line)`);
+    } else {
+      this.localProblem = undefined;
     }
   }
 
@@ -281,6 +304,8 @@ export class BatchWriter implements MetricSink {
           break;
         case 'rejected':
           this.reachable(false);
+          // Until a later batch is taken: a store refusing each batch must not look healthy.
+          this.setState('refusing', `HTTP ${outcome.status}: ${outcome.message}`.slice(0, 300));
           await this.quarantine(chunk, outcome.status, outcome.message);
           offset += n;
           break;
@@ -292,9 +317,15 @@ export class BatchWriter implements MetricSink {
           const delay = Math.max(backoff, outcome.delay_ms ?? 0);
           this.failures++;
           const now = this.clock.now();
-          if (this.health_.reachable) this.logger.error('store unreachable: batches are kept and sent when it answers', { code: 'DCIM_E_STORE_WRITE', target: this.health_.target, error: outcome.message, durable: this.queue.durable });
-          else this.logger.warn('store still unreachable, will retry', { code: 'DCIM_E_STORE_WRITE', error: outcome.message, retry_in_ms: delay, pending: this.queue.stats().lines + this.open.length });
-          Object.assign(this.health_, { reachable: false, last_error: outcome.message, retry_at_ms: now + delay });
+          if (outcome.refusing) {
+            this.setState('refusing', outcome.message, true);
+            Object.assign(this.health_, { reachable: true, last_error: outcome.message, retry_at_ms: now + delay });
+          } else {
+            if (this.health_.reachable) this.logger.error('store unreachable: batches are kept and sent when it answers', { code: 'DCIM_E_STORE_WRITE', target: this.health_.target, error: outcome.message, durable: this.queue.durable });
+            else this.logger.warn('store still unreachable, will retry', { code: 'DCIM_E_STORE_WRITE', error: outcome.message, retry_in_ms: delay, pending: this.queue.stats().lines + this.open.length });
+            this.setState('unreachable', outcome.message);
+            Object.assign(this.health_, { reachable: false, last_error: outcome.message, retry_at_ms: now + delay });
+          }
           this.retryTimer = this.clock.setTimeout(() => {
             this.retryTimer = undefined;
             this.counters.retries++;
@@ -309,12 +340,13 @@ export class BatchWriter implements MetricSink {
 
   /** The store answered (`written`: and took the lines). */
   private reachable(written: boolean): void {
-    if (!this.health_.reachable) {
+    if (!this.health_.reachable || (written && this.health_.state === 'refusing')) {
       const q = this.queue.stats();
-      this.logger.info('store reachable again: sending the backlog', { target: this.health_.target, batches: q.batches, lines: q.lines, failures: this.failures });
+      this.logger.info(this.health_.reachable ? 'store takes points again: sending the backlog' : 'store reachable again: sending the backlog', { target: this.health_.target, batches: q.batches, lines: q.lines, failures: this.failures });
     }
     this.failures = 0;
     Object.assign(this.health_, { reachable: true, retry_at_ms: null, ...(written ? { last_success_ms: this.clock.now() } : {}) });
+    if (written) this.setState('ok', null);
   }
 
   private async quarantine(lines: readonly string[], status: number, message: string): Promise<void> {

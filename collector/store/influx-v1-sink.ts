@@ -9,6 +9,6 @@ export type InfluxV1SinkOptions = InfluxV1TransportOptions & Omit<BatchWriterOpt
 
 export class InfluxV1Sink extends BatchWriter {
   constructor(opts: InfluxV1SinkOptions) {
-    super({ ...opts, transport: new InfluxV1Transport(opts) });
+    super({ ...opts, transport: new InfluxV1Transport({ ...opts, ...(opts.clock ? { now: () => opts.clock!.now() } : {}) }) });
   }
 }

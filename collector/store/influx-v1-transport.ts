@@ -1,6 +1,7 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { outcomeOfError, outcomeOfStatus, type BatchTransport, type SendOutcome } from './batch-transport.js';
+import type { Logger } from '../../contract/log.js';
+import { outcomeOfError, outcomeOfStatus, storeMessage, type BatchTransport, type SendOutcome } from './batch-transport.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -15,12 +16,23 @@ export interface InfluxV1TransportOptions {
   username?: string;
   password?: string;
   request_timeout_ms?: number;
+  /**
+   * When the server answers "database not found", send `CREATE DATABASE` (InfluxDB 1.x; a no-op
+   * when it exists) and the batch again. Default true; it needs admin rights where auth is on,
+   * and the store stays `refusing` with the server's reason when they are missing.
+   */
+  create_database?: boolean;
+  /** How long to wait before trying CREATE DATABASE again after it failed (default 60 s). */
+  create_retry_ms?: number;
+  logger?: Logger;
+  now?: () => number;
 }
 
 export class InfluxV1Transport implements BatchTransport {
   readonly target: string;
   private readonly writeUrl: URL;
   private readonly headers: Record<string, string>;
+  private lastCreateAttemptMs = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly opts: InfluxV1TransportOptions) {
     this.writeUrl = new URL('write', opts.url.endsWith('/') ? opts.url : `${opts.url}/`);
@@ -37,12 +49,52 @@ export class InfluxV1Transport implements BatchTransport {
   async send(lines: readonly string[]): Promise<SendOutcome> {
     try {
       const body = await gzipAsync(Buffer.from(lines.join('\n'), 'utf8'));
-      const res = await fetch(this.writeUrl, { method: 'POST', headers: this.headers, body, signal: AbortSignal.timeout(this.opts.request_timeout_ms ?? 10_000) });
-      const text = res.status === 204 ? '' : (await res.text()).slice(0, 500);
-      return outcomeOfStatus(res.status, text, res.headers.get('retry-after'));
+      const first = await this.post(body);
+      if (!(first.status === 404 && /database not found/i.test(first.text))) return outcomeOfStatus(first.status, first.text, first.retry_after);
+      const created = await this.createDatabase();
+      if (created !== true) {
+        return { kind: 'retry', refusing: true, message: `database ${JSON.stringify(this.opts.database)} not found${created === false ? '' : `; CREATE DATABASE failed: ${created}`}` };
+      }
+      const again = await this.post(body);
+      return outcomeOfStatus(again.status, again.text, again.retry_after);
     } catch (e) {
       return outcomeOfError(e);
     }
+  }
+
+  private async post(body: Buffer): Promise<{ status: number; text: string; retry_after: string | null }> {
+    const res = await fetch(this.writeUrl, { method: 'POST', headers: this.headers, body, signal: AbortSignal.timeout(this.opts.request_timeout_ms ?? 10_000) });
+    const text = res.status === 204 ? '' : (await res.text()).slice(0, 500);
+    return { status: res.status, text, retry_after: res.headers.get('retry-after') };
+  }
+
+  /** true: created (or it existed); false: not attempted (off, or tried too recently); a string: why it failed. */
+  private async createDatabase(): Promise<true | false | string> {
+    const now = this.opts.now?.() ?? Date.now();
+    if (this.opts.create_database === false || now - this.lastCreateAttemptMs < (this.opts.create_retry_ms ?? 60_000)) return false;
+    this.lastCreateAttemptMs = now;
+    const url = new URL('query', this.writeUrl);
+    const name = this.opts.database.replaceAll('\\', '\\\\').replaceAll('"', '\\"');
+    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+    if (this.headers.authorization) headers.authorization = this.headers.authorization;
+    const res = await fetch(url, { method: 'POST', headers, body: new URLSearchParams({ q: `CREATE DATABASE "${name}"` }), signal: AbortSignal.timeout(this.opts.request_timeout_ms ?? 10_000) });
+    const text = (await res.text()).slice(0, 500);
+    // 1.x answers 200 with {"results":[{"statement_id":0,"error":"…"}]} when a statement fails.
+    let error: string | undefined = res.ok ? undefined : `HTTP ${res.status}: ${storeMessage(text)}`;
+    if (res.ok) {
+      try {
+        const parsed = JSON.parse(text) as { error?: string; results?: { error?: string }[] };
+        error = parsed.error ?? parsed.results?.find((r) => r.error !== undefined)?.error;
+      } catch {
+        error = `unexpected answer: ${text.slice(0, 100)}`;
+      }
+    }
+    if (error !== undefined) {
+      this.opts.logger?.error('the store has no such database and it could not be created: create it by hand (README "InfluxDB")', { code: 'DCIM_E_STORE_REJECTED', target: this.target, error });
+      return error;
+    }
+    this.opts.logger?.warn('created the missing InfluxDB database', { target: this.target, database: this.opts.database });
+    return true;
   }
 
   close(): Promise<void> {

@@ -16,9 +16,24 @@ export interface MetricSink {
   health(): SinkHealth;
 }
 
+/**
+ * What the store does with our writes right now:
+ * - ok: the last request was taken (or none was needed yet);
+ * - unreachable: no answer (refused connection, unknown host, timeout, 429/5xx); points wait;
+ * - refusing: the store answers but will not take the points (database or bucket not found,
+ *   credentials refused, a batch refused with a 4xx); points wait or are quarantined;
+ * - unwritable: the local side cannot hold them (spool directory unusable, disk full, SQLite error).
+ */
+export type SinkState = 'ok' | 'unreachable' | 'refusing' | 'unwritable';
+
 export interface SinkHealth {
   /** The store, without credentials (`influx_v1 http://influx:8086 db=dcim`, `sqlite /var/lib/dcim.sqlite`). */
   target: string;
+  state: SinkState;
+  /** Why the state is not ok (the store's own words where it gave them); null when ok. */
+  reason: string | null;
+  /** When the current state began; null before the first request. */
+  since: number | null;
   /** False from a failed write (network, 429, 5xx) until the next answer. */
   reachable: boolean;
   /** When the store last took a batch; null before the first. */
@@ -48,15 +63,15 @@ export interface SinkSpoolStats {
 }
 
 export interface SinkStats {
-  /** Points handed to `write` that passed validation. */
-  points_accepted: number;
-  /** Points the store confirmed. */
+  /** Points handed to `write` that passed validation and were queued for the store (memory or spool). */
+  points_queued: number;
+  /** Points the store confirmed it took (HTTP 204, a committed SQLite transaction): the only "written". */
   points_written: number;
   /** Points refused by validation (bad measurement, tag, timestamp, no writable field). */
   points_invalid: number;
   /** Fields left out of otherwise good points (NaN, ±Infinity, newline in a string …). */
   fields_dropped: number;
-  /** Points in batches the store refused with a 4xx: quarantined, not retried. */
+  /** Points in batches the store refused with a 4xx that resending cannot fix (bad line protocol, type conflict): quarantined, not retried. */
   points_rejected: number;
   /** Points dropped: memory buffer or spool bound overflowed during an outage, disk refused, or still pending at close without a spool. */
   points_lost: number;
@@ -74,7 +89,7 @@ export interface SinkStats {
 
 export function emptySinkStats(): SinkStats {
   return {
-    points_accepted: 0,
+    points_queued: 0,
     points_written: 0,
     points_invalid: 0,
     fields_dropped: 0,

@@ -115,6 +115,8 @@ export class SqliteSink implements MetricSink {
   private closed = false;
   private lastSuccessMs: number | null = null;
   private lastError: string | null = null;
+  /** When the current state (ok or failing) began; null before the first flush. */
+  private stateSince: number | null = null;
 
   constructor(private readonly opts: SqliteSinkOptions) {}
 
@@ -151,7 +153,7 @@ export class SqliteSink implements MetricSink {
         this.counters.points_lost++;
         continue;
       }
-      this.counters.points_accepted++;
+      this.counters.points_queued++;
       this.pending.push(c.value);
     }
     if (problems.length > 0) this.logger.warn('points or fields dropped before writing', { code: 'DCIM_E_STORE_WRITE', problems });
@@ -179,11 +181,13 @@ export class SqliteSink implements MetricSink {
       this.counters.points_written += batch.length;
       this.counters.batches_written++;
       this.lastSuccessMs = this.clock.now();
+      if (this.lastError !== null || this.stateSince === null) this.stateSince = this.lastSuccessMs;
       this.lastError = null;
       this.prune();
     } catch (e) {
       // A full disk or a locked file: keep the batch for the next flush.
       this.counters.write_errors++;
+      if (this.lastError === null) this.stateSince = this.clock.now();
       this.lastError = (e as Error).message;
       this.pending = [...batch, ...this.pending];
       this.logger.error('sqlite write failed', { code: 'DCIM_E_STORE_WRITE', error: e as Error });
@@ -218,7 +222,17 @@ export class SqliteSink implements MetricSink {
   }
 
   health(): SinkHealth {
-    return { target: `sqlite ${this.opts.path}`, reachable: this.lastError === null, last_success_ms: this.lastSuccessMs, last_error: this.lastError, retry_at_ms: null };
+    const failing = this.lastError !== null;
+    return {
+      target: `sqlite ${this.opts.path}`,
+      state: failing ? 'unwritable' : 'ok',
+      reason: this.lastError,
+      since: this.stateSince,
+      reachable: !failing,
+      last_success_ms: this.lastSuccessMs,
+      last_error: this.lastError,
+      retry_at_ms: null,
+    };
   }
 
   /** The latest value of every KPI, optionally of one site. */

@@ -104,7 +104,7 @@ describe('Collector.ingest: every message is counted, bad ones never stop the fl
   ])('refuses telemetry with $name', ({ payload, reason }) => {
     const { collector, logger } = setup();
     collector.ingest(tTopic('pdu-r01-a'), json(payload()));
-    expect(collector.stats()).toMatchObject({ messages_invalid: 1, readings_accepted: 0, points_written: 0 });
+    expect(collector.stats()).toMatchObject({ messages_invalid: 1, readings_accepted: 0, points_to_store: 0 });
     expect(logger.lines.find((l) => l.msg === 'MQTT message refused')?.reason).toMatch(reason);
   });
 

@@ -23,7 +23,7 @@ const MSG: KpiMessage = {
 let health: HealthReport = {
   status: 'ok',
   broker: { connected: true },
-  store: { target: 'influx_v1 http://127.0.0.1:8086 db=dcim', reachable: true, last_success_ms: T0, last_error: null, retry_at_ms: null, pending_points: 0 },
+  store: { target: 'influx_v1 http://127.0.0.1:8086 db=dcim', state: 'ok', reason: null, since: T0, reachable: true, last_success_ms: T0, last_error: null, retry_at_ms: null, pending_points: 0 },
   kpi: { last_evaluation_ms: T0, age_ms: 1000, interval_ms: 5000, late: false },
   problems: [],
 };

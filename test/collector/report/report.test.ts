@@ -41,7 +41,7 @@ beforeAll(async () => {
     alert: () => undefined,
     clusters: () => [],
     clusterKpis: () => undefined,
-    health: () => ({ status: 'ok', broker: { connected: true }, store: { target: 'x', reachable: true, last_success_ms: TO, last_error: null, retry_at_ms: null, pending_points: 0 }, kpi: { last_evaluation_ms: TO, age_ms: 0, interval_ms: 1000, late: false }, problems: [] }),
+    health: () => ({ status: 'ok', broker: { connected: true }, store: { target: 'x', state: 'ok', reason: null, since: null, reachable: true, last_success_ms: TO, last_error: null, retry_at_ms: null, pending_points: 0 }, kpi: { last_evaluation_ms: TO, age_ms: 0, interval_ms: 1000, late: false }, problems: [] }),
     metrics: () => [],
   };
   server = new ApiServer({ host: '127.0.0.1', port: 0, token: new BearerToken(TOKEN), source, logger: memoryLogger() });

@@ -12,6 +12,7 @@ import { SpoolBatchQueue } from '../../../collector/store/spool-batch-queue.js';
 import { ManualClock } from '../../../contract/clock.js';
 import { DcimError } from '../../../contract/errors.js';
 import { memoryLogger } from '../../../contract/log.js';
+import { until } from '../../support/until.js';
 
 /**
  * The delivery rules (batch-writer.ts) through both real transports — InfluxDB 1.x `/write` and
@@ -37,7 +38,7 @@ interface Received {
 let server: http.Server;
 let url: string;
 const received: Received[] = [];
-let respond: (r: Received) => { status: number; headers?: Record<string, string> } = () => ({ status: 204 });
+let respond: (r: Received) => { status: number; headers?: Record<string, string>; body?: string } = () => ({ status: 204 });
 let tmp: string;
 
 beforeAll(async () => {
@@ -51,7 +52,7 @@ beforeAll(async () => {
       const r: Received = { path: req.url ?? '', lines: body.toString('utf8').split('\n'), encoding: req.headers['content-encoding'], auth: req.headers.authorization };
       received.push(r);
       const answer = respond(r);
-      res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers }).end(answer.status === 204 ? undefined : '{"code":"invalid","message":"test","error":"test"}');
+      res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers }).end(answer.status === 204 ? undefined : (answer.body ?? '{"code":"invalid","message":"test","error":"test"}'));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -84,7 +85,7 @@ describe.each(transports)('BatchWriter over $name', (t) => {
     expect(received[0]!.path.startsWith(t.path)).toBe(true);
     expect(new URLSearchParams(received[0]!.path.split('?')[1]).get('precision')).toBe('ms');
     expect(received[0]!.lines).toEqual([`pdu,device=pdu-1,hall=h1,level=pdu_out,role=it,site=demo active_power_w=1001.5 ${T0 + 1}`]);
-    expect(w.stats()).toMatchObject({ points_accepted: 1, points_written: 1, batches_written: 1, pending: 0 });
+    expect(w.stats()).toMatchObject({ points_queued: 1, points_written: 1, batches_written: 1, pending: 0 });
     expect(w.health()).toMatchObject({ reachable: true, last_error: null });
     await w.close();
   });
@@ -124,7 +125,7 @@ describe.each(transports)('BatchWriter over $name', (t) => {
     await w.close();
   });
 
-  it.each([400, 401, 403, 404, 422])('quarantines a batch refused with %i: counter, error line, .lp file', async (status) => {
+  it.each([400, 404, 422])('quarantines a batch refused with %i: counter, error line, .lp file', async (status) => {
     reset(() => ({ status }));
     const qdir = path.join(tmp, `q-${t.name.replace(/\W/g, '')}-${status}`);
     const logger = memoryLogger();
@@ -137,6 +138,29 @@ describe.each(transports)('BatchWriter over $name', (t) => {
     const files = await readdir(qdir);
     expect(files).toHaveLength(1);
     expect((await readFile(path.join(qdir, files[0]!), 'utf8')).trim().split('\n')).toHaveLength(3);
+    await w.close();
+  });
+
+  it.each<{ status: number; body: string; reason: RegExp }>([
+    { status: 404, body: '{"error":"database not found: \\"dcim\\""}', reason: /database.*not found/ },
+    { status: 401, body: '{"error":"authorization failed"}', reason: /HTTP 401: authorization failed/ },
+    { status: 403, body: '{"code":"forbidden","message":"insufficient permissions for write"}', reason: /HTTP 403/ },
+  ])('keeps the points while the store refuses every batch ($status), says why, and is ok once it takes them', async ({ status, body, reason }) => {
+    reset(() => ({ status, body, headers: { 'content-type': 'application/json' } }));
+    const clock = new ManualClock(T0);
+    const logger = memoryLogger();
+    const w = writer({ clock, logger, retry_initial_ms: 1000 });
+    w.write(points(3));
+    await w.flush();
+    expect(w.stats()).toMatchObject({ points_written: 0, points_rejected: 0, pending: 3 });
+    expect(w.health()).toMatchObject({ state: 'refusing', reachable: true, since: T0 });
+    expect(w.health().reason).toMatch(reason);
+    expect(logger.lines.filter((l) => l.code === 'DCIM_E_STORE_REJECTED')).toHaveLength(1);
+    reset(() => ({ status: 204 }));
+    clock.advance(1000);
+    await until('the kept batch written', () => w.stats().points_written === 3, 5000);
+    expect(w.health()).toMatchObject({ state: 'ok', reason: null, since: T0 + 1000 });
+    expect(w.stats()).toMatchObject({ pending: 0, points_rejected: 0 });
     await w.close();
   });
 
@@ -232,7 +256,7 @@ describe.each(transports)('BatchWriter over $name', (t) => {
     const w = writer();
     await w.close();
     w.write([point(1)]);
-    expect(w.stats()).toMatchObject({ points_lost: 1, points_accepted: 0 });
+    expect(w.stats()).toMatchObject({ points_lost: 1, points_queued: 0 });
   });
 
   it('treats a 200 from a write endpoint as refused, never as written', async () => {
@@ -324,7 +348,7 @@ describe('BatchWriter with the durable spool (store.spool)', () => {
     // write() never throws: without a usable spool the points are lost, counted and logged.
     expect(() => w.write(points(3))).not.toThrow();
     await w.flush();
-    expect(w.stats()).toMatchObject({ points_lost: 3, points_accepted: 3, pending: 0 });
+    expect(w.stats()).toMatchObject({ points_lost: 3, points_queued: 3, pending: 0 });
     expect(logger.lines.some((l) => l.code === 'DCIM_E_STORE_WRITE' && String(l.msg).includes('spool'))).toBe(true);
   });
 });

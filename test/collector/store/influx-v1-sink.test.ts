@@ -43,7 +43,7 @@ describe('InfluxV1Sink against influxd 1.x', () => {
       point(2, { tags: { site: 'demo', device: 'odd name,with=chars' }, fields: { active_power_w: 7 } }),
     ]);
     await sink.flush();
-    expect(sink.stats()).toMatchObject({ points_accepted: 2, points_written: 2, batches_written: 1, pending: 0, points_rejected: 0 });
+    expect(sink.stats()).toMatchObject({ points_queued: 2, points_written: 2, batches_written: 1, pending: 0, points_rejected: 0 });
 
     const [s] = await influx().query(db, `SELECT active_power_w, outlets_count, load_state, "on" FROM pdu WHERE device = 'pdu-1'`);
     expect(s!.values).toEqual([[T0 + 1, 1140.5, 24, 'say "hi" \\o/', true]]);

@@ -33,7 +33,7 @@ describe('InfluxV2Sink (official client) against VictoriaMetrics /api/v2/write',
     ];
     sink.write(points);
     await sink.flush();
-    expect(sink.stats()).toMatchObject({ points_accepted: 3, points_written: 3, pending: 0, points_rejected: 0 });
+    expect(sink.stats()).toMatchObject({ points_queued: 3, points_written: 3, pending: 0, points_rejected: 0 });
 
     const power = await vm().waitForSeries('{__name__="pdu_active_power_w",site="v2a"}', (s) => s[0]?.values.length === 2);
     expect(power).toHaveLength(1);
@@ -119,6 +119,6 @@ describe('InfluxV2Sink (official client) against VictoriaMetrics /api/v2/write',
     const sink = sinkFor();
     await sink.close();
     sink.write([{ measurement: 'pdu', tags: { site: 'v2e' }, fields: { a_w: 1 }, ts_ms: T0 }]);
-    expect(sink.stats()).toMatchObject({ points_lost: 1, points_accepted: 0 });
+    expect(sink.stats()).toMatchObject({ points_lost: 1, points_queued: 0 });
   });
 });

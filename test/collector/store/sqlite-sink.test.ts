@@ -41,7 +41,7 @@ describe('SqliteSink', () => {
     const sink = new SqliteSink({ path: path.join(dir, 'a.sqlite'), clock: new ManualClock(T0), logger: memoryLogger() });
     sink.write([raw('pdu-1', T0, { active_power_w: 1000, load_state: 'normal', on: true, outlets_count: int(24) }), raw('pdu-1', T0 + 5000, { active_power_w: 1010 }), raw('pdu-2', T0, { active_power_w: 2000 })]);
     await sink.flush();
-    expect(sink.stats()).toMatchObject({ points_accepted: 3, points_written: 3, pending: 0 });
+    expect(sink.stats()).toMatchObject({ points_queued: 3, points_written: 3, pending: 0 });
     expect(sink.series({ measurement: 'pdu', field: 'active_power_w', tags: { device: 'pdu-1' }, since_ms: T0 }).map((s) => [s.ts_ms, s.value])).toEqual([
       [T0, 1000],
       [T0 + 5000, 1010],

@@ -12,7 +12,7 @@ export class RecordingSink implements MetricSink {
       const r = encodePoint(p);
       if (r.ok) {
         this.lines.push(r.value.line);
-        this.counters.points_accepted++;
+        this.counters.points_queued++;
         this.counters.points_written++;
       } else {
         this.counters.points_invalid++;
@@ -38,6 +38,6 @@ export class RecordingSink implements MetricSink {
   }
 
   health(): SinkHealth {
-    return { target: 'recording', reachable: true, last_success_ms: null, last_error: null, retry_at_ms: null };
+    return { target: 'recording', state: 'ok', reason: null, since: null, reachable: true, last_success_ms: null, last_error: null, retry_at_ms: null };
   }
 }
