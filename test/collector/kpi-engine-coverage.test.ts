@@ -134,24 +134,29 @@ describe('KpiEngine: the first quarter hour, by how much of it the collector saw
 
 describe('KpiEngine: a meter that went silent', () => {
   it('is carried at its last rate within the bound, named as substituted; beyond it the window is measured only', () => {
-    // Both meters from 09:00; the incomer stops answering at 09:57 (3 of the last 15 minutes silent: 20 %).
+    // Both meters from 09:00. The incomer draws 60 kW, 90 kW from 09:52, and stops answering at
+    // 09:57: 3 of the last 15 minutes silent (20 %), carried at its last rate, 90 kW.
     const clock = new ManualClock(EDGE - HOUR);
     const engine = KpiEngine.create({ inventories: [inventory], profiles });
     const first = clock.now();
+    const step = EDGE - 8 * MIN;
+    const facKw = (t: number) => (t <= step ? 60 : 90);
+    const facKwh = (t: number) => 5000 + (60 * (Math.min(t, step) - first) + 90 * Math.max(0, t - step)) / HOUR;
     for (; clock.now() <= EDGE + 2 * MIN; clock.advance(POLL)) {
       const t = clock.now();
-      const h = (t - first) / HOUR;
-      if (t <= EDGE - 3 * MIN) engine.ingest('cov', 'in-1', t, [reading('active_power_w', FAC_KW * 1000, 'W'), reading('energy_kwh', 5000 + FAC_KW * h, 'kWh')]);
-      engine.ingest('cov', 'pdu-r1', t, [reading('active_power_w', IT_KW * 1000, 'W'), reading('energy_kwh', 800 + IT_KW * h, 'kWh')]);
+      if (t <= EDGE - 3 * MIN) engine.ingest('cov', 'in-1', t, [reading('active_power_w', facKw(t) * 1000, 'W'), reading('energy_kwh', facKwh(t), 'kWh')]);
+      engine.ingest('cov', 'pdu-r1', t, [reading('active_power_w', IT_KW * 1000, 'W'), reading('energy_kwh', 800 + (IT_KW * (t - first)) / HOUR, 'kWh')]);
     }
     const vals = engine.evaluate('cov', clock.now());
     const q = pick(vals, 'pue', '15m');
-    expect(q).toMatchObject({ ok: true, value: 1.25, quality: 'estimated' });
-    expect(q.inputs!.facility_measured_kwh).toBeCloseTo(15, 3);
-    expect(q.inputs!.facility_substituted_kwh).toBeCloseTo(3.75, 3);
+    // Measured 7 min × 60 kW + 5 min × 90 kW = 14.5 kWh; carried 3 min × 90 kW = 4.5 kWh (the
+    // measured mean would have given 3.625); IT 15 kWh → 19 / 15.
+    expect(q).toMatchObject({ ok: true, value: 1.2667, quality: 'estimated' });
+    expect(q.inputs!.facility_measured_kwh).toBeCloseTo(14.5, 3);
+    expect(q.inputs!.facility_substituted_kwh).toBeCloseTo(4.5, 3);
     expect(q.inputs!.substituted_ratio).toBeCloseTo(0.2, 6);
     // The hour: 3 of 60 minutes, 5 %: partial.
-    expect(pick(vals, 'pue', '1h')).toMatchObject({ ok: true, value: 1.25, quality: 'partial' });
+    expect(pick(vals, 'pue', '1h')).toMatchObject({ ok: true, quality: 'partial', inputs: { substituted_ratio: 0.05 } });
 
     // At 10:17 the 10:00–10:15 quarter is settled: the incomer was silent all through it (100 %
     // of its meter-time), so nothing is carried and the window holds what was measured: nothing.

@@ -85,11 +85,12 @@ describe('energyTotals and the published inputs', () => {
   });
 
   it('the facility side is as good as its worst group: a half-silent export meter leaves it measured only', () => {
-    const s = sums({ facility_in: group(4, 50, 4 * len(Q)), export: group(1, 10, 0.5 * len(Q)), it: group(1, 150, len(Q)) });
+    // The incomers are 90 % covered (their 10 % could be substituted on their own), the export meter 50 %.
+    const s = sums({ facility_in: group(4, 50, 0.9 * 4 * len(Q)), export: group(1, 10, 0.5 * len(Q)), it: group(1, 150, len(Q)) });
     const t = energyTotals(s, len(Q));
-    expect(t.facility).toMatchObject({ within_bounds: false, substituted_kwh: 0, coverage: 0.5 });
-    // 4 × 12.5 kWh in, 1.25 kWh out (measured half of the export).
-    expect(t.facility.measured_kwh).toBeCloseTo(50 - 1.25, 9);
+    expect(t.facility).toMatchObject({ within_bounds: false, substituted_kwh: 0, substituted_ratio: 0, coverage: 0.5 });
+    // 0.9 × 4 × 12.5 kWh in, 1.25 kWh out (measured half of the export).
+    expect(t.facility.measured_kwh).toBeCloseTo(45 - 1.25, 9);
     expect(sideKwh(t.facility)).toBeUndefined();
     expect(pueFromTotals({ window: Q, totals: t, category: 2, target: 1.2 })).toMatchObject({ ok: false, quality: 'insufficient' });
   });
