@@ -97,13 +97,13 @@ const powerRow = {
     timeseries({
       title: 'Facility, IT and cooling power',
       description:
-        'Facility power (Σ incomers − export + on-site generation behind the meter) and IT power (at the PUE level) are the live PUE inputs (kpi pue_live fields facility_power_w, it_power_w); on-site green power is the live green-share input. Cooling: Σ of the meters with role cooling (each device averaged per interval, then summed).',
+        'Facility power (Σ incomers − export + on-site generation behind the meter) and IT power (at the PUE level) are the live PUE inputs (kpi pue_live fields facility_power_w, it_power_w); on-site generation and green feeds are the live green-share inputs (kpi green_share_live_ratio). Cooling: Σ of the meters with role cooling (each device averaged per interval, then summed).',
       w: 12,
       h: 8,
       queries: [
         { query: select({ columns: [mean('facility_power_w', 'facility'), mean('it_power_w', 'IT')], from: 'kpi', where: [...kpiWhere('pue_live', { siteVar: 'site' }), TIME_FILTER], byTime: true, fill: 'none' }), alias: '$col' },
         { query: sumOfDeviceMeans({ field: 'active_power_w', from: ['meter', 'chiller', 'crah'], where: [SITE, eq('role', 'cooling')], by: 'site' }), alias: 'cooling' },
-        { query: select({ columns: [mean('green_onsite_power_w', 'green on-site')], from: 'kpi', where: [...kpiWhere('green_share_live_ratio', { siteVar: 'site' }), TIME_FILTER], byTime: true, fill: 'none' }), alias: '$col' },
+        { query: select({ columns: [mean('green_onsite_power_w', 'green on-site'), mean('green_feed_power_w', 'green feed')], from: 'kpi', where: [...kpiWhere('green_share_live_ratio', { siteVar: 'site' }), TIME_FILTER], byTime: true, fill: 'none' }), alias: '$col' },
       ],
       unit: 'watt',
       min: 0,
@@ -172,11 +172,11 @@ const targetsRow = {
     timeseries({
       title: 'Green share (绿电占比)',
       description:
-        'Live on-site share P_green_onsite / P_facility (kpi green_share_live_ratio); the physical share of each day (on-site and green feeds); and the energy share min(1, (E_onsite + E_green_feed + certificates + trades) / E_facility) of the month and year to date (kpi green_share_ratio). The calendar year is the verdict (REF, ISO/IEC 30134-3). Line: the 80 % target.',
+        'Live share of the metered green supply min(1, (P_green_onsite + P_green_feed) / P_facility) (kpi green_share_live_ratio); the physical share of each day (on-site and green feeds); and the energy share min(1, (E_onsite + E_green_feed + certificates + trades) / E_facility) of the month and year to date (kpi green_share_ratio). The calendar year is the verdict (REF, ISO/IEC 30134-3). Line: the 80 % target.',
       w: 9,
       h: 8,
       queries: [
-        { query: select({ columns: [mean('value', 'live')], from: 'kpi', where: [...kpiWhere('green_share_live_ratio', { siteVar: 'site' }), TIME_FILTER], byTime: true, fill: 'none' }), alias: 'on-site (live)' },
+        { query: select({ columns: [mean('value', 'live')], from: 'kpi', where: [...kpiWhere('green_share_live_ratio', { siteVar: 'site' }), TIME_FILTER], byTime: true, fill: 'none' }), alias: 'metered green (live)' },
         { query: select({ columns: [col('value')], from: 'kpi', where: [...kpiWhere('green_share_ratio', { siteVar: 'site', windows: ['1d', '1mo', 'ytd'] }), TIME_FILTER], groupBy: ['window'] }), alias: 'green share $tag_window' },
       ],
       unit: 'percentunit',
