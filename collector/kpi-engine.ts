@@ -235,6 +235,7 @@ export class KpiEngine {
           mode: m.energy.mode,
           interval_ms: m.interval_s * 1000,
           modulus_kwh: m.energy.mode === 'counter' ? m.energy.modulus_kwh : undefined,
+          resolution: m.energy.mode === 'counter' ? m.energy.resolution : undefined,
           rated_kw: m.rated_kw,
           sinks,
         }),

@@ -1,6 +1,6 @@
 import { IT_LEVEL_CATEGORY, type ItLevel, type Rack, type SiteInventory } from '../../contract/inventory.js';
 import { profilePoints, type DeviceProfile } from '../../contract/profile.js';
-import { energyPointOf } from '../ledger/counter-range.js';
+import { DECIMAL_RESOLUTION, energyPointOf, type CounterResolution } from '../ledger/counter-range.js';
 import { chooseItLevel } from './live-pue.js';
 import { powerPointSpec, sitePowerModel, type SitePowerModel } from './power-meters.js';
 import { siteCalendar, type SiteCalendar } from './site-calendar.js';
@@ -28,7 +28,7 @@ export const FACILITY_TERMS: readonly { group: MeterGroup; sign: 1 | -1 }[] = [
 ];
 
 export type EnergySource =
-  | { mode: 'counter'; point: string; modulus_kwh: number | undefined }
+  | { mode: 'counter'; point: string; modulus_kwh: number | undefined; resolution: CounterResolution }
   | { mode: 'power'; point: string; table: boolean };
 
 export interface MeterBinding {
@@ -154,10 +154,10 @@ export function buildSiteModel(inv: SiteInventory, profiles: ReadonlyMap<string,
     if (d.meter || rack !== undefined) {
       const group = d.meter ? groupOf(d.meter.role, d.meter.behind_meter, d.meter.level, it_level) : undefined;
       const pp = powerPointSpec(profile);
-      const ep = profile ? energyPointOf(profile) : { name: 'energy_kwh', modulus_kwh: undefined };
+      const ep = profile ? energyPointOf(profile) : { name: 'energy_kwh', modulus_kwh: undefined, resolution: DECIMAL_RESOLUTION };
       const hasPower = !profile || profilePoints(profile).some((p) => p.kpi === 'active_power_w');
       const energy: EnergySource | undefined = ep
-        ? { mode: 'counter', point: ep.name, modulus_kwh: ep.modulus_kwh }
+        ? { mode: 'counter', point: ep.name, modulus_kwh: ep.modulus_kwh, resolution: ep.resolution }
         : hasPower
           ? { mode: 'power', point: pp.name, table: pp.table }
           : undefined;

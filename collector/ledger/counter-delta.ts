@@ -1,10 +1,14 @@
 /**
- * Energy between two readings of a cumulative kWh counter (DESIGN.md §5):
+ * Energy between two readings of a cumulative kWh counter (docs/energy-ledger.md):
  *   d = C_k − C_{k−1}
  *   d < 0 and C_{k−1} ≥ 90 % of the counter's modulus → rollover: d = (modulus − C_{k−1}) + C_k
  *   d < 0 otherwise → reset or meter swap: d = C_k, flagged (Home Assistant's `total_increasing`
  *     semantics: a decrease starts a new meter cycle; the energy before the reset is unknown)
- *   d > rated_kw × Δt × 1.2 → spike: dropped and flagged (the Galooli rule, scaled to the meter)
+ *   d > rated_kw × Δt × 1.2 + resolution → spike: dropped and flagged (the Galooli rule, scaled
+ *     to the meter). Δt runs from when the counter last moved: a register that counts in 0.1 kWh
+ *     steps moves once in many polls, and each move brings a whole step of energy used since the
+ *     previous one. The resolution term lets the first step after a new baseline (start, reset,
+ *     spike) through however short Δt is: the baseline may have sat just below a step.
  * The modulus is the value the counter wraps to 0 at (1,000,000 for a six-digit register), so
  * 999,990 → 5 is 15 kWh.
  *
@@ -16,6 +20,7 @@ export type CounterFlag = 'ok' | 'rollover' | 'reset' | 'spike';
 
 export interface CounterStep {
   prev_kwh: number;
+  /** When the counter took the value `prev_kwh`: the poll at which it last moved. */
   prev_ts_ms: number;
   cur_kwh: number;
   cur_ts_ms: number;
@@ -23,6 +28,8 @@ export interface CounterStep {
   modulus_kwh?: number | undefined;
   /** The meter's rated power; without it no spike test is possible. */
   rated_kw?: number | undefined;
+  /** One register step, kWh (see counter-range.ts); 0 when unknown. */
+  resolution_kwh?: number | undefined;
 }
 
 export interface CounterDelta {
@@ -41,10 +48,19 @@ const JITTER_RATIO = 1e-6;
 export function counterDelta(s: CounterStep): CounterDelta {
   let d = s.cur_kwh - s.prev_kwh;
   let flag: CounterFlag = 'ok';
+  const max = s.rated_kw !== undefined ? s.rated_kw * (Math.max(0, s.cur_ts_ms - s.prev_ts_ms) / 3_600_000) * SPIKE_FACTOR + (s.resolution_kwh ?? 0) : Number.POSITIVE_INFINITY;
   if (d < 0) {
     if (-d <= JITTER_RATIO * Math.abs(s.prev_kwh)) {
       d = 0;
-    } else if (s.modulus_kwh !== undefined && s.prev_kwh >= ROLLOVER_NEAR_MAX * s.modulus_kwh && s.cur_kwh < s.modulus_kwh) {
+    } else if (
+      s.modulus_kwh !== undefined &&
+      s.prev_kwh >= ROLLOVER_NEAR_MAX * s.modulus_kwh &&
+      s.prev_kwh <= s.modulus_kwh &&
+      s.cur_kwh < s.modulus_kwh &&
+      // A meter swapped while its old register stood near the top is a reset, not a wrap the
+      // meter's rated power could not have driven.
+      !(s.modulus_kwh - s.prev_kwh + s.cur_kwh > max && s.cur_kwh <= max)
+    ) {
       d = s.modulus_kwh - s.prev_kwh + s.cur_kwh;
       flag = 'rollover';
     } else {
@@ -52,9 +68,6 @@ export function counterDelta(s: CounterStep): CounterDelta {
       flag = 'reset';
     }
   }
-  if (s.rated_kw !== undefined) {
-    const hours = Math.max(0, s.cur_ts_ms - s.prev_ts_ms) / 3_600_000;
-    if (d > s.rated_kw * hours * SPIKE_FACTOR) return { delta_kwh: undefined, flag: 'spike' };
-  }
+  if (d > max) return { delta_kwh: undefined, flag: 'spike' };
   return { delta_kwh: d, flag };
 }

@@ -104,7 +104,7 @@ export class EnergyBuckets {
   }
 
   /**
-   * Spread `kwh` evenly over [from, to) (DESIGN.md §5: deltas are spread over [t_{k−1}, t_k]);
+   * Spread `kwh` evenly over [from, to) (a ledger span: the energy between two readings or knots);
    * `covered` adds the span to the coverage; events are booked in the bucket holding the span's
    * end. `sign` −1 removes exactly what the same call with +1 added (late data re-splitting a gap).
    */

@@ -1,15 +1,24 @@
-import { counterDelta } from './counter-delta.js';
+import { counterDelta, type CounterDelta } from './counter-delta.js';
+import { DECIMAL_RESOLUTION, decimalsOf, resolutionKwh, type CounterResolution } from './counter-range.js';
 import { EVENT_RESET, EVENT_SPIKE } from './energy-buckets.js';
 
 /**
- * The energy ledger of one meter (DESIGN.md §5): turns its readings into energy spans and hands
- * them to its sinks (the site's meter group, the meter's rack), which spread them over 15-minute
- * buckets.
+ * The energy ledger of one meter: turns its readings into energy spans and hands them to its
+ * sinks (the site's meter group, the meter's rack), which spread them over 15-minute buckets.
+ * The design, with the reasons, is in docs/energy-ledger.md.
  *
- * - `counter` meters (a cumulative kWh point): each step between consecutive readings is one
- *   span, classified by `counterDelta` (rollover, reset, spike). A counter integrates through a
- *   gap, so a long step still counts in full and covers its span; only its split in time is a
- *   guess.
+ * - `counter` meters (a cumulative kWh point). A register counts in steps (its resolution): an
+ *   APC PDU in 0.1 kWh, so at 5 kW it moves once every 72 s and shows the same value in between.
+ *   The polls at which it moved are knots: the register has just crossed a step, so its value is
+ *   close to the energy really used by then. The energy between consecutive knots is spread
+ *   evenly over the span between them (constant power between two steps), classified by
+ *   `counterDelta` (rollover, reset, spike; a spike is judged over the time since the last move).
+ *   After the newest knot the counter's energy is not yet visible: that pending span is booked
+ *   at the newest knot span's rate, never more than one step in all (the register would have
+ *   moved), and taken back exactly when the next knot books the real energy. Booking step by
+ *   poll instead puts up to a whole step into the wrong 15-minute window.
+ *   A counter integrates through a gap, so a long step still counts in full and covers its span;
+ *   only its split in time is a guess.
  * - `power` meters (no counter, e.g. a UPS: output power summed over its lines): trapezoid between
  *   consecutive readings when they are at most 2 poll intervals apart; a longer gap stays missing
  *   rather than invented (the emoncms #1795 lesson).
@@ -20,7 +29,7 @@ import { EVENT_RESET, EVENT_SPIKE } from './energy-buckets.js';
  * through the new reading. That is how a spooled backlog replayed after an outage fills the hole
  * the live data left. A late reading inside an ordinary short step changes nothing that matters
  * (a counter's energy is already booked; a power step is already integrated) and is absorbed.
- * Memory per meter: the first and last readings and at most `max_gaps` long steps.
+ * Memory per meter: a few readings (first, newest, newest knot) and at most `max_gaps` long steps.
  */
 
 export interface LedgerSink {
@@ -35,6 +44,8 @@ export interface MeterLedgerOptions {
   interval_ms: number;
   modulus_kwh?: number | undefined;
   rated_kw?: number | undefined;
+  /** The counter's register step (from its profile); default: judged by the decimals it reports. */
+  resolution?: CounterResolution | undefined;
   sinks: readonly LedgerSink[];
   /** Long steps kept for late readings to split; default 32. */
   max_gaps?: number;
@@ -53,25 +64,38 @@ interface Sample {
   v: number;
 }
 
+/** A step booked as one span, kept so a late reading can split it; `res` is the resolution it was judged with. */
 interface Gap {
   a: Sample;
   b: Sample;
+  res: number;
 }
 
-/** Readings further apart than this many poll intervals are a gap (DESIGN.md §5). */
+/** Readings further apart than this many poll intervals are a gap. */
 export const GAP_INTERVALS = 2;
+/** Relative decrease treated as register noise (float32 has a 2^-23 ≈ 1.2e-7 mantissa step). */
+const JITTER_RATIO = 1e-6;
+const MS_PER_H = 3_600_000;
 
 export class MeterLedger {
   private first: Sample | undefined;
   private last: Sample | undefined;
+  /** Counter meters: the newest poll at which the counter moved (or a new baseline). */
+  private knot: Sample | undefined;
+  /** Resolution at the knot: the most the pending span after it can hold. */
+  private knotRes = 0;
+  /** Counter meters: mean power of the newest knot span, kW; power meters: of the newest step. */
+  private rate: number | undefined;
+  /** Most decimals a decimal counter has shown. */
+  private decimals = 0;
   private readonly gaps: Gap[] = [];
   private readonly gapMs: number;
+  private readonly resolution: CounterResolution;
   readonly events: LedgerEvents = { rollovers: 0, resets: 0, spikes: 0 };
-  /** Mean power of the newest step, kW: what a meter that went silent is assumed to keep drawing. */
-  last_rate_kw: number | undefined;
 
   constructor(private readonly opts: MeterLedgerOptions) {
     this.gapMs = GAP_INTERVALS * opts.interval_ms;
+    this.resolution = opts.resolution ?? DECIMAL_RESOLUTION;
   }
 
   get mode(): MeterMode {
@@ -83,26 +107,49 @@ export class MeterLedger {
     return this.last?.t;
   }
 
+  /**
+   * Mean power the meter was last seen drawing, kW: what a meter that went silent is assumed to
+   * keep drawing. A counter that has not moved for a while cannot have drawn more than one step
+   * over that time.
+   */
+  get last_rate_kw(): number | undefined {
+    const r = this.rate;
+    if (this.opts.mode === 'power' || r === undefined || !this.knot || !this.last) return r;
+    const pending_h = (this.last.t - this.knot.t) / MS_PER_H;
+    return pending_h > 0 ? Math.min(r, this.knotRes / pending_h) : r;
+  }
+
+  /** One step of the counter at `v`, kWh. */
+  resolutionAt(v: number): number {
+    return resolutionKwh(this.resolution, v, this.decimals);
+  }
+
   /** One reading: kWh for a counter meter, W for a power meter. Finite and ≥ 0 (checked by the caller). */
   sample(t: number, v: number): SampleOutcome {
     const x = { t, v };
+    if (this.opts.mode === 'counter' && this.resolution.decimal) this.decimals = Math.max(this.decimals, decimalsOf(v));
     const first = this.first;
     const last = this.last;
     if (!first || !last) {
-      this.first = this.last = x;
+      this.first = this.last = this.knot = x;
+      this.knotRes = this.resolutionAt(v);
       return 'applied';
     }
     if (t > last.t) {
-      const kwh = this.step(last, x, 1);
-      this.last_rate_kw = kwh === undefined ? this.last_rate_kw : kwh / ((t - last.t) / 3_600_000);
-      if (this.isGap(last, x)) this.pushGap({ a: last, b: x });
+      if (this.opts.mode === 'counter') this.counterSample(last, x);
+      else {
+        const kwh = this.step(last, x, 1, 0).delta_kwh;
+        if (kwh !== undefined) this.rate = kwh / ((t - last.t) / MS_PER_H);
+        if (this.isGap(last, x)) this.pushGap({ a: last, b: x, res: 0 });
+      }
       this.last = x;
       return 'applied';
     }
-    if (t === last.t || t === first.t) return 'duplicate';
+    if (t === last.t || t === first.t || t === this.knot?.t) return 'duplicate';
     if (t < first.t) {
-      this.step(x, first, 1);
-      if (this.isGap(x, first)) this.gaps.unshift({ a: x, b: first });
+      const res = this.resolutionAt(x.v);
+      this.step(x, first, 1, res);
+      if (this.isGap(x, first)) this.gaps.unshift({ a: x, b: first, res });
       this.first = x;
       this.trimGaps();
       return 'late_applied';
@@ -111,13 +158,66 @@ export class MeterLedger {
     if (i < 0) return 'absorbed';
     const g = this.gaps[i]!;
     if (t === g.a.t || t === g.b.t) return 'duplicate';
-    this.step(g.a, g.b, -1);
-    this.step(g.a, x, 1);
-    this.step(x, g.b, 1);
-    const parts = [{ a: g.a, b: x }, { a: x, b: g.b }].filter((p) => this.isGap(p.a, p.b));
+    const resX = this.resolutionAt(x.v);
+    this.step(g.a, g.b, -1, g.res);
+    this.step(g.a, x, 1, g.res);
+    this.step(x, g.b, 1, resX);
+    const parts = [
+      { a: g.a, b: x, res: g.res },
+      { a: x, b: g.b, res: resX },
+    ].filter((p) => this.isGap(p.a, p.b));
     this.gaps.splice(i, 1, ...parts);
     this.trimGaps();
     return 'late_applied';
+  }
+
+  /** An in-order counter reading: a knot when the counter moved, else more of the pending span. */
+  private counterSample(last: Sample, x: Sample): void {
+    const knot = this.knot!;
+    // Moved: up from the knot's value (a float meter's one-bit wobble back up is not a move), or
+    // down by more than float noise (rollover or reset).
+    const moved = x.v > knot.v || x.v < last.v - JITTER_RATIO * Math.abs(last.v);
+    if (!moved) {
+      this.pending(last.t, x.t, 1);
+      return;
+    }
+    this.pending(knot.t, last.t, -1);
+    const d = this.classify(knot, x, this.knotRes);
+    if (this.isGap(last, x)) {
+      this.book(knot.t, x.t, d, 1);
+      this.pushGap({ a: knot, b: x, res: this.knotRes });
+    } else if (last.t > knot.t && d.delta_kwh !== undefined && d.flag !== 'reset') {
+      // At `last` the register still showed the knot's value: less than one step had been used
+      // by then. A span that ends in a jump of several steps (the load rose) keeps its energy
+      // mostly in the last poll interval instead of spreading it over the quiet polls before.
+      const quiet = Math.min((d.delta_kwh * (last.t - knot.t)) / (x.t - knot.t), this.knotRes);
+      this.book(knot.t, last.t, { delta_kwh: quiet, flag: 'ok' }, 1);
+      this.book(last.t, x.t, { delta_kwh: d.delta_kwh - quiet, flag: d.flag }, 1);
+    } else {
+      this.book(knot.t, x.t, d, 1);
+    }
+    // A reset or spike says nothing about the load: the rate before it stays the best guess.
+    if (d.delta_kwh !== undefined && d.flag !== 'reset') this.rate = d.delta_kwh / ((x.t - knot.t) / MS_PER_H);
+    this.knot = x;
+    this.knotRes = this.resolutionAt(x.v);
+  }
+
+  /**
+   * Books (sign 1) or takes back (sign −1) the part [from, to] of the span after the knot in which
+   * the counter has not moved: at the newest knot span's rate until one step's worth, then
+   * covered with nothing more (the register shows less than one step was used).
+   */
+  private pending(from: number, to: number, sign: 1 | -1): void {
+    if (!(to > from)) return;
+    const k = this.knot!;
+    const r = this.rate ?? 0;
+    const capAt = r > 0 ? k.t + Math.round((this.knotRes / r) * MS_PER_H) : k.t;
+    const linTo = Math.min(to, capAt);
+    const flatFrom = Math.max(from, capAt);
+    for (const s of this.opts.sinks) {
+      if (linTo > from) s.add(from, linTo, (r * (linTo - from)) / MS_PER_H, true, 0, sign);
+      if (to > flatFrom) s.add(flatFrom, to, 0, true, 0, sign);
+    }
   }
 
   private isGap(a: Sample, b: Sample): boolean {
@@ -134,16 +234,25 @@ export class MeterLedger {
     while (this.gaps.length > max) this.gaps.shift();
   }
 
-  /** Book (sign 1) or take back (sign −1) the step a → b; returns the energy booked. Deterministic in (a, b). */
-  private step(a: Sample, b: Sample, sign: 1 | -1): number | undefined {
+  /** Book (sign 1) or take back (sign −1) the step a → b. Deterministic in (a, b, res). */
+  private step(a: Sample, b: Sample, sign: 1 | -1, res: number): CounterDelta {
+    const d = this.classify(a, b, res);
+    this.book(a.t, b.t, d, sign);
+    return d;
+  }
+
+  /** The energy of the step a → b: trapezoid for power meters (none across a gap), `counterDelta` for counters. */
+  private classify(a: Sample, b: Sample, res: number): CounterDelta {
     if (this.opts.mode === 'power') {
-      if (this.isGap(a, b)) return undefined;
+      if (this.isGap(a, b)) return { delta_kwh: undefined, flag: 'ok' };
       // W × ms → kWh.
-      const kwh = ((a.v + b.v) / 2) * (b.t - a.t) / 3.6e9;
-      for (const s of this.opts.sinks) s.add(a.t, b.t, kwh, true, 0, sign);
-      return kwh;
+      return { delta_kwh: ((a.v + b.v) / 2) * (b.t - a.t) / 3.6e9, flag: 'ok' };
     }
-    const d = counterDelta({ prev_kwh: a.v, prev_ts_ms: a.t, cur_kwh: b.v, cur_ts_ms: b.t, modulus_kwh: this.opts.modulus_kwh, rated_kw: this.opts.rated_kw });
+    return counterDelta({ prev_kwh: a.v, prev_ts_ms: a.t, cur_kwh: b.v, cur_ts_ms: b.t, modulus_kwh: this.opts.modulus_kwh, rated_kw: this.opts.rated_kw, resolution_kwh: res });
+  }
+
+  private book(from: number, to: number, d: CounterDelta, sign: 1 | -1): void {
+    if (this.opts.mode === 'power' && d.delta_kwh === undefined) return;
     let events = 0;
     if (d.flag === 'rollover') this.events.rollovers += sign;
     if (d.flag === 'reset') {
@@ -155,7 +264,6 @@ export class MeterLedger {
       events |= EVENT_SPIKE;
     }
     // A spike is dropped: its span is not covered, so the window's coverage (and quality) drops.
-    for (const s of this.opts.sinks) s.add(a.t, b.t, d.delta_kwh ?? 0, d.delta_kwh !== undefined, events, sign);
-    return d.delta_kwh;
+    for (const s of this.opts.sinks) s.add(from, to, d.delta_kwh ?? 0, d.delta_kwh !== undefined, events, sign);
   }
 }
