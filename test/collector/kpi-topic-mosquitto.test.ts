@@ -55,7 +55,8 @@ describe('the retained KPI topics', () => {
       expect(site.kpis.find((k) => k.kpi === 'pue_live')).toMatchObject({ ok: true, value: 1.25 });
       const cluster = got.find((g) => g.topic === topics.kpi('guian'))!.msg;
       expect(cluster.site).toBe('guian');
-      expect(cluster.kpis.every((k) => ['energy_weighted', 'pooled', 'mean_of_sites'].includes(k.basis) || k.basis.startsWith('sum:'))).toBe(true);
+      expect(cluster.kpis.every((k) => ['energy_weighted', 'power_weighted', 'pooled', 'mean_of_sites'].includes(k.basis) || k.basis.startsWith('sum:'))).toBe(true);
+      expect(cluster.kpis.find((k) => k.kpi === 'pue_live' && k.basis === 'power_weighted')).toMatchObject({ ok: true, value: 1.25 });
 
       // Nothing changes for 55 s: no republish.
       for (let i = 0; i < 11; i++) clock.advance(5000);
