@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Clock } from '../../contract/clock.js';
+import { DcimError } from '../../contract/errors.js';
 import { IdSchema } from '../../contract/ids.js';
 import type { SiteInventory } from '../../contract/inventory.js';
 import type { Logger } from '../../contract/log.js';
@@ -7,7 +8,11 @@ import type { DeviceProfile } from '../../contract/profile.js';
 import { resolveSecret, SecretRefSchema, type SecretRef } from '../../contract/secrets.js';
 import { AlertEngine } from './alert-engine.js';
 import { loadAlertRuleSet, type AlertRuleSet } from './load-rules.js';
+import { SeveritySchema } from './rule-schema.js';
 import { AlertmanagerNotifier } from './notifiers/alertmanager.js';
+import { DINGTALK_BASE_URL, DingtalkNotifier } from './notifiers/dingtalk.js';
+import { ROBOT_LANGUAGES } from './notifiers/robot-message.js';
+import { WECOM_BASE_URL, WecomNotifier } from './notifiers/wecom.js';
 import { MqttAlertNotifier, type AlertPublish } from './notifiers/mqtt-alerts.js';
 import type { Notifier } from './notifiers/notifier.js';
 import { WebhookNotifier } from './notifiers/webhook.js';
@@ -21,8 +26,48 @@ import { WebhookNotifier } from './notifiers/webhook.js';
  *     state_file: state/alerts.json
  *     alertmanager: { urls: [http://alertmanager:9093] }
  *     webhooks: [{ name: ops, url: https://hooks.example/dcim, secret: { env: DCIM_WEBHOOK_SECRET } }]
+ *     wecom: [{ name: facilities, key: { env: DCIM_WECOM_KEY } }]
+ *     dingtalk: [{ name: oncall, access_token: { env: DCIM_DINGTALK_TOKEN }, secret: { env: DCIM_DINGTALK_SECRET } }]
  */
 const HttpUrlSchema = z.string().regex(/^https?:\/\/[^\s]+$/, 'expected an http(s) URL');
+
+/** A base URL without query or fragment: the path and credentials are added per request. */
+const BaseUrlSchema = z.string().regex(/^https?:\/\/[^\s?#]+$/, 'expected an http(s) base URL without query');
+
+const uniqueNames = <T extends { name: string }>(what: string) => (items: T[], ctx: z.RefinementCtx) => {
+  const seen = new Set<string>();
+  items.forEach((h, i) => {
+    if (seen.has(h.name)) ctx.addIssue({ code: 'custom', message: `duplicate ${what} name ${h.name}`, path: [i, 'name'] });
+    seen.add(h.name);
+  });
+};
+
+/** Phone numbers as the robots take them (mainland 11 digits, or +country). */
+const MobileSchema = z.string().regex(/^\+?[0-9-]{5,20}$/, 'expected a phone number');
+
+/** What WeCom and DingTalk robots share: language, time zone, which severities, limits. */
+const robotCommon = {
+  name: IdSchema,
+  /** zh: Chinese; zh-en: Chinese with English beside it. */
+  language: z.enum(ROBOT_LANGUAGES).default('zh'),
+  /** Times are shown in this zone (the sites' local time). */
+  timezone: z
+    .string()
+    .default('Asia/Shanghai')
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'unknown time zone'),
+  /** Severities this robot gets (e.g. only critical for a paging group). */
+  severities: z.array(SeveritySchema).min(1).default(['critical', 'warning', 'info']),
+  /** The vendors allow 20 messages a minute per robot; lower it when something else posts too. */
+  per_minute: z.number().int().min(1).max(20).default(20),
+  timeout_ms: z.number().int().min(100).max(120_000).default(10_000),
+};
 
 export const AlertsConfigSchema = z
   .object({
@@ -71,6 +116,44 @@ export const AlertsConfigSchema = z
           seen.add(h.name);
         });
       }),
+    /** WeCom (企业微信) group robots. */
+    wecom: z
+      .array(
+        z
+          .object({
+            ...robotCommon,
+            /** The robot's webhook key (the `key=` of its URL): a secret. */
+            key: SecretRefSchema,
+            base_url: BaseUrlSchema.default(WECOM_BASE_URL),
+            msgtype: z.enum(['markdown', 'text']).default('markdown'),
+            /** userids to @ (`@all`: everyone). */
+            mention_users: z.array(z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'expected a WeCom userid')).default([]),
+            /** Phone numbers to @ (text messages only). */
+            mention_mobiles: z.array(MobileSchema).default([]),
+          })
+          .strict()
+          .refine((w) => w.msgtype === 'text' || w.mention_mobiles.length === 0, { message: 'WeCom markdown messages cannot @ by phone: use msgtype: text or mention_users', path: ['mention_mobiles'] }),
+      )
+      .default([])
+      .superRefine(uniqueNames('wecom robot')),
+    /** DingTalk (钉钉) custom group robots. */
+    dingtalk: z
+      .array(
+        z
+          .object({
+            ...robotCommon,
+            /** The robot's `access_token`: a secret. */
+            access_token: SecretRefSchema,
+            /** The signing secret (SEC…) when the robot is secured by 加签; absent: keyword or IP security. */
+            secret: SecretRefSchema.optional(),
+            base_url: BaseUrlSchema.default(DINGTALK_BASE_URL),
+            at_mobiles: z.array(MobileSchema).default([]),
+            at_all: z.boolean().default(false),
+          })
+          .strict(),
+      )
+      .default([])
+      .superRefine(uniqueNames('dingtalk robot')),
     /** The retained dcim/v1/<site>/alerts/<id> topics. */
     mqtt: z.boolean().default(true),
   })
@@ -96,6 +179,8 @@ export function alertsConfigWithAbsolutePaths(c: AlertsConfig, abs: (p: string) 
         }
       : {}),
     webhooks: c.webhooks.map((w) => ({ ...w, ...(w.secret !== undefined ? { secret: secret(w.secret) } : {}) })),
+    wecom: c.wecom.map((w) => ({ ...w, key: secret(w.key) })),
+    dingtalk: c.dingtalk.map((d) => ({ ...d, access_token: secret(d.access_token), ...(d.secret !== undefined ? { secret: secret(d.secret) } : {}) })),
   };
 }
 
@@ -146,11 +231,55 @@ export function notifiersFromConfig(c: AlertsConfig, deps: Pick<AlertEngineDeps,
       }),
     );
   });
+  const robot = (r: AlertsConfig['wecom'][number] | AlertsConfig['dingtalk'][number]) => ({
+    text: { language: r.language, timezone: r.timezone },
+    severities: r.severities,
+    per_minute: r.per_minute,
+    timeout_ms: r.timeout_ms,
+  });
+  c.wecom.forEach((w, i) => {
+    const key = robotCredential(resolveSecret(w.key, `alerts.wecom[${i}].key`, env), `alerts.wecom[${i}].key`);
+    out.push(
+      new WecomNotifier({
+        ...robot(w),
+        name: `wecom-${w.name}`,
+        key,
+        base_url: w.base_url,
+        msgtype: w.msgtype,
+        mention_users: w.mention_users,
+        mention_mobiles: w.mention_mobiles,
+      }),
+    );
+  });
+  c.dingtalk.forEach((d, i) => {
+    const access_token = robotCredential(resolveSecret(d.access_token, `alerts.dingtalk[${i}].access_token`, env), `alerts.dingtalk[${i}].access_token`);
+    out.push(
+      new DingtalkNotifier({
+        ...robot(d),
+        name: `dingtalk-${d.name}`,
+        access_token,
+        ...(d.secret !== undefined ? { secret: resolveSecret(d.secret, `alerts.dingtalk[${i}].secret`, env) } : {}),
+        base_url: d.base_url,
+        at_mobiles: d.at_mobiles,
+        at_all: d.at_all,
+      }),
+    );
+  });
   if (c.mqtt) {
     if (!deps.publish) throw new Error('alerts.mqtt is on but no MQTT publish was given');
     out.push(new MqttAlertNotifier(deps.publish));
   }
   return out;
+}
+
+/**
+ * A robot key or token as resolved: the bare value. A whole webhook URL pasted into the secret is
+ * refused at start (its value is not echoed: it is the credential).
+ */
+function robotCredential(value: string, what: string): string {
+  const v = value.trim();
+  if (v === '' || /[\s?&#/=]/.test(v)) throw new DcimError('DCIM_E_CONFIG_INVALID', `${what}: expected the bare key or token (the value after key= or access_token=), not a URL or an empty value`);
+  return v;
 }
 
 /** A config section → a ready (not started) AlertEngine. */

@@ -110,6 +110,14 @@ export function supersede(current: AlertRecord, now: number, for_ms: number): St
   };
 }
 
+/**
+ * The last episode ended while its condition still held, because a worse alert took over: its
+ * present hold began before that end (a normal resolve is followed by a hold that starts later).
+ */
+export function wasSuperseded(r: AlertRecord): boolean {
+  return r.state === 'pending' && r.pending_since !== null && r.ends_at !== null && r.pending_since < r.ends_at;
+}
+
 /** What a notifier should show for a record: firing, resolved (also while a new episode is only pending), or nothing. */
 export function deliverableState(r: AlertRecord): 'firing' | 'resolved' | undefined {
   if (r.state === 'firing') return 'firing';

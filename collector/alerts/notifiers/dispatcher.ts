@@ -12,7 +12,9 @@ import type { Delivery, Notifier } from './notifier.js';
  * delays another.
  *
  * Failures back off exponentially (min … max, or the destination's Retry-After); a destination
- * that refuses an alert for good (HTTP 4xx) gets it marked and counted, not retried forever.
+ * that refuses an alert for good (HTTP 4xx) gets it marked and counted, not retried forever. A
+ * notifier that keeps to a rate limit (group robots) says `throttled`: the lane waits for the
+ * free slot without counting a failure.
  * Notifiers with `resend_ms` (Alertmanager) also get every firing alert again at that period.
  */
 export interface DispatcherOptions {
@@ -36,11 +38,15 @@ export interface NotifierStats {
   rejected: number;
   /** Alert states given up after `expire_ms`. */
   expired: number;
+  /** Sends held back to keep within the destination's rate limit (retried when a slot frees). */
+  throttled: number;
   /** Alert states waiting for delivery now. */
   pending: number;
   consecutive_failures: number;
   last_error: string | null;
   last_success_ms: number | null;
+  /** The notifier's own counters (group robots: messages, digests, truncated …). */
+  counters?: Record<string, number>;
 }
 
 interface Lane {
@@ -66,7 +72,7 @@ export class AlertDispatcher {
     }
     this.lanes = opts.notifiers.map((notifier) => ({
       notifier,
-      stats: { sent: 0, failures: 0, rejected: 0, expired: 0, pending: 0, consecutive_failures: 0, last_error: null, last_success_ms: null },
+      stats: { sent: 0, failures: 0, rejected: 0, expired: 0, throttled: 0, pending: 0, consecutive_failures: 0, last_error: null, last_success_ms: null },
       busy: undefined,
       again: false,
       retryTimer: undefined,
@@ -104,13 +110,22 @@ export class AlertDispatcher {
 
   /** Run every lane once and wait for it (tests, shutdown), ignoring back-off. */
   async flush(): Promise<void> {
-    await Promise.all(this.lanes.map((l) => this.run(l)));
+    await Promise.all(
+      this.lanes.map(async (l) => {
+        await this.run(l);
+        // A change that arrived while a round was running gets its own round: wait for that too.
+        while (l.busy) await l.busy;
+      }),
+    );
   }
 
   stats(): Record<string, NotifierStats> {
     const now = this.opts.clock.now();
     const out: Record<string, NotifierStats> = {};
-    for (const lane of this.lanes) out[lane.notifier.name] = { ...lane.stats, pending: this.due(lane, now, false).length };
+    for (const lane of this.lanes) {
+      const counters = lane.notifier.counters?.();
+      out[lane.notifier.name] = { ...lane.stats, pending: this.due(lane, now, false).length, ...(counters ? { counters } : {}) };
+    }
     return out;
   }
 
@@ -179,7 +194,18 @@ export class AlertDispatcher {
       for (const id of result.rejected) this.opts.markDelivered(id, n.name, versions.get(id) ?? 0);
       lane.stats.sent += result.delivered.length;
       lane.stats.rejected += result.rejected.length;
-      if (result.rejected.length > 0) this.opts.logger.error('alert notification refused by the destination', { notifier: n.name, alerts: result.rejected, error: result.failure?.message });
+      if (result.rejected.length > 0)
+        this.opts.logger.error('alert notification refused by the destination', { notifier: n.name, alerts: result.rejected, error: result.failure?.message, ...(result.failure?.code ? { code: result.failure.code } : {}) });
+      if (result.delivered.length > 0) this.delivered(lane);
+      if (result.failure?.throttled) {
+        // A rate limit is the destination working as designed: wait for the slot, no back-off.
+        lane.stats.throttled++;
+        const wait = Math.max(1, result.failure.retry_after_ms ?? 1000);
+        // Our own limiter is routine; the destination saying "too fast" means another sender shares it.
+        if (result.failure.code) this.opts.logger.warn('alert notification throttled by the destination; waiting', { notifier: n.name, error: result.failure.message, code: result.failure.code, retry_in_ms: wait });
+        this.retryLater(lane, wait);
+        return;
+      }
       if (result.failure && result.failure.retryable) {
         lane.stats.failures++;
         lane.stats.consecutive_failures++;
@@ -187,19 +213,26 @@ export class AlertDispatcher {
         const backoff = Math.min(this.opts.backoff_max_ms ?? 60_000, (this.opts.backoff_min_ms ?? 1000) * 2 ** Math.min(lane.stats.consecutive_failures - 1, 20));
         const wait = Math.max(backoff, result.failure.retry_after_ms ?? 0);
         if (lane.stats.consecutive_failures === 1 || lane.stats.consecutive_failures % 10 === 0)
-          this.opts.logger.warn('alert notification failed; retrying', { notifier: n.name, error: result.failure.message, attempt: lane.stats.consecutive_failures, retry_in_ms: wait });
+          this.opts.logger.warn('alert notification failed; retrying', {
+            notifier: n.name,
+            error: result.failure.message,
+            ...(result.failure.code ? { code: result.failure.code } : {}),
+            attempt: lane.stats.consecutive_failures,
+            retry_in_ms: wait,
+          });
         this.retryLater(lane, wait);
         return;
-      }
-      if (result.delivered.length > 0) {
-        lane.stats.last_success_ms = this.opts.clock.now();
-        if (lane.stats.consecutive_failures > 0) this.opts.logger.info('alert notifications delivered again', { notifier: n.name, after_failures: lane.stats.consecutive_failures });
-        lane.stats.consecutive_failures = 0;
-        lane.stats.last_error = null;
       }
     }
     lane.retryAt = 0;
     if (resendRound) lane.lastResend = now;
+  }
+
+  private delivered(lane: Lane): void {
+    lane.stats.last_success_ms = this.opts.clock.now();
+    if (lane.stats.consecutive_failures > 0) this.opts.logger.info('alert notifications delivered again', { notifier: lane.notifier.name, after_failures: lane.stats.consecutive_failures });
+    lane.stats.consecutive_failures = 0;
+    lane.stats.last_error = null;
   }
 
   private retryLater(lane: Lane, wait_ms: number): void {

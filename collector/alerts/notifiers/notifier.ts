@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../../../contract/errors.js';
 import type { AlertRecord } from '../alert-record.js';
 
 /**
@@ -18,6 +19,14 @@ export interface SendFailure {
   retryable: boolean;
   /** Ask for a pause before the next try (HTTP Retry-After), ms. */
   retry_after_ms?: number;
+  /**
+   * The notifier held the rest back to keep within its destination's rate limit (or the
+   * destination asked it to slow down): waited out at `retry_after_ms`, counted as throttled, not
+   * as a failure, and it never backs off exponentially.
+   */
+  throttled?: boolean;
+  /** The catalogue code logged with the failure. */
+  code?: ErrorCode;
 }
 
 export interface SendResult {
@@ -39,6 +48,8 @@ export interface Notifier {
   /** Most alerts per send call. */
   readonly batch_size: number;
   send(batch: readonly Delivery[], now_ms: number): Promise<SendResult>;
+  /** The notifier's own counters (messages posted, digests …), shown beside the dispatcher's. */
+  counters?(): Record<string, number>;
 }
 
 /** Retryable unless the destination answered a 4xx other than 408 (timeout) and 429 (slow down). */
