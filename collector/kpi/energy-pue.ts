@@ -1,6 +1,7 @@
 import { KPI_INPUTS_VERSION, type KpiQuality, type KpiValue } from '../../contract/messages.js';
 import { sideInputs, sideKwh, type EnergyTotals } from './energy-totals.js';
 import { MAX_SUBSTITUTED_SHARE, qualityFromCoverage, worseQuality } from './quality.js';
+import { FACILITY_TERMS } from './site-model.js';
 import { targetStatus } from './target-status.js';
 import type { WindowBounds } from './windows.js';
 
@@ -67,7 +68,9 @@ export function pueFromTotals(i: PueInput): KpiValue {
     inputs_version: KPI_INPUTS_VERSION,
   };
   const fail = (code: string, reason: string): KpiValue => ({ ...base, ok: false, reason: `${code}: ${reason}`, reason_code: code, quality: 'insufficient', status: 'grey' });
-  if (t.missing.length > 0) return fail('DCIM_E_KPI_INSUFFICIENT', `no data from the ${t.missing.join(', ')} meters in the window`);
+  // Only the groups PUE uses: a silent front-of-meter PV inverter says nothing about PUE.
+  const absent = t.missing.filter((g) => g === 'it' || FACILITY_TERMS.some((f) => f.group === g));
+  if (absent.length > 0) return fail('DCIM_E_KPI_INSUFFICIENT', `no data from the ${absent.join(', ')} meters in the window`);
   const facility = sideKwh(t.facility);
   const it = sideKwh(t.it);
   if (quality === 'insufficient' || facility === undefined || it === undefined) return fail('DCIM_E_KPI_INSUFFICIENT', uncoveredReason(cov));

@@ -117,3 +117,12 @@ describe('energyTotals and the published inputs', () => {
     expect(pueFromTotals({ window: Q, totals: bad, category: 2, target: 1.2, basis: 'energy_weighted' })).toMatchObject({ ok: false, quality: 'insufficient' });
   });
 });
+
+describe('which groups a KPI needs', () => {
+  it('PUE does not wait for a front-of-meter PV inverter; green share does', () => {
+    const t = energyTotals(sums({ facility_in: group(1, 120, len(Q)), green_onsite_front: group(1, 20, 0), it: group(1, 100, len(Q)) }), len(Q));
+    expect(t.missing).toEqual(['green_onsite_front']);
+    expect(pueFromTotals({ window: Q, totals: t, category: 2, target: 1.2 })).toMatchObject({ ok: true, value: 1.2, quality: 'measured' });
+    expect(greenShareFromTotals({ window: Q, totals: t, declared: { certificate_kwh: 0, trade_kwh: 0 }, target: 0.8 })).toMatchObject({ ok: false, reason: expect.stringMatching(/no data from the green_onsite_front meters/) });
+  });
+});
