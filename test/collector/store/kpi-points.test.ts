@@ -22,6 +22,12 @@ describe('KPI value → kpi point (DESIGN.md §7)', () => {
       `kpi,basis=energy,category=2,kpi=pue,site=demo,window=15m coverage=0.5,ok=false,quality="insufficient",quality_rank=0i,reason="DCIM_E_KPI_INSUFFICIENT: inputs cover 50 % of the window (80 % needed)",reason_code="DCIM_E_KPI_INSUFFICIENT",status="grey",target=1.2,window_start_ms=${START}i ${END}`,
     ],
     [
+      'an insufficient PUE keeps its measured energy under measured names, with the inputs version (an integer field)',
+      'demo',
+      { ...base, ok: false, value: undefined, quality: 'insufficient', status: 'grey', coverage: 0.333333, reason_code: 'DCIM_E_KPI_INSUFFICIENT', inputs_version: 2, inputs: { facility_measured_kwh: 6.25, facility_substituted_kwh: 0, it_measured_kwh: 5, it_substituted_kwh: 0, substituted_ratio: 0 } },
+      `kpi,basis=energy,category=2,kpi=pue,site=demo,window=15m coverage=0.333333,facility_measured_kwh=6.25,facility_substituted_kwh=0,inputs_version=2i,it_measured_kwh=5,it_substituted_kwh=0,ok=false,quality="insufficient",quality_rank=0i,reason_code="DCIM_E_KPI_INSUFFICIENT",status="grey",substituted_ratio=0,target=1.2,window_start_ms=${START}i ${END}`,
+    ],
+    [
       'occupancy without a category, a cluster as the scope',
       'guian',
       { kpi: 'rack_occupancy_ratio', window: '1d', window_start: END - 86_400_000, window_end: END, basis: 'mean_of_sites', coverage: 1, quality: 'partial', target: 0.7, status: 'green', ok: true, value: 0.72 },
