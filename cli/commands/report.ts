@@ -4,6 +4,7 @@ import { fetchReportScopes, ReportSourceError } from '../../collector/report/api
 import { buildMonthlyReport, monthMismatch } from '../../collector/report/monthly-report.js';
 import { renderCsv } from '../../collector/report/report-csv.js';
 import { renderHtml } from '../../collector/report/report-html.js';
+import { DEFAULT_LANG, LANGS, parseLang } from '../../collector/i18n/catalogue.js';
 import { resolveSecret } from '../../contract/secrets.js';
 import { UsageError, helpText, parseCommandArgs, requiredString, stringOption, type CommandSpec, type ParsedValues } from '../args.js';
 import type { Command } from '../dcim.js';
@@ -16,12 +17,13 @@ import type { Command } from '../dcim.js';
 export const REPORT_SPEC: CommandSpec = {
   name: 'report',
   summary: "the bureau's monthly report per site (racks, occupancy, compute, PUE, green share, data quality) from the collector's HTTP API",
-  usage: 'dcim report --month YYYY-MM [--site id | --cluster id] [--format csv|json|html] [--out file] (--api http://… [--token-env VAR] | --config collector.yaml)',
+  usage: 'dcim report --month YYYY-MM [--site id | --cluster id] [--format csv|json|html] [--lang zh-CN|en] [--out file] (--api http://… [--token-env VAR] | --config collector.yaml)',
   options: {
     month: { type: 'string', placeholder: 'YYYY-MM', description: "the month to report; must be the month of the API's 1mo window (the month in progress at the sites)" },
     site: { type: 'string', placeholder: 'id', description: 'only this site (default: every site)' },
     cluster: { type: 'string', placeholder: 'id', description: "this cluster's sites and the cluster roll-up" },
     format: { type: 'string', placeholder: 'csv|json|html', description: 'output format; html has inline SVG charts', default: 'csv' },
+    lang: { type: 'string', placeholder: 'zh-CN|en', description: 'language of the html report (the live page\'s words)', default: DEFAULT_LANG },
     out: { type: 'string', placeholder: 'file', description: 'write the report to this file (default: standard output)' },
     api: { type: 'string', placeholder: 'url', description: "the collector's HTTP API base URL, e.g. http://127.0.0.1:8080" },
     'token-env': { type: 'string', placeholder: 'VAR', description: 'environment variable holding the API bearer token', default: 'DCIM_API_TOKEN' },
@@ -62,6 +64,9 @@ async function run(argv: string[]): Promise<number> {
   if (!MONTH.test(month)) throw new UsageError('report', `--month: expected YYYY-MM, got ${JSON.stringify(month)}`);
   const format = stringOption(values, 'format') ?? 'csv';
   if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError('report', `--format: expected ${FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
+  const langOption = stringOption(values, 'lang') ?? DEFAULT_LANG;
+  const lang = parseLang(langOption);
+  if (lang === undefined) throw new UsageError('report', `--lang: expected ${LANGS.join(' or ')}, got ${JSON.stringify(langOption)}`);
   const site = stringOption(values, 'site');
   const cluster = stringOption(values, 'cluster');
   if (site !== undefined && cluster !== undefined) throw new UsageError('report', 'give --site or --cluster, not both');
@@ -70,18 +75,18 @@ async function run(argv: string[]): Promise<number> {
     const scopes = await fetchReportScopes({ api, token, ...(site !== undefined ? { site } : {}), ...(cluster !== undefined ? { cluster } : {}) });
     const mismatches = scopes.map((s) => monthMismatch(s, month)).filter((m): m is string => m !== undefined);
     if (mismatches.length > 0) {
-      console.error(`dcim report: cannot report ${month}:\n  ${mismatches.join('\n  ')}`);
+      console.error(`DCIM_E_REPORT_SOURCE: dcim report: cannot report ${month}:\n  ${mismatches.join('\n  ')}`);
       return 1;
     }
     const report = buildMonthlyReport(month, scopes, Date.now(), api);
-    const text = format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : format === 'html' ? renderHtml(report) : renderCsv(report);
+    const text = format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : format === 'html' ? renderHtml(report, lang) : renderCsv(report);
     const out = stringOption(values, 'out');
     if (out === undefined) process.stdout.write(text);
     else writeFileSync(out, text);
     return 0;
   } catch (e) {
     if (e instanceof ReportSourceError) {
-      console.error(`dcim report: ${e.message}`);
+      console.error(`${e.code}: dcim report: ${e.message}`);
       return 1;
     }
     throw e;

@@ -19,7 +19,7 @@ import { CATALOGUE, DEFAULT_LANG } from '../i18n/catalogue.js';
  */
 const CSS = `
 :root{--bg:#0b1016;--panel:#131b23;--panel2:#18222c;--line:#263340;--text:#e8eef4;--dim:#93a1ae;--green:#2fbf71;--amber:#f0b429;--red:#ef4e4e;--grey:#6b7785;--blue:#4c9bff}
-*{box-sizing:border-box}html,body{margin:0;background:var(--bg);color:var(--text);font:16px/1.35 system-ui,-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei","Noto Sans CJK SC","WenQuanYi Micro Hei",Roboto,sans-serif;overflow-x:hidden}
+*{box-sizing:border-box}html,body{margin:0;background:var(--bg);color:var(--text);font:16px/1.35 system-ui,-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei","Noto Sans CJK SC","WenQuanYi Micro Hei",Roboto,sans-serif}
 header{display:flex;align-items:center;gap:18px;padding:10px 28px;border-bottom:1px solid var(--line);background:#0f161d}
 header h1{font-size:22px;margin:0;font-weight:600}header .dot{width:12px;height:12px;border-radius:50%;background:var(--grey);flex:none}
 header .dot.on{background:var(--green);box-shadow:0 0 10px var(--green)}#conn{color:var(--dim);font-size:14px}

@@ -1,9 +1,12 @@
+import { DEFAULT_LANG, translate, type Lang, type MessageKey } from '../i18n/catalogue.js';
 import type { Figure, MonthlyReport, ReportRow } from './monthly-report.js';
 
 /**
  * The report as one self-contained HTML document (inline CSS and SVG charts: no CDN, prints and
  * mails as a single file). Charts: PUE of the month and trailing 12 months against the target,
  * green share and rack occupancy against theirs, one bar per site or cluster, coloured by status.
+ * Its words come from the catalogue the live page uses (zh-CN by default, or English), so the
+ * report and the wall name each figure the same way.
  */
 const COLOURS: Record<string, string> = { green: '#2f9e5b', amber: '#d99a0b', red: '#d64545', grey: '#8a94a0' };
 
@@ -15,12 +18,15 @@ function show(f: Figure, kind: 'pue' | 'ratio' | 'pct' | 'pflops'): string {
   return `<span style="color:${COLOURS[f.status]}">${v}</span>`;
 }
 
-function meta(f: Figure): string {
-  return `<div class="m">${esc([f.window, f.basis, f.quality, f.category !== null ? `cat. ${f.category}` : ''].filter((x) => x).join(' · '))}</div>`;
+function meta(f: Figure, t: Translate): string {
+  const parts = [f.window !== null ? t(`window.${f.window}` as MessageKey) : '', f.basis ?? '', t(`quality.${f.quality}` as MessageKey), f.category !== null ? t('report.category', { n: f.category }) : ''];
+  return `<div class="m">${esc(parts.filter((x) => x).join(' · '))}</div>`;
 }
 
+type Translate = (key: MessageKey, vars?: Readonly<Record<string, string | number>>) => string;
+
 /** Horizontal bars, one per row, with the target as a dashed line. */
-function barChart(title: string, rows: readonly ReportRow[], pick: (r: ReportRow) => Figure, scale: { min: number; max: number }, fmt: (v: number) => string): string {
+function barChart(title: string, rows: readonly ReportRow[], pick: (r: ReportRow) => Figure, scale: { min: number; max: number }, fmt: (v: number) => string, t: Translate): string {
   const W = 560;
   const label = 170;
   const barH = 18;
@@ -37,44 +43,45 @@ function barChart(title: string, rows: readonly ReportRow[], pick: (r: ReportRow
       svg += `<rect x="${label}" y="${y}" width="${(x(f.value) - label).toFixed(1)}" height="${barH}" fill="${COLOURS[f.status]}"/>`;
       svg += `<text x="${(x(f.value) + 4).toFixed(1)}" y="${y + 13}" class="v">${esc(fmt(f.value))}</text>`;
     } else {
-      svg += `<text x="${label + 6}" y="${y + 13}" class="v na">no value (${esc(f.quality)})</text>`;
+      svg += `<text x="${label + 6}" y="${y + 13}" class="v na">${esc(t('report.no_value', { quality: t(`quality.${f.quality}` as MessageKey) }))}</text>`;
     }
     if (f.target !== null) svg += `<line x1="${x(f.target).toFixed(1)}" x2="${x(f.target).toFixed(1)}" y1="${y - 2}" y2="${y + barH + 2}" stroke="#222" stroke-dasharray="3 2"/>`;
   });
   return `${svg}</svg>`;
 }
 
-export function renderHtml(report: MonthlyReport): string {
+export function renderHtml(report: MonthlyReport, lang: Lang = DEFAULT_LANG): string {
+  const t: Translate = (key, vars) => translate(lang, key, vars);
   const rows = report.rows;
   const pueMax = Math.max(2, ...rows.flatMap((r) => [r.pue_month.value ?? 0, r.pue_12mo.value ?? 0]));
   const racks = (n: number | null) => (n === null ? '–' : String(n));
   const body = rows
     .map(
-      (r) => `<tr><td><b>${esc(r.name)}</b><div class="m">${esc(r.scope)} ${esc(r.id)}</div></td>
-<td>${racks(r.racks.designed)} / ${racks(r.racks.installed)} / ${racks(r.racks.on_rack)}<div class="m">standard 2.5 kW: ${racks(r.racks.standard_installed)} installed / ${racks(r.racks.standard_on_rack)} on-rack</div></td>
-<td>${show(r.rack_occupancy, 'ratio')}${meta(r.rack_occupancy)}</td>
-<td>${show(r.compute_ai_pflops, 'pflops')} AI<div class="m">${esc(r.compute_ai_pflops.basis ?? '')}</div>${show(r.compute_general_pflops, 'pflops')} general<div class="m">${esc(r.compute_general_pflops.basis ?? '')} · AI share ${show(r.compute_ai_share, 'ratio')}</div></td>
-<td>${show(r.accelerator_utilisation_pct, 'pct')}${meta(r.accelerator_utilisation_pct)}</td>
-<td>${show(r.pue_month, 'pue')}${meta(r.pue_month)}</td>
-<td>${show(r.pue_12mo, 'pue')}${meta(r.pue_12mo)}</td>
-<td>${show(r.green_share, 'ratio')}${meta(r.green_share)}<div class="m">certificates ${r.green_energy_kwh.certificates ?? '–'} kWh · trade ${r.green_energy_kwh.trade ?? '–'} kWh</div></td>
-<td>${esc(r.data_quality.worst)}<div class="m">min coverage ${r.data_quality.min_coverage === null ? '–' : `${(r.data_quality.min_coverage * 100).toFixed(1)} %`}</div></td></tr>`,
+      (r) => `<tr><td><b>${esc(r.name)}</b><div class="m">${esc(t(`report.scope.${r.scope}`))} ${esc(r.id)}</div></td>
+<td>${racks(r.racks.designed)} / ${racks(r.racks.installed)} / ${racks(r.racks.on_rack)}<div class="m">${esc(t('report.standard_racks', { installed: racks(r.racks.standard_installed), on_rack: racks(r.racks.standard_on_rack) }))}</div></td>
+<td>${show(r.rack_occupancy, 'ratio')}${meta(r.rack_occupancy, t)}</td>
+<td>${show(r.compute_ai_pflops, 'pflops')} ${esc(t('report.ai'))}<div class="m">${esc(r.compute_ai_pflops.basis ?? '')}</div>${show(r.compute_general_pflops, 'pflops')} ${esc(t('report.general'))}<div class="m">${esc(r.compute_general_pflops.basis ?? '')} · ${t('report.ai_share', { value: show(r.compute_ai_share, 'ratio') })}</div></td>
+<td>${show(r.accelerator_utilisation_pct, 'pct')}${meta(r.accelerator_utilisation_pct, t)}</td>
+<td>${show(r.pue_month, 'pue')}${meta(r.pue_month, t)}</td>
+<td>${show(r.pue_12mo, 'pue')}${meta(r.pue_12mo, t)}</td>
+<td>${show(r.green_share, 'ratio')}${meta(r.green_share, t)}<div class="m">${esc(t('report.certificates', { cert: r.green_energy_kwh.certificates ?? '–', trade: r.green_energy_kwh.trade ?? '–' }))}</div></td>
+<td>${esc(t(`quality.${r.data_quality.worst}`))}<div class="m">${esc(t('report.min_coverage', { value: r.data_quality.min_coverage === null ? '–' : `${(r.data_quality.min_coverage * 100).toFixed(1)} %` }))}</div></td></tr>`,
     )
     .join('\n');
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>dcim-pulse monthly report ${esc(report.month)}</title>
-<style>body{font:14px/1.4 system-ui,sans-serif;color:#1d242b;margin:32px;max-width:1200px}h1{font-size:22px}table{border-collapse:collapse;width:100%;margin:16px 0}
+<html lang="${lang}"><head><meta charset="utf-8"><title>dcim-pulse · ${esc(t('report.title', { month: report.month }))}</title>
+<style>body{font:14px/1.4 system-ui,"PingFang SC","Microsoft YaHei","Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif;color:#1d242b;margin:32px;max-width:1200px}h1{font-size:22px}table{border-collapse:collapse;width:100%;margin:16px 0}
 th,td{border-bottom:1px solid #dde2e7;padding:6px 8px;text-align:left;vertical-align:top}th{font-size:12px;color:#5b6670;font-weight:600}
 .m{color:#6b7785;font-size:11px}.na{color:#8a94a0}.charts{display:flex;flex-wrap:wrap;gap:24px}svg .t{font-weight:600;font-size:13px}svg .l,svg .v{font-size:11px}</style></head>
-<body><h1>Monthly report ${esc(report.month)}</h1>
-<p class="m">Generated ${esc(new Date(report.generated_ms).toISOString())} from ${esc(report.source)}. Month figures are the API's 1mo window; compute and accelerator utilisation are instantaneous at generation time. Status colours: target met (green), near (amber), missed (red), no verdict (grey).</p>
+<body><h1>${esc(t('report.title', { month: report.month }))}</h1>
+<p class="m">${esc(t('report.generated', { time: new Date(report.generated_ms).toISOString(), source: report.source }))}</p>
 <div class="charts">
-${barChart('PUE, month (target dashed)', rows, (r) => r.pue_month, { min: 1, max: pueMax }, (v) => v.toFixed(3))}
-${barChart('PUE, trailing 12 months', rows, (r) => r.pue_12mo, { min: 1, max: pueMax }, (v) => v.toFixed(3))}
-${barChart('Green share, month', rows, (r) => r.green_share, { min: 0, max: 1 }, (v) => `${(v * 100).toFixed(1)} %`)}
-${barChart('Rack occupancy, month', rows, (r) => r.rack_occupancy, { min: 0, max: 1 }, (v) => `${(v * 100).toFixed(1)} %`)}
+${barChart(t('report.chart_pue_month'), rows, (r) => r.pue_month, { min: 1, max: pueMax }, (v) => v.toFixed(3), t)}
+${barChart(t('report.chart_pue_12mo'), rows, (r) => r.pue_12mo, { min: 1, max: pueMax }, (v) => v.toFixed(3), t)}
+${barChart(t('report.chart_green'), rows, (r) => r.green_share, { min: 0, max: 1 }, (v) => `${(v * 100).toFixed(1)} %`, t)}
+${barChart(t('report.chart_occupancy'), rows, (r) => r.rack_occupancy, { min: 0, max: 1 }, (v) => `${(v * 100).toFixed(1)} %`, t)}
 </div>
-<table><thead><tr><th>Site</th><th>Racks designed / installed / on-rack</th><th>Rack occupancy</th><th>Compute (PFLOPS)</th><th>Accelerator utilisation</th><th>PUE month</th><th>PUE 12 months</th><th>Green share</th><th>Data quality</th></tr></thead>
+<table><thead><tr>${(['report.col_site', 'report.col_racks', 'report.col_occupancy', 'report.col_compute', 'report.col_accel', 'report.col_pue_month', 'report.col_pue_12mo', 'report.col_green', 'report.col_quality'] as const).map((k) => `<th>${esc(t(k))}</th>`).join('')}</tr></thead>
 <tbody>
 ${body}
 </tbody></table></body></html>

@@ -210,8 +210,17 @@ describe('wall page in headless Chromium at 1920 × 1080', () => {
     expect(await page.evaluate(() => document.querySelectorAll('svg.spark line.target').length, null)).toBe(1);
 
     // The wall: the site uses the full width and nothing overflows sideways.
-    const layout = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth, site: document.querySelector('.card[data-id="demo"]')?.getBoundingClientRect().width ?? 0 }), null);
+    const layout = await page.evaluate(
+      () => ({
+        scroll: document.documentElement.scrollWidth,
+        inner: window.innerWidth,
+        site: document.querySelector('.card[data-id="demo"]')?.getBoundingClientRect().width ?? 0,
+        right: Math.max(...Array.from(document.querySelectorAll('#app *')).map((e) => e.getBoundingClientRect().right)),
+      }),
+      null,
+    );
     expect(layout.scroll).toBeLessThanOrEqual(layout.inner);
+    expect(layout.right).toBeLessThanOrEqual(layout.inner);
     expect(layout.site).toBeGreaterThan(1800);
     expect(errors).toEqual([]);
 

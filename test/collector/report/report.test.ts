@@ -173,6 +173,16 @@ describe('dcim report against the API for the same month', () => {
   }, 20_000);
 
   it.each([
+    ['by default in Chinese', [], 'zh-CN', ['月度报告 2026-02', '上架率', '绿电占比', '算力规模（PFLOPS）', '智算占比']],
+    ['in English with --lang en', ['--lang', 'en'], 'en', ['Monthly report 2026-02', 'Rack occupancy 上架率', 'Green share 绿电占比', 'Compute scale 算力规模', 'AI share 智算占比']],
+  ])('html: labels from the shared catalogue, %s', async (_what, extra, lang, words) => {
+    const r = await report('html', ['--month', '2026-02', ...extra]);
+    expect(r.code).toBe(0);
+    expect(r.text).toContain(`<html lang="${lang}">`);
+    for (const w of words) expect(r.text).toContain(w);
+  }, 20_000);
+
+  it.each([
     ['another month than the API holds', ['--month', '2026-03'], /month window is 2026-02, not 2026-03/],
     ['an unknown site', ['--month', '2026-02', '--site', 'nope'], /no site "nope"/],
     ['an unknown cluster', ['--month', '2026-02', '--cluster', 'nope'], /no cluster "nope"/],
@@ -212,6 +222,7 @@ describe('dcim report against the API for the same month', () => {
     ['no month', ['--api', 'http://127.0.0.1:1'], /--month/],
     ['a bad month', ['--month', '2026-13', '--api', 'http://127.0.0.1:1'], /--month: expected YYYY-MM/],
     ['a bad format', ['--month', '2026-02', '--format', 'pdf', '--api', 'http://127.0.0.1:1'], /--format/],
+    ['an unknown language', ['--month', '2026-02', '--format', 'html', '--lang', 'fr', '--api', 'http://127.0.0.1:1'], /--lang: expected zh-CN or en, got "fr"/],
     ['site and cluster', ['--month', '2026-02', '--site', 'a', '--cluster', 'b', '--api', 'http://127.0.0.1:1'], /not both/],
     ['neither --api nor --config', ['--month', '2026-02'], /either --api/],
     ['a bad --api', ['--month', '2026-02', '--api', 'ftp://x'], /http\(s\) URL/],
