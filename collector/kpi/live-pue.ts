@@ -43,6 +43,8 @@ export interface LivePueOptions {
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 const pct = (x: number) => `${round(x * 100, 1)} %`;
+/** Devices for a reason: a hall of silent PDUs must not make a reason of thousands of names. */
+const list = (names: readonly string[], max = 10) => (names.length <= max ? names.join(', ') : `${names.slice(0, max).join(', ')} and ${names.length - max} more`);
 
 export function chooseItLevel(meters: readonly PowerMeter[], pinned?: ItLevel): ItLevel | undefined {
   if (pinned) return pinned;
@@ -81,11 +83,20 @@ export type LiveInputs =
  * (the worst side's share of degraded power; `estimated` at best while a value is carried).
  */
 export function liveInputs(site: string, sides: LiveSides, latest: LatestLookup, at_ms: number, carry: StaleCarry, align_tolerance_ms?: number): LiveInputs {
-  const required = [...new Set(Object.values(sides).flat())];
+  const required = new Set<PowerMeter>();
+  for (const ms of Object.values(sides)) for (const m of ms) required.add(m);
   const { powers, gaps } = latestPowers(site, required, latest, at_ms, carry);
-  const carried = [...powers.values()].filter((p) => p.carried);
-  const coverage = required.length > 0 ? round((required.length - gaps.length - carried.length) / required.length, 6) : 0;
-  const bySide = Object.fromEntries(Object.entries(sides).map(([k, ms]) => [k, ms.flatMap((m) => powers.get(m) ?? [])]));
+  const carried: MeterPower[] = [];
+  let newest = Number.NEGATIVE_INFINITY;
+  let oldest = Number.POSITIVE_INFINITY;
+  for (const p of powers.values()) {
+    if (p.carried) carried.push(p);
+    else {
+      if (p.ts_ms > newest) newest = p.ts_ms;
+      if (p.ts_ms < oldest) oldest = p.ts_ms;
+    }
+  }
+  const coverage = required.size > 0 ? round((required.size - gaps.length - carried.length) / required.size, 6) : 0;
   const stale_meter_count = carried.length + gaps.length;
   // Nothing is carried into a figure that is not given: every stale meter is then a gap.
   const refuse = (reason: string): LiveInputs => ({
@@ -96,27 +107,31 @@ export function liveInputs(site: string, sides: LiveSides, latest: LatestLookup,
   if (gaps.length > 0) {
     const why = gaps.map((g) => (g.last ? `${g.meter.device} (silent ${Math.round((at_ms - g.last.ts_ms) / 60_000)} min)` : g.meter.device));
     const beyond = gaps.some((g) => g.last) ? `; a stale meter is carried for at most ${round(carry.max_ms / 60_000, 2)} min after it goes stale` : '';
-    return refuse(`DCIM_E_KPI_STALE: no fresh power from ${why.join(', ')}${beyond}`);
+    return refuse(`DCIM_E_KPI_STALE: no fresh power from ${list(why)}${beyond}`);
   }
-  const shares = Object.entries(bySide).map(([name, side]) => ({ name, share: shareOf(side, (p) => p.carried) }));
-  const over = shares.filter((x) => x.share > carry.max_share);
+
+  let tolerance_ms = align_tolerance_ms ?? 0;
+  if (align_tolerance_ms === undefined) for (const m of required) tolerance_ms = Math.max(tolerance_ms, m.interval_s * 1000);
+  const bySide: Record<string, MeterPower[]> = {};
+  const shares: { name: string; carried: number; degraded: number }[] = [];
+  for (const [name, ms] of Object.entries(sides)) {
+    const side: MeterPower[] = (bySide[name] = []);
+    for (const m of ms) side.push(powers.get(m)!);
+    const degraded = (p: MeterPower) => p.carried || p.uncertain || newest - p.ts_ms > tolerance_ms;
+    shares.push({ name, carried: shareOf(side, (p) => p.carried), degraded: shareOf(side, degraded) });
+  }
+  const over = shares.filter((x) => x.carried > carry.max_share);
   if (over.length > 0) {
     const devices = carried.map((p) => p.meter.device).sort();
-    const parts = over.map((x) => `${pct(x.share)} of ${x.name} power`).join(' and ');
-    return refuse(`DCIM_E_KPI_STALE: no fresh power from ${devices.join(', ')}; their last power would be ${parts}, at most ${pct(carry.max_share)} is carried`);
+    const parts = over.map((x) => `${pct(x.carried)} of ${x.name} power`).join(' and ');
+    return refuse(`DCIM_E_KPI_STALE: no fresh power from ${list(devices)}; their last power would be ${parts}, at most ${pct(carry.max_share)} is carried`);
   }
-  const carried_ratio = Math.max(0, ...shares.map((x) => x.share));
+  const carried_ratio = Math.max(0, ...shares.map((x) => x.carried));
   const fields = { coverage, ...(carried.length > 0 ? { stale_meters: staleMeters(carried, []) } : {}), inputs: { stale_meter_count, carried_ratio: round(carried_ratio, 6) } };
-
-  const fresh = [...powers.values()].filter((p) => !p.carried);
-  const newest = Math.max(...fresh.map((p) => p.ts_ms));
-  const oldest = Math.min(...fresh.map((p) => p.ts_ms));
-  const tolerance_ms = align_tolerance_ms ?? Math.max(...required.map((m) => m.interval_s)) * 1000;
-  const degraded = (p: MeterPower) => p.carried || p.uncertain || newest - p.ts_ms > tolerance_ms;
-  let quality = qualityFromDegradedShare(Math.max(0, ...Object.values(bySide).map((side) => shareOf(side, degraded))));
+  let quality = qualityFromDegradedShare(Math.max(0, ...shares.map((x) => x.degraded)));
   const degraded_beyond = quality === 'insufficient';
   if (carried.length > 0) quality = worseQuality(quality, 'estimated');
-  return { ok: true, sides: bySide, quality, spread_ms: fresh.length > 0 ? newest - oldest : 0, tolerance_ms, degraded_beyond, fields };
+  return { ok: true, sides: bySide, quality, spread_ms: newest >= oldest ? newest - oldest : 0, tolerance_ms, degraded_beyond, fields };
 }
 
 export function livePue(model: SitePowerModel, latest: LatestLookup, at_ms: number, opts: LivePueOptions = {}): KpiValue {

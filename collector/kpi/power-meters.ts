@@ -134,7 +134,7 @@ export interface LatestPowers {
 }
 
 /** The latest power of each meter at `at_ms`: fresh, carried (stale within `carry.max_ms`) or a gap. */
-export function latestPowers(site: string, meters: readonly PowerMeter[], latest: LatestLookup, at_ms: number, carry: StaleCarry): LatestPowers {
+export function latestPowers(site: string, meters: Iterable<PowerMeter>, latest: LatestLookup, at_ms: number, carry: StaleCarry): LatestPowers {
   const powers = new Map<PowerMeter, MeterPower>();
   const gaps: MeterGap[] = [];
   for (const m of meters) {
@@ -153,9 +153,18 @@ export function latestPowers(site: string, meters: readonly PowerMeter[], latest
 
 /** Share of a side's power (by magnitude) that `pick` selects; 1 when a side with picked meters sums to 0. */
 export function shareOf(side: readonly MeterPower[], pick: (p: MeterPower) => boolean): number {
-  const total = side.reduce((s, p) => s + Math.abs(p.power_w), 0);
-  const part = side.filter(pick).reduce((s, p) => s + Math.abs(p.power_w), 0);
-  if (total === 0) return side.some(pick) ? 1 : 0;
+  let total = 0;
+  let part = 0;
+  let picked = false;
+  for (const p of side) {
+    const w = Math.abs(p.power_w);
+    total += w;
+    if (pick(p)) {
+      part += w;
+      picked = true;
+    }
+  }
+  if (total === 0) return picked ? 1 : 0;
   return part / total;
 }
 

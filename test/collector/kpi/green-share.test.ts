@@ -72,6 +72,12 @@ describe('liveGreenShare: metered green supply (on-site generation and green fee
       vals: { 'in-1': 30_000, 'in-2': 30_000, feed: 36_000, pv: [4_000, { ts_ms: AT - 21 * MIN }] },
       expect: { ok: false, quality: 'insufficient', reason: /no fresh power from pv \(silent 21 min\)/, stale: ['pv'] },
     },
+    {
+      name: 'a side at 0 W with a carried meter: its share is unknown, so it is all of it (PV asleep at dusk, no feed)',
+      meters: [m('in-1', 'facility_in'), m('pv', 'green_onsite')],
+      vals: { 'in-1': 50_000, pv: [0, { ts_ms: AT - 6 * MIN }] },
+      expect: { ok: false, quality: 'insufficient', reason: /their last power would be 100 % of green power/, stale: ['pv'] },
+    },
     { name: 'no facility_in meter', meters: [m('feed', 'green_feed')], vals: { feed: 1 }, expect: { ok: false, quality: 'insufficient', reason: /^DCIM_E_KPI_INSUFFICIENT: the site has no facility_in meter$/ } },
     {
       name: 'zero facility power',

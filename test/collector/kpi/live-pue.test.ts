@@ -233,6 +233,16 @@ describe('livePue: a stale meter carried within bounds (15 min after it goes sta
     expect(k).toMatchObject({ ok: true, quality: 'estimated', inputs: { stale_meter_count: 25 } });
     expect(k.stale_meters!.map((s) => s.device)).toEqual(Array.from({ length: 20 }, (_, i) => `pdu-${24 - i}`));
   });
+
+  it('a reason names at most 10 meters: a hall of silent PDUs does not make a reason of thousands of names', () => {
+    const meters = [m('in-1', 'facility_in'), ...Array.from({ length: 300 }, (_, i) => m(`pdu-${String(i).padStart(3, '0')}`, 'it', { level: 'pdu_out' }))];
+    const vals: Vals = { 'in-1': 360_000 };
+    for (let i = 0; i < 300; i++) vals[`pdu-${String(i).padStart(3, '0')}`] = i < 40 ? [1_000, { ts_ms: AT - 6 * MIN }] : 1_000;
+    const k = livePue(model(meters), lookup(vals), AT);
+    expect(k.reason).toBe('DCIM_E_KPI_STALE: no fresh power from pdu-000, pdu-001, pdu-002, pdu-003, pdu-004, pdu-005, pdu-006, pdu-007, pdu-008, pdu-009 and 30 more; their last power would be 13.3 % of IT power, at most 10 % is carried');
+    expect(k).toMatchObject({ inputs: { stale_meter_count: 40 } });
+    expect(k.stale_meters).toHaveLength(20);
+  });
 });
 
 describe('sitePowerModel from the demo seed and built-in profiles', () => {
