@@ -110,7 +110,14 @@ export function collectorMetricFamilies(input: MetricsInput): MetricFamily[] {
         { labels: { notifier, result: 'failed' }, value: n.failures },
         { labels: { notifier, result: 'rejected' }, value: n.rejected },
         { labels: { notifier, result: 'expired' }, value: n.expired },
+        { labels: { notifier, result: 'throttled' }, value: n.throttled },
       ]),
+    });
+    out.push({
+      name: 'dcim_alert_notifier_events_total',
+      help: "A notifier's own counts by event (group robots: messages, digests, truncated, skipped, refused, throttled_by_robot, unreachable).",
+      type: 'counter',
+      samples: notifiers.flatMap(([notifier, n]) => Object.entries(n.counters ?? {}).map(([event, value]) => ({ labels: { notifier, event }, value }))),
     });
     out.push({ name: 'dcim_alert_notifications_pending', help: 'Alert states waiting for delivery, by notifier.', type: 'gauge', samples: notifiers.map(([notifier, n]) => ({ labels: { notifier }, value: n.pending })) });
   }
