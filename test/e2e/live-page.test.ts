@@ -101,6 +101,8 @@ describe('live page in headless Chromium', () => {
 
     // The floor from the collector's latest values: every rack of the seed, inlet temperatures from the sensors.
     await page.waitForFunction(() => document.querySelectorAll('.rack[data-rack]').length === 16 && Array.from(document.querySelectorAll('.rack[data-rack]')).filter((e) => e.dataset.temp).length === 14, null, { timeout: 20_000 });
+    // This collector runs without an alert engine: the page must say so, not "no firing alerts".
+    expect(await page.evaluate(() => document.querySelector('.alerts [data-alerts]')?.textContent ?? '', null)).toBe('alerting is not configured on this collector');
 
     // Updates in place: the timestamp moves on with new events; no navigation happened.
     const before = await page.evaluate((sel) => document.querySelector(sel)?.dataset.ts ?? '', cardTs);
