@@ -33,6 +33,11 @@ describe('the collector as metric families', () => {
     invalid_by_code: { DCIM_E_MQTT_PAYLOAD_INVALID: 2, DCIM_E_READING_INVALID: 1 },
     sink: { ...emptySinkStats(), points_written: 9, pending: 2, spool: { dir: '/s', bytes: 1000, segments: 1, oldest_age_ms: 2500, dropped_records: 0, refused_records: 0, unreadable_records: 0, recovered_records: 3, fsync_errors: 0 } },
     engine,
+    alerts: {
+      evaluations: 3, fired: 1, resolved_total: 0, observations_unknown: 0, state_writes: 0, state_write_errors: 0, state_load_errors: 0, pending: 0, firing: 1, resolved: 0,
+      firing_by_severity: { info: 0, warning: 0, critical: 1 },
+      notifiers: { 'wecom-ops': { sent: 21, failures: 0, rejected: 1, expired: 0, throttled: 2, pending: 0, consecutive_failures: 0, last_error: null, last_success_ms: null, counters: { messages: 20, digests: 1 } } },
+    },
   };
   const health: HealthReport = { status: 'ok', broker: { connected: true }, store: { target: 'influx_v1 http://db:8086 db=dcim', state: 'unreachable', reason: 'x', since: 1_767_225_600_000, reachable: false, last_success_ms: 1_767_225_600_000, last_error: 'x', retry_at_ms: null, pending_points: 2 }, kpi: { last_evaluation_ms: 1_767_225_605_000, age_ms: 0, interval_ms: 5000, late: false }, problems: [] };
   const text = renderPrometheus(
@@ -56,6 +61,8 @@ describe('the collector as metric families', () => {
     'dcim_store_spool_recovered_batches 3\n',
     'dcim_kpi_engine_resets_total 1\n',
     'dcim_kpi_engine_bucket_bytes 4096\n',
+    'dcim_alert_notifications_total{notifier="wecom-ops",result="throttled"} 2\n',
+    'dcim_alert_notifier_events_total{notifier="wecom-ops",event="digests"} 1\n',
     'dcim_kpi_value{scope="site",site="demo",kpi="pue",window="1d",basis="energy",category="2"} 1.31\n',
     'dcim_kpi_coverage_ratio{scope="site",site="demo",kpi="pue",window="1d",basis="energy",category="2"} 0.99\n',
     'dcim_kpi_quality{scope="site",site="demo",kpi="pue",window="1d",basis="energy",category="2",quality="partial"} 1\n',
