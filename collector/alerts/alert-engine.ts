@@ -17,7 +17,7 @@ import { SEVERITY_RANK, type Severity } from './rule-schema.js';
 import { readStateFile, setAsideStateFile, writeStateFile } from './state-file.js';
 
 /**
- * The alerting part of the collector (DESIGN.md §6). The composition root feeds it what it
+ * The alerting part of the collector. The composition root feeds it what it
  * accepted (`observe…`) and calls `evaluate(now)` on its KPI tick; the engine evaluates every rule
  * (pure, evaluate-alerts.ts), keeps the alerts in a state file, and hands each state change to
  * every notifier until delivered or expired. `evaluate` returns the `alert` points to store.

@@ -2,7 +2,7 @@ import type { MetricPoint } from '../store/metric-point.js';
 import type { AlertTransition } from './alert-record.js';
 
 /**
- * Alert transitions as time-series points (DESIGN.md §7, measurement `alert`), one per firing and
+ * Alert transitions as time-series points (measurement `alert`), one per firing and
  * one per resolve, stamped when it happened: Grafana shows them as annotations
  * (`SELECT "summary", "state" FROM "alert" WHERE $timeFilter AND "site" = '$site'`); a resolved
  * point carries how long the alert fired, for region annotations. The alert id is a field, not

@@ -83,7 +83,7 @@ function placeVars(rule: AlertRule, severity: Severity, place: PlaceLabels & { p
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** A series is fresh while younger than max(3 × its device's poll interval, 5 min) (DESIGN.md §5). */
+/** A series is fresh while younger than max(3 × its device's poll interval, 5 min), as for the KPIs. */
 function isFresh(s: SeriesState, d: AlertDevice, now: number): boolean {
   return now - s.latest.ts_ms <= staleAfterMs(d.interval_s);
 }
@@ -340,7 +340,7 @@ function kpiCandidates(ctx: ConditionContext, rule: KpiRule): Candidate[] {
       evaluate: (prev) => {
         const k = kpiValueOf(ctx.observed.kpisOf(site.id), rule);
         const vars: TemplateValues = { ...placeVars(rule, rule.severity, { site: site.id }), kpi: rule.kpi, window: rule.window, ...(k ? { quality: k.quality } : {}), ...(k?.target !== undefined ? { target: formatNumber(k.target) } : {}) };
-        // DESIGN.md §5: no value, or insufficient quality, is no verdict, so no alarm.
+        // No value, or insufficient quality, is no verdict, so no alarm.
         if (!k || !k.ok || k.value === undefined || k.quality === 'insufficient') return evaluation(rule, 'unknown', undefined, vars);
         const limitOf = (l: number | 'target' | undefined) => (l === 'target' ? k.target : l);
         const above = limitOf(rule.above);

@@ -1,4 +1,4 @@
-/** Alerting (DESIGN.md §6): what the composition root and the HTTP API use. */
+/** Alerting: what the composition root and the HTTP API use. */
 export { AlertEngine, type AlertEngineOptions, type AlertEvaluation, type AlertFilter, type AlertStats } from './alert-engine.js';
 export { AlertMessageSchema, type AlertMessage } from '../../contract/messages.js';
 export { AlertsConfigSchema, alertsConfigWithAbsolutePaths, createAlertEngine, loadAlertRules, notifiersFromConfig, type AlertsConfig, type AlertEngineDeps } from './alerts-config.js';

@@ -6,7 +6,7 @@ import { KpiMeaningSchema } from '../../contract/profile.js';
 import { DurationSchema } from './duration.js';
 
 /**
- * Alert rules are data (DESIGN.md §6): a YAML file of `rules` and `inhibit` entries, validated
+ * Alert rules are data: a YAML file of `rules` and `inhibit` entries, validated
  * here with every problem listed by file and path. The built-in defaults are such a file
  * (default-rules.yaml); a site's own files add rules, or replace a default by reusing its id.
  *
@@ -99,7 +99,7 @@ export const KpiRuleSchema = z
   .strict()
   .superRefine((r, ctx) => {
     if (r.above === undefined && r.below === undefined) ctx.addIssue({ code: 'custom', message: 'name a limit: above or below (a number or "target")', path: ['above'] });
-    // DESIGN.md §5: the live figure is never used for target verdicts.
+    // The live figure is instantaneous: target verdicts are made on energy windows only.
     if (r.window === 'instant' && (r.above === 'target' || r.below === 'target'))
       ctx.addIssue({ code: 'custom', message: 'a target breach needs an energy window (15m … 1y); instant values are never target verdicts', path: ['window'] });
   });
@@ -123,7 +123,7 @@ export const StaleRuleSchema = z
     ...common,
     ...pointSelector,
     kind: z.literal('stale'),
-    /** No data for this long; default per device max(3 × poll interval, 5 min) (DESIGN.md §5). */
+    /** No data for this long; default per device max(3 × poll interval, 5 min), as for the KPIs. */
     after: DurationSchema.optional(),
     severity: SeveritySchema,
     match: DeviceMatchSchema.optional(),

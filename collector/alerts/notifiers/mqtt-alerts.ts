@@ -3,7 +3,7 @@ import { alertMessage } from '../alert-message.js';
 import type { Delivery, Notifier, SendResult } from './notifier.js';
 
 /**
- * The retained alert topic `dcim/v1/<site>/alerts/<alert id>` (DESIGN.md §2): the alert's message
+ * The retained alert topic `dcim/v1/<site>/alerts/<alert id>` (the MQTT contract): the alert's message
  * while it fires, an empty retained payload once it resolves (which deletes the retained message,
  * so a dashboard subscribing to `dcim/v1/+/alerts/+` sees exactly the firing alerts). The publish
  * goes through the collector's one MQTT wrapper; it resolves on the broker's PUBACK.
