@@ -84,6 +84,10 @@ export class MeterLedger {
   private knot: Sample | undefined;
   /** Resolution at the knot: the most the pending span after it can hold. */
   private knotRes = 0;
+  /** The knot is a reading with nothing booked before it (the first one, the end of a spike). */
+  private knotOpen = true;
+  /** The span that started at an open knot, until the next span's rate refines it. */
+  private baseline: { a: Sample; b: Sample; d: CounterDelta; res: number } | undefined;
   /** Counter meters: mean power of the newest knot span, kW; power meters: of the newest step. */
   private rate: number | undefined;
   /** Most decimals a decimal counter has shown. */
@@ -150,6 +154,9 @@ export class MeterLedger {
       const res = this.resolutionAt(x.v);
       this.step(x, first, 1, res);
       if (this.isGap(x, first)) this.gaps.unshift({ a: x, b: first, res });
+      // The first reading's place in its step is now booked in the step before it.
+      if (this.baseline?.a === first) this.baseline = undefined;
+      if (this.knot === first) this.knotOpen = false;
       this.first = x;
       this.trimGaps();
       return 'late_applied';
@@ -183,23 +190,42 @@ export class MeterLedger {
     }
     this.pending(knot.t, last.t, -1);
     const d = this.classify(knot, x, this.knotRes);
-    if (this.isGap(last, x)) {
+    const gap = this.isGap(last, x);
+    const normal = !gap && d.delta_kwh !== undefined && (d.flag === 'ok' || d.flag === 'rollover');
+    const rate = d.delta_kwh !== undefined ? d.delta_kwh / ((x.t - knot.t) / MS_PER_H) : undefined;
+    const b = this.baseline;
+    if (b && normal && b.b === knot) {
+      // The span before this one started at a reading whose place inside its step was unknown,
+      // with nothing booked before it (the first reading, or the end of a spike): its energy is
+      // what this span's rate says, within the step the counter allows, rather than the whole
+      // step it showed. (After a gap or a swap that place is the previous span's business: the
+      // counter difference booked up to it already holds it.)
+      const est = Math.min(b.d.delta_kwh!, Math.max(b.d.delta_kwh! - b.res, 0, (rate! * (b.b.t - b.a.t)) / MS_PER_H));
+      this.book(b.a.t, b.b.t, b.d, -1);
+      this.book(b.a.t, b.b.t, { delta_kwh: est, flag: b.d.flag }, 1);
+    }
+    this.baseline = undefined;
+    if (gap) {
       this.book(knot.t, x.t, d, 1);
       this.pushGap({ a: knot, b: x, res: this.knotRes });
-    } else if (last.t > knot.t && d.delta_kwh !== undefined && d.flag !== 'reset') {
+    } else if (normal && this.knotOpen) {
+      this.book(knot.t, x.t, d, 1);
+      this.baseline = { a: knot, b: x, d, res: this.knotRes };
+    } else if (normal && last.t > knot.t) {
       // At `last` the register still showed the knot's value: less than one step had been used
       // by then. A span that ends in a jump of several steps (the load rose) keeps its energy
       // mostly in the last poll interval instead of spreading it over the quiet polls before.
-      const quiet = Math.min((d.delta_kwh * (last.t - knot.t)) / (x.t - knot.t), this.knotRes);
+      const quiet = Math.min((d.delta_kwh! * (last.t - knot.t)) / (x.t - knot.t), this.knotRes);
       this.book(knot.t, last.t, { delta_kwh: quiet, flag: 'ok' }, 1);
-      this.book(last.t, x.t, { delta_kwh: d.delta_kwh - quiet, flag: d.flag }, 1);
+      this.book(last.t, x.t, { delta_kwh: d.delta_kwh! - quiet, flag: d.flag }, 1);
     } else {
       this.book(knot.t, x.t, d, 1);
     }
     // A reset or spike says nothing about the load: the rate before it stays the best guess.
-    if (d.delta_kwh !== undefined && d.flag !== 'reset') this.rate = d.delta_kwh / ((x.t - knot.t) / MS_PER_H);
+    if (rate !== undefined && d.flag !== 'reset') this.rate = rate;
     this.knot = x;
     this.knotRes = this.resolutionAt(x.v);
+    this.knotOpen = d.flag === 'spike';
   }
 
   /**
