@@ -1,5 +1,5 @@
 import type { DeviceClass } from '../../contract/ids.js';
-import { deviceHall, type SiteInventory } from '../../contract/inventory.js';
+import type { SiteInventory } from '../../contract/inventory.js';
 import type { DeviceStatus } from '../../contract/messages.js';
 import { profilePoints, type DeviceProfile } from '../../contract/profile.js';
 import { FACILITY_TERMS, buildSiteModel, type SiteModel } from '../kpi/site-model.js';
@@ -99,10 +99,17 @@ export function siteFloor(input: SiteFloorInput): SiteFloor {
   const { inventory: inv, profiles, now } = input;
   const model = modelOf(inv, profiles);
   const intervals = new Map(inv.devices.map((d) => [d.id, d.interval_s]));
+  // One read of each device's series per call (the source may copy them).
+  const cache = new Map<string, readonly LatestSeries[]>();
+  const seriesOf = (device: string): readonly LatestSeries[] => {
+    let s = cache.get(device);
+    if (!s) cache.set(device, (s = input.series(device)));
+    return s;
+  };
 
   /** Fresh values of one point of a device (all rows of a table point). */
   const fresh = (device: string, point: string): LatestSeries[] =>
-    input.series(device).filter((s) => s.point === point && !isStale(s, now, intervals.get(device) ?? 60));
+    seriesOf(device).filter((s) => s.point === point && !isStale(s, now, intervals.get(device) ?? 60));
   const numberOf = (device: string, point: string | undefined): number | null => {
     if (point === undefined) return null;
     const v = fresh(device, point).find((s) => s.index === undefined)?.value;
@@ -128,13 +135,17 @@ export function siteFloor(input: SiteFloorInput): SiteFloor {
     return sum;
   };
 
-  const hallOf = new Map<string, string | undefined>(inv.devices.map((d) => [d.id, deviceHall(inv, d)]));
+  // A device's own hall, else its rack's (indexed: a lookup per device would be racks × devices).
+  const rackHall = new Map(inv.racks.map((r) => [r.id, r.hall]));
+  const hallOf = new Map<string, string | undefined>(inv.devices.map((d) => [d.id, d.hall ?? (d.rack === undefined ? undefined : rackHall.get(d.rack))]));
+  const pointsByProfile = new Map<string, ReturnType<typeof profilePoints>>();
   const inletSensors = new Map<string, { device: string; point: string }[]>();
   const cooling = new Map<string | null, FloorCoolingUnit[]>();
   for (const d of inv.devices) {
     const profile = profiles.get(d.profile);
     if (!profile) continue;
-    const points = profilePoints(profile);
+    let points = pointsByProfile.get(d.profile);
+    if (!points) pointsByProfile.set(d.profile, (points = profilePoints(profile)));
     const inlet = points.find((p) => p.kpi === 'inlet_temp_c' && p.index_tag === undefined);
     if (inlet && d.rack !== undefined) inletSensors.set(d.rack, [...(inletSensors.get(d.rack) ?? []), { device: d.id, point: inlet.name }]);
     if (profile.class === 'chiller' || profile.class === 'crah') {
@@ -143,6 +154,7 @@ export function siteFloor(input: SiteFloorInput): SiteFloor {
     }
   }
 
+  const hallPues = hallPuesOf(model, hallOf, powerOf);
   const halls: FloorHall[] = [];
   for (const h of inv.halls) {
     const racks: FloorRack[] = [];
@@ -166,7 +178,7 @@ export function siteFloor(input: SiteFloorInput): SiteFloor {
     const it_power = known.reduce((a, r) => a + (r.power_w ?? 0), 0);
     const rated = available.reduce((a, r) => a + r.rated_kw, 0);
     const temps = racks.map((r) => r.inlet_temp_c).filter((t): t is number => t !== null);
-    const hallPue = hallPueOf(model, h.id, hallOf, powerOf);
+    const hallPue = hallPues.get(h.id) ?? { ok: false, reason: 'no_hall_meters' };
     halls.push({
       id: h.id,
       name: h.name ?? h.id,
@@ -192,30 +204,37 @@ export function siteFloor(input: SiteFloorInput): SiteFloor {
 /**
  * A hall has its own PUE only when every facility-side meter of the site (incomers, exports,
  * green feeds, behind-meter generation) is placed in a hall, and this hall has an incomer: then
- * the hall's facility and IT power (IT meters at the site's PUE level) are both its own.
+ * the hall's facility and IT power (IT meters at the site's PUE level) are both its own. One
+ * pass over the meters for all halls.
  */
-function hallPueOf(model: SiteModel, hall: string, hallOf: ReadonlyMap<string, string | undefined>, powerOf: (d: string) => number | null): HallPue {
-  const facilityGroups = new Set<string>(FACILITY_TERMS.map((t) => t.group));
-  const facilityMeters = [...model.meters.values()].filter((m) => m.group !== undefined && facilityGroups.has(m.group));
-  if (facilityMeters.some((m) => hallOf.get(m.device) === undefined)) return { ok: false, reason: 'no_hall_meters' };
-  const own = facilityMeters.filter((m) => hallOf.get(m.device) === hall);
-  if (!own.some((m) => m.group === 'facility_in')) return { ok: false, reason: 'no_hall_meters' };
-  let facility = 0;
-  for (const m of own) {
-    const p = powerOf(m.device);
-    if (p === null) return { ok: false, reason: 'stale_or_missing' };
-    facility += (FACILITY_TERMS.find((t) => t.group === m.group)?.sign ?? 1) * p;
-  }
-  let it = 0;
+function hallPuesOf(model: SiteModel, hallOf: ReadonlyMap<string, string | undefined>, powerOf: (d: string) => number | null): Map<string, HallPue> {
+  const sign = new Map<string, number>(FACILITY_TERMS.map((t) => [t.group, t.sign]));
+  const sums = new Map<string, { facility: number; it: number; incomer: boolean; missing: boolean }>();
   for (const m of model.meters.values()) {
-    if (m.group !== 'it' || hallOf.get(m.device) !== hall) continue;
+    const s = m.group === undefined ? undefined : sign.get(m.group);
+    if (s === undefined && m.group !== 'it') continue;
+    const hall = hallOf.get(m.device);
+    if (hall === undefined) {
+      if (s !== undefined) return new Map(); // a facility meter outside every hall: no hall has its own PUE
+      continue;
+    }
+    let sum = sums.get(hall);
+    if (!sum) sums.set(hall, (sum = { facility: 0, it: 0, incomer: false, missing: false }));
     const p = powerOf(m.device);
-    if (p === null) return { ok: false, reason: 'stale_or_missing' };
-    it += p;
+    if (p === null) sum.missing = true;
+    else if (s !== undefined) sum.facility += s * p;
+    else sum.it += p;
+    if (m.group === 'facility_in') sum.incomer = true;
   }
-  if (it <= 0) return { ok: false, reason: 'no_it_power' };
-  if (facility < it) return { ok: false, reason: 'below_one' };
-  return { ok: true, value: round(facility / it, 3), facility_power_w: round(facility, 1), it_power_w: round(it, 1) };
+  const out = new Map<string, HallPue>();
+  for (const [hall, sum] of sums) {
+    if (!sum.incomer) out.set(hall, { ok: false, reason: 'no_hall_meters' });
+    else if (sum.missing) out.set(hall, { ok: false, reason: 'stale_or_missing' });
+    else if (sum.it <= 0) out.set(hall, { ok: false, reason: 'no_it_power' });
+    else if (sum.facility < sum.it) out.set(hall, { ok: false, reason: 'below_one' });
+    else out.set(hall, { ok: true, value: round(sum.facility / sum.it, 3), facility_power_w: round(sum.facility, 1), it_power_w: round(sum.it, 1) });
+  }
+  return out;
 }
 
 /** Supply and return: the profile's KPI meanings first, else chilled-water points by name. */

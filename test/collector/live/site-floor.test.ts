@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { inletBand, siteFloor, type FloorHall } from '../../../collector/live/site-floor.js';
-import { DEFAULT_LOADS_KW, demoFloorInput, demoInventory } from './demo-floor.js';
+import { powerPointOf } from '../../../collector/kpi/power-meters.js';
+import { DEFAULT_LOADS_KW, demoFloorInput, demoInventory, demoProfiles } from './demo-floor.js';
 
 /**
  * The floor view from the demo seed with scripted latest values: rack power from the racks' IT
@@ -46,6 +47,15 @@ describe('siteFloor', () => {
     const h = hallOf(demoFloorInput({ now: NOW, facility_w: 150_000 }));
     const it_w = Object.values(DEFAULT_LOADS_KW).reduce((a, b) => a + b, 0) * 1000;
     expect(h.pue).toEqual({ ok: true, value: Math.round((150_000 / it_w) * 1000) / 1000, facility_power_w: 150_000, it_power_w: it_w });
+  });
+
+  it('subtracts what a hall exports from its facility power', () => {
+    const input = demoFloorInput({ now: NOW, facility_w: 150_000 });
+    const exporter = { id: 'meter-export', profile: 'eastron-sdm630', hall: 'h1', address: { protocol: 'modbus' as const, host: '127.0.0.1', port: 15021, unit_id: 9, transport: 'tcp' as const }, interval_s: 5, meter: { role: 'export' as const, behind_meter: false, rated_kw: 250 } };
+    const inventory = { ...demoInventory, devices: [...demoInventory.devices, exporter] };
+    const series = (d: string) => (d === 'meter-export' ? [{ point: powerPointOf(demoProfiles.get('eastron-sdm630')), value: 20_000, quality: 'good' as const, ts_ms: NOW - 1000 }] : input.series(d));
+    const it_w = Object.values(DEFAULT_LOADS_KW).reduce((a, b) => a + b, 0) * 1000;
+    expect(siteFloor({ ...input, inventory, series }).halls[0]!.pue).toMatchObject({ ok: true, facility_power_w: 130_000, it_power_w: it_w });
   });
 
   it('has no hall PUE when a facility meter belongs to no hall', () => {
