@@ -48,7 +48,7 @@ h2{font-size:15px;letter-spacing:.04em;color:var(--dim);margin:0 0 8px;font-weig
 .heat{display:grid;grid-template-columns:repeat(auto-fill,minmax(118px,1fr));gap:6px}
 .rack{border-radius:7px;padding:5px 8px;min-height:74px;background:#2a3642;position:relative;overflow:hidden}
 .rack .id{font-size:13px;opacity:.85}.rack .temp{font-size:24px;font-weight:700;font-variant-numeric:tabular-nums;line-height:1.1;white-space:nowrap}.rack .kw{font-size:12px;opacity:.9;font-variant-numeric:tabular-nums;white-space:nowrap}
-.rack .bar{position:absolute;left:0;bottom:0;height:4px;background:rgba(255,255,255,.75)}
+.rack .bar{position:absolute;left:0;bottom:0;height:4px;background:rgba(255,255,255,.75)}.rack .bar.full{height:6px;background:#ffd166}
 .rack.b-recommended{background:#17613f}.rack.b-allowable{background:#8a6410}.rack.b-outside{background:#9c2424}.rack.b-none{background:#2a3642;color:var(--dim)}
 .rack.idle{opacity:.55}.rack.reserved,.rack.planned{background:repeating-linear-gradient(135deg,#1c2630 0 8px,#222e39 8px 16px);color:var(--dim)}
 .legend{display:flex;gap:16px;color:var(--dim);font-size:13px;margin:8px 0 4px;flex-wrap:wrap}.legend i{display:inline-block;width:12px;height:12px;border-radius:3px;margin-right:5px;vertical-align:-1px}

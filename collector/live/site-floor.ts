@@ -19,7 +19,9 @@ export interface FloorRack {
   id: string;
   status: 'available' | 'reserved' | 'planned';
   rated_kw: number;
-  /** Σ of the rack's IT meters (the occupancy KPI's meters); null: none, or one is stale. */
+  /** The rack has IT meters (those the occupancy KPI reads). */
+  metered: boolean;
+  /** Σ of the rack's IT meters; null: no meter, or one is stale. */
   power_w: number | null;
   /** At or above the rack's on-rack threshold (max(0.3 kW, 10 % of rated) by default). */
   powered: boolean;
@@ -49,9 +51,14 @@ export interface FloorHall {
   pue: HallPue;
   racks_available: number;
   racks_powered: number;
+  /** Available racks with meters but no fresh power: left out of IT power and headroom. */
+  racks_unknown: number;
   /** Σ rated kW of the available racks. */
   rated_kw: number;
-  /** Rated kW minus measured IT power of the available racks; null when no rack power is known. */
+  /**
+   * Rated kW minus measured IT power over the available racks whose power is known (a rack
+   * without meters counts as empty); null when no rack power is known.
+   */
   headroom_kw: number | null;
   inlet_min_c: number | null;
   inlet_max_c: number | null;
@@ -167,6 +174,7 @@ export function siteFloor(input: SiteFloorInput): SiteFloor {
         id: r.id,
         status: r.status,
         rated_kw: r.rated_kw,
+        metered: rb.meters.length > 0,
         power_w: power_w === null ? null : round(power_w, 1),
         powered: power_w !== null && power_w / 1000 >= rb.threshold_kw,
         inlet_temp_c: inlet === null ? null : round(inlet, 1),
@@ -175,8 +183,10 @@ export function siteFloor(input: SiteFloorInput): SiteFloor {
     }
     const available = racks.filter((r) => r.status === 'available');
     const known = available.filter((r) => r.power_w !== null);
+    const unknown = available.filter((r) => r.metered && r.power_w === null);
     const it_power = known.reduce((a, r) => a + (r.power_w ?? 0), 0);
     const rated = available.reduce((a, r) => a + r.rated_kw, 0);
+    const ratedKnown = rated - unknown.reduce((a, r) => a + r.rated_kw, 0);
     const temps = racks.map((r) => r.inlet_temp_c).filter((t): t is number => t !== null);
     const hallPue = hallPues.get(h.id) ?? { ok: false, reason: 'no_hall_meters' };
     halls.push({
@@ -186,8 +196,9 @@ export function siteFloor(input: SiteFloorInput): SiteFloor {
       pue: hallPue,
       racks_available: available.length,
       racks_powered: available.filter((r) => r.powered).length,
+      racks_unknown: unknown.length,
       rated_kw: round(rated, 1),
-      headroom_kw: known.length > 0 ? round(rated - it_power / 1000, 1) : null,
+      headroom_kw: known.length > 0 ? round(ratedKnown - it_power / 1000, 1) : null,
       inlet_min_c: temps.length > 0 ? Math.min(...temps) : null,
       inlet_max_c: temps.length > 0 ? Math.max(...temps) : null,
       racks,
@@ -196,7 +207,7 @@ export function siteFloor(input: SiteFloorInput): SiteFloor {
   }
   const plant = cooling.get(null);
   if (plant && plant.length > 0) {
-    halls.push({ id: null, name: '', it_power_w: null, pue: { ok: false, reason: 'no_hall_meters' }, racks_available: 0, racks_powered: 0, rated_kw: 0, headroom_kw: null, inlet_min_c: null, inlet_max_c: null, racks: [], cooling: plant });
+    halls.push({ id: null, name: '', it_power_w: null, pue: { ok: false, reason: 'no_hall_meters' }, racks_available: 0, racks_powered: 0, racks_unknown: 0, rated_kw: 0, headroom_kw: null, inlet_min_c: null, inlet_max_c: null, racks: [], cooling: plant });
   }
   return { site: inv.site.id, ts: now, bands: { recommended_c: ASHRAE_RECOMMENDED_C, allowable_c: ASHRAE_ALLOWABLE_C }, halls };
 }

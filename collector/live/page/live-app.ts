@@ -227,12 +227,13 @@ export function liveApp(I18N: Catalogue, DEFAULT_LANG: string): void {
     let html = `<div class="panel hall" data-hall="${esc(h.id ?? '')}"><h2>${esc(title)}</h2>`;
     if (h.id !== null) {
       const inlet = h.inlet_min_c === null || h.inlet_max_c === null ? '–' : `${h.inlet_min_c.toFixed(1)}–${h.inlet_max_c.toFixed(1)} °C`;
+      const unknown = h.racks_unknown > 0 ? t('hall.unknown_racks', { n: h.racks_unknown }) : '';
       html +=
         '<div class="hall-stats">' +
-        stat(t('hall.it_power'), kw(h.it_power_w)) +
+        stat(t('hall.it_power'), kw(h.it_power_w), h.pue.ok ? '' : unknown) +
         stat(t('hall.pue'), h.pue.ok ? h.pue.value.toFixed(3) : '–', h.pue.ok ? t('pue.instantaneous') : t('hall.pue_none'), ' data-hall-pue') +
         stat(t('hall.racks_powered'), `${h.racks_powered} / ${h.racks_available}`, '', ' data-racks-powered') +
-        stat(t('hall.headroom'), h.headroom_kw === null ? '–' : `${h.headroom_kw.toFixed(1)} kW`, t('hall.headroom_of', { rated: `${h.rated_kw.toFixed(0)} kW` })) +
+        stat(t('hall.headroom'), h.headroom_kw === null ? '–' : `${h.headroom_kw.toFixed(1)} kW`, [t('hall.headroom_of', { rated: `${h.rated_kw.toFixed(0)} kW` }), unknown].filter((x) => x).join(' · ')) +
         stat(t('hall.inlet'), inlet) +
         '</div>';
       html += `<div class="heat">${h.racks
@@ -242,7 +243,7 @@ export function liveApp(I18N: Catalogue, DEFAULT_LANG: string): void {
           const ratio = r.power_w === null ? 0 : Math.min(1, r.power_w / 1000 / r.rated_kw);
           const tip = t('rack.tooltip', { rack: r.id, power: kw(r.power_w), rated: `${r.rated_kw} kW`, temp: deg(r.inlet_temp_c) });
           const status = r.status !== 'available' ? `<div class="kw">${esc(t(`rack.${r.status}`))}</div>` : '';
-          return `<div class="rack ${cls}" data-rack="${esc(r.id)}" data-band="${band}" data-temp="${r.inlet_temp_c ?? ''}" title="${esc(tip)}"><div class="id">${esc(r.id)}</div><div class="temp">${deg(r.inlet_temp_c)}</div><div class="kw">${kw(r.power_w)} / ${r.rated_kw} kW</div>${status}<div class="bar" style="width:${(ratio * 100).toFixed(0)}%"></div></div>`;
+          return `<div class="rack ${cls}" data-rack="${esc(r.id)}" data-band="${band}" data-temp="${r.inlet_temp_c ?? ''}" title="${esc(tip)}"><div class="id">${esc(r.id)}</div><div class="temp">${deg(r.inlet_temp_c)}</div><div class="kw">${kw(r.power_w)} / ${r.rated_kw} kW</div>${status}<div class="bar${ratio >= 0.9 ? ' full' : ''}" style="width:${(ratio * 100).toFixed(0)}%"></div></div>`;
         })
         .join('')}</div>`;
       const swatch = (colour: string, key: string) => `<span><i style="background:${colour}"></i>${esc(t(key))}</span>`;

@@ -70,6 +70,10 @@ describe('siteFloor', () => {
     expect(h.racks.find((r) => r.id === 'r03')).toMatchObject({ inlet_temp_c: null, inlet_band: null });
     expect(h.pue).toEqual({ ok: false, reason: 'stale_or_missing' });
     expect(h.racks_powered).toBe(12);
+    // r11's 40 kW is neither load nor headroom while its power is unknown.
+    expect(h.racks_unknown).toBe(1);
+    const it_kw = Object.values(DEFAULT_LOADS_KW).reduce((a, b) => a + b, 0) - DEFAULT_LOADS_KW.r11!;
+    expect(h.headroom_kw).toBeCloseTo(230 - 40 - it_kw, 1);
   });
 
   it.each([
