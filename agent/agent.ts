@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { createLogger, DCIM_VERSION, DcimError, SystemClock, topics, type Clock, type DeviceProfile, type DeviceStatus, type Logger, type SiteInventory } from '../contract/index.js';
+import { createLogger, DCIM_VERSION, DcimError, describeNetworkError, SystemClock, topics, type Clock, type DeviceProfile, type DeviceStatus, type Logger, type SiteInventory } from '../contract/index.js';
 import type { AgentMqttOptions, AgentSpoolOptions } from './config.js';
 import type { DeviceReader, PollResult, RequestPolicy } from './device-reader.js';
 import { selectDevices, type AgentDevice } from './devices.js';
@@ -196,7 +196,8 @@ export class Agent {
       await spool.close();
       await Promise.all(readers.map((x) => x.close()));
       snmpPool.close();
-      throw new DcimError('DCIM_E_CONFIG_INVALID', `agent ${o.id}: cannot serve metrics on ${formatListenAddress(o.metrics as ListenAddress)}: ${(e as Error).message}`);
+      const net = describeNetworkError(e);
+      throw new DcimError(net?.code ?? 'DCIM_E_CONFIG_INVALID', `agent ${o.id}: cannot serve metrics on ${formatListenAddress(o.metrics as ListenAddress)}: ${net?.reason ?? (e as Error).message}`);
     }
     // Right after every birth, so the retained state carries health again at once.
     publisher.onConnect(() => void selfMetrics.publishNow());

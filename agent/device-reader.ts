@@ -55,6 +55,7 @@ export const TRANSPORT_FAILURES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'DCIM_E_REDFISH_TIMEOUT',
   'DCIM_E_REDFISH_HTTP',
   'DCIM_E_REDFISH_AUTH',
+  'DCIM_E_NET_HOST_UNKNOWN',
   'DCIM_E_SECRET_MISSING',
   // A device the agent cannot build a reader for is not being read: down, not up.
   'DCIM_E_CONFIG_INVALID',

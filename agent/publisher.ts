@@ -2,6 +2,7 @@ import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { z } from 'zod';
 import {
   AgentStateSchema,
+  describeNetworkError,
   DeviceStatusSchema,
   KpiMessageSchema,
   MAX_PAYLOAD_BYTES,
@@ -146,7 +147,16 @@ export class Publisher {
         }
       }
     });
-    client.on('error', (e) => o.logger.warn('mqtt error', { url: redactUrl(o.url), error: e }));
+    // A broker that is down (refused, unknown host) is said once, with its code, until it answers;
+    // meanwhile readings go to the spool.
+    let unreachable = false;
+    client.on('connect', () => (unreachable = false));
+    client.on('error', (e) => {
+      const net = describeNetworkError(e);
+      if (!net) return o.logger.warn('mqtt error', { url: redactUrl(o.url), error: e });
+      if (!unreachable) o.logger.error('broker unreachable; spooling and retrying until it answers', { code: net.code, url: redactUrl(o.url), error: net.message });
+      unreachable = true;
+    });
     client.connect();
   }
 

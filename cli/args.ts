@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { z } from 'zod';
-import { DcimError, loadYamlFile } from '../contract/index.js';
+import { loadYamlFile } from '../contract/index.js';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -64,7 +64,8 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[]): { help: tru
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new DcimError('DCIM_E_CONFIG_INVALID', `dcim ${spec.name}: ${(e as Error).message} (see dcim ${spec.name} --help)`);
+    // node:util's wording, shortened: "Unknown option '--x'. To specify a positional …".
+    throw new UsageError(spec.name, (e as Error).message.split('. ')[0]!.replace(/\.$/, ''));
   }
   if (parsed.values.help) return { help: true };
   const flags = parsed.values as ParsedValues;
@@ -89,7 +90,7 @@ export function numberOption(values: ParsedValues, name: string, min: number, ma
   if (raw === undefined || raw === false) return undefined;
   const n = Number(raw);
   if (!Number.isFinite(n) || n < min || n > max) {
-    throw new DcimError('DCIM_E_CONFIG_INVALID', `--${name}: expected a number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    throw new UsageError(undefined, `--${name}: expected a number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
   }
   return n;
 }
@@ -105,10 +106,12 @@ export function stringsOption(values: ParsedValues, name: string): string[] {
   return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
 }
 
-/** A command-line mistake: printed with a pointer to --help, exit code 2. */
+/** A command-line mistake (DCIM_E_CLI_USAGE): printed with a pointer to --help, exit code 2. */
 export class UsageError extends Error {
-  constructor(command: string, message: string) {
-    super(`dcim ${command}: ${message} (see dcim ${command} --help)`);
+  readonly code = 'DCIM_E_CLI_USAGE';
+
+  constructor(command: string | undefined, message: string) {
+    super(command === undefined ? `${message} (see --help)` : `dcim ${command}: ${message} (see dcim ${command} --help)`);
     this.name = 'UsageError';
   }
 }

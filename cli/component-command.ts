@@ -1,10 +1,11 @@
 import { DURATION_OPTION, durationMs, helpText, parseCommandArgs, requiredString, type CommandSpec, type OptionSpec } from './args.js';
 import type { Command } from './dcim.js';
-import { runUntilSignal } from './run-until-signal.js';
+import { runUntilSignal, watchStop } from './run-until-signal.js';
 
 /**
  * A long-running part (agent, collector) started from one config file: `--config`, `--check`
- * (validate and say what was found, then exit), `--duration-s`, and a clean stop on SIGINT/SIGTERM.
+ * (validate, bind what it will bind and let go, say what was found, then exit), `--duration-s`,
+ * and a clean stop on SIGINT/SIGTERM, also while it still starts (waits for its broker).
  */
 export interface ComponentParts<T> {
   name: string;
@@ -15,8 +16,13 @@ export interface ComponentParts<T> {
   load(file: string): T;
   /** The one line `--check` prints after `<file>: ok`. */
   describe(loaded: T): string;
-  /** Starts the part; resolves with how to stop it. */
-  start(loaded: T): Promise<() => Promise<void>>;
+  /** `--check`: bind every address the part will listen on and release it; each a short note. Throws a DcimError. */
+  checkBinds?(loaded: T): Promise<string[]>;
+  /**
+   * Starts the part; resolves with how to stop it. `signal` aborts when a stop is asked while it
+   * still starts: the part then stops what it started and resolves (or throws) promptly.
+   */
+  start(loaded: T, signal: AbortSignal): Promise<() => Promise<void>>;
 }
 
 export function componentCommand<T>(parts: ComponentParts<T>): Command {
@@ -33,13 +39,22 @@ export function componentCommand<T>(parts: ComponentParts<T>): Command {
       return 0;
     }
     const file = requiredString(spec, parsed.values, 'config');
+    const duration = durationMs(parsed.values);
     const loaded = parts.load(file);
     if (parsed.values.check) {
-      console.log(`${file}: ok (${parts.describe(loaded)})`);
+      const binds = (await parts.checkBinds?.(loaded)) ?? [];
+      console.log(`${file}: ok (${parts.describe(loaded)})${binds.length > 0 ? `; ${binds.join(', ')}` : ''}`);
       return 0;
     }
-    const stop = await parts.start(loaded);
-    await runUntilSignal(stop, durationMs(parsed.values));
+    const watch = watchStop(duration);
+    let stop: () => Promise<void>;
+    try {
+      stop = await parts.start(loaded, watch.signal);
+    } catch (e) {
+      watch.dispose();
+      throw e;
+    }
+    await runUntilSignal(stop, duration, watch);
     return 0;
   }
   return { spec, run };

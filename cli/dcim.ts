@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { DcimError } from '../contract/index.js';
-import { UsageError, helpText, type CommandSpec } from './args.js';
+import { helpText, type CommandSpec } from './args.js';
+import { EXIT_USAGE, reportFailure } from './failure.js';
 
 /** A subcommand: its spec (flags, help) and its runner, loaded only when chosen. */
 export interface Command {
@@ -47,22 +47,14 @@ export async function main(argv: string[]): Promise<number> {
   }
   const load = COMMANDS[name];
   if (!load) {
-    console.error(`dcim: unknown command ${JSON.stringify(name)}\n\n${await usage()}`);
-    return 2;
+    console.error(`DCIM_E_CLI_USAGE: dcim: unknown command ${JSON.stringify(name)} (commands: ${Object.keys(COMMANDS).join(', ')}; see dcim --help)`);
+    return EXIT_USAGE;
   }
   const command = await load();
   try {
     return await command.run(rest);
   } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(e.message);
-      return 2;
-    }
-    if (e instanceof DcimError) {
-      console.error(`${e.code}: ${e.message}`);
-      return 1;
-    }
-    throw e;
+    return reportFailure(e);
   }
 }
 
@@ -73,10 +65,13 @@ if (isEntry) {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
+      // A failed command has stopped what it started; should a socket or timer still hold the
+      // event loop, the process must not hang in front of the person who ran it.
+      if (code !== 0) setTimeout(() => process.exit(code), 3000).unref();
     },
     (e: unknown) => {
-      console.error(e);
-      process.exitCode = 1;
+      process.exitCode = reportFailure(e);
+      setTimeout(() => process.exit(), 3000).unref();
     },
   );
 }

@@ -2,7 +2,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { DcimError } from '../contract/errors.js';
 import { IdSchema } from '../contract/ids.js';
-import { ClustersFileSchema, SiteInventorySchema, type Cluster, type SiteInventory } from '../contract/inventory.js';
+import { ClustersFileSchema, SiteInventorySchema, TargetsSchema, type Cluster, type SiteInventory } from '../contract/inventory.js';
 import { loadYamlFile } from '../contract/load.js';
 import { SecretRefSchema, type SecretRef } from '../contract/secrets.js';
 import { AlertsConfigSchema, alertsConfigWithAbsolutePaths, loadAlertRules } from './alerts/index.js';
@@ -209,7 +209,10 @@ export function loadCollectorConfig(file: string): CollectorSetup {
       else problems.push(`${file}: collector.sites[${i}]: ${(e as Error).message}`);
     }
   });
-  const clusters = config.collector.clusters !== undefined ? loadClusters(file, config.collector.clusters, siteFiles, problems) : [];
+  const declared = config.collector.clusters !== undefined ? loadClusters(file, config.collector.clusters, siteFiles, problems) : [];
+  const implied = clustersOfSites(inventories, declared);
+  problems.push(...implied.problems.map((p) => `${file}: ${p}`));
+  const clusters = implied.clusters;
   try {
     loadAlertRules(config.alerts);
   } catch (e) {
@@ -279,4 +282,34 @@ function withAbsolutePaths(c: CollectorConfig, abs: (p: string) => string): Coll
     },
     store,
   };
+}
+
+/**
+ * The clusters a collector rolls up: those of its clusters file, plus one for every `site.cluster`
+ * the seeds name and the file does not declare (its sites are the seeds that name it, its targets
+ * the defaults, its name its id). A seed naming a declared cluster that does not list it is a
+ * contradiction, reported rather than guessed; a cluster id equal to a site id is too (both would
+ * publish on dcim/v1/<id>/kpi).
+ */
+export function clustersOfSites(inventories: readonly SiteInventory[], declared: readonly Cluster[] = []): { clusters: Cluster[]; problems: string[] } {
+  const problems: string[] = [];
+  const byId = new Map(declared.map((c) => [c.id, c]));
+  const implied = new Map<string, string[]>();
+  const siteIds = new Set(inventories.map((i) => i.site.id));
+  for (const inv of inventories) {
+    const id = inv.site.cluster;
+    if (id === undefined) continue;
+    const known = byId.get(id);
+    if (known) {
+      if (!known.sites.includes(inv.site.id)) problems.push(`site ${inv.site.id} names cluster ${id}, whose sites in the clusters file (${known.sites.join(', ')}) leave it out`);
+      continue;
+    }
+    if (siteIds.has(id)) {
+      problems.push(`site ${inv.site.id} names cluster ${id}, which is also a site id (both would publish on dcim/v1/${id}/kpi)`);
+      continue;
+    }
+    implied.set(id, [...(implied.get(id) ?? []), inv.site.id]);
+  }
+  const clusters = [...declared, ...[...implied].map(([id, sites]): Cluster => ({ id, name: id, targets: TargetsSchema.parse(undefined), sites }))];
+  return { clusters, problems };
 }

@@ -1,4 +1,5 @@
 import type { Clock, ErrorCode, Logger, ModbusProfile, Reading } from '../../contract/index.js';
+import { isHostUnknownMessage } from '../../contract/errors.js';
 import { badReading, toReading } from '../decode/decoded.js';
 import { decodeModbusValue, pointRegisterCount } from '../decode/modbus-value.js';
 import { PollCounter, type DeviceReader, type PollResult, type ReadOptions, type RequestPolicy } from '../device-reader.js';
@@ -52,7 +53,7 @@ export class ModbusReader implements DeviceReader {
       const c = await transport.connect();
       if (!c.ok) {
         this.opts.logger?.debug('modbus connect failed', { message: c.message });
-        aborted = 'DCIM_E_MODBUS_CONNECT';
+        aborted = isHostUnknownMessage(c.message) ? 'DCIM_E_NET_HOST_UNKNOWN' : 'DCIM_E_MODBUS_CONNECT';
       }
     }
 
@@ -77,7 +78,7 @@ export class ModbusReader implements DeviceReader {
         continue;
       }
       if (r.kind === 'timeout' || r.kind === 'connect') {
-        aborted = r.kind === 'timeout' ? 'DCIM_E_MODBUS_TIMEOUT' : 'DCIM_E_MODBUS_CONNECT';
+        aborted = r.kind === 'timeout' ? 'DCIM_E_MODBUS_TIMEOUT' : isHostUnknownMessage(r.message) ? 'DCIM_E_NET_HOST_UNKNOWN' : 'DCIM_E_MODBUS_CONNECT';
         break;
       }
       this.opts.logger?.debug('modbus read failed', { kind: read.kind, address: read.address, count: read.count, failure: r.kind, code: r.code, message: r.message });

@@ -1,4 +1,5 @@
 import type { Clock, ErrorCode, Logger, Reading, RedfishProfile } from '../../contract/index.js';
+import { isHostUnknownMessage } from '../../contract/errors.js';
 import { resolveJsonPointer } from '../../contract/codec/json-pointer.js';
 import { badReading, toReading } from '../decode/decoded.js';
 import { collectionMembers, followLink, matchesWhere, memberIndex } from '../decode/redfish-links.js';
@@ -200,7 +201,7 @@ export class RedfishReader implements DeviceReader {
         poll.counter.retries++;
         continue;
       }
-      const code = CODES[r.kind];
+      const code = r.kind === 'connect' && isHostUnknownMessage(r.message) ? 'DCIM_E_NET_HOST_UNKNOWN' : CODES[r.kind];
       if (r.kind === 'timeout' || r.kind === 'connect' || r.kind === 'auth') poll.abortedWith ??= code;
       logger?.debug('redfish request failed', { path, kind: r.kind, status: r.status, message: r.message });
       return { ok: false, code, message: r.message };

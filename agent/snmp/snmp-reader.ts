@@ -1,4 +1,5 @@
 import type { Clock, ErrorCode, Logger, SnmpProfile } from '../../contract/index.js';
+import { isHostUnknownMessage } from '../../contract/errors.js';
 import { PollCounter, type DeviceReader, type PollResult, type ReadOptions, type RequestPolicy } from '../device-reader.js';
 import { isVarbindException, type Varbind } from './asn1-types.js';
 import { compareOids, inSubtree, suffixOf } from './oid.js';
@@ -232,8 +233,10 @@ function planFor(profile: SnmpProfile): SnmpReadPlan {
   return p;
 }
 
-function failureCode(poll: Poll, r: { kind: string; status?: number }): ErrorCode {
+function failureCode(poll: Poll, r: { kind: string; status?: number; message?: string }): ErrorCode {
   if (r.kind === 'timeout') return poll.abortedWith ?? 'DCIM_E_SNMP_TIMEOUT';
+  // A host name that does not resolve is not an answer from the agent (it was never reached).
+  if (r.kind === 'socket' && r.message !== undefined && isHostUnknownMessage(r.message)) return 'DCIM_E_NET_HOST_UNKNOWN';
   if (r.kind === 'error_status' && r.status === ErrorStatus.noSuchName) return 'DCIM_E_SNMP_NO_SUCH_OBJECT';
   return 'DCIM_E_SNMP_ERROR';
 }

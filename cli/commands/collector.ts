@@ -1,30 +1,56 @@
 import { createLogger, loadProfiles } from '../../contract/index.js';
-import { createCollectorFromConfig, loadCollectorConfig } from '../../collector/index.js';
+import { createCollectorFromConfig, listenHostPort, loadCollectorConfig, type MetricSink } from '../../collector/index.js';
+import { checkListen } from '../bind-check.js';
 import { componentCommand } from '../component-command.js';
+
+/** The stop line: "written" only for what the store took; the rest named. */
+function storeSummary(sink: MetricSink): Record<string, unknown> {
+  const s = sink.stats();
+  const h = sink.health();
+  return { points_written: s.points_written, points_rejected: s.points_rejected, points_lost: s.points_lost, points_pending: s.pending, store: h.target, store_state: h.state, ...(h.reason ? { store_reason: h.reason } : {}) };
+}
 
 export const command = componentCommand({
   name: 'collector',
   summary: 'subscribe to a site broker, compute KPIs, write raw readings and KPIs to the store',
   config_help: 'collector config (YAML); see README "Collector config"',
-  check_help: 'validate the config, its seeds and the profiles, then exit',
+  check_help: 'validate the config, its seeds and the profiles, bind the HTTP API address and release it, then exit',
   load: (file) => ({ setup: loadCollectorConfig(file), profiles: loadProfiles() }),
   describe({ setup, profiles }) {
     const devices = setup.inventories.reduce((n, i) => n + i.devices.length, 0);
     return `${setup.inventories.length} site(s), ${devices} devices, ${profiles.size} profiles, store ${setup.config.store.kind}`;
   },
-  async start({ setup, profiles }) {
+  async checkBinds({ setup }) {
+    const http = setup.config.http;
+    if (!http) return [];
+    const { host, port } = listenHostPort(http.listen);
+    return [await checkListen('http.listen', host, port)];
+  },
+  async start({ setup, profiles }, signal) {
     const logger = createLogger({ base: { part: 'collector', collector: setup.config.collector.id } });
     const { collector, sink } = createCollectorFromConfig(setup, { logger, profiles });
+    const stop = async () => {
+      await collector.stop();
+      await sink.close();
+      logger.info('collector stopped', storeSummary(sink));
+    };
+    // A stop asked while the collector still waits for its broker ends the wait.
+    const onAbort = () => void collector.stop();
+    signal.addEventListener('abort', onAbort, { once: true });
     try {
       await collector.start();
     } catch (e) {
+      await collector.stop().catch(() => undefined);
       await sink.close();
+      if (signal.aborted) {
+        logger.info('collector stopped before it was connected', storeSummary(sink));
+        return () => Promise.resolve();
+      }
       throw e;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
     }
     logger.info('collector started', { sites: setup.inventories.map((i) => i.site.id), store: setup.config.store.kind });
-    return async () => {
-      await collector.stop();
-      await sink.close();
-    };
+    return stop;
   },
 });

@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DcimError, SiteInventorySchema, SystemClock, createLogger, loadProfiles, loadYamlFile, type KpiMessage, type KpiValue } from '../../contract/index.js';
 import { Agent } from '../../agent/index.js';
-import { Collector, createSink, type StoreConfig } from '../../collector/index.js';
+import { Collector, createSink, type CollectorStats, type MetricSink, type SinkHealth, type StoreConfig } from '../../collector/index.js';
 import { startSimSite } from '../../simulators/index.js';
+import { clustersOfSites } from '../../collector/config.js';
 import { DURATION_OPTION, durationMs, numberOption, parseCommandArgs, stringOption, helpText, type CommandSpec, type ParsedValues } from '../args.js';
 import { startEmbeddedBroker } from '../embedded-broker.js';
-import { runUntilSignal } from '../run-until-signal.js';
+import { probeService } from '../probe.js';
+import { runUntilSignal, watchStop } from '../run-until-signal.js';
 import type { Command } from '../dcim.js';
 
 const spec: CommandSpec = {
@@ -63,62 +65,138 @@ async function run(argv: string[]): Promise<number> {
   const { values } = parsed;
   const intervalS = numberOption(values, 'interval-s', 1, 3600) ?? 2;
   const printEveryS = numberOption(values, 'print-every-s', 1, 3600) ?? 5;
+  const httpPort = numberOption(values, 'http-port', 0, 65535) ?? 8080;
   const logger = createLogger({ level: (process.env.DCIM_LOG_LEVEL as 'info' | undefined) ?? 'warn' });
   const seedFile = resolve(stringOption(values, 'seed') ?? 'seeds/demo.yaml');
   const seed = loadYamlFile(SiteInventorySchema, seedFile);
   const profiles = loadProfiles();
-  const scratch = mkdtempSync(join(tmpdir(), 'dcim-demo-'));
-  const store = storeFrom(values, scratch);
-
-  // Everything binds to loopback on free ports, so the demo never collides with a real service.
-  const sim = await startSimSite({ inventory: seed, profiles, bind: 'ephemeral', logger: logger.child({ part: 'sim' }) });
-  const inventory = { ...sim.inventory(), devices: sim.inventory().devices.map((d) => ({ ...d, interval_s: intervalS })) };
   const externalBroker = stringOption(values, 'broker');
-  const broker = externalBroker === undefined ? await startEmbeddedBroker() : undefined;
-  const mqttUrl = externalBroker ?? broker!.url;
-  const sink = createSink(store, { clock: new SystemClock(), logger });
+  // A missing broker or store is said now, in one line, rather than retried in the background.
+  if (externalBroker !== undefined) await probeService('--broker', externalBroker);
+  const influx = stringOption(values, 'influx');
+  if (influx !== undefined) await probeInflux(influx);
+
+  // Everything started is stopped in reverse order, whether the demo ends, is interrupted (also
+  // while it still starts) or fails half-way (a port in use must not leave simulators running
+  // and the process hanging).
+  const watch = watchStop(durationMs(values));
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((e: unknown) => logger.warn('stop failed', { error: e as Error }));
+    stops.length = 0;
+  };
+  const scratch = mkdtempSync(join(tmpdir(), 'dcim-demo-'));
+  // The scratch folder (SQLite store, agent state) grows by megabytes a minute: removed on every
+  // way out, a second Ctrl-C (process.exit) included.
+  const removeScratch = () => rmSync(scratch, { recursive: true, force: true });
+  process.once('exit', removeScratch);
+  stops.push(async () => {
+    removeScratch();
+    process.removeListener('exit', removeScratch);
+  });
+  let sink: MetricSink | undefined;
+  let collector: Collector | undefined;
+  let sim: Awaited<ReturnType<typeof startSimSite>> | undefined;
+  let mqttUrl = externalBroker ?? '';
+  let brokerNote = '';
+  let store: StoreConfig;
   let latest: KpiMessage | undefined;
-  const httpPort = numberOption(values, 'http-port', 0, 65535) ?? 8080;
   // A fresh token per run: the API is never open, even on loopback.
   const token = randomBytes(24).toString('hex');
-  const collector = new Collector({
-    id: 'demo',
-    inventories: [inventory],
-    mqtt: { url: mqttUrl },
-    sink,
-    profiles,
-    logger: logger.child({ part: 'collector' }),
-    kpiIntervalMs: 1000,
-    http: { host: '127.0.0.1', port: httpPort, token },
-    onKpi: (m) => (latest = m),
-  });
-  const agent = new Agent({ id: 'demo-edge', inventory, profiles, mqtt: { url: mqttUrl }, stateDir: stringOption(values, 'state-dir') ?? join(scratch, 'agent'), logger: logger.child({ part: 'agent' }) });
-  await collector.start();
-  await agent.start();
+  try {
+    store = storeFrom(values, scratch);
+    // Everything binds to loopback on free ports, so the demo never collides with a real service.
+    sim = await startSimSite({ inventory: seed, profiles, bind: 'ephemeral', logger: logger.child({ part: 'sim' }) });
+    const started = sim;
+    stops.push(() => started.stop());
+    const inventory = { ...sim.inventory(), devices: sim.inventory().devices.map((d) => ({ ...d, interval_s: intervalS })) };
+    if (externalBroker === undefined) {
+      const broker = await startEmbeddedBroker();
+      stops.push(() => broker.stop());
+      mqttUrl = broker.url;
+      brokerNote = ' (embedded)';
+    }
+    sink = createSink(store, { clock: new SystemClock(), logger });
+    const openSink = sink;
+    stops.push(() => openSink.close());
+    collector = new Collector({
+      id: 'demo',
+      inventories: [inventory],
+      clusters: clustersOfSites([inventory]).clusters,
+      mqtt: { url: mqttUrl },
+      sink,
+      profiles,
+      logger: logger.child({ part: 'collector' }),
+      kpiIntervalMs: 1000,
+      http: { host: '127.0.0.1', port: httpPort, token },
+      onKpi: (m) => {
+        if (m.site !== seed.site.id) return;
+        latest = m;
+      },
+    });
+    await collector.start();
+    const runningCollector = collector;
+    stops.push(() => runningCollector.stop());
+    const agent = new Agent({ id: 'demo-edge', inventory, profiles, mqtt: { url: mqttUrl }, stateDir: stringOption(values, 'state-dir') ?? join(scratch, 'agent'), logger: logger.child({ part: 'agent' }) });
+    await agent.start();
+    stops.push(() => agent.stop());
 
-  console.log(`dcim demo: site ${inventory.site.id} (${inventory.site.name}), ${inventory.devices.length} simulated devices`);
-  for (const e of sim.endpoints()) console.log(`  ${e.device.padEnd(20)} ${e.protocol.padEnd(6)} ${e.host}:${e.port}${e.community ? ` community ${e.community}` : ''}${e.unit_id !== undefined ? ` unit ${e.unit_id}` : ''}`);
-  console.log(`  broker ${mqttUrl}${broker ? ' (embedded)' : ''}; store ${store.kind}${store.kind === 'sqlite' ? ` ${store.path}` : ` ${store.url}`}`);
-  console.log(`  live page ${collector.httpUrl}/#token=${token}`);
-  console.log(`  HTTP API  ${collector.httpUrl}/api/sites (Authorization: Bearer ${token})`);
-  console.log('Ctrl-C to stop.');
+    console.log(`dcim demo: site ${inventory.site.id} (${inventory.site.name}), ${inventory.devices.length} simulated devices`);
+    for (const e of sim.endpoints()) console.log(`  ${e.device.padEnd(20)} ${e.protocol.padEnd(6)} ${e.host}:${e.port}${e.community ? ` community ${e.community}` : ''}${e.unit_id !== undefined ? ` unit ${e.unit_id}` : ''}`);
+    console.log(`  broker ${mqttUrl}${brokerNote}; store ${store.kind}${store.kind === 'sqlite' ? ` ${store.path}` : ` ${store.url}`}`);
+    console.log(`  scratch folder ${scratch} (removed when the demo stops)`);
+    console.log(`  live page ${collector.httpUrl}/#token=${token}`);
+    console.log(`  HTTP API  ${collector.httpUrl}/api/sites (Authorization: Bearer ${token})`);
+    console.log('Ctrl-C to stop.');
+  } catch (e) {
+    await stopAll();
+    watch.dispose();
+    throw e;
+  }
+  const running = { sim, collector, sink };
+  let lastStoreState = 'ok';
   const printer = setInterval(() => {
     const k = latest?.kpis.find((x) => x.kpi === 'pue_live');
-    const truth = sim.truth();
+    const truth = running.sim.truth();
     console.log(`${new Date().toISOString()}  ${fmt(k)}  (simulator truth ${truth.pue.toFixed(3)})`);
+    const h = running.sink.health();
+    if (h.state !== lastStoreState) console.log(h.state === 'ok' ? `  store ${h.target}: ok again` : `  store ${h.target}: ${h.state}: ${h.reason ?? ''} (points are kept in memory meanwhile)`);
+    lastStoreState = h.state;
   }, printEveryS * 1000);
 
   await runUntilSignal(async () => {
     clearInterval(printer);
-    await agent.stop();
-    await collector.stop();
-    await sink.close();
-    await sim.stop();
-    await broker?.stop();
-    const s = collector.stats();
-    console.log(`dcim demo: stopped; ${s.messages_received} messages, ${s.readings_accepted} readings, ${s.points_written} points written`);
-  }, durationMs(values));
+    await stopAll();
+    console.log(`dcim demo: stopped; ${summary(running.collector.stats(), running.sink.health())}`);
+  }, undefined, watch);
   return 0;
+}
+
+const n = (x: number) => x.toLocaleString('en-US');
+
+/** "N written" only for what the store took; everything else named with its reason. */
+export function summary(s: CollectorStats, h: SinkHealth): string {
+  const k = s.sink;
+  const parts = [`${n(k.points_written)} points written to ${h.target}`];
+  if (k.points_rejected > 0) parts.push(`${n(k.points_rejected)} refused by the store (quarantined)`);
+  if (k.points_lost > 0) parts.push(`${n(k.points_lost)} lost (not stored before the end)`);
+  if (k.pending > 0) parts.push(`${n(k.pending)} still pending${k.spool ? ' in the spool for the next start' : ''}`);
+  if (k.points_invalid > 0) parts.push(`${n(k.points_invalid)} invalid`);
+  const why = h.state === 'ok' ? '' : `; store ${h.state}: ${h.reason ?? 'unknown reason'}`;
+  return `${n(s.messages_received)} messages, ${n(s.readings_accepted)} readings; ${parts.join(', ')}${why}`;
+}
+
+/** An unknown InfluxDB host is a typo: stop. One that refuses is an outage the demo rides out (and shows). */
+async function probeInflux(url: string): Promise<void> {
+  try {
+    await probeService('--influx', url);
+  } catch (e) {
+    if (e instanceof DcimError && e.code === 'DCIM_E_NET_REFUSED') {
+      console.error(`${e.code}: ${e.message}; the demo runs on, keeping points in memory until it answers`);
+      return;
+    }
+    throw e;
+  }
 }
 
 export const command: Command = { spec, run };

@@ -298,6 +298,7 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   DCIM_E_REDFISH_HTTP: 'nothing accepts connections at host:port, or the BMC answered with an HTTP error; with https and a self-signed certificate, see --insecure-tls',
   DCIM_E_REDFISH_AUTH: 'the BMC refused --username and the password',
   DCIM_E_REDFISH_RESPONSE: 'the BMC answered, but not with what the profile expects: is this the right profile for the model?',
+  DCIM_E_NET_HOST_UNKNOWN: 'the name server does not know this --host: check its spelling, or give the IP address',
 };
 
 function explain(errors: Partial<Record<ErrorCode, unknown>>, code?: ErrorCode): string {

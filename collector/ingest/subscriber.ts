@@ -1,4 +1,5 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { describeNetworkError } from '../../contract/errors.js';
 import type { Logger } from '../../contract/log.js';
 import { AlertMessageSchema, KpiMessageSchema, type AlertMessage, type KpiMessage } from '../../contract/messages.js';
 import { topics } from '../../contract/topics.js';
@@ -76,7 +77,15 @@ export class MqttSubscriber {
     });
     client.on('reconnect', () => log.debug('reconnecting to the broker', { url: o.url }));
     client.on('offline', () => log.warn('broker connection lost', { url: o.url }));
-    client.on('error', (e) => log.warn('mqtt error', { url: o.url, error: e }));
+    // A broker that is down (refused, unknown host) is said once, with its code, until it answers.
+    let unreachable = false;
+    client.on('connect', () => (unreachable = false));
+    client.on('error', (e) => {
+      const net = describeNetworkError(e);
+      if (!net) return log.warn('mqtt error', { url: o.url, error: e });
+      if (!unreachable) log.error('broker unreachable; retrying until it answers', { code: net.code, url: o.url, error: net.message, retry_every_ms: options.reconnectPeriod });
+      unreachable = true;
+    });
 
     let subscribedOnce = false;
     return new Promise<void>((resolve, reject) => {

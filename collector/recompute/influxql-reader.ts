@@ -1,4 +1,4 @@
-import { DcimError } from '../../contract/errors.js';
+import { DcimError, describeNetworkError } from '../../contract/errors.js';
 import type { DeviceClass } from '../../contract/ids.js';
 import type { StoredReadings, StoredRow } from './stored-polls.js';
 
@@ -63,6 +63,9 @@ export class InfluxQlReader implements StoredReadings {
       status = res.status;
       text = await res.text();
     } catch (e) {
+      // A store that is not there (refused, unknown host) is said as such, with its own code.
+      const net = describeNetworkError(e);
+      if (net) throw new DcimError(net.code, `read: ${this.target}: ${net.reason}`);
       throw new DcimError(STORE_READ, `read: ${this.target}: query failed: ${(e as Error).message}`);
     }
     if (status !== 200) throw new DcimError(STORE_READ, `read: ${this.target}: HTTP ${status}: ${text.slice(0, 300)}`);

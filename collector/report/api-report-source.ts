@@ -1,4 +1,4 @@
-import { DcimError } from '../../contract/errors.js';
+import { DcimError, describeNetworkError } from '../../contract/errors.js';
 import type { KpiMessage } from '../../contract/messages.js';
 import type { ClusterSummary, SiteSummary } from '../http/api-source.js';
 import type { ReportScope } from './monthly-report.js';
@@ -31,7 +31,11 @@ async function getJson<T>(o: ApiReportSourceOptions, path: string): Promise<T> {
   try {
     res = await (o.fetch ?? fetch)(url, { headers: { authorization: `Bearer ${o.token}` }, signal: AbortSignal.timeout(o.timeout_ms ?? 10_000) });
   } catch (e) {
-    throw new ReportSourceError(`GET ${url}: ${(e as Error).message}`);
+    // A refused connection or an unknown host is said as such, with its own code.
+    const net = describeNetworkError(e);
+    if (net) throw new DcimError(net.code, `GET ${url}: ${net.reason}`);
+    const cause = (e as { cause?: { message?: string } }).cause?.message;
+    throw new ReportSourceError(`GET ${url}: ${(e as Error).message}${cause ? `: ${cause}` : ''}`);
   }
   const text = await res.text();
   if (!res.ok) {

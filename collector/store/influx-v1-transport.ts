@@ -33,6 +33,7 @@ export class InfluxV1Transport implements BatchTransport {
   private readonly writeUrl: URL;
   private readonly headers: Record<string, string>;
   private lastCreateAttemptMs = Number.NEGATIVE_INFINITY;
+  private lastCreateError: string | undefined;
 
   constructor(private readonly opts: InfluxV1TransportOptions) {
     this.writeUrl = new URL('write', opts.url.endsWith('/') ? opts.url : `${opts.url}/`);
@@ -68,11 +69,17 @@ export class InfluxV1Transport implements BatchTransport {
     return { status: res.status, text, retry_after: res.headers.get('retry-after') };
   }
 
-  /** true: created (or it existed); false: not attempted (off, or tried too recently); a string: why it failed. */
+  /** true: created (or it existed); false: not attempted (off); a string: why it failed (now, or at the last attempt while waiting to try again). */
   private async createDatabase(): Promise<true | false | string> {
     const now = this.opts.now?.() ?? Date.now();
-    if (this.opts.create_database === false || now - this.lastCreateAttemptMs < (this.opts.create_retry_ms ?? 60_000)) return false;
+    if (this.opts.create_database === false) return false;
+    if (now - this.lastCreateAttemptMs < (this.opts.create_retry_ms ?? 60_000)) return this.lastCreateError ?? false;
     this.lastCreateAttemptMs = now;
+    this.lastCreateError = await this.sendCreate();
+    return this.lastCreateError ?? true;
+  }
+
+  private async sendCreate(): Promise<string | undefined> {
     const url = new URL('query', this.writeUrl);
     const name = this.opts.database.replaceAll('\\', '\\\\').replaceAll('"', '\\"');
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -94,7 +101,7 @@ export class InfluxV1Transport implements BatchTransport {
       return error;
     }
     this.opts.logger?.warn('created the missing InfluxDB database', { target: this.target, database: this.opts.database });
-    return true;
+    return undefined;
   }
 
   close(): Promise<void> {

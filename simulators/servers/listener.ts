@@ -20,7 +20,7 @@ export interface BindOptions {
 export async function bindOrStop(target: EventEmitter, bind: (ready: () => void) => void, o: BindOptions): Promise<void> {
   try {
     await new Promise<void>((resolve, reject) => {
-      const fail = (e: Error) => reject(new Error(`${o.failure}: ${e.message}`));
+      const fail = (e: Error) => reject(new Error(`${o.failure}: ${e.message}`, { cause: e }));
       target.once('error', fail);
       bind(() => {
         target.off('error', fail);

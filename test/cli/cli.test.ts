@@ -39,12 +39,16 @@ describe('dcim CLI', () => {
     }
   });
 
-  it('refuses an unknown command or flag with a non-zero exit', async () => {
-    expect((await dcim(['frobnicate'])).code).toBe(2);
+  it('refuses an unknown command or flag as a usage error: exit 2, DCIM_E_CLI_USAGE, one line', async () => {
+    const cmd = await dcim(['frobnicate']);
+    expect(cmd.code).toBe(2);
+    expect(cmd.stderr.trim()).toMatch(/^DCIM_E_CLI_USAGE: dcim: unknown command "frobnicate"[^\n]*$/);
     const r = await dcim(['sim', '--sped', '60']);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain('DCIM_E_CONFIG_INVALID');
-    expect(r.stderr).toContain('--sped');
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^DCIM_E_CLI_USAGE: dcim sim: Unknown option '--sped' \(see dcim sim --help\)$/);
+    const value = await dcim(['sim', '--speed', 'fast']);
+    expect(value.code).toBe(2);
+    expect(value.stderr).toContain('DCIM_E_CLI_USAGE: --speed: expected a number');
   });
 
   it('rejects a broken seed at start with every error listed, file and path', async () => {

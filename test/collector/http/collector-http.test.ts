@@ -12,6 +12,8 @@ import { loadProfiles } from '../../../contract/profiles.js';
 import { topics } from '../../../contract/topics.js';
 import { startMosquitto } from '../../support/mosquitto.js';
 import { useService } from '../../support/require-service.js';
+import { InfluxV1Sink } from '../../../collector/store/influx-v1-sink.js';
+import { startInfluxV1 } from '../../support/influxdb-v1.js';
 import { RecordingSink } from '../support/recording-sink.js';
 import { until } from '../../support/until.js';
 
@@ -152,5 +154,40 @@ describe('the collector serves its HTTP API', () => {
     const collector = new Collector({ id: 'weak', inventories: [SEED], mqtt: { url: broker().url }, sink: new RecordingSink(), clock: new ManualClock(T0), logger: memoryLogger(), http: { host: '127.0.0.1', port: 0, token: 'short' } });
     await expect(collector.start()).rejects.toMatchObject({ code: 'DCIM_E_CONFIG_INVALID' });
     await collector.stop();
+  });
+
+  describe('with a real influxd 1.x as the store', () => {
+    const influx = useService('influxd', () => startInfluxV1());
+
+    it('/healthz is 503 with store refusing and the reason while the database is missing, and 200 once it takes the points', async () => {
+      const db = `healthz_${process.pid}`;
+      const clock = new ManualClock(T0);
+      const sink = new InfluxV1Sink({ url: influx().url, database: db, create_database: false, clock, logger: memoryLogger(), retry_initial_ms: 1000 });
+      const collector = new Collector({ id: 'refused', inventories: [SEED], profiles: loadProfiles(), mqtt: { url: broker().url }, sink, clock, logger: memoryLogger(), kpiIntervalMs: 5000, http: { host: '127.0.0.1', port: 0, token: TOKEN } });
+      await collector.start();
+      const agent = await mqtt.connectAsync(broker().url, { clientId: 'agent-healthz', protocolVersion: 4 });
+      try {
+        await agent.publishAsync(topics.telemetry('demo', 'pdu-r01-a'), JSON.stringify(poll(1, 'pdu-r01-a', 8000, T0 + 1000)), { qos: 1 });
+        await until('the poll taken', () => collector.stats().readings_accepted === 1, 15_000);
+        await sink.flush();
+        const refused = await fetch(`${collector.httpUrl}/healthz`);
+        expect(refused.status).toBe(503);
+        const body = (await refused.json()) as { status: string; store: { state: string; reason: string; since: number }; problems: string[] };
+        expect(body).toMatchObject({ status: 'degraded', store: { state: 'refusing', reason: `database "${db}" not found`, since: T0 } });
+        expect(body.problems).toEqual([`store refusing: database "${db}" not found`]);
+        expect(collector.stats().sink).toMatchObject({ points_written: 0, pending: 1 });
+
+        await influx().createDatabase(db);
+        clock.advance(1000);
+        await until('the kept point written', () => collector.stats().sink.points_written === 1, 10_000);
+        const ok = await fetch(`${collector.httpUrl}/healthz`);
+        expect(ok.status).toBe(200);
+        expect(await ok.json()).toMatchObject({ status: 'ok', store: { state: 'ok', reason: null, since: T0 + 1000 }, problems: [] });
+      } finally {
+        await agent.endAsync(true);
+        await collector.stop();
+        await sink.close();
+      }
+    });
   });
 });
