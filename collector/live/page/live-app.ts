@@ -231,7 +231,7 @@ export function liveApp(I18N: Catalogue, DEFAULT_LANG: string): void {
       html +=
         '<div class="hall-stats">' +
         stat(t('hall.it_power'), kw(h.it_power_w), h.pue.ok ? '' : unknown) +
-        stat(t('hall.pue'), h.pue.ok ? h.pue.value.toFixed(3) : '–', h.pue.ok ? t('pue.instantaneous') : t('hall.pue_none'), ' data-hall-pue') +
+        stat(t('hall.pue'), h.pue.ok ? h.pue.value.toFixed(3) : '–', h.pue.ok ? t('pue.instantaneous') : t(`hall.pue.${h.pue.reason}`), ' data-hall-pue') +
         stat(t('hall.racks_powered'), `${h.racks_powered} / ${h.racks_available}`, '', ' data-racks-powered') +
         stat(t('hall.headroom'), h.headroom_kw === null ? '–' : `${h.headroom_kw.toFixed(1)} kW`, [t('hall.headroom_of', { rated: `${h.rated_kw.toFixed(0)} kW` }), unknown].filter((x) => x).join(' · ')) +
         stat(t('hall.inlet'), inlet) +

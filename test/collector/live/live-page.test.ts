@@ -92,7 +92,7 @@ const thermalAlert: AlertMessage = {
   ts: T0,
 };
 
-function scriptedSource(alerting: boolean): { source: ApiSource; advance(): boolean } {
+function scriptedSource(alerting: boolean, silent: readonly string[] = []): { source: ApiSource; advance(): boolean } {
   // Trend samples every 5 minutes up to T0 (the handler records one per new message).
   const steps = [25, 20, 15, 10, 5, 0].map((m, i) => kpis(T0 - m * MIN, 1.16 + 0.012 * i));
   let at = 0;
@@ -103,7 +103,7 @@ function scriptedSource(alerting: boolean): { source: ApiSource; advance(): bool
     device: () => undefined,
     alerts: () => (alerting ? [thermalAlert] : undefined),
     alert: () => undefined,
-    floor: (id) => (id === 'demo' ? siteFloor(demoFloorInput({ now: T0 })) : undefined),
+    floor: (id) => (id === 'demo' ? siteFloor(demoFloorInput({ now: T0, silent })) : undefined),
     clusters: () => [],
     clusterKpis: () => undefined,
     health: () => ({ status: 'ok', broker: { connected: true }, store: { target: 'x', state: 'ok', reason: null, since: T0, reachable: true, last_success_ms: T0, last_error: null, retry_at_ms: null, pending_points: 0 }, kpi: { last_evaluation_ms: T0, age_ms: 0, interval_ms: 1000, late: false }, problems: [] }),
@@ -112,8 +112,8 @@ function scriptedSource(alerting: boolean): { source: ApiSource; advance(): bool
   return { source, advance: () => (at < steps.length - 1 ? (at++, true) : false) };
 }
 
-async function serve(alerting: boolean) {
-  const s = scriptedSource(alerting);
+async function serve(alerting: boolean, silent: readonly string[] = []) {
+  const s = scriptedSource(alerting, silent);
   const server = new ApiServer({ host: '127.0.0.1', port: 0, token: new BearerToken(TOKEN), source: s.source, logger: memoryLogger(), now: () => T0 });
   const url = (await server.start()).url;
   return { ...s, server, url };
@@ -240,14 +240,20 @@ describe('wall page in headless Chromium at 1920 × 1080', () => {
     await page.close();
   }, 30_000);
 
-  it('says alerting is not configured when the collector has no alert engine', async () => {
-    const off = await serve(false);
+  it('says alerting is not configured when the collector has no alert engine, and why a hall has no PUE', async () => {
+    const off = await serve(false, ['pdu-r11-b']);
     try {
       const page = await chromium().browser.newPage();
       await page.goto(`${off.url}/live?lang=en#token=${TOKEN}`);
       await page.waitForFunction(() => document.querySelector('.alerts [data-alerts]') !== null, null, { timeout: 10_000 });
       expect(await text(page, '.alerts [data-alerts]')).toBe('alerting is not configured on this collector');
       expect(await page.evaluate(() => document.querySelector('.alerts [data-alerts]')?.dataset.alerts, null)).toBe('off');
+      // A silent PDU: the hall PUE is withheld and says why; the rack is neither load nor headroom.
+      await page.waitForFunction(() => document.querySelector('[data-hall-pue]') !== null, null, { timeout: 10_000 });
+      expect(await text(page, '[data-hall-pue]')).toBe('–');
+      const stats = await text(page, '.hall[data-hall="h1"] .hall-stats');
+      expect(stats).toContain('a meter has no fresh data');
+      expect(stats).toContain('racks without data: 1');
       await page.close();
     } finally {
       await off.server.stop();
