@@ -236,6 +236,7 @@ export class KpiEngine {
           interval_ms: m.interval_s * 1000,
           modulus_kwh: m.energy.mode === 'counter' ? m.energy.modulus_kwh : undefined,
           resolution: m.energy.mode === 'counter' ? m.energy.resolution : undefined,
+          power_assist: m.energy.mode === 'counter' && m.energy.power_assist,
           rated_kw: m.rated_kw,
           sinks,
         }),
@@ -377,6 +378,7 @@ export class KpiEngine {
     if (!prev || prev.ts_ms <= ts) st.power.set(meter.device, { value: w, unit: 'W', quality: uncertain ? 'uncertain' : 'good', ts_ms: ts });
     // The poll's power rows were counted as used; a late poll is also counted as late.
     if (meter.energy?.mode === 'power') this.sample(st, meter, ts, w, res, false);
+    else if (meter.energy?.mode === 'counter') st.ledgers.get(meter.device)?.power(ts, w);
   }
 
   private computeReading(st: SiteState, device: string, comp: { gpu_model_point: string | undefined; gpu_util_point: string | undefined; cpu_model_point: string | undefined; interval_s: number }, r: Reading, ts: number, res: IngestResult): boolean {

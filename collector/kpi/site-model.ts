@@ -28,7 +28,14 @@ export const FACILITY_TERMS: readonly { group: MeterGroup; sign: 1 | -1 }[] = [
 ];
 
 export type EnergySource =
-  | { mode: 'counter'; point: string; modulus_kwh: number | undefined; resolution: CounterResolution }
+  | {
+      mode: 'counter';
+      point: string;
+      modulus_kwh: number | undefined;
+      resolution: CounterResolution;
+      /** The device also reports one active power figure: the ledger splits the counter's energy in time by it. */
+      power_assist: boolean;
+    }
   | { mode: 'power'; point: string; table: boolean };
 
 export interface MeterBinding {
@@ -157,7 +164,7 @@ export function buildSiteModel(inv: SiteInventory, profiles: ReadonlyMap<string,
       const ep = profile ? energyPointOf(profile) : { name: 'energy_kwh', modulus_kwh: undefined, resolution: DECIMAL_RESOLUTION };
       const hasPower = !profile || profilePoints(profile).some((p) => p.kpi === 'active_power_w');
       const energy: EnergySource | undefined = ep
-        ? { mode: 'counter', point: ep.name, modulus_kwh: ep.modulus_kwh, resolution: ep.resolution }
+        ? { mode: 'counter', point: ep.name, modulus_kwh: ep.modulus_kwh, resolution: ep.resolution, power_assist: hasPower && !pp.table }
         : hasPower
           ? { mode: 'power', point: pp.name, table: pp.table }
           : undefined;

@@ -49,6 +49,11 @@ export interface MeterLedgerOptions {
   sinks: readonly LedgerSink[];
   /** Long steps kept for late readings to split; default 32. */
   max_gaps?: number;
+  /**
+   * Counter meters that also report their active power (handed in through `power()`): the energy
+   * of each poll interval follows the power, held inside the band the register allows.
+   */
+  power_assist?: boolean;
 }
 
 export type SampleOutcome = 'applied' | 'late_applied' | 'absorbed' | 'duplicate';
@@ -92,6 +97,11 @@ export class MeterLedger {
   private rate: number | undefined;
   /** Most decimals a decimal counter has shown. */
   private decimals = 0;
+  /** Power assist: the energy booked up to the newest reading, in unwrapped kWh (rollovers added), and that reading's register value in the same terms. */
+  private est = 0;
+  private cum = 0;
+  /** Power assist: the newest active power reported, W. */
+  private powerW: Sample | undefined;
   private readonly gaps: Gap[] = [];
   private readonly gapMs: number;
   private readonly resolution: CounterResolution;
@@ -118,6 +128,7 @@ export class MeterLedger {
    */
   get last_rate_kw(): number | undefined {
     const r = this.rate;
+    if (this.opts.power_assist && this.powerW && this.last && this.powerW.t >= this.last.t) return this.powerW.v / 1000;
     if (this.opts.mode === 'power' || r === undefined || !this.knot || !this.last) return r;
     const pending_h = (this.last.t - this.knot.t) / MS_PER_H;
     return pending_h > 0 ? Math.min(r, this.knotRes / pending_h) : r;
@@ -126,6 +137,11 @@ export class MeterLedger {
   /** One step of the counter at `v`, kWh. */
   resolutionAt(v: number): number {
     return resolutionKwh(this.resolution, v, this.decimals);
+  }
+
+  /** The meter's active power at `t`, W (power assist; ignored otherwise). Finite and ≥ 0. */
+  power(t: number, w: number): void {
+    if (!this.powerW || t >= this.powerW.t) this.powerW = { t, v: w };
   }
 
   /** One reading: kWh for a counter meter, W for a power meter. Finite and ≥ 0 (checked by the caller). */
@@ -137,10 +153,13 @@ export class MeterLedger {
     if (!first || !last) {
       this.first = this.last = this.knot = x;
       this.knotRes = this.resolutionAt(v);
+      this.cum = v;
+      this.est = v + this.bandWidth(v) / 2;
       return 'applied';
     }
     if (t > last.t) {
-      if (this.opts.mode === 'counter') this.counterSample(last, x);
+      if (this.opts.mode === 'counter' && this.opts.power_assist) this.assistedSample(last, x);
+      else if (this.opts.mode === 'counter') this.counterSample(last, x);
       else {
         const kwh = this.step(last, x, 1, 0).delta_kwh;
         if (kwh !== undefined) this.rate = kwh / ((t - last.t) / MS_PER_H);
@@ -176,6 +195,75 @@ export class MeterLedger {
     this.gaps.splice(i, 1, ...parts);
     this.trimGaps();
     return 'late_applied';
+  }
+
+  /**
+   * The width of the band the true energy lies in when the register shows `v`: one step of an
+   * integer register (it truncates). A float register rounds to its last mantissa bit and the
+   * agent prints the shortest decimal of that float, each within half a bit: two bits in all.
+   */
+  private bandWidth(v: number): number {
+    const r = this.resolution;
+    if (r.relative > 0 && v !== 0) return Math.max(r.step_kwh, 2 * 2 ** Math.floor(Math.log2(Math.abs(v))) * r.relative);
+    return this.resolutionAt(v);
+  }
+
+  /**
+   * An in-order reading of a counter with power assist. The energy since the previous reading is
+   * what the power reported at it says (else the last rate), moved just enough to stay inside the
+   * band the register allows: [value, value + one step) up to a constant offset. A fast-moving
+   * counter then splits its energy between windows as finely as the power readings do, and a
+   * slow one still as its register steps allow; the register keeps the sum right over any span.
+   * Resets, spikes and gaps are booked as without assist, and the estimate restarts from them.
+   */
+  private assistedSample(last: Sample, x: Sample): void {
+    const knot = this.knot!;
+    const moved = x.v > knot.v || x.v < last.v - JITTER_RATIO * Math.abs(last.v);
+    const h = (x.t - last.t) / MS_PER_H;
+    const p = this.powerW;
+    const kw = p && p.t >= last.t - this.opts.interval_ms && p.t <= x.t ? p.v / 1000 : this.rate;
+    if (this.isGap(last, x)) {
+      // A counter integrates through a gap: the plain step, kept for late readings to split.
+      const d = this.step(last, x, 1, this.knotRes);
+      this.pushGap({ a: last, b: x, res: this.knotRes });
+      this.restart(x, d, moved);
+      return;
+    }
+    const d: CounterDelta = moved ? this.classify(knot, x, this.knotRes) : { delta_kwh: 0, flag: 'ok' };
+    if (d.delta_kwh === undefined || d.flag === 'reset') {
+      this.book(last.t, x.t, d, 1);
+      this.restart(x, d, true);
+      return;
+    }
+    // The register's value in unwrapped terms: the knot's plus the step since it.
+    const cum = this.cum + d.delta_kwh;
+    const width = this.bandWidth(x.v);
+    const guess = this.est + (kw ?? 0) * h;
+    const est = Math.min(cum + width, Math.max(cum, guess));
+    const e = Math.max(0, est - this.est);
+    this.book(last.t, x.t, { delta_kwh: e, flag: d.flag }, 1);
+    this.est = Math.max(est, this.est);
+    if (moved) {
+      this.cum = cum;
+      this.knot = x;
+      this.knotRes = this.resolutionAt(x.v);
+    }
+    if (h > 0) this.rate = kw ?? e / h;
+  }
+
+  /** Power assist after a gap, reset or spike: the estimate starts again inside the new value's step. */
+  private restart(x: Sample, d: CounterDelta, moved: boolean): void {
+    if (d.delta_kwh !== undefined && d.flag !== 'reset') {
+      this.cum += d.delta_kwh;
+      this.est += d.delta_kwh;
+    } else {
+      this.cum = x.v;
+      this.est = x.v + (d.flag === 'reset' ? 0 : this.bandWidth(x.v) / 2);
+    }
+    if (moved) {
+      this.knot = x;
+      this.knotRes = this.resolutionAt(x.v);
+    }
   }
 
   /** An in-order counter reading: a knot when the counter moved, else more of the pending span. */

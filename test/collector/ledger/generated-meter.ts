@@ -78,7 +78,8 @@ export interface MeterRun {
 const T0 = Date.UTC(2025, 11, 31, 16);
 const cal = siteCalendar('Asia/Shanghai');
 
-export function runCase(c: MeterCase, feed = true): MeterRun {
+/** `assist`: the meter also reports its power at each poll, times `bias` (a miscalibrated power reading). */
+export function runCase(c: MeterCase, feed = true, assist?: { bias: number }): MeterRun {
   const r = seeded(c.seed ^ 0x5bd1e995);
   const R = c.resolution_kwh;
   const start = T0 + Math.floor(r() * QUARTER_MS);
@@ -140,8 +141,16 @@ export function runCase(c: MeterCase, feed = true): MeterRun {
     modulus_kwh,
     resolution: { step_kwh: R, relative: 0, decimal: false },
     sinks: [buckets],
+    power_assist: assist !== undefined,
   });
-  if (feed) for (const x of readings) ledger.sample(x.t, x.v);
+  const powerOf = new Map<number, number>();
+  for (let i = 0; i < n; i++) powerOf.set(polls[i]!, power[i]!);
+  if (feed) {
+    for (const x of readings) {
+      ledger.sample(x.t, x.v);
+      if (assist) ledger.power(x.t, powerOf.get(x.t)! * 1000 * assist.bias);
+    }
+  }
   const truthKwh = (from: number, to: number): number => {
     let e = 0;
     for (let i = 0; i + 1 < n; i++) {

@@ -351,3 +351,57 @@ describe('MeterLedger, generated meters: each 15-minute window against the integ
     expect(seen.rollovers).toBeGreaterThan(50);
   });
 });
+
+describe('MeterLedger, counters with power assist (the meter also reports its power)', () => {
+  // Every window of every drawn meter within max(0.5 %, one step), load changes included: the
+  // power places the energy inside a poll interval, the register keeps the sum within its step.
+  it.each<[string, number]>([
+    ['exact power', 1],
+    ['power reading 3 % high', 1.03],
+    ['power reading 3 % low', 0.97],
+  ])('400 drawn meters, %s', (_name, bias) => {
+    const failures: string[] = [];
+    for (let seed = 1; seed <= 400; seed++) {
+      const c = drawCase(seed);
+      const run = runCase(c, true, { bias });
+      const R = c.resolution_kwh;
+      expect(run.ledger.events.spikes, `seed ${seed}`).toBe(0);
+      for (let q = Math.floor(run.first / QUARTER_MS); q * QUARTER_MS < run.last; q++) {
+        const ws = q * QUARTER_MS;
+        const we = ws + QUARTER_MS;
+        const from = Math.max(ws, run.first);
+        const to = Math.min(we, run.last);
+        const truth = run.truthKwh(from, to);
+        const got = run.buckets.quarter(q);
+        // The first reading's place in its step is a guess the power can only drift away from.
+        let tol = Math.max(0.005 * truth, from === run.first && bias !== 1 ? 2 * R : R);
+        if (run.resetAt !== undefined && run.resetAt > ws - c.interval_ms && run.resetAt <= we + 2 * c.interval_ms) tol += R + run.truthKwh(run.resetAt - 1.2 * c.interval_ms, run.resetAt);
+        const err = (got?.kwh ?? 0) - truth;
+        if (!(Math.abs(err) <= tol + 1e-9) || got?.covered_ms !== to - from) failures.push(`seed ${seed} (R ${R}, poll ${c.interval_ms / S} s) window ${q - T0 / QUARTER_MS}: ${got?.kwh.toFixed(4)} vs ${truth.toFixed(4)} ± ${tol.toFixed(4)}, covered ${got?.covered_ms} of ${to - from}`);
+      }
+    }
+    expect(failures.slice(0, 20)).toEqual([]);
+  });
+
+  it('a garbage read is still two spikes, and the estimate starts again after them', () => {
+    const b = buckets();
+    const l = new MeterLedger({ mode: 'counter', interval_ms: 60 * S, rated_kw: 12, resolution: { step_kwh: 0.1, relative: 0, decimal: false }, sinks: [b], power_assist: true });
+    let t = T0;
+    const poll = (v: number, w: number) => {
+      l.sample(t, v);
+      l.power(t, w);
+      t += 60 * S;
+    };
+    const reg = (kwh: number) => Math.round(kwh * 10) / 10;
+    for (let i = 0; i < 5; i++) poll(reg(1000 + i * 0.1), 6000); // 6 kW: 0.1 kWh a minute
+    poll(9e8, 6000);
+    poll(1000.7, 6000);
+    for (let i = 1; i <= 5; i++) poll(reg(1000.7 + i * 0.1), 6000);
+    expect(l.events.spikes).toBe(2);
+    expect(l.last_rate_kw).toBeCloseTo(6, 9);
+    const q = b.quarter(T0 / QUARTER_MS)!;
+    // Eleven minutes, two of them dropped as spikes: nine minutes at 6 kW.
+    expect(q.covered_ms).toBe(9 * MIN);
+    expect(q.kwh).toBeCloseTo(0.9, 1);
+  });
+});
