@@ -521,7 +521,17 @@ export class Collector {
         return siteFloor({ inventory: entry.inventory, profiles: this.opts.profiles ?? new Map(), series: (d) => this.latest.deviceSeries(id, d), status: (d) => statuses?.get(d), now: this.clock.now() });
       },
       clusters: () =>
-        [...this.clusters.values()].map((c): ClusterSummary => ({ id: c.id, name: c.name, targets: c.targets, sites: c.sites, kpi_ts: this.latestClusterKpi(c.id)?.ts ?? null })),
+        [...this.clusters.values()].map(
+          (c): ClusterSummary => ({
+            id: c.id,
+            name: c.name,
+            // The roll-up's windows are those of its first served site (kpi-engine.ts).
+            timezone: this.sites.get(c.sites.find((s) => this.sites.has(s)) ?? '')?.inventory.site.timezone ?? 'UTC',
+            targets: c.targets,
+            sites: c.sites,
+            kpi_ts: this.latestClusterKpi(c.id)?.ts ?? null,
+          }),
+        ),
       clusterKpis: (id) => (this.clusters.has(id) ? (this.latestClusterKpi(id) ?? empty(id)) : undefined),
       health: () => this.health(),
       metrics: () =>

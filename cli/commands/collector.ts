@@ -18,7 +18,8 @@ export const command = componentCommand({
   load: (file) => ({ setup: loadCollectorConfig(file), profiles: loadProfiles() }),
   describe({ setup, profiles }) {
     const devices = setup.inventories.reduce((n, i) => n + i.devices.length, 0);
-    return `${setup.inventories.length} site(s), ${devices} devices, ${profiles.size} profiles, store ${setup.config.store.kind}`;
+    const clusters = setup.clusters.map((c) => `cluster ${c.id} (${c.sites.join(', ')})`);
+    return [`${setup.inventories.length} site(s), ${devices} devices, ${profiles.size} profiles, store ${setup.config.store.kind}`, ...clusters].join(', ');
   },
   async checkBinds({ setup }) {
     const http = setup.config.http;

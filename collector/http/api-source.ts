@@ -58,6 +58,8 @@ export interface DevicePoint {
 export interface ClusterSummary {
   id: string;
   name: string;
+  /** The time zone its windows align to: its first served site's (a month report needs it). */
+  timezone: string;
   targets: Targets;
   sites: string[];
   kpi_ts: number | null;

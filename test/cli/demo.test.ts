@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../support/until.js';
-import { startDcim } from './support/run-dcim.js';
+import { spawnDcim, startDcim } from './support/run-dcim.js';
 
 /**
  * `dcim demo --influx …` against a store that answers but takes nothing: InfluxDB 1.x without
@@ -59,4 +59,22 @@ describe('dcim demo with a store that refuses', () => {
     // At most one CREATE DATABASE a minute, however often the batch is retried.
     expect(seen.creates).toBe(1);
   }, 90_000);
+
+  it("report --cluster guian answers from the demo's API: the seed's site.cluster is a roll-up", async () => {
+    const p = startDcim(['demo', '--http-port', '0', '--print-every-s', '60'], { TMPDIR: dir, DCIM_LOG_LEVEL: 'error' });
+    try {
+      await until('the demo running', () => p.stdout().includes('Ctrl-C to stop.'), 60_000, () => p.stderr());
+      const m = /HTTP API {2}(http:\/\/127\.0\.0\.1:\d+)\/api\/sites \(Authorization: Bearer (\w+)\)/.exec(p.stdout());
+      expect(m).not.toBeNull();
+      const month = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit' }).format(new Date()).slice(0, 7);
+      await until('the cluster evaluated', async () => ((await (await fetch(`${m![1]}/api/clusters`, { headers: { authorization: `Bearer ${m![2]}` } })).json()) as { clusters: { kpi_ts: number | null }[] }).clusters[0]?.kpi_ts != null, 30_000);
+      const r = await spawnDcim(['report', '--month', month, '--cluster', 'guian', '--format', 'json', '--api', m![1]!], { DCIM_API_TOKEN: m![2]! });
+      expect(r.code, r.stderr).toBe(0);
+      const report = JSON.parse(r.stdout) as { rows?: { kind?: string; id?: string }[] };
+      expect(JSON.stringify(report)).toContain('"guian"');
+      expect(JSON.stringify(report)).toContain('"demo"');
+    } finally {
+      expect(await p.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    }
+  }, 120_000);
 });

@@ -219,3 +219,23 @@ describe('dcim demo and its scratch folder', () => {
     expect(scratchFolders(tmp)).toEqual([]);
   }, 150_000);
 });
+
+describe('clusters named by the seeds', () => {
+  const clusterSeeds = ['guian-ai', 'guian-north', 'guian-south'].map((s) => join(ROOT, 'seeds', 'cluster', `${s}.yaml`));
+
+  it("a collector over seeds/cluster/*.yaml rolls up their site.cluster, with no clusters file", async () => {
+    const c = file('cluster-collector.yaml', `collector: { id: t, sites: [${clusterSeeds.join(', ')}] }\nmqtt: { url: "mqtt://127.0.0.1:${CLOSED}" }\nstore: { kind: sqlite, path: ${join(dir, 'cluster.sqlite')}, retention_days: 1 }\n`);
+    const r = await spawnDcim(['collector', '--check', '-c', c]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('3 site(s)');
+    expect(r.stdout).toContain('cluster guian (guian-ai, guian-north, guian-south)');
+  }, 40_000);
+
+  it('a clusters file that leaves out a site naming its cluster is a contradiction, not a guess', async () => {
+    const clusters = file('clusters.yaml', 'clusters:\n  - { id: guian, name: "Gui\'an", sites: [guian-ai, guian-north] }\n');
+    const c = file('cluster-contradiction.yaml', `collector: { id: t, sites: [${clusterSeeds.join(', ')}], clusters: ${clusters} }\nmqtt: { url: "mqtt://127.0.0.1:${CLOSED}" }\nstore: { kind: sqlite, path: ${join(dir, 'cluster2.sqlite')}, retention_days: 1 }\n`);
+    const r = await spawnDcim(['collector', '--check', '-c', c]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^DCIM_E_CONFIG_INVALID: .*site guian-south names cluster guian, whose sites in the clusters file \(guian-ai, guian-north\) leave it out/);
+  }, 40_000);
+});

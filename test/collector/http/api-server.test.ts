@@ -45,7 +45,7 @@ const source: ApiSource = {
     return alerting ? [ALERT].filter((a) => (filter.site === undefined || a.site === filter.site) && (filter.state === undefined || a.state === filter.state)) : undefined;
   },
   alert: (id) => (alerting && id === ALERT.id ? ALERT : undefined),
-  clusters: () => [{ id: 'guian', name: 'Gui\'an', targets: { pue: 1.25, rack_occupancy: 0.7, green_share: 0.8 }, sites: ['demo'], kpi_ts: T0 }],
+  clusters: () => [{ id: 'guian', name: 'Gui\'an', timezone: 'Asia/Shanghai', targets: { pue: 1.25, rack_occupancy: 0.7, green_share: 0.8 }, sites: ['demo'], kpi_ts: T0 }],
   clusterKpis: (id) => (id === 'guian' ? { ...MSG, site: 'guian' } : undefined),
   health: () => health,
   metrics: () => [{ name: 'dcim_test_total', help: 'a "test"\ncounter', type: 'counter', samples: [{ labels: { site: 'de"mo\\x' }, value: 3 }] }],
