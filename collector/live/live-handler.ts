@@ -42,6 +42,8 @@ export interface LiveHandlerStats {
   streams_open: number;
   streams_refused: number;
   events_sent: number;
+  /** Floor views that could not be built (the stream goes on without them). */
+  floor_errors: number;
 }
 
 const PAGE_HEADERS = {
@@ -65,7 +67,7 @@ export class LiveHandler {
   private timer: NodeJS.Timeout | undefined;
   private ticks = 0;
   private readonly history: KpiHistory;
-  private readonly counters = { streams_refused: 0, events_sent: 0 };
+  private readonly counters = { streams_refused: 0, events_sent: 0, floor_errors: 0 };
   private readonly page = livePageHtml();
 
   constructor(private readonly opts: LiveHandlerOptions) {
@@ -167,8 +169,13 @@ export class LiveHandler {
     if (!floor) return [];
     const out: string[] = [];
     for (const s of this.opts.source.sites()) {
-      const f = floor.call(this.opts.source, s.id);
-      if (f) out.push(JSON.stringify(f));
+      // Runs on a timer: a failure must not end the process, only this site's floor event.
+      try {
+        const f = floor.call(this.opts.source, s.id);
+        if (f) out.push(JSON.stringify(f));
+      } catch {
+        this.counters.floor_errors++;
+      }
     }
     return out;
   }

@@ -1,9 +1,12 @@
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiSource } from '../../../collector/http/api-source.js';
 import { ApiServer } from '../../../collector/http/api-server.js';
 import { BearerToken } from '../../../collector/http/bearer-token.js';
 import { KpiHistory } from '../../../collector/live/kpi-history.js';
+import { LiveHandler } from '../../../collector/live/live-handler.js';
+import { until } from '../../support/until.js';
 import { memoryLogger } from '../../../contract/log.js';
 import type { KpiMessage, KpiValue } from '../../../contract/messages.js';
 import type { AlertMessage } from '../../../collector/alerts/index.js';
@@ -162,6 +165,26 @@ describe('a collector without alerting, with a floor view', () => {
     const alert = got.events.find((e) => e.event === 'alert')?.data as { configured: boolean; ts: number } | undefined;
     expect(alert?.configured).toBe(true);
     expect(alert?.ts).toBe(now);
+  });
+
+  it('a floor that cannot be built is counted, and the stream and the timer go on', async () => {
+    const handler = new LiveHandler({ source: { ...bare, floor: () => { throw new Error('inventory gone'); } }, token: new BearerToken(TOKEN), now: () => T0, poll_ms: 10, floor_ms: 10 });
+    const srv = http.createServer((req, res) => {
+      if (!handler.handle(req, res)) res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+    handler.start();
+    try {
+      const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+      const got = await readEvents(`/api/events?token=${TOKEN}`, 2, undefined, url);
+      expect(got.events.map((e) => e.event).sort()).toEqual(['alert', 'kpi']);
+      const stream = readEvents(`/api/events?token=${TOKEN}`, 99, undefined, url);
+      await until('the timer keeps polling past failed floors', () => handler.stats().floor_errors >= 5, 5000);
+      expect((await stream).status).toBe(200);
+    } finally {
+      handler.stop();
+      await new Promise((resolve) => srv.close(resolve));
+    }
   });
 
   it.each([
