@@ -62,6 +62,7 @@ const EN = {
   'pue.target': 'target {value}',
   'pue.powers': 'facility {facility} · IT {it}',
   'pue.stale_meter': 'estimated: meter {meters} is stale, carried at its last value',
+  'pue.stale_meter_gap': 'no value: meter {meters} is stale beyond what can be carried',
   'pue.unknown': 'no value',
 
   'fill.first_value': 'first value after {time}',
@@ -207,6 +208,7 @@ const ZH: Record<MessageKey, string> = {
   'pue.target': '目标 {value}',
   'pue.powers': '总功率 {facility} · IT {it}',
   'pue.stale_meter': '估算：电表 {meters} 数据过期，按最后读数计',
+  'pue.stale_meter_gap': '无数值：电表 {meters} 数据过期，超出可替代范围',
   'pue.unknown': '无数值',
 
   'fill.first_value': '首个数值预计 {time} 后',

@@ -60,7 +60,7 @@ interface ChartOptions {
   tz: string | undefined;
 }
 /** The stale meters a live figure names (absent from collectors that predate the field). */
-type LiveValue = KpiValue & { stale_meters?: { device: string }[] };
+type LiveValue = KpiValue & { stale_meters?: { device: string; carried?: boolean }[] };
 
 export function liveApp(I18N: Catalogue, DEFAULT_LANG: string): void {
   const $ = (selector: string): El => {
@@ -176,11 +176,15 @@ export function liveApp(I18N: Catalogue, DEFAULT_LANG: string): void {
     const v = has(k) ? `<div class="v ${valueClass(k)}">${fmt(k)}</div>` : `<div class="v s-grey">–</div><div class="note">${esc(fillNote(k, tz))}</div>`;
     return `<div class="box t-${st(k)}" data-kpi="${k ? `${k.kpi}/${k.window}` : esc(label)}"><div class="l">${esc(label)}</div>${v}<div class="w">${esc(win)}</div>${extra}</div>`;
   }
+  // Carried meters stand in at their last power (the figure is estimated); the others are why it has none.
   function staleNote(live: LiveValue | undefined): string {
-    const list = live?.stale_meters ?? [];
-    if (list.length === 0) return '';
-    const names = list.slice(0, 3).map((m) => m.device).join(', ') + (list.length > 3 ? ' …' : '');
-    return `<div class="stale" data-stale="${esc(list.map((m) => m.device).join(','))}">${esc(t('pue.stale_meter', { meters: names }))}</div>`;
+    const all = live?.stale_meters ?? [];
+    const line = (list: typeof all, key: string) => {
+      if (list.length === 0) return '';
+      const names = list.slice(0, 3).map((m) => m.device).join(', ') + (list.length > 3 ? ' …' : '');
+      return `<div class="stale" data-stale="${esc(list.map((m) => m.device).join(','))}">${esc(t(key, { meters: names }))}</div>`;
+    };
+    return line(all.filter((m) => m.carried !== false), 'pue.stale_meter') + line(all.filter((m) => m.carried === false), 'pue.stale_meter_gap');
   }
   function hero(name: string, m: KpiMessage | undefined, tz: string | undefined): string {
     const live = pick(m?.kpis, 'pue_live', ['instant']);

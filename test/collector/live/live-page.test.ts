@@ -47,14 +47,17 @@ declare const window: { innerWidth: number };
 const base = { window_start: T0 - QUARTER, window_end: T0, basis: 'energy', coverage: 1, quality: 'measured' as const };
 const value = (kpi: string, window: KpiValue['window'], v: number, extra: Partial<KpiValue> = {}): KpiValue => ({ kpi, window, ...base, value: v, ok: true, status: 'green', ...extra });
 
-function kpis(ts: number, live: number): KpiMessage {
+// A PDU silent beyond the carry bounds: the live PUE has no value and names it.
+const liveGap: KpiValue = { kpi: 'pue_live', window: 'instant', window_start: T0, window_end: T0, ok: false, reason: 'DCIM_E_KPI_INSUFFICIENT: pdu-r11-b silent for 40 min', basis: 'power', coverage: 0.9, quality: 'insufficient', target: 1.2, status: 'grey', stale_meters: [{ device: 'pdu-r11-b', role: 'it', last_ts_ms: T0 - 40 * MIN, power_w: 15_500, carried: false }] };
+
+function kpis(ts: number, live: number, gap = false): KpiMessage {
   const lastQuarterEnd = Math.floor((ts - 3 * MIN) / QUARTER) * QUARTER;
   return {
     schema: 1,
     site: 'demo',
     ts,
     kpis: [
-      value('pue_live', 'instant', live, {
+      gap ? liveGap : value('pue_live', 'instant', live, {
         basis: 'power',
         category: 2,
         quality: 'estimated',
@@ -94,7 +97,7 @@ const thermalAlert: AlertMessage = {
 
 function scriptedSource(alerting: boolean, silent: readonly string[] = []): { source: ApiSource; advance(): boolean } {
   // Trend samples every 5 minutes up to T0 (the handler records one per new message).
-  const steps = [25, 20, 15, 10, 5, 0].map((m, i) => kpis(T0 - m * MIN, 1.16 + 0.012 * i));
+  const steps = [25, 20, 15, 10, 5, 0].map((m, i) => kpis(T0 - m * MIN, 1.16 + 0.012 * i, silent.length > 0));
   let at = 0;
   const source: ApiSource = {
     sites: () => [{ id: 'demo', name: demoInventory.site.name, timezone: 'Asia/Shanghai', targets: demoInventory.targets, halls: 1, racks: 16, devices: demoInventory.devices.length, devices_down: 0, devices_degraded: 0, agents: [], kpi_ts: steps[at]!.ts }],
@@ -254,6 +257,8 @@ describe('wall page in headless Chromium at 1920 × 1080', () => {
       const stats = await text(page, '.hall[data-hall="h1"] .hall-stats');
       expect(stats).toContain('a meter has no fresh data');
       expect(stats).toContain('racks without data: 1');
+      expect(await text(page, '.card[data-id="demo"] .big[data-kpi="pue_live"]')).toBe('–');
+      expect(await text(page, '.card[data-id="demo"] .hero')).toContain('no value: meter pdu-r11-b is stale beyond what can be carried');
       await page.close();
     } finally {
       await off.server.stop();
