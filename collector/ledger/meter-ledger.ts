@@ -19,6 +19,9 @@ import { EVENT_RESET, EVENT_SPIKE } from './energy-buckets.js';
  *   poll instead puts up to a whole step into the wrong 15-minute window.
  *   A counter integrates through a gap, so a long step still counts in full and covers its span;
  *   only its split in time is a guess.
+ * - `counter` meters with `power_assist` (the meter also reports its active power): each poll
+ *   interval gets what the power says, held inside the band the register allows (see
+ *   `assistedSample`); no pending span.
  * - `power` meters (no counter, e.g. a UPS: output power summed over its lines): trapezoid between
  *   consecutive readings when they are at most 2 poll intervals apart; a longer gap stays missing
  *   rather than invented (the emoncms #1795 lesson).
