@@ -361,8 +361,7 @@ export function liveApp(I18N: Catalogue, DEFAULT_LANG: string): void {
     return `<section class="site card" data-scope="site" data-id="${esc(s.id)}">${siteHead('site', s.id, `${s.name} · ${meta}`, s.timezone)}<div class="body"><div class="halls">${halls}</div><div class="side">${alertsPanel(s.id)}${trends('site', s.id, s.timezone)}</div></div></section>`;
   }
   function clusterSection(c: ClusterSummary): string {
-    // A cluster's windows follow its sites' calendar (one time zone per cluster in practice).
-    const tz = state.sites.find((s) => c.sites.includes(s.id))?.timezone;
+    const tz = c.timezone;
     return `<section class="site card" data-scope="cluster" data-id="${esc(c.id)}">${siteHead('cluster', c.id, `${c.name} · ${t('clusters.of', { sites: c.sites.join(', ') })}`, tz)}</section>`;
   }
   function bureauRow(scope: Scope, id: string, name: string): string {
