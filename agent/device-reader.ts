@@ -9,6 +9,8 @@ export interface PollStats {
   requests: number;
   retries: number;
   timeouts: number;
+  /** Device faults of this poll that are not one reading's (a broken SunSpec chain …): code → count. */
+  faults?: Partial<Record<ErrorCode, number>>;
 }
 
 export interface PollResult {
@@ -67,7 +69,14 @@ export class PollCounter {
   retries = 0;
   timeouts = 0;
 
+  faults: Partial<Record<ErrorCode, number>> = {};
+
+  fault(code: ErrorCode): void {
+    this.faults[code] = (this.faults[code] ?? 0) + 1;
+  }
+
   stats(ms: number): PollStats {
-    return { ms: Math.max(0, ms), requests: this.requests, retries: this.retries, timeouts: this.timeouts };
+    const faults = Object.keys(this.faults).length > 0 ? { faults: { ...this.faults } } : {};
+    return { ms: Math.max(0, ms), requests: this.requests, retries: this.retries, timeouts: this.timeouts, ...faults };
   }
 }

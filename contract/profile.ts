@@ -94,21 +94,54 @@ export const WordOrderSchema = z.enum(['ABCD', 'CDAB', 'BADC', 'DCBA']);
 export type ModbusValueType = z.infer<typeof ModbusValueTypeSchema>;
 export type WordOrder = z.infer<typeof WordOrderSchema>;
 
+const SunspecModelIdSchema = z.number().int().min(1).max(0xfffe);
+
+/**
+ * Where a point sits inside a SunSpec model, as the SunSpec model definitions number it: `offset`
+ * counts from the model's ID register (ID 0, L 1, first point 2). `id` lists the models that share
+ * this layout (101/102/103 single, split and three phase); the first one the device serves is read.
+ * The agent finds the model by walking the device's own chain (agent/sunspec/), so a common model
+ * of 65 registers (SolarEdge) reads as right as one of 66.
+ */
+export const SunspecPlaceSchema = z
+  .object({
+    id: z.union([SunspecModelIdSchema, z.array(SunspecModelIdSchema).min(1)]).transform((v) => (Array.isArray(v) ? v : [v])),
+    offset: z.number().int().min(2).max(0xffff),
+  })
+  .strict();
+export type SunspecPlace = z.infer<typeof SunspecPlaceSchema>;
+
+/** As written in a profile: an absolute `address`, or a SunSpec `model` place (then `register` may be left out: SunSpec is holding registers). */
 export const ModbusPointSchema = z.object({
   ...PointCommon,
-  register: ModbusRegisterKindSchema,
+  register: ModbusRegisterKindSchema.optional(),
   /** 0-based protocol address (register 30053 in 1-based docs is input address 52). */
-  address: z.number().int().min(0).max(65535),
+  address: z.number().int().min(0).max(65535).optional(),
+  /** SunSpec: the point's model and offset instead of an address. */
+  model: SunspecPlaceSchema.optional(),
   type: ModbusValueTypeSchema,
   order: WordOrderSchema.default('ABCD'),
   /** Registers for `string` (2 characters each). */
   length: z.number().int().positive().max(125).optional(),
   /** One bit of a 16-bit register (status and alarm words). */
   bit: z.number().int().min(0).max(15).optional(),
-  /** SunSpec-style scale factor: value = raw * 10^sf * scale + offset. */
-  scale_factor: z.object({ register: z.enum(['holding', 'input']), address: z.number().int().min(0).max(65535) }).optional(),
+  /** SunSpec-style scale factor: value = raw * 10^sf * scale + offset. A SunSpec point names the factor's `offset` in its own model. */
+  scale_factor: z
+    .object({ register: z.enum(['holding', 'input']).optional(), address: z.number().int().min(0).max(65535).optional(), offset: z.number().int().min(2).max(0xffff).optional() })
+    .strict()
+    .optional(),
 });
-export type ModbusPoint = z.infer<typeof ModbusPointSchema>;
+type ModbusPointInput = z.infer<typeof ModbusPointSchema>;
+/**
+ * A point after loading: every point has an address. For a SunSpec point it is the address in the
+ * profile's reference chain (`sunspec.models`, what the simulator serves); the agent re-places it
+ * from the chain the device declares and keeps `model` and `scale_factor.offset` for that.
+ */
+export type ModbusPoint = Omit<ModbusPointInput, 'register' | 'address' | 'scale_factor'> & {
+  register: z.infer<typeof ModbusRegisterKindSchema>;
+  address: number;
+  scale_factor?: { register: 'holding' | 'input'; address: number; offset?: number | undefined } | undefined;
+};
 
 const TestVectorSchema = z.object({
   point: PointNameSchema,
@@ -159,7 +192,11 @@ export const ModbusProfileSchema = z.object({
     })
     .prefault({}),
   points: z.array(ModbusPointSchema).min(1),
-  /** SunSpec devices: where "SunS" sits and the model chain ([ID][L]…, ended by 0xFFFF) a SunSpec client walks. */
+  /**
+   * SunSpec devices: the reference chain ("SunS" at `base`, then [ID][L]…, ended by 0xFFFF) that
+   * the simulator serves and that places `model` points by default. A real device's chain may
+   * differ (model 1 with L 65, other models between): the agent walks it (agent/sunspec/).
+   */
   sunspec: z
     .object({
       base: z.union([z.literal(0), z.literal(40000), z.literal(50000)]),
@@ -167,8 +204,64 @@ export const ModbusProfileSchema = z.object({
     })
     .strict()
     .optional(),
-});
+}).transform(placeModbusPoints);
 export type ModbusProfile = z.infer<typeof ModbusProfileSchema>;
+
+/** Give every point its address: as written, or from its SunSpec model place in the reference chain. */
+function placeModbusPoints<P extends { points: ModbusPointInput[]; sunspec?: { base: number; models: { id: number; length: number }[] } | undefined }>(
+  p: P,
+  ctx: z.RefinementCtx,
+): Omit<P, 'points'> & { points: ModbusPoint[] } {
+  const starts = new Map<number, { at: number; length: number }>();
+  if (p.sunspec) {
+    let at = p.sunspec.base + 2;
+    for (const m of p.sunspec.models) {
+      if (!starts.has(m.id)) starts.set(m.id, { at, length: m.length });
+      at += 2 + m.length;
+    }
+  }
+  const points = p.points.map((pt, i): ModbusPoint => {
+    const where = ['points', i];
+    const { model, scale_factor: sf, register, address, ...rest } = pt;
+    if (model) {
+      if (address !== undefined) ctx.addIssue({ code: 'custom', path: [...where, 'address'], message: 'give address or model, not both' });
+      if (register !== undefined && register !== 'holding') ctx.addIssue({ code: 'custom', path: [...where, 'register'], message: 'SunSpec models are holding registers' });
+      const id = model.id.find((m) => starts.has(m));
+      const start = id !== undefined ? starts.get(id) : undefined;
+      if (!start) {
+        ctx.addIssue({ code: 'custom', path: [...where, 'model', 'id'], message: `no model ${model.id.join('/')} in sunspec.models` });
+        return { ...rest, register: 'holding', address: 0 };
+      }
+      const count = registerSpan(pt.type, pt.length);
+      if (model.offset + count > 2 + start.length) ctx.addIssue({ code: 'custom', path: [...where, 'model', 'offset'], message: `offset ${model.offset} + ${count} registers passes model ${String(id)} (L ${start.length})` });
+      let scale: ModbusPoint['scale_factor'];
+      if (sf) {
+        if (sf.offset === undefined || sf.address !== undefined) ctx.addIssue({ code: 'custom', path: [...where, 'scale_factor'], message: 'a SunSpec point names its scale factor by offset in the same model' });
+        else scale = { register: 'holding', address: start.at + sf.offset, offset: sf.offset };
+      }
+      return { ...rest, model, register: 'holding', address: start.at + model.offset, ...(scale ? { scale_factor: scale } : {}) };
+    }
+    if (address === undefined || register === undefined) {
+      ctx.addIssue({ code: 'custom', path: where, message: 'give register and address, or a SunSpec model {id, offset}' });
+      return { ...rest, register: register ?? 'holding', address: address ?? 0 };
+    }
+    let scale: ModbusPoint['scale_factor'];
+    if (sf) {
+      if (sf.register === undefined || sf.address === undefined || sf.offset !== undefined) ctx.addIssue({ code: 'custom', path: [...where, 'scale_factor'], message: 'give the scale factor register and address (offset is for SunSpec model points)' });
+      else scale = { register: sf.register, address: sf.address };
+    }
+    return { ...rest, register, address, ...(scale ? { scale_factor: scale } : {}) };
+  });
+  return { ...p, points };
+}
+
+/** Registers a value occupies (the contract codec's rule, here without importing the codec). */
+function registerSpan(type: z.infer<typeof ModbusValueTypeSchema>, length: number | undefined): number {
+  if (type === 'string') return length ?? 1;
+  if (type === 'int32' || type === 'uint32' || type === 'float32') return 2;
+  if (type === 'int64' || type === 'uint64' || type === 'float64') return 4;
+  return 1;
+}
 
 /**
  * Redfish (DMTF DSP0266) over HTTPS: BMCs of GPU and other servers. Points are JSON pointers

@@ -5,6 +5,8 @@ import { decodeModbusValue, pointRegisterCount } from '../decode/modbus-value.js
 import { PollCounter, type DeviceReader, type PollResult, type ReadOptions, type RequestPolicy } from '../device-reader.js';
 import { ModbusException, type ModbusOutcome, type ModbusRegisters, type ModbusTransport } from './modbus-transport.js';
 import { planReads, type PlannedRead, type Span } from './read-planner.js';
+import { walkSunspecChain } from '../sunspec/sunspec-chain.js';
+import { isSunspecProfile, placeOnChain, type PlacedProfile } from '../sunspec/sunspec-layout.js';
 
 /**
  * Reads one Modbus device per its profile: plans the reads once (read-planner.ts), sends them
@@ -14,6 +16,8 @@ import { planReads, type PlannedRead, type Span } from './read-planner.js';
  * - Busy (6) / acknowledge (5): waits a little and retries, counted as a retry.
  * - A read that times out after every retry ends the poll (the device is not answering);
  *   so does a lost connection. Nothing throws: every point gets a reading.
+ * - SunSpec profiles (points placed by model and offset) are read where the device's own model
+ *   chain puts them (agent/sunspec/); chain faults are counted in the poll's `faults`.
  */
 export interface ModbusReaderOptions {
   profile: ModbusProfile;
@@ -29,34 +33,106 @@ export const BUSY_WAIT_MS = 100;
 
 interface Plan {
   spans: Span[];
-  /** For each point: its span and, if any, its scale-factor span. */
-  points: { span: number; sf?: number }[];
+  /** For each point: its span and, if any, its scale-factor span (undefined: not read). */
+  points: ({ span: number; sf?: number } | undefined)[];
+  /** Spans of `extra` registers (SunSpec model headers), in the order given. */
+  extra: number[];
   reads: PlannedRead[];
 }
 
 export class ModbusReader implements DeviceReader {
   private plan: Plan | undefined;
+  /** The device's SunSpec layout, from its first walk; dropped when a model ID no longer matches. */
+  private sunspec: { placed: PlacedProfile; plan: Plan } | undefined;
 
   constructor(private readonly opts: ModbusReaderOptions) {}
 
   async read(ro: ReadOptions = {}): Promise<PollResult> {
-    const { clock, profile, transport } = this.opts;
+    const { clock, profile } = this.opts;
     const start = clock.now();
     const counter = new PollCounter();
-    const plan = (this.plan ??= buildPlan(profile));
+    const aborted = await this.open(ro);
+    if (!isSunspecProfile(profile)) {
+      const plan = (this.plan ??= buildPlan(profile));
+      const run = aborted ? emptyRun(plan, aborted) : await this.run(plan, counter, ro);
+      return { readings: decodeAll(profile, plan, run), poll: counter.stats(clock.now() - start) };
+    }
+    const readings = await this.readSunspec(counter, ro, aborted);
+    return { readings, poll: counter.stats(clock.now() - start) };
+  }
+
+  /**
+   * SunSpec: walk the chain at the first poll, read the points where the device's own chain puts
+   * them, and re-check each used model's ID register with the data (same requests). A changed ID
+   * means the cached layout is stale (new firmware, a swapped device): walk again and read again,
+   * once per poll.
+   */
+  private async readSunspec(counter: PollCounter, ro: ReadOptions, opened: ErrorCode | undefined): Promise<Reading[]> {
+    const { profile } = this.opts;
+    let aborted = opened;
+    for (let attempt = 0; ; attempt++) {
+      let layout = this.sunspec;
+      let missingCode: ErrorCode = 'DCIM_E_SUNSPEC_MODEL_MISSING';
+      if (!layout && !aborted) {
+        const walk = await walkSunspecChain((address, count) => this.request(counter, { kind: 'holding', address, count, spans: [] }));
+        if (!walk.ok && walk.code !== 'DCIM_E_SUNSPEC_NOT_FOUND') aborted = walk.code;
+        else {
+          if (!walk.ok || walk.value.problem) {
+            const problem = walk.ok ? (walk.value.problem as { code: ErrorCode; message: string }) : walk;
+            counter.fault(problem.code);
+            this.opts.logger?.warn('sunspec chain problem', { code: problem.code, message: problem.message });
+          }
+          if (!walk.ok) missingCode = walk.code;
+          const placed = placeOnChain(profile, walk.ok ? walk.value : { base: 0, models: [] });
+          const skip = new Set(placed.missing.keys());
+          layout = { placed, plan: buildPlan(placed.profile, { skip, extra: placed.headers.map((h) => ({ kind: 'holding' as const, address: h.at, count: 1 })) }) };
+          // Without a marker nothing is cached: the next poll looks again (a device still booting).
+          if (walk.ok) this.sunspec = layout;
+        }
+      }
+      if (!layout) {
+        const plan = buildPlan(profile);
+        return decodeAll(profile, plan, emptyRun(plan, aborted ?? 'DCIM_E_MODBUS_TIMEOUT'));
+      }
+      const { placed, plan } = layout;
+      const run = aborted ? emptyRun(plan, aborted) : await this.run(plan, counter, ro);
+      const changed = placed.headers.filter((h, k) => {
+        const w = run.data[plan.extra[k] as number]?.words?.[0];
+        return w !== undefined && w !== h.id;
+      });
+      if (changed.length > 0) {
+        counter.fault('DCIM_E_SUNSPEC_MODEL_CHANGED');
+        this.opts.logger?.warn('sunspec model changed: walking the chain again', { models: changed.map((h) => `${h.id}@${h.at}`) });
+        this.sunspec = undefined;
+        if (attempt === 0 && !run.aborted) continue;
+        return placed.profile.points.map((pt) => badReading(pt.name, pt.unit, 'DCIM_E_SUNSPEC_MODEL_CHANGED'));
+      }
+      const readings = decodeAll(placed.profile, plan, run);
+      for (const i of placed.missing.keys()) {
+        const pt = placed.profile.points[i] as ModbusProfile['points'][number];
+        readings[i] = badReading(pt.name, pt.unit, aborted ?? missingCode);
+      }
+      return readings;
+    }
+  }
+
+  /** The deadline and the connection; a code when the poll cannot start. */
+  private async open(ro: ReadOptions): Promise<ErrorCode | undefined> {
+    const { clock, transport } = this.opts;
+    if (ro.deadlineAt !== undefined && clock.now() >= ro.deadlineAt) return 'DCIM_E_MODBUS_TIMEOUT';
+    if (transport.isOpen) return undefined;
+    const c = await transport.connect();
+    if (c.ok) return undefined;
+    this.opts.logger?.debug('modbus connect failed', { message: c.message });
+    return isHostUnknownMessage(c.message) ? 'DCIM_E_NET_HOST_UNKNOWN' : 'DCIM_E_MODBUS_CONNECT';
+  }
+
+  /** Send a plan's reads one at a time: what each span got, or why not. */
+  private async run(plan: Plan, counter: PollCounter, ro: ReadOptions): Promise<Run> {
+    const { clock, profile } = this.opts;
     const data: (ModbusRegisters | undefined)[] = plan.spans.map(() => undefined);
     const errors: (ErrorCode | undefined)[] = plan.spans.map(() => undefined);
     let aborted: ErrorCode | undefined;
-
-    if (ro.deadlineAt !== undefined && clock.now() >= ro.deadlineAt) aborted = 'DCIM_E_MODBUS_TIMEOUT';
-    if (!aborted && !transport.isOpen) {
-      const c = await transport.connect();
-      if (!c.ok) {
-        this.opts.logger?.debug('modbus connect failed', { message: c.message });
-        aborted = isHostUnknownMessage(c.message) ? 'DCIM_E_NET_HOST_UNKNOWN' : 'DCIM_E_MODBUS_CONNECT';
-      }
-    }
-
     const queue = [...plan.reads];
     let first = true;
     while (queue.length > 0 && !aborted) {
@@ -85,17 +161,7 @@ export class ModbusReader implements DeviceReader {
       const code: ErrorCode = r.kind === 'exception' ? 'DCIM_E_MODBUS_EXCEPTION' : 'DCIM_E_MODBUS_TIMEOUT';
       for (const i of read.spans) errors[i] = code;
     }
-
-    const readings: Reading[] = profile.points.map((pt, k) => {
-      const { span, sf } = plan.points[k] as Plan['points'][number];
-      const failure = errors[span] ?? (sf !== undefined ? errors[sf] : undefined);
-      const raw = data[span];
-      const sfRaw = sf !== undefined ? data[sf]?.words?.[0] : undefined;
-      if (failure) return badReading(pt.name, pt.unit, failure);
-      if (!raw || (sf !== undefined && sfRaw === undefined)) return badReading(pt.name, pt.unit, aborted ?? 'DCIM_E_MODBUS_TIMEOUT');
-      return toReading(pt.name, pt.unit, decodeModbusValue(pt, { ...raw, ...(sfRaw !== undefined ? { sf: sfRaw } : {}) }));
-    });
-    return { readings, poll: counter.stats(clock.now() - start) };
+    return { data, errors, aborted };
   }
 
   async close(): Promise<void> {
@@ -124,7 +190,7 @@ export class ModbusReader implements DeviceReader {
 }
 
 /** Spans for every point and scale-factor register (shared ones once), then the read plan. */
-export function buildPlan(profile: ModbusProfile): Plan {
+export function buildPlan(profile: ModbusProfile, more: { skip?: ReadonlySet<number>; extra?: readonly Span[] } = {}): Plan {
   const spans: Span[] = [];
   const byKey = new Map<string, number>();
   const add = (s: Span): number => {
@@ -137,12 +203,40 @@ export function buildPlan(profile: ModbusProfile): Plan {
     }
     return i;
   };
-  const points = profile.points.map((p) => {
+  const points = profile.points.map((p, k) => {
+    if (more.skip?.has(k)) return undefined;
     const span = add({ kind: p.register, address: p.address, count: pointRegisterCount(p) });
     const sf = p.scale_factor ? add({ kind: p.scale_factor.register, address: p.scale_factor.address, count: 1 }) : undefined;
     return sf === undefined ? { span } : { span, sf };
   });
-  return { spans, points, reads: planReads(spans, profile.quirks) };
+  const extra = (more.extra ?? []).map(add);
+  return { spans, points, extra, reads: planReads(spans, profile.quirks) };
+}
+
+interface Run {
+  data: (ModbusRegisters | undefined)[];
+  errors: (ErrorCode | undefined)[];
+  /** Why the poll stopped early, if it did. */
+  aborted: ErrorCode | undefined;
+}
+
+function emptyRun(plan: Plan, aborted: ErrorCode): Run {
+  return { data: plan.spans.map(() => undefined), errors: plan.spans.map(() => undefined), aborted };
+}
+
+/** Every point's reading from what its spans got; a point the plan skips is left for the caller (bad until then). */
+function decodeAll(profile: ModbusProfile, plan: Plan, run: Run): Reading[] {
+  return profile.points.map((pt, k) => {
+    const at = plan.points[k];
+    if (!at) return badReading(pt.name, pt.unit, 'DCIM_E_SUNSPEC_MODEL_MISSING');
+    const { span, sf } = at;
+    const failure = run.errors[span] ?? (sf !== undefined ? run.errors[sf] : undefined);
+    const raw = run.data[span];
+    const sfRaw = sf !== undefined ? run.data[sf]?.words?.[0] : undefined;
+    if (failure) return badReading(pt.name, pt.unit, failure);
+    if (!raw || (sf !== undefined && sfRaw === undefined)) return badReading(pt.name, pt.unit, run.aborted ?? 'DCIM_E_MODBUS_TIMEOUT');
+    return toReading(pt.name, pt.unit, decodeModbusValue(pt, { ...raw, ...(sfRaw !== undefined ? { sf: sfRaw } : {}) }));
+  });
 }
 
 function slice(r: ModbusRegisters, read: PlannedRead, s: Span): ModbusRegisters {

@@ -18,7 +18,7 @@ const all = [...profiles.values()];
  */
 function decodeSignature(profile: DeviceProfile, name: string): string {
   const raw = rawPoints(profile).find((p) => p.name === name) ?? {};
-  const { name: _n, oid: _o, address: _a, column: _c, description: _d, kpi: _k, unit: _u, precision: _p, counter_max: _m, pointer: _ptr, follow: _f, ...how } = raw as Record<string, unknown>;
+  const { name: _n, oid: _o, address: _a, model: _mo, column: _c, description: _d, kpi: _k, unit: _u, precision: _p, counter_max: _m, pointer: _ptr, follow: _f, ...how } = raw as Record<string, unknown>;
   return JSON.stringify(how, Object.keys(how).sort());
 }
 
