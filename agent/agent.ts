@@ -10,6 +10,7 @@ import { Scheduler, type SchedulerStats } from './scheduler.js';
 import { SeqStore } from './seq-store.js';
 import { SnmpSocketPool } from './snmp/snmp-socket-pool.js';
 import { buildTelemetry } from './telemetry.js';
+import { countImplausible, type PlausibilityCode } from './plausibility/plausibility.js';
 // --- self-metrics (H-ops) ---
 import { formatListenAddress, type ListenAddress } from './metrics/listen-address.js';
 import { AgentSelfMetrics, DEFAULT_HEALTH_INTERVAL_MS } from './metrics/self-metrics.js';
@@ -73,6 +74,8 @@ export interface AgentStats {
   devices: number;
   seq_next: number;
   readings_dropped: number;
+  /** Readings published uncertain or bad by the plausibility checks (sentinels included), by code, per device. */
+  implausible: Record<string, Partial<Record<PlausibilityCode, number>>>;
   mqtt: PublisherStats;
   /** Spool and sender; after stop(), their last values. */
   telemetry: OutboxStats;
@@ -95,6 +98,7 @@ interface Running {
 export class Agent {
   private running: Running | undefined;
   private readingsDropped = 0;
+  private readonly implausible: Record<string, Partial<Record<PlausibilityCode, number>>> = {};
   private lastTelemetry: OutboxStats = emptyOutboxStats();
 
   constructor(private readonly opts: AgentOptions) {}
@@ -160,6 +164,7 @@ export class Agent {
             this.readingsDropped += dropped.length;
             logger.warn('readings dropped', { code: 'DCIM_E_READING_INVALID', device, dropped });
           }
+          countImplausible(message.readings, (this.implausible[device] ??= {}));
           outbox.submit(message);
         },
         status: (device: string, status: DeviceStatus) => {
@@ -244,6 +249,7 @@ export class Agent {
       devices: r ? r.readers.length : 0,
       seq_next: r ? r.seq.peek() : 0,
       readings_dropped: this.readingsDropped,
+      implausible: structuredClone(this.implausible),
       mqtt: r ? r.publisher.stats() : { connected: false, connects: 0, bd_seq: -1, published: 0, refused_offline: 0, refused_invalid: 0, failed: 0 },
       telemetry: r ? r.outbox.stats() : this.lastTelemetry,
       polling: r ? r.scheduler.stats() : { in_flight: 0, queued: 0, probes_queued: 0, devices: {} },

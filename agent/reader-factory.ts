@@ -6,6 +6,7 @@ import { createModbusSerialTransport } from './modbus/modbus-serial-transport.js
 import type { ModbusTransport } from './modbus/modbus-transport.js';
 import { ModbusReader } from './modbus/modbus-reader.js';
 import { LazyChildLogger } from './lazy-child-logger.js';
+import { withPlausibility } from './plausibility/plausible-reader.js';
 import { allPoints } from './profile-checks.js';
 import { createHttpRedfishTransport } from './redfish/http-redfish-transport.js';
 import { RedfishReader } from './redfish/redfish-reader.js';
@@ -44,6 +45,12 @@ export function devicePolicy(device: AgentDevice['device'], base: RequestPolicy)
 }
 
 export function createDeviceReader(d: AgentDevice, ctx: ReaderContext): DeviceReader {
+  const reader = createProtocolReader(d, ctx);
+  // Every value is judged before it is published (agent/plausibility): nothing impossible goes out as good.
+  return withPlausibility(reader, d.profile, new LazyChildLogger(ctx.logger, { device: d.device.id }));
+}
+
+function createProtocolReader(d: AgentDevice, ctx: ReaderContext): DeviceReader {
   const { device, profile } = d;
   const log = new LazyChildLogger(ctx.logger, { device: device.id });
   const a = device.address;

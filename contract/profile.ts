@@ -31,6 +31,60 @@ const OidSchema = z.string().regex(/^1(\.\d+)+$/, 'expected a numeric OID such a
 /** Keys are the raw values: integers for SNMP/Modbus, text for Redfish enums ("OK", "Enabled"). */
 const EnumMapSchema = z.record(z.string().regex(/^(-?\d+|[A-Za-z][A-Za-z0-9_]*)$/), z.string().regex(/^[a-z][a-z0-9_]*$/));
 
+/**
+ * Plausibility of one point (docs/plausibility.md): the agent checks every value before it is
+ * published. `min`/`max` (engineering units) replace the default bounds of the point's unit;
+ * narrowing needs no reason, widening beyond the unit's default needs `range_why` (the document
+ * that allows it), which the profile catalogue test enforces.
+ */
+const PlausibilityKeys = {
+  min: z.number().finite().optional(),
+  max: z.number().finite().optional(),
+  range_why: z.string().min(1).optional(),
+  /** The raw data type's own "not available" pattern counts as a sentinel (int16 0x8000, uint16 0xFFFF, int32 0x80000000, uint32 0xFFFFFFFF, float NaN). */
+  type_sentinels: z.boolean().optional(),
+  /** A measured quantity that moves while the device works (power, current): unchanged for `stuck_polls` polls in a row is suspicious. */
+  live: z.boolean().optional(),
+  stuck_polls: z.number().int().min(2).max(10_000).optional(),
+};
+
+/**
+ * Cross-checks between points of one poll, declared by the profile. Points are paired by their
+ * table index; a scalar side applies to every row.
+ * - `power_vs_vi`: |P| ≤ V × I × phases × headroom (+ allowance); with `min_power_factor`, also
+ *   |P| ≥ V × I × phases × min_power_factor once V × I × phases reaches `min_apparent_va`.
+ * - `sum`: the parts (a table column summed over its rows, or several scalar points) agree with
+ *   the total within `tolerance` (share of the total) plus `allowance` (absolute).
+ */
+export const PowerVsViCheckSchema = z
+  .object({
+    kind: z.literal('power_vs_vi'),
+    power: PointNameSchema,
+    voltage: PointNameSchema,
+    current: PointNameSchema,
+    phases: z.number().int().min(1).max(3).default(1),
+    headroom: z.number().min(1).max(2).default(1.1),
+    allowance: z.number().min(0).default(10),
+    min_power_factor: z.number().gt(0).max(1).optional(),
+    min_apparent_va: z.number().min(0).default(200),
+    quality: z.enum(['uncertain', 'bad']).default('bad'),
+    why: z.string().optional(),
+  })
+  .strict();
+export const SumCheckSchema = z
+  .object({
+    kind: z.literal('sum'),
+    total: PointNameSchema,
+    parts: z.array(PointNameSchema).min(1),
+    tolerance: z.number().min(0).max(1).default(0.05),
+    allowance: z.number().min(0).default(0),
+    quality: z.enum(['uncertain', 'bad']).default('bad'),
+    why: z.string().optional(),
+  })
+  .strict();
+export const PlausibilityCheckSchema = z.discriminatedUnion('kind', [PowerVsViCheckSchema, SumCheckSchema]);
+export type PlausibilityCheck = z.infer<typeof PlausibilityCheckSchema>;
+
 const PointCommon = {
   name: PointNameSchema,
   unit: UnitSchema.optional(),
@@ -45,6 +99,7 @@ const PointCommon = {
   /** Cumulative counter: the collector's ledger handles resets and rollovers. */
   counter_max: z.number().positive().optional(),
   description: z.string().optional(),
+  ...PlausibilityKeys,
 };
 
 /**
@@ -161,12 +216,56 @@ const ProfileCommon = {
   model: z.string().min(1),
   description: z.string().optional(),
   test_vectors: z.array(TestVectorSchema).min(1),
+  /** Cross-checks between points (PlausibilityCheckSchema). */
+  checks: z.array(PlausibilityCheckSchema).optional(),
 };
+
+/**
+ * A probe: one GETNEXT at `oid` that a device serving the profile's MIB answers with an object
+ * inside that subtree (`upsIdentManufacturer` under UPS-MIB). `object` and `mib` name it for the
+ * reason a person reads; `matches` (a case-insensitive regular expression) also requires the
+ * answered value to look right, for vendors sharing one standard subtree.
+ */
+export const SnmpProbeSchema = z
+  .object({
+    oid: OidSchema,
+    object: z.string().regex(/^[A-Za-z][A-Za-z0-9-]*$/, 'expected a MIB object name such as upsIdentManufacturer'),
+    mib: z.string().regex(/^[A-Za-z][A-Za-z0-9-]*$/, 'expected a MIB module name such as UPS-MIB'),
+    matches: z
+      .string()
+      .min(1)
+      .refine((s) => {
+        try {
+          new RegExp(s, 'i');
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'expected a regular expression')
+      .optional(),
+  })
+  .strict();
+export type SnmpProbe = z.infer<typeof SnmpProbeSchema>;
+
+/**
+ * How detection recognises the device. `sys_object_id`: OID prefixes of the sysObjectID this
+ * profile claims. `probe`: subtrees the device must answer. With both, the claim holds only when
+ * every probe answers (a vendor prefix that also covers its cooling units claims only the UPSes);
+ * with `probe` alone, the profile is a candidate for any device that answers every probe.
+ */
+export const SnmpMatchSchema = z
+  .object({
+    sys_object_id: z.array(OidSchema).min(1).optional(),
+    probe: z.array(SnmpProbeSchema).min(1).max(8).optional(),
+  })
+  .strict()
+  .refine((m) => m.sys_object_id !== undefined || m.probe !== undefined, { message: 'name sys_object_id, probe, or both' });
+export type SnmpMatch = z.infer<typeof SnmpMatchSchema>;
 
 export const SnmpProfileSchema = z.object({
   ...ProfileCommon,
   protocol: z.literal('snmp'),
-  match: z.object({ sys_object_id: z.array(OidSchema).min(1) }).optional(),
+  match: SnmpMatchSchema.optional(),
   quirks: z
     .object({
       max_oids_per_request: z.number().int().min(1).max(60).default(25),

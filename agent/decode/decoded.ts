@@ -21,6 +21,31 @@ export interface ValueSpec {
   offset: number;
   sentinels?: readonly (number | string)[] | undefined;
   enum?: Readonly<Record<string, string>> | undefined;
+  /** The data type's own "not available" pattern is a sentinel too (TYPE_SENTINELS). */
+  type_sentinels?: boolean | undefined;
+}
+
+/**
+ * The "not implemented / not available" pattern of each integer type, as the registers read
+ * unsigned: the most negative value of a signed type, all ones of an unsigned one (SunSpec and
+ * most Modbus vendors; SNMP agents that cannot measure). 0x7FFFFFFF is used only by some vendors:
+ * a profile lists it in `sentinels` where the vendor's document says so. Floats use NaN, which
+ * the decoders check apart.
+ */
+export const TYPE_SENTINELS: Readonly<Record<string, bigint>> = {
+  int16: 0x8000n,
+  uint16: 0xffffn,
+  int32: 0x80000000n,
+  uint32: 0xffffffffn,
+  int64: 0x8000000000000000n,
+  uint64: 0xffffffffffffffffn,
+};
+
+/** True when the point declares type sentinels and `unsigned` (the raw registers read unsigned) is its type's pattern. */
+export function isTypeSentinel(spec: ValueSpec, type: string, unsigned: number | bigint | undefined): boolean {
+  if (!spec.type_sentinels || unsigned === undefined) return false;
+  const pattern = TYPE_SENTINELS[type];
+  return pattern !== undefined && BigInt(unsigned) === pattern;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { ModbusPoint } from '../../contract/index.js';
 import { decodeWords, registerCount, type RawValue } from '../../contract/index.js';
-import { applyNumeric, decoded, enumName, failed, isSentinel, MAX_STRING_CHARS, type Decoded } from './decoded.js';
+import { applyNumeric, decoded, enumName, failed, isSentinel, isTypeSentinel, MAX_STRING_CHARS, type Decoded } from './decoded.js';
 
 /**
  * Register words or coil bits → engineering value. Pure; the word order codec and the scale
@@ -13,7 +13,7 @@ import { applyNumeric, decoded, enumName, failed, isSentinel, MAX_STRING_CHARS, 
  * - 64-bit integers keep full precision (see applyNumeric for how they travel).
  * - float NaN/Inf (SunSpec's float "not implemented") is bad, never a number.
  */
-export type ModbusValueSpec = Pick<ModbusPoint, 'register' | 'type' | 'order' | 'length' | 'bit' | 'scale' | 'offset' | 'sentinels' | 'enum'> & {
+export type ModbusValueSpec = Pick<ModbusPoint, 'register' | 'type' | 'order' | 'length' | 'bit' | 'scale' | 'offset' | 'sentinels' | 'enum' | 'type_sentinels'> & {
   scale_factor?: ModbusPoint['scale_factor'];
 };
 
@@ -62,7 +62,11 @@ export function decodeModbusValue(spec: ModbusValueSpec, raw: ModbusRaw): Decode
     return decoded(value.slice(0, MAX_STRING_CHARS));
   }
   // A sentinel may be given as the value or as the same registers read unsigned (0x8000, 0xFFFF, 0x7FC00000).
-  if (isSentinel(spec, value, unsignedPattern(used, spec.order))) return failed('DCIM_E_VALUE_UNAVAILABLE', `sentinel ${String(value)}`);
+  const unsigned = unsignedPattern(used, spec.order);
+  if (isSentinel(spec, value, unsigned)) return failed('DCIM_E_VALUE_UNAVAILABLE', `sentinel ${String(value)}`);
+  if (isTypeSentinel(spec, spec.type, unsigned)) return failed('DCIM_E_VALUE_UNAVAILABLE', `${spec.type} not-available pattern 0x${BigInt(unsigned as number | bigint).toString(16)}`);
+  // SunSpec's float "not implemented" is NaN: with type sentinels it means not available, else it is undecodable.
+  if (typeof value === 'number' && Number.isNaN(value) && spec.type_sentinels) return failed('DCIM_E_VALUE_UNAVAILABLE', `${spec.type} is NaN`);
   if (typeof value === 'number' && !Number.isFinite(value)) return failed('DCIM_E_DECODE_VALUE', `${spec.type} is ${value}`);
   if (spec.type === 'float32' && typeof value === 'number') value = shortestFloat32(value);
 

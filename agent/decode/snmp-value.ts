@@ -1,6 +1,6 @@
 import type { SnmpPoint } from '../../contract/index.js';
 import { isVarbindException, snmpTypeName, SnmpType } from '../snmp/asn1-types.js';
-import { applyNumeric, decoded, enumName, failed, isSentinel, MAX_STRING_CHARS, type DecodeFailure, type Decoded, type ValueSpec } from './decoded.js';
+import { applyNumeric, decoded, enumName, failed, isSentinel, isTypeSentinel, MAX_STRING_CHARS, type DecodeFailure, type Decoded, type ValueSpec } from './decoded.js';
 import { exponentOf } from '../../contract/codec/exponent.js';
 
 /**
@@ -71,9 +71,20 @@ function pointExponent(spec: SnmpValueSpec, exponents: readonly unknown[] | unde
 function numeric(spec: SnmpValueSpec, value: unknown, exponents?: readonly unknown[]): Decoded {
   if (typeof value !== 'number' || !Number.isFinite(value)) return failed('DCIM_E_DECODE_VALUE', `expected a number, got ${describe(value)}`);
   if (isSentinel(spec, value)) return failed('DCIM_E_VALUE_UNAVAILABLE', `sentinel ${value}`);
+  if (snmpTypeSentinel(spec, value)) return failed('DCIM_E_VALUE_UNAVAILABLE', `${spec.type} not-available pattern ${value}`);
   const sf = pointExponent(spec, exponents);
   if (typeof sf !== 'number') return sf;
   return applyNumeric(value, spec, sf);
+}
+
+/**
+ * An SNMP integer or gauge at its type's limit: INTEGER's most negative value (0x80000000) or a
+ * Gauge32 of all ones (0xFFFFFFFF). Counters are exempt: they pass through their maximum when
+ * they wrap.
+ */
+function snmpTypeSentinel(spec: SnmpValueSpec, value: number): boolean {
+  if (spec.type === 'counter32' || spec.type === 'timeticks') return false;
+  return isTypeSentinel(spec, 'int32', value === -0x80000000 ? 0x80000000 : undefined) || isTypeSentinel(spec, 'uint32', value >= 0 ? value : undefined);
 }
 
 function decodeCounter64(spec: SnmpValueSpec, type: number, value: unknown, exponents?: readonly unknown[]): Decoded {

@@ -1,6 +1,7 @@
 import type { DevicePollStats } from '../scheduler.js';
 import { countStates, DEVICE_STATES, pollTotals, type AgentSnapshot, type DeviceSnapshot } from './agent-snapshot.js';
 import type { MetricFamily, MetricType, Sample } from './exposition.js';
+import { PLAUSIBILITY_CODES } from '../plausibility/plausibility.js';
 
 /**
  * The agent's Prometheus metrics (README "Metrics"), a pure function of one snapshot.
@@ -27,6 +28,7 @@ export const AGENT_METRICS = {
   dcim_agent_probes_queued: { scope: 'agent', type: 'gauge', help: 'Probes of dead devices waiting for a slot of their own lane (at most a quarter of the cap).' },
   dcim_agent_reader_errors_total: { scope: 'agent', type: 'counter', help: 'Polls whose reader threw (a bug; the device counts as down for that poll).' },
   dcim_agent_readings_dropped_total: { scope: 'agent', type: 'counter', help: 'Readings dropped because the message contract refused them (DCIM_E_READING_INVALID).' },
+  dcim_agent_readings_implausible_total: { scope: 'agent', type: 'counter', help: 'Readings published uncertain or bad by a plausibility check, by code: sentinel (VALUE_UNAVAILABLE), out of range, inconsistent, stuck, counter decreased.', extra: ['code'] },
   dcim_agent_mqtt_connected: { scope: 'agent', type: 'gauge', help: '1 while connected to the MQTT broker, else 0.' },
   dcim_agent_mqtt_connects_total: { scope: 'agent', type: 'counter', help: 'Successful MQTT connections (the first and every reconnect).' },
   dcim_agent_mqtt_bd_seq: { scope: 'agent', type: 'gauge', help: 'Birth/death sequence of the current MQTT connection (-1 before the first).' },
@@ -64,6 +66,7 @@ export const AGENT_METRICS = {
   dcim_agent_device_poll_duration_seconds: { scope: 'device', type: 'gauge', help: 'Duration of the last poll.' },
   dcim_agent_device_last_poll_timestamp_seconds: { scope: 'device', type: 'gauge', help: 'Start of the last poll, seconds since the epoch (absent before the first).' },
   dcim_agent_device_last_success_timestamp_seconds: { scope: 'device', type: 'gauge', help: 'Start of the last poll that read anything, seconds since the epoch (absent until one did).' },
+  dcim_agent_device_readings_implausible_total: { scope: 'device', type: 'counter', help: 'Readings of the device published uncertain or bad by a plausibility check, by code (a series appears at its first such reading).', extra: ['code'] },
   dcim_agent_device_consecutive_failures: { scope: 'device', type: 'gauge', help: 'Polls in a row that read nothing (0 once the device answers).' },
 } as const satisfies Record<string, MetricDef>;
 
@@ -96,6 +99,11 @@ export function agentMetricFamilies(snap: AgentSnapshot): MetricFamily[] {
   add('dcim_agent_probes_queued', stats.polling.probes_queued);
   add('dcim_agent_reader_errors_total', totals.reader_errors);
   add('dcim_agent_readings_dropped_total', stats.readings_dropped);
+  for (const code of PLAUSIBILITY_CODES) {
+    let n = 0;
+    for (const byCode of Object.values(stats.implausible)) n += byCode[code] ?? 0;
+    add('dcim_agent_readings_implausible_total', n, { ...agent, code });
+  }
   add('dcim_agent_mqtt_connected', mqtt.connected ? 1 : 0);
   add('dcim_agent_mqtt_connects_total', mqtt.connects);
   add('dcim_agent_mqtt_bd_seq', mqtt.bd_seq);
@@ -124,7 +132,14 @@ export function agentMetricFamilies(snap: AgentSnapshot): MetricFamily[] {
   add('dcim_agent_spool_unreadable_records_total', spool.unreadable_records);
   add('dcim_agent_spool_fsync_errors_total', spool.fsync_errors);
 
-  for (const d of snap.devices) addDevice(add, stats.site, d, stats.polling.devices[d.id]);
+  for (const d of snap.devices) {
+    addDevice(add, stats.site, d, stats.polling.devices[d.id]);
+    // Only codes a device has shown: five zero series per device would mostly say nothing.
+    for (const code of PLAUSIBILITY_CODES) {
+      const n = stats.implausible[d.id]?.[code];
+      if (n) add('dcim_agent_device_readings_implausible_total', n, { site: stats.site, device: d.id, profile: d.profile, code });
+    }
+  }
 
   return (Object.keys(AGENT_METRICS) as AgentMetricName[]).map((name) => ({
     name,

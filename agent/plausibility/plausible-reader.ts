@@ -1,0 +1,45 @@
+import type { DeviceProfile, Logger, Reading } from '../../contract/index.js';
+import type { DeviceReader, PollResult, ReadOptions } from '../device-reader.js';
+import { isSubtreeProber } from '../snmp/snmp-probe.js';
+import { PlausibilityChecker, type Finding } from './plausibility.js';
+
+/**
+ * A device reader whose readings are judged before anyone sees them: every reader the agent and
+ * `dcim poll` build goes through this, so no protocol can publish an impossible value as good.
+ * A point's finding is logged when it starts and when it ends, not at every poll: a device that
+ * keeps lying would otherwise fill the log.
+ */
+export function withPlausibility(reader: DeviceReader, profile: DeviceProfile, logger?: Logger): DeviceReader {
+  const checker = new PlausibilityChecker(profile);
+  const open = new Map<string, Finding>();
+  return {
+    async read(opts?: ReadOptions): Promise<PollResult> {
+      const result = await reader.read(opts);
+      const { readings, findings } = checker.check(result.readings);
+      if (logger) logTransitions(logger, open, findings, readings);
+      return { ...result, readings };
+    },
+    close: () => reader.close(),
+    // Detection probes (snmp-probe.ts) carry no readings to judge: pass them through.
+    ...(isSubtreeProber(reader) ? { getNextEach: reader.getNextEach.bind(reader) } : {}),
+  };
+}
+
+function keyOf(f: Pick<Finding, 'point' | 'index'>): string {
+  return f.index ? `${f.point}${JSON.stringify(f.index)}` : f.point;
+}
+
+function logTransitions(logger: Logger, open: Map<string, Finding>, findings: readonly Finding[], readings: readonly Reading[]): void {
+  const now = new Map(findings.map((f) => [keyOf(f), f]));
+  for (const [k, f] of now) {
+    const was = open.get(k);
+    if (!was || was.code !== f.code) logger.warn('implausible value', { code: f.code, point: f.point, ...(f.index ? { index: f.index } : {}), detail: f.detail });
+  }
+  // A point found before and good now has recovered; one absent from this poll stays open.
+  const seen = new Set(readings.filter((r) => r.quality === 'good').map((r) => keyOf(r)));
+  for (const [k, f] of open) {
+    if (!now.has(k) && seen.has(k)) logger.info('value plausible again', { code: f.code, point: f.point, ...(f.index ? { index: f.index } : {}) });
+  }
+  for (const k of [...open.keys()]) if (!now.has(k) && seen.has(k)) open.delete(k);
+  for (const [k, f] of now) open.set(k, f);
+}
