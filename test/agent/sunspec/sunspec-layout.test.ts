@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { loadProfiles, ManualClock, type ModbusProfile } from '../../../contract/index.js';
+import { ModbusReader } from '../../../agent/modbus/modbus-reader.js';
+import type { ModbusOutcome, ModbusRegisters, ModbusTransport } from '../../../agent/modbus/modbus-transport.js';
+import { walkSunspecChain } from '../../../agent/sunspec/sunspec-chain.js';
+import { placeOnChain } from '../../../agent/sunspec/sunspec-layout.js';
+
+/**
+ * Placing points on a walked chain, and the reader walking again when a model ID changes under
+ * it (firmware update, a swapped inverter behind the same address). A register map in memory
+ * plays the device: addresses it lacks answer exception 2.
+ */
+class MapDevice implements ModbusTransport {
+  isOpen = true;
+  constructor(public words: Map<number, number>) {}
+  async connect(): Promise<ModbusOutcome<void>> {
+    return { ok: true, value: undefined };
+  }
+  async read(_unit: number, _kind: string, address: number, count: number): Promise<ModbusOutcome<ModbusRegisters>> {
+    const out: number[] = [];
+    for (let a = address; a < address + count; a++) {
+      const w = this.words.get(a);
+      if (w === undefined) return { ok: false, kind: 'exception', code: 2, message: 'illegal data address' };
+      out.push(w);
+    }
+    return { ok: true, value: { words: out } };
+  }
+  async close(): Promise<void> {}
+}
+
+/** A SunSpec map: "SunS", model 1 of length `l1` (zeros), model 103 with W = `w` at W_SF 0, end. */
+function inverterMap(l1: number, w: number): Map<number, number> {
+  const m = new Map<number, number>();
+  const put = (at: number, ws: number[]) => ws.forEach((x, i) => m.set(at + i, x));
+  put(40000, [0x5375, 0x6e53, 1, l1]);
+  put(40004, new Array<number>(l1).fill(0));
+  const at103 = 40004 + l1;
+  const model = new Array<number>(52).fill(0);
+  model[0] = 103;
+  model[1] = 50;
+  model[14] = w;
+  model[15] = 0;
+  put(at103, model);
+  put(at103 + 52, [0xffff, 0]);
+  return m;
+}
+
+const inv = loadProfiles().get('sunspec-inverter') as ModbusProfile;
+
+describe('placeOnChain', () => {
+  it('puts each point at its model start + offset, scale factor in the same model', () => {
+    const placed = placeOnChain(inv, { base: 40000, models: [{ id: 1, at: 40002, length: 65 }, { id: 103, at: 40069, length: 50 }] });
+    const w = placed.profile.points.find((p) => p.name === 'active_power_w');
+    expect([w?.address, w?.scale_factor?.address]).toEqual([40069 + 14, 40069 + 15]);
+    expect(placed.headers).toEqual([{ at: 40069, id: 103 }]);
+    expect(placed.missing.size).toBe(0);
+  });
+
+  it('a model served shorter than a point needs leaves that point missing, not read from the next model', () => {
+    const placed = placeOnChain(inv, { base: 40000, models: [{ id: 1, at: 40002, length: 66 }, { id: 101, at: 40070, length: 20 }] });
+    const missing = [...placed.missing.keys()].map((i) => inv.points[i]?.name);
+    expect(missing).toContain('energy_kwh');
+    expect(missing).not.toContain('active_power_w');
+  });
+});
+
+describe('walkSunspecChain', () => {
+  it('walks L 65 and L 66 chains to model 103 where each device put it', async () => {
+    for (const [l1, at] of [[65, 40069], [66, 40070]] as const) {
+      const dev = new MapDevice(inverterMap(l1, 1000));
+      const walk = await walkSunspecChain((a, n) => dev.read(1, 'holding', a, n));
+      expect(walk).toEqual({ ok: true, value: { base: 40000, models: [{ id: 1, at: 40002, length: l1 }, { id: 103, at, length: 50 }] } });
+    }
+  });
+});
+
+describe('ModbusReader on a device whose chain changes', () => {
+  it('notices the changed model ID with the data read, walks again and reads the new layout in the same poll', async () => {
+    const dev = new MapDevice(inverterMap(66, 1000));
+    const reader = new ModbusReader({ profile: inv, transport: dev, unitId: 1, policy: { timeoutMs: 100, retries: 0 }, clock: new ManualClock(0) });
+    const power = async () => {
+      const res = await reader.read();
+      return { w: res.readings.find((r) => r.point === 'active_power_w')?.value, faults: res.poll.faults };
+    };
+    expect(await power()).toEqual({ w: 1000, faults: undefined });
+    // New firmware serves model 1 with L 65: model 103 moves one register down.
+    dev.words = inverterMap(65, 2000);
+    expect(await power()).toEqual({ w: 2000, faults: { DCIM_E_SUNSPEC_MODEL_CHANGED: 1 } });
+    expect(await power()).toEqual({ w: 2000, faults: undefined });
+  });
+});
