@@ -1,5 +1,6 @@
 import { ERROR_CODES, type Clock, type DeviceProfile, type ErrorCode, type Reading } from '../contract/index.js';
-import { detectProfile, GENERIC_SNMP_PROFILE } from './detect.js';
+import { detectProfile, GENERIC_SNMP_PROFILE, probeOids, type Candidate, type DetectHow, type ProbeAnswers } from './detect.js';
+import { isSubtreeProber, probeAnswers } from './snmp/snmp-probe.js';
 import type { DeviceReader, PollResult, PollStats } from './device-reader.js';
 import { judgePoll, type DeviceState } from './device-status.js';
 import type { AgentDevice } from './devices.js';
@@ -134,7 +135,9 @@ export interface DetectReport {
   /** SNMPv2-MIB system group as the device reports it. */
   system: { sys_object_id?: string; sys_descr?: string; sys_name?: string; sys_location?: string; uptime_s?: number };
   /** The profile to poll it with, when the device answered with a sysObjectID. */
-  suggestion?: { profile: string; how: 'match' | 'generic'; matched_prefix?: string; candidates: string[]; reason: string; vendor: string; model: string; class: string };
+  suggestion?: { profile: string; how: DetectHow; matched_prefix?: string; candidates: string[]; ranking: Candidate[]; rejected: string[]; reason: string; vendor: string; model: string; class: string };
+  /** The subtrees probed (one GETNEXT each) and what the device answered inside each. */
+  probes?: { oid: string; answer?: { oid: string; value: string } }[];
   /** Why there is no suggestion. */
   problem?: string;
   poll: PollStats;
@@ -145,7 +148,7 @@ export interface DetectReport {
  * What a poll with the generic SNMP profile says about the device's identity, and the profile
  * detect.ts picks for its sysObjectID. Pure.
  */
-export function detectReport(target: AgentDevice, ts: number, result: PollResult, profiles: ReadonlyMap<string, DeviceProfile>): DetectReport {
+export function detectReport(target: AgentDevice, ts: number, result: PollResult, profiles: ReadonlyMap<string, DeviceProfile>, answers: ProbeAnswers = new Map()): DetectReport {
   const base = pollReport(target, ts, result);
   const text = (point: string) => {
     const r = result.readings.find((x) => x.point === point && x.index === undefined && x.quality !== 'bad');
@@ -161,7 +164,7 @@ export function detectReport(target: AgentDevice, ts: number, result: PollResult
   const report: DetectReport = { device: base.device, ts: base.ts, answered: base.answered, system, poll: base.poll, errors: base.errors };
   if (!base.answered) return { ...report, problem: `the device did not answer (${base.status.code ?? 'no readings'})` };
   if (system.sys_object_id === undefined) return { ...report, problem: 'the device answered but did not report sysObjectID (1.3.6.1.2.1.1.2.0)' };
-  const d = detectProfile(system.sys_object_id, profiles);
+  const d = detectProfile(system.sys_object_id, profiles, answers);
   if (!d.ok) return { ...report, problem: d.reason };
   const p = d.value.profile;
   return {
@@ -171,6 +174,8 @@ export function detectReport(target: AgentDevice, ts: number, result: PollResult
       how: d.value.how,
       ...(d.value.matched_prefix !== undefined ? { matched_prefix: d.value.matched_prefix } : {}),
       candidates: d.value.candidates,
+      ranking: d.value.ranking,
+      rejected: d.value.rejected,
       reason: d.value.reason,
       vendor: p.vendor,
       model: p.model,
@@ -179,14 +184,28 @@ export function detectReport(target: AgentDevice, ts: number, result: PollResult
   };
 }
 
-/** Read the system group with the generic SNMP profile and suggest a profile. */
+/**
+ * Read the system group with the generic SNMP profile and suggest a profile; when no profile
+ * claims the sysObjectID outright, probe the subtrees the profiles declare (one GETNEXT each).
+ */
 export async function detectOnce(target: AgentDevice, readerFor: ReaderFactory, clock: Clock, profiles: ReadonlyMap<string, DeviceProfile>): Promise<DetectReport> {
   if (target.profile.id !== GENERIC_SNMP_PROFILE) throw new Error(`detectOnce reads with ${GENERIC_SNMP_PROFILE}, not ${target.profile.id}`);
   const reader = readerFor(target);
   try {
     const ts = clock.now();
     const result = await reader.read({ deadlineAt: ts + POLL_ONCE_DEADLINE_MS });
-    return detectReport(target, ts, result, profiles);
+    const sysObjectId = result.readings.find((r) => r.point === 'sys_object_id' && r.index === undefined && typeof r.value === 'string')?.value;
+    const wanted = typeof sysObjectId === 'string' ? probeOids(sysObjectId, profiles) : [];
+    if (wanted.length === 0 || !isSubtreeProber(reader)) return detectReport(target, ts, result, profiles);
+    const run = await reader.getNextEach(wanted, { deadlineAt: ts + POLL_ONCE_DEADLINE_MS });
+    const answers = probeAnswers(run.next);
+    const poll = { ms: result.poll.ms + run.poll.ms, requests: result.poll.requests + run.poll.requests, retries: result.poll.retries + run.poll.retries, timeouts: result.poll.timeouts + run.poll.timeouts };
+    const report = detectReport(target, ts, { ...result, poll }, profiles, answers);
+    const probes = wanted.map((oid) => {
+      const a = answers.get(oid);
+      return a ? { oid, answer: { oid: a.oid, value: a.text } } : { oid };
+    });
+    return { ...report, probes };
   } finally {
     await reader.close();
   }

@@ -5,6 +5,7 @@ import { isVarbindException, type Varbind } from './asn1-types.js';
 import { compareOids, inSubtree, suffixOf } from './oid.js';
 import { assembleReadings, rowExponentOids } from './snmp-assemble.js';
 import { planSnmpReads, type ColumnWalk, type SnmpReadPlan } from './snmp-plan.js';
+import type { ProbeRun } from './snmp-probe.js';
 import { ErrorStatus, type SnmpOutcome, type SnmpTransport } from './snmp-transport.js';
 
 /**
@@ -87,6 +88,41 @@ export class SnmpReader implements DeviceReader {
 
   async close(): Promise<void> {
     this.opts.transport.close();
+  }
+
+  /**
+   * Detection probes (snmp-probe.ts): GETNEXT once at each OID, batched like GETs and split the
+   * same way on tooBig or an error-status (v1 answers noSuchName past the end of its MIB).
+   */
+  async getNextEach(oids: readonly string[], ro: { deadlineAt?: number } = {}): Promise<ProbeRun> {
+    const start = this.opts.clock.now();
+    const poll = new Poll(ro.deadlineAt, this.opts.policy.retries);
+    const next = new Map<string, Varbind>();
+    const failed = new Map<string, ErrorCode>();
+    const size = this.opts.profile.quirks.max_oids_per_request;
+    for (let i = 0; i < oids.length; i += size) await this.getNextBatch(poll, oids.slice(i, i + size), next, failed);
+    return { next, failed, poll: poll.counter.stats(this.opts.clock.now() - start) };
+  }
+
+  private async getNextBatch(poll: Poll, oids: readonly string[], next: Map<string, Varbind>, failed: Map<string, ErrorCode>): Promise<void> {
+    if (oids.length === 0) return;
+    const r = await this.request(poll, () => this.opts.transport.getNext(oids));
+    if (r.ok) {
+      oids.forEach((oid, i) => {
+        const vb = r.value[i];
+        if (vb) next.set(oid, vb);
+        else failed.set(oid, 'DCIM_E_SNMP_ERROR');
+      });
+      return;
+    }
+    if ((r.kind === 'too_big' || r.kind === 'error_status') && oids.length > 1) {
+      const half = Math.ceil(oids.length / 2);
+      await this.getNextBatch(poll, oids.slice(0, half), next, failed);
+      await this.getNextBatch(poll, oids.slice(half), next, failed);
+      return;
+    }
+    const code = failureCode(poll, r);
+    for (const oid of oids) failed.set(oid, code);
   }
 
   /** Send one request with the retry policy; counts requests, retries and timeouts. */

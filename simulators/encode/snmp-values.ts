@@ -220,7 +220,7 @@ export const SYSTEM_GROUP = {
 
 export function systemGroupValues(profile: SnmpProfile, device: string, uptime_ms: number): SnmpServedValue[] {
   const values: SnmpServedValue[] = [{ oid: `${SYSTEM_GROUP.sys_descr}.0`, type: 'octet_string', value: `${profile.vendor} ${profile.model} (dcim-pulse simulator)` }];
-  const sysObjectId = profile.match?.sys_object_id[0];
+  const sysObjectId = profile.match?.sys_object_id?.[0];
   if (sysObjectId !== undefined) values.push({ oid: `${SYSTEM_GROUP.sys_object_id}.0`, type: 'object_identifier', value: sysObjectId });
   values.push({ oid: `${SYSTEM_GROUP.sys_up_time}.0`, type: 'timeticks', value: Math.floor(Math.max(0, uptime_ms) / 10) % UINT32 });
   values.push({ oid: `${SYSTEM_GROUP.sys_name}.0`, type: 'octet_string', value: device });
