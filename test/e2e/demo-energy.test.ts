@@ -146,7 +146,11 @@ async function runDemoSite(broker: string, poll_ms: number, from: number, to: nu
         return collector.stats().engine.polls >= telemetrySent();
       },
       30_000,
-      () => JSON.stringify({ telemetry_sent: telemetrySent(), ingested: collector.stats().engine.polls, in_flight: agent.stats().polling.in_flight }),
+      () => {
+        const s = agent.stats();
+        const behind = ids.filter((id) => (s.polling.devices[id]?.polls ?? 0) <= (before[id] ?? 0));
+        return JSON.stringify({ telemetry_sent: telemetrySent(), ingested: collector.stats().engine.polls, in_flight: s.polling.in_flight, queued: s.polling.queued, behind: behind.slice(0, 3).map((id) => [id, s.polling.devices[id]]) });
+      },
       2,
     );
   }
