@@ -103,8 +103,6 @@ export class MeterLedger {
   /** Power assist: the energy booked up to the newest reading, in unwrapped kWh (rollovers added), and that reading's register value in the same terms. */
   private est = 0;
   private cum = 0;
-  /** Power assist: how far the estimate was moved without booking energy (see `assistedSample`). */
-  private unbooked = 0;
   /** Power assist: the newest active power reported, W. */
   private powerW: Sample | undefined;
   private readonly gaps: Gap[] = [];
@@ -243,19 +241,11 @@ export class MeterLedger {
     // The register's value in unwrapped terms: the knot's plus the step since it.
     const cum = this.cum + d.delta_kwh;
     const width = this.bandWidth(x.v);
-    const inc = (kw ?? 0) * h;
-    const est = Math.min(cum + width, Math.max(cum, this.est + inc));
-    // An integer register's first reading: its place inside its step was a guess (the middle);
-    // moving the estimate to where the register says it is, by up to half a step, corrects that
-    // guess, not the energy. Beyond it, a correction is energy the power reading missed and is
-    // booked. (A float register's two-bit band is noise of the decimal it is printed as, not a
-    // place to discover: every correction is booked.)
-    const half = this.resolution.relative > 0 ? 0 : this.bandWidth(this.first!.v) / 2;
-    const shift = Math.min(half - this.unbooked, Math.max(-half - this.unbooked, est - this.est - inc));
-    this.unbooked += shift;
-    const e = Math.max(0, est - this.est - shift);
+    const guess = this.est + (kw ?? 0) * h;
+    const est = Math.min(cum + width, Math.max(cum, guess));
+    const e = Math.max(0, est - this.est);
     this.book(last.t, x.t, { delta_kwh: e, flag: d.flag }, 1);
-    this.est = Math.max(est, this.est + shift);
+    this.est = Math.max(est, this.est);
     if (moved) {
       this.cum = cum;
       this.knot = x;
@@ -272,7 +262,6 @@ export class MeterLedger {
     } else {
       this.cum = x.v;
       this.est = x.v + (d.flag === 'reset' ? 0 : this.bandWidth(x.v) / 2);
-      this.unbooked = 0;
     }
     if (moved) {
       this.knot = x;
