@@ -60,8 +60,9 @@ export const PowerVsViCheckSchema = z
   .object({
     kind: z.literal('power_vs_vi'),
     power: PointNameSchema,
-    voltage: PointNameSchema,
-    current: PointNameSchema,
+    /** One point (a table column pairs by row), or one point per phase paired with `current` by position. */
+    voltage: z.union([PointNameSchema, z.array(PointNameSchema).min(1).max(3)]),
+    current: z.union([PointNameSchema, z.array(PointNameSchema).min(1).max(3)]),
     phases: z.number().int().min(1).max(3).default(1),
     headroom: z.number().min(1).max(2).default(1.1),
     allowance: z.number().min(0).default(10),
@@ -70,7 +71,10 @@ export const PowerVsViCheckSchema = z
     quality: z.enum(['uncertain', 'bad']).default('bad'),
     why: z.string().optional(),
   })
-  .strict();
+  .strict()
+  .refine((c) => Array.isArray(c.voltage) === Array.isArray(c.current) && (!Array.isArray(c.voltage) || c.voltage.length === (c.current as string[]).length), {
+    message: 'voltage and current are both one point or lists of the same length',
+  });
 export const SumCheckSchema = z
   .object({
     kind: z.literal('sum'),

@@ -81,7 +81,7 @@ export function profilePointObjects(profile: DeviceProfile): PointLike[] {
 
 /** The point names a declared check refers to. */
 export function checkPoints(c: PlausibilityCheck): string[] {
-  return c.kind === 'power_vs_vi' ? [c.power, c.voltage, c.current] : [c.total, ...c.parts];
+  return c.kind === 'power_vs_vi' ? [c.power, ...[c.voltage, c.current].flat()] : [c.total, ...c.parts];
 }
 
 function seriesKey(r: Pick<Reading, 'point' | 'index'>): string {
@@ -204,6 +204,21 @@ export class PlausibilityChecker {
 
   private powerVsVi(c: Extract<PlausibilityCheck, { kind: 'power_vs_vi' }>, out: Reading[], note: (r: Reading, code: PlausibilityCode, d: string) => void): void {
     const P = this.values(out, c.power);
+    if (Array.isArray(c.voltage) && Array.isArray(c.current)) {
+      // One voltage and one current point per phase, paired by position, against a scalar power.
+      const total = P.get('');
+      if (!total) return;
+      let s = 0;
+      for (let k = 0; k < c.voltage.length; k++) {
+        const v = this.values(out, c.voltage[k] as string).get('');
+        const a = this.values(out, c.current[k] as string).get('');
+        if (!v || !a) return;
+        s += Math.abs(v.v * a.v);
+      }
+      this.judgePower(c, out, total, s * c.phases, note);
+      return;
+    }
+    if (Array.isArray(c.voltage) || Array.isArray(c.current)) return;
     const V = this.values(out, c.voltage);
     const I = this.values(out, c.current);
     if (P.size === 0 || V.size === 0 || I.size === 0) return;
@@ -230,16 +245,20 @@ export class PlausibilityChecker {
     };
     for (const [row, p] of P) {
       const s = apparent(row);
-      if (s === undefined) continue;
-      const r = out[p.i] as Reading;
-      const abs = Math.abs(p.v);
-      let detail: string | undefined;
-      if (abs > s * c.headroom + c.allowance) detail = `|P| ${round(abs)} W > V × I ${round(s)} VA × ${c.headroom} + ${c.allowance}`;
-      else if (c.min_power_factor !== undefined && s >= c.min_apparent_va && abs < s * c.min_power_factor) detail = `|P| ${round(abs)} W < V × I ${round(s)} VA × power factor ${c.min_power_factor}`;
-      if (detail === undefined) continue;
-      note(r, 'DCIM_E_VALUE_INCONSISTENT', detail);
-      out[p.i] = c.quality === 'bad' ? reject(r, 'DCIM_E_VALUE_INCONSISTENT') : doubt(r, 'DCIM_E_VALUE_INCONSISTENT');
+      if (s !== undefined) this.judgePower(c, out, p, s, note);
     }
+  }
+
+  /** One power reading against the apparent power `s` (VA) its V and I allow. */
+  private judgePower(c: Extract<PlausibilityCheck, { kind: 'power_vs_vi' }>, out: Reading[], p: { i: number; v: number }, s: number, note: (r: Reading, code: PlausibilityCode, d: string) => void): void {
+    const r = out[p.i] as Reading;
+    const abs = Math.abs(p.v);
+    let detail: string | undefined;
+    if (abs > s * c.headroom + c.allowance) detail = `|P| ${round(abs)} W > V × I ${round(s)} VA × ${c.headroom} + ${c.allowance}`;
+    else if (c.min_power_factor !== undefined && s >= c.min_apparent_va && abs < s * c.min_power_factor) detail = `|P| ${round(abs)} W < V × I ${round(s)} VA × power factor ${c.min_power_factor}`;
+    if (detail === undefined) return;
+    note(r, 'DCIM_E_VALUE_INCONSISTENT', detail);
+    out[p.i] = c.quality === 'bad' ? reject(r, 'DCIM_E_VALUE_INCONSISTENT') : doubt(r, 'DCIM_E_VALUE_INCONSISTENT');
   }
 
   private sum(c: Extract<PlausibilityCheck, { kind: 'sum' }>, out: Reading[], note: (r: Reading, code: PlausibilityCode, d: string) => void): void {

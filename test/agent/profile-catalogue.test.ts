@@ -1,9 +1,11 @@
 import { readdirSync } from 'node:fs';
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { builtinProfileDir, loadProfiles, NAME_PATTERN, unitForName, type DeviceProfile } from '../../contract/index.js';
+import { builtinProfileDir, loadProfiles, NAME_PATTERN, unitForName, UNITS, type DeviceProfile } from '../../contract/index.js';
 import { allPoints, checkProfile } from '../../agent/profile-checks.js';
 import { decodeVector } from './profile-vectors.js';
+import { checkPoints, profilePointObjects } from '../../agent/plausibility/plausibility.js';
+import { widensDefault } from '../../agent/plausibility/bounds.js';
 
 /**
  * Invariants over every built-in profile (STYLE.md: the catalogue test). Adding a profile
@@ -18,7 +20,7 @@ const all = [...profiles.values()];
  */
 function decodeSignature(profile: DeviceProfile, name: string): string {
   const raw = rawPoints(profile).find((p) => p.name === name) ?? {};
-  const { name: _n, oid: _o, address: _a, model: _mo, column: _c, description: _d, kpi: _k, unit: _u, precision: _p, counter_max: _m, pointer: _ptr, follow: _f, ...how } = raw as Record<string, unknown>;
+  const { name: _n, oid: _o, address: _a, model: _mo, column: _c, description: _d, kpi: _k, unit: _u, precision: _p, counter_max: _m, pointer: _ptr, follow: _f, min: _lo, max: _hi, range_why: _w, live: _l, stuck_polls: _sp, ...how } = raw as Record<string, unknown>;
   return JSON.stringify(how, Object.keys(how).sort());
 }
 
@@ -94,6 +96,28 @@ describe('profile catalogue', () => {
       const d = decodeVector(profile, v);
       if (v.expected === null) expect(d.ok).toBe(false);
       else expect(d).toEqual({ ok: true, value: v.expected });
+    });
+
+    it('declares plausibility checks over its own points, with units that can be compared', () => {
+      const points = new Map(allPoints(profile).map((p) => [p.name, p]));
+      for (const c of profile.checks ?? []) {
+        for (const name of checkPoints(c)) expect(points.has(name), `${c.kind}: ${name}`).toBe(true);
+        if (c.kind === 'power_vs_vi') {
+          expect(['W', 'kW', 'VA'], c.power).toContain(points.get(c.power)?.unit);
+          for (const v of [c.voltage].flat()) expect(points.get(v)?.unit, v).toBe('V');
+          for (const a of [c.current].flat()) expect(points.get(a)?.unit, a).toBe('A');
+        } else {
+          const q = (name: string) => UNITS[points.get(name)?.unit ?? 'count'].quantity;
+          for (const part of c.parts) expect(q(part), part).toBe(q(c.total));
+        }
+      }
+    });
+
+    it('gives ranges inside its units’ physical bounds, or says why not', () => {
+      for (const p of profilePointObjects(profile)) {
+        if (p.min !== undefined && p.max !== undefined) expect(p.min, p.name).toBeLessThan(p.max);
+        if (widensDefault(p.unit, p.min, p.max)) expect((p as { range_why?: string }).range_why, `${p.name} widens its unit's bounds`).toBeTruthy();
+      }
     });
 
     it('carries exponents only for exponent_from points and sf only for scale_factor points', () => {

@@ -75,3 +75,26 @@ describe('float32 values are shown as the device meant them', () => {
     expect(d.ok && Math.fround(d.value as number)).toBe(Math.fround(v));
   });
 });
+
+describe('decodeModbusValue: the data type’s own not-available pattern (type_sentinels)', () => {
+  const unavailable = bad('DCIM_E_VALUE_UNAVAILABLE');
+  it.each([
+    ['int16 0x8000', spec({ type: 'int16', type_sentinels: true }), { words: [0x8000] }, unavailable],
+    ['int16 0x8001 is a value', spec({ type: 'int16', type_sentinels: true }), { words: [0x8001] }, ok(-32767)],
+    ['uint16 0xFFFF', spec({ type: 'uint16', type_sentinels: true }), { words: [0xffff] }, unavailable],
+    ['uint16 0xFFFE is a value (65534 Hz is the bounds’ job)', spec({ type: 'uint16', type_sentinels: true }), { words: [0xfffe] }, ok(65534)],
+    ['int32 0x80000000', spec({ type: 'int32', type_sentinels: true }), { words: [0x8000, 0x0000] }, unavailable],
+    ['int32 0x80000000 word-swapped (CDAB)', spec({ type: 'int32', order: 'CDAB', type_sentinels: true }), { words: [0x0000, 0x8000] }, unavailable],
+    ['uint32 0xFFFFFFFF', spec({ type: 'uint32', type_sentinels: true }), { words: [0xffff, 0xffff] }, unavailable],
+    ['uint32 0x7FFFFFFF is a value unless the profile lists it', spec({ type: 'uint32', type_sentinels: true }), { words: [0x7fff, 0xffff] }, ok(0x7fffffff)],
+    ['uint32 0x7FFFFFFF listed by the profile', spec({ type: 'uint32', sentinels: [0x7fffffff] }), { words: [0x7fff, 0xffff] }, unavailable],
+    ['int64 0x8000000000000000', spec({ type: 'int64', type_sentinels: true }), { words: [0x8000, 0, 0, 0] }, unavailable],
+    ['uint64 all ones', spec({ type: 'uint64', type_sentinels: true }), { words: [0xffff, 0xffff, 0xffff, 0xffff] }, unavailable],
+    ['float32 NaN means not available', spec({ type: 'float32', type_sentinels: true }), { words: [0x7fc0, 0x0000] }, unavailable],
+    ['float32 +Inf stays undecodable', spec({ type: 'float32', type_sentinels: true }), { words: [0x7f80, 0x0000] }, bad()],
+    ['without type_sentinels 0xFFFF is a value', spec({ type: 'uint16' }), { words: [0xffff] }, ok(65535)],
+    ['without type_sentinels int32 0x80000000 is a value', spec({ type: 'int32' }), { words: [0x8000, 0x0000] }, ok(-2147483648)],
+  ])('%s', (_what, s, raw, want) => {
+    expect(decodeModbusValue(s, raw)).toEqual(want);
+  });
+});

@@ -87,3 +87,16 @@ describe('decodeSnmpValue', () => {
     expect(berUnsigned(-1)).toMatch(/not an unsigned/);
   });
 });
+
+describe('decodeSnmpValue: the data type’s own not-available pattern (type_sentinels)', () => {
+  it.each([
+    ['INTEGER 0x80000000', spec({ type_sentinels: true }), T.Integer, -2147483648, bad('DCIM_E_VALUE_UNAVAILABLE')],
+    ['Gauge32 0xFFFFFFFF', spec({ type: 'gauge', type_sentinels: true }), T.Gauge32, 4294967295, bad('DCIM_E_VALUE_UNAVAILABLE')],
+    ['INTEGER -1 is a value unless listed (RFC 1628 runtime lists it)', spec({ type_sentinels: true }), T.Integer, -1, ok(-1)],
+    ['INTEGER -1 listed', spec({ sentinels: [-1] }), T.Integer, -1, bad('DCIM_E_VALUE_UNAVAILABLE')],
+    ['Counter32 at its maximum is a counter about to wrap', spec({ type: 'counter32', type_sentinels: true }), T.Counter32, 4294967295, ok(4294967295)],
+    ['without type_sentinels Gauge32 0xFFFFFFFF is a value', spec({ type: 'gauge' }), T.Gauge32, 4294967295, ok(4294967295)],
+  ])('%s', (_what, s, type, value, want) => {
+    expect(decodeSnmpValue(s, type, value)).toEqual(want);
+  });
+});

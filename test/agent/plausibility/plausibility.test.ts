@@ -254,3 +254,49 @@ describe('countImplausible', () => {
     expect(into).toEqual({ DCIM_E_VALUE_OUT_OF_RANGE: 2, DCIM_E_VALUE_STUCK: 3 });
   });
 });
+
+describe('plausibility: a three-phase meter, one voltage and current point per phase', () => {
+  const meter = DeviceProfileSchema.parse({
+    id: 'test-meter',
+    class: 'meter',
+    vendor: 'Test',
+    model: 'Meter',
+    protocol: 'modbus',
+    test_vectors: [{ point: 'active_power_w', raw: [0], expected: 0 }],
+    points: [
+      ...[1, 2, 3].flatMap((k) => [
+        { name: `voltage_l${k}_v`, register: 'input', address: k * 2, type: 'float32', unit: 'V' },
+        { name: `current_l${k}_a`, register: 'input', address: 10 + k * 2, type: 'float32', unit: 'A' },
+      ]),
+      { name: 'active_power_w', register: 'input', address: 30, type: 'float32', unit: 'W' },
+    ],
+    checks: [{ kind: 'power_vs_vi', power: 'active_power_w', voltage: ['voltage_l1_v', 'voltage_l2_v', 'voltage_l3_v'], current: ['current_l1_a', 'current_l2_a', 'current_l3_a'] }],
+  });
+  const poll = (p: number, i3 = 10): Reading[] => [
+    good('voltage_l1_v', 230, 'V'),
+    good('voltage_l2_v', 231, 'V'),
+    good('voltage_l3_v', 229, 'V'),
+    good('current_l1_a', 10, 'A'),
+    good('current_l2_a', 10, 'A'),
+    good('current_l3_a', i3, 'A'),
+    good('active_power_w', p, 'W'),
+  ];
+  it.each([
+    [6500, 'good'],
+    [-6500, 'good'],
+    [7600, 'good'],
+    [7700, 'bad'],
+  ])('Σ V × I = 6,900 VA, P = %d W → %s', (p, quality) => {
+    expect(new PlausibilityChecker(meter).check(poll(p)).readings[6]?.quality).toBe(quality);
+  });
+
+  it('is not judged with a phase missing', () => {
+    const r = poll(20_000);
+    r[5] = { point: 'current_l3_a', value: null, quality: 'bad', error: 'DCIM_E_MODBUS_TIMEOUT' };
+    expect(new PlausibilityChecker(meter).check(r).readings[6]?.quality).toBe('good');
+  });
+
+  it('refuses voltage and current lists of different lengths', () => {
+    expect(() => DeviceProfileSchema.parse({ ...meter, checks: [{ kind: 'power_vs_vi', power: 'active_power_w', voltage: ['voltage_l1_v'], current: ['current_l1_a', 'current_l2_a'] }] })).toThrow(/same length/);
+  });
+});
