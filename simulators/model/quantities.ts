@@ -154,6 +154,10 @@ export function upsQuantities(u: UpsInput): DeviceQuantities {
       output_current_a: outW / (u.voltage_v * pf),
       output_power_w: outW,
       output_load_pct: u.rated_w > 0 ? (100 * outW) / (u.rated_w / 3) : 0,
+      // On the inverter the static bypass is live but carries nothing.
+      bypass_voltage_v: v,
+      bypass_current_a: 0,
+      bypass_power_w: 0,
     });
   }
   return {
@@ -170,6 +174,14 @@ export function upsQuantities(u: UpsInput): DeviceQuantities {
       input_frequency_hz: u.frequency_hz,
       alarms_present_count: 0,
       rated_output_power_w: u.rated_w,
+      // A 0.9 power-factor rating, the usual one of double-conversion UPSes.
+      rated_output_va: u.rated_w / 0.9,
+      ups_manufacturer: 'dcim-pulse',
+      ups_model: 'simulated UPS',
+      // 40 blocks of 12 V on float charge (13.5 V each), a small float current.
+      battery_voltage_v: 540,
+      battery_current_a: 0.5,
+      bypass_frequency_hz: u.frequency_hz,
       output_load_pct: 100 * load_ratio,
     },
     rows: { line: lines },
