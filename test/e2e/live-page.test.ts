@@ -76,7 +76,8 @@ describe('live page in headless Chromium', () => {
     const cardPue = '.card[data-scope="site"][data-id="demo"] .big[data-kpi="pue_live"]';
     const cardTs = '.card[data-scope="site"][data-id="demo"] .ts';
     // Functions, not strings: the page's CSP forbids eval, and playwright evaluates strings with it.
-    await page.waitForFunction((sel) => /^\d\.\d{3}$/.test(document.querySelector(sel)?.textContent ?? ''), cardPue, { timeout: 20_000 });
+    // On a loaded machine the first live PUEs can be withheld (inputs not time-aligned): allow for it.
+    await page.waitForFunction((sel) => /^\d\.\d{3}$/.test(document.querySelector(sel)?.textContent ?? ''), cardPue, { timeout: 45_000 });
 
     // Compare at the same evaluation: wait until the page shows the API message's timestamp.
     let matched = false;
@@ -89,7 +90,10 @@ describe('live page in headless Chromium', () => {
       } catch {
         continue; // the page already moved on to a newer evaluation: read the API again
       }
-      const shown = await page.evaluate((sel) => document.querySelector(sel)?.textContent ?? '', cardPue);
+      // Value and timestamp read together: a newer evaluation may have been painted meanwhile.
+      const painted = await page.evaluate(([pue, ts]) => ({ shown: document.querySelector(pue)?.textContent ?? '', ts: document.querySelector(ts)?.dataset.ts }), [cardPue, cardTs] as const);
+      if (painted.ts !== String(msg.ts)) continue;
+      const shown = painted.shown;
       expect(Math.abs(Number(shown) - live!.value!)).toBeLessThanOrEqual(0.0005 + 1e-9);
       expect(shown).toBe(live!.value!.toFixed(3));
       matched = true;
@@ -111,12 +115,12 @@ describe('live page in headless Chromium', () => {
     expect(await page.evaluate(() => window.sameDocument === true, null)).toBe(true);
 
     // The trend has a few points before the screenshot.
-    await page.waitForFunction(() => Number(document.querySelector('.card[data-id="demo"] svg.spark')?.dataset.n ?? 0) >= 12, null, { timeout: 20_000 });
+    await page.waitForFunction(() => Number(document.querySelector('.card[data-id="demo"] svg.spark')?.dataset.n ?? 0) >= 4, null, { timeout: 40_000 });
     // The README's pictures come from the wall page test (test/collector/live/live-page.test.ts).
     const shot = join(scratch, 'live-page.png');
     await page.screenshot({ path: shot, fullPage: true });
     expect(statSync(shot).size).toBeGreaterThan(10_000);
-  }, 60_000);
+  }, 120_000);
 
   it('asks for the token when none is kept, and refuses the event stream without it', async () => {
     const page = await chromium().browser.newPage();

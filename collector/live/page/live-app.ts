@@ -197,7 +197,9 @@ export function liveApp(I18N: Catalogue, DEFAULT_LANG: string): void {
       if (live.target !== undefined) parts.push(t('pue.target', { value: live.target }));
       sub = parts.join(' · ');
     }
-    const reason = live && !has(live) ? `<div class="stale">${esc(fillNote(live, tz))}</div>` : '';
+    // A meter beyond the carry bounds is the reason, said by staleNote in the page's language.
+    const gap = live?.stale_meters?.some((m) => m.carried === false) ?? false;
+    const reason = live && !has(live) && !gap ? `<div class="stale">${esc(fillNote(live, tz))}</div>` : '';
     return (
       `<div class="box hero t-${st(live)}"><div class="name">${esc(name)}</div><div class="big ${valueClass(live)}" data-kpi="pue_live">${has(live) ? fmt(live) : '–'}</div>` +
       `<div class="sub">${esc(t('kpi.pue_live'))} · ${esc(sub)}</div>${reason}${staleNote(live)}` +
