@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { ModbusRTU as ModbusClient } from 'modbus-serial/ModbusRTU.js';
 import type { Logger } from '../../contract/index.js';
+import { checkDeviceIdentification, type DeviceIdentification } from './device-identification.js';
 import type { ModbusOutcome, ModbusRegisters, ModbusTransport } from './modbus-transport.js';
 import type { RegisterKind } from './read-planner.js';
 
@@ -89,12 +90,28 @@ export function createModbusSerialTransport(opts: ModbusSerialTransportOptions):
     return outcome;
   };
 
+  const identifyOnce = async (unitId: number, timeoutMs: number): Promise<ModbusOutcome<DeviceIdentification>> => {
+    const c = client;
+    if (!c?.isOpen) return { ok: false, kind: 'connect', message: 'not connected' };
+    c.setID(unitId);
+    let answer: unknown;
+    // Read code 1 (basic stream) from object 0. modbus-serial follows "more follows" by itself and
+    // would keep asking a device that always says so: the guard ends the wait, dropping the connection ends the asking.
+    const r = await guard(c.readDeviceIdentification(1, 0).then((v) => ((answer = v), 'ok' as const)), timeoutMs + 250);
+    if (r !== 'ok') {
+      drop();
+      return failure(r === 'timeout' ? timeoutError() : r);
+    }
+    return checkDeviceIdentification(answer);
+  };
+
   return {
     get isOpen() {
       return client?.isOpen === true;
     },
     connect: () => serial(connect),
     read: (unitId, kind, address, count, timeoutMs) => serial(() => readOnce(unitId, kind, address, count, timeoutMs ?? opts.timeoutMs)),
+    identify: (unitId, timeoutMs) => serial(() => identifyOnce(unitId, timeoutMs ?? opts.timeoutMs)),
     close: () =>
       serial(async () => {
         const c = client;

@@ -1,3 +1,4 @@
+import type { DeviceIdentification } from './device-identification.js';
 import type { RegisterKind } from './read-planner.js';
 
 /**
@@ -37,5 +38,10 @@ export interface ModbusTransport {
    * the transport's.
    */
   read(unitId: number, kind: RegisterKind, address: number, count: number, timeoutMs?: number): Promise<ModbusOutcome<ModbusRegisters>>;
+  /**
+   * Read Device Identification (43/14), basic category, checked (device-identification.ts).
+   * Absent on transports that cannot send it.
+   */
+  identify?(unitId: number, timeoutMs?: number): Promise<ModbusOutcome<DeviceIdentification>>;
   close(): Promise<void>;
 }

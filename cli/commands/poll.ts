@@ -15,6 +15,9 @@ import {
   type SecretRef,
 } from '../../contract/index.js';
 import { GENERIC_SNMP_PROFILE } from '../../agent/detect.js';
+import { DEFAULT_MODBUS_POLICY } from '../../agent/device-reader.js';
+import { modbusDetectReport, scanModbus, type ModbusDetectReport } from '../../agent/modbus/modbus-detect.js';
+import { createModbusSerialTransport } from '../../agent/modbus/modbus-serial-transport.js';
 import type { AgentDevice } from '../../agent/devices.js';
 import { describeAddress, detectOnce, pollOnce, type ReaderFactory } from '../../agent/poll-once.js';
 import { checkProfile } from '../../agent/profile-checks.js';
@@ -30,10 +33,10 @@ import type { Command } from '../dcim.js';
 const spec: CommandSpec = {
   name: 'poll',
   summary: 'poll one device once by profile and print its readings as JSON, or detect its profile',
-  usage: 'dcim poll --profile <id> --host <addr> [--port N] [SNMP | Modbus | Redfish options]   dcim poll --detect --host <addr> [SNMP options]',
+  usage: 'dcim poll --profile <id> --host <addr> [--port N] [SNMP | Modbus | Redfish options]   dcim poll --detect --host <addr> [SNMP options | --unit-id N for Modbus]',
   options: {
     profile: { type: 'string', placeholder: 'id', description: 'profile to read the device with (agent/profiles/ or --profiles-dir)' },
-    detect: { type: 'boolean', description: 'read sysObjectID and sysDescr over SNMP and suggest a profile (instead of --profile)' },
+    detect: { type: 'boolean', description: 'suggest a profile (instead of --profile): over SNMP from sysObjectID; over Modbus (with --unit-id, --transport or --port 502) from the SunSpec chain and Read Device Identification' },
     host: { type: 'string', placeholder: 'addr', description: 'device address (IP or host name); required' },
     port: { type: 'string', placeholder: 'N', description: 'device port (default: SNMP 161, Modbus 502, Redfish 443 or 80 for http)' },
     'profiles-dir': { type: 'string', placeholder: 'dir', description: 'also load profiles from this folder, e.g. a new model under test' },
@@ -95,6 +98,8 @@ export interface PollPlan {
   target: AgentDevice;
   profiles: Map<string, DeviceProfile>;
   detect: boolean;
+  /** Detection over Modbus: the target's profile only carries the address. */
+  detectModbus?: boolean;
 }
 
 /**
@@ -137,7 +142,10 @@ export function planFromFlags(values: ParsedValues, env: NodeJS.ProcessEnv = pro
   }
 
   const detect = values.detect === true;
-  const profileId = detect ? GENERIC_SNMP_PROFILE : str('profile');
+  // A Modbus flag (or the Modbus port) says what to detect over; the profile then only carries the address.
+  const detectModbus = detect && (MODBUS_FLAGS.some((f) => values[f] !== undefined) || str('port')?.trim() === '502');
+  const modbusCarrier = [...profiles.values()].find((p) => p.protocol === 'modbus')?.id;
+  const profileId = detect ? (detectModbus ? modbusCarrier : GENERIC_SNMP_PROFILE) : str('profile');
   if (detect && str('profile') !== undefined) bad('--detect suggests a profile: leave out --profile');
   if (!detect && profileId === undefined) bad('--profile <id> is required (or --detect to find one)');
   if (str('host') === undefined) bad('--host <addr> is required');
@@ -226,7 +234,7 @@ export function planFromFlags(values: ParsedValues, env: NodeJS.ProcessEnv = pro
     const code = codes.size === 1 ? (problems[0] as Problem).code : 'DCIM_E_CONFIG_INVALID';
     throw new DcimError(code, `dcim poll: ${problems.length} problem(s)`, problems.map((p) => p.line));
   }
-  return { target: { device, profile }, profiles, detect };
+  return { target: { device, profile }, profiles, detect, ...(detectModbus ? { detectModbus } : {}) };
 }
 
 /** The flag each secret came from, for messages that name it and never its value. */
@@ -245,7 +253,7 @@ function secretRefs(d: Device): [string, SecretRef][] {
 /** What to run next, with the suggested profile: the same flags, secrets by reference only. */
 function nextCommand(values: ParsedValues, profile: string): string {
   const parts = ['dcim poll', `--profile ${profile}`];
-  for (const f of ['host', 'port', 'snmp-version', 'v3-user', 'auth-protocol', 'auth-key-env', 'auth-key-file', 'priv-protocol', 'priv-key-env', 'priv-key-file', 'context', 'timeout-ms', 'retries', 'profiles-dir']) {
+  for (const f of ['host', 'port', 'unit-id', 'transport', 'snmp-version', 'v3-user', 'auth-protocol', 'auth-key-env', 'auth-key-file', 'priv-protocol', 'priv-key-env', 'priv-key-file', 'context', 'timeout-ms', 'retries', 'profiles-dir']) {
     const v = values[f];
     if (typeof v === 'string') parts.push(`--${f} ${/^[\w./:@-]+$/.test(v) ? v : JSON.stringify(v)}`);
   }
@@ -266,6 +274,26 @@ async function run(argv: string[]): Promise<number> {
   // The agent's own factory (no shared SNMP socket or Modbus link: one device, one poll).
   const readers: ReaderFactory = (t) => createDeviceReader(t, { clock, logger, env: process.env });
   const where = describeAddress(plan.target);
+  if (plan.detect && plan.detectModbus) {
+    const a = plan.target.device.address;
+    if (a.protocol !== 'modbus') throw new DcimError('DCIM_E_CLI_INTERNAL', 'dcim poll: Modbus detection without a Modbus address');
+    const timeoutMs = plan.target.device.timeout_ms ?? DEFAULT_MODBUS_POLICY.timeoutMs;
+    const transport = createModbusSerialTransport({ host: a.host, port: a.port, framing: a.transport, timeoutMs, logger });
+    const ts = clock.now();
+    let report: ModbusDetectReport;
+    try {
+      report = modbusDetectReport(where, ts, await scanModbus(transport, a.unit_id, timeoutMs), plan.profiles);
+    } finally {
+      await transport.close();
+    }
+    console.log(JSON.stringify(report.suggestion ? { ...report, next: nextCommand(parsed.values, report.suggestion.profile) } : report, null, 2));
+    if (!report.answered) {
+      console.error(`dcim poll: ${where}: no usable answer: ${report.problem ?? ''}`);
+      return 3;
+    }
+    if (report.problem) console.error(`dcim poll: ${report.problem}`);
+    return 0;
+  }
   if (plan.detect) {
     const report = await detectOnce(plan.target, readers, clock, plan.profiles);
     const out = report.suggestion ? { ...report, next: nextCommand(parsed.values, report.suggestion.profile) } : report;

@@ -102,7 +102,7 @@ describe('SunSpec client against the device corpus', () => {
       [21, 'DCIM_E_SUNSPEC_CHAIN_LOOP', 'a map that repeats itself'],
       [22, 'DCIM_E_SUNSPEC_CHAIN_TRUNCATED', 'no end model'],
       [23, 'DCIM_E_SUNSPEC_CHAIN_OVERRUN', 'a length past 65535'],
-    ] as const)('unit %i (%s, %s): coded and counted, model 103 still reads right', async (unit, code) => {
+    ] as const)('unit %i (%s, %s): coded and counted, model 103 still reads right', async (unit, code, _why) => {
       const res = await pollOnce(server().port, unit, inv());
       expect(res.poll.faults).toEqual({ [code]: 1 });
       expectHandValues(res.readings, l66());

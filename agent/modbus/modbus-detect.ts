@@ -1,0 +1,160 @@
+import { decodeWords, type DeviceProfile, type ErrorCode, type ModbusProfile } from '../../contract/index.js';
+import { walkSunspecChain, type SunspecChain } from '../sunspec/sunspec-chain.js';
+import { isSunspecProfile, placeOnChain } from '../sunspec/sunspec-layout.js';
+import type { DeviceIdentification } from './device-identification.js';
+import type { ModbusTransport } from './modbus-transport.js';
+
+/**
+ * Which profile reads a Modbus device (`dcim poll --detect` on a Modbus address).
+ * 1. SunSpec scan: walk the chain (agent/sunspec/); a SunSpec profile is a candidate when the
+ *    device serves the models its points name, ranked by the share of its points it can place.
+ * 2. Read Device Identification (43/14), where the device supports it: what the device says it
+ *    is, in the report and the reason; a profile whose vendor and model it names is preferred.
+ * A device that is neither is reported as such, with what it said, rather than guessed at: a
+ * Modbus map without a self-description cannot be recognised by reading registers at random.
+ */
+export interface ModbusScan {
+  /** The chain, or the code why there is none. */
+  sunspec: { ok: true; chain: SunspecChain; common?: SunspecCommon } | { ok: false; code: ErrorCode; message: string };
+  identification: { ok: true; value: DeviceIdentification } | { ok: false; code: ErrorCode | 'unsupported'; message: string };
+  requests: number;
+}
+
+/** SunSpec common model (1): manufacturer, model, version, serial. */
+export interface SunspecCommon {
+  manufacturer: string;
+  model: string;
+  version: string;
+  serial: string;
+}
+
+export interface ModbusCandidate {
+  profile: string;
+  /** Share of the profile's points this device can be read for (1 = all). */
+  coverage: number;
+  reason: string;
+}
+
+export interface ModbusDetection {
+  profile: ModbusProfile;
+  candidates: ModbusCandidate[];
+  reason: string;
+}
+
+export type ModbusDetectResult = { ok: true; value: ModbusDetection } | { ok: false; reason: string };
+
+/** Rank the profiles for what a scan found. Pure. */
+export function detectModbusProfile(scan: ModbusScan, profiles: ReadonlyMap<string, DeviceProfile>): ModbusDetectResult {
+  const id = scan.identification.ok ? scan.identification.value : undefined;
+  const says = id ? `; it identifies as ${id.vendor} ${id.product} ${id.revision}`.trimEnd() : '';
+  if (!scan.sunspec.ok) {
+    return { ok: false, reason: `not SunSpec (${scan.sunspec.code})${says || '; no device identification (43/14)'}: no profile recognises it, choose one with --profile` };
+  }
+  const chain = scan.sunspec.chain;
+  const ids = chain.models.map((m) => m.id).join(', ');
+  const ranked: { profile: ModbusProfile; candidate: ModbusCandidate; named: boolean }[] = [];
+  for (const p of profiles.values()) {
+    if (p.protocol !== 'modbus' || !isSunspecProfile(p)) continue;
+    const placed = placeOnChain(p, chain);
+    const sunspecPoints = p.points.filter((x) => x.model).length;
+    const readable = sunspecPoints - placed.missing.size;
+    if (readable === 0) continue;
+    const used = [...new Set(placed.headers.map((h) => h.id))].join(', ');
+    const named = id !== undefined && (matches(p.vendor, id.vendor) || matches(p.model, id.product));
+    ranked.push({ profile: p, named, candidate: { profile: p.id, coverage: round(readable / sunspecPoints), reason: `reads ${readable} of ${sunspecPoints} points from model ${used}` } });
+  }
+  ranked.sort((a, b) => b.candidate.coverage - a.candidate.coverage || Number(b.named) - Number(a.named) || a.profile.id.localeCompare(b.profile.id));
+  const top = ranked[0];
+  if (!top) return { ok: false, reason: `SunSpec device with models ${ids}, but no profile reads any of them${says}` };
+  const common = scan.sunspec.common;
+  const who = common ? ` (${common.manufacturer} ${common.model}${common.serial ? `, serial ${common.serial}` : ''})` : '';
+  return {
+    ok: true,
+    value: { profile: top.profile, candidates: ranked.map((r) => r.candidate), reason: `SunSpec at ${chain.base}${who}, models ${ids}: ${top.profile.id} ${top.candidate.reason}${says}` },
+  };
+}
+
+function matches(a: string, b: string): boolean {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  return x.length > 2 && y.length > 2 && (x.includes(y) || y.includes(x));
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+/** Scan one unit: SunSpec chain (and its common model's identity), then 43/14. Counts requests. */
+export async function scanModbus(transport: ModbusTransport, unitId: number, timeoutMs: number): Promise<ModbusScan> {
+  let requests = 0;
+  const read = (address: number, count: number) => {
+    requests++;
+    return transport.read(unitId, 'holding', address, count, timeoutMs);
+  };
+  const c = await transport.connect();
+  if (!c.ok) {
+    const failed = { ok: false as const, code: 'DCIM_E_MODBUS_CONNECT' as const, message: c.message };
+    return { sunspec: failed, identification: failed, requests };
+  }
+  let sunspec: ModbusScan['sunspec'];
+  const walk = await walkSunspecChain(read);
+  if (!walk.ok) sunspec = walk;
+  else {
+    const common = walk.value.models.find((m) => m.id === 1 && m.length >= 65);
+    let who: SunspecCommon | undefined;
+    if (common) {
+      const r = await read(common.at + 2, 65);
+      const w = r.ok ? (r.value.words ?? []) : [];
+      if (w.length === 65) {
+        const text = (from: number, n: number) => String(decodeWords(w.slice(from, from + n), 'string')).replace(/\0+$/, '').trim();
+        who = { manufacturer: text(0, 16), model: text(16, 16), version: text(40, 8), serial: text(48, 16) };
+      }
+    }
+    sunspec = { ok: true, chain: walk.value, ...(who ? { common: who } : {}) };
+  }
+  let identification: ModbusScan['identification'];
+  if (!transport.identify) identification = { ok: false, code: 'unsupported', message: 'this transport cannot send function 43' };
+  else if (!transport.isOpen && !(await transport.connect()).ok) identification = { ok: false, code: 'DCIM_E_MODBUS_CONNECT', message: 'connection lost' };
+  else {
+    requests++;
+    const r = await transport.identify(unitId, timeoutMs);
+    if (r.ok) identification = r;
+    else if (r.kind === 'exception') identification = { ok: false, code: 'unsupported', message: `the device answers function 43/14 with exception ${r.code ?? '?'}` };
+    else if (r.kind === 'invalid') identification = { ok: false, code: 'DCIM_E_MODBUS_DEVICE_ID_INVALID', message: r.message };
+    else identification = { ok: false, code: r.kind === 'timeout' ? 'DCIM_E_MODBUS_TIMEOUT' : 'DCIM_E_MODBUS_CONNECT', message: r.message };
+  }
+  return { sunspec, identification, requests };
+}
+
+/** What `dcim poll --detect` prints for a Modbus address. */
+export interface ModbusDetectReport {
+  device: { protocol: 'modbus'; address: string };
+  ts: string;
+  /** The unit answered at least one request. */
+  answered: boolean;
+  sunspec: { base: number; models: { id: number; at: number; length: number }[]; common?: SunspecCommon; problem?: { code: ErrorCode; message: string } } | { code: ErrorCode; message: string };
+  identification: DeviceIdentification | { code: ErrorCode | 'unsupported'; message: string };
+  suggestion?: { profile: string; candidates: ModbusCandidate[]; reason: string; vendor: string; model: string; class: string };
+  problem?: string;
+  requests: number;
+}
+
+export function modbusDetectReport(address: string, ts: number, scan: ModbusScan, profiles: ReadonlyMap<string, DeviceProfile>): ModbusDetectReport {
+  const s = scan.sunspec;
+  const i = scan.identification;
+  const silent = (code: ErrorCode | 'unsupported') => code === 'DCIM_E_MODBUS_TIMEOUT' || code === 'DCIM_E_MODBUS_CONNECT' || code === 'DCIM_E_NET_HOST_UNKNOWN';
+  const answered = !(!s.ok && silent(s.code) && !i.ok && silent(i.code));
+  const report: ModbusDetectReport = {
+    device: { protocol: 'modbus', address },
+    ts: new Date(ts).toISOString(),
+    answered,
+    sunspec: s.ok ? { base: s.chain.base, models: s.chain.models, ...(s.common ? { common: s.common } : {}), ...(s.chain.problem ? { problem: s.chain.problem } : {}) } : { code: s.code, message: s.message },
+    identification: i.ok ? i.value : { code: i.code, message: i.message },
+    requests: scan.requests,
+  };
+  if (!answered) return { ...report, problem: `the device did not answer (${s.ok ? '' : s.code})` };
+  const d = detectModbusProfile(scan, profiles);
+  if (!d.ok) return { ...report, problem: d.reason };
+  const p = d.value.profile;
+  return { ...report, suggestion: { profile: p.id, candidates: d.value.candidates, reason: d.value.reason, vendor: p.vendor, model: p.model, class: p.class } };
+}
