@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadProfiles, SnmpProfileSchema, type DeviceProfile } from '../../contract/index.js';
-import { detectProfile, GENERIC_SNMP_PROFILE } from '../../agent/detect.js';
+import { detectProfile, GENERIC_SNMP_PROFILE, probeOids, type ProbeAnswers } from '../../agent/detect.js';
+import { probeAnswers, varbindText } from '../../agent/snmp/snmp-probe.js';
+import { SnmpType } from '../../agent/snmp/asn1-types.js';
 
 const builtin = loadProfiles();
 const snmp = (id: string, claims: string[]): DeviceProfile =>
@@ -69,5 +71,112 @@ describe('detectProfile', () => {
       const r = detectProfile('1.3.6.1.4.1.318.1.3.4.6', builtin);
       expect(r.ok && r.value.profile.id).not.toBe(p.id);
     }
+  });
+});
+
+/** Answers as snmp-probe.ts builds them from GETNEXT varbinds. */
+const answers = (xs: Record<string, string>): ProbeAnswers => new Map(Object.entries(xs).map(([probed, text]) => [probed, { oid: `${probed}.0`, text }]));
+const UPS_IDENT = '1.3.6.1.2.1.33.1.1.1';
+const XUPS_IDENT = '1.3.6.1.4.1.534.1.1.1';
+
+describe('detectProfile with probes', () => {
+  it('probes nothing when a claim without probes holds (a PDU costs no extra request)', () => {
+    expect(probeOids('1.3.6.1.4.1.318.1.3.4.6', builtin)).toEqual([]);
+  });
+
+  it('otherwise probes every declared subtree once, in OID order', () => {
+    const oids = probeOids('1.3.6.1.2.1.33', builtin);
+    expect(oids).toEqual(expect.arrayContaining([UPS_IDENT, XUPS_IDENT]));
+    expect(new Set(oids).size).toBe(oids.length);
+    expect(oids.indexOf(UPS_IDENT)).toBeLessThan(oids.indexOf(XUPS_IDENT));
+  });
+
+  it('a card whose sysObjectID is the UPS-MIB OID itself is found by its UPS-MIB answer', () => {
+    const r = detectProfile('1.3.6.1.2.1.33', builtin, answers({ [UPS_IDENT]: 'Example Power Ltd' }));
+    expect(r).toMatchObject({ ok: true, value: { how: 'probe', candidates: ['rfc1628-ups', 'delta-ups', 'huawei-ups', 'vertiv-liebert-ups'] } });
+    if (!r.ok) return;
+    expect(r.value.profile.id).toBe('rfc1628-ups');
+    expect(r.value.reason).toBe('no profile claims sysObjectID 1.3.6.1.2.1.33; rfc1628-ups: it answers upsIdentManufacturer = "Example Power Ltd" under UPS-MIB');
+    expect(r.value.ranking[0]).toEqual({ profile: 'rfc1628-ups', how: 'probe', reason: 'it answers upsIdentManufacturer = "Example Power Ltd" under UPS-MIB' });
+  });
+
+  it('a UPS-MIB card under an unknown vendor number is a standard UPS, not generic', () => {
+    const r = detectProfile('1.3.6.1.4.1.99999.1', builtin, answers({ [UPS_IDENT]: 'ACME' }));
+    expect(r.ok && r.value.profile.id).toBe('rfc1628-ups');
+  });
+
+  it('a vendor MIB on top of the standard one ranks first, even under another sysObjectID', () => {
+    // An Eaton card of the MGE lineage (1.3.6.1.4.1.705.1) that serves XUPS-MIB too.
+    const r = detectProfile('1.3.6.1.4.1.705.1', builtin, answers({ [UPS_IDENT]: 'EATON', [XUPS_IDENT]: 'EATON' }));
+    expect(r).toMatchObject({ ok: true, value: { how: 'probe', candidates: ['eaton-ups', 'rfc1628-ups', 'delta-ups', 'huawei-ups', 'vertiv-liebert-ups'] } });
+    if (r.ok) expect(r.value.reason).toContain('xupsIdentManufacturer = "EATON" under XUPS-MIB');
+  });
+
+  it('a vendor claim holds when its probes answer, and says both', () => {
+    const r = detectProfile('1.3.6.1.4.1.534.1', builtin, answers({ [UPS_IDENT]: 'EATON', [XUPS_IDENT]: 'EATON' }));
+    expect(r).toMatchObject({ ok: true, value: { how: 'match', matched_prefix: '1.3.6.1.4.1.534' } });
+    if (!r.ok) return;
+    expect(r.value.profile.id).toBe('eaton-ups');
+    expect(r.value.reason).toBe('sysObjectID 1.3.6.1.4.1.534.1 is under 1.3.6.1.4.1.534, claimed by eaton-ups, and it answers upsIdentManufacturer = "EATON" under UPS-MIB, xupsIdentManufacturer = "EATON" under XUPS-MIB');
+    expect(r.value.candidates[0]).toBe('eaton-ups');
+  });
+
+  it('a vendor claim whose probe goes unanswered does not hold: a Liebert air conditioner is no UPS', () => {
+    const r = detectProfile('1.3.6.1.4.1.476.1.42', builtin, answers({}));
+    expect(r).toMatchObject({ ok: true, value: { how: 'generic', candidates: [] } });
+    if (!r.ok) return;
+    expect(r.value.rejected).toEqual(['vertiv-liebert-ups: sysObjectID 1.3.6.1.4.1.476.1.42 is under 1.3.6.1.4.1.476.1.42, but no answer under UPS-MIB (upsIdentManufacturer, 1.3.6.1.2.1.33.1.1.1)']);
+    expect(r.value.reason).toContain('vertiv-liebert-ups: sysObjectID');
+  });
+
+  it('the same Liebert card answering UPS-MIB is claimed by its vendor profile', () => {
+    const r = detectProfile('1.3.6.1.4.1.476.1.42', builtin, answers({ [UPS_IDENT]: 'Liebert' }));
+    expect(r).toMatchObject({ ok: true, value: { how: 'match', candidates: ['vertiv-liebert-ups', 'rfc1628-ups', 'delta-ups', 'huawei-ups'] } });
+  });
+
+  it('a probe with `matches` needs the value to fit', () => {
+    const withRule = (id: string, rule?: string): DeviceProfile =>
+      SnmpProfileSchema.parse({
+        id, class: 'ups', vendor: 'v', model: 'm', protocol: 'snmp',
+        match: { probe: [{ oid: UPS_IDENT, object: 'upsIdentManufacturer', mib: 'UPS-MIB', ...(rule ? { matches: rule } : {}) }] },
+        points: [{ name: 'x', oid: '1.3.6.1.2.1.1.5.0', type: 'string' }],
+        test_vectors: [{ point: 'x', raw: 'a', expected: 'a' }],
+      });
+    const profiles = new Map<string, DeviceProfile>([['kehua', withRule('kehua', '^kehua')], ['any', withRule('any')]]);
+    expect(detectProfile('1.3.6.1.2.1.33', profiles, answers({ [UPS_IDENT]: 'KEHUA TECH' }))).toMatchObject({ ok: true, value: { candidates: ['any', 'kehua'] } });
+    const other = detectProfile('1.3.6.1.2.1.33', profiles, answers({ [UPS_IDENT]: 'EATON' }));
+    expect(other).toMatchObject({ ok: true, value: { candidates: ['any'] } });
+  });
+
+  it('the schema refuses a match with neither claim nor probe, and a probe with a bad regular expression', () => {
+    const base = { id: 'x', class: 'ups', vendor: 'v', model: 'm', protocol: 'snmp', points: [{ name: 'x', oid: '1.3.6.1.2.1.1.5.0', type: 'string' }], test_vectors: [{ point: 'x', raw: 'a', expected: 'a' }] };
+    expect(SnmpProfileSchema.safeParse({ ...base, match: {} }).success).toBe(false);
+    expect(SnmpProfileSchema.safeParse({ ...base, match: { probe: [{ oid: UPS_IDENT, object: 'o', mib: 'M', matches: '([' }] } }).success).toBe(false);
+    expect(SnmpProfileSchema.safeParse({ ...base, match: { probe: [{ oid: 'iso.3', object: 'o', mib: 'M' }] } }).success).toBe(false);
+  });
+});
+
+describe('probeAnswers', () => {
+  const vb = (oid: string, type: number, value: unknown) => ({ oid, type, value });
+
+  it('keeps only answers inside the probed subtree', () => {
+    const got = probeAnswers(
+      new Map([
+        // No XUPS-MIB here: the agent answers with the next object it has, elsewhere.
+        [XUPS_IDENT, vb('1.3.6.1.4.1.8072.1.2.1.1.4.0.1.0.0', SnmpType.Integer, 1)],
+        // A sibling that shares the text prefix is not inside (…1.1.10 is not under …1.1.1).
+        [UPS_IDENT, vb('1.3.6.1.2.1.33.1.1.10.0', SnmpType.OctetString, Buffer.from('x'))],
+        ['1.3.6.1.2.1.99.1.1', vb('1.3.6.1.2.1.99.1.1', SnmpType.EndOfMibView, null)],
+      ]),
+    );
+    expect([...got.keys()]).toEqual([]);
+    const one = probeAnswers(new Map([[UPS_IDENT, vb(`${UPS_IDENT}.0`, SnmpType.OctetString, Buffer.from('EATON'))]]));
+    expect(one.get(UPS_IDENT)).toEqual({ oid: `${UPS_IDENT}.0`, text: 'EATON' });
+  });
+
+  it('cleans what a device says before a person reads it', () => {
+    expect(varbindText(vb('1.1', SnmpType.OctetString, Buffer.from('EA\u001b[2JTON\n')))).toBe('EA [2JTON');
+    expect(varbindText(vb('1.1', SnmpType.OctetString, Buffer.from('x'.repeat(200))))).toHaveLength(65);
+    expect(varbindText(vb('1.1', SnmpType.Integer, 42))).toBe('42');
   });
 });
