@@ -157,7 +157,8 @@ export function planFromFlags(values: ParsedValues, env: NodeJS.ProcessEnv = pro
   if (protocol) {
     for (const [other, flags] of Object.entries(FLAGS_OF)) {
       if (other === protocol) continue;
-      for (const f of flags) if (values[f] !== undefined && values[f] !== false) bad(`--${f} is ${PROTOCOL_NAME[other as keyof typeof FLAGS_OF]} option; profile ${profile.id} speaks ${protocol}`);
+      const who = detectModbus ? 'detection over Modbus (--unit-id, --transport or --port 502)' : `profile ${profile.id}`;
+      for (const f of flags) if (values[f] !== undefined && values[f] !== false) bad(`--${f} is ${PROTOCOL_NAME[other as keyof typeof FLAGS_OF]} option; ${who} speaks ${protocol}`);
     }
   }
 
