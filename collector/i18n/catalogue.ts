@@ -68,6 +68,9 @@ const EN = {
   'fill.first_value': 'first value after {time}',
   'fill.coverage': 'window covered {pct} (a value needs ≥ 80 %)',
   'fill.no_data': 'no value: {reason}',
+  'reason.DCIM_E_KPI_INSUFFICIENT': 'not enough measured inputs',
+  'reason.DCIM_E_KPI_BOUNDARY': 'facility below IT (PUE < 1), a metering boundary error',
+  'reason.DCIM_E_KPI_STALE': 'inputs are stale',
 
   'hall.title': '{name}',
   'hall.site_wide': 'Site-wide units',
@@ -214,6 +217,9 @@ const ZH: Record<MessageKey, string> = {
   'fill.first_value': '首个数值预计 {time} 后',
   'fill.coverage': '窗口覆盖率 {pct}（需 ≥ 80 %）',
   'fill.no_data': '无数值：{reason}',
+  'reason.DCIM_E_KPI_INSUFFICIENT': '有效输入不足',
+  'reason.DCIM_E_KPI_BOUNDARY': '总功率低于 IT 功率（PUE < 1），计量边界错误',
+  'reason.DCIM_E_KPI_STALE': '输入数据过期',
 
   'hall.title': '机房 {name}',
   'hall.site_wide': '全站设备',

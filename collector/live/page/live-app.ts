@@ -168,7 +168,10 @@ export function liveApp(I18N: Catalogue, DEFAULT_LANG: string): void {
       const first = k.window_end + (k.coverage > 0 ? 1 : 2) * len;
       return `${t('fill.coverage', { pct: pct(k.coverage) })} · ${t('fill.first_value', { time: fmtTime(first, tz, len >= DAY_MS || first - serverNow() > DAY_MS) })}`;
     }
-    return t('fill.no_data', { reason: String(k.reason ?? '').replace(/^DCIM_E_[A-Z_]+: /, '').slice(0, 90) });
+    // The catalogue names the reason's code in the page's language; the engine's detail follows.
+    const detail = String(k.reason ?? '').replace(/^DCIM_E_[A-Z_]+: /, '').slice(0, 90);
+    const named = k.reason_code === undefined ? undefined : I18N[lang]?.[`reason.${k.reason_code}`];
+    return t('fill.no_data', { reason: named ? `${named} — ${detail}` : detail });
   }
   function kpiBox(k: KpiValue | undefined, label: string, tz: string | undefined, extra = ''): string {
     const target = k?.target === undefined ? '' : ` · ${t('pue.target', { value: k.kpi.endsWith('_ratio') ? pct(k.target) : k.target })}`;

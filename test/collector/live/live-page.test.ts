@@ -69,7 +69,9 @@ function kpis(ts: number, live: number, gap = false): KpiMessage {
       }),
       // Started mid-quarter: the last complete quarter is 40 % covered, so the next one is the first with a value.
       { kpi: 'pue', window: '15m', window_start: lastQuarterEnd - QUARTER, window_end: lastQuarterEnd, ok: false, reason: 'DCIM_E_KPI_INSUFFICIENT: inputs cover 40 % of the window', basis: 'energy', coverage: 0.4, quality: 'insufficient', target: 1.2, status: 'grey' },
-      value('pue', '1h', 1.214, { target: 1.2, status: 'amber', quality: 'partial', coverage: 0.97 }),
+      gap
+        ? { kpi: 'pue', window: '1h', window_start: T0 - 97 * MIN, window_end: T0 - 37 * MIN, ok: false, reason: 'DCIM_E_KPI_BOUNDARY: facility energy 90 kWh is below IT energy 95 kWh', reason_code: 'DCIM_E_KPI_BOUNDARY', basis: 'energy', coverage: 1, quality: 'measured', target: 1.2, status: 'grey' }
+        : value('pue', '1h', 1.214, { target: 1.2, status: 'amber', quality: 'partial', coverage: 0.97 }),
       { kpi: 'pue', window: '1d', window_start: Date.UTC(2026, 0, 10, 16), window_end: Date.UTC(2026, 0, 11, 16), ok: false, reason: 'DCIM_E_KPI_INSUFFICIENT: inputs cover 0 % of the window', basis: 'energy', coverage: 0, quality: 'insufficient', target: 1.2, status: 'grey' },
       value('rack_occupancy_ratio', '1d', 0.846, { target: 0.7, status: 'green' }),
       value('green_share_ratio', '1mo', 0.31, { target: 0.8, status: 'red' }),
@@ -259,6 +261,8 @@ describe('wall page in headless Chromium at 1920 × 1080', () => {
       expect(stats).toContain('racks without data: 1');
       expect(await text(page, '.card[data-id="demo"] .big[data-kpi="pue_live"]')).toBe('–');
       expect(await text(page, '.card[data-id="demo"] .hero')).toContain('no value: meter pdu-r11-b is stale beyond what can be carried');
+      // A reason is named in the page's language by its code, with the engine's detail.
+      expect(await text(page, '.box[data-kpi="pue/1h"] .note')).toBe('no value: facility below IT (PUE < 1), a metering boundary error — facility energy 90 kWh is below IT energy 95 kWh');
       await page.close();
     } finally {
       await off.server.stop();
