@@ -1,7 +1,8 @@
-import { readdirSync } from 'node:fs';
-import { basename } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { builtinProfileDir, loadProfiles, NAME_PATTERN, unitForName, UNITS, type DeviceProfile } from '../../contract/index.js';
+import { builtinProfileDir, loadProfiles, loadProfileTemplates, NAME_PATTERN, templateChain, unitForName, UNITS, type DeviceProfile } from '../../contract/index.js';
 import { allPoints, checkProfile } from '../../agent/profile-checks.js';
 import { decodeVector } from './profile-vectors.js';
 import { checkPoints, profilePointObjects } from '../../agent/plausibility/plausibility.js';
@@ -60,6 +61,23 @@ describe('profile catalogue', () => {
     expect(modbus.some((p) => p.scale_factor)).toBe(true);
     expect(modbus.some((p) => p.type === 'int64')).toBe(true);
     expect(all.some((p) => p.protocol === 'snmp' && p.tables.some((t) => t.index_prefix !== undefined && t.columns.some((c) => c.exponent_from)))).toBe(true);
+  });
+
+  it('uses every template, and no template reaches into another protocol', () => {
+    const templates = loadProfileTemplates();
+    expect([...templates.keys()]).toEqual(expect.arrayContaining(['ups-mib']));
+    const files = readdirSync(builtinProfileDir()).filter((f) => /\.ya?ml$/.test(f));
+    const extended = new Set(files.flatMap((f) => templateChain(parse(readFileSync(join(builtinProfileDir(), f), 'utf8')), templates)));
+    for (const id of templates.keys()) expect(extended.has(id), `template ${id} is extended by no profile`).toBe(true);
+  });
+
+  it('gives every SNMP device profile but the generic one a detection rule, and every UPS the UPS-MIB probe', () => {
+    for (const p of all) {
+      if (p.protocol !== 'snmp' || p.id === 'generic-snmp') continue;
+      expect(p.match, p.id).toBeDefined();
+      if (p.class === 'ups') expect(p.match?.probe?.map((x) => x.oid), p.id).toContain('1.3.6.1.2.1.33.1.1.1');
+    }
+    expect(['eaton-ups', 'huawei-ups', 'vertiv-liebert-ups', 'delta-ups', 'rfc1628-ups'].every((id) => profiles.has(id))).toBe(true);
   });
 
   it('names each file after its profile id, ids unique', () => {
