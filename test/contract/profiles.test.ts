@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { builtinProfileDir, DcimError, loadProfiles, type SnmpProfile } from '../../contract/index.js';
+import { builtinProfileDir, DcimError, loadProfiles, profilePoints, type SnmpProfile } from '../../contract/index.js';
 
 /** The profile loader's templates: profiles that extend shared parts, and every way that goes wrong. */
 const dirs: string[] = [];
@@ -142,6 +142,12 @@ tables:
       const p = all.get(id) as SnmpProfile;
       expect(p.points.map((x) => x.name), id).toEqual(expect.arrayContaining(std));
       expect(p.tables.map((t) => t.entry), id).toEqual(['1.3.6.1.2.1.33.1.3.3.1', '1.3.6.1.2.1.33.1.4.4.1', '1.3.6.1.2.1.33.1.5.3.1']);
+    }
+    // UPS-MIB has no energy counter: the collector integrates the one active-power KPI point, the
+    // output lines summed (never input or bypass power as well, which would count the load twice).
+    for (const id of ['rfc1628-ups', 'eaton-ups', 'huawei-ups', 'vertiv-liebert-ups', 'delta-ups']) {
+      const p = all.get(id) as SnmpProfile;
+      expect(profilePoints(p).filter((x) => x.kpi !== undefined).map((x) => [x.name, x.kpi, x.index_tag]), id).toEqual([['output_power_w', 'active_power_w', 'line']]);
     }
   });
 });
