@@ -95,3 +95,23 @@ describe('the agent metric families', () => {
     expect(text).toContain('device="pdu-9999"');
   });
 });
+
+describe('implausible readings', () => {
+  it('counts every plausibility code agent-wide, zeros included, and per device only the codes it has shown', () => {
+    const m = read(snapshot({ stats: { implausible: { 'pdu-r01-a': { DCIM_E_VALUE_OUT_OF_RANGE: 2, DCIM_E_VALUE_STUCK: 1 }, 'meter-incomer-1': { DCIM_E_VALUE_OUT_OF_RANGE: 3 } } } }));
+    const agentWide = m.get('dcim_agent_readings_implausible_total');
+    expect(Object.fromEntries(agentWide?.samples.map((s) => [s.labels.code, s.value]) ?? [])).toEqual({
+      DCIM_E_VALUE_UNAVAILABLE: 0,
+      DCIM_E_VALUE_OUT_OF_RANGE: 5,
+      DCIM_E_VALUE_INCONSISTENT: 0,
+      DCIM_E_VALUE_STUCK: 1,
+      DCIM_E_COUNTER_DECREASED: 0,
+    });
+    const perDevice = m.get('dcim_agent_device_readings_implausible_total')?.samples.map((s) => [s.labels.device, s.labels.profile, s.labels.code, s.value]);
+    expect(perDevice).toEqual([
+      ['pdu-r01-a', 'apc-rpdu2', 'DCIM_E_VALUE_OUT_OF_RANGE', 2],
+      ['pdu-r01-a', 'apc-rpdu2', 'DCIM_E_VALUE_STUCK', 1],
+      ['meter-incomer-1', 'eastron-sdm630', 'DCIM_E_VALUE_OUT_OF_RANGE', 3],
+    ]);
+  });
+});
