@@ -1,4 +1,4 @@
-import type { Clock, DeviceStatus, Logger, TimerHandle } from '../contract/index.js';
+import type { Clock, DeviceStatus, ErrorCode, Logger, TimerHandle } from '../contract/index.js';
 import type { PollResult, ReadOptions } from './device-reader.js';
 import { judgePoll, nextStatus } from './device-status.js';
 
@@ -61,6 +61,8 @@ export interface DevicePollStats {
   backoff_ms: number;
   /** When the next poll is due (Clock ms), null while one runs or is queued. */
   next_due_ts: number | null;
+  /** Device faults outside any one reading (a broken SunSpec chain …), by code, since start. */
+  faults?: Partial<Record<ErrorCode, number>>;
 }
 
 export interface SchedulerStats {
@@ -229,6 +231,7 @@ export class Scheduler {
     stats.requests += result.poll.requests;
     stats.retries += result.poll.retries;
     stats.timeouts += result.poll.timeouts;
+    for (const [code, n] of Object.entries(result.poll.faults ?? {}) as [ErrorCode, number][]) (stats.faults ??= {})[code] = (stats.faults[code] ?? 0) + n;
     if (verdict.state === 'down') {
       stats.down_polls++;
       stats.consecutive_failures++;

@@ -67,6 +67,7 @@ export const AGENT_METRICS = {
   dcim_agent_device_last_poll_timestamp_seconds: { scope: 'device', type: 'gauge', help: 'Start of the last poll, seconds since the epoch (absent before the first).' },
   dcim_agent_device_last_success_timestamp_seconds: { scope: 'device', type: 'gauge', help: 'Start of the last poll that read anything, seconds since the epoch (absent until one did).' },
   dcim_agent_device_readings_implausible_total: { scope: 'device', type: 'counter', help: 'Readings of the device published uncertain or bad by a plausibility check, by code (a series appears at its first such reading).', extra: ['code'] },
+  dcim_agent_device_faults_total: { scope: 'device', type: 'counter', help: 'Device faults outside any one reading, by code (a SunSpec chain that ends early, loops or overruns; a changed model ID); a series appears at its first fault.', extra: ['code'] },
   dcim_agent_device_consecutive_failures: { scope: 'device', type: 'gauge', help: 'Polls in a row that read nothing (0 once the device answers).' },
 } as const satisfies Record<string, MetricDef>;
 
@@ -164,4 +165,5 @@ function addDevice(add: (name: AgentMetricName, value: number, labels: Record<st
   if (p?.last_poll_ms != null) add('dcim_agent_device_poll_duration_seconds', s(p.last_poll_ms), labels);
   if (p?.last_ts != null) add('dcim_agent_device_last_poll_timestamp_seconds', s(p.last_ts), labels);
   if (p?.last_ok != null) add('dcim_agent_device_last_success_timestamp_seconds', s(p.last_ok), labels);
+  for (const [code, n] of Object.entries(p?.faults ?? {})) if (n) add('dcim_agent_device_faults_total', n, { ...labels, code });
 }

@@ -184,6 +184,21 @@ describe('Scheduler', () => {
     expect(logger.lines.some((l) => l.msg === 'reader failed')).toBe(true);
   });
 
+  it('sums the device faults each poll reports, by code', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const faulty: ScheduledDevice = {
+      id: 'inverter',
+      intervalMs: 1000,
+      read: async () => ({ readings: [good], poll: { ms: 0, requests: 2, retries: 0, timeouts: 0, faults: { DCIM_E_SUNSPEC_CHAIN_TRUNCATED: 1 } } }),
+    };
+    const s = new Scheduler({ devices: [faulty], sink: sinkRecorder().sink, clock, logger: memoryLogger(), maxJitterMs: 0 });
+    s.start();
+    await runFor(clock, 2500);
+    await s.stop();
+    expect(s.stats().devices.inverter?.faults).toEqual({ DCIM_E_SUNSPEC_CHAIN_TRUNCATED: s.stats().devices.inverter?.polls });
+    expect(s.stats().devices.inverter?.polls).toBeGreaterThanOrEqual(2);
+  });
+
   it('stop() waits for the poll in flight and schedules nothing more', async () => {
     const clock = new ManualClock(Date.UTC(2026, 0, 1));
     const calls: Call[] = [];

@@ -71,6 +71,8 @@ describe('the agent metric families', () => {
     ['dcim_agent_device_last_success_timestamp_seconds', { device: 'meter-incomer-1' }, (T0 + 10_000) / 1000],
     ['dcim_agent_device_last_poll_timestamp_seconds', { device: 'meter-incomer-1' }, (T0 + 55_000) / 1000],
     ['dcim_agent_device_consecutive_failures', { device: 'meter-incomer-1' }, 10],
+    ['dcim_agent_device_faults_total', { device: 'pdu-r01-a', code: 'DCIM_E_SUNSPEC_CHAIN_TRUNCATED' }, 2],
+    ['dcim_agent_device_faults_total', { device: 'meter-incomer-1', code: 'DCIM_E_SUNSPEC_CHAIN_TRUNCATED' }, undefined],
   ])('%s %j = %s', (name, labels, want) => {
     expect(value(read().get(name), { site: 'demo', ...labels })).toBe(want);
   });

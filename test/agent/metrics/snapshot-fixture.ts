@@ -28,7 +28,7 @@ export function snapshot(over: { stats?: Partial<AgentStats>; devices?: AgentSna
       queued: 0,
       probes_queued: 2,
       devices: {
-        'pdu-r01-a': devicePoll({ polls: 12, requests: 24, retries: 1, timeouts: 1, last_ts: T0 + 55_000, last_ok: T0 + 55_000, last_poll_ms: 42 }),
+        'pdu-r01-a': devicePoll({ polls: 12, requests: 24, retries: 1, timeouts: 1, last_ts: T0 + 55_000, last_ok: T0 + 55_000, last_poll_ms: 42, faults: { DCIM_E_SUNSPEC_CHAIN_TRUNCATED: 2 } }),
         'meter-incomer-1': devicePoll({ polls: 12, down_polls: 10, consecutive_failures: 10, overruns: 3, reader_errors: 1, probes: 7, backoff_ms: 40_000, requests: 30, retries: 10, timeouts: 20, last_ts: T0 + 55_000, last_ok: T0 + 10_000, last_poll_ms: 1200 }),
       },
     },
