@@ -38,6 +38,20 @@ describe('UPS device corpus through snmpsimd', () => {
     expect(fixtures).toEqual(expect.arrayContaining(['ups-eaton-xups', 'ups-upsmib-sysoid', 'ups-huawei-ups2000']));
   });
 
+  it('detects over SNMPv1 too, where one probe past the end of the MIB fails the whole request (noSuchName): the batch is split', async () => {
+    // The recording ends inside UPS-MIB, so the XUPS-MIB probe has nothing after it.
+    const r = await inProcessDcim(['poll', '--detect', '--host', '127.0.0.1', '--port', String(sim().port), '--community', 'ups-upsmib-sysoid', '--snmp-version', '1', '--timeout-ms', '1000', '--retries', '0']);
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout) as { suggestion: { profile: string; how: string }; probes: { oid: string; answer?: { oid: string; value: string } }[] };
+    expect(json.suggestion).toMatchObject({ profile: 'rfc1628-ups', how: 'probe' });
+    expect(json.probes).toEqual(
+      expect.arrayContaining([
+        { oid: '1.3.6.1.2.1.33.1.1.1', answer: { oid: '1.3.6.1.2.1.33.1.1.1.0', value: 'Example Power Ltd' } },
+        { oid: '1.3.6.1.4.1.534.1.1.1' },
+      ]),
+    );
+  });
+
   describe.each(fixtures)('%s', (fixture) => {
     const exp = expected.get(fixture) as Expected;
     const flags = () => ['--host', '127.0.0.1', '--port', String(sim().port), '--community', fixture, '--timeout-ms', '1000', '--retries', '1'];
