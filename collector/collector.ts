@@ -20,6 +20,7 @@ import { isStale, LatestValues } from './state/latest-values.js';
 import { SeqDedup } from './state/seq-dedup.js';
 import { buildSiteRegistry, type SiteDevice, type SiteEntry } from './state/site-registry.js';
 import { siteFloor } from './live/site-floor.js';
+import { DEFAULT_ON_RACK } from './kpi/site-model.js';
 import { kpiPoint } from './store/kpi-points.js';
 import type { MetricSink, SinkStats } from './store/metric-sink.js';
 import { readingPoints } from './store/reading-points.js';
@@ -518,7 +519,8 @@ export class Collector {
         const entry = this.sites.get(id);
         if (!entry) return undefined;
         const statuses = this.deviceStatus.get(id);
-        return siteFloor({ inventory: entry.inventory, profiles: this.opts.profiles ?? new Map(), series: (d) => this.latest.deviceSeries(id, d), status: (d) => statuses?.get(d), now: this.clock.now() });
+        const on_rack = { ...DEFAULT_ON_RACK, ...this.opts.kpi?.on_rack };
+        return siteFloor({ inventory: entry.inventory, profiles: this.opts.profiles ?? new Map(), series: (d) => this.latest.deviceSeries(id, d), status: (d) => statuses?.get(d), now: this.clock.now(), on_rack });
       },
       clusters: () =>
         [...this.clusters.values()].map(

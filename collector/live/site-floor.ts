@@ -2,7 +2,7 @@ import type { DeviceClass } from '../../contract/ids.js';
 import type { SiteInventory } from '../../contract/inventory.js';
 import type { DeviceStatus } from '../../contract/messages.js';
 import { profilePoints, type DeviceProfile } from '../../contract/profile.js';
-import { FACILITY_TERMS, buildSiteModel, type SiteModel } from '../kpi/site-model.js';
+import { DEFAULT_ON_RACK, FACILITY_TERMS, buildSiteModel, type OnRackRule, type SiteModel } from '../kpi/site-model.js';
 import { isStale, type LatestSeries } from '../state/latest-values.js';
 
 /**
@@ -81,6 +81,8 @@ export interface SiteFloorInput {
   series: (device: string) => readonly LatestSeries[];
   status: (device: string) => DeviceStatus | null | undefined;
   now: number;
+  /** The occupancy KPI's on-rack rule (kpi.on_rack), so "racks with power" counts as 上架率 does. */
+  on_rack?: OnRackRule;
 }
 
 export const ASHRAE_RECOMMENDED_C: [number, number] = [18, 27];
@@ -92,19 +94,20 @@ export function inletBand(t: number): InletBand {
   return 'outside';
 }
 
-// The site model (rack meters, groups) is built once per inventory object.
-const models = new WeakMap<SiteInventory, SiteModel>();
-function modelOf(inv: SiteInventory, profiles: ReadonlyMap<string, DeviceProfile>): SiteModel {
+// The site model (rack meters, groups, on-rack thresholds) is built once per inventory and rule.
+const models = new WeakMap<SiteInventory, { rule: string; model: SiteModel }>();
+function modelOf(inv: SiteInventory, profiles: ReadonlyMap<string, DeviceProfile>, onRack: OnRackRule): SiteModel {
+  const rule = JSON.stringify(onRack);
   let m = models.get(inv);
-  if (!m) models.set(inv, (m = buildSiteModel(inv, profiles)));
-  return m;
+  if (m?.rule !== rule) models.set(inv, (m = { rule, model: buildSiteModel(inv, profiles, onRack) }));
+  return m.model;
 }
 
 const round = (v: number, digits: number) => Math.round(v * 10 ** digits) / 10 ** digits;
 
 export function siteFloor(input: SiteFloorInput): SiteFloor {
   const { inventory: inv, profiles, now } = input;
-  const model = modelOf(inv, profiles);
+  const model = modelOf(inv, profiles, input.on_rack ?? DEFAULT_ON_RACK);
   const intervals = new Map(inv.devices.map((d) => [d.id, d.interval_s]));
   // One read of each device's series per call (the source may copy them).
   const cache = new Map<string, readonly LatestSeries[]>();

@@ -43,6 +43,12 @@ describe('siteFloor', () => {
     expect([h.inlet_min_c, h.inlet_max_c]).toEqual([20.5, 33.4]);
   });
 
+  it('counts racks with power by the occupancy KPI’s on-rack rule', () => {
+    // At 6 kW minimum, r06 (4.5 kW), r10 (4 kW), r03/r04/r08/r13 (5–5.5 kW) and r14 fall below.
+    const h = siteFloor({ ...demoFloorInput({ now: NOW }), on_rack: { min_kw: 6, min_ratio: 0.1, day_ratio: 0.5 } }).halls[0]!;
+    expect(h.racks.filter((r) => r.powered).map((r) => r.id)).toEqual(['r01', 'r02', 'r05', 'r07', 'r09', 'r11', 'r12']);
+  });
+
   it('gives the hall a PUE from its own incomers, green feed and IT meters', () => {
     const h = hallOf(demoFloorInput({ now: NOW, facility_w: 150_000 }));
     const it_w = Object.values(DEFAULT_LOADS_KW).reduce((a, b) => a + b, 0) * 1000;
