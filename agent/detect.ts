@@ -140,7 +140,9 @@ export function detectProfile(sysObjectId: string, profiles: ReadonlyMap<string,
   }
 
   claims.sort((a, b) => components(b.prefix as string) - components(a.prefix as string) || b.probes - a.probes || a.profile.id.localeCompare(b.profile.id));
-  probed.sort((a, b) => b.probes - a.probes || Number(a.claims) - Number(b.claims) || b.depth - a.depth || a.profile.id.localeCompare(b.profile.id));
+  // The generic profile is the fallback: it ranks below every profile made for a device kind.
+  const isGeneric = (c: Scored) => Number(c.profile.id === GENERIC_SNMP_PROFILE);
+  probed.sort((a, b) => isGeneric(a) - isGeneric(b) || b.probes - a.probes || Number(a.claims) - Number(b.claims) || b.depth - a.depth || a.profile.id.localeCompare(b.profile.id));
   const ranking: Candidate[] = [
     ...claims.map((c): Candidate => ({ profile: c.profile.id, how: 'match', reason: c.reason })),
     ...probed.filter((c) => !claims.some((x) => x.profile.id === c.profile.id)).map((c): Candidate => ({ profile: c.profile.id, how: 'probe', reason: c.reason })),

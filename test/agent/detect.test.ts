@@ -17,6 +17,9 @@ const snmp = (id: string, claims: string[]): DeviceProfile =>
     test_vectors: [{ point: 'x', raw: 'a', expected: 'a' }],
   });
 
+const APC_PROBE = '1.3.6.1.4.1.318.1.1.26.4.3.1.5';
+const RARITAN_PROBE = '1.3.6.1.4.1.13742.6.5.2.3.1.4';
+
 describe('detectProfile', () => {
   it.each([
     ['APC rPDU2 exactly', '1.3.6.1.4.1.318.1.3.4.6', 'apc-rpdu2', 'match'],
@@ -28,7 +31,9 @@ describe('detectProfile', () => {
     ['Raritan PX1 (PDU-MIB) is not a PX2', '1.3.6.1.4.1.13742.4', GENERIC_SNMP_PROFILE, 'generic'],
     ['Net-SNMP on Linux', '1.3.6.1.4.1.8072.3.2.10', GENERIC_SNMP_PROFILE, 'generic'],
   ])('%s: %s → %s', (_label, oid, id, how) => {
-    const r = detectProfile(oid, builtin);
+    // The PDUs answer their own MIB (their claims hold only then); the others answer nothing.
+    const pdus = answers(how === 'match' ? { [APC_PROBE]: '114', [RARITAN_PROBE]: '3480' } : {});
+    const r = detectProfile(oid, builtin, pdus);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.value.profile.id).toBe(id);
@@ -80,8 +85,25 @@ const UPS_IDENT = '1.3.6.1.2.1.33.1.1.1';
 const XUPS_IDENT = '1.3.6.1.4.1.534.1.1.1';
 
 describe('detectProfile with probes', () => {
-  it('probes nothing when a claim without probes holds (a PDU costs no extra request)', () => {
-    expect(probeOids('1.3.6.1.4.1.318.1.3.4.6', builtin)).toEqual([]);
+  it('probes nothing when a claim without probes holds (it costs no extra request)', () => {
+    const profiles = new Map<string, DeviceProfile>([['vendor-wide', snmp('vendor-wide', ['1.3.6.1.4.1.999'])], ['ups', builtin.get('rfc1628-ups') as DeviceProfile]]);
+    expect(probeOids('1.3.6.1.4.1.999.1', profiles)).toEqual([]);
+    expect(probeOids('1.3.6.1.4.1.998.1', profiles)).toEqual([UPS_IDENT]);
+  });
+
+  it('an APC rPDU2 claim does not hold without rPDU2, and an rPDU2 under another sysObjectID is found by it', () => {
+    expect(detectProfile('1.3.6.1.4.1.318.1.3.4.6', builtin, answers({}))).toMatchObject({ ok: true, value: { how: 'generic', rejected: [expect.stringContaining('apc-rpdu2: sysObjectID')] } });
+    const r = detectProfile('1.3.6.1.4.1.318.1.3.4.99', builtin, answers({ [APC_PROBE]: '114' }));
+    expect(r).toMatchObject({ ok: true, value: { how: 'probe', candidates: ['apc-rpdu2'] } });
+    if (r.ok) expect(r.value.reason).toContain('rPDU2DeviceStatusPower = "114" under PowerNet-MIB');
+  });
+
+  it('the generic profile ranks last even when its deeper ENTITY-SENSOR-MIB probe answers', () => {
+    const r = detectProfile('1.3.6.1.2.1.33', builtin, answers({ [UPS_IDENT]: 'X', '1.3.6.1.2.1.99.1.1.1.1': '8' }));
+    expect(r.ok && r.value.candidates.at(-1)).toBe(GENERIC_SNMP_PROFILE);
+    expect(r.ok && r.value.profile.id).toBe('rfc1628-ups');
+    const only = detectProfile('1.3.6.1.4.1.8072.3.2.10', builtin, answers({ '1.3.6.1.2.1.99.1.1.1.1': '8' }));
+    expect(only).toMatchObject({ ok: true, value: { how: 'probe', candidates: [GENERIC_SNMP_PROFILE], reason: expect.stringContaining('entPhySensorType = "8" under ENTITY-SENSOR-MIB') } });
   });
 
   it('otherwise probes every declared subtree once, in OID order', () => {
