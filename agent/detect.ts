@@ -136,7 +136,10 @@ export function detectProfile(sysObjectId: string, profiles: ReadonlyMap<string,
       const why = probes.flatMap((x, i) => (hits[i] ? [] : [missing(x, answers)])).join('; ');
       rejected.push(`${p.id}: sysObjectID ${oid} is under ${prefix}, but ${why}`);
     }
-    if (all) probed.push({ profile: p, probes: probes.length, depth, claims: (p.match?.sys_object_id ?? []).length > 0, reason: `it answers ${says}` });
+    const vendor = p.match?.sys_object_id ?? [];
+    // A vendor profile found by the standard MIB alone: say why it ranks below a plain one.
+    const outside = prefix === undefined && vendor.length > 0 ? `; its vendor prefix ${vendor.join(', ')} does not cover the sysObjectID` : '';
+    if (all) probed.push({ profile: p, probes: probes.length, depth, claims: vendor.length > 0, reason: `it answers ${says}${outside}` });
   }
 
   claims.sort((a, b) => components(b.prefix as string) - components(a.prefix as string) || b.probes - a.probes || a.profile.id.localeCompare(b.profile.id));

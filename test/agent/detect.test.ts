@@ -120,6 +120,7 @@ describe('detectProfile with probes', () => {
     expect(r.value.profile.id).toBe('rfc1628-ups');
     expect(r.value.reason).toBe('no profile claims sysObjectID 1.3.6.1.2.1.33; rfc1628-ups: it answers upsIdentManufacturer = "Example Power Ltd" under UPS-MIB');
     expect(r.value.ranking[0]).toEqual({ profile: 'rfc1628-ups', how: 'probe', reason: 'it answers upsIdentManufacturer = "Example Power Ltd" under UPS-MIB' });
+    expect(r.value.ranking[1]).toEqual({ profile: 'delta-ups', how: 'probe', reason: 'it answers upsIdentManufacturer = "Example Power Ltd" under UPS-MIB; its vendor prefix 1.3.6.1.4.1.2254.2.4 does not cover the sysObjectID' });
   });
 
   it('a UPS-MIB card under an unknown vendor number is a standard UPS, not generic', () => {
