@@ -137,7 +137,7 @@ export interface DetectReport {
   /** The profile to poll it with, when the device answered with a sysObjectID. */
   suggestion?: { profile: string; how: DetectHow; matched_prefix?: string; candidates: string[]; ranking: Candidate[]; rejected: string[]; reason: string; vendor: string; model: string; class: string };
   /** The subtrees probed (one GETNEXT each) and what the device answered inside each. */
-  probes?: { oid: string; answer?: { oid: string; value: string } }[];
+  probes?: { oid: string; answer?: { oid: string; value: string }; error?: ErrorCode }[];
   /** Why there is no suggestion. */
   problem?: string;
   poll: PollStats;
@@ -201,9 +201,11 @@ export async function detectOnce(target: AgentDevice, readerFor: ReaderFactory, 
     const answers = probeAnswers(run.next);
     const poll = { ms: result.poll.ms + run.poll.ms, requests: result.poll.requests + run.poll.requests, retries: result.poll.retries + run.poll.retries, timeouts: result.poll.timeouts + run.poll.timeouts };
     const report = detectReport(target, ts, { ...result, poll }, profiles, answers);
+    // A probe that failed (timeout, error) is not "the MIB is absent": say which, with its code.
     const probes = wanted.map((oid) => {
       const a = answers.get(oid);
-      return a ? { oid, answer: { oid: a.oid, value: a.text } } : { oid };
+      const error = run.failed.get(oid);
+      return a ? { oid, answer: { oid: a.oid, value: a.text } } : error !== undefined ? { oid, error } : { oid };
     });
     return { ...report, probes };
   } finally {

@@ -121,6 +121,8 @@ export class SnmpReader implements DeviceReader {
       await this.getNextBatch(poll, oids.slice(half), next, failed);
       return;
     }
+    // SNMPv1 says "nothing after this OID" with noSuchName: for a probe that is an answer (the MIB is absent), not a failure.
+    if (r.kind === 'error_status' && r.status === ErrorStatus.noSuchName) return;
     const code = failureCode(poll, r);
     for (const oid of oids) failed.set(oid, code);
   }
