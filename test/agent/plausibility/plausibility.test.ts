@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DeviceProfileSchema, type DeviceProfile, type Reading } from '../../../contract/index.js';
+import { DeviceProfileSchema, loadProfiles, type DeviceProfile, type Reading } from '../../../contract/index.js';
 import { countImplausible, PlausibilityChecker, type PlausibilityCode } from '../../../agent/plausibility/plausibility.js';
 import { UNIT_BOUNDS } from '../../../agent/plausibility/bounds.js';
 
@@ -298,5 +298,28 @@ describe('plausibility: a three-phase meter, one voltage and current point per p
 
   it('refuses voltage and current lists of different lengths', () => {
     expect(() => DeviceProfileSchema.parse({ ...meter, checks: [{ kind: 'power_vs_vi', power: 'active_power_w', voltage: ['voltage_l1_v'], current: ['current_l1_a', 'current_l2_a'] }] })).toThrow(/same length/);
+  });
+});
+
+describe('the built-in profiles on the examples real devices gave', () => {
+  const builtin = loadProfiles();
+  const judge = (id: string, readings: Reading[]) => new PlausibilityChecker(builtin.get(id) as DeviceProfile).check(readings).readings;
+  const line = (point: string, value: number, unit: Reading['unit']): Reading => good(point, value, unit, '1');
+
+  it.each([
+    ['rfc1628-ups: 1 W of output while V × I is about 1.7 kVA', 'rfc1628-ups', [line('output_voltage_v', 230, 'V'), line('output_current_a', 7.4, 'A'), line('output_power_w', 1, 'W')], 2, 'DCIM_E_VALUE_INCONSISTENT'],
+    ['rfc1628-ups: a negative output power', 'rfc1628-ups', [line('output_voltage_v', 230, 'V'), line('output_current_a', 7.4, 'A'), line('output_power_w', -1600, 'W')], 2, 'DCIM_E_VALUE_OUT_OF_RANGE'],
+    ['rfc1628-ups: an output frequency of 6553.4 Hz', 'rfc1628-ups', [good('output_frequency_hz', 6553.4, 'Hz')], 0, 'DCIM_E_VALUE_OUT_OF_RANGE'],
+    ['eaton-ups inherits the same checks', 'eaton-ups', [line('output_voltage_v', 230, 'V'), line('output_current_a', 7.4, 'A'), line('output_power_w', 1, 'W')], 2, 'DCIM_E_VALUE_INCONSISTENT'],
+    ['sunspec-inverter read one register off: 65534 Hz', 'sunspec-inverter', [good('frequency_hz', 65534, 'Hz')], 0, 'DCIM_E_VALUE_OUT_OF_RANGE'],
+    ['sunspec-inverter read one register off: 2284 V', 'sunspec-inverter', [good('voltage_l1_v', 2284, 'V')], 0, 'DCIM_E_VALUE_OUT_OF_RANGE'],
+    ['apc-rpdu2: 1 MW on the device, 3 kW on its phases', 'apc-rpdu2', [good('active_power_w', 1e6, 'W'), { point: 'phase_power_w', unit: 'W', index: { phase: '1' }, value: 3000, quality: 'good' } as Reading], 0, 'DCIM_E_VALUE_INCONSISTENT'],
+  ])('%s → bad', (_what, id, readings, at, code) => {
+    expect(judge(id, readings)[at]).toMatchObject({ quality: 'bad', value: null, error: code });
+  });
+
+  it('rfc1628-ups: an honest line stays good, a 105 % load too', () => {
+    const out = judge('rfc1628-ups', [line('output_voltage_v', 230, 'V'), line('output_current_a', 7.4, 'A'), line('output_power_w', 1620, 'W'), line('output_load_pct', 105, '%')]);
+    expect(out.every((r) => r.quality === 'good')).toBe(true);
   });
 });
