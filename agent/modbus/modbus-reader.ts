@@ -74,7 +74,12 @@ export class ModbusReader implements DeviceReader {
       let layout = this.sunspec;
       let missingCode: ErrorCode = 'DCIM_E_SUNSPEC_MODEL_MISSING';
       if (!layout && !aborted) {
-        const walk = await walkSunspecChain((address, count) => this.request(counter, { kind: 'holding', address, count, spans: [] }));
+        // The walk keeps to the poll's deadline like the data reads: a slow device with a long chain must not overrun it.
+        const walk = await walkSunspecChain((address, count) =>
+          ro.deadlineAt !== undefined && this.opts.clock.now() >= ro.deadlineAt
+            ? Promise.resolve({ ok: false as const, kind: 'timeout' as const, message: 'poll deadline passed during the SunSpec walk' })
+            : this.request(counter, { kind: 'holding', address, count, spans: [] }),
+        );
         if (!walk.ok && walk.code !== 'DCIM_E_SUNSPEC_NOT_FOUND') aborted = walk.code;
         else {
           if (!walk.ok || walk.value.problem) {

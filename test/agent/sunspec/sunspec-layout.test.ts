@@ -89,3 +89,26 @@ describe('ModbusReader on a device whose chain changes', () => {
     expect(await power()).toEqual({ w: 2000, faults: undefined });
   });
 });
+
+describe('ModbusReader walking a slow device', () => {
+  it('keeps to the poll deadline during the walk: no request after it, every point DCIM_E_MODBUS_TIMEOUT', async () => {
+    const clock = new ManualClock(0);
+    const dev = new MapDevice(inverterMap(66, 1000));
+    let requests = 0;
+    const slow: ModbusTransport = {
+      isOpen: true,
+      connect: () => dev.connect(),
+      close: () => dev.close(),
+      read: async (unit, kind, address, count) => {
+        requests++;
+        clock.advance(40);
+        return dev.read(unit, kind, address, count);
+      },
+    };
+    const reader = new ModbusReader({ profile: inv, transport: slow, unitId: 1, policy: { timeoutMs: 100, retries: 0 }, clock });
+    const res = await reader.read({ deadlineAt: 50 });
+    // 40 ms per answer, deadline at 50 ms: the marker read and one header, then nothing.
+    expect(requests).toBe(2);
+    expect(new Set(res.readings.map((r) => r.error))).toEqual(new Set(['DCIM_E_MODBUS_TIMEOUT']));
+  });
+});
