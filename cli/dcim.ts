@@ -61,17 +61,21 @@ export async function main(argv: string[]): Promise<number> {
 export { helpText };
 
 const isEntry = process.argv[1] !== undefined && /dcim\.(ts|js)$/.test(process.argv[1]);
+
+/**
+ * Once a command has returned (and stopped what it started), the process must end: should a
+ * socket or timer still hold the event loop — a bug, named in the debug log — it must not hang
+ * in front of the person who ran it, or a service manager waiting for it.
+ */
+function exitSoon(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => {
+    if (process.env.DCIM_LOG_LEVEL === 'debug') console.error(`dcim: still running ${EXIT_GRACE_MS} ms after the command ended, held by ${process.getActiveResourcesInfo().join(', ')}; exiting`);
+    process.exit(code);
+  }, EXIT_GRACE_MS).unref();
+}
+const EXIT_GRACE_MS = 3000;
+
 if (isEntry) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-      // A failed command has stopped what it started; should a socket or timer still hold the
-      // event loop, the process must not hang in front of the person who ran it.
-      if (code !== 0) setTimeout(() => process.exit(code), 3000).unref();
-    },
-    (e: unknown) => {
-      process.exitCode = reportFailure(e);
-      setTimeout(() => process.exit(), 3000).unref();
-    },
-  );
+  main(process.argv.slice(2)).then(exitSoon, (e: unknown) => exitSoon(reportFailure(e)));
 }

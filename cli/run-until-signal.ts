@@ -8,6 +8,8 @@ export interface StopWatch {
   readonly stopped: Promise<void>;
   /** Aborted at the same moment, for parts that take an AbortSignal. */
   readonly signal: AbortSignal;
+  /** Stop by itself this long from now (a command whose duration counts once it runs). */
+  stopAfter(ms: number): void;
   dispose(): void;
 }
 
@@ -22,13 +24,19 @@ export function watchStop(durationMs?: number): StopWatch {
   };
   process.on('SIGINT', finish);
   process.on('SIGTERM', finish);
-  const timer = durationMs !== undefined ? setTimeout(finish, durationMs) : undefined;
-  timer?.unref();
+  let timer: NodeJS.Timeout | undefined;
+  const stopAfter = (ms: number) => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(finish, ms);
+    timer.unref();
+  };
+  if (durationMs !== undefined) stopAfter(durationMs);
   // Without this the pending promise alone would not keep the process alive until a signal.
   const keepAlive = setInterval(() => undefined, 1 << 30);
   return {
     stopped,
     signal: abort.signal,
+    stopAfter,
     dispose() {
       clearInterval(keepAlive);
       if (timer) clearTimeout(timer);
@@ -39,11 +47,23 @@ export function watchStop(durationMs?: number): StopWatch {
   };
 }
 
-/** Keep a command alive until a signal (or the duration), then run `stop`. */
+/** How long stopping may take (the store's last flush has a 10 s request timeout) before the process gives up on it. */
+export const STOP_DEADLINE_MS = 30_000;
+
+/** Keep a command alive until a signal (or the duration), then run `stop`; a stop that never ends still ends the process. */
 export async function runUntilSignal(stop: () => Promise<void>, durationMs?: number, watch: StopWatch = watchStop(durationMs)): Promise<void> {
   try {
     await watch.stopped;
-    await stop();
+    const deadline = setTimeout(() => {
+      console.error(`DCIM_E_CLI_INTERNAL: stopping took longer than ${STOP_DEADLINE_MS / 1000} s; exiting without waiting further`);
+      process.exit(1);
+    }, STOP_DEADLINE_MS);
+    deadline.unref();
+    try {
+      await stop();
+    } finally {
+      clearTimeout(deadline);
+    }
   } finally {
     watch.dispose();
   }

@@ -81,7 +81,7 @@ async function run(argv: string[]): Promise<number> {
   // Everything started is stopped in reverse order, whether the demo ends, is interrupted (also
   // while it still starts) or fails half-way (a port in use must not leave simulators running
   // and the process hanging).
-  const watch = watchStop(durationMs(values));
+  const watch = watchStop();
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((e: unknown) => logger.warn('stop failed', { error: e as Error }));
@@ -161,6 +161,9 @@ async function run(argv: string[]): Promise<number> {
     throw e;
   }
   const running = { sim, collector, sink };
+  // --duration-s counts from here: what it promises is that long a run, however slow the start.
+  const duration = durationMs(values);
+  if (duration !== undefined) watch.stopAfter(duration);
   let lastStoreState = 'ok';
   const printer = setInterval(() => {
     const k = latest?.kpis.find((x) => x.kpi === 'pue_live');

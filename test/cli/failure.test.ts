@@ -123,12 +123,12 @@ describe('a file that cannot be read', () => {
 });
 
 describe('a service that refuses the connection', () => {
-  it.each<[string, () => string[], string, number, RegExp]>([
-    ['demo --broker', () => ['demo', '--broker', `mqtt://127.0.0.1:${CLOSED}`, '--http-port', '0'], 'DCIM_E_NET_REFUSED', 1, /--broker mqtt:\/\/127\.0\.0\.1:\d+: connection refused by 127\.0\.0\.1:\d+: nothing listens there/],
-    ['report --api', () => ['report', '--month', '2026-12', '--api', `http://127.0.0.1:${CLOSED}`], 'DCIM_E_NET_REFUSED', 1, /GET http:\/\/127\.0\.0\.1:\d+\/api\/sites: nothing listens there/],
-    ['kpi recompute (store)', () => ['kpi', 'recompute', '--site', 'demo', '--from', '2026-12-01', '--to', '2026-12-02', '-c', collectorConfig('refused-kpi.yaml', { store: `{ kind: influx_v1, url: "http://127.0.0.1:${CLOSED}", database: dcim }` })], 'DCIM_E_NET_REFUSED', 1, /influxql http:\/\/127\.0\.0\.1:\d+ db=dcim: nothing listens there/],
-    ['poll (Modbus device)', () => ['poll', '--profile', 'eastron-sdm630', '--host', '127.0.0.1', '--port', String(CLOSED), '--timeout-ms', '500', '--retries', '0'], 'DCIM_E_MODBUS_CONNECT', 3, /nothing accepts connections/],
-  ])('%s: %s, exit %i', async (_name, args, code, exit, mentions) => {
+  it.each<[string, string, number, () => string[], RegExp]>([
+    ['demo --broker', 'DCIM_E_NET_REFUSED', 1, () => ['demo', '--broker', `mqtt://127.0.0.1:${CLOSED}`, '--http-port', '0'], /--broker mqtt:\/\/127\.0\.0\.1:\d+: connection refused by 127\.0\.0\.1:\d+: nothing listens there/],
+    ['report --api', 'DCIM_E_NET_REFUSED', 1, () => ['report', '--month', '2026-12', '--api', `http://127.0.0.1:${CLOSED}`], /GET http:\/\/127\.0\.0\.1:\d+\/api\/sites: nothing listens there/],
+    ['kpi recompute (store)', 'DCIM_E_NET_REFUSED', 1, () => ['kpi', 'recompute', '--site', 'demo', '--from', '2026-12-01', '--to', '2026-12-02', '-c', collectorConfig('refused-kpi.yaml', { store: `{ kind: influx_v1, url: "http://127.0.0.1:${CLOSED}", database: dcim }` })], /influxql http:\/\/127\.0\.0\.1:\d+ db=dcim: nothing listens there/],
+    ['poll (Modbus device)', 'DCIM_E_MODBUS_CONNECT', 3, () => ['poll', '--profile', 'eastron-sdm630', '--host', '127.0.0.1', '--port', String(CLOSED), '--timeout-ms', '500', '--retries', '0'], /nothing accepts connections/],
+  ])('%s: %s, exit %i', async (_name, code, exit, args, mentions) => {
     const r = await spawnDcim(args(), { DCIM_API_TOKEN: TOKEN, TMPDIR: dir });
     expect(r.code, r.stderr).toBe(exit);
     const lines = plainLines(r.stderr);
@@ -139,17 +139,17 @@ describe('a service that refuses the connection', () => {
 });
 
 describe('a host name that does not resolve', () => {
-  it.each<[string, () => string[], number, RegExp]>([
-    ['demo --broker', () => ['demo', '--broker', 'mqtt://broker.dcim-test.invalid:1883', '--http-port', '0'], 1, /broker\.dcim-test\.invalid/],
-    ['sim (a seed address)', () => ['sim', '--seed', file('invalid-host-seed.yaml', readSeedWithHost('sim.dcim-test.invalid')), '--duration-s', '30'], 1, /cannot listen on sim\.dcim-test\.invalid:16161\/udp: no address found/],
-    ['agent --check (metrics address)', () => ['agent', '--check', '-c', agentConfig('invalid-metrics.yaml', { metrics: 'metrics.dcim-test.invalid:9464' })], 1, /metrics\.dcim-test\.invalid/],
-    ['collector --check (API address)', () => ['collector', '--check', '-c', collectorConfig('invalid-listen.yaml', { listen: 'api.dcim-test.invalid:8080' })], 1, /api\.dcim-test\.invalid/],
-    ['report --api', () => ['report', '--month', '2026-12', '--api', 'http://api.dcim-test.invalid:8080'], 1, /api\.dcim-test\.invalid/],
-    ['kpi recompute (store)', () => ['kpi', 'recompute', '--site', 'demo', '--from', '2026-12-01', '--to', '2026-12-02', '-c', collectorConfig('invalid-kpi.yaml', { store: '{ kind: influx_v1, url: "http://influx.dcim-test.invalid:8086", database: dcim }' })], 1, /influx\.dcim-test\.invalid/],
-    ['poll (SNMP device)', () => ['poll', '--profile', 'apc-rpdu2', '--host', 'pdu.dcim-test.invalid', '--timeout-ms', '500', '--retries', '0'], 3, /pdu\.dcim-test\.invalid:161: no usable answer: DCIM_E_NET_HOST_UNKNOWN/],
-    ['poll (Modbus device)', () => ['poll', '--profile', 'eastron-sdm630', '--host', 'meter.dcim-test.invalid', '--timeout-ms', '500', '--retries', '0'], 3, /meter\.dcim-test\.invalid:502 unit 1: no usable answer: DCIM_E_NET_HOST_UNKNOWN/],
-    ['poll (Redfish BMC)', () => ['poll', '--profile', 'redfish-gpu-server', '--host', 'bmc.dcim-test.invalid', '--scheme', 'http', '--timeout-ms', '500', '--retries', '0'], 3, /bmc\.dcim-test\.invalid:80: no usable answer: DCIM_E_NET_HOST_UNKNOWN/],
-  ])('%s: DCIM_E_NET_HOST_UNKNOWN, exit %i', async (_name, args, exit, mentions) => {
+  it.each<[string, number, () => string[], RegExp]>([
+    ['demo --broker', 1, () => ['demo', '--broker', 'mqtt://broker.dcim-test.invalid:1883', '--http-port', '0'], /broker\.dcim-test\.invalid/],
+    ['sim (a seed address)', 1, () => ['sim', '--seed', file('invalid-host-seed.yaml', readSeedWithHost('sim.dcim-test.invalid')), '--duration-s', '30'], /cannot listen on sim\.dcim-test\.invalid:16161\/udp: no address found/],
+    ['agent --check (metrics address)', 1, () => ['agent', '--check', '-c', agentConfig('invalid-metrics.yaml', { metrics: 'metrics.dcim-test.invalid:9464' })], /metrics\.dcim-test\.invalid/],
+    ['collector --check (API address)', 1, () => ['collector', '--check', '-c', collectorConfig('invalid-listen.yaml', { listen: 'api.dcim-test.invalid:8080' })], /api\.dcim-test\.invalid/],
+    ['report --api', 1, () => ['report', '--month', '2026-12', '--api', 'http://api.dcim-test.invalid:8080'], /api\.dcim-test\.invalid/],
+    ['kpi recompute (store)', 1, () => ['kpi', 'recompute', '--site', 'demo', '--from', '2026-12-01', '--to', '2026-12-02', '-c', collectorConfig('invalid-kpi.yaml', { store: '{ kind: influx_v1, url: "http://influx.dcim-test.invalid:8086", database: dcim }' })], /influx\.dcim-test\.invalid/],
+    ['poll (SNMP device)', 3, () => ['poll', '--profile', 'apc-rpdu2', '--host', 'pdu.dcim-test.invalid', '--timeout-ms', '500', '--retries', '0'], /pdu\.dcim-test\.invalid:161: no usable answer: DCIM_E_NET_HOST_UNKNOWN/],
+    ['poll (Modbus device)', 3, () => ['poll', '--profile', 'eastron-sdm630', '--host', 'meter.dcim-test.invalid', '--timeout-ms', '500', '--retries', '0'], /meter\.dcim-test\.invalid:502 unit 1: no usable answer: DCIM_E_NET_HOST_UNKNOWN/],
+    ['poll (Redfish BMC)', 3, () => ['poll', '--profile', 'redfish-gpu-server', '--host', 'bmc.dcim-test.invalid', '--scheme', 'http', '--timeout-ms', '500', '--retries', '0'], /bmc\.dcim-test\.invalid:80: no usable answer: DCIM_E_NET_HOST_UNKNOWN/],
+  ])('%s: DCIM_E_NET_HOST_UNKNOWN, exit %i', async (_name, exit, args, mentions) => {
     const r = await spawnDcim(args(), { DCIM_API_TOKEN: TOKEN, TMPDIR: dir });
     expect(r.code, r.stderr).toBe(exit);
     const lines = plainLines(r.stderr);
@@ -209,15 +209,16 @@ describe('dcim demo and its scratch folder', () => {
 
   it.each(['SIGTERM', 'SIGINT'] as const)('removes it on %s', async (signal) => {
     const tmp = mkdtempSync(join(dir, `tmp-${signal}-`));
-    const p = startDcim(['demo', '--http-port', '0', '--print-every-s', '60'], { TMPDIR: tmp, DCIM_LOG_LEVEL: 'warn' });
+    // Debug log: should the stop ever hang, the failure shows what it was doing.
+    const p = startDcim(['demo', '--http-port', '0', '--print-every-s', '60'], { TMPDIR: tmp, DCIM_LOG_LEVEL: 'debug' });
     try {
       await until('the demo running', () => p.stdout().includes('Ctrl-C to stop.'), 90_000, () => p.stderr());
       expect(scratchFolders(tmp)).toHaveLength(1);
     } finally {
-      expect(await stopWithin(p, signal, 30_000)).toEqual({ code: 0, signal: null });
+      expect(await stopWithin(p, signal, 40_000), p.stderr().split('\n').slice(-15).join('\n')).toEqual({ code: 0, signal: null });
     }
     expect(scratchFolders(tmp)).toEqual([]);
-  }, 150_000);
+  }, 160_000);
 });
 
 describe('clusters named by the seeds', () => {
