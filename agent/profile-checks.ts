@@ -1,6 +1,7 @@
 import type { DeviceProfile, ModbusProfile, RedfishProfile, SnmpProfile, Unit } from '../contract/index.js';
 import { profilePoints, unitForName } from '../contract/index.js';
 import { pointRegisterCount } from './decode/modbus-value.js';
+import { plausibilityProblems } from './plausibility/plausibility.js';
 
 /**
  * Checks a profile must pass before the agent polls with it, beyond what the zod schema can
@@ -15,6 +16,7 @@ export function checkProfile(p: DeviceProfile): string[] {
     if (implied === undefined && pt.unit !== undefined) problems.push(`${pt.where}: unit ${pt.unit} but name ${pt.name} has no unit suffix`);
     if (pt.kpi !== undefined && unitForName(pt.kpi) !== pt.unit) problems.push(`${pt.where}: kpi ${pt.kpi} needs unit ${unitForName(pt.kpi) ?? 'none'}`);
   }
+  problems.push(...plausibilityProblems(p));
   return problems;
 }
 

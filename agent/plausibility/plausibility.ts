@@ -1,5 +1,5 @@
-import type { DeviceProfile, ErrorCode, PlausibilityCheck, Reading, Unit } from '../../contract/index.js';
-import { pointBounds, TO_BASE, type Bounds } from './bounds.js';
+import { UNITS, type DeviceProfile, type ErrorCode, type PlausibilityCheck, type Reading, type Unit } from '../../contract/index.js';
+import { pointBounds, TO_BASE, widensDefault, type Bounds } from './bounds.js';
 
 /**
  * Plausibility of one device's readings, before anything is published (docs/plausibility.md).
@@ -82,6 +82,39 @@ export function profilePointObjects(profile: DeviceProfile): PointLike[] {
 /** The point names a declared check refers to. */
 export function checkPoints(c: PlausibilityCheck): string[] {
   return c.kind === 'power_vs_vi' ? [c.power, ...[c.voltage, c.current].flat()] : [c.total, ...c.parts];
+}
+
+/**
+ * What is wrong with a profile's plausibility keys, for checkProfile: a check naming a point the
+ * profile does not have or of a unit it cannot compare (it would never be judged, silently), a
+ * range whose min is not below its max, a range wider than its unit's bounds without `range_why`.
+ */
+export function plausibilityProblems(profile: DeviceProfile): string[] {
+  const problems: string[] = [];
+  const points = new Map(profilePointObjects(profile).map((p) => [p.name, p]));
+  for (const p of points.values()) {
+    if (p.min !== undefined && p.max !== undefined && !(p.min < p.max)) problems.push(`point ${p.name}: min ${p.min} is not below max ${p.max}`);
+    if (widensDefault(p.unit, p.min, p.max) && !(p as { range_why?: string }).range_why) problems.push(`point ${p.name}: range wider than the bounds of ${p.unit} needs range_why (the document that allows it)`);
+  }
+  (profile.checks ?? []).forEach((c, i) => {
+    const where = `checks[${i}] (${c.kind})`;
+    const missing = checkPoints(c).filter((n) => !points.has(n));
+    if (missing.length > 0) return void problems.push(`${where}: no point ${missing.join(', ')} in this profile`);
+    const unit = (n: string) => points.get(n)?.unit;
+    if (c.kind === 'power_vs_vi') {
+      if (!['W', 'kW', 'VA'].includes(unit(c.power) ?? '')) problems.push(`${where}: power ${c.power} is in ${unit(c.power) ?? 'no unit'}, expected W, kW or VA`);
+      for (const v of [c.voltage].flat()) if (unit(v) !== 'V') problems.push(`${where}: voltage ${v} is in ${unit(v) ?? 'no unit'}, expected V`);
+      for (const a of [c.current].flat()) if (unit(a) !== 'A') problems.push(`${where}: current ${a} is in ${unit(a) ?? 'no unit'}, expected A`);
+    } else {
+      const q = (n: string) => quantityOf(unit(n));
+      for (const part of c.parts) if (q(part) !== q(c.total)) problems.push(`${where}: part ${part} (${unit(part) ?? 'no unit'}) cannot be added to total ${c.total} (${unit(c.total) ?? 'no unit'})`);
+    }
+  });
+  return problems;
+}
+
+function quantityOf(unit: Unit | undefined): string {
+  return unit === undefined ? 'none' : UNITS[unit].quantity;
 }
 
 function seriesKey(r: Pick<Reading, 'point' | 'index'>): string {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DeviceProfileSchema, loadProfiles, type DeviceProfile, type Reading } from '../../../contract/index.js';
-import { countImplausible, PlausibilityChecker, type PlausibilityCode } from '../../../agent/plausibility/plausibility.js';
+import { countImplausible, PlausibilityChecker, plausibilityProblems, type PlausibilityCode } from '../../../agent/plausibility/plausibility.js';
+import { checkProfile } from '../../../agent/profile-checks.js';
 import { UNIT_BOUNDS } from '../../../agent/plausibility/bounds.js';
 
 /** A small SNMP UPS profile: scalar frequency and energy, an output table per line. */
@@ -321,5 +322,32 @@ describe('the built-in profiles on the examples real devices gave', () => {
   it('rfc1628-ups: an honest line stays good, a 105 % load too', () => {
     const out = judge('rfc1628-ups', [line('output_voltage_v', 230, 'V'), line('output_current_a', 7.4, 'A'), line('output_power_w', 1620, 'W'), line('output_load_pct', 105, '%')]);
     expect(out.every((r) => r.quality === 'good')).toBe(true);
+  });
+});
+
+describe('plausibilityProblems (part of checkProfile: refused before polling)', () => {
+  it('names checks over missing points or units that cannot be compared, and ranges that make no sense', () => {
+    const p = ups({
+      points: [
+        { name: 'bypass_voltage_v', oid: '1.3.6.1.4.1.1.3.0', type: 'integer', unit: 'V', min: 260, max: 180 },
+        { name: 'mv_voltage_v', oid: '1.3.6.1.4.1.1.4.0', type: 'integer', unit: 'V', max: 11_000 },
+        { name: 'mv_bus_voltage_v', oid: '1.3.6.1.4.1.1.5.0', type: 'integer', unit: 'V', max: 11_000, range_why: 'a 10 kV meter' },
+      ],
+      checks: [
+        { kind: 'power_vs_vi', power: 'output_power_w', voltage: 'output_volts_v', current: 'output_current_a' },
+        { kind: 'power_vs_vi', power: 'output_power_w', voltage: 'output_current_a', current: 'output_voltage_v' },
+        { kind: 'sum', total: 'total_power_w', parts: ['output_current_a'] },
+        { kind: 'sum', total: 'total_power_w', parts: ['output_power_w'] },
+      ],
+    });
+    expect(plausibilityProblems(p)).toEqual([
+      'point bypass_voltage_v: min 260 is not below max 180',
+      'point mv_voltage_v: range wider than the bounds of V needs range_why (the document that allows it)',
+      'checks[0] (power_vs_vi): no point output_volts_v in this profile',
+      'checks[1] (power_vs_vi): voltage output_current_a is in A, expected V',
+      'checks[1] (power_vs_vi): current output_voltage_v is in V, expected A',
+      'checks[2] (sum): part output_current_a (A) cannot be added to total total_power_w (W)',
+    ]);
+    expect(checkProfile(p)).toEqual(expect.arrayContaining(plausibilityProblems(p)));
   });
 });
