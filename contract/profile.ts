@@ -282,9 +282,45 @@ export const SnmpProfileSchema = z.object({
 });
 export type SnmpProfile = z.infer<typeof SnmpProfileSchema>;
 
+/**
+ * A register a device of this model identifies itself by (a meter's model name, a product code),
+ * for `dcim poll --detect` on devices that are neither SunSpec nor answer Read Device
+ * Identification. `object` names it as the vendor's register list does; `matches` (a
+ * case-insensitive regular expression, for text) or `equals` (for a code) says what it must hold.
+ */
+export const ModbusIdentRegisterSchema = z
+  .object({
+    object: z.string().min(1),
+    register: z.enum(['holding', 'input']),
+    address: z.number().int().min(0).max(65535),
+    type: z.enum(['uint16', 'string']),
+    /** Registers of a `string` (2 characters each). */
+    length: z.number().int().min(1).max(125).optional(),
+    matches: z
+      .string()
+      .min(1)
+      .refine((x) => {
+        try {
+          new RegExp(x, 'i');
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'expected a regular expression')
+      .optional(),
+    equals: z.array(z.number().int().min(0).max(65535)).min(1).optional(),
+  })
+  .strict()
+  .refine((r) => (r.type === 'string' ? r.matches !== undefined && r.length !== undefined && r.equals === undefined : r.equals !== undefined && r.matches === undefined), {
+    message: 'a string names length and matches; a uint16 names equals',
+  });
+export type ModbusIdentRegister = z.infer<typeof ModbusIdentRegisterSchema>;
+
 export const ModbusProfileSchema = z.object({
   ...ProfileCommon,
   protocol: z.literal('modbus'),
+  /** How detection recognises a device that is not SunSpec: registers that must all hold what they say. */
+  match: z.object({ registers: z.array(ModbusIdentRegisterSchema).min(1).max(4) }).strict().optional(),
   quirks: z
     .object({
       max_registers_per_read: z.number().int().min(1).max(125).default(120),

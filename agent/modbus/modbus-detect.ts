@@ -10,6 +10,8 @@ import type { ModbusTransport } from './modbus-transport.js';
  *    device serves the models its points name, ranked by the share of its points it can place.
  * 2. Read Device Identification (43/14), where the device supports it: what the device says it
  *    is, in the report and the reason; a profile whose vendor and model it names is preferred.
+ * 3. Not SunSpec: the profiles' own identification registers (`match.registers`, a meter's model
+ *    name): a profile whose registers all hold what it says is the suggestion.
  * A device that is neither is reported as such, with what it said, rather than guessed at: a
  * Modbus map without a self-description cannot be recognised by reading registers at random.
  */
@@ -17,6 +19,8 @@ export interface ModbusScan {
   /** The chain, or the code why there is none. */
   sunspec: { ok: true; chain: SunspecChain; common?: SunspecCommon } | { ok: false; code: ErrorCode; message: string };
   identification: { ok: true; value: DeviceIdentification } | { ok: false; code: ErrorCode | 'unsupported'; message: string };
+  /** Profiles whose identification registers (`match.registers`) all hold what they say, with what was read. */
+  registers: { profile: string; matched: string[] }[];
   requests: number;
 }
 
@@ -48,6 +52,18 @@ export function detectModbusProfile(scan: ModbusScan, profiles: ReadonlyMap<stri
   const id = scan.identification.ok ? scan.identification.value : undefined;
   const says = id ? `; it identifies as ${id.vendor} ${id.product} ${id.revision}`.trimEnd() : '';
   if (!scan.sunspec.ok) {
+    const hit = [...scan.registers].sort((a, b) => b.matched.length - a.matched.length || a.profile.localeCompare(b.profile))[0];
+    const p = hit ? profiles.get(hit.profile) : undefined;
+    if (hit && p?.protocol === 'modbus') {
+      return {
+        ok: true,
+        value: {
+          profile: p,
+          candidates: scan.registers.map((r) => ({ profile: r.profile, coverage: 1, reason: `identification registers: ${r.matched.join('; ')}` })),
+          reason: `not SunSpec; ${hit.matched.join('; ')}: claimed by ${p.id}${says}`,
+        },
+      };
+    }
     return { ok: false, reason: `not SunSpec (${scan.sunspec.code})${says || '; no device identification (43/14)'}: no profile recognises it, choose one with --profile` };
   }
   const chain = scan.sunspec.chain;
@@ -85,7 +101,7 @@ function round(x: number): number {
 }
 
 /** Scan one unit: SunSpec chain (and its common model's identity), then 43/14. Counts requests. */
-export async function scanModbus(transport: ModbusTransport, unitId: number, timeoutMs: number): Promise<ModbusScan> {
+export async function scanModbus(transport: ModbusTransport, unitId: number, timeoutMs: number, profiles: ReadonlyMap<string, DeviceProfile> = new Map()): Promise<ModbusScan> {
   let requests = 0;
   const read = (address: number, count: number) => {
     requests++;
@@ -94,7 +110,7 @@ export async function scanModbus(transport: ModbusTransport, unitId: number, tim
   const c = await transport.connect();
   if (!c.ok) {
     const failed = { ok: false as const, code: 'DCIM_E_MODBUS_CONNECT' as const, message: c.message };
-    return { sunspec: failed, identification: failed, requests };
+    return { sunspec: failed, identification: failed, registers: [], requests };
   }
   let sunspec: ModbusScan['sunspec'];
   const walk = await walkSunspecChain(read);
@@ -123,7 +139,41 @@ export async function scanModbus(transport: ModbusTransport, unitId: number, tim
     else if (r.kind === 'invalid') identification = { ok: false, code: 'DCIM_E_MODBUS_DEVICE_ID_INVALID', message: r.message };
     else identification = { ok: false, code: r.kind === 'timeout' ? 'DCIM_E_MODBUS_TIMEOUT' : 'DCIM_E_MODBUS_CONNECT', message: r.message };
   }
-  return { sunspec, identification, requests };
+  const registers = sunspec.ok ? [] : await matchIdentRegisters(transport, unitId, timeoutMs, profiles, () => requests++);
+  return { sunspec, identification, registers, requests };
+}
+
+/** Read each profile's identification registers (each register once) and keep the profiles whose every one holds what it says. */
+async function matchIdentRegisters(transport: ModbusTransport, unitId: number, timeoutMs: number, profiles: ReadonlyMap<string, DeviceProfile>, count: () => void): Promise<ModbusScan['registers']> {
+  const cache = new Map<string, number[] | undefined>();
+  const out: ModbusScan['registers'] = [];
+  for (const p of profiles.values()) {
+    if (p.protocol !== 'modbus' || !p.match) continue;
+    const matched: string[] = [];
+    for (const r of p.match.registers) {
+      const n = r.type === 'string' ? (r.length ?? 1) : 1;
+      const key = `${r.register}:${r.address}:${n}`;
+      if (!cache.has(key)) {
+        if (!transport.isOpen && !(await transport.connect()).ok) return out;
+        count();
+        const got = await transport.read(unitId, r.register, r.address, n, timeoutMs);
+        cache.set(key, got.ok ? got.value.words : undefined);
+      }
+      const words = cache.get(key);
+      if (!words || words.length !== n) break;
+      if (r.type === 'string') {
+        const text = String(decodeWords(words, 'string')).replace(/\0+$/, '').trim();
+        if (!/^[\x20-\x7e]*$/.test(text) || !new RegExp(r.matches ?? '', 'i').test(text)) break;
+        matched.push(`${r.object} ${JSON.stringify(text)}`);
+      } else {
+        const v = words[0] as number;
+        if (!(r.equals ?? []).includes(v)) break;
+        matched.push(`${r.object} ${v}`);
+      }
+    }
+    if (matched.length === p.match.registers.length) out.push({ profile: p.id, matched });
+  }
+  return out;
 }
 
 /** What `dcim poll --detect` prints for a Modbus address. */

@@ -283,7 +283,7 @@ async function run(argv: string[]): Promise<number> {
     const ts = clock.now();
     let report: ModbusDetectReport;
     try {
-      report = modbusDetectReport(where, ts, await scanModbus(transport, a.unit_id, timeoutMs), plan.profiles);
+      report = modbusDetectReport(where, ts, await scanModbus(transport, a.unit_id, timeoutMs, plan.profiles), plan.profiles);
     } finally {
       await transport.close();
     }
