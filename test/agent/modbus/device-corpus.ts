@@ -35,7 +35,14 @@ export interface CorpusServer {
 export async function startModbusCorpus(): Promise<Launched<CorpusServer>> {
   const py = findPymodbusPython();
   if (!py) return fail({ service: 'pymodbus', reason: 'no python3 with pymodbus (apt-get install python3-pymodbus)' });
-  const child = spawn(py, [join(CORPUS_DIR, 'modbus-corpus-server.py')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(py, [join(CORPUS_DIR, 'modbus-corpus-server.py')], { stdio: ['pipe', 'pipe', 'pipe'] });
+  // The register images as JSON on stdin: the server needs no YAML parser.
+  const images = Object.fromEntries(
+    readdirSync(CORPUS_DIR)
+      .filter((d) => existsSync(join(CORPUS_DIR, d, 'registers.yaml')))
+      .map((d) => [d, parse(readFileSync(join(CORPUS_DIR, d, 'registers.yaml'), 'utf8')) as unknown]),
+  );
+  child.stdin?.end(JSON.stringify(images));
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const stop = () =>
