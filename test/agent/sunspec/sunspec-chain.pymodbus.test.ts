@@ -108,6 +108,14 @@ describe('SunSpec client against the device corpus', () => {
       expectHandValues(res.readings, l66());
     });
 
+    it('dcim poll shows the chain fault beside the readings it still got', async () => {
+      const ran = await inProcessDcim(['poll', '--profile', 'sunspec-inverter', '--host', '127.0.0.1', '--port', String(server().port), '--unit-id', '22']);
+      expect(ran.code).toBe(0);
+      const out = JSON.parse(ran.stdout) as { poll: { faults?: Record<string, number> }; readings: Reading[] };
+      expect(out.poll.faults).toEqual({ DCIM_E_SUNSPEC_CHAIN_TRUNCATED: 1 });
+      expectHandValues(out.readings, l66());
+    });
+
     it('a loop costs a bounded walk: at most 100 model headers', async () => {
       const res = await pollOnce(server().port, 21, inv());
       expect(res.poll.requests).toBeLessThanOrEqual(1 + 100 + 1);
