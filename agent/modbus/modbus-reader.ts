@@ -101,15 +101,19 @@ export class ModbusReader implements DeviceReader {
       }
       const { placed, plan } = layout;
       const run = aborted ? emptyRun(plan, aborted) : await this.run(plan, counter, ro);
-      const changed = placed.headers.filter((h, k) => {
-        const w = run.data[plan.extra[k] as number]?.words?.[0];
-        return w !== undefined && w !== h.id;
-      });
-      if (changed.length > 0) {
+      const header = (k: number) => run.data[plan.extra[k] as number]?.words?.[0];
+      const changed = placed.headers.filter((h, k) => header(k) !== undefined && header(k) !== h.id);
+      // A header the device now refuses (the chain got shorter) is as stale as one that changed.
+      const refused = placed.headers.filter((_h, k) => run.errors[plan.extra[k] as number] !== undefined);
+      if ((changed.length > 0 || refused.length > 0) && attempt === 0 && !run.aborted) {
         counter.fault('DCIM_E_SUNSPEC_MODEL_CHANGED');
-        this.opts.logger?.warn('sunspec model changed: walking the chain again', { models: changed.map((h) => `${h.id}@${h.at}`) });
+        this.opts.logger?.warn('sunspec model changed: walking the chain again', { models: [...changed, ...refused].map((h) => `${h.id}@${h.at}`) });
         this.sunspec = undefined;
-        if (attempt === 0 && !run.aborted) continue;
+        continue;
+      }
+      if (changed.length > 0) {
+        // Changed again right after a fresh walk: a device that keeps moving its models is not read.
+        this.sunspec = undefined;
         return placed.profile.points.map((pt) => badReading(pt.name, pt.unit, 'DCIM_E_SUNSPEC_MODEL_CHANGED'));
       }
       const readings = decodeAll(placed.profile, plan, run);

@@ -88,6 +88,17 @@ describe('ModbusReader on a device whose chain changes', () => {
     expect(await power()).toEqual({ w: 2000, faults: { DCIM_E_SUNSPEC_MODEL_CHANGED: 1 } });
     expect(await power()).toEqual({ w: 2000, faults: undefined });
   });
+
+  it('walks again when a cached model header is refused (the chain got shorter), in the same poll', async () => {
+    const dev = new MapDevice(inverterMap(66, 1000));
+    const reader = new ModbusReader({ profile: inv, transport: dev, unitId: 1, policy: { timeoutMs: 100, retries: 0 }, clock: new ManualClock(0) });
+    expect((await reader.read()).readings.find((r) => r.point === 'active_power_w')?.value).toBe(1000);
+    // Model 1 now 10 registers: model 103 at 40014, the end model at 40066; 40070 and on do not exist.
+    dev.words = inverterMap(10, 3000);
+    const res = await reader.read();
+    expect(res.readings.find((r) => r.point === 'active_power_w')?.value).toBe(3000);
+    expect(res.poll.faults).toEqual({ DCIM_E_SUNSPEC_MODEL_CHANGED: 1 });
+  });
 });
 
 describe('ModbusReader walking a slow device', () => {
