@@ -164,14 +164,16 @@ async function run(argv: string[]): Promise<number> {
   // --duration-s counts from here: what it promises is that long a run, however slow the start.
   const duration = durationMs(values);
   if (duration !== undefined) watch.stopAfter(duration);
-  let lastStoreState = 'ok';
+  let lastStore = 'ok';
   const printer = setInterval(() => {
     const k = latest?.kpis.find((x) => x.kpi === 'pue_live');
     const truth = running.sim.truth();
     console.log(`${new Date().toISOString()}  ${fmt(k)}  (simulator truth ${truth.pue.toFixed(3)})`);
     const h = running.sink.health();
-    if (h.state !== lastStoreState) console.log(h.state === 'ok' ? `  store ${h.target}: ok again` : `  store ${h.target}: ${h.state}: ${h.reason ?? ''} (points are kept in memory meanwhile)`);
-    lastStoreState = h.state;
+    // Said when the state or its reason changes, not every few seconds.
+    const now = h.state === 'ok' ? 'ok' : `${h.state}: ${h.reason ?? ''}`;
+    if (now !== lastStore) console.log(h.state === 'ok' ? `  store ${h.target}: ok again` : `  store ${h.target}: ${now} (points are kept in memory meanwhile)`);
+    lastStore = now;
   }, printEveryS * 1000);
 
   await runUntilSignal(async () => {

@@ -1,5 +1,6 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
+import { describeNetworkError } from '../../contract/errors.js';
 import type { Logger } from '../../contract/log.js';
 import { outcomeOfError, outcomeOfStatus, storeMessage, type BatchTransport, type SendOutcome } from './batch-transport.js';
 
@@ -75,7 +76,11 @@ export class InfluxV1Transport implements BatchTransport {
     if (this.opts.create_database === false) return false;
     if (now - this.lastCreateAttemptMs < (this.opts.create_retry_ms ?? 60_000)) return this.lastCreateError ?? false;
     this.lastCreateAttemptMs = now;
-    this.lastCreateError = await this.sendCreate();
+    try {
+      this.lastCreateError = await this.sendCreate();
+    } catch (e) {
+      this.lastCreateError = describeNetworkError(e)?.message ?? (e as Error).message;
+    }
     return this.lastCreateError ?? true;
   }
 

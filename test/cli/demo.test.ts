@@ -44,7 +44,7 @@ afterAll(async () => {
 describe('dcim demo with a store that refuses', () => {
   it('shows the store refusing while it runs, /healthz 503, and "0 points written" with the reason at the end', async () => {
     const p = startDcim(['demo', '--influx', storeUrl, '--influx-db', 'dcim', '--http-port', '0', '--print-every-s', '1', '--duration-s', '20'], { TMPDIR: dir, DCIM_LOG_LEVEL: 'error' });
-    await until('the demo says the store refuses', () => /store influx_v1 .* refusing: database "dcim" not found; CREATE DATABASE failed: HTTP 403: .*requires admin privilege/.test(p.stdout()), 60_000, () => p.stdout() + p.stderr());
+    await until('the demo says the store refuses', () => /store influx_v1 .* refusing: database "dcim" not found; CREATE DATABASE failed: HTTP 403: .*requires admin privilege/.test(p.stdout()), 60_000, () => p.stdout().split('\n').slice(-10).join('\n') + p.stderr());
     const page = /live page (http:\/\/127\.0\.0\.1:\d+)\//.exec(p.stdout());
     expect(page).not.toBeNull();
     const health = await fetch(`${page![1]}/healthz`);
