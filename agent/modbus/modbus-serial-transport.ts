@@ -26,6 +26,9 @@ export interface ModbusSerialTransportOptions {
   logger?: Logger;
 }
 
+/** Basic identification is 3 short objects: one answer, a few at most for a device that splits them. */
+const MAX_DEVICE_ID_REQUESTS = 4;
+
 // The package's default export is the client class at run time; its typings say otherwise under NodeNext.
 const ModbusRTU = createRequire(import.meta.url)('modbus-serial') as typeof ModbusClient;
 type Client = ModbusClient;
@@ -95,14 +98,27 @@ export function createModbusSerialTransport(opts: ModbusSerialTransportOptions):
     if (!c?.isOpen) return { ok: false, kind: 'connect', message: 'not connected' };
     c.setID(unitId);
     let answer: unknown;
-    // Read code 1 (basic stream) from object 0. modbus-serial follows "more follows" by itself and
-    // would keep asking a device that always says so: the guard ends the wait, dropping the connection ends the asking.
-    const r = await guard(c.readDeviceIdentification(1, 0).then((v) => ((answer = v), 'ok' as const)), timeoutMs + 250);
-    if (r !== 'ok') {
-      drop();
-      return failure(r === 'timeout' ? timeoutError() : r);
+    // Read code 1 (basic stream) from object 0. modbus-serial follows "more follows" by itself, as
+    // often as a device says so: its follow-up requests go through writeFC43, so they are counted
+    // here and the answer is refused past MAX_DEVICE_ID_REQUESTS. The guard and the dropped
+    // connection cover a device that stops answering half-way.
+    const fc43 = c as unknown as { writeFC43: (address: number, code: number, objectId: number, next: (err: Error | null, data?: { data: Record<number, string> }) => void) => void };
+    const send = fc43.writeFC43.bind(c);
+    let sent = 0;
+    fc43.writeFC43 = (address, code, objectId, next) => {
+      if (++sent > MAX_DEVICE_ID_REQUESTS) return next(Object.assign(new Error(`"more follows" after ${MAX_DEVICE_ID_REQUESTS} requests`), { name: 'DeviceIdentificationLoop' }), { data: {} });
+      send(address, code, objectId, next);
+    };
+    try {
+      const r = await guard(c.readDeviceIdentification(1, 0).then((v) => ((answer = v), 'ok' as const)), timeoutMs + 250);
+      if (r !== 'ok') {
+        if (r === 'timeout') drop();
+        return failure(r === 'timeout' ? timeoutError() : r);
+      }
+      return checkDeviceIdentification(answer);
+    } finally {
+      Reflect.deleteProperty(c, 'writeFC43');
     }
-    return checkDeviceIdentification(answer);
   };
 
   return {

@@ -48,6 +48,13 @@ describe('dcim poll --detect over Modbus', () => {
     expect(report.suggestion?.profile).toBe('sunspec-inverter');
   });
 
+  it('a device that says "more follows" forever: refused after 4 requests as DCIM_E_MODBUS_DEVICE_ID_INVALID (without the cap: a timeout), SunSpec answer intact', async () => {
+    const { code, report } = await detect(server().port, 27);
+    expect(code).toBe(0);
+    expect(report.identification).toEqual({ code: 'DCIM_E_MODBUS_DEVICE_ID_INVALID', message: expect.stringContaining('more follows') });
+    expect(report.suggestion?.profile).toBe('sunspec-inverter');
+  });
+
   it('neither SunSpec nor a profile it names: no guess, says what the device said about itself', async () => {
     const { code, report, stderr } = await detect(server().port, 26);
     expect(code).toBe(0);
