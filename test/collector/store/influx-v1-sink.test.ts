@@ -91,11 +91,22 @@ describe('InfluxV1Sink against influxd 1.x', () => {
     await sink.close();
   });
 
-  it('quarantines writes to a database that does not exist', async () => {
-    const sink = new InfluxV1Sink({ url: influx().url, database: 'no_such_db', logger: memoryLogger() });
+  // A missing database is not the batch's fault and is kept (influx-v1-transport.test.ts); a
+  // batch influxd refuses for what is in it is quarantined, and the next good one is written.
+  it('quarantines a batch influxd refuses for its content (a field type conflict), then writes the next', async () => {
+    const db = await freshDb();
+    const sink = new InfluxV1Sink({ url: influx().url, database: db, logger: memoryLogger() });
     sink.write([point(1)]);
     await sink.flush();
-    expect(sink.stats()).toMatchObject({ points_written: 0, points_rejected: 1, pending: 0 });
+    sink.write([point(2, { fields: { active_power_w: 'not a number' } })]);
+    await sink.flush();
+    expect(sink.stats()).toMatchObject({ points_written: 1, points_rejected: 1, pending: 0 });
+    expect(sink.health()).toMatchObject({ state: 'refusing', reachable: true });
+    expect(sink.health().reason).toMatch(/^HTTP 400: .*field type conflict/);
+    sink.write([point(3)]);
+    await sink.flush();
+    expect(sink.stats()).toMatchObject({ points_written: 2, points_rejected: 1, pending: 0 });
+    expect(sink.health()).toMatchObject({ state: 'ok', reason: null });
     await sink.close();
   });
 
