@@ -71,11 +71,16 @@ describe('profile catalogue', () => {
     for (const id of templates.keys()) expect(extended.has(id), `template ${id} is extended by no profile`).toBe(true);
   });
 
-  it('gives every SNMP device profile but the generic one a detection rule, and every UPS the UPS-MIB probe', () => {
+  it('gives every SNMP device profile but the generic one a detection rule, every UPS that reads UPS-MIB the UPS-MIB probe, and every other UPS a probe of the MIB it reads', () => {
     for (const p of all) {
       if (p.protocol !== 'snmp' || p.id === 'generic-snmp') continue;
       expect(p.match, p.id).toBeDefined();
-      if (p.class === 'ups') expect(p.match?.probe?.map((x) => x.oid), p.id).toContain('1.3.6.1.2.1.33.1.1.1');
+      if (p.class !== 'ups') continue;
+      const probes = p.match?.probe?.map((x) => x.oid) ?? [];
+      const oids = [...p.points.map((x) => x.oid), ...p.tables.map((t) => t.entry)];
+      // Vendor-MIB UPS cards (PowerNet, PPC-MIB) serve no UPS-MIB: their probe is in the subtree they are read from.
+      if (oids.some((o) => o.startsWith('1.3.6.1.2.1.33.'))) expect(probes, p.id).toContain('1.3.6.1.2.1.33.1.1.1');
+      else expect(probes.some((probe) => oids.some((o) => o.startsWith(`${probe}.`))), p.id).toBe(true);
     }
     expect(['eaton-ups', 'huawei-ups', 'vertiv-liebert-ups', 'delta-ups', 'rfc1628-ups'].every((id) => profiles.has(id))).toBe(true);
   });
