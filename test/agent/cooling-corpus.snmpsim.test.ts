@@ -29,6 +29,19 @@ const fixtures = readdirSync(CORPUS, { withFileTypes: true })
   .sort();
 const expected = new Map(fixtures.map((f) => [f, parse(readFileSync(join(CORPUS, f, 'expected.yaml'), 'utf8')) as Expected]));
 const recordings: Record<string, string> = Object.fromEntries(fixtures.map((f) => [f, readFileSync(join(CORPUS, f, 'device.snmprec'), 'utf8')]));
+/**
+ * A Liebert UPS card that also serves the environmental temperature table (its battery-room
+ * sensor) but no air-conditioner state: the same sysObjectID prefix as the air conditioners.
+ */
+recordings['liebert-ups-env'] = [
+  '1.3.6.1.2.1.1.1.0|4|Liebert UPS, IS-UNITY card (recording written for dcim-pulse)',
+  '1.3.6.1.2.1.1.2.0|6|1.3.6.1.4.1.476.1.42',
+  '1.3.6.1.2.1.1.3.0|67|100',
+  '1.3.6.1.2.1.1.5.0|4|ups-b',
+  '1.3.6.1.2.1.33.1.1.1.0|4|Liebert',
+  '1.3.6.1.4.1.476.1.42.3.4.1.3.3.1.3.1|2|26',
+  '',
+].join('\n');
 
 type R = { point: string; value: unknown; quality: string; index?: Record<string, string>; error?: string };
 const key = (r: { point: string; index?: Record<string, string> | undefined }) => (r.index ? `${r.point}[${Object.entries(r.index).map(([k, v]) => `${k}=${v}`).join(',')}]` : r.point);
@@ -37,7 +50,25 @@ describe('cooling device corpus through snmpsimd', () => {
   const sim = useService('snmpsimd', () => startSnmpsim(recordings));
 
   it('has the cooling fixtures the detection rules need', () => {
-    expect(fixtures).toEqual(expect.arrayContaining(['cooling-apc-inrow-rc']));
+    expect(fixtures).toEqual(expect.arrayContaining(['cooling-apc-inrow-rc', 'cooling-liebert-pac']));
+  });
+
+  const detect = async (community: string) => {
+    const r = await inProcessDcim(['poll', '--detect', '--host', '127.0.0.1', '--port', String(sim().port), '--community', community, '--timeout-ms', '1000', '--retries', '0']);
+    expect(r.code, r.stderr).toBe(0);
+    return (JSON.parse(r.stdout) as { suggestion: { profile: string; how: string; rejected: string[] } }).suggestion;
+  };
+
+  it('the Liebert air conditioner is not claimed by the Liebert UPS profile, and the report says why', async () => {
+    const s = await detect('cooling-liebert-pac');
+    expect(s).toMatchObject({ profile: 'vertiv-liebert-pac', how: 'match' });
+    expect(s.rejected).toEqual(['vertiv-liebert-ups: sysObjectID 1.3.6.1.4.1.476.1.42 is under 1.3.6.1.4.1.476.1.42, but no answer under UPS-MIB (upsIdentManufacturer, 1.3.6.1.2.1.33.1.1.1)']);
+  });
+
+  it('a Liebert UPS card serving a temperature table is not taken for an air conditioner: that claim needs the system state too', async () => {
+    const s = await detect('liebert-ups-env');
+    expect(s).toMatchObject({ profile: 'vertiv-liebert-ups', how: 'match' });
+    expect(s.rejected).toEqual([expect.stringMatching(/^vertiv-liebert-pac: .*no answer under LIEBERT-GP-ENVIRONMENTAL-MIB \(lgpEnvStateSystem, 1\.3\.6\.1\.4\.1\.476\.1\.42\.3\.4\.3\.1\)/)]);
   });
 
   describe.each(fixtures)('%s', (fixture) => {
