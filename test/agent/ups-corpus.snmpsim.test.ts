@@ -27,13 +27,14 @@ const fixtures = readdirSync(CORPUS, { withFileTypes: true })
   .sort();
 const expected = new Map(fixtures.map((f) => [f, parse(readFileSync(join(CORPUS, f, 'expected.yaml'), 'utf8')) as Expected]));
 const recordings: Record<string, string> = Object.fromEntries(fixtures.map((f) => [f, readFileSync(join(CORPUS, f, 'device.snmprec'), 'utf8')]));
-/** A Liebert precision air conditioner's card: Liebert's sysObjectID prefix, no UPS-MIB. */
+/** A Liebert precision air conditioner's card: Liebert's sysObjectID prefix, no UPS-MIB; its environmental MIB (temperature table, system state). */
 recordings['liebert-crac'] = [
   '1.3.6.1.2.1.1.1.0|4|Liebert precision cooling, IS-UNITY card (recording written for dcim-pulse)',
   '1.3.6.1.2.1.1.2.0|6|1.3.6.1.4.1.476.1.42',
   '1.3.6.1.2.1.1.3.0|67|100',
   '1.3.6.1.2.1.1.5.0|4|crac-3',
   '1.3.6.1.4.1.476.1.42.3.4.1.3.3.1.3.1|2|22',
+  '1.3.6.1.4.1.476.1.42.3.4.3.1.0|2|1',
   '',
 ].join('\n');
 
@@ -61,11 +62,11 @@ describe('UPS device corpus through snmpsimd', () => {
     );
   });
 
-  it('a Liebert air conditioner is not taken for a Liebert UPS: the claim needs UPS-MIB, and the report says why', async () => {
+  it('a Liebert air conditioner is not taken for a Liebert UPS: the claim needs UPS-MIB, and the report says why (the air-conditioner profile takes it)', async () => {
     const r = await inProcessDcim(['poll', '--detect', '--host', '127.0.0.1', '--port', String(sim().port), '--community', 'liebert-crac', '--timeout-ms', '1000', '--retries', '0']);
     expect(r.code, r.stderr).toBe(0);
     const json = JSON.parse(r.stdout) as { suggestion: { profile: string; how: string; rejected: string[]; reason: string } };
-    expect(json.suggestion).toMatchObject({ profile: 'generic-snmp', how: 'generic' });
+    expect(json.suggestion).toMatchObject({ profile: 'vertiv-liebert-pac', how: 'match' });
     expect(json.suggestion.rejected).toEqual(['vertiv-liebert-ups: sysObjectID 1.3.6.1.4.1.476.1.42 is under 1.3.6.1.4.1.476.1.42, but no answer under UPS-MIB (upsIdentManufacturer, 1.3.6.1.2.1.33.1.1.1)']);
   });
 
