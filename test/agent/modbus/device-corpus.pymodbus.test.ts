@@ -4,7 +4,8 @@ import { ModbusReader } from '../../../agent/modbus/modbus-reader.js';
 import { createModbusSerialTransport } from '../../../agent/modbus/modbus-serial-transport.js';
 import { inProcessDcim } from '../../cli/support/run-dcim.js';
 import { useService } from '../support/services.js';
-import { modbusFixtures, startModbusCorpus, type ModbusFixture } from './device-corpus.js';
+import { modbusFixtures, startModbusCorpus } from './device-corpus.js';
+import { expectHandValues } from './support/corpus-assertions.js';
 
 /**
  * Every Modbus fixture of the device corpus (test/fixtures/devices/), served by pymodbus: the agent's
@@ -12,19 +13,8 @@ import { modbusFixtures, startModbusCorpus, type ModbusFixture } from './device-
  * `dcim poll --detect` names the profile the fixture was written for.
  */
 const profiles = loadProfiles();
-const fixtures = modbusFixtures();
-
-function expectHandValues(readings: readonly Pick<Reading, 'point' | 'value' | 'quality' | 'error'>[], fx: ModbusFixture) {
-  expect(readings.map((r) => r.point).sort()).toEqual(Object.keys(fx.readings).sort());
-  for (const r of readings) {
-    const want = fx.readings[r.point];
-    if (want === null) expect([r.point, r.quality === 'good', r.error]).toEqual([r.point, false, 'DCIM_E_VALUE_UNAVAILABLE']);
-    else if (typeof want === 'number') {
-      expect([r.point, r.quality]).toEqual([r.point, 'good']);
-      expect(Math.abs((r.value as number) - want), `${r.point}: ${String(r.value)} vs ${want}`).toBeLessThanOrEqual(Math.abs(want) * 1e-9);
-    } else expect([r.point, r.quality, r.value]).toEqual([r.point, 'good', want]);
-  }
-}
+// Fixtures with a `suite` are read by that suite's own test file.
+const fixtures = modbusFixtures().filter((f) => f.suite === undefined);
 
 describe('Modbus device corpus', () => {
   const server = useService('pymodbus', () => startModbusCorpus());
