@@ -50,7 +50,7 @@ describe('cooling device corpus through snmpsimd', () => {
   const sim = useService('snmpsimd', () => startSnmpsim(recordings));
 
   it('has the cooling fixtures the detection rules need', () => {
-    expect(fixtures).toEqual(expect.arrayContaining(['cooling-apc-inrow-rc', 'cooling-liebert-pac']));
+    expect(fixtures).toEqual(expect.arrayContaining(['cooling-apc-inrow-rc', 'cooling-carel-pcoweb-ug40', 'cooling-liebert-pac']));
   });
 
   const detect = async (community: string) => {
