@@ -148,7 +148,10 @@ describe('detectProfile with probes', () => {
     const r = detectProfile('1.3.6.1.4.1.476.1.42', builtin, answers({}));
     expect(r).toMatchObject({ ok: true, value: { how: 'generic', candidates: [] } });
     if (!r.ok) return;
-    expect(r.value.rejected).toEqual(['vertiv-liebert-ups: sysObjectID 1.3.6.1.4.1.476.1.42 is under 1.3.6.1.4.1.476.1.42, but no answer under UPS-MIB (upsIdentManufacturer, 1.3.6.1.2.1.33.1.1.1)']);
+    expect(r.value.rejected).toEqual([
+      'vertiv-liebert-pac: sysObjectID 1.3.6.1.4.1.476.1.42 is under 1.3.6.1.4.1.476.1.42, but no answer under LIEBERT-GP-ENVIRONMENTAL-MIB (lgpEnvTemperatureEntryDegC, 1.3.6.1.4.1.476.1.42.3.4.1.3.3.1); no answer under LIEBERT-GP-ENVIRONMENTAL-MIB (lgpEnvStateSystem, 1.3.6.1.4.1.476.1.42.3.4.3.1)',
+      'vertiv-liebert-ups: sysObjectID 1.3.6.1.4.1.476.1.42 is under 1.3.6.1.4.1.476.1.42, but no answer under UPS-MIB (upsIdentManufacturer, 1.3.6.1.2.1.33.1.1.1)',
+    ]);
     expect(r.value.reason).toContain('vertiv-liebert-ups: sysObjectID');
   });
 
