@@ -29,12 +29,16 @@ export { facilitySign, powerW, type LatestLookup } from './power-meters.js';
 
 export const LIVE_PUE_KPI = 'pue_live';
 
+/** Default alignment tolerance in poll intervals (see `align_tolerance_ms`). */
+export const ALIGN_INTERVALS = 1.5;
+
 export interface LivePueOptions {
   /** Pin the IT metering level instead of taking the most upstream one present. */
   it_level?: ItLevel;
   /**
-   * Inputs further apart than this are not simultaneous. Default: the largest poll interval of
-   * the meters involved, since a meter polled every N s can lag a faster one by up to N s.
+   * Inputs further apart than this are not simultaneous. Default: 1.5 × the largest poll interval
+   * of the meters involved: a meter polled every N s lags a faster one by up to N s, and its
+   * newest poll may still be on its way (poll time, spool, broker) while another meter's arrived.
    */
   align_tolerance_ms?: number;
   /** Default DEFAULT_STALE_CARRY. */
@@ -111,7 +115,7 @@ export function liveInputs(site: string, sides: LiveSides, latest: LatestLookup,
   }
 
   let tolerance_ms = align_tolerance_ms ?? 0;
-  if (align_tolerance_ms === undefined) for (const m of required) tolerance_ms = Math.max(tolerance_ms, m.interval_s * 1000);
+  if (align_tolerance_ms === undefined) for (const m of required) tolerance_ms = Math.max(tolerance_ms, ALIGN_INTERVALS * m.interval_s * 1000);
   const bySide: Record<string, MeterPower[]> = {};
   const shares: { name: string; carried: number; degraded: number }[] = [];
   for (const [name, ms] of Object.entries(sides)) {

@@ -71,10 +71,16 @@ describe('livePue', () => {
     { name: 'no facility meter in the inventory', meters: [m('pdu-1', 'it', { level: 'pdu_out' })], vals: { 'pdu-1': 1 }, expect: { ok: false, quality: 'insufficient', status: 'grey', coverage: 0, reason: /no facility_in meter/ } },
     { name: 'no IT meter in the inventory', meters: [m('in-1', 'facility_in')], vals: { 'in-1': 1 }, expect: { ok: false, quality: 'insufficient', status: 'grey', coverage: 0, reason: /no it meter/ } },
     {
-      name: 'inputs further apart than the largest poll interval: misaligned share > 20 % → insufficient',
+      name: 'inputs further apart than 1.5 poll intervals: misaligned share > 20 % → insufficient',
       meters: BASIC,
-      vals: { 'in-1': [10_000, { ts_ms: AT - 6_000 }], 'pdu-1': [8_000, { ts_ms: AT }] },
+      vals: { 'in-1': [10_000, { ts_ms: AT - 7_600 }], 'pdu-1': [8_000, { ts_ms: AT }] },
       expect: { ok: false, quality: 'insufficient', status: 'grey', reason: /not time-aligned/ },
+    },
+    {
+      name: 'a poll still on its way: inputs a little more than one interval apart are aligned',
+      meters: BASIC,
+      vals: { 'in-1': [10_000, { ts_ms: AT - 7_400 }], 'pdu-1': [8_000, { ts_ms: AT }] },
+      expect: { ok: true, value: 1.25, quality: 'measured', status: 'amber' },
     },
     {
       name: 'a small misaligned meter lowers quality to partial',
