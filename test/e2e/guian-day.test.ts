@@ -90,7 +90,10 @@ describe.runIf(LONG)("Gui'an-like seed, one accelerated local day through the re
           const s = agent.stats();
           if (s.polling.in_flight > 0 || s.polling.queued > 0) return false;
           if (!devices.every((id) => (s.polling.devices[id]?.polls ?? 0) > (before[id] ?? 0))) return false;
-          return collector.stats().messages_received >= s.mqtt.published;
+          // Every poll's telemetry in the KPI engine: the collector also receives status and its own
+          // KPI messages, so a count of all messages would pass a step a poll or two early.
+          const sent = Object.values(s.polling.devices).reduce((n, d) => n + d.polls - d.down_polls, 0);
+          return collector.stats().engine.polls >= sent;
         },
         60_000,
         () => {
