@@ -43,6 +43,8 @@ export const DEFAULT_SNMP_POLICY: RequestPolicy = { timeoutMs: 2000, retries: 1 
 export const DEFAULT_MODBUS_POLICY: RequestPolicy = { timeoutMs: 1000, retries: 1 };
 /** BMCs are slow (a full iDRAC scrape takes 25–55 s, research/agent-peers.md §3.3): a longer timeout per request. */
 export const DEFAULT_REDFISH_POLICY: RequestPolicy = { timeoutMs: 5000, retries: 1 };
+/** An exporter answers from memory (dcgm-exporter, npu-exporter refresh on their own timers): a scrape is quick. */
+export const DEFAULT_PROMETHEUS_POLICY: RequestPolicy = { timeoutMs: 3000, retries: 1 };
 
 /**
  * Error codes that mean the device (or the path to it) failed, as opposed to a value the
@@ -57,6 +59,9 @@ export const TRANSPORT_FAILURES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'DCIM_E_REDFISH_TIMEOUT',
   'DCIM_E_REDFISH_HTTP',
   'DCIM_E_REDFISH_AUTH',
+  'DCIM_E_PROM_TIMEOUT',
+  'DCIM_E_PROM_HTTP',
+  'DCIM_E_PROM_AUTH',
   'DCIM_E_NET_HOST_UNKNOWN',
   'DCIM_E_SECRET_MISSING',
   // A device the agent cannot build a reader for is not being read: down, not up.

@@ -53,6 +53,8 @@ export function describeAddress(target: AgentDevice): string {
       return `modbus ${a.transport} ${a.host}:${a.port} unit ${a.unit_id}`;
     case 'redfish':
       return `redfish ${a.scheme}://${a.host}:${a.port}${a.username ? ` user ${a.username}` : ''}${a.verify_tls ? '' : ' (certificate not verified)'}`;
+    case 'prometheus':
+      return `prometheus ${a.scheme}://${a.host}:${a.port}${a.path}${a.bearer_token !== undefined ? ' with bearer token' : ''}${a.scheme === 'https' && !a.verify_tls ? ' (certificate not verified)' : ''}`;
   }
 }
 
@@ -71,7 +73,10 @@ function precisions(p: DeviceProfile): Map<string, number> {
     add(p.points);
     for (const t of p.tables) add(t.columns);
   } else if (p.protocol === 'modbus') add(p.points);
-  else {
+  else if (p.protocol === 'prometheus') {
+    add(p.points);
+    for (const t of p.tables) add(t.columns);
+  } else {
     for (const r of p.resources) add(r.points);
     for (const c of p.collections) add(c.points);
   }

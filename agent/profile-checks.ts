@@ -1,6 +1,7 @@
 import type { DeviceProfile, ModbusProfile, RedfishProfile, SnmpProfile, Unit } from '../contract/index.js';
 import { profilePoints, unitForName } from '../contract/index.js';
 import { pointRegisterCount } from './decode/modbus-value.js';
+import { checkPrometheusProfile } from './prometheus/prometheus-profile-checks.js';
 import { plausibilityProblems } from './plausibility/plausibility.js';
 
 /**
@@ -9,7 +10,7 @@ import { plausibilityProblems } from './plausibility/plausibility.js';
  * (STYLE.md: a bad byte order fails at start). Returns every problem, empty when fine.
  */
 export function checkProfile(p: DeviceProfile): string[] {
-  const problems = p.protocol === 'snmp' ? checkSnmp(p) : p.protocol === 'modbus' ? checkModbus(p) : checkRedfish(p);
+  const problems = p.protocol === 'snmp' ? checkSnmp(p) : p.protocol === 'modbus' ? checkModbus(p) : p.protocol === 'prometheus' ? checkPrometheusProfile(p) : checkRedfish(p);
   for (const pt of allPoints(p)) {
     const implied = unitForName(pt.name);
     if (implied !== undefined && pt.unit !== implied) problems.push(`${pt.where}: name ${pt.name} implies unit ${implied}, profile says ${pt.unit ?? 'none'}`);

@@ -1,6 +1,6 @@
 import { resolveSecret, type Clock, type DeviceProfile, type ErrorCode, type Logger, type SnmpAddress } from '../contract/index.js';
 import { badReading } from './decode/decoded.js';
-import { DEFAULT_MODBUS_POLICY, DEFAULT_REDFISH_POLICY, DEFAULT_SNMP_POLICY, type DeviceReader, type RequestPolicy } from './device-reader.js';
+import { DEFAULT_MODBUS_POLICY, DEFAULT_PROMETHEUS_POLICY, DEFAULT_REDFISH_POLICY, DEFAULT_SNMP_POLICY, type DeviceReader, type RequestPolicy } from './device-reader.js';
 import type { AgentDevice } from './devices.js';
 import { createModbusSerialTransport } from './modbus/modbus-serial-transport.js';
 import type { ModbusTransport } from './modbus/modbus-transport.js';
@@ -8,6 +8,8 @@ import { ModbusReader } from './modbus/modbus-reader.js';
 import { LazyChildLogger } from './lazy-child-logger.js';
 import { withPlausibility } from './plausibility/plausible-reader.js';
 import { allPoints } from './profile-checks.js';
+import { createHttpScrapeTransport } from './prometheus/http-scrape.js';
+import { PrometheusReader } from './prometheus/prometheus-reader.js';
 import { createHttpRedfishTransport } from './redfish/http-redfish-transport.js';
 import { RedfishReader } from './redfish/redfish-reader.js';
 import { createNetSnmpTransport, type ResolvedSnmpAddress } from './snmp/net-snmp-transport.js';
@@ -30,6 +32,7 @@ export interface ReaderContext {
   snmp?: RequestPolicy;
   modbus?: RequestPolicy;
   redfish?: RequestPolicy;
+  prometheus?: RequestPolicy;
   /**
    * Open Modbus connections by endpoint: devices behind one gateway share one connection, one
    * request at a time. Pass the same map for every device of an agent.
@@ -96,6 +99,18 @@ function createProtocolReader(d: AgentDevice, ctx: ReaderContext): DeviceReader 
       logger: log,
     });
     return new RedfishReader({ profile, transport, policy, clock: ctx.clock, logger: log });
+  }
+  if (a.protocol === 'prometheus' && profile.protocol === 'prometheus') {
+    const policy = devicePolicy(device, ctx.prometheus ?? DEFAULT_PROMETHEUS_POLICY);
+    let token: string | undefined;
+    try {
+      token = a.bearer_token !== undefined ? resolveSecret(a.bearer_token, `device ${device.id}: address.bearer_token`, ctx.env) : undefined;
+    } catch (e) {
+      log.error('device not polled: secret missing', { error: e as Error });
+      return failingReader(profile, 'DCIM_E_SECRET_MISSING');
+    }
+    const transport = createHttpScrapeTransport({ scheme: a.scheme, host: a.host, port: a.port, path: a.path, bearerToken: token, verifyTls: a.verify_tls });
+    return new PrometheusReader({ profile, transport, policy, clock: ctx.clock, logger: log });
   }
   // selectDevices refuses protocol mismatches; a reader that cannot exist is reported, not thrown.
   log.error('device not polled: no reader for its protocol', { protocol: a.protocol, profile: profile.id });

@@ -98,7 +98,25 @@ export const RedfishAddressSchema = z
   })
   .strict();
 
-export const AddressSchema = z.discriminatedUnion('protocol', [SnmpAddressSchema, ModbusAddressSchema, RedfishAddressSchema]);
+/**
+ * A Prometheus exporter's scrape endpoint (dcgm-exporter serves :9400/metrics, npu-exporter
+ * :8082/metrics), as host, port, scheme and path like the other addresses.
+ */
+export const PrometheusAddressSchema = z
+  .object({
+    protocol: z.literal('prometheus'),
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535),
+    scheme: z.enum(['http', 'https']).default('http'),
+    path: z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$/, 'expected a path such as /metrics').default('/metrics'),
+    /** Sent as `Authorization: Bearer …` (an exporter behind kube-rbac-proxy). */
+    bearer_token: SecretRefSchema.optional(),
+    verify_tls: z.boolean().default(true),
+  })
+  .strict();
+
+export const AddressSchema = z.discriminatedUnion('protocol', [SnmpAddressSchema, ModbusAddressSchema, RedfishAddressSchema, PrometheusAddressSchema]);
+export type PrometheusAddress = z.infer<typeof PrometheusAddressSchema>;
 export type Address = z.infer<typeof AddressSchema>;
 export type SnmpAddress = z.infer<typeof SnmpAddressSchema>;
 export type ModbusAddress = z.infer<typeof ModbusAddressSchema>;
@@ -188,7 +206,9 @@ export const SiteInventorySchema = z
           ? `snmp|${a.host}|${a.port}|${a.version === '3' ? `v3|${a.user ?? ''}` : typeof a.community === 'string' ? a.community : JSON.stringify(a.community)}|${a.context ?? ''}`
           : a.protocol === 'modbus'
             ? `modbus|${a.host}|${a.port}|${a.unit_id}`
-            : `redfish|${a.host}|${a.port}`;
+            : a.protocol === 'redfish'
+              ? `redfish|${a.host}|${a.port}`
+              : `prometheus|${a.host}|${a.port}|${a.path}`;
       const prev = endpoints.get(key);
       if (prev !== undefined) ctx.addIssue({ code: 'custom', message: `same address as devices[${prev}]`, path: ['devices', i, 'address'] });
       endpoints.set(key, i);

@@ -448,7 +448,47 @@ export const RedfishProfileSchema = z.object({
 });
 export type RedfishProfile = z.infer<typeof RedfishProfileSchema>;
 
-export const DeviceProfileSchema = z.discriminatedUnion('protocol', [SnmpProfileSchema, ModbusProfileSchema, RedfishProfileSchema]);
+/**
+ * Prometheus text exposition (format 0.0.4) scraped over HTTP: exporters GPU fleets already run
+ * (NVIDIA dcgm-exporter, Huawei Ascend npu-exporter). A point names a metric and, optionally,
+ * labels a sample must carry; `label` reads that label's text instead of the sample value (the
+ * GPU model that dcgm-exporter puts in `modelName`). A table makes one row per value of
+ * `index_label` (dcgm-exporter's `gpu`, npu-exporter's `id`).
+ */
+const MetricNameSchema = z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'expected a Prometheus metric name');
+const LabelNameSchema = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'expected a Prometheus label name');
+export const PrometheusPointSchema = z
+  .object({
+    ...PointCommon,
+    metric: MetricNameSchema,
+    /** Only samples whose labels hold these values. */
+    labels: z.record(LabelNameSchema, z.string()).optional(),
+    /** Read this label's text (a model name) instead of the sample value. */
+    label: LabelNameSchema.optional(),
+  })
+  .strict();
+export type PrometheusPoint = z.infer<typeof PrometheusPointSchema>;
+
+export const PrometheusProfileSchema = z.object({
+  ...ProfileCommon,
+  protocol: z.literal('prometheus'),
+  points: z.array(PrometheusPointSchema).default([]),
+  tables: z
+    .array(
+      z
+        .object({
+          index_tag: IndexTagSchema,
+          /** The label whose values are the rows. */
+          index_label: LabelNameSchema,
+          columns: z.array(PrometheusPointSchema).min(1),
+        })
+        .strict(),
+    )
+    .default([]),
+});
+export type PrometheusProfile = z.infer<typeof PrometheusProfileSchema>;
+
+export const DeviceProfileSchema = z.discriminatedUnion('protocol', [SnmpProfileSchema, ModbusProfileSchema, RedfishProfileSchema, PrometheusProfileSchema]);
 export type DeviceProfile = z.infer<typeof DeviceProfileSchema>;
 
 /** One point of a profile, wherever it sits (scalar, SNMP table column, Redfish collection). */
@@ -483,6 +523,10 @@ export function profilePoints(p: DeviceProfile): ProfilePointRef[] {
       return [
         ...p.resources.flatMap((r, ri) => r.points.map((x, i) => ref(`resources[${ri}].points[${i}]`, x))),
         ...p.collections.flatMap((c, ci) => c.points.map((x, i) => ref(`collections[${ci}].points[${i}]`, x, c.index_tag))),
+      ];    case 'prometheus':
+      return [
+        ...p.points.map((x, i) => ref(`points[${i}]`, x)),
+        ...p.tables.flatMap((t, ti) => t.columns.map((x, i) => ref(`tables[${ti}].columns[${i}]`, x, t.index_tag))),
       ];
   }
 }

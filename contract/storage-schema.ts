@@ -179,6 +179,8 @@ function rawPoints(p: DeviceProfile): RawPoint[] {
       return [...p.points, ...p.tables.flatMap((t) => t.columns)];
     case 'redfish':
       return [...p.resources.flatMap((r) => r.points), ...p.collections.flatMap((c) => c.points)];
+    case 'prometheus':
+      return [...p.points, ...p.tables.flatMap((t) => t.columns)];
   }
 }
 

@@ -339,6 +339,10 @@ export class SimSiteRunner implements SimSite {
         problems.push(`${where}: profile ${profile.id} speaks ${profile.protocol}, the address ${device.address.protocol}`);
         return;
       }
+      if (profile.protocol === 'prometheus') {
+        problems.push(`${where}: profile ${profile.id} is read from a Prometheus exporter; the simulators serve none`);
+        return;
+      }
       const served = new ServedDevice(device, profile, ctx, shared);
       const q = served.quantities();
       if (!q) return;
@@ -444,6 +448,8 @@ export class SimSiteRunner implements SimSite {
     const groups = new Map<string, Group>();
     for (const [, { index, served }] of this.devices) {
       const a = served.device.address;
+      // servedDevices refuses Prometheus devices: the simulators serve no exporter.
+      if (a.protocol === 'prometheus') continue;
       const key = `${a.protocol}|${a.host}|${a.port}`;
       let g = groups.get(key);
       if (!g) groups.set(key, (g = { protocol: a.protocol, host: a.host, port: a.port, members: [] }));

@@ -33,7 +33,7 @@ import type { Command } from '../dcim.js';
 const spec: CommandSpec = {
   name: 'poll',
   summary: 'poll one device once by profile and print its readings as JSON, or detect its profile',
-  usage: 'dcim poll --profile <id> --host <addr> [--port N] [SNMP | Modbus | Redfish options]   dcim poll --detect --host <addr> [SNMP options | --unit-id N for Modbus]',
+  usage: 'dcim poll --profile <id> --host <addr> [--port N] [SNMP | Modbus | Redfish options]   dcim poll --profile <id> --url http://<addr>:<port>/metrics [Prometheus options]   dcim poll --detect --host <addr> [SNMP options | --unit-id N for Modbus]',
   options: {
     profile: { type: 'string', placeholder: 'id', description: 'profile to read the device with (agent/profiles/ or --profiles-dir)' },
     detect: { type: 'boolean', description: 'suggest a profile (instead of --profile): over SNMP from sysObjectID; over Modbus (with --unit-id, --transport or --port 502) from the SunSpec chain and Read Device Identification' },
@@ -57,6 +57,10 @@ const spec: CommandSpec = {
     'password-env': { type: 'string', placeholder: 'VAR', description: 'environment variable holding the Redfish password' },
     'password-file': { type: 'string', placeholder: 'file', description: 'file holding the Redfish password' },
     'insecure-tls': { type: 'boolean', description: "Redfish over https: do not verify the BMC's certificate (self-signed lab BMCs only)" },
+    protocol: { type: 'string', placeholder: 'name', description: 'snmp, modbus, redfish or prometheus: checked against the profile (the profile decides how the device is read)' },
+    url: { type: 'string', placeholder: 'url', description: 'Prometheus exporter: the scrape URL, e.g. http://10.0.0.5:9400/metrics (instead of --host and --port)' },
+    'bearer-token-env': { type: 'string', placeholder: 'VAR', description: 'environment variable holding the Prometheus bearer token' },
+    'bearer-token-file': { type: 'string', placeholder: 'file', description: 'file holding the Prometheus bearer token' },
     'timeout-ms': { type: 'string', placeholder: 'ms', description: 'per-request timeout (default: SNMP 2000, Modbus 1000)' },
     retries: { type: 'string', placeholder: 'N', description: 'retries per request, 0-5 (default 1)' },
   },
@@ -65,8 +69,9 @@ const spec: CommandSpec = {
 const SNMP_FLAGS = ['snmp-version', 'community', 'v3-user', 'auth-protocol', 'auth-key-env', 'auth-key-file', 'priv-protocol', 'priv-key-env', 'priv-key-file', 'context'] as const;
 const MODBUS_FLAGS = ['unit-id', 'transport'] as const;
 const REDFISH_FLAGS = ['scheme', 'username', 'password-env', 'password-file', 'insecure-tls'] as const;
-const FLAGS_OF = { snmp: SNMP_FLAGS, modbus: MODBUS_FLAGS, redfish: REDFISH_FLAGS } as const;
-const PROTOCOL_NAME = { snmp: 'an SNMP', modbus: 'a Modbus', redfish: 'a Redfish' } as const;
+const PROMETHEUS_FLAGS = ['url', 'bearer-token-env', 'bearer-token-file'] as const;
+const FLAGS_OF = { snmp: SNMP_FLAGS, modbus: MODBUS_FLAGS, redfish: REDFISH_FLAGS, prometheus: PROMETHEUS_FLAGS } as const;
+const PROTOCOL_NAME = { snmp: 'an SNMP', modbus: 'a Modbus', redfish: 'a Redfish', prometheus: 'a Prometheus' } as const;
 
 /** The device id `dcim poll` gives the device it reads (it belongs to no site). */
 export const POLL_DEVICE_ID = 'poll';
@@ -85,6 +90,7 @@ const FLAG_OF_PATH: Record<string, string> = {
   'address.transport': '--transport',
   'address.scheme': '--scheme',
   'address.username': '--username',
+  'address.path': '--url',
   timeout_ms: '--timeout-ms',
   retries: '--retries',
 };
@@ -148,7 +154,8 @@ export function planFromFlags(values: ParsedValues, env: NodeJS.ProcessEnv = pro
   const profileId = detect ? (detectModbus ? modbusCarrier : GENERIC_SNMP_PROFILE) : str('profile');
   if (detect && str('profile') !== undefined) bad('--detect suggests a profile: leave out --profile');
   if (!detect && profileId === undefined) bad('--profile <id> is required (or --detect to find one)');
-  if (str('host') === undefined) bad('--host <addr> is required');
+  if (str('host') === undefined && str('url') === undefined) bad('--host <addr> is required (--url for a Prometheus exporter)');
+  if (detect && str('url') !== undefined) bad('--detect works over SNMP and Modbus; a Prometheus exporter is read with --profile and --url');
   const profile = profileId !== undefined ? profiles.get(profileId) : undefined;
   if (profileId !== undefined && !profile && profiles.size > 0) bad(`--profile: no profile ${profileId} (known: ${[...profiles.keys()].sort().join(', ')})`, 'DCIM_E_PROFILE_UNKNOWN');
   if (profile) for (const p of checkProfile(profile)) bad(`profile ${profile.id}: ${p}`);
@@ -158,8 +165,14 @@ export function planFromFlags(values: ParsedValues, env: NodeJS.ProcessEnv = pro
     for (const [other, flags] of Object.entries(FLAGS_OF)) {
       if (other === protocol) continue;
       const who = detectModbus ? 'detection over Modbus (--unit-id, --transport or --port 502)' : `profile ${profile.id}`;
-      for (const f of flags) if (values[f] !== undefined && values[f] !== false) bad(`--${f} is ${PROTOCOL_NAME[other as keyof typeof FLAGS_OF]} option; ${who} speaks ${protocol}`);
+      for (const f of flags) {
+        // Both HTTP readers verify certificates the same way.
+        if (f === 'insecure-tls' && protocol === 'prometheus') continue;
+        if (values[f] !== undefined && values[f] !== false) bad(`--${f} is ${PROTOCOL_NAME[other as keyof typeof FLAGS_OF]} option; ${who} speaks ${protocol}`);
+      }
     }
+    const named = str('protocol');
+    if (named !== undefined && named !== protocol) bad(`--protocol ${named}: profile ${profile.id} speaks ${protocol}`);
   }
 
   let address: Record<string, unknown> | undefined;
@@ -211,6 +224,8 @@ export function planFromFlags(values: ParsedValues, env: NodeJS.ProcessEnv = pro
       ...(password !== undefined ? { password } : {}),
       verify_tls: values['insecure-tls'] !== true,
     };
+  } else if (protocol === 'prometheus') {
+    address = prometheusAddress(values, str('url'), secret('bearer-token-env', 'bearer-token-file'), bad);
   }
   const timeout = int('timeout-ms');
   const retries = int('retries');
@@ -248,7 +263,37 @@ function secretRefs(d: Device): [string, SecretRef][] {
     if (a.priv_key !== undefined) out.push([flag(a.priv_key, 'priv-key-env', 'priv-key-file'), a.priv_key]);
   }
   if (a.protocol === 'redfish' && a.password !== undefined) out.push([flag(a.password, 'password-env', 'password-file'), a.password]);
+  if (a.protocol === 'prometheus' && a.bearer_token !== undefined) out.push([flag(a.bearer_token, 'bearer-token-env', 'bearer-token-file'), a.bearer_token]);
   return out;
+}
+
+/** A Prometheus address from `--url`: host, port, scheme and path, every problem reported. */
+function prometheusAddress(values: ParsedValues, url: string | undefined, token: SecretRef | undefined, bad: (line: string) => void): Record<string, unknown> | undefined {
+  if (url === undefined) {
+    bad('--url <http://addr:port/metrics> is required for a Prometheus exporter');
+    return undefined;
+  }
+  if (values.host !== undefined || values.port !== undefined) bad('--host and --port are part of --url for a Prometheus exporter');
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    bad(`--url: ${JSON.stringify(url)} is not a URL`);
+    return undefined;
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') bad(`--url: ${u.protocol} is not http or https`);
+  if (u.username !== '' || u.password !== '') bad('--url: no credentials in the URL; give --bearer-token-env or --bearer-token-file');
+  if (values['insecure-tls'] === true && u.protocol !== 'https:') bad('--insecure-tls is for an https --url');
+  const scheme = u.protocol === 'https:' ? 'https' : 'http';
+  return {
+    protocol: 'prometheus',
+    host: u.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: u.port !== '' ? Number(u.port) : scheme === 'https' ? 443 : 80,
+    scheme,
+    path: `${u.pathname}${u.search}`,
+    ...(token !== undefined ? { bearer_token: token } : {}),
+    verify_tls: values['insecure-tls'] !== true,
+  };
 }
 
 /** What to run next, with the suggested profile: the same flags, secrets by reference only. */
@@ -327,6 +372,10 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   DCIM_E_REDFISH_HTTP: 'nothing accepts connections at host:port, or the BMC answered with an HTTP error; with https and a self-signed certificate, see --insecure-tls',
   DCIM_E_REDFISH_AUTH: 'the BMC refused --username and the password',
   DCIM_E_REDFISH_RESPONSE: 'the BMC answered, but not with what the profile expects: is this the right profile for the model?',
+  DCIM_E_PROM_TIMEOUT: 'check the --url host and port: dcgm-exporter listens on 9400, npu-exporter on 8082 by default',
+  DCIM_E_PROM_HTTP: 'nothing accepts connections at the --url, or the exporter answered with an HTTP error (is the path /metrics?)',
+  DCIM_E_PROM_AUTH: 'the exporter (or the proxy before it) refused the bearer token',
+  DCIM_E_PROM_RESPONSE: 'the endpoint answered, but not with the Prometheus text format: is the --url an exporter?',
   DCIM_E_NET_HOST_UNKNOWN: 'the name server does not know this --host: check its spelling, or give the IP address',
 };
 

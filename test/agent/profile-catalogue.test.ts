@@ -28,6 +28,7 @@ function decodeSignature(profile: DeviceProfile, name: string): string {
 function rawPoints(profile: DeviceProfile): { name: string }[] {
   if (profile.protocol === 'modbus') return profile.points;
   if (profile.protocol === 'snmp') return [...profile.points, ...profile.tables.flatMap((t) => t.columns)];
+  if (profile.protocol === 'prometheus') return [...profile.points, ...profile.tables.flatMap((t) => t.columns)];
   return [...profile.resources.flatMap((r) => r.points), ...profile.collections.flatMap((c) => c.points)];
 }
 
@@ -53,7 +54,7 @@ describe('profile catalogue', () => {
 
   it('covers every protocol, word order and Modbus register kind the contract offers', () => {
     const modbus = all.flatMap((p) => (p.protocol === 'modbus' ? p.points : []));
-    expect(new Set(all.map((p) => p.protocol))).toEqual(new Set(['snmp', 'modbus', 'redfish']));
+    expect(new Set(all.map((p) => p.protocol))).toEqual(new Set(['snmp', 'modbus', 'redfish', 'prometheus']));
     expect(new Set(modbus.filter((p) => p.type !== 'int16' && p.type !== 'uint16' && p.register !== 'coil' && p.register !== 'discrete').map((p) => p.order))).toEqual(
       new Set(['ABCD', 'CDAB']),
     );

@@ -1,7 +1,9 @@
-import type { DeviceProfile } from '../../contract/index.js';
+import type { DeviceProfile, PrometheusProfile } from '../../contract/index.js';
 import type { Decoded } from '../../agent/decode/decoded.js';
 import { decodeModbusValue } from '../../agent/decode/modbus-value.js';
 import { decodeRedfishValue } from '../../agent/decode/redfish-value.js';
+import { parseSampleValue } from '../../agent/prometheus/exposition-parser.js';
+import { decodeLabelText, decodePrometheusValue } from '../../agent/prometheus/prometheus-value.js';
 import { decodeSnmpValue } from '../../agent/decode/snmp-value.js';
 import { SnmpType } from '../../agent/snmp/asn1-types.js';
 
@@ -49,9 +51,20 @@ export function decodeVector(profile: DeviceProfile, v: Vector): Decoded {
     if (!point) throw new Error(`no point ${v.point}`);
     return decodeRedfishValue(point, v.raw);
   }
+  if (profile.protocol === 'prometheus') return prometheusVector(profile, v);
   const point = profile.points.find((p) => p.name === v.point);
   if (!point) throw new Error(`no point ${v.point}`);
   const raw = Array.isArray(v.raw) ? v.raw : [Number(v.raw)];
   const bitKind = point.register === 'coil' || point.register === 'discrete';
   return decodeModbusValue(point, bitKind ? { bits: raw.map((x) => x !== 0) } : { words: raw, ...(v.sf !== undefined ? { sf: v.sf } : {}) });
+}
+
+/** Prometheus: a label point's raw is the label text; a value point's raw is the sample value, a number or its text ("NaN", "+Inf"). */
+function prometheusVector(profile: PrometheusProfile, v: Vector): Decoded {
+  const point = [...profile.points, ...profile.tables.flatMap((t) => t.columns)].find((p) => p.name === v.point);
+  if (!point) throw new Error(`no point ${v.point}`);
+  if (point.label !== undefined) return decodeLabelText(point, String(v.raw));
+  const value = typeof v.raw === 'number' ? v.raw : parseSampleValue(String(v.raw));
+  if (value === undefined) throw new Error(`${v.point}: raw ${String(v.raw)} is not a sample value`);
+  return decodePrometheusValue(point, value, {});
 }

@@ -26,7 +26,8 @@ const q = (values: Record<string, QuantityValue>, rows: DeviceQuantities['rows']
 /** Bools travel as 0/1 quantities (the model's convention). */
 const quantity = (expected: Vector['expected']): QuantityValue => (typeof expected === 'boolean' ? (expected ? 1 : 0) : (expected as QuantityValue));
 
-const vectors = [...profiles.values()].flatMap((p) =>
+// The simulators serve no Prometheus exporter: those profiles' vectors run in the agent's decoders only.
+const vectors = [...profiles.values()].filter((p) => p.protocol !== 'prometheus').flatMap((p) =>
   p.test_vectors.filter((v) => v.expected !== null).map((v) => ({ profile: p, v, label: `${p.id} ${v.point} = ${String(v.expected)}` })),
 );
 

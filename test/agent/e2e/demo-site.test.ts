@@ -81,7 +81,7 @@ describe('the demo site polled by profile over its real protocols', () => {
       for (const r of (results.get(d.device.id) as PollResult).readings) {
         if (r.index || r.quality !== 'good' || typeof r.value !== 'number') continue;
         const spec = pointSpec(d.profile, r.point);
-        const kpi = [...(d.profile.protocol === 'snmp' ? d.profile.points : d.profile.protocol === 'modbus' ? d.profile.points : d.profile.resources.flatMap((x) => x.points))].find((p) => p.name === r.point)?.kpi;
+        const kpi = [...(d.profile.protocol === 'snmp' ? d.profile.points : d.profile.protocol === 'modbus' || d.profile.protocol === 'prometheus' ? d.profile.points : d.profile.resources.flatMap((x) => x.points))].find((p) => p.name === r.point)?.kpi;
         const want = kpi === 'active_power_w' ? t.power_w : kpi === 'energy_kwh' ? t.energy_kwh : undefined;
         if (want === undefined || !spec) continue;
         // The truth records power as float32: allow its rounding on top of the profile's.
