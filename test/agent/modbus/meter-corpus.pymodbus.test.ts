@@ -19,8 +19,8 @@ const meters = modbusFixtures().filter((f) => f.suite === 'meters');
 describe('Modbus meter corpus', () => {
   const server = useService('pymodbus', () => startModbusCorpus());
 
-  it('holds the Acrel ADW300, Schneider iEM3000, ABB B2x and Janitza UMG 96RM fixtures, each a known meter profile', () => {
-    expect(meters.map((f) => f.profile)).toEqual(expect.arrayContaining(['acrel-adw300', 'schneider-iem3000', 'abb-eq-b2x', 'janitza-umg96rm']));
+  it('holds the Acrel ADW300 and DTSD1352, Schneider iEM3000, ABB B2x and Janitza UMG 96RM fixtures, each a known meter profile', () => {
+    expect(meters.map((f) => f.profile)).toEqual(expect.arrayContaining(['acrel-adw300', 'acrel-dtsd1352', 'schneider-iem3000', 'abb-eq-b2x', 'janitza-umg96rm']));
     for (const f of meters) {
       expect(profiles.get(f.profile)?.protocol, f.name).toBe('modbus');
       expect(profiles.get(f.profile)?.class, f.name).toBe('meter');
