@@ -1,5 +1,5 @@
 import { DEFAULT_LANG, translate, type Lang, type MessageKey } from '../i18n/catalogue.js';
-import type { Figure, MonthlyReport, ReportRow } from './monthly-report.js';
+import { ENERGY_SIDES, type EnergyFigure, type EnergySide, type Figure, type MonthlyReport, type ReportRow } from './monthly-report.js';
 
 /**
  * The report as one self-contained HTML document (inline CSS and SVG charts: no CDN, prints and
@@ -24,6 +24,25 @@ function meta(f: Figure, t: Translate): string {
 }
 
 type Translate = (key: MessageKey, vars?: Readonly<Record<string, string | number>>) => string;
+
+const kwh = (v: number) => v.toLocaleString('en-US', { maximumFractionDigits: 1 });
+
+/**
+ * One side's energy as the API gave it: a total only when the substitution stayed within the
+ * quality bound (the substituted part named), else what was measured, labelled insufficient —
+ * never a figure scaled up from part of the month.
+ */
+function energyLine(side: EnergySide, e: EnergyFigure, t: Translate): string {
+  const name = t(`report.energy.${side}`);
+  if (e.state === 'total' && e.kwh !== null) {
+    const sub = e.substituted_kwh ?? 0;
+    return sub > 0 ? t('report.energy_substituted', { side: name, kwh: kwh(e.kwh), substituted: kwh(sub) }) : t('report.energy_total', { side: name, kwh: kwh(e.kwh) });
+  }
+  if (e.state === 'measured_only' && e.measured_kwh !== null) {
+    return t('report.energy_measured_only', { side: name, measured: kwh(e.measured_kwh), coverage: e.coverage === null ? '–' : `${(e.coverage * 100).toFixed(1)} %` });
+  }
+  return t('report.energy_unavailable', { side: name });
+}
 
 /** Horizontal bars, one per row, with the target as a dashed line. */
 function barChart(title: string, rows: readonly ReportRow[], pick: (r: ReportRow) => Figure, scale: { min: number; max: number }, fmt: (v: number) => string, t: Translate): string {
@@ -65,6 +84,7 @@ export function renderHtml(report: MonthlyReport, lang: Lang = DEFAULT_LANG): st
 <td>${show(r.pue_month, 'pue')}${meta(r.pue_month, t)}</td>
 <td>${show(r.pue_12mo, 'pue')}${meta(r.pue_12mo, t)}</td>
 <td>${show(r.green_share, 'ratio')}${meta(r.green_share, t)}<div class="m">${esc(t('report.certificates', { cert: r.green_energy_kwh.certificates ?? '–', trade: r.green_energy_kwh.trade ?? '–' }))}</div></td>
+<td>${ENERGY_SIDES.map((side) => `<div class="e">${esc(energyLine(side, r.energy[side], t))}</div>`).join('')}</td>
 <td>${esc(t(`quality.${r.data_quality.worst}`))}<div class="m">${esc(t('report.min_coverage', { value: r.data_quality.min_coverage === null ? '–' : `${(r.data_quality.min_coverage * 100).toFixed(1)} %` }))}</div></td></tr>`,
     )
     .join('\n');
@@ -72,7 +92,7 @@ export function renderHtml(report: MonthlyReport, lang: Lang = DEFAULT_LANG): st
 <html lang="${lang}"><head><meta charset="utf-8"><title>dcim-pulse · ${esc(t('report.title', { month: report.month }))}</title>
 <style>body{font:14px/1.4 system-ui,"PingFang SC","Microsoft YaHei","Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif;color:#1d242b;margin:32px;max-width:1200px}h1{font-size:22px}table{border-collapse:collapse;width:100%;margin:16px 0}
 th,td{border-bottom:1px solid #dde2e7;padding:6px 8px;text-align:left;vertical-align:top}th{font-size:12px;color:#5b6670;font-weight:600}
-.m{color:#6b7785;font-size:11px}.na{color:#8a94a0}.charts{display:flex;flex-wrap:wrap;gap:24px}svg .t{font-weight:600;font-size:13px}svg .l,svg .v{font-size:11px}</style></head>
+.m{color:#6b7785;font-size:11px}.na{color:#8a94a0}.e{white-space:nowrap}.charts{display:flex;flex-wrap:wrap;gap:24px}svg .t{font-weight:600;font-size:13px}svg .l,svg .v{font-size:11px}</style></head>
 <body><h1>${esc(t('report.title', { month: report.month }))}</h1>
 <p class="m">${esc(t('report.generated', { time: new Date(report.generated_ms).toISOString(), source: report.source }))}</p>
 <div class="charts">
@@ -81,7 +101,7 @@ ${barChart(t('report.chart_pue_12mo'), rows, (r) => r.pue_12mo, { min: 1, max: p
 ${barChart(t('report.chart_green'), rows, (r) => r.green_share, { min: 0, max: 1 }, (v) => `${(v * 100).toFixed(1)} %`, t)}
 ${barChart(t('report.chart_occupancy'), rows, (r) => r.rack_occupancy, { min: 0, max: 1 }, (v) => `${(v * 100).toFixed(1)} %`, t)}
 </div>
-<table><thead><tr>${(['report.col_site', 'report.col_racks', 'report.col_occupancy', 'report.col_compute', 'report.col_accel', 'report.col_pue_month', 'report.col_pue_12mo', 'report.col_green', 'report.col_quality'] as const).map((k) => `<th>${esc(t(k))}</th>`).join('')}</tr></thead>
+<table><thead><tr>${(['report.col_site', 'report.col_racks', 'report.col_occupancy', 'report.col_compute', 'report.col_accel', 'report.col_pue_month', 'report.col_pue_12mo', 'report.col_green', 'report.col_energy', 'report.col_quality'] as const).map((k) => `<th>${esc(t(k))}</th>`).join('')}</tr></thead>
 <tbody>
 ${body}
 </tbody></table></body></html>

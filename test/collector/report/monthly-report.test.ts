@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildMonthlyReport, energyFigure, ENERGY_SIDES, type ReportScope } from '../../../collector/report/monthly-report.js';
 import { renderCsv, reportColumns } from '../../../collector/report/report-csv.js';
+import { renderHtml } from '../../../collector/report/report-html.js';
 import type { KpiValue } from '../../../contract/messages.js';
 import { simulateMonth } from './simulated-month.js';
 
@@ -48,6 +49,22 @@ describe('monthly report: energy of a month the collector saw 25 minutes of', ()
     expect(row.energy.facility.measured_kwh).toBe(hour.facility_measured_kwh);
     expect(row.pue_month).toMatchObject({ value: null, quality: 'insufficient' });
     expect(row.green_share).toMatchObject({ value: null, quality: 'insufficient' });
+  });
+
+  it.each([
+    ['zh-CN', '总用电：数据不足，实测'],
+    ['en', 'facility: insufficient,'],
+  ] as const)('html (%s): each side says insufficient with the measured energy, never a month total', (lang, words) => {
+    const html = renderHtml(report, lang);
+    const measured = row.energy.facility.measured_kwh!.toLocaleString('en-US', { maximumFractionDigits: 1 });
+    expect(html).toContain(`${words} ${measured}`);
+    for (const side of ENERGY_SIDES) expect(html).toContain(row.energy[side].measured_kwh!.toLocaleString('en-US', { maximumFractionDigits: 1 }));
+  });
+
+  it('html: a window within the bound shows its total and names the substituted part', () => {
+    const e = { state: 'total' as const, kwh: 1_234.5, measured_kwh: 1_200, substituted_kwh: 34.5, coverage: 0.97 };
+    const html = renderHtml({ ...report, rows: [{ ...row, energy: { ...row.energy, facility: e } }] }, 'en');
+    expect(html).toContain('facility 1,234.5 (of which 34.5 substituted)');
   });
 
   it('csv: every energy total column says insufficient; the measured column has the measured energy', () => {
