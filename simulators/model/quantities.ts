@@ -114,6 +114,7 @@ export function pduQuantities(m: PduInput): DeviceQuantities {
       outlet_current_a: w / (v * pf),
       outlet_energy_kwh: m.energy_kwh * share,
       outlet_voltage_v: v,
+      outlet_power_factor_ratio: pf,
       outlet_state: w > 0 ? 'on' : 'off',
     });
   }

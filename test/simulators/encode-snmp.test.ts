@@ -57,6 +57,8 @@ describe('SNMP values: APC rPDU2', () => {
       '6.3.1.5',
       '6.3.1.6',
       '6.3.1.7',
+      '8.3.1.4',
+      '8.3.1.5',
       '9.4.3.1.6',
       '9.4.3.1.7',
       '9.4.3.1.11',
@@ -129,7 +131,7 @@ describe('SNMP values: Raritan PDU2-MIB (multi-part indexes, DecimalDigits)', ()
   it('serves a tree an agent can walk, and registers the objects of values and digits', () => {
     expectServableTree(enc.values.map((v) => v.oid));
     const objects = snmpObjectOids(px).map((o) => o.slice(base.length + 1));
-    expect(objects).toEqual(['5.2.3.1.4.1.1', '3.3.4.1.7.1.1', '5.2.4.1.4', '3.3.6.1.7', '5.4.3.1.4', '3.5.4.1.7']);
+    expect(objects).toEqual(['5.2.3.1.4.1.1', '3.3.4.1.7.1.1', '5.2.4.1.4', '3.3.6.1.7', '5.4.3.1.4', '3.5.4.1.7', '3.6.3.1.2', '3.6.3.1.16', '5.5.3.1.4', '3.6.3.1.17']);
     for (const v of enc.values) expect(objects.some((o) => v.oid.startsWith(`${base}.${o}.`)), v.oid).toBe(true);
   });
 

@@ -13,17 +13,27 @@ describe('planSnmpReads', () => {
       `${PX}.5.2.3.1.4.1.1.8`,
       `${PX}.5.2.3.1.4.1.1.6`,
       `${PX}.5.2.3.1.4.1.1.7`,
+      `${PX}.5.2.3.1.4.1.1.1`,
+      `${PX}.5.2.3.1.4.1.1.4`,
+      `${PX}.5.2.3.1.4.1.1.23`,
       `${PX}.3.3.4.1.7.1.1.5`,
       `${PX}.3.3.4.1.7.1.1.8`,
       `${PX}.3.3.4.1.7.1.1.6`,
       `${PX}.3.3.4.1.7.1.1.7`,
+      `${PX}.3.3.4.1.7.1.1.1`,
+      `${PX}.3.3.4.1.7.1.1.4`,
+      `${PX}.3.3.4.1.7.1.1.23`,
     ]);
-    // Six tables, two walks: poles of PDU 1 inlet 1, outlets of PDU 1.
+    // Ten tables, five walks: poles of PDU 1 inlet 1, outlets of PDU 1, and the external sensors'
+    // type, units (configuration table) and value (measurements table).
     expect(plan.walks).toEqual([
       { base: `${PX}.5.2.4.1.4`, root: `${PX}.5.2.4.1.4.1.1` },
       { base: `${PX}.5.4.3.1.4`, root: `${PX}.5.4.3.1.4.1` },
+      { base: `${PX}.3.6.3.1.2`, root: `${PX}.3.6.3.1.2.1` },
+      { base: `${PX}.3.6.3.1.16`, root: `${PX}.3.6.3.1.16.1` },
+      { base: `${PX}.5.5.3.1.4`, root: `${PX}.5.5.3.1.4.1` },
     ]);
-    expect(plan.tables.map((t) => t.walks)).toEqual([[0], [0], [0], [1], [1], [1]]);
+    expect(plan.tables.map((t) => t.walks)).toEqual([[0], [0], [0], [1], [1], [1], [1], [1], [2, 3], [4]]);
     // DecimalDigits of table rows live in the configuration tables: read per row after the walk.
     expect(plan.tables.every((t) => t.columns.every((c) => c.exponents.every((e) => e.from === 'row')))).toBe(true);
   });
@@ -43,7 +53,8 @@ describe('planSnmpReads', () => {
     const plan = planSnmpReads(profiles.get('apc-rpdu2') as SnmpProfile);
     expect(plan.gets).toHaveLength(5);
     expect(plan.walks.every((w) => w.root === w.base)).toBe(true);
-    expect(plan.walks).toHaveLength(6);
+    // One walk per column: phases 3, banks 2, outlets 3.
+    expect(plan.walks).toHaveLength(8);
   });
 
   it('an OID read twice is asked for once; a column term on a scalar has no row to read', () => {

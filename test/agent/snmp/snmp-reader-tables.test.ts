@@ -14,12 +14,12 @@ const px2 = profiles.get('raritan-px2') as SnmpProfile;
 const generic = profiles.get('generic-snmp') as SnmpProfile;
 const PX = '1.3.6.1.4.1.13742.6';
 
-/** PDU 1 (and a chained PDU 2 that must not be read), inlet 1, 3 poles, outlets 1, 2 and 10. */
+/** PDU 1 (and a chained PDU 2 that must not be read), inlet 1, 3 poles, outlets 1, 2 and 10, external sensors 1 and 2. */
 function raritanData(): Record<string, [number, unknown]> {
   const d: Record<string, [number, unknown]> = {};
   const g = (oid: string, v: number) => (d[oid] = [T.Gauge32, v]);
-  // Inlet totals and their digits: power 0 digits, energy 0, VA 0, PF 2.
-  [[5, 10800, 0], [8, 74123456, 0], [6, 11250, 0], [7, 96, 2]].forEach(([type, v, digits]) => {
+  // Inlet totals and their digits: power 0 digits, energy 0, VA 0, PF 2, current 3, voltage 0, frequency 1.
+  [[5, 10800, 0], [8, 74123456, 0], [6, 11250, 0], [7, 96, 2], [1, 48712, 3], [4, 230, 0], [23, 500, 1]].forEach(([type, v, digits]) => {
     g(`${PX}.5.2.3.1.4.1.1.${type}`, v as number);
     g(`${PX}.3.3.4.1.7.1.1.${type}`, digits as number);
   });
@@ -32,10 +32,17 @@ function raritanData(): Record<string, [number, unknown]> {
       }
     }
     for (const outlet of [1, 2, 10]) {
-      for (const [type, v, digits] of [[1, 1234 * outlet, 3], [5, 268 * outlet, 0], [8, 1987654 + outlet, 0], [6, 300, 0]] as const) {
+      for (const [type, v, digits] of [[1, 1234 * outlet, 3], [4, 230, 0], [5, 268 * outlet, 0], [7, 95, 2], [8, 1987654 + outlet, 0], [6, 300, 0]] as const) {
         g(`${PX}.5.4.3.1.4.${pdu}.${outlet}.${type}`, pdu === 1 ? v : 999_999);
         g(`${PX}.3.5.4.1.7.${pdu}.${outlet}.${type}`, digits);
       }
+    }
+    // External sensor 1: temperature (10) in degreeC (7), 1 digit, -4.5 °C; sensor 2: humidity (11) in percent (9), 0 digits.
+    for (const [sensor, type, units, digits, v] of [[1, 10, 7, 1, -45], [2, 11, 9, 0, 41]] as const) {
+      d[`${PX}.3.6.3.1.2.${pdu}.${sensor}`] = [T.Integer, type];
+      d[`${PX}.3.6.3.1.16.${pdu}.${sensor}`] = [T.Integer, units];
+      g(`${PX}.3.6.3.1.17.${pdu}.${sensor}`, digits);
+      d[`${PX}.5.5.3.1.4.${pdu}.${sensor}`] = [T.Integer, pdu === 1 ? v : 999_999];
     }
   }
   return d;
@@ -51,14 +58,17 @@ async function read(profile: SnmpProfile, data: Record<string, [number, unknown]
 const table = (rs: Reading[]) => Object.fromEntries(rs.map((r) => [r.index ? `${r.point}[${Object.values(r.index).join()}]` : r.point, r.quality === 'good' ? r.value : r.error]));
 
 describe('SnmpReader: Raritan PX2 (multi-part indexes, DecimalDigits)', () => {
-  it('reads every point with its exponent in 3 requests: GET, one GETBULK for both walks, GET of the row digits', async () => {
+  it('reads every point with its exponent in 4 requests: GET, one GETBULK for all walks, the row digits in GETs of 25', async () => {
     const { r, log } = await read(px2, raritanData());
-    expect(log.map((l) => [l.op, l.oids.length])).toEqual([['get', 8], ['getbulk', 2], ['get', 18]]);
+    expect(log.map((l) => [l.op, l.oids.length])).toEqual([['get', 14], ['getbulk', 5], ['get', 25], ['get', 1]]);
     expect(table(r.readings)).toEqual({
       active_power_w: 10800,
       energy_kwh: 74123.456,
       apparent_power_va: 11250,
       power_factor_ratio: 0.96,
+      current_a: 48.712,
+      voltage_v: 230,
+      frequency_hz: 50,
       'phase_current_a[1]': 15.001,
       'phase_current_a[2]': 15.002,
       'phase_current_a[3]': 15.003,
@@ -77,15 +87,27 @@ describe('SnmpReader: Raritan PX2 (multi-part indexes, DecimalDigits)', () => {
       'outlet_energy_kwh[1]': 1987.655,
       'outlet_energy_kwh[2]': 1987.656,
       'outlet_energy_kwh[10]': 1987.664,
+      'outlet_voltage_v[1]': 230,
+      'outlet_voltage_v[2]': 230,
+      'outlet_voltage_v[10]': 230,
+      'outlet_power_factor_ratio[1]': 0.95,
+      'outlet_power_factor_ratio[2]': 0.95,
+      'outlet_power_factor_ratio[10]': 0.95,
+      'external_sensor_type[1]': 'temperature',
+      'external_sensor_type[2]': 'humidity',
+      'external_sensor_units[1]': 'degree_c',
+      'external_sensor_units[2]': 'percent',
+      'external_sensor_value[1]': -4.5,
+      'external_sensor_value[2]': 41,
     });
     expect(r.readings.find((x) => x.point === 'outlet_power_w' && x.index?.outlet === '10')).toEqual({ point: 'outlet_power_w', unit: 'W', index: { outlet: '10' }, value: 2680, quality: 'good' });
-    expect(r.poll).toMatchObject({ requests: 3, retries: 0, timeouts: 0 });
+    expect(r.poll).toMatchObject({ requests: 4, retries: 0, timeouts: 0 });
   });
 
   it('the chained PDU 2 is never walked: walks start at PDU 1 and end where its rows end', async () => {
     const { log } = await read(px2, raritanData(), {}, false);
     const bulk = log.find((l) => l.op === 'getbulk');
-    expect(bulk?.oids).toEqual([`${PX}.5.2.4.1.4.1.1`, `${PX}.5.4.3.1.4.1`]);
+    expect(bulk?.oids).toEqual([`${PX}.5.2.4.1.4.1.1`, `${PX}.5.4.3.1.4.1`, `${PX}.3.6.3.1.2.1`, `${PX}.3.6.3.1.16.1`, `${PX}.5.5.3.1.4.1`]);
   });
 
   it('a missing DecimalDigits object makes that point bad, not wrong by a factor of 1000', async () => {
@@ -108,7 +130,7 @@ describe('SnmpReader: Raritan PX2 (multi-part indexes, DecimalDigits)', () => {
 
   it('tooBig on the digits GET splits it; every row still gets its exponent', async () => {
     const { r, log } = await read(px2, raritanData(), { maxVarbinds: 10 });
-    expect(log.filter((l) => l.op === 'get').map((l) => l.oids.length)).toEqual([8, 18, 9, 9]);
+    expect(log.filter((l) => l.op === 'get').map((l) => l.oids.length)).toEqual([14, 7, 7, 25, 13, 7, 6, 12, 6, 6, 1]);
     expect(r.readings.every((x) => x.quality === 'good')).toBe(true);
   });
 });
@@ -180,8 +202,8 @@ describe('SnmpReader: SNMPv3 security outcomes and probes', () => {
 
   it('notInTimeWindow: rediscovers the engine once and goes on, counted as a retry', async () => {
     const { r, log } = await read(px2, data, { version: '3', skewed: true });
-    expect(log.map((l) => l.op)).toEqual(['get', 'resync', 'get', 'getbulk', 'get']);
-    expect(r.poll).toMatchObject({ requests: 4, retries: 1, timeouts: 0 });
+    expect(log.map((l) => l.op)).toEqual(['get', 'resync', 'get', 'getbulk', 'get', 'get']);
+    expect(r.poll).toMatchObject({ requests: 5, retries: 1, timeouts: 0 });
     expect(r.readings.every((x) => x.quality === 'good')).toBe(true);
   });
 
@@ -226,6 +248,6 @@ describe('SnmpReader: SNMPv3 security outcomes and probes', () => {
     const reader = new SnmpReader({ profile: px2, transport: picky, policy: { timeoutMs: 100, retries: 0 }, clock: new ManualClock() });
     const r = await reader.read();
     expect(r.readings.every((x) => x.quality === 'good')).toBe(true);
-    expect(log.filter((l) => l.op === 'getbulk').map((l) => l.oids.length)).toEqual([1, 1]);
+    expect(log.filter((l) => l.op === 'getbulk').map((l) => l.oids.length)).toEqual([1, 1, 1, 1, 1]);
   });
 });

@@ -53,6 +53,10 @@ describe('SnmpReader against snmpsimd', () => {
     energy_kwh: 74123.456,
     apparent_power_va: 3600,
     power_factor_ratio: 0.97,
+    current_a: 15.123,
+    voltage_v: 230,
+    // The recording has no inlet frequency sensor (type 23).
+    frequency_hz: 'DCIM_E_SNMP_NO_SUCH_OBJECT',
     ...Object.fromEntries([1, 2, 3].flatMap((p) => [
       [`phase_current_a[${p}]`, (5040 + p) / 1000],
       [`phase_voltage_v[${p}]`, 229 + p],
@@ -63,6 +67,8 @@ describe('SnmpReader against snmpsimd', () => {
       [`outlet_current_a[${o}]`, o === 12 ? 2.5 : (210 * o) / 1000],
       [`outlet_power_w[${o}]`, 45 * o],
       [`outlet_energy_kwh[${o}]`, (1000000 + 1234 * o) / 1000],
+      [`outlet_voltage_v[${o}]`, 230],
+      [`outlet_power_factor_ratio[${o}]`, 0.94],
     ])),
   };
 
@@ -73,9 +79,9 @@ describe('SnmpReader against snmpsimd', () => {
       expect(pick(res.readings)).toEqual(raritanExpected);
       expect(res.readings.find((x) => x.point === 'outlet_power_w' && x.index?.outlet === '12')).toEqual({ point: 'outlet_power_w', unit: 'W', index: { outlet: '12' }, value: 540, quality: 'good' });
       if (version === '2c') {
-        // 1 GET (4 values + their digits), 3 GETBULKs (21 pole rows end in the first, 72 outlet
-        // rows take 3 × 25), 2 GETs for the 45 row digits.
-        expect(res.poll).toMatchObject({ requests: 6, retries: 0, timeouts: 0 });
+        // 1 GET (7 values + their digits), 4 GETBULKs (21 pole rows, 72 outlet rows of 6 sensor
+        // types, no external sensors), 3 GETs for the 69 row digits (25 a request).
+        expect(res.poll).toMatchObject({ requests: 8, retries: 0, timeouts: 0 });
       }
     } finally {
       await r.close();
@@ -136,11 +142,11 @@ describe('SnmpReader against snmpsimd', () => {
       });
       expect(res.readings.find((x) => x.point === 'active_power_w')?.unit).toBe('W');
       expect(res.readings.find((x) => x.point === 'phase_voltage_v')?.index).toEqual({ phase: '1' });
-      // v2c: 1 GET + one GETBULK that advances the columns of both tables at once (the recording
-      // has phases, no metered outlets); v1: GETNEXT per column and row, plus one per outlet
-      // column that finds no row.
-      const outletColumns = apc.tables.find((t) => t.index_tag === 'outlet')?.columns.length ?? 0;
-      expect(res.poll.requests).toBe(version === '2c' ? 2 : 1 + 3 * 4 + outletColumns);
+      // v2c: 1 GET + one GETBULK that advances the columns of all tables at once (the recording
+      // has phases, no banks, no metered outlets); v1: GETNEXT per column and row, plus one per
+      // bank and outlet column that finds no row.
+      const emptyColumns = apc.tables.filter((t) => t.index_tag !== 'phase').reduce((n, t) => n + t.columns.length, 0);
+      expect(res.poll.requests).toBe(version === '2c' ? 2 : 1 + 3 * 4 + emptyColumns);
       expect(res.poll).toMatchObject({ retries: 0, timeouts: 0 });
     } finally {
       await r.close();
