@@ -387,6 +387,7 @@ function secretRefs(a: Address): [string, SecretRef][] {
     return refs.filter((r): r is [string, SecretRef] => r[1] !== undefined);
   }
   if (a.protocol === 'redfish' && a.password !== undefined) return [['password', a.password]];
+  if (a.protocol === 'prometheus' && a.bearer_token !== undefined) return [['bearer_token', a.bearer_token]];
   return [];
 }
 
@@ -397,6 +398,7 @@ function absoluteSecretFiles(inv: SiteInventory, base: string): SiteInventory {
     devices: inv.devices.map((d) => {
       const a = d.address;
       if (a.protocol === 'redfish' && a.password !== undefined) return { ...d, address: { ...a, password: absoluteRef(a.password, base) } };
+      if (a.protocol === 'prometheus' && a.bearer_token !== undefined) return { ...d, address: { ...a, bearer_token: absoluteRef(a.bearer_token, base) } };
       if (a.protocol !== 'snmp') return d;
       return {
         ...d,
