@@ -35,7 +35,7 @@ describe('PDU device corpus through snmpsimd', () => {
   const sim = useService('snmpsimd', () => startSnmpsim(recordings));
 
   it('has the PDU fixtures', () => {
-    expect(fixtures).toEqual(expect.arrayContaining(['pdu-sentry4', 'pdu-apc-rpdu2-banks', 'pdu-raritan-px2-inlet']));
+    expect(fixtures).toEqual(expect.arrayContaining(['pdu-sentry4', 'pdu-apc-rpdu2-banks', 'pdu-raritan-px2-inlet', 'pdu-geist-v5']));
   });
 
   describe.each(fixtures)('%s', (fixture) => {
