@@ -27,6 +27,8 @@ const fixtures = readdirSync(CORPUS, { withFileTypes: true })
   .sort();
 const expected = new Map(fixtures.map((f) => [f, parse(readFileSync(join(CORPUS, f, 'expected.yaml'), 'utf8')) as Expected]));
 const recordings: Record<string, string> = Object.fromEntries(fixtures.map((f) => [f, readFileSync(join(CORPUS, f, 'device.snmprec'), 'utf8')]));
+/** The Sentry4 recording behind a card that reports a Net-SNMP sysObjectID: no profile claims it, so only the probes can find it. */
+recordings['sentry4-foreign-sysoid'] = (recordings['pdu-sentry4'] ?? '').replace('1.3.6.1.2.1.1.2.0|6|1.3.6.1.4.1.1718.4', '1.3.6.1.2.1.1.2.0|6|1.3.6.1.4.1.8072.3.2.10');
 
 type R = { point: string; value: unknown; quality: string; index?: Record<string, string>; error?: string };
 const key = (r: { point: string; index?: Record<string, string> | undefined }) => (r.index ? `${r.point}[${Object.entries(r.index).map(([k, v]) => `${k}=${v}`).join(',')}]` : r.point);
@@ -36,6 +38,15 @@ describe('PDU device corpus through snmpsimd', () => {
 
   it('has the PDU fixtures', () => {
     expect(fixtures).toEqual(expect.arrayContaining(['pdu-sentry4', 'pdu-apc-rpdu2-banks', 'pdu-raritan-px2-inlet', 'pdu-geist-v5']));
+  });
+
+  it('finds a Sentry4 under a sysObjectID no profile claims, by its input cord table', async () => {
+    const r = await inProcessDcim(['poll', '--detect', '--host', '127.0.0.1', '--port', String(sim().port), '--community', 'sentry4-foreign-sysoid', '--timeout-ms', '1000', '--retries', '1']);
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout) as { system: { sys_object_id: string }; suggestion: { profile: string; how: string; reason: string } };
+    expect(json.system.sys_object_id).toBe('1.3.6.1.4.1.8072.3.2.10');
+    expect(json.suggestion).toMatchObject({ profile: 'sentry4', how: 'probe' });
+    expect(json.suggestion.reason).toContain('st4InputCordActivePower');
   });
 
   describe.each(fixtures)('%s', (fixture) => {
