@@ -40,6 +40,7 @@ export interface AgentOptions {
   snmp?: RequestPolicy;
   modbus?: RequestPolicy;
   redfish?: RequestPolicy;
+  prometheus?: RequestPolicy;
   /** Polls in flight at once, all devices together (default 64). */
   maxConcurrent?: number;
   maxJitterMs?: number;
@@ -284,6 +285,7 @@ export class Agent {
       ...(o.snmp ? { snmp: o.snmp } : {}),
       ...(o.modbus ? { modbus: o.modbus } : {}),
       ...(o.redfish ? { redfish: o.redfish } : {}),
+      ...(o.prometheus ? { prometheus: o.prometheus } : {}),
     };
     return devices.map((d) => o.readerFor?.(d) ?? createDeviceReader(d, ctx));
   }

@@ -18,7 +18,7 @@ import {
   type SecretRef,
   type SiteInventory,
 } from '../contract/index.js';
-import { DEFAULT_MODBUS_POLICY, DEFAULT_REDFISH_POLICY, DEFAULT_SNMP_POLICY, type RequestPolicy } from './device-reader.js';
+import { DEFAULT_MODBUS_POLICY, DEFAULT_PROMETHEUS_POLICY, DEFAULT_REDFISH_POLICY, DEFAULT_SNMP_POLICY, type RequestPolicy } from './device-reader.js';
 import { selectDevices } from './devices.js';
 import { DEFAULT_BACKOFF_MAX_MS, DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_JITTER_MS } from './scheduler.js';
 import { listenHostProblem, parseListenAddress, type ListenAddress } from './metrics/listen-address.js';
@@ -84,6 +84,7 @@ export const PollingConfigSchema = z
     snmp: RequestPolicySchema(DEFAULT_SNMP_POLICY.timeoutMs, DEFAULT_SNMP_POLICY.retries),
     modbus: RequestPolicySchema(DEFAULT_MODBUS_POLICY.timeoutMs, DEFAULT_MODBUS_POLICY.retries),
     redfish: RequestPolicySchema(DEFAULT_REDFISH_POLICY.timeoutMs, DEFAULT_REDFISH_POLICY.retries),
+    prometheus: RequestPolicySchema(DEFAULT_PROMETHEUS_POLICY.timeoutMs, DEFAULT_PROMETHEUS_POLICY.retries),
   })
   .strict()
   .prefault({});
@@ -97,6 +98,7 @@ export interface AgentPollingOptions {
   snmp: RequestPolicy;
   modbus: RequestPolicy;
   redfish: RequestPolicy;
+  prometheus: RequestPolicy;
 }
 
 export function pollingOptions(c: PollingConfig): AgentPollingOptions {
@@ -108,6 +110,7 @@ export function pollingOptions(c: PollingConfig): AgentPollingOptions {
     snmp: policy(c.snmp),
     modbus: policy(c.modbus),
     redfish: policy(c.redfish),
+    prometheus: policy(c.prometheus),
   };
 }
 
@@ -146,6 +149,7 @@ export function pollingOptions(c: PollingConfig): AgentPollingOptions {
  *     snmp: { timeout_ms: 2000, retries: 1 }     # per request; a device's timeout_ms/retries win
  *     modbus: { timeout_ms: 1000, retries: 1 }
  *     redfish: { timeout_ms: 5000, retries: 1 }
+ *     prometheus: { timeout_ms: 3000, retries: 1 }
  */
 export const AgentConfigSchema = z
   .object({

@@ -30,12 +30,13 @@ describe('agent config: polling', () => {
       snmp: { timeoutMs: 2000, retries: 1 },
       modbus: { timeoutMs: 1000, retries: 1 },
       redfish: { timeoutMs: 5000, retries: 1 },
+      prometheus: { timeoutMs: 3000, retries: 1 },
     });
   });
 
   it('takes overrides, each protocol on its own', () => {
-    const c = loadAgentConfig(config('polling:\n  max_concurrent: 256\n  backoff_max_s: 60\n  snmp: { timeout_ms: 1500 }\n  redfish: { retries: 0 }\n'), {});
-    expect(c.polling).toMatchObject({ maxConcurrent: 256, backoffMaxMs: 60_000, snmp: { timeoutMs: 1500, retries: 1 }, modbus: { timeoutMs: 1000, retries: 1 }, redfish: { timeoutMs: 5000, retries: 0 } });
+    const c = loadAgentConfig(config('polling:\n  max_concurrent: 256\n  backoff_max_s: 60\n  snmp: { timeout_ms: 1500 }\n  redfish: { retries: 0 }\n  prometheus: { timeout_ms: 800 }\n'), {});
+    expect(c.polling).toMatchObject({ maxConcurrent: 256, backoffMaxMs: 60_000, snmp: { timeoutMs: 1500, retries: 1 }, modbus: { timeoutMs: 1000, retries: 1 }, redfish: { timeoutMs: 5000, retries: 0 }, prometheus: { timeoutMs: 800, retries: 1 } });
   });
 
   it('lists every bad key with its path', () => {

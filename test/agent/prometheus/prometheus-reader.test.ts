@@ -166,4 +166,16 @@ describe('PrometheusReader against a local exporter', () => {
     expect(late.readings[0]?.error).toBe('DCIM_E_PROM_TIMEOUT');
     await reader.close();
   });
+
+  it("takes the agent's Prometheus policy when the device sets none, and the device's own when it does", async () => {
+    routes.set('/hang2', { hang: true });
+    const bare = DeviceSchema.parse({ id: 'gpu2', profile: 'dcgm-exporter', address: { protocol: 'prometheus', host: '127.0.0.1', port, path: '/hang2' } });
+    const ctx = { clock: new ManualClock(0), logger, prometheus: { timeoutMs: 30, retries: 2 } };
+    const agentWide = createDeviceReader({ device: bare, profile: dcgm }, ctx);
+    expect((await agentWide.read()).poll).toMatchObject({ requests: 3, retries: 2, timeouts: 3 });
+    await agentWide.close();
+    const own = createDeviceReader({ device: { ...bare, timeout_ms: 30, retries: 0 }, profile: dcgm }, ctx);
+    expect((await own.read()).poll).toMatchObject({ requests: 1, retries: 0, timeouts: 1 });
+    await own.close();
+  });
 });
