@@ -180,7 +180,8 @@ function rawPoints(p: DeviceProfile): RawPoint[] {
     case 'redfish':
       return [...p.resources.flatMap((r) => r.points), ...p.collections.flatMap((c) => c.points)];
     case 'prometheus':
-      return [...p.points, ...p.tables.flatMap((t) => t.columns)];
+      // A point that reads a label (the GPU model) carries the label's text, not a sample value.
+      return [...p.points, ...p.tables.flatMap((t) => t.columns)].map((x) => (x.label !== undefined ? { ...x, type: 'string' } : x));
   }
 }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DeviceSchema, loadProfiles, ManualClock, type DeviceProfile, type Reading } from '../../contract/index.js';
 import type { DeviceReader, PollResult } from '../../agent/device-reader.js';
 import type { AgentDevice } from '../../agent/devices.js';
+import type { ProbeAnswers } from '../../agent/detect.js';
 import { describeAddress, detectOnce, detectReport, displayValue, pollOnce, pollReport, POLL_ONCE_DEADLINE_MS } from '../../agent/poll-once.js';
 
 const profiles = loadProfiles();
@@ -73,15 +74,21 @@ describe('detectReport', () => {
     poll,
   });
 
-  it.each<[string, PollResult, Record<string, unknown>]>([
-    ['an APC rPDU2 by its sysObjectID', system('1.3.6.1.4.1.318.1.3.4.6'), { suggestion: { profile: 'apc-rpdu2', how: 'match', matched_prefix: '1.3.6.1.4.1.318.1.3.4.6', vendor: 'APC', class: 'pdu' } }],
-    ['a deeper OID under a claimed prefix', system('1.3.6.1.4.1.13742.6.7'), { suggestion: { profile: 'raritan-px2', how: 'match' } }],
+  // A vendor claim holds when the profile's probe answers (the card serves the MIB the profile reads).
+  const APC_PROBE = '1.3.6.1.4.1.318.1.1.26.4.3.1.5';
+  const RARITAN_PROBE = '1.3.6.1.4.1.13742.6.5.2.3.1.4';
+  const answered = (probe: string): ProbeAnswers => new Map([[probe, { oid: `${probe}.1`, text: '1140' }]]);
+
+  it.each<[string, PollResult, Record<string, unknown>, ProbeAnswers?]>([
+    ['an APC rPDU2 by its sysObjectID', system('1.3.6.1.4.1.318.1.3.4.6'), { suggestion: { profile: 'apc-rpdu2', how: 'match', matched_prefix: '1.3.6.1.4.1.318.1.3.4.6', vendor: 'APC', class: 'pdu' } }, answered(APC_PROBE)],
+    ['a deeper OID under a claimed prefix', system('1.3.6.1.4.1.13742.6.7'), { suggestion: { profile: 'raritan-px2', how: 'match' } }, answered(RARITAN_PROBE)],
+    ['an APC sysObjectID whose probe goes unanswered: the claim does not hold', system('1.3.6.1.4.1.318.1.3.4.6'), { suggestion: { profile: 'generic-snmp', how: 'generic' } }],
     ['an unknown device: the generic profile, said so', system('1.3.6.1.4.1.99999.1'), { suggestion: { profile: 'generic-snmp', how: 'generic', reason: expect.stringMatching(/no profile claims/) } }],
     ['no sysObjectID in the answer', system(null), { problem: expect.stringMatching(/did not report sysObjectID/) }],
     ['a sysObjectID that is not an OID', system('hello'), { problem: expect.stringMatching(/not a numeric OID/) }],
     ['no answer', { readings: [bad('sys_descr', 'DCIM_E_SNMP_TIMEOUT'), bad('sys_object_id', 'DCIM_E_SNMP_TIMEOUT')], poll: { ...poll, timeouts: 1 } }, { answered: false, problem: expect.stringMatching(/did not answer \(DCIM_E_SNMP_TIMEOUT\)/) }],
-  ])('%s', (_, result, want) => {
-    const r = detectReport(generic, T0, result, profiles);
+  ])('%s', (_, result, want, answers) => {
+    const r = detectReport(generic, T0, result, profiles, answers);
     expect(r).toMatchObject(want);
     if (r.answered) expect(r.system).toMatchObject({ sys_descr: 'APC Web/SNMP Management Card', sys_name: 'pdu-r01-a', uptime_s: 1234.5 });
     expect('suggestion' in r).toBe(!('problem' in r));
@@ -118,9 +125,18 @@ describe('pollOnce and detectOnce run the reader once, with a deadline, and clos
     expect(x.closed()).toBe(1);
   });
 
-  it('detects with the generic profile only', async () => {
+  it('detects with the generic profile only, probing what the claims ask for', async () => {
     const x = reader({ readings: [good('sys_object_id', '1.3.6.1.4.1.318.1.3.4.6')], poll });
-    expect((await detectOnce(generic, () => x.r, new ManualClock(T0), profiles)).suggestion?.profile).toBe('apc-rpdu2');
+    const probed: string[][] = [];
+    const prober = Object.assign(x.r, {
+      getNextEach: async (oids: readonly string[]) => {
+        probed.push([...oids]);
+        return { next: new Map(oids.map((o) => [o, { oid: `${o}.1`, type: 66, value: 1140 }])), failed: new Map(), poll: { ms: 1, requests: 1, retries: 0, timeouts: 0 } };
+      },
+    });
+    const report = await detectOnce(generic, () => prober, new ManualClock(T0), profiles);
+    expect(report.suggestion?.profile).toBe('apc-rpdu2');
+    expect(probed.flat()).toContain('1.3.6.1.4.1.318.1.1.26.4.3.1.5');
     await expect(detectOnce(pdu, () => x.r, new ManualClock(T0), profiles)).rejects.toThrow(/generic-snmp/);
   });
 });

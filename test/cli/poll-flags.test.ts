@@ -52,7 +52,7 @@ describe('dcim poll flags → device', () => {
 
   it.each<[string, Values, NodeJS.ProcessEnv, string, string[]]>([
     ['nothing given', {}, {}, 'DCIM_E_CONFIG_INVALID', ['--profile <id> is required (or --detect to find one)', '--host <addr> is required']],
-    ['an unknown profile', { profile: 'apc-rpdu9', host: 'h' }, {}, 'DCIM_E_PROFILE_UNKNOWN', ['--profile: no profile apc-rpdu9 (known: apc-rpdu2,']],
+    ['an unknown profile', { profile: 'apc-rpdu9', host: 'h' }, {}, 'DCIM_E_PROFILE_UNKNOWN', ['--profile: no profile apc-rpdu9 (known: abb-eq-b2x, acrel-adw300,']],
     [
       "another protocol's flags, bad numbers and ranges, all at once",
       { profile: 'eastron-sdm630', host: 'h', community: 'x', 'v3-user': 'u', scheme: 'http', port: 'abc', 'unit-id': '300', retries: '9', 'timeout-ms': '1.5' },

@@ -128,7 +128,7 @@ describe('self-metrics of a running agent', () => {
     const opts = { id: 'edge2', inventory: sim.inventory(), profiles, mqtt: { url: broker.url }, stateDir: dir, logger: memoryLogger('error') };
     try {
       const busy = new Agent({ ...opts, metrics: { host: '127.0.0.1', port } });
-      await expect(busy.start()).rejects.toMatchObject({ code: 'DCIM_E_CONFIG_INVALID', message: expect.stringMatching(new RegExp(`cannot serve metrics on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`)) });
+      await expect(busy.start()).rejects.toMatchObject({ code: 'DCIM_E_NET_PORT_IN_USE', message: expect.stringMatching(new RegExp(`cannot serve metrics on 127\\.0\\.0\\.1:${port}: another process already uses it`)) });
       expect(busy.metricsUrl()).toBeUndefined();
       // The spool lock was released: another agent can use the same state directory at once.
       const next = new Agent(opts);
