@@ -1,9 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
-import { inProcessDcim } from '../cli/support/run-dcim.js';
-import { startSnmpsim, useService } from './support/services.js';
+import { corpusFolders, describeSnmpFixtures, snmprec, useSnmpCorpus } from './support/device-corpus.js';
 
 /**
  * The cooling fixtures of the device corpus (test/fixtures/devices/cooling-*): recordings written
@@ -14,50 +10,24 @@ import { startSnmpsim, useService } from './support/services.js';
  * nothing less. A value the document marks unavailable, or that breaks a physical bound, must not
  * come out `good`.
  */
-const CORPUS = join(import.meta.dirname, '..', 'fixtures', 'devices');
-
-interface Expected {
-  sys_object_id: string;
-  detect: { profile: string; how: string; reason_includes: string[] };
-  poll_profile: string;
-  readings: { point: string; index?: Record<string, string>; value: string | number | null; work: string }[];
-}
-
-const fixtures = readdirSync(CORPUS, { withFileTypes: true })
-  .filter((d) => d.isDirectory() && d.name.startsWith('cooling-'))
-  .map((d) => d.name)
-  .sort();
-const expected = new Map(fixtures.map((f) => [f, parse(readFileSync(join(CORPUS, f, 'expected.yaml'), 'utf8')) as Expected]));
-const recordings: Record<string, string> = Object.fromEntries(fixtures.map((f) => [f, readFileSync(join(CORPUS, f, 'device.snmprec'), 'utf8')]));
+const fixtures = corpusFolders('cooling-');
 /**
  * A Liebert UPS card that also serves the environmental temperature table (its battery-room
  * sensor) but no air-conditioner state: the same sysObjectID prefix as the air conditioners.
  */
-recordings['liebert-ups-env'] = [
-  '1.3.6.1.2.1.1.1.0|4|Liebert UPS, IS-UNITY card (recording written for dcim-pulse)',
-  '1.3.6.1.2.1.1.2.0|6|1.3.6.1.4.1.476.1.42',
-  '1.3.6.1.2.1.1.3.0|67|100',
-  '1.3.6.1.2.1.1.5.0|4|ups-b',
+const liebertUpsEnv = snmprec(
+  { descr: 'Liebert UPS, IS-UNITY card (recording written for dcim-pulse)', objectId: '1.3.6.1.4.1.476.1.42', name: 'ups-b' },
   '1.3.6.1.2.1.33.1.1.1.0|4|Liebert',
   '1.3.6.1.4.1.476.1.42.3.4.1.3.3.1.3.1|2|26',
-  '',
-].join('\n');
-
-type R = { point: string; value: unknown; quality: string; index?: Record<string, string>; error?: string };
-const key = (r: { point: string; index?: Record<string, string> | undefined }) => (r.index ? `${r.point}[${Object.entries(r.index).map(([k, v]) => `${k}=${v}`).join(',')}]` : r.point);
+);
 
 describe('cooling device corpus through snmpsimd', () => {
-  const sim = useService('snmpsimd', () => startSnmpsim(recordings));
+  const corpus = useSnmpCorpus(fixtures, { 'liebert-ups-env': liebertUpsEnv });
+  const detect = async (community: string) => (await corpus.detect(community, ['--timeout-ms', '1000', '--retries', '0'])).suggestion;
 
   it('has the cooling fixtures the detection rules need', () => {
     expect(fixtures).toEqual(expect.arrayContaining(['cooling-apc-inrow-rc', 'cooling-carel-pcoweb-ug40', 'cooling-liebert-pac']));
   });
-
-  const detect = async (community: string) => {
-    const r = await inProcessDcim(['poll', '--detect', '--host', '127.0.0.1', '--port', String(sim().port), '--community', community, '--timeout-ms', '1000', '--retries', '0']);
-    expect(r.code, r.stderr).toBe(0);
-    return (JSON.parse(r.stdout) as { suggestion: { profile: string; how: string; rejected: string[] } }).suggestion;
-  };
 
   it('the Liebert air conditioner is not claimed by the Liebert UPS profile, and the report says why', async () => {
     const s = await detect('cooling-liebert-pac');
@@ -71,38 +41,5 @@ describe('cooling device corpus through snmpsimd', () => {
     expect(s.rejected).toEqual([expect.stringMatching(/^vertiv-liebert-pac: .*no answer under LIEBERT-GP-ENVIRONMENTAL-MIB \(lgpEnvStateSystem, 1\.3\.6\.1\.4\.1\.476\.1\.42\.3\.4\.3\.1\)/)]);
   });
 
-  describe.each(fixtures)('%s', (fixture) => {
-    const exp = expected.get(fixture) as Expected;
-    const flags = () => ['--host', '127.0.0.1', '--port', String(sim().port), '--community', fixture, '--timeout-ms', '1000', '--retries', '1'];
-
-    it('dcim poll --detect names the profile and says why', async () => {
-      const r = await inProcessDcim(['poll', '--detect', ...flags()]);
-      expect(r.code, r.stderr).toBe(0);
-      const json = JSON.parse(r.stdout) as { system: { sys_object_id: string }; suggestion: { profile: string; how: string; reason: string; ranking: { profile: string; reason: string }[] }; next: string };
-      expect(json.system.sys_object_id).toBe(exp.sys_object_id);
-      expect(json.suggestion).toMatchObject({ profile: exp.detect.profile, how: exp.detect.how });
-      for (const text of exp.detect.reason_includes) expect(json.suggestion.reason).toContain(text);
-      expect(json.suggestion.ranking[0]?.profile).toBe(exp.detect.profile);
-      expect(json.next).toContain(`--profile ${exp.detect.profile}`);
-    });
-
-    it('dcim poll reads every value to the hand-worked figure', async () => {
-      const r = await inProcessDcim(['poll', '--profile', exp.poll_profile, ...flags()]);
-      expect(r.code, r.stderr).toBe(0);
-      const got = new Map(((JSON.parse(r.stdout) as { readings: R[] }).readings).map((x) => [key(x), x]));
-      const want = new Map(exp.readings.map((x) => [key(x), x]));
-      expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
-      for (const [k, w] of want) {
-        const g = got.get(k) as R;
-        if (w.value === null) {
-          expect(g.quality, `${k}: ${w.work}`).not.toBe('good');
-          expect(g.value, `${k}: ${w.work}`).toBeNull();
-        } else {
-          expect(g.quality, `${k}: ${w.work} (${g.error ?? ''})`).toBe('good');
-          if (typeof w.value === 'number') expect(g.value as number, `${k}: ${w.work}`).toBeCloseTo(w.value, 9);
-          else expect(g.value, `${k}: ${w.work}`).toBe(w.value);
-        }
-      }
-    });
-  });
+  describeSnmpFixtures(fixtures, corpus);
 });

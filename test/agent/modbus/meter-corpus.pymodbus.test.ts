@@ -1,11 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { loadProfiles, SystemClock, type ModbusProfile, type Reading } from '../../../contract/index.js';
-import { ModbusReader } from '../../../agent/modbus/modbus-reader.js';
-import { createModbusSerialTransport } from '../../../agent/modbus/modbus-serial-transport.js';
-import { inProcessDcim } from '../../cli/support/run-dcim.js';
+import { loadProfiles } from '../../../contract/index.js';
 import { useService } from '../support/services.js';
+import { describeModbusFixtures } from '../support/device-corpus.js';
 import { modbusFixtures, startModbusCorpus } from './device-corpus.js';
-import { expectHandValues } from './support/corpus-assertions.js';
 
 /**
  * The power meters of the device corpus (expected.yaml `suite: meters`), served by pymodbus: the
@@ -28,23 +25,9 @@ describe('Modbus meter corpus', () => {
     }
   });
 
-  describe.each(meters.map((f) => [f.name, f] as const))('%s', (_name, fx) => {
-    it('the agent reads the hand-worked values', async () => {
-      const transport = createModbusSerialTransport({ host: '127.0.0.1', port: server().port, framing: 'tcp', timeoutMs: 1000 });
-      const reader = new ModbusReader({ profile: profiles.get(fx.profile) as ModbusProfile, transport, unitId: fx.unit_id, policy: { timeoutMs: 1000, retries: 0 }, clock: new SystemClock() });
-      try {
-        expectHandValues((await reader.read()).readings, fx);
-      } finally {
-        await reader.close();
-      }
-    });
-
-    it(fx.detect ? 'dcim poll prints them, and dcim poll --detect names this profile' : 'dcim poll prints them; dcim poll --detect names no profile (no identification registers)', async () => {
-      const at = ['--host', '127.0.0.1', '--port', String(server().port), '--unit-id', String(fx.unit_id)];
-      const polled = await inProcessDcim(['poll', '--profile', fx.profile, ...at]);
-      expect([polled.code, polled.stderr]).toEqual([0, '']);
-      expectHandValues((JSON.parse(polled.stdout) as { readings: Reading[] }).readings, fx);
-      const detected = await inProcessDcim(['poll', '--detect', ...at]);
+  describeModbusFixtures(meters, server, {
+    title: (fx) => (fx.detect ? 'dcim poll prints them, and dcim poll --detect names this profile' : 'dcim poll prints them; dcim poll --detect names no profile (no identification registers)'),
+    expectDetected(fx, detected) {
       if (fx.detect) {
         expect(detected.code).toBe(0);
         expect((JSON.parse(detected.stdout) as { suggestion?: { profile: string } }).suggestion?.profile).toBe(fx.profile);
@@ -53,6 +36,6 @@ describe('Modbus meter corpus', () => {
         const suggested = detected.code === 0 ? (JSON.parse(detected.stdout) as { suggestion?: { profile: string } }).suggestion?.profile : undefined;
         expect(suggested).toBeUndefined();
       }
-    });
+    },
   });
 });

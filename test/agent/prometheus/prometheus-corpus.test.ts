@@ -3,32 +3,23 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { buildSiteModel } from '../../../collector/kpi/site-model.js';
 import { acceleratorSpec } from '../../../collector/kpi/compute-catalogue.js';
 import { loadProfiles, SiteInventorySchema } from '../../../contract/index.js';
 import { inProcessDcim } from '../../cli/support/run-dcim.js';
+import { CORPUS_DIR as CORPUS, expectReadingsAsExpected, readExpected, type ExpectedReading, type PolledReading as R } from '../support/device-corpus.js';
 
 /**
  * The Prometheus part of the device corpus: exposition texts written from the exporters' sources
  * with our own values, served from 127.0.0.1; `dcim poll --protocol prometheus --url …` must read
  * every value to the figure worked out by hand in the fixture's expected.yaml.
  */
-const CORPUS = join(import.meta.dirname, '..', '..', 'fixtures', 'devices');
 const fixtures = readdirSync(CORPUS).filter((d) => existsSync(join(CORPUS, d, 'metrics.prom')));
 
-interface R {
-  point: string;
-  index?: Record<string, string>;
-  value: unknown;
-  quality: string;
-  error?: string;
-}
 interface Expected {
   profile: string;
-  readings: (R & { work: string })[];
+  readings: ExpectedReading[];
 }
-const key = (r: { point: string; index?: Record<string, string> }) => `${r.point}${r.index ? JSON.stringify(r.index) : ''}`;
 
 const bodies = new Map<string, string>();
 let server: http.Server;
@@ -57,7 +48,7 @@ describe('Prometheus device corpus', () => {
   });
 
   describe.each(fixtures)('%s', (fixture) => {
-    const exp = parse(readFileSync(join(CORPUS, fixture, 'expected.yaml'), 'utf8')) as Expected;
+    const exp = readExpected<Expected>(fixture);
 
     it('dcim poll reads every value to the hand-worked figure', async () => {
       const r = await inProcessDcim(['poll', '--protocol', 'prometheus', '--profile', exp.profile, '--url', `http://127.0.0.1:${port}/${fixture}/metrics`, '--timeout-ms', '2000']);
@@ -65,20 +56,7 @@ describe('Prometheus device corpus', () => {
       const report = JSON.parse(r.stdout) as { device: { address: string }; readings: R[]; poll: { faults?: unknown } };
       expect(report.device.address).toBe(`prometheus http://127.0.0.1:${port}/${fixture}/metrics`);
       expect(report.poll.faults).toBeUndefined();
-      const got = new Map(report.readings.map((x) => [key(x), x]));
-      const want = new Map(exp.readings.map((x) => [key(x), x]));
-      expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
-      for (const [k, w] of want) {
-        const g = got.get(k) as R;
-        if (w.value === null) {
-          expect(g.quality, `${k}: ${w.work}`).not.toBe('good');
-          expect(g.value, `${k}: ${w.work}`).toBeNull();
-        } else {
-          expect(g.quality, `${k}: ${w.work} (${g.error ?? ''})`).toBe('good');
-          if (typeof w.value === 'number') expect(g.value as number, `${k}: ${w.work}`).toBeCloseTo(w.value, 9);
-          else expect(g.value, `${k}: ${w.work}`).toBe(w.value);
-        }
-      }
+      expectReadingsAsExpected(report.readings, exp.readings);
     });
   });
 
