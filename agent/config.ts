@@ -26,7 +26,7 @@ import type { FsyncPolicy } from '../contract/spool/spool.js';
 
 const MIB = 1024 * 1024;
 
-/** The telemetry spool (DESIGN.md §2); README "The spool" explains each knob. */
+/** The telemetry spool (docs/design.md §2); README "The spool" explains each knob. */
 export const SpoolConfigSchema = z
   .object({
     dir: z.string().min(1).optional(),
@@ -119,7 +119,7 @@ export function pollingOptions(c: PollingConfig): AgentPollingOptions {
  *
  *   agent:
  *     id: edge1
- *     site_seed: ../seeds/demo.yaml     # the site inventory (DESIGN.md §4)
+ *     site_seed: ../seeds/demo.yaml     # the site inventory (docs/design.md §4)
  *     devices: [pdu-r01-a]              # optional: default every device of the site
  *   mqtt:
  *     url: mqtts://broker.example:8883

@@ -1,4 +1,4 @@
-/** The edge agent's public API (DESIGN.md §1): poll devices per profile, publish to MQTT. */
+/** The edge agent's public API (docs/design.md §1): poll devices per profile, publish to MQTT. */
 export { Agent, type AgentOptions, type AgentStats } from './agent.js';
 export { AgentConfigSchema, loadAgentConfig, type AgentConfig, type AgentMqttOptions, type LoadedAgentConfig } from './config.js';
 export { selectDevices, type AgentDevice } from './devices.js';

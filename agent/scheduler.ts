@@ -3,7 +3,7 @@ import type { PollResult, ReadOptions } from './device-reader.js';
 import { judgePoll, nextStatus } from './device-status.js';
 
 /**
- * When each device is read (DESIGN.md §8).
+ * When each device is read (docs/design.md §8).
  * - Polls align to interval boundaries (every 10 s at :00, :10, …), so the devices of one
  *   site are read at nearly the same instant: the collector's live PUE divides powers that
  *   must be simultaneous. A small per-device offset (a hash of the id, at most `maxJitterMs`

@@ -4,7 +4,7 @@ import { DcimError } from '../contract/index.js';
 
 /**
  * A counter that only goes up, across restarts and crashes: the telemetry `seq` the collector
- * de-duplicates on (DESIGN.md §2), and the MQTT session `bd_seq`.
+ * de-duplicates on (docs/design.md §2), and the MQTT session `bd_seq`.
  *
  * Write-ahead in blocks: before handing out a number beyond the reserved ceiling, the store
  * durably writes a new ceiling `block` numbers higher (temp file, fsync, rename). After a

@@ -4,7 +4,7 @@ import { Pacer } from '../contract/spool/pacer.js';
 import { emptySpoolStats, type Spool, type SpoolStats } from '../contract/spool/spool.js';
 
 /**
- * Where finished telemetry messages go (DESIGN.md §2). The scheduler's sink hands every
+ * Where finished telemetry messages go (docs/design.md §2). The scheduler's sink hands every
  * message to `submit`, which never waits for the broker: the message is checked against the
  * contract, appended to the disk spool, and only then sent. A record leaves the spool on its
  * PUBACK, never earlier.

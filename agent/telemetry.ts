@@ -2,7 +2,7 @@ import { ReadingSchema, type DeviceClass, type Reading, type TelemetryMessage } 
 import type { PollResult } from './device-reader.js';
 
 /**
- * One poll → one telemetry message (DESIGN.md §2). Pure. Readings the contract would reject
+ * One poll → one telemetry message (docs/design.md §2). Pure. Readings the contract would reject
  * (an index too long for a tag, a string too long …) are dropped one by one and reported,
  * so one odd value never costs the whole message.
  */

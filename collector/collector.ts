@@ -314,7 +314,7 @@ export class Collector {
     alerts.observeMeterEvents(site, this.engine.meterEvents(site));
   }
 
-  /** The retained alert topic (DESIGN.md §2), for the alert engine's MQTT notifier; null clears it. */
+  /** The retained alert topic (docs/design.md §2), for the alert engine's MQTT notifier; null clears it. */
   publishAlert(site: string, alert_id: string, msg: AlertMessage | null): Promise<void> {
     const sub = this.subscriber;
     if (!sub) return Promise.reject(new Error('the collector is not connected to the broker'));

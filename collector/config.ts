@@ -118,7 +118,7 @@ export const HttpConfigSchema = z
   .strict();
 export type HttpConfig = z.infer<typeof HttpConfigSchema>;
 
-/** KPI options (README "KPI options"); every key has the default of DESIGN.md §5. */
+/** KPI options (README "KPI options"); every key has the default of docs/design.md §5. */
 export const KpiConfigSchema = z
   .object({
     /** Sub-second ticks bring the poll → KPI latency under a second; a tick costs ~5–10 ms at 10,000 racks. */

@@ -18,7 +18,7 @@ import { ENERGY_WINDOWS, lastDayEnd, settledEdge, windowAt, type EnergyWindowKin
 import { staleAfterMs, type LatestValue } from './state/latest-values.js';
 
 /**
- * The KPI engine the collector drives (DESIGN.md §5): accepted telemetry in (after dedup), KPI
+ * The KPI engine the collector drives (docs/design.md §5): accepted telemetry in (after dedup), KPI
  * values out. Per site it keeps one energy ledger per meter, 15-minute and daily energy buckets per
  * meter group, 15-minute buckets per rack, the latest power per meter, and the accelerators and
  * CPUs seen. `evaluate(site, now)` is a pure function of that state and `now`: every KPI and window
@@ -136,7 +136,7 @@ interface LastReading {
 
 function numberOf(v: Reading['value']): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
-  // Counter64 travels as a decimal string (DESIGN.md §2); above 2^53 it loses the last digits.
+  // Counter64 travels as a decimal string (docs/design.md §2); above 2^53 it loses the last digits.
   if (typeof v === 'string' && /^\d{1,20}$/.test(v)) return Number(v);
   return undefined;
 }

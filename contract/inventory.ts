@@ -3,7 +3,7 @@ import { IdSchema } from './ids.js';
 import { SecretRefSchema } from './secrets.js';
 
 /**
- * A site inventory (seeds/*.yaml, DESIGN.md §4): halls, racks, devices with address and
+ * A site inventory (seeds/*.yaml, docs/design.md §4): halls, racks, devices with address and
  * profile, meter roles and levels, targets. The simulator, the agent and the collector all
  * start from it; each reads the parts it needs.
  */
@@ -50,7 +50,7 @@ export const MeterSchema = z
     level: ItLevelSchema.optional(),
     /** Rated power, for spike detection in the energy ledger. */
     rated_kw: z.number().positive().optional(),
-    /** On-site generation the utility incomers cannot see (DESIGN.md §4). */
+    /** On-site generation the utility incomers cannot see (docs/design.md §4). */
     behind_meter: z.boolean().default(false),
   })
   .strict()

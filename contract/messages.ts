@@ -3,7 +3,7 @@ import { DeviceClassSchema, IdSchema, INDEX_TAGS, IndexTagSchema, NAME_PATTERN, 
 import { MeterRoleSchema } from './inventory.js';
 import { UNITS, UnitSchema } from './units.js';
 
-/** Payload size limit for every dcim/v1 message (DESIGN.md §9). */
+/** Payload size limit for every dcim/v1 message (docs/design.md §9). */
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
 
 /** Counter64 values travel as decimal strings: they may exceed 2^53. */
@@ -73,7 +73,7 @@ export const PollStatsSchema = z.object({
   timeouts: z.number().int().nonnegative().optional(),
 });
 
-/** One poll of one device (DESIGN.md §2). `ts` is the poll start, ms since epoch. */
+/** One poll of one device (docs/design.md §2). `ts` is the poll start, ms since epoch. */
 export const TelemetryMessageSchema = z.object({
   schema: z.literal(1),
   agent: IdSchema,
@@ -139,7 +139,7 @@ export const StaleMeterSchema = z
   .strict();
 export type StaleMeter = z.infer<typeof StaleMeterSchema>;
 
-/** One KPI figure with everything needed to judge it (DESIGN.md §5). */
+/** One KPI figure with everything needed to judge it (docs/design.md §5). */
 export const KpiValueSchema = z.object({
   kpi: PointNameSchema,
   window: KpiWindowSchema,
@@ -194,7 +194,7 @@ export const AlertSeveritySchema = z.enum(ALERT_SEVERITIES);
 export type AlertSeverity = z.infer<typeof AlertSeveritySchema>;
 
 /**
- * An alert as others see it: the retained payload of `dcim/v1/<site>/alerts/<id>` (DESIGN.md §2),
+ * An alert as others see it: the retained payload of `dcim/v1/<site>/alerts/<id>` (docs/design.md §2),
  * the webhook's `alert`, and an entry of `/api/alerts`. Times in ms since the epoch.
  */
 export const AlertMessageSchema = z

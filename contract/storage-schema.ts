@@ -5,7 +5,7 @@ import { profilePoints, type DeviceProfile } from './profile.js';
 import { unitForName } from './units.js';
 
 /**
- * What the pipeline writes to the time-series store (DESIGN.md §7), as data: every measurement
+ * What the pipeline writes to the time-series store (docs/design.md §7), as data: every measurement
  * with its tags and typed fields. Raw measurements follow from the device profiles (one field per
  * point, one measurement per class); `kpi`, `agent_health`, `device_status` and `alert` are
  * declared here. Dashboards are checked against this catalogue, and the pipeline test checks
@@ -57,7 +57,7 @@ const GREEN_INPUTS = [...sideInputs('facility'), ...sideInputs('green_onsite'), 
 const ACCELERATORS = ['accelerators', 'accelerators_unknown'] as const;
 const CPUS = ['cpus', 'cpus_unknown'] as const;
 
-/** Every KPI the collector stores (DESIGN.md §5), with its windows, basis labels and inputs. */
+/** Every KPI the collector stores (docs/design.md §5), with its windows, basis labels and inputs. */
 export const KPI_CATALOGUE = {
   /** Live figures name their stale meters in KpiValue.stale_meters (MQTT, API); the store keeps the count and the carried share. */
   pue_live: { windows: ['instant'], site_basis: ['power'], cluster_basis: ['power_weighted', 'mean_of_sites'], inputs: ['facility_power_w', 'it_power_w', ...LIVE_INPUTS, ...MEAN_OF_SITES] },

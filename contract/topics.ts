@@ -2,7 +2,7 @@ import { ID_PATTERN } from './ids.js';
 import { DcimError } from './errors.js';
 
 /**
- * The topic grammar (DESIGN.md §2), the only place topics are built or parsed.
+ * The topic grammar (docs/design.md §2), the only place topics are built or parsed.
  *   dcim/v1/<site>/agents/<agent>/state
  *   dcim/v1/<site>/devices/<device>/telemetry
  *   dcim/v1/<site>/devices/<device>/status

@@ -5,7 +5,7 @@ import { col, eq, ident, matchesVar, select, TIME_FILTER } from './influxql/buil
 
 /** Pieces the dcim dashboards share: variables, colours for statuses and qualities, alert annotations. */
 
-/** Default targets (DESIGN.md §4) and the amber band of the target status (§5: 0.05 PUE, 5 points). */
+/** Default targets (docs/design.md §4) and the amber band of the target status (§5: 0.05 PUE, 5 points). */
 export const TARGETS = { pue: 1.2, rack_occupancy: 0.7, green_share: 0.8 } as const;
 export const AMBER = { pue: 0.05, ratio: 0.05 } as const;
 
@@ -36,7 +36,7 @@ export function hallVariable(): QueryVariable {
   });
 }
 
-/** The collector's target status (DESIGN.md §5) as a traffic light. */
+/** The collector's target status (docs/design.md §5) as a traffic light. */
 export const STATUS_COLOURS: ValueMapping[] = textMapping({
   green: ['● met', 'green'],
   amber: ['● near', 'orange'],
@@ -44,7 +44,7 @@ export const STATUS_COLOURS: ValueMapping[] = textMapping({
   grey: ['○ no value', 'text'],
 });
 
-/** KPI quality ladder (DESIGN.md §5). */
+/** KPI quality ladder (docs/design.md §5). */
 export const QUALITY_COLOURS: ValueMapping[] = textMapping({
   measured: ['measured', 'green'],
   partial: ['partial', 'yellow'],

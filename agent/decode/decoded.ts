@@ -81,7 +81,7 @@ export function enumName(map: Readonly<Record<string, string>>, key: string): st
  *
  * 64-bit integers (SNMP Counter64, Modbus int64/uint64) arrive as bigint. With identity
  * scaling they always travel as decimal strings, whatever their size, so a point's JSON type
- * never changes over its life (DESIGN.md §2: Counter64 travels as a decimal string). With a
+ * never changes over its life (docs/design.md §2: Counter64 travels as a decimal string). With a
  * scale they become a number: a scaled value is an approximation anyway.
  */
 export function applyNumeric(raw: number | bigint, spec: ValueSpec, sf = 0): Decoded {

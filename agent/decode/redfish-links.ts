@@ -10,7 +10,7 @@ export type LinkResult<T> = { ok: true; value: T } | { ok: false; reason: string
 
 /** Longest resource path accepted from a BMC. */
 const MAX_PATH_CHARS = 512;
-/** A row index must be a bounded identity (DESIGN.md §7), like an SNMP table index. */
+/** A row index must be a bounded identity (docs/design.md §7), like an SNMP table index. */
 const INDEX_VALUE = /^[A-Za-z0-9_.:-]{1,32}$/;
 
 /** A resource path the reader may GET: under /redfish/v1, no query, fragment, dot segment or space. */

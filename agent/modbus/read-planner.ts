@@ -1,7 +1,7 @@
 import type { ModbusProfile } from '../../contract/index.js';
 
 /**
- * Merge register spans into the fewest Modbus reads (DESIGN.md §3). Pure.
+ * Merge register spans into the fewest Modbus reads (docs/design.md §3). Pure.
  *
  * Per register kind, spans are sorted by address and merged greedily: a span joins the open
  * read when the hole before it is at most `max_gap` registers and the read stays within

@@ -2,7 +2,7 @@ import type { ExponentTerm, SnmpProfile } from '../../contract/index.js';
 import { exponentTermOid } from '../../contract/codec/exponent.js';
 
 /**
- * What to ask an SNMP device for, planned once per profile (DESIGN.md §3). Pure.
+ * What to ask an SNMP device for, planned once per profile (docs/design.md §3). Pure.
  *
  * - `gets`: every scalar OID, the points' and their scalar exponent terms', each once, in
  *   profile order; the reader batches them up to `max_oids_per_request` per GET.

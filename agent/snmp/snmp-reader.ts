@@ -9,7 +9,7 @@ import type { ProbeRun } from './snmp-probe.js';
 import { ErrorStatus, type SnmpOutcome, type SnmpTransport } from './snmp-transport.js';
 
 /**
- * Reads one SNMP device per its profile (DESIGN.md §3), as snmp-plan.ts plans it.
+ * Reads one SNMP device per its profile (docs/design.md §3), as snmp-plan.ts plans it.
  * - Scalars and exponent objects: GET batched up to `max_oids_per_request` OIDs per PDU. A batch
  *   answered with tooBig, or with an error-status (v1 fails the whole PDU for one unknown OID),
  *   is split in halves until the culprit stands alone, so one bad OID never costs the others.

@@ -41,7 +41,7 @@ export interface DeviceSummary {
   status: DeviceStatus | null;
   /** Poll time of its newest reading, or null before the first. */
   last_ts: number | null;
-  /** No reading for max(3 × interval, 5 min) (DESIGN.md §5), or never one. */
+  /** No reading for max(3 × interval, 5 min) (docs/design.md §5), or never one. */
   stale: boolean;
 }
 

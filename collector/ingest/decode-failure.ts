@@ -26,7 +26,7 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
 const maybeForbidden = (text: string): boolean => text.includes('\\u') || text.includes('__proto__') || text.includes('constructor') || text.includes('prototype');
 
 /**
- * Payload bytes → JSON value. Checks the size limit before anything else (DESIGN.md §9), refuses
+ * Payload bytes → JSON value. Checks the size limit before anything else (docs/design.md §9), refuses
  * invalid UTF-8 rather than letting it become U+FFFD, and refuses prototype-polluting keys.
  */
 export function parseJsonPayload(payload: Uint8Array, limit_bytes = MAX_PAYLOAD_BYTES): Result<unknown, DecodeFailure> {

@@ -9,7 +9,7 @@ import { parseJsonPayload, type DecodeFailure } from './decode-failure.js';
 
 /**
  * Telemetry payload → message. The envelope and the readings are validated separately
- * (DESIGN.md §2): a bad envelope refuses the message, a bad reading is dropped on its own with
+ * (docs/design.md §2): a bad envelope refuses the message, a bad reading is dropped on its own with
  * its reason and the rest of the poll is kept.
  */
 

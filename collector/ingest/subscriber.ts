@@ -132,7 +132,7 @@ export class MqttSubscriber {
 
   /**
    * Set (retained, QoS 1) or clear an alert topic `dcim/v1/<site>/alerts/<id>`: `null` publishes
-   * an empty retained payload, which deletes the retained message (DESIGN.md §2: retained while
+   * an empty retained payload, which deletes the retained message (docs/design.md §2: retained while
    * firing, cleared on resolve). Resolves on PUBACK; the alert notifier retries on failure.
    */
   async publishAlert(site: string, alert_id: string, msg: AlertMessage | null): Promise<void> {

@@ -4,7 +4,7 @@ import { worseQuality } from './quality.js';
 import { targetStatus, type TargetDirection } from './target-status.js';
 
 /**
- * Cluster roll-ups over a set of sites (e.g. the Gui'an cluster's new-build sites; DESIGN.md §5):
+ * Cluster roll-ups over a set of sites (e.g. the Gui'an cluster's new-build sites; docs/design.md §5):
  * each figure twice, labelled by its basis —
  * - `energy_weighted` (energy KPIs) / `pooled` (occupancy): the sums of the sites' inputs, as if
  *   the cluster were one site: ΣE_facility / ΣE_IT, Σ on-rack / Σ available;

@@ -1,6 +1,6 @@
 /**
  * Peak throughput of accelerator and CPU models, for the installed compute scale 算力规模
- * (DESIGN.md §5). MIIT reports intelligent compute 智能算力 in FP16 (2025), so accelerators count
+ * (docs/design.md §5). MIIT reports intelligent compute 智能算力 in FP16 (2025), so accelerators count
  * their DENSE FP16/BF16 tensor peak (vendors headline the 2:4-sparse figure, twice as large);
  * general compute counts CPUs at FP32 peak = cores × base clock × FP32 FLOPs per cycle (base, not
  * boost: all-core vector clocks sit near base). Every figure carries its precision basis.

@@ -3,7 +3,7 @@ import { acceleratorSpec, cpuFp32Tflops, cpuSpec } from './compute-catalogue.js'
 import { qualityFromCoverage } from './quality.js';
 
 /**
- * Compute scale (DESIGN.md §5, MIIT 算力 statistics), live:
+ * Compute scale (docs/design.md §5, MIIT 算力 statistics), live:
  * - installed intelligent compute 智算 = Σ accelerators × dense FP16 peak, PFLOPS, basis "fp16_dense";
  * - general compute 通用 = Σ CPUs × FP32 peak, PFLOPS, basis "fp32";
  * - 智算占比 = AI / (AI + general): the two bases differ, as in the national statistics; the basis

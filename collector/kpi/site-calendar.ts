@@ -1,5 +1,5 @@
 /**
- * A site's local calendar (DESIGN.md §5: KPI windows align to the site's time zone, default
+ * A site's local calendar (docs/design.md §5: KPI windows align to the site's time zone, default
  * Asia/Shanghai). Built on Intl only: no time-zone library is installed, and Intl carries the
  * IANA database of the Node runtime.
  *

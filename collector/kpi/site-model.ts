@@ -13,7 +13,7 @@ import { siteCalendar, type SiteCalendar } from './site-calendar.js';
 
 /**
  * Meter groups whose energy is summed per site. `it` holds the IT meters at the site's PUE level
- * only (DESIGN.md §4: never sum across levels). Green on-site generation is split by whether the
+ * only (docs/design.md §4: never sum across levels). Green on-site generation is split by whether the
  * incomers see it.
  */
 export const METER_GROUPS = ['facility_in', 'export', 'green_feed', 'green_onsite_behind', 'green_onsite_front', 'it', 'cooling', 'other'] as const;

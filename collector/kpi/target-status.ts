@@ -1,7 +1,7 @@
 import type { KpiQuality, TargetStatus } from '../../contract/messages.js';
 
 /**
- * DESIGN.md §5: green when the target is met, amber within the tolerance (0.05 PUE, or 5
+ * docs/design.md §5: green when the target is met, amber within the tolerance (0.05 PUE, or 5
  * points of a share), red otherwise, grey when there is no value to judge.
  * PUE is met at or below its target; occupancy and green share at or above theirs.
  */

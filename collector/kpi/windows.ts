@@ -2,7 +2,7 @@ import type { KpiWindow } from '../../contract/messages.js';
 import { QUARTER_MS, type PeriodBounds, type SiteCalendar } from './site-calendar.js';
 
 /**
- * Which window each KPI figure covers at an evaluation time `now` (DESIGN.md §5; windows align
+ * Which window each KPI figure covers at an evaluation time `now` (docs/design.md §5; windows align
  * to the site's local calendar).
  *
  * The settled edge is the last quarter-hour boundary at least `settle_ms` before `now`: by then

@@ -3,7 +3,7 @@ import type { DeviceClass } from '../../contract/ids.js';
 import type { StoredReadings, StoredRow } from './stored-polls.js';
 
 /**
- * Stored raw readings read back with InfluxQL over `POST /query` (DESIGN.md §7: InfluxDB 1.x, 2.x
+ * Stored raw readings read back with InfluxQL over `POST /query` (docs/design.md §7: InfluxDB 1.x, 2.x
  * through its DBRP mapping, 3.x all answer InfluxQL). Chunked responses, so a slice of any size
  * streams instead of hitting the server's row limit. `GROUP BY *` returns every tag set as its own
  * series with the tags beside it; the columns are the time and the fields.

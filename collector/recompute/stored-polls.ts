@@ -4,7 +4,7 @@ import { unitForName } from '../../contract/units.js';
 import type { RecordedPoll } from './kpi-replay.js';
 
 /**
- * Raw readings as the store holds them (DESIGN.md §7: measurement = device class, tags = site,
+ * Raw readings as the store holds them (docs/design.md §7: measurement = device class, tags = site,
  * device, hall, rack, role, level + index tags, one field per point, stamped at the poll's `ts`)
  * turned back into polls: every reading of one device with one timestamp is one poll. What the
  * store does not keep comes back as a default: quality `good` (only good and uncertain values are

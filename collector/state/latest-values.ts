@@ -18,7 +18,7 @@ export interface LatestValue {
 
 export type UpdateOutcome = 'updated' | 'older' | 'no_value' | 'full';
 
-/** DESIGN.md §5: a series is stale after max(3 × poll interval, 5 min) without data. */
+/** docs/design.md §5: a series is stale after max(3 × poll interval, 5 min) without data. */
 export function staleAfterMs(interval_s: number): number {
   return Math.max(3 * interval_s * 1000, 5 * 60_000);
 }

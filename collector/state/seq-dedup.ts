@@ -1,6 +1,6 @@
 /**
  * Drops telemetry the collector has already seen, by (agent, seq). QoS 1 delivers at least once
- * and an agent replays its spool after an outage while live data keeps flowing (DESIGN.md §2),
+ * and an agent replays its spool after an outage while live data keeps flowing (docs/design.md §2),
  * so seqs arrive out of order: a "highest seq" check would drop the backlog. Instead each agent
  * keeps the seqs it has seen as a short list of closed ranges, which stays small because seqs
  * arrive mostly in runs. The list is bounded: when it grows past `max_ranges_per_agent`, the

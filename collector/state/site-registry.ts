@@ -8,7 +8,7 @@ import type { DeviceTags } from '../store/reading-points.js';
 /**
  * What the collector knows of each site, indexed once at construction: devices by id with the
  * tags their points carry, and the meters the power KPIs need. Telemetry from a device that is
- * not in the inventory is refused: tags must stay bounded identity (DESIGN.md §7).
+ * not in the inventory is refused: tags must stay bounded identity (docs/design.md §7).
  */
 export interface SiteDevice {
   device: Device;

@@ -9,7 +9,7 @@ import { Quarantine } from './quarantine.js';
 
 /**
  * Delivery to a line-protocol store, the same for InfluxDB 1.x `/write` and the v2 write API
- * (DESIGN.md §7). Points are encoded once (line-protocol.ts), collected into batches of
+ * (docs/design.md §7). Points are encoded once (line-protocol.ts), collected into batches of
  * `batch_lines` (≈5,000, or 4 MiB), sealed into a queue — in memory, or the durable on-disk
  * spool — and sent oldest first, one request at a time:
  * - written (204): acknowledged;

@@ -3,7 +3,7 @@ import { outcomeOfError, outcomeOfStatus, type BatchTransport, type SendOutcome 
 
 /**
  * The InfluxDB v2 write API (`/api/v2/write`, precision ms) through the official
- * `@influxdata/influxdb-client` (DESIGN.md §7): InfluxDB 2.x, 3.x, Cloud, 1.8+ and VictoriaMetrics
+ * `@influxdata/influxdb-client` (docs/design.md §7): InfluxDB 2.x, 3.x, Cloud, 1.8+ and VictoriaMetrics
  * answer it. The client sends and gzips; it does not batch, time or retry here (one batch per
  * `send`, `maxRetries: 0`, failures handed back before its own logging), because batching, 413
  * splits, quarantine, back-off and the spool live in batch-writer.ts, the same for every store.

@@ -3,7 +3,7 @@ import { isIntField, type FieldValue, type MetricPoint } from './metric-point.js
 
 /**
  * InfluxDB line protocol (1.x `/write` and 2.x `/api/v2/write` share it), millisecond timestamps.
- * Every external string passes through here (DESIGN.md §9). Rules from the InfluxDB line
+ * Every external string passes through here (docs/design.md §9). Rules from the InfluxDB line
  * protocol reference:
  * - measurement: escape comma and space;
  * - tag keys, tag values, field keys: escape comma, equals sign and space;

@@ -3,7 +3,7 @@ import { unitForName } from '../../contract/units.js';
 import type { FieldValue, MetricPoint } from './metric-point.js';
 
 /**
- * Raw readings → points (DESIGN.md §7): measurement = device class; tags = bounded identity
+ * Raw readings → points (docs/design.md §7): measurement = device class; tags = bounded identity
  * (site, hall, rack, device, role, level) plus the reading's index tags; one field per point,
  * named by the point (its unit is the suffix). Readings sharing index tags share a point.
  */

@@ -8,7 +8,7 @@ import { isIntField, type FieldValue, type MetricPoint } from './metric-point.js
 import { emptySinkStats, type MetricSink, type SinkHealth, type SinkStats } from './metric-sink.js';
 
 /**
- * The embedded store for the demo and small sites with no InfluxDB (DESIGN.md §7): one SQLite
+ * The embedded store for the demo and small sites with no InfluxDB (docs/design.md §7): one SQLite
  * file holding the same data model (series = measurement + tags; one sample per field and ms),
  * plus the latest value of every KPI for the live page and the API. Like InfluxDB, writing the
  * same series, field and timestamp again replaces the sample, so KPI writes stay idempotent.

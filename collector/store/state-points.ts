@@ -3,7 +3,7 @@ import { int, type FieldValue, type MetricPoint } from './metric-point.js';
 import type { DeviceTags } from './reading-points.js';
 
 /**
- * Agent birth/death state → `agent_health` (DESIGN.md §7), stamped at the agent's `ts`. The
+ * Agent birth/death state → `agent_health` (docs/design.md §7), stamped at the agent's `ts`. The
  * agent's self-metrics (`health`, republished periodically) become fields beside `online`;
  * an InfluxDB field keeps one type forever, so the type follows the name, not the value:
  * `_count` fields are integers, every other one a float (`uptime_s` 60 and 60.5 alike). A

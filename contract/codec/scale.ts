@@ -1,5 +1,5 @@
 /**
- * The one scale convention (DESIGN.md §3): value = raw * scale * 10^sf + offset.
+ * The one scale convention (docs/design.md §3): value = raw * scale * 10^sf + offset.
  * `sf` is a SunSpec-style scale-factor register value (0 when the point has none).
  */
 export function toEngineering(raw: number, scale = 1, offset = 0, sf = 0): number {

@@ -12,7 +12,7 @@ import { scanSegment, type ScannedRecord } from './segment-scan.js';
 import { nodeSpoolFs, type SpoolFs } from './spool-fs.js';
 
 /**
- * A durable, bounded, append-only spool of opaque records (DESIGN.md §2), in one directory:
+ * A durable, bounded, append-only spool of opaque records (docs/design.md §2), in one directory:
  *
  *   <dir>/0000000000000000.seg   segment files of length-prefixed, CRC-checked records
  *   <dir>/0000000000041210.seg   (record-frame.ts), named after their first id

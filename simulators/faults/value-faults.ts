@@ -4,7 +4,7 @@ import type { FaultSpec } from './fault-spec.js';
 /**
  * Faults that change what a device serves, applied to its quantities before encoding: pure.
  * The model and the truth keep the true values; only the wire lies. A counter is a numeric
- * quantity whose name ends in `_kwh` (DESIGN.md §3: names carry their unit).
+ * quantity whose name ends in `_kwh` (docs/design.md §3: names carry their unit).
  */
 
 export interface ValueFault {

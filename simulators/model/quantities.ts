@@ -1,7 +1,7 @@
 import type { IndexTag } from '../../contract/index.js';
 
 /**
- * Physical quantities of one device, keyed by the point names profiles use (DESIGN.md §3:
+ * Physical quantities of one device, keyed by the point names profiles use (docs/design.md §3:
  * snake_case with the unit as suffix). A profile point whose name is not here is simply not
  * served; adding a quantity here serves it for every profile that names it.
  */

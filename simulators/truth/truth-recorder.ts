@@ -7,7 +7,7 @@ import { QUARTER_MS, dayOf, hourOf, localDate, monthOf, quarterOf, yearOf, type 
 /**
  * Ground truth of a simulated site: what a perfect pipeline would compute from the site's
  * meters, using the meters' TRUE power and energy (a counter fault in the serving layer does
- * not change it). Sums follow DESIGN.md §4–5 exactly: facility = Σ facility_in + Σ green_feed
+ * not change it). Sums follow docs/design.md §4–5 exactly: facility = Σ facility_in + Σ green_feed
  * − Σ export + Σ green_onsite behind the meter; IT = Σ it meters at the site's PUE level; PUE
  * per window = ratio of energy sums; occupancy per local day; green share with certificates.
  *
@@ -32,7 +32,7 @@ export interface TruthRecorderOptions {
   device_window?: number;
   /** Days of 15-minute buckets and occupancy days kept; default 400. */
   retention_days?: number;
-  /** On-rack rule (DESIGN.md §5): IT power ≥ max(min_kw, min_ratio × rated) for ≥ day_ratio of the day. */
+  /** On-rack rule (docs/design.md §5): IT power ≥ max(min_kw, min_ratio × rated) for ≥ day_ratio of the day. */
   on_rack?: { min_kw: number; min_ratio: number; day_ratio: number };
 }
 

@@ -1,7 +1,7 @@
 import type { ZoneTime } from '../model/local-time.js';
 
 /**
- * KPI windows aligned to a site's local time (DESIGN.md §5): 15 min, hour, day, month, year.
+ * KPI windows aligned to a site's local time (docs/design.md §5): 15 min, hour, day, month, year.
  * Every UTC offset in use is a multiple of 15 minutes, so local quarter hours are UTC quarter
  * hours; hours, days, months and years need the zone. Pure functions of `ts` and the zone.
  */

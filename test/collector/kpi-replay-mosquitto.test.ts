@@ -16,7 +16,7 @@ import { until } from '../support/until.js';
 
 /**
  * QoS 1 delivers at least once and an agent replays its spool after an outage: energy must never
- * be counted twice (DESIGN.md §2). Telemetry of the two-meter seed (an incomer at 10 kW, an IT PDU
+ * be counted twice (docs/design.md §2). Telemetry of the two-meter seed (an incomer at 10 kW, an IT PDU
  * at 8 kW, cumulative kWh counters, every 5 s) goes through a real mosquitto once, then a third of
  * it again (redeliveries) and the first minutes once more after everything (a late spool replay).
  * The 15-minute energy PUE must be exactly 2.5 kWh / 2.0 kWh = 1.25, and every KPI line the

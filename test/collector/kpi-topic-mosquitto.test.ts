@@ -15,7 +15,7 @@ import { RecordingSink } from './support/recording-sink.js';
 import { until } from '../support/until.js';
 
 /**
- * The retained KPI topic (DESIGN.md §2): every KPI of the site — live figures and every energy
+ * The retained KPI topic (docs/design.md §2): every KPI of the site — live figures and every energy
  * window — in one KpiMessage on dcim/v1/<site>/kpi, the cluster's roll-ups on
  * dcim/v1/<cluster>/kpi; published when something changed, else at least every publishEveryMs.
  */

@@ -208,7 +208,7 @@ describe('truth: rack occupancy per local day', () => {
     expect(day.utilisation_ratio).toBeCloseTo(128.1 / (24 * 18), 12);
   });
 
-  it("DESIGN.md's vector: 1,000 available racks, 720 with devices, 40 of them below the threshold → 68.0 %", () => {
+  it("the occupancy test vector (docs/design.md §5): 1,000 available racks, 720 with devices, 40 of them below the threshold → 68.0 %", () => {
     const racks = Array.from({ length: 1000 }, (_, i) => ({ id: `x${i}`, hall: 'h1', rated_kw: 5 }));
     const devices = Array.from({ length: 720 }, (_, i) => ({ id: `p${i}`, profile: 'apc-rpdu2', rack: `x${i}`, address: { protocol: 'snmp', host: '127.0.0.1', port: 16161, community: `p${i}` }, meter: { role: 'it', level: 'pdu_out' } }));
     const inv = SiteInventorySchema.parse({ site: { id: 'v', name: 'V' }, halls: [{ id: 'h1' }], racks, devices });

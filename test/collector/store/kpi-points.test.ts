@@ -12,7 +12,7 @@ const line = (scope: string, k: KpiValue) => {
   return r.value.line;
 };
 
-describe('KPI value → kpi point (DESIGN.md §7)', () => {
+describe('KPI value → kpi point (docs/design.md §7)', () => {
   it.each<[string, string, KpiValue, string]>([
     ['an energy PUE, stamped at its window end', 'demo', base, `kpi,basis=energy,category=2,kpi=pue,site=demo,window=15m coverage=1,facility_kwh=2.5,it_kwh=2,ok=true,quality="measured",quality_rank=3i,status="amber",target=1.2,value=1.25,window_start_ms=${START}i ${END}`],
     [
