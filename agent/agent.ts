@@ -19,7 +19,7 @@ import { DEFAULT_MAX_IN_FLIGHT, DEFAULT_REPLAY_RATE_PER_S, SpoolOutbox, emptyOut
 import { DEFAULT_FSYNC, MIB, Spool } from '../contract/spool/spool.js';
 
 /**
- * The agent's composition root: builds every part once and wires them (STYLE.md, after
+ * The agent's composition root: builds every part once and wires them (after
  * Zigbee2MQTT's controller). Readers per device → scheduler → telemetry builder (seq) →
  * outbox → disk spool → publisher (deleted from the spool on PUBACK); device status changes →
  * publisher directly (retained state, not history), and again after every reconnect so a

@@ -33,7 +33,7 @@ export interface DeviceReader {
   close(): Promise<void>;
 }
 
-/** Retry and timeout policy of one device's requests (research/agent-peers.md §7 defaults). */
+/** Retry and timeout policy of one device's requests (Telegraf's and snmp_exporter's defaults: a short timeout, one retry). */
 export interface RequestPolicy {
   timeoutMs: number;
   retries: number;
@@ -41,7 +41,7 @@ export interface RequestPolicy {
 
 export const DEFAULT_SNMP_POLICY: RequestPolicy = { timeoutMs: 2000, retries: 1 };
 export const DEFAULT_MODBUS_POLICY: RequestPolicy = { timeoutMs: 1000, retries: 1 };
-/** BMCs are slow (a full iDRAC scrape takes 25–55 s, research/agent-peers.md §3.3): a longer timeout per request. */
+/** BMCs are slow (idrac_exporter users see 25–55 s for a full iDRAC scrape): a longer timeout per request. */
 export const DEFAULT_REDFISH_POLICY: RequestPolicy = { timeoutMs: 5000, retries: 1 };
 /** An exporter answers from memory (dcgm-exporter, npu-exporter refresh on their own timers): a scrape is quick. */
 export const DEFAULT_PROMETHEUS_POLICY: RequestPolicy = { timeoutMs: 3000, retries: 1 };

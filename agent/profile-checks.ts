@@ -7,7 +7,7 @@ import { plausibilityProblems } from './plausibility/plausibility.js';
 /**
  * Checks a profile must pass before the agent polls with it, beyond what the zod schema can
  * say about one field at a time: combinations that would otherwise only fail at poll time
- * (STYLE.md: a bad byte order fails at start). Returns every problem, empty when fine.
+ * (as in Telegraf, a bad byte order fails at start, never mid-poll). Returns every problem, empty when fine.
  */
 export function checkProfile(p: DeviceProfile): string[] {
   const problems = p.protocol === 'snmp' ? checkSnmp(p) : p.protocol === 'modbus' ? checkModbus(p) : p.protocol === 'prometheus' ? checkPrometheusProfile(p) : checkRedfish(p);

@@ -17,7 +17,7 @@ import {
 } from '../contract/index.js';
 
 /**
- * The agent's one MQTT wrapper, the only file that touches mqtt.js (STYLE.md, after
+ * The agent's one MQTT wrapper, the only file that touches mqtt.js (after
  * Zigbee2MQTT's lib/mqtt.ts). It owns every broker policy:
  * - QoS 1 for everything; a persistent session (`clean: false`, stable client id) so the
  *   broker keeps in-flight messages across a reconnect;

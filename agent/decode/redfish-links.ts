@@ -3,7 +3,7 @@ import { resolveJsonPointer } from '../../contract/codec/json-pointer.js';
 /**
  * Navigating Redfish documents as a profile's collections describe them (contract
  * RedfishProfileSchema): members of a collection, the `where` filter (ProcessorType = GPU), the
- * row index of a member and the link a point `follow`s. Pure: the reader (issue 4) fetches,
+ * row index of a member and the link a point `follow`s. Pure: the Redfish reader fetches,
  * these decide. Every BMC answer is untrusted, so each function says why it refused.
  */
 export type LinkResult<T> = { ok: true; value: T } | { ok: false; reason: string };

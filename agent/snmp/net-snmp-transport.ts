@@ -9,7 +9,7 @@ import type { SnmpOutcome, SnmpTransport } from './snmp-transport.js';
  * net-snmp ships no type declarations; the few members used are typed here instead of a
  * global `declare module`, which would clash with any other folder's declaration.
  *
- * Library defaults we override (research/agent-peers.md §5.1): the version defaults to v1,
+ * net-snmp defaults we override (its README's session options): the version defaults to v1,
  * and retries happen inside the library where we cannot count them, so `retries: 0`. With a
  * pool, sessions share its sockets instead of opening one each.
  */

@@ -6,8 +6,8 @@ import { messageKey } from './message-id.js';
 /**
  * One UDP socket per address family for every SNMP session of the agent.
  *
- * net-snmp opens a socket per session (research/agent-peers.md §5.1), so 10,000 devices would
- * hold 10,000 file descriptors: Telegraf hit "too many open files" near 1,800 (P7). net-snmp
+ * net-snmp opens a socket per session (its createSession), so 10,000 devices would
+ * hold 10,000 file descriptors: Telegraf hit "too many open files" near 1,800 devices. net-snmp
  * takes a `dgramModule` option, so each session gets a light stand-in socket from this pool
  * instead. Outgoing datagrams go through the shared socket; each answer is handed to the session
  * whose request carried its request-id (v1/v2c) or msgID (v3), read from the clear-text header
