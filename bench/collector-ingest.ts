@@ -1,5 +1,5 @@
 /**
- * Collector ingest benchmark (issue 5; printed figures, not a timed test).
+ * Collector ingest benchmark (printed figures, not a timed test).
  *
  *   node --expose-gc --import tsx bench/collector-ingest.ts [--devices 10000] [--messages 100000] [--paced-s 30] [--kpi-interval-ms 500]
  *

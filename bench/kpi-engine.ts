@@ -1,5 +1,5 @@
 /**
- * KPI engine benchmark (issue 5; not a timed test): readings per second through
+ * KPI engine benchmark (not a timed test): readings per second through
  * `KpiEngine.ingest` on one core, memory at 100,000 series, and the cost of `evaluate`.
  *
  *   node --expose-gc node_modules/.bin/tsx bench/kpi-engine.ts [--racks 4000] [--minutes 60]

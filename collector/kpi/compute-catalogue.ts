@@ -9,10 +9,10 @@
  * punctuation-insensitively by patterns, most specific first. A model no pattern matches is
  * counted as unknown and reported, never guessed.
  *
- * Sources: /work/shared/research/device-facts.md §3.4 (vendor datasheets, H100 989.4 dense per
+ * Sources: vendor datasheets (NVIDIA H100, A100, L40S; H100 989.4 dense per
  * glennklockwood.com; A100 311.87; L40S 362.05; Ascend 910B ~280–320 by SKU: 280 from the gitee
- * AI docs, LOW confidence, no official datasheet); kpi-standards.md §3.3 (CPU peak = cores ×
- * clock × FLOPs/cycle). CPU FLOPs/cycle: two 512-bit FMA units on Xeon Scalable = 64 FP32
+ * AI docs, LOW confidence, no official datasheet); CPU peak = cores × clock × FLOPs/cycle as
+ * China's 算力 statistics count it. CPU FLOPs/cycle: two 512-bit FMA units on Xeon Scalable = 64 FP32
  * (Tom's Hardware, Skylake-SP review: "32 double-precision and 64 single-precision FLOPS per
  * core"); Zen 2 = 16 FP64 = 32 FP32 (Microway, EPYC "Rome" specifications: two 256-bit FMA
  * units); Kunpeng 920 (TaiShan v110, 128-bit NEON, two FMA pipes) = 16 FP32, LOW confidence.
@@ -42,13 +42,13 @@ export interface CpuSpec {
 }
 
 export const ACCELERATORS: readonly AcceleratorSpec[] = [
-  { id: 'nvidia-h200', pattern: /\bh200\b/, fp16_dense_tflops: 989, confidence: 'medium', source: 'device-facts §3.4: same GH100 compute as H100 SXM' },
-  { id: 'nvidia-h100-pcie', pattern: /\bh100\b.*\bpcie\b|\bpcie\b.*\bh100\b/, fp16_dense_tflops: 756, confidence: 'high', source: 'device-facts §3.4: NVIDIA H100 datasheet' },
-  { id: 'nvidia-h100-sxm', pattern: /\bh100\b/, fp16_dense_tflops: 989.4, confidence: 'high', source: 'device-facts §3.4: NVIDIA H100 datasheet, 989.4 dense' },
-  { id: 'nvidia-a100', pattern: /\ba100\b/, fp16_dense_tflops: 311.87, confidence: 'high', source: 'device-facts §3.4: A100 spec tables' },
-  { id: 'nvidia-l40s', pattern: /\bl40s\b/, fp16_dense_tflops: 362.05, confidence: 'high', source: 'device-facts §3.4: NVIDIA L40S datasheet' },
-  { id: 'huawei-ascend-910b', pattern: /\bascend\s*910\s*b\d?\b/, fp16_dense_tflops: 280, confidence: 'low', source: 'device-facts §3.4: gitee AI docs 280 (SKUs 910B1–B4 vary 280–320)' },
-  { id: 'huawei-ascend-910', pattern: /\bascend\s*910\b/, fp16_dense_tflops: 256, confidence: 'low', source: 'device-facts §3.4: secondary sources' },
+  { id: 'nvidia-h200', pattern: /\bh200\b/, fp16_dense_tflops: 989, confidence: 'medium', source: 'NVIDIA H200 announcement: same GH100 compute as H100 SXM' },
+  { id: 'nvidia-h100-pcie', pattern: /\bh100\b.*\bpcie\b|\bpcie\b.*\bh100\b/, fp16_dense_tflops: 756, confidence: 'high', source: 'NVIDIA H100 datasheet' },
+  { id: 'nvidia-h100-sxm', pattern: /\bh100\b/, fp16_dense_tflops: 989.4, confidence: 'high', source: 'NVIDIA H100 datasheet, 989.4 dense' },
+  { id: 'nvidia-a100', pattern: /\ba100\b/, fp16_dense_tflops: 311.87, confidence: 'high', source: 'NVIDIA A100 spec tables' },
+  { id: 'nvidia-l40s', pattern: /\bl40s\b/, fp16_dense_tflops: 362.05, confidence: 'high', source: 'NVIDIA L40S datasheet' },
+  { id: 'huawei-ascend-910b', pattern: /\bascend\s*910\s*b\d?\b/, fp16_dense_tflops: 280, confidence: 'low', source: 'gitee AI docs 280 (SKUs 910B1–B4 vary 280–320)' },
+  { id: 'huawei-ascend-910', pattern: /\bascend\s*910\b/, fp16_dense_tflops: 256, confidence: 'low', source: 'secondary Chinese sources' },
 ];
 
 export const CPUS: readonly CpuSpec[] = [

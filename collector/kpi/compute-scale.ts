@@ -7,7 +7,7 @@ import { qualityFromCoverage } from './quality.js';
  * - installed intelligent compute 智算 = Σ accelerators × dense FP16 peak, PFLOPS, basis "fp16_dense";
  * - general compute 通用 = Σ CPUs × FP32 peak, PFLOPS, basis "fp32";
  * - 智算占比 = AI / (AI + general): the two bases differ, as in the national statistics; the basis
- *   label "fp16_dense+fp32" says so (kpi-standards.md §3.3 warns the mix must be shown);
+ *   label "fp16_dense+fp32" says so (the national 智算占比 mixes precisions, so the mix must be shown);
  * - accelerator utilisation = mean gpu_utilisation_pct over the accelerators reporting it now.
  * Installed = reported a model within `installed_ttl_ms`. Unknown models are counted and
  * reported, never guessed; their share lowers the quality (coverage = known / all).
