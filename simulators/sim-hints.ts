@@ -6,14 +6,14 @@ import { DeviceFaultsSchema } from './faults/fault-spec.js';
  * The simulator's reading of the seeds' opaque `sim:` blocks (contract/inventory.ts leaves them
  * open so the agent and collector ignore them). Every block is strict: a typo in a seed is an
  * error with file and path, never a silent default. All fields are optional; the model's
- * defaults are the Gui'an-like site of device-facts.md §4.
+ * defaults are a Gui'an-like site.
  */
 
 export const WORKLOADS = ['general', 'gpu_training', 'storage', 'idle', 'empty'] as const;
 export const WorkloadSchema = z.enum(WORKLOADS);
 export type Workload = z.infer<typeof WorkloadSchema>;
 
-/** Outdoor climate; defaults are Guiyang/Gui'an (device-facts.md §4.4). */
+/** Outdoor climate; defaults are Guiyang/Gui'an (published climate normals). */
 export const ClimateHintsSchema = z
   .object({
     /** Annual mean dry-bulb temperature. */

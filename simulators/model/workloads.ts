@@ -34,7 +34,7 @@ export function rhythmFactor(code: number, hour: number, weekday: number, peak_s
   return 1;
 }
 
-/** Accelerators the model knows (device-facts.md §3.4, §4.1: DGX H100 ≈ 0.9 kW idle … 10.2 kW max). */
+/** Accelerators the model knows (vendor datasheets; 8 GPUs ≈ 0.9 kW idle in an HPE XL675d capture, a DGX H100 10.2 kW max). */
 export interface GpuSpec {
   model: string;
   tdp_w: number;

@@ -13,7 +13,7 @@ import { durableSubscriber, type Arrival } from './support/durable-subscriber.js
 
 /**
  * The agent killed with SIGKILL in the middle of replaying a backlog, then started again on the
- * same state dir (issue 4): nothing taken before the kill is lost, and what arrives twice is the
+ * same state dir: nothing taken before the kill is lost, and what arrives twice is the
  * same message (a PUBACK the dead process never recorded), within the documented bound. Checked
  * at a raw subscriber on a real mosquitto, before any de-duplication.
  */

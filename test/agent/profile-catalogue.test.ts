@@ -9,7 +9,7 @@ import { checkPoints, profilePointObjects } from '../../agent/plausibility/plaus
 import { widensDefault } from '../../agent/plausibility/bounds.js';
 
 /**
- * Invariants over every built-in profile (STYLE.md: the catalogue test). Adding a profile
+ * Invariants over every built-in profile (like zigbee-herdsman-converters' catalogue test). Adding a profile
  * adds it here automatically.
  */
 const profiles = loadProfiles();

@@ -10,7 +10,7 @@ import { countingReaders, meterSite, type TakenReading } from './support/countin
 import { durableSubscriber, pollCount, type Arrival, type DurableSubscriber } from './support/durable-subscriber.js';
 
 /**
- * The spool against a real mosquitto that goes away and comes back (docs/design.md §2, issue 4):
+ * The spool against a real mosquitto that goes away and comes back (docs/design.md §2):
  * readings taken while the broker is down arrive afterwards exactly once and in order, paced,
  * while live readings keep arriving; the byte and age bounds drop the oldest, counted.
  */

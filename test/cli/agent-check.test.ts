@@ -9,7 +9,7 @@ import { startSimSite, type SimSite } from '../../simulators/index.js';
 import { inProcessDcim, spawnDcim } from './support/run-dcim.js';
 
 /**
- * Item 7 of issue 4: `dcim agent --check` lists every problem of a config at once and polls
+ * `dcim agent --check` lists every problem of a config at once and polls
  * nothing; a real agent run with secrets from env and files never prints a secret.
  */
 const dcim = inProcessDcim;

@@ -38,7 +38,7 @@ function linksIn(doc: JsonObject | undefined): string[] {
   return out;
 }
 
-/** A reader's walk (what issue 4's Redfish reader will do), with the agent's pure helpers. */
+/** A reader's walk (what the agent's Redfish reader does), with the agent's pure helpers. */
 function read(profile: RedfishProfile, docs: Map<string, JsonObject>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const decode = (name: string, p: { pointer: string; type: 'number' | 'string' | 'bool' | 'enum'; scale: number; offset: number }, doc: unknown) => {

@@ -7,7 +7,7 @@ import { gpuServerPowerW, gpuSpec, trainingTarget, TRAINING } from '../../simula
 const CAP = 1_758_300;
 const fullLoadCop = (tChw: number, tCond: number) => chillerCop(CAP, chillerAvailableW(CAP, tChw, tCond), tChw, tCond);
 
-describe('chiller: Carrier 19XR curves reproduce device-facts.md §4.3', () => {
+describe('chiller: Carrier 19XR curves reproduce the Modelica Buildings record', () => {
   // Full-load COP table derived from the record's EIR curves.
   it.each([
     [5.56, 12.8, 7.9],
@@ -64,7 +64,7 @@ describe('UPS, transformer and fans', () => {
   });
 });
 
-describe('Guizhou climate (device-facts.md §4.4)', () => {
+describe('Guizhou climate (Guiyang normals)', () => {
   it('wet bulb from dry bulb and humidity (Stull 2011) matches the derived Gui\'an means', () => {
     expect(wetBulbC(15.3, 0.77)).toBeCloseTo(12.7, 0);
     expect(wetBulbC(22.9, 0.8)).toBeCloseTo(20.3, 0);
@@ -119,7 +119,7 @@ describe('local time of a site', () => {
 });
 
 describe('workloads', () => {
-  it('GPU servers: ≈0.9–1 kW idle, 6.5–8.5 kW training, ≤ 10.2 kW flat out (device-facts.md §4.1)', () => {
+  it('GPU servers: ≈0.9–1 kW idle, 6.5–8.5 kW training, ≤ 10.2 kW flat out (DGX H100 figures)', () => {
     const h100 = gpuSpec('NVIDIA H100 80GB HBM3');
     expect(gpuServerPowerW(h100, 8, 0)).toBeGreaterThan(900);
     expect(gpuServerPowerW(h100, 8, 0)).toBeLessThan(1000);

@@ -82,7 +82,7 @@ describe('green share 绿电占比 and REF', () => {
   };
   const month: WindowBounds = { window: '1mo', start: T0, end: T0 + 31 * 86_400_000, period: '2026-01' };
 
-  it('kpi-standards §6.10 vector: 700 MWh traded + 150 certificates + 50 MWh on-site over 1,000 MWh → 90 %', () => {
+  it('green-share test vector: 700 MWh traded + 150 certificates + 50 MWh on-site over 1,000 MWh → 90 %', () => {
     const t = energyTotals(sums({ facility_in: 950_000, green_onsite_behind: 50_000, it: 800_000 }, {}, month.end - month.start), month.end - month.start);
     const v = greenShareFromTotals({ window: month, totals: t, declared: declaredGreen(inv, '2026-01'), target: 0.8 });
     expect(v).toMatchObject({ ok: true, value: 0.9, status: 'green', quality: 'measured', inputs: { certificate_kwh: 150_000, trade_kwh: 700_000, facility_kwh: 1_000_000 } });
