@@ -15,7 +15,7 @@ import { startMosquitto } from '../support/services.js';
 import { until } from '../support/until.js';
 
 /**
- * Issue 6's scenario on the simulators: seeds/demo.yaml; the agent polls its thermal chain (14 rack
+ * The alerting scenario on the simulators: seeds/demo.yaml; the agent polls its thermal chain (14 rack
  * inlet sensors, 4 CRAHs, 2 chillers) every simulated minute and publishes through mosquitto; the
  * collector, with the default alert rules, evaluates every 5 simulated seconds. A chiller fault
  * switched on through the simulator's control API warms the racks of the pod it cools: exactly one

@@ -11,7 +11,7 @@ import { startInfluxV1, startMosquitto } from '../support/services.js';
 import { until } from '../support/until.js';
 
 /**
- * Issue 5: one simulated local day of the Gui'an-like seed (≈1,000 devices) through the whole path
+ * One simulated local day of the Gui'an-like seed (≈1,000 devices) through the whole path
  * with real protocols and real servers: simulator → agent → mosquitto → collector → influxd (/write).
  * The daily energy PUE, rack occupancy and physical green share read back from InfluxDB must equal
  * the simulator's ground truth for that day within 1 %.

@@ -11,7 +11,7 @@ import { startInfluxV1, startMosquitto, startVictoriaMetrics } from '../support/
 import { until } from '../support/until.js';
 
 /**
- * Issue 2's whole path, once, with real protocols and real servers:
+ * The whole path, once, with real protocols and real servers:
  *   simulator (SNMP v2c PDU + Modbus TCP meter) → agent → mosquitto → collector → InfluxDB,
  * then the stored live PUE is read back and compared with the simulator's ground truth.
  */
