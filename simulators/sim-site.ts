@@ -86,9 +86,9 @@ export interface SimListener {
   stats: SnmpEndpointStats | ModbusEndpointStats | RedfishEndpointStats;
 }
 
-/** The truth recorder's document, plus the issue-2 top-level fields older callers read. */
+/** The truth recorder's document, plus the original top-level fields older callers read. */
 export type SimTruth = SiteTruth & {
-  /** = live.pue; 0 when there is no IT load (issue-2 field; read live.pue). */
+  /** = live.pue; 0 when there is no IT load (original field; read live.pue). */
   pue: number;
   it_power_w: number;
   facility_power_w: number;

@@ -9,7 +9,7 @@ import { freeTcpPort, startPymodbus, startSnmpsim, useService } from './support/
 import { offsetFromSlot } from '../support/slot-offset.js';
 
 /**
- * The issue-2 slice end to end on loopback: snmpsimd (APC rPDU2 recording) and pymodbus
+ * The smallest site end to end on loopback: snmpsimd (APC rPDU2 recording) and pymodbus
  * (SDM630 layout) → Agent → aedes → a plain MQTT subscriber.
  */
 const profiles = loadProfiles();

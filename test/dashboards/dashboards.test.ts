@@ -40,7 +40,7 @@ describe('committed dashboards', () => {
     for (const r of rendered) expect(committed.find((c) => c.file === r.file)?.text, r.file).toBe(r.text);
   });
 
-  it('are the three of the issue, with stable uids', () => {
+  it('are the three dashboards, with stable uids', () => {
     expect(dashboards.map((d) => d.json.uid).sort()).toEqual(['dcim-bureau-overview', 'dcim-device-health', 'dcim-site-operations']);
   });
 

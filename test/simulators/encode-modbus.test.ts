@@ -90,7 +90,7 @@ describe('Modbus register image', () => {
   });
 });
 
-describe('Modbus images of the issue-3 meters', () => {
+describe('Modbus images of the built-in meters', () => {
   // Each meter at the same physical state; the agent decoder reads it back from each wire format.
   const state = { active_power_w: 48_213.7, energy_kwh: 1_234_567.8, voltage_l1_v: 230.1, voltage_l2_v: 229.4, voltage_l3_v: 231.7, current_l1_a: 70.25, current_l2_a: 69.5, current_l3_a: 71.125, frequency_hz: 50.02, power_factor_ratio: 0.973 };
   it.each([

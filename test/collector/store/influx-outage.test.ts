@@ -20,8 +20,8 @@ import { until } from '../../support/until.js';
  * InfluxDB stopped while telemetry keeps flowing through mosquitto into the collector, then
  * started again: every raw point and every live KPI point is in InfluxDB afterwards, read back
  * and counted (docs/design.md §7: nothing is dropped silently; the store spool rides out the outage).
- * The default suite stops influxd for 5 s; DCIM_LONG_TESTS=1 (CI) stops it for the two
- * minutes of the issue, long enough for the back-off to reach its 30 s ceiling.
+ * The default suite stops influxd for 5 s; DCIM_LONG_TESTS=1 (CI) stops it for two
+ * minutes, long enough for the back-off to reach its 30 s ceiling.
  */
 const LONG = process.env.DCIM_LONG_TESTS === '1';
 const OUTAGE_MS = LONG ? 120_000 : 5_000;
