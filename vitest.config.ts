@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -6,11 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // Suites that start real services (mosquitto, influxd) use their own ports; files run in parallel,
-    // one per core (vitest's default keeps a core free, which on a 2-core machine runs them one by
-    // one). Tests wait on conditions or a manual clock, so a busy core slows them, never fails them.
+    // Suites that start real services (mosquitto, influxd) use their own ports; files run in parallel.
     pool: 'forks',
-    maxWorkers: availableParallelism(),
     reporters: ['default'],
   },
 });
