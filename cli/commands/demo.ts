@@ -89,13 +89,11 @@ async function run(argv: string[]): Promise<number> {
   };
   const scratch = mkdtempSync(join(tmpdir(), 'dcim-demo-'));
   // The scratch folder (SQLite store, agent state) grows by megabytes a minute: removed on every
-  // way out, a second Ctrl-C (process.exit) included.
+  // way out, a second Ctrl-C (process.exit) included. Removed again at exit: a part that writes its
+  // state once more while stopping (the agent's state folder) would create it anew.
   const removeScratch = () => rmSync(scratch, { recursive: true, force: true });
   process.once('exit', removeScratch);
-  stops.push(async () => {
-    removeScratch();
-    process.removeListener('exit', removeScratch);
-  });
+  stops.push(async () => removeScratch());
   let sink: MetricSink | undefined;
   let collector: Collector | undefined;
   let sim: Awaited<ReturnType<typeof startSimSite>> | undefined;
