@@ -19,22 +19,30 @@ export const DurationSchema = z
   })
   .refine((ms) => ms <= MAX_DURATION_MS, { message: 'at most 7 days' });
 
-/** `300000` → `5m`, `90000` → `1m30s`: for summaries and logs. */
-export function formatDuration(ms: number): string {
+/** Labels of days, hours, minutes and seconds for `spellDuration`. */
+export type DurationUnits = readonly [day: string, hour: string, minute: string, second: string];
+
+/** Whole seconds spelled in the largest units first, zero parts left out: `1h5m`, `1小时5分`. */
+export function spellDuration(ms: number, units: DurationUnits): string {
   if (!Number.isFinite(ms) || ms < 0) return '-';
-  if (ms < 1000) return `${Math.round(ms)}ms`;
   let s = Math.round(ms / 1000);
   const parts: string[] = [];
   for (const [unit, size] of [
-    ['d', 86_400],
-    ['h', 3600],
-    ['m', 60],
+    [units[0], 86_400],
+    [units[1], 3600],
+    [units[2], 60],
   ] as const) {
     if (s >= size) {
       parts.push(`${Math.floor(s / size)}${unit}`);
       s %= size;
     }
   }
-  if (s > 0 || parts.length === 0) parts.push(`${s}s`);
+  if (s > 0 || parts.length === 0) parts.push(`${s}${units[3]}`);
   return parts.join('');
+}
+
+/** `300000` → `5m`, `90000` → `1m30s`: for summaries and logs. */
+export function formatDuration(ms: number): string {
+  if (Number.isFinite(ms) && ms >= 0 && ms < 1000) return `${Math.round(ms)}ms`;
+  return spellDuration(ms, ['d', 'h', 'm', 's']);
 }

@@ -1,5 +1,5 @@
 import type { AlertRecord } from '../alert-record.js';
-import { formatDuration } from '../duration.js';
+import { formatDuration, spellDuration } from '../duration.js';
 import { wasSuperseded } from '../lifecycle.js';
 import type { Severity } from '../rule-schema.js';
 import type { Delivery } from './notifier.js';
@@ -101,23 +101,9 @@ export function localTime(ms: number, timezone: string): string {
   return `${v('year')}-${v('month')}-${v('day')} ${v('hour')}:${v('minute')}:${v('second')}`;
 }
 
-/** `1小时5分` / `1h5m`. */
+/** `1小时5分`. */
 export function durationZh(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '-';
-  let s = Math.round(ms / 1000);
-  const parts: string[] = [];
-  for (const [unit, size] of [
-    ['天', 86_400],
-    ['小时', 3600],
-    ['分', 60],
-  ] as const) {
-    if (s >= size) {
-      parts.push(`${Math.floor(s / size)}${unit}`);
-      s %= size;
-    }
-  }
-  if (s > 0 || parts.length === 0) parts.push(`${s}秒`);
-  return parts.join('');
+  return spellDuration(ms, ['天', '小时', '分', '秒']);
 }
 
 function durationText(ms: number, language: RobotLanguage): string {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DcimError } from '../../../contract/errors.js';
 import { alertName, loadAlertRuleSet, parseAlertRules } from '../../../collector/alerts/load-rules.js';
-import { formatDuration } from '../../../collector/alerts/duration.js';
+import { formatDuration, spellDuration } from '../../../collector/alerts/duration.js';
 
 function problemsOf(fn: () => unknown): readonly string[] {
   try {
@@ -194,4 +194,11 @@ disable: [green_share_target]
     [90_000, '1m30s'],
     [86_400_000 + 3_600_000, '1d1h'],
   ])('formats %i ms as %s', (ms, text) => expect(formatDuration(ms)).toBe(text));
+
+  it.each([
+    [500, '1秒'],
+    [3_900_000, '1小时5分'],
+    [90_061_000, '1天1小时1分1秒'],
+    [-1, '-'],
+  ])('spells %i ms in Chinese units as %s', (ms, text) => expect(spellDuration(ms, ['天', '小时', '分', '秒'])).toBe(text));
 });
