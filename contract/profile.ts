@@ -28,8 +28,12 @@ export type KpiMeaning = z.infer<typeof KpiMeaningSchema>;
 const OidSchema = z.string().regex(/^1(\.\d+)+$/, 'expected a numeric OID such as 1.3.6.1.2.1.1.2.0');
 
 /** Maps raw integers to state names (e.g. UPS output source 3 → normal). */
-/** Keys are the raw values: integers for SNMP/Modbus, text for Redfish enums ("OK", "Enabled"). */
-const EnumMapSchema = z.record(z.string().regex(/^(-?\d+|[A-Za-z][A-Za-z0-9_]*)$/), z.string().regex(/^[a-z][a-z0-9_]*$/));
+/**
+ * Keys are the raw values: integers for SNMP/Modbus, text for Redfish enums ("OK", "Enabled"), and
+ * numeric OIDs for SNMP objects whose value names a registered identity (UPS-MIB's upsAlarmDescr
+ * is the OID of a well-known alarm such as upsAlarmOnBattery).
+ */
+const EnumMapSchema = z.record(z.string().regex(/^(-?\d+|\d+(\.\d+)+|[A-Za-z][A-Za-z0-9_]*)$/), z.string().regex(/^[a-z][a-z0-9_]*$/));
 
 /**
  * Plausibility of one point (docs/plausibility.md): the agent checks every value before it is

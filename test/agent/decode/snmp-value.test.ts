@@ -40,6 +40,8 @@ describe('decodeSnmpValue', () => {
     ['string too long is cut', spec({ type: 'string' }), T.OctetString, Buffer.from('x'.repeat(300)), ok('x'.repeat(256))],
     ['string from an Integer', spec({ type: 'string' }), T.Integer, 42, ok('42')],
     ['string from an OID', spec({ type: 'string' }), T.OID, '1.3.6.1.4.1.318.1.3.4.6', ok('1.3.6.1.4.1.318.1.3.4.6')],
+    ['OID naming a registered identity, mapped by a string enum (UPS-MIB upsAlarmDescr)', spec({ type: 'string', enum: { '1.3.6.1.2.1.33.1.6.3.2': 'on_battery' } }), T.OID, '1.3.6.1.2.1.33.1.6.3.2', ok('on_battery')],
+    ['OID outside the enum map (a vendor alarm) is no state', spec({ type: 'string', enum: { '1.3.6.1.2.1.33.1.6.3.2': 'on_battery' } }), T.OID, '1.3.6.1.4.1.534.1.7.3', bad('DCIM_E_DECODE_VALUE')],
     ['string from an IpAddress', spec({ type: 'string' }), T.IpAddress, '10.0.0.1', ok('10.0.0.1')],
     ['string sentinel', spec({ type: 'string', sentinels: ['N/A'] }), T.OctetString, Buffer.from('N/A'), bad('DCIM_E_VALUE_UNAVAILABLE')],
     ['text enum key inherited from Object is no state', spec({ type: 'string', enum: { '1': 'on' } }), T.OctetString, Buffer.from('constructor'), bad('DCIM_E_DECODE_VALUE')],
