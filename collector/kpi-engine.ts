@@ -13,6 +13,7 @@ import { LIVE_PUE_KPI, livePue, pooledLive, type LatestLookup } from './kpi/live
 import { DEFAULT_STALE_CARRY, type StaleCarry } from './kpi/power-meters.js';
 import { judgeRackDay, occupancyDayValue, occupancyMonthValue, utilisationValue, type OccupancyDay } from './kpi/occupancy.js';
 import { DAY_MS, QUARTER_MS } from './kpi/site-calendar.js';
+import { finiteKpi } from './kpi/finite-kpi.js';
 import { buildSiteModel, DEFAULT_ON_RACK, METER_GROUPS, type MeterBinding, type MeterGroup, type OnRackRule, type SiteModel } from './kpi/site-model.js';
 import { ENERGY_WINDOWS, lastDayEnd, settledEdge, windowAt, type EnergyWindowKind, type WindowBounds } from './kpi/windows.js';
 import { staleAfterMs, type LatestValue } from './state/latest-values.js';
@@ -451,7 +452,7 @@ export class KpiEngine {
     }
     out.push(...this.occupancyValues(st, edge));
     out.push(...computeValues(this.computeOf(st, now_ms), now_ms));
-    return out;
+    return out.map(finiteKpi);
   }
 
   /** Live PUE and live green share of a site, stale meters carried within `stale_carry`. */
@@ -725,7 +726,7 @@ export class KpiEngine {
 
     const compute = sumComputeFigures(hosted.map((st) => this.computeOf(st, now_ms)));
     out.push(...computeValues(compute, now_ms).map((v) => noSites({ ...v, basis: `sum:${v.basis}` })));
-    return out;
+    return out.map(finiteKpi);
   }
 
   stats(): KpiEngineStats {

@@ -62,6 +62,7 @@ export const ERROR_CODES = {
   DCIM_E_ALERT_ROBOT_UNREACHABLE: 'A WeCom or DingTalk group robot gave no answer, timed out, answered HTTP 5xx, or a reply that is not {errcode, errmsg}; retried with back-off.',
   DCIM_E_KPI_INSUFFICIENT: 'A KPI has too little input data to be computed.',
   DCIM_E_KPI_BOUNDARY: 'A KPI input violates its boundary (e.g. IT energy above facility energy, PUE < 1).',
+  DCIM_E_KPI_NOT_FINITE: 'A KPI figure or one of its inputs is not a finite number, or is a ratio no site can have (PUE above 100); it has no value.',
   DCIM_E_KPI_STALE: 'A meter the KPI needs has no fresh data.',
   DCIM_E_CLI_USAGE: 'The command line is wrong: unknown command or option, or a missing or invalid flag value (exit 2).',
   DCIM_E_CLI_INTERNAL: 'A command failed in a way it does not expect (a bug); DCIM_LOG_LEVEL=debug prints the stack.',
