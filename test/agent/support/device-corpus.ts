@@ -1,6 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadProfiles, SystemClock, type ModbusProfile, type Reading } from '../../../contract/index.js';
 import { ModbusReader } from '../../../agent/modbus/modbus-reader.js';
@@ -200,4 +202,76 @@ export function describeModbusFixtures(fixtures: readonly ModbusFixture[], serve
       own.expectDetected(fx, await inProcessDcim(['poll', '--detect', ...at]));
     });
   });
+}
+
+/** expected.yaml of a Redfish fixture: the profile a poll uses and what it must read. */
+export interface RedfishExpected {
+  profile: string;
+  readings: ExpectedReading[];
+}
+
+/** The Redfish fixtures: folders holding a DMTF mockup tree (redfish/v1/index.json). */
+export function redfishFixtures(): string[] {
+  return readdirSync(CORPUS_DIR).filter((d) => existsSync(join(CORPUS_DIR, d, 'redfish', 'v1', 'index.json'))).sort();
+}
+
+export interface RedfishMockup {
+  port: number;
+  /** User name and password the mockup's BMC accepts (HTTP Basic, DSP0266 §13.2). */
+  username: string;
+  password: string;
+  /** Every path asked for, in order, as the client sent it. */
+  requests: string[];
+  /** Paths answered with something else than the file (tests that make the BMC lie). */
+  override: Map<string, { status: number; body: string }>;
+}
+
+/**
+ * One fixture's Redfish tree served from 127.0.0.1 the way the DMTF Redfish-Mockup-Server serves a
+ * mockup: GET `<path>` answers `<fixture>/<path>/index.json` (a trailing slash or none), with
+ * `OData-Version: 4.0`; a path the tree lacks is 404 with a Redfish error body; a request without
+ * the right Basic credentials is 401, as a BMC answers. Call inside a describe.
+ */
+export function useRedfishMockup(fixture: string): () => RedfishMockup {
+  let server: http.Server | undefined;
+  const state: RedfishMockup = { port: 0, username: 'monitor', password: 'corpus-not-secret', requests: [], override: new Map() };
+  const auth = `Basic ${Buffer.from(`${state.username}:${state.password}`).toString('base64')}`;
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      const url = req.url ?? '';
+      state.requests.push(url);
+      const headers = { 'Content-Type': 'application/json; charset=utf-8', 'OData-Version': '4.0' };
+      if (req.headers.authorization !== auth) {
+        res.writeHead(401, { ...headers, 'WWW-Authenticate': 'Basic realm="Redfish"' }).end(JSON.stringify({ error: { code: 'Base.1.15.0.NoValidSession', message: 'no valid session' } }));
+        return;
+      }
+      const path = url.replace(/\/+$/, '');
+      const over = state.override.get(path);
+      if (over) {
+        res.writeHead(over.status, headers).end(over.body);
+        return;
+      }
+      const file = join(CORPUS_DIR, fixture, ...path.split('/').filter((s) => s !== ''), 'index.json');
+      if (req.method !== 'GET' || !/^\/redfish\/v1(\/[A-Za-z0-9_.-]+)*$/.test(path) || !existsSync(file)) {
+        res.writeHead(404, headers).end(JSON.stringify({ error: { code: 'Base.1.15.0.ResourceMissingAtURI', message: `${path.slice(0, 200)} not found` } }));
+        return;
+      }
+      res.writeHead(200, headers).end(readFileSync(file));
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    state.port = (server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    server?.closeAllConnections();
+    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  });
+  return () => state;
+}
+
+/** `dcim poll` against a Redfish mockup, with the mockup's credentials; the report as printed. */
+export async function pollRedfishMockup(m: RedfishMockup, profile: string): Promise<Ran & { readings: PolledReading[] }> {
+  const env = { DCIM_CORPUS_BMC_PASSWORD: m.password };
+  const r = await inProcessDcim(['poll', '--profile', profile, '--host', '127.0.0.1', '--port', String(m.port), '--scheme', 'http', '--username', m.username, '--password-env', 'DCIM_CORPUS_BMC_PASSWORD', '--timeout-ms', '2000', '--retries', '0'], env);
+  const readings = r.code === 0 ? (JSON.parse(r.stdout) as { readings: PolledReading[] }).readings : [];
+  return { ...r, readings };
 }
