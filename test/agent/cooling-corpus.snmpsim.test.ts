@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { corpusFolders, describeSnmpFixtures, snmprec, useSnmpCorpus } from './support/device-corpus.js';
+import { CORPUS_DIR, corpusFolders, describeSnmpFixtures, snmprec, useSnmpCorpus } from './support/device-corpus.js';
 
 /**
  * The cooling fixtures of the device corpus (test/fixtures/devices/cooling-*): recordings written
@@ -10,7 +12,8 @@ import { corpusFolders, describeSnmpFixtures, snmprec, useSnmpCorpus } from './s
  * nothing less. A value the document marks unavailable, or that breaks a physical bound, must not
  * come out `good`.
  */
-const fixtures = corpusFolders('cooling-');
+// The SNMP recordings only: a cooling unit read over Modbus has its own test (modbus/cooling-corpus.pymodbus.test.ts).
+const fixtures = corpusFolders('cooling-').filter((f) => existsSync(join(CORPUS_DIR, f, 'device.snmprec')));
 /**
  * A Liebert UPS card that also serves the environmental temperature table (its battery-room
  * sensor) but no air-conditioner state: the same sysObjectID prefix as the air conditioners.
