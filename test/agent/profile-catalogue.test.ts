@@ -58,7 +58,7 @@ describe('profile catalogue', () => {
     expect(new Set(modbus.filter((p) => p.type !== 'int16' && p.type !== 'uint16' && p.register !== 'coil' && p.register !== 'discrete').map((p) => p.order))).toEqual(
       new Set(['ABCD', 'CDAB']),
     );
-    expect(new Set(modbus.map((p) => p.register))).toEqual(new Set(['holding', 'input', 'discrete']));
+    expect(new Set(modbus.map((p) => p.register))).toEqual(new Set(['holding', 'input', 'coil', 'discrete']));
     expect(modbus.some((p) => p.scale_factor)).toBe(true);
     expect(modbus.some((p) => p.type === 'int64')).toBe(true);
     expect(all.some((p) => p.protocol === 'snmp' && p.tables.some((t) => t.index_prefix !== undefined && t.columns.some((c) => c.exponent_from)))).toBe(true);
