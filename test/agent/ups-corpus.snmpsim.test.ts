@@ -20,7 +20,7 @@ describe('UPS device corpus through snmpsimd', () => {
   const corpus = useSnmpCorpus(fixtures, { 'liebert-crac': liebertCrac });
 
   it('has the UPS fixtures the detection rules need', () => {
-    expect(fixtures).toEqual(expect.arrayContaining(['ups-eaton-xups', 'ups-upsmib-sysoid', 'ups-huawei-ups2000']));
+    expect(fixtures).toEqual(expect.arrayContaining(['ups-eaton-xups', 'ups-upsmib-sysoid', 'ups-huawei-ups2000', 'ups-delta-rt']));
   });
 
   it('detects over SNMPv1 too, where one probe past the end of the MIB fails the whole request (noSuchName): the batch is split', async () => {
