@@ -14,7 +14,8 @@ import type { DecodeFailure } from './ingest/decode-failure.js';
 import { decodeState, type DecodedState } from './ingest/decode-status.js';
 import { MqttSubscriber, type MqttSubscriberOptions } from './ingest/subscriber.js';
 import { TelemetryGate, type GateVerdict } from './ingest/telemetry-gate.js';
-import { KpiEngine, type KpiEngineConfig, type KpiEngineStats } from './kpi-engine.js';
+import { DEFAULT_ENGINE_CONFIG, KpiEngine, type KpiEngineConfig, type KpiEngineStats } from './kpi-engine.js';
+import { DAY_MS } from './kpi/site-calendar.js';
 import { LogThrottle } from './log-throttle.js';
 import { isStale, LatestValues } from './state/latest-values.js';
 import { SeqDedup } from './state/seq-dedup.js';
@@ -157,7 +158,8 @@ export class Collector {
     this.logger = opts.logger ?? createLogger({ base: { component: 'collector', collector: opts.id } });
     this.throttle = new LogThrottle(() => this.clock.now());
     this.sites = buildSiteRegistry(opts.inventories, opts.profiles);
-    this.gate = new TelemetryGate(this.sites, new SeqDedup());
+    // Nothing older than the day buckets keep can count: such a stamp is a clock reset or a forgery.
+    this.gate = new TelemetryGate(this.sites, new SeqDedup(), (opts.kpi?.day_retention ?? DEFAULT_ENGINE_CONFIG.day_retention) * DAY_MS);
     this.clusters = new Map((opts.clusters ?? []).map((c) => [c.id, c]));
     this.engine = opts.engine ?? KpiEngine.create({ inventories: opts.inventories, profiles: opts.profiles ?? new Map(), clusters: opts.clusters ?? [], ...(opts.kpi ? { config: opts.kpi } : {}) });
     for (const id of this.sites.keys()) this.scopes.set(`site:${id}`, { id, kind: 'site', latest: undefined, publishedSignature: undefined, publishedAt: Number.NEGATIVE_INFINITY });

@@ -9,6 +9,7 @@ export const ERROR_CODES = {
   DCIM_E_PROFILE_UNKNOWN: 'A device names a profile that does not exist.',
   DCIM_E_MQTT_PAYLOAD_INVALID: 'An MQTT payload is not JSON or does not match the message schema.',
   DCIM_E_MQTT_TOPIC_INVALID: 'An MQTT topic does not follow the dcim/v1 grammar.',
+  DCIM_E_MQTT_TS_TOO_OLD: 'A telemetry message is stamped further back than the collector keeps daily energy (800 days; e.g. a 1970 clock); it was refused.',
   DCIM_E_MQTT_TS_AHEAD: 'A telemetry message is stamped too far ahead of the receiver clock (agent clock skew); it was refused.',
   DCIM_E_MQTT_PAYLOAD_TOO_LARGE: 'An MQTT payload exceeds the size limit.',
   DCIM_E_READING_INVALID: 'One reading inside a valid telemetry message was dropped (bad value, NaN, unknown unit).',

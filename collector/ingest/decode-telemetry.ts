@@ -111,8 +111,12 @@ function droppedReading(raw: unknown, index: number, reason: string): DroppedRea
   return { index, ...(point !== undefined ? { point } : {}), code: 'DCIM_E_READING_INVALID', reason };
 }
 
-/** `now_ms` is the collector's clock, to refuse polls stamped in the future. */
-export function decodeTelemetry(topic: string, payload: Uint8Array, now_ms?: number): Result<DecodedTelemetry, DecodeFailure> {
+/**
+ * `now_ms` is the collector's clock, to refuse polls stamped in the future and, with
+ * `max_age_ms`, polls older than anything the collector still keeps (a 1970 stamp from a device
+ * whose clock was reset, or a forged one that would open store shards decades back).
+ */
+export function decodeTelemetry(topic: string, payload: Uint8Array, now_ms?: number, max_age_ms?: number): Result<DecodedTelemetry, DecodeFailure> {
   const t = parseTopic(topic);
   if (!t || t.kind !== 'telemetry') return fail({ code: 'DCIM_E_MQTT_TOPIC_INVALID', reason: `not a telemetry topic: ${JSON.stringify(topic.slice(0, 200))}` });
   const json = parseJsonPayload(payload);
@@ -135,6 +139,13 @@ export function decodeTelemetry(topic: string, payload: Uint8Array, now_ms?: num
     return fail({
       code: 'DCIM_E_MQTT_TS_AHEAD',
       reason: `ts is ${Math.round((env.ts - now_ms) / 1000)} s ahead of the collector clock (agent ${env.agent}: check its time sync)`,
+    });
+  }
+
+  if (now_ms !== undefined && max_age_ms !== undefined && now_ms - env.ts > max_age_ms) {
+    return fail({
+      code: 'DCIM_E_MQTT_TS_TOO_OLD',
+      reason: `ts ${new Date(env.ts).toISOString()} is more than ${Math.round(max_age_ms / 86_400_000)} days behind the collector clock (agent ${env.agent}: check its time sync)`,
     });
   }
 

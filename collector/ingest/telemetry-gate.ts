@@ -19,14 +19,16 @@ export type GateVerdict =
   | { kind: 'duplicate'; too_old: boolean; agent: string; seq: number };
 
 export class TelemetryGate {
+  /** `maxAgeMs`: with a clock given to `check`, polls stamped longer ago than this are refused. */
   constructor(
     private readonly sites: ReadonlyMap<string, SiteEntry>,
     private readonly dedup: SeqDedup,
+    private readonly maxAgeMs?: number,
   ) {}
 
-  /** One message from `topic`; `now_ms` refuses polls stamped in the future. */
+  /** One message from `topic`; `now_ms` refuses polls stamped in the future or too long ago. */
   check(topic: string, payload: Uint8Array, now_ms?: number): GateVerdict {
-    const r = decodeTelemetry(topic, payload, now_ms);
+    const r = decodeTelemetry(topic, payload, now_ms, this.maxAgeMs);
     if (!r.ok) return { kind: 'invalid', failure: r.reason };
     const { message: m, dropped } = r.value;
     const device = this.sites.get(m.site)?.devices.get(m.device);

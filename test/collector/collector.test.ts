@@ -101,6 +101,7 @@ describe('Collector.ingest: every message is counted, bad ones never stop the fl
   it.each([
     { name: 'a class its profile does not have', payload: () => telemetry('pdu-r01-a', 1, T0, { class: 'ups' }), reason: /class ups but profile apc-rpdu2 is a pdu/ },
     { name: 'a timestamp from the future', payload: () => telemetry('pdu-r01-a', 1, T0 + 3_600_000), reason: /ahead of the collector clock/ },
+    { name: 'a 1970 timestamp (a reset device clock)', payload: () => telemetry('pdu-r01-a', 1, 1000), reason: /1970-01-01T00:00:01.000Z is more than 800 days behind the collector clock/ },
   ])('refuses telemetry with $name', ({ payload, reason }) => {
     const { collector, logger } = setup();
     collector.ingest(tTopic('pdu-r01-a'), json(payload()));

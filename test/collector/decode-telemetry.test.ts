@@ -62,6 +62,22 @@ describe('decodeTelemetry: whole message refused', () => {
     if (!r.ok) expect(r.reason.reason).toMatch(/301 s ahead of the collector clock \(agent edge-1/);
   });
 
+  it.each([
+    { behind_ms: 800 * 86_400_000, ok: true },
+    { behind_ms: 800 * 86_400_000 + 1, ok: false },
+    { behind_ms: 1767225600000 - 1000, ok: false },
+  ])('a poll stamped $behind_ms ms behind the collector clock, 800 days kept: accepted = $ok', ({ behind_ms, ok }) => {
+    const now = 1767225600000;
+    const r = decodeTelemetry(TOPIC, buf(msg({ ts: now - behind_ms })), now, 800 * 86_400_000);
+    expect(r.ok).toBe(ok);
+    if (!r.ok) {
+      expect(r.reason.code).toBe('DCIM_E_MQTT_TS_TOO_OLD');
+      expect(r.reason.reason).toMatch(/is more than 800 days behind the collector clock \(agent edge-1/);
+    }
+    // Without a horizon (a readings file read offline) age alone refuses nothing.
+    expect(decodeTelemetry(TOPIC, buf(msg({ ts: now - behind_ms })), now).ok).toBe(true);
+  });
+
   it('never touches Object.prototype', () => {
     decodeTelemetry(TOPIC, buf('{"__proto__":{"polluted":true}}'));
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
