@@ -1,6 +1,8 @@
 /**
  * The one logger: structured JSON lines on stderr. Secrets never reach it: callers log ids and
- * codes, and keys named like secrets are redacted as a last line of defence.
+ * codes, and as a last line of defence keys named like secrets are redacted, and so is the password
+ * of any URL written in a value or an error message (`mqtts://agent:s3cret@broker` is logged as
+ * `mqtts://agent:***@broker`).
  */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -16,11 +18,19 @@ export interface Logger {
 
 export type LogSink = (line: string) => void;
 
+/** `scheme://user:password@` → `scheme://user:***@`, wherever it appears in a text. */
+const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s/:@]*:)[^\s/@]*@/gi;
+
+export function redactCredentials(text: string): string {
+  return text.replace(URL_PASSWORD, '$1***@');
+}
+
 function redact(fields: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(fields)) {
     if (SECRET_KEY.test(k)) out[k] = '[redacted]';
-    else if (v instanceof Error) out[k] = { message: v.message, ...('code' in v ? { code: (v as { code: unknown }).code } : {}) };
+    else if (v instanceof Error) out[k] = { message: redactCredentials(v.message), ...('code' in v ? { code: (v as { code: unknown }).code } : {}) };
+    else if (typeof v === 'string') out[k] = redactCredentials(v);
     else out[k] = v;
   }
   return out;
@@ -35,7 +45,7 @@ export function createLogger(
   const base = opts.base ?? {};
   const emit = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (LEVELS[level] < min) return;
-    sink(JSON.stringify({ ts: new Date(now()).toISOString(), level, msg, ...redact({ ...base, ...fields }) }));
+    sink(JSON.stringify({ ts: new Date(now()).toISOString(), level, msg: redactCredentials(msg), ...redact({ ...base, ...fields }) }));
   };
   return {
     debug: (m, f) => emit('debug', m, f),
