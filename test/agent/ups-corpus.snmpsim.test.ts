@@ -20,7 +20,7 @@ describe('UPS device corpus through snmpsimd', () => {
   const corpus = useSnmpCorpus(fixtures, { 'liebert-crac': liebertCrac });
 
   it('has the UPS fixtures the detection rules need', () => {
-    expect(fixtures).toEqual(expect.arrayContaining(['ups-eaton-xups', 'ups-upsmib-sysoid', 'ups-huawei-ups2000', 'ups-delta-rt']));
+    expect(fixtures).toEqual(expect.arrayContaining(['ups-eaton-xups', 'ups-upsmib-sysoid', 'ups-huawei-ups2000', 'ups-delta-rt', 'ups-vertiv-liebert-nx']));
   });
 
   it('detects over SNMPv1 too, where one probe past the end of the MIB fails the whole request (noSuchName): the batch is split', async () => {
@@ -38,7 +38,9 @@ describe('UPS device corpus through snmpsimd', () => {
   it('a Liebert air conditioner is not taken for a Liebert UPS: the claim needs UPS-MIB, and the report says why (the air-conditioner profile takes it)', async () => {
     const json = await corpus.detect('liebert-crac', ['--timeout-ms', '1000', '--retries', '0']);
     expect(json.suggestion).toMatchObject({ profile: 'vertiv-liebert-pac', how: 'match' });
-    expect(json.suggestion.rejected).toEqual(['vertiv-liebert-ups: sysObjectID 1.3.6.1.4.1.476.1.42 is under 1.3.6.1.4.1.476.1.42, but no answer under UPS-MIB (upsIdentManufacturer, 1.3.6.1.2.1.33.1.1.1)']);
+    expect(json.suggestion.rejected).toEqual([
+      'vertiv-liebert-ups: sysObjectID 1.3.6.1.4.1.476.1.42 is under 1.3.6.1.4.1.476.1.42, but no answer under UPS-MIB (upsIdentManufacturer, 1.3.6.1.2.1.33.1.1.1); no answer under LIEBERT-GP-POWER-MIB (lgpPwrBatteryTimeRemaining, 1.3.6.1.4.1.476.1.42.3.5.1.18)',
+    ]);
   });
 
   describeSnmpFixtures(fixtures, corpus);
