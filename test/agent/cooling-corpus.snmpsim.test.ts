@@ -29,7 +29,7 @@ describe('cooling device corpus through snmpsimd', () => {
   const detect = async (community: string) => (await corpus.detect(community, ['--timeout-ms', '1000', '--retries', '0'])).suggestion;
 
   it('has the cooling fixtures the detection rules need', () => {
-    expect(fixtures).toEqual(expect.arrayContaining(['cooling-apc-inrow-rc', 'cooling-carel-pcoweb-ug40', 'cooling-liebert-pac']));
+    expect(fixtures).toEqual(expect.arrayContaining(['cooling-apc-inrow-rc', 'cooling-carel-pcoweb-ug40', 'cooling-liebert-pac', 'cooling-stulz-wib8000']));
   });
 
   it('the Liebert air conditioner is not claimed by the Liebert UPS profile, and the report says why', async () => {
