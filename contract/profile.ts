@@ -125,6 +125,11 @@ export const ExponentTermSchema = z
     column: z.number().int().positive().optional(),
     factor: z.number().int().min(-10).max(10).default(1),
     bias: z.number().int().min(-100).max(100).default(0),
+    /**
+     * The term counts as at least this (v + bias, before the factor). ENTITY-SENSOR precision -8..-1
+     * gives a number of accurate digits, not a decimal point: `{ column: 3, factor: -1, at_least: 0 }`.
+     */
+    at_least: z.number().int().min(-100).max(100).optional(),
   })
   .strict()
   .refine((t) => (t.oid !== undefined) !== (t.column !== undefined), { message: 'name exactly one of oid (scalar) or column (table)' });
@@ -147,7 +152,20 @@ export const SnmpTableSchema = z.object({
   index_prefix: z.string().regex(/^\d+(\.\d+)*$/).optional(),
   index_suffix: z.string().regex(/^\d+(\.\d+)*$/).optional(),
   columns: z
-    .array(z.object({ ...PointCommon, column: z.number().int().positive(), type: SnmpValueTypeSchema, exponent_from: z.array(ExponentTermSchema).optional() }))
+    .array(
+      z.object({
+        ...PointCommon,
+        column: z.number().int().positive(),
+        type: SnmpValueTypeSchema,
+        exponent_from: z.array(ExponentTermSchema).optional(),
+        /**
+         * The row's value is a reading only while another column of the same row holds one of
+         * `in` (ENTITY-SENSOR `entPhySensorOperStatus` ok(1)); otherwise the device says it has no
+         * reading now, DCIM_E_VALUE_UNAVAILABLE. A row without that column is not judged.
+         */
+        valid_when: z.object({ column: z.number().int().positive(), in: z.array(z.number().int()).min(1) }).strict().optional(),
+      }),
+    )
     .min(1),
 });
 

@@ -96,7 +96,8 @@ export function assembleReadings(plan: SnmpReadPlan, f: SnmpFetched): AssembledR
         const vb = f.walked[c.walk]?.get(full);
         if (!vb) continue;
         const raws = c.exponents.map((e) => exponentRaw(e, f, pt, full));
-        readings.push(toReading(c.column.name, c.column.unit, decodeWith(c.column, vb, raws), { [table.index_tag]: tag }));
+        const decoded = unavailable(c, f, full) ?? decodeWith(c.column, vb, raws);
+        readings.push(toReading(c.column.name, c.column.unit, decoded, { [table.index_tag]: tag }));
       }
     }
     const cut = pt.walks.map((w) => f.walkFailed[w]).find((x) => x !== undefined);
@@ -106,6 +107,14 @@ export function assembleReadings(plan: SnmpReadPlan, f: SnmpFetched): AssembledR
 }
 
 type ExponentRaw = number | Decoded;
+
+/** The row's status column says there is no reading now (`valid_when`); a row without it is not judged. */
+function unavailable(c: PlannedTable['columns'][number], f: SnmpFetched, full: string): Decoded | undefined {
+  if (!c.valid) return undefined;
+  const vb = f.walked[c.valid.walk]?.get(full);
+  if (!vb || typeof vb.value !== 'number' || c.valid.in.includes(vb.value)) return undefined;
+  return failed('DCIM_E_VALUE_UNAVAILABLE', `status column ${c.column.valid_when?.column ?? '?'} is ${vb.value}`);
+}
 
 function decodeWith(spec: Parameters<typeof decodeSnmpValue>[0], vb: Varbind, raws: ExponentRaw[]): Decoded {
   const bad = raws.find((r): r is Extract<Decoded, { ok: false }> => typeof r !== 'number');

@@ -42,6 +42,8 @@ export interface PlannedColumn {
   column: Column;
   walk: number;
   exponents: ExponentSource[];
+  /** The walk of the column that says whether this one holds a reading (`valid_when`), and its good values. */
+  valid?: { walk: number; in: readonly number[] };
 }
 
 export interface PlannedTable {
@@ -114,7 +116,11 @@ export function planSnmpReads(profile: Pick<SnmpProfile, 'points' | 'tables'>): 
         }
         return { from: 'row', term };
       });
-      return { column, walk, exponents };
+      const when = column.valid_when;
+      if (!when) return { column, walk, exponents };
+      const w = addWalk(table.entry, when.column, table.index_prefix);
+      used.add(w);
+      return { column, walk, exponents, valid: { walk: w, in: when.in } };
     });
     return { table, columns, walks: [...used] };
   });

@@ -6,7 +6,7 @@ import type { ExponentTerm } from '../profile.js';
  * `…SensorDecimalDigits` (factor -1), ENTITY-SENSOR-MIB `entPhySensorScale` (factor 3, bias -9)
  * and `entPhySensorPrecision` (factor -1). Pure.
  *
- *   value = raw * scale * 10^(Σ factor * (v + bias)) + offset
+ *   value = raw * scale * 10^(Σ factor * max(v + bias, at_least)) + offset
  *
  * The exponent is applied through the same scale convention as a SunSpec scale factor
  * (contract/codec/scale.ts), so one code path rounds away the binary noise.
@@ -32,7 +32,7 @@ export function exponentOf(terms: readonly ExponentTerm[], raws: readonly unknow
     if (typeof v !== 'number' || !Number.isSafeInteger(v)) {
       return { ok: false, error: 'DCIM_E_DECODE_VALUE', detail: `exponent term ${i + 1} value ${describe(v)} is not an integer` };
     }
-    exponent += term.factor * (v + term.bias);
+    exponent += term.factor * Math.max(v + term.bias, term.at_least ?? -Infinity);
   }
   if (Math.abs(exponent) > MAX_EXPONENT) {
     return { ok: false, error: 'DCIM_E_DECODE_VALUE', detail: `exponent ${exponent} out of range ±${MAX_EXPONENT}` };

@@ -38,14 +38,19 @@ describe('planSnmpReads', () => {
     expect(plan.tables.every((t) => t.columns.every((c) => c.exponents.every((e) => e.from === 'row')))).toBe(true);
   });
 
-  it('ENTITY-SENSOR (generic-snmp): scale and precision are walked beside the value', () => {
+  it('ENTITY-SENSOR (generic-snmp): scale, precision and the status the value depends on are walked beside the value', () => {
     const plan = planSnmpReads(profiles.get('generic-snmp') as SnmpProfile);
     const E = '1.3.6.1.2.1.99.1.1.1';
-    expect(plan.walks.map((w) => w.root)).toEqual([`${E}.1`, `${E}.4`, `${E}.2`, `${E}.3`, `${E}.5`]);
-    expect(plan.tables[0]?.columns.find((c) => c.column.name === 'sensor_value')?.exponents).toEqual([
+    const P = '1.3.6.1.2.1.47.1.1.1.1';
+    expect(plan.walks.map((w) => w.root)).toEqual([`${E}.1`, `${E}.4`, `${E}.2`, `${E}.3`, `${E}.5`, `${P}.5`, `${P}.7`]);
+    const value = plan.tables[0]?.columns.find((c) => c.column.name === 'sensor_value');
+    expect(value?.exponents).toEqual([
       { from: 'walk', walk: 2 },
       { from: 'walk', walk: 3 },
     ]);
+    // OperStatus is one walk, shared by the value's validity and the sensor_status column.
+    expect(value?.valid).toEqual({ walk: 4, in: [1] });
+    expect(plan.tables[0]?.columns.find((c) => c.column.name === 'sensor_status')?.walk).toBe(4);
     expect(plan.tables[0]?.walks.sort()).toEqual([0, 1, 2, 3, 4]);
   });
 

@@ -162,7 +162,8 @@ describe('SnmpReader: ENTITY-SENSOR through generic-snmp', () => {
 
   it('system group and sensors with scale and precision from the same row, in 2 requests', async () => {
     const { r, log } = await read(generic, data);
-    expect(log.map((l) => [l.op, l.oids.length])).toEqual([['get', 5], ['getbulk', 5]]);
+    // Seven columns: five of entPhySensorTable, entPhysicalClass and entPhysicalName (none served here).
+    expect(log.map((l) => [l.op, l.oids.length])).toEqual([['get', 5], ['getbulk', 7]]);
     expect(table(r.readings)).toEqual({
       sys_descr: 'Lab PDU',
       sys_object_id: '1.3.6.1.4.1.99999.1',
