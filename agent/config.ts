@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { BrokerUrlSchema, requireTlsScheme } from '../contract/broker-url.js';
 import {
   builtinProfileDir,
   DcimError,
@@ -162,7 +163,7 @@ export const AgentConfigSchema = z
       .strict(),
     mqtt: z
       .object({
-        url: z.string().regex(/^(mqtts?|tcp|ssl|wss?):\/\/[^\s]+$/, 'expected a broker URL such as mqtt://host:1883'),
+        url: BrokerUrlSchema,
         username: z.string().min(1).optional(),
         password: SecretRefSchema.optional(),
         client_id: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/).optional(),
@@ -176,7 +177,8 @@ export const AgentConfigSchema = z
           .strict()
           .optional(),
       })
-      .strict(),
+      .strict()
+      .superRefine(requireTlsScheme),
     state_dir: z.string().min(1),
     profiles_dirs: z.array(z.string().min(1)).default([]),
     spool: SpoolConfigSchema,

@@ -1,5 +1,6 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { BrokerUrlSchema, requireTlsScheme } from '../contract/broker-url.js';
 import { DcimError } from '../contract/errors.js';
 import { IdSchema } from '../contract/ids.js';
 import { ClustersFileSchema, SiteInventorySchema, TargetsSchema, type Cluster, type SiteInventory } from '../contract/inventory.js';
@@ -29,14 +30,15 @@ const TlsSchema = z
 
 const MqttSchema = z
   .object({
-    url: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/, 'expected a broker URL such as mqtt://127.0.0.1:1883'),
+    url: BrokerUrlSchema,
     username: z.string().min(1).optional(),
     password: SecretRefSchema.optional(),
     /** Stable across restarts, so the broker keeps the persistent session. Default dcim-collector-<id>. */
     client_id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
     tls: TlsSchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine(requireTlsScheme);
 
 const HttpUrlSchema = z.string().regex(/^https?:\/\/[^\s]+$/, 'expected an http(s) URL');
 const MIB = 1024 * 1024;

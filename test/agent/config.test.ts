@@ -62,6 +62,13 @@ describe('loadAgentConfig', () => {
     expect(t.mqtt.tls).toEqual({ ca: Buffer.from('CA'), rejectUnauthorized: false });
   });
 
+  it('refuses tls settings with a plaintext broker URL (the client would connect in the clear)', () => {
+    write('ca.pem', 'CA');
+    const p = problems(write('tls-plain.yaml', good.replace('url: mqtt://127.0.0.1:1883', 'url: mqtt://127.0.0.1:1883\n  tls: { ca: ca.pem }')), { DCIM_MQTT_PASSWORD: 'x' });
+    expect(p.code).toBe('DCIM_E_CONFIG_INVALID');
+    expect(p.details).toEqual([expect.stringMatching(/tls-plain\.yaml: mqtt\.url: tls is set but mqtt:\/\/ connects in plaintext/)]);
+  });
+
   it('narrows to the listed devices', () => {
     const c = loadAgentConfig(write('agent.yaml', good.replace('site_seed: seeds/demo.yaml', 'site_seed: seeds/demo.yaml\n  devices: [meter-incomer-1]')), { DCIM_MQTT_PASSWORD: 'x' });
     expect(c.deviceIds).toEqual(['meter-incomer-1']);
@@ -98,7 +105,7 @@ state_dir: 5
 
   it('collects problems across files at once: seed, device list, secrets, TLS', () => {
     writeFileSync(join(dir, 'seeds', 'demo.yaml'), demoSeed.replace('profile: apc-rpdu2', 'profile: apc-rpdu9').replace('community: public', 'community: { env: PDU_COMMUNITY }'));
-    const f = write('agent.yaml', good.replace('site_seed: seeds/demo.yaml', 'site_seed: seeds/demo.yaml\n  devices: [meter-incomer-1, ghost]').replace('username: agent-edge1', 'username: agent-edge1\n  tls: { ca: missing-ca.pem }'));
+    const f = write('agent.yaml', good.replace('site_seed: seeds/demo.yaml', 'site_seed: seeds/demo.yaml\n  devices: [meter-incomer-1, ghost]').replace('username: agent-edge1', 'username: agent-edge1\n  tls: { ca: missing-ca.pem }').replace('url: mqtt://', 'url: mqtts://'));
     const p = problems(f, {});
     expect(p.code).toBe('DCIM_E_CONFIG_INVALID');
     expect(p.details).toEqual(

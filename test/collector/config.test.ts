@@ -80,6 +80,13 @@ describe('loadCollectorConfig', () => {
     );
   });
 
+  it.each(['mqtt', 'tcp', 'ws'])('refuses tls settings with a plaintext %s:// broker URL (the client would connect in the clear)', async (scheme) => {
+    const file = await configFile(`tls-${scheme}.yaml`, `collector: { id: main, sites: [${DEMO_SEED}] }\nmqtt: { url: '${scheme}://127.0.0.1:1883', tls: { ca_file: ca.pem } }\nstore: { kind: sqlite, path: x.sqlite }\n`);
+    expect(problems(() => loadCollectorConfig(file))).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`mqtt\\.url: tls is set but ${scheme}:// connects in plaintext`))]));
+    const secure = await configFile('tls-ok.yaml', `collector: { id: main, sites: [${DEMO_SEED}] }\nmqtt: { url: 'mqtts://127.0.0.1:8883', tls: { ca_file: ca.pem } }\nstore: { kind: sqlite, path: x.sqlite }\n`);
+    expect(loadCollectorConfig(secure).config.mqtt).toMatchObject({ url: 'mqtts://127.0.0.1:8883' });
+  });
+
   it('refuses unknown keys (a typo must not silently use a default)', async () => {
     const file = await configFile('typo.yaml', `collector: { id: main, sites: [${DEMO_SEED}] }\nmqtt: { url: 'mqtt://127.0.0.1', usrname: x }\nstore: { kind: sqlite, path: x.sqlite, retention: 3 }\n`);
     const p = problems(() => loadCollectorConfig(file));
