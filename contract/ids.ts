@@ -14,6 +14,6 @@ export const DeviceClassSchema = z.enum(DEVICE_CLASSES);
 export type DeviceClass = z.infer<typeof DeviceClassSchema>;
 
 /** Index tags a table reading may carry (bounded identity only; docs/design.md §7). */
-export const INDEX_TAGS = ['phase', 'outlet', 'gpu', 'cpu', 'sensor', 'inlet', 'bank', 'line', 'alarm'] as const;
+export const INDEX_TAGS = ['phase', 'outlet', 'gpu', 'cpu', 'sensor', 'inlet', 'bank', 'line', 'alarm', 'module'] as const;
 export const IndexTagSchema = z.enum(INDEX_TAGS);
 export type IndexTag = z.infer<typeof IndexTagSchema>;

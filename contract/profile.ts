@@ -187,9 +187,26 @@ const SunspecModelIdSchema = z.number().int().min(1).max(0xfffe);
 export const SunspecPlaceSchema = z
   .object({
     id: z.union([SunspecModelIdSchema, z.array(SunspecModelIdSchema).min(1)]).transform((v) => (Array.isArray(v) ? v : [v])),
-    offset: z.number().int().min(2).max(0xffff),
+    /** From the model's ID register; in a `repeat` point, from the start of its block. */
+    offset: z.number().int().min(0).max(0xffff),
+    /**
+     * A repeating block of the model (model 160's MPPT modules): blocks of `length` registers from
+     * `start`, as many as the model's own count register at offset `count` says (bounded by what L
+     * holds; without `count`, as many as L holds). Each block reads as one row, index `index_tag`
+     * = 1, 2 … in chain order; the point's scale factor sits in the model's fixed part.
+     */
+    repeat: z
+      .object({
+        start: z.number().int().min(2).max(0xffff),
+        length: z.number().int().min(1).max(0xffff),
+        count: z.number().int().min(2).max(0xffff).optional(),
+        index_tag: IndexTagSchema,
+      })
+      .strict()
+      .optional(),
   })
-  .strict();
+  .strict()
+  .refine((p) => (p.repeat ? p.offset < p.repeat.length : p.offset >= 2), { message: 'offset counts from the model ID (at least 2), or inside a repeat block (below its length)', path: ['offset'] });
 export type SunspecPlace = z.infer<typeof SunspecPlaceSchema>;
 
 /** As written in a profile: an absolute `address`, or a SunSpec `model` place (then `register` may be left out: SunSpec is holding registers). */
@@ -394,13 +411,16 @@ function placeModbusPoints<P extends { points: ModbusPointInput[]; sunspec?: { b
         return { ...rest, register: 'holding', address: 0 };
       }
       const count = registerSpan(pt.type, pt.length);
-      if (model.offset + count > 2 + start.length) ctx.addIssue({ code: 'custom', path: [...where, 'model', 'offset'], message: `offset ${model.offset} + ${count} registers passes model ${String(id)} (L ${start.length})` });
+      // A repeat point's reference address is its first block's; the reference chain must hold one.
+      const at = model.offset + (model.repeat?.start ?? 0);
+      if (model.repeat && model.offset + count > model.repeat.length) ctx.addIssue({ code: 'custom', path: [...where, 'model', 'offset'], message: `offset ${model.offset} + ${count} registers passes the repeat block (${model.repeat.length} registers)` });
+      if (at + count > 2 + start.length) ctx.addIssue({ code: 'custom', path: [...where, 'model', 'offset'], message: `offset ${at} + ${count} registers passes model ${String(id)} (L ${start.length})` });
       let scale: ModbusPoint['scale_factor'];
       if (sf) {
         if (sf.offset === undefined || sf.address !== undefined) ctx.addIssue({ code: 'custom', path: [...where, 'scale_factor'], message: 'a SunSpec point names its scale factor by offset in the same model' });
         else scale = { register: 'holding', address: start.at + sf.offset, offset: sf.offset };
       }
-      return { ...rest, model, register: 'holding', address: start.at + model.offset, ...(scale ? { scale_factor: scale } : {}) };
+      return { ...rest, model, register: 'holding', address: start.at + at, ...(scale ? { scale_factor: scale } : {}) };
     }
     if (address === undefined || register === undefined) {
       ctx.addIssue({ code: 'custom', path: where, message: 'give register and address, or a SunSpec model {id, offset}' });
@@ -535,7 +555,7 @@ export function profilePoints(p: DeviceProfile): ProfilePointRef[] {
   });
   switch (p.protocol) {
     case 'modbus':
-      return p.points.map((x, i) => ref(`points[${i}]`, x));
+      return p.points.map((x, i) => ref(`points[${i}]`, x, x.model?.repeat?.index_tag));
     case 'snmp':
       return [
         ...p.points.map((x, i) => ref(`points[${i}]`, x)),

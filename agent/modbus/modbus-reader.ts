@@ -6,7 +6,7 @@ import { PollCounter, type DeviceReader, type PollResult, type ReadOptions, type
 import { ModbusException, type ModbusOutcome, type ModbusRegisters, type ModbusTransport } from './modbus-transport.js';
 import { planReads, type PlannedRead, type Span } from './read-planner.js';
 import { walkSunspecChain } from '../sunspec/sunspec-chain.js';
-import { isSunspecProfile, placeOnChain, type PlacedProfile } from '../sunspec/sunspec-layout.js';
+import { isSunspecProfile, placeOnChain, repeatCounts, withoutRepeats, type PlacedProfile } from '../sunspec/sunspec-layout.js';
 
 /**
  * Reads one Modbus device per its profile: plans the reads once (read-planner.ts), sends them
@@ -75,11 +75,11 @@ export class ModbusReader implements DeviceReader {
       let missingCode: ErrorCode = 'DCIM_E_SUNSPEC_MODEL_MISSING';
       if (!layout && !aborted) {
         // The walk keeps to the poll's deadline like the data reads: a slow device with a long chain must not overrun it.
-        const walk = await walkSunspecChain((address, count) =>
+        const read = (address: number, count: number) =>
           ro.deadlineAt !== undefined && this.opts.clock.now() >= ro.deadlineAt
             ? Promise.resolve({ ok: false as const, kind: 'timeout' as const, message: 'poll deadline passed during the SunSpec walk' })
-            : this.request(counter, { kind: 'holding', address, count, spans: [] }),
-        );
+            : this.request(counter, { kind: 'holding', address, count, spans: [] });
+        const walk = await walkSunspecChain(read);
         if (!walk.ok && walk.code !== 'DCIM_E_SUNSPEC_NOT_FOUND') aborted = walk.code;
         else {
           if (!walk.ok || walk.value.problem) {
@@ -88,7 +88,9 @@ export class ModbusReader implements DeviceReader {
             this.opts.logger?.warn('sunspec chain problem', { code: problem.code, message: problem.message });
           }
           if (!walk.ok) missingCode = walk.code;
-          const placed = placeOnChain(profile, walk.ok ? walk.value : { base: 0, models: [] });
+          const chain = walk.ok ? walk.value : { base: 0, models: [] };
+          // Repeating blocks (model 160 modules) are counted by the device's own N, read once here.
+          const placed = placeOnChain(profile, chain, await repeatCounts(read, profile, chain));
           const skip = new Set(placed.missing.keys());
           layout = { placed, plan: buildPlan(placed.profile, { skip, extra: placed.headers.map((h) => ({ kind: 'holding' as const, address: h.at, count: 1 })) }) };
           // Without a marker nothing is cached: the next poll looks again (a device still booting).
@@ -96,8 +98,10 @@ export class ModbusReader implements DeviceReader {
         }
       }
       if (!layout) {
-        const plan = buildPlan(profile);
-        return decodeAll(profile, plan, emptyRun(plan, aborted ?? 'DCIM_E_MODBUS_TIMEOUT'));
+        // Without a layout the rows of repeating blocks are unknown: only the scalar points report.
+        const scalar = withoutRepeats(profile);
+        const plan = buildPlan(scalar);
+        return decodeAll(scalar, plan, emptyRun(plan, aborted ?? 'DCIM_E_MODBUS_TIMEOUT'));
       }
       const { placed, plan } = layout;
       const run = aborted ? emptyRun(plan, aborted) : await this.run(plan, counter, ro);
@@ -114,9 +118,12 @@ export class ModbusReader implements DeviceReader {
       if (changed.length > 0) {
         // Changed again right after a fresh walk: a device that keeps moving its models is not read.
         this.sunspec = undefined;
-        return placed.profile.points.map((pt) => badReading(pt.name, pt.unit, 'DCIM_E_SUNSPEC_MODEL_CHANGED'));
+        return placed.profile.points.map((pt, i) => badReading(pt.name, pt.unit, 'DCIM_E_SUNSPEC_MODEL_CHANGED', placed.index.get(i)));
       }
-      const readings = decodeAll(placed.profile, plan, run);
+      const readings = decodeAll(placed.profile, plan, run).map((r, i) => {
+        const index = placed.index.get(i);
+        return index ? { ...r, index } : r;
+      });
       for (const i of placed.missing.keys()) {
         const pt = placed.profile.points[i] as ModbusProfile['points'][number];
         readings[i] = badReading(pt.name, pt.unit, aborted ?? missingCode);

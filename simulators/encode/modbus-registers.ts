@@ -86,6 +86,10 @@ export function encodeModbusImage(profile: ModbusProfile, q: DeviceQuantities, i
     words[kind].set(Number(address), encodeWords(value, 'int16')[0] ?? 0);
   }
   for (const p of profile.points) {
+    if (p.model?.repeat) {
+      encodeRepeat(p, q, sf, words, missing, problems, profile.id);
+      continue;
+    }
     const v = q.values[p.name];
     if (v === undefined) {
       missing.push(p.name);
@@ -108,6 +112,42 @@ export function encodeModbusImage(profile: ModbusProfile, q: DeviceQuantities, i
     });
   }
   return { image: { words, spans: profileSpans(profile) }, missing, problems };
+}
+
+/**
+ * A SunSpec repeating block (model 160's MPPT modules): as many blocks as the reference model's L
+ * holds, each from the `index_tag` row of the same number, and the model's count register (N) set
+ * to that number, as a device declares its modules.
+ */
+function encodeRepeat(p: ModbusPoint, q: DeviceQuantities, sf: ReadonlyMap<string, number>, words: Record<RegisterKind, Map<number, number>>, missing: string[], problems: string[], id: string): void {
+  const repeat = p.model?.repeat;
+  const model = p.model;
+  if (!repeat || !model) return;
+  const modelAt = p.address - model.offset - repeat.start;
+  const length = words.holding.get(modelAt + 1) ?? 0;
+  const blocks = Math.max(0, Math.floor((length + 2 - repeat.start) / repeat.length));
+  if (repeat.count !== undefined) words.holding.set(modelAt + repeat.count, blocks);
+  const pointSf = p.scale_factor ? (sf.get(`${p.scale_factor.register}:${p.scale_factor.address}`) ?? 0) : 0;
+  for (let k = 1; k <= blocks; k++) {
+    const at = p.address + (k - 1) * repeat.length;
+    const v = q.rows[repeat.index_tag]?.get(k)?.[p.name];
+    if (v === undefined) {
+      missing.push(`${p.name}[${repeat.index_tag}=${k}]`);
+      sentinelWords(p)?.forEach((w, i) => words.holding.set(at + i, w));
+      continue;
+    }
+    const encoded = encodePoint(p, v, pointSf);
+    if (typeof encoded === 'string') problems.push(`${id}: ${p.name}[${repeat.index_tag}=${k}]: ${encoded}`);
+    else encoded.forEach((w, i) => words.holding.set(at + i, w));
+  }
+}
+
+/** A point's values in the quantities: its scalar value, or one per row of a SunSpec repeating block. */
+function valuesOf(p: ModbusPoint, q: DeviceQuantities): QuantityValue[] {
+  const tag = p.model?.repeat?.index_tag;
+  if (tag) return [...(q.rows[tag]?.values() ?? [])].map((row) => row[p.name]).filter((v): v is QuantityValue => v !== undefined);
+  const v = q.values[p.name];
+  return v === undefined ? [] : [v];
 }
 
 function encodePoint(p: ModbusPoint, v: QuantityValue, sf: number): number[] | string {
@@ -181,7 +221,7 @@ function chooseScaleFactors(profile: ModbusProfile, q: DeviceQuantities): Map<st
   const out = new Map<string, number>();
   for (const [key, points] of groups) {
     // No value for any point of the group: the factor itself is "not implemented" (sunssf 0x8000).
-    if (points.every((p) => typeof q.values[p.name] !== 'number')) {
+    if (points.every((p) => !valuesOf(p, q).some((v) => typeof v === 'number'))) {
       out.set(key, SUNSSF_NOT_IMPLEMENTED);
       continue;
     }
@@ -193,11 +233,12 @@ function chooseScaleFactors(profile: ModbusProfile, q: DeviceQuantities): Map<st
     let chosen = 6;
     for (let sf = -6; sf <= 6; sf++) {
       const fits = points.every((p) => {
-        const v = q.values[p.name];
         const range = INT_RANGE[p.type];
-        if (typeof v !== 'number' || !range) return true;
-        const raw = Math.round(toRaw(v, p.scale, p.offset, sf));
-        return raw >= range[0] && raw <= range[1];
+        return valuesOf(p, q).every((v) => {
+          if (typeof v !== 'number' || !range) return true;
+          const raw = Math.round(toRaw(v, p.scale, p.offset, sf));
+          return raw >= range[0] && raw <= range[1];
+        });
       });
       if (fits) {
         chosen = sf;

@@ -289,8 +289,29 @@ export function pvQuantities(p: PvInput): DeviceQuantities {
       power_factor_ratio: 1,
       heatsink_temp_c: p.heatsink_c,
     },
-    rows: {},
+    rows: { module: pvModules(p, dcV) },
   };
+}
+
+/**
+ * SunSpec model 160 rows: two MPPT inputs sharing the DC power equally at the array voltage. The
+ * model keeps no DC energy of its own: each input counts half of the AC counter, which rises with
+ * it and never goes back.
+ */
+function pvModules(p: PvInput, dcV: number): ReadonlyMap<number, Readonly<Record<string, QuantityValue>>> {
+  const state = p.ac_w > 0 ? 'mppt' : p.daylight ? 'starting' : 'sleeping';
+  const row = {
+    dc_module_current_a: dcV > 0 ? p.dc_w / 2 / dcV : 0,
+    dc_module_voltage_v: dcV,
+    dc_module_power_w: p.dc_w / 2,
+    dc_module_energy_kwh: p.energy_kwh / 2,
+    dc_module_temp_c: Math.round(p.heatsink_c),
+    dc_module_state: state,
+  };
+  return new Map([
+    [1, row],
+    [2, row],
+  ]);
 }
 
 export interface GpuServerInput {

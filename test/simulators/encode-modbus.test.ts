@@ -172,7 +172,12 @@ describe('Modbus images: SunSpec inverter', () => {
   const inv = profiles.get('sunspec-inverter') as ModbusProfile;
   const layout = sunspecLayoutOf(inv)!;
   const state = { active_power_w: 87_450, energy_kwh: 3_456_789.123, dc_power_w: 89_100, voltage_l1_v: 230.1, voltage_l2_v: 229.8, voltage_l3_v: 231.4, current_l1_a: 126.7, current_l2_a: 126.1, current_l3_a: 127.3, frequency_hz: 50.01, power_factor_ratio: 0.99, heatsink_temp_c: 48.6, operating_state: 'mppt' };
-  const enc = encodeModbusImage(inv, q(state), { serial: 'INV-0042', unit_id: 3 });
+  // Model 160: two MPPT modules, one row each.
+  const modules = new Map([
+    [1, { dc_module_current_a: 21.5, dc_module_voltage_v: 652.3, dc_module_power_w: 14_024, dc_module_energy_kwh: 1_234.567, dc_module_temp_c: 47, dc_module_state: 'mppt' }],
+    [2, { dc_module_current_a: 20.9, dc_module_voltage_v: 648.1, dc_module_power_w: 13_545, dc_module_energy_kwh: 1_198.2, dc_module_temp_c: 46, dc_module_state: 'throttled' }],
+  ]);
+  const enc = encodeModbusImage(inv, q(state, { module: modules }), { serial: 'INV-0042', unit_id: 3 });
 
   it('puts every point of the profile inside a model of its chain', () => {
     const models = modelAddresses(layout);
@@ -183,6 +188,7 @@ describe('Modbus images: SunSpec inverter', () => {
     expect(models.map((m) => [m.id, m.at])).toEqual([
       [1, 40002],
       [103, 40070],
+      [160, 40122],
     ]);
   });
 
@@ -202,17 +208,34 @@ describe('Modbus images: SunSpec inverter', () => {
       found.push(id);
       at += 2 + len;
     }
-    expect(found).toEqual([1, 103]);
+    expect(found).toEqual([1, 103, 160]);
     expect(decodeWords(words(enc.image, 'holding', 40004, 16), 'string')).toBe('SunSpec Alliance');
     expect(decodeWords(words(enc.image, 'holding', 40052, 16), 'string')).toBe('INV-0042');
     expect(words(enc.image, 'holding', 40068, 1)).toEqual([3]);
     // One read of the whole inverter model, as clients do.
     expect(readImage(enc.image, 'holding', 40070, 52).ok).toBe(true);
-    expect(readImage(enc.image, 'holding', 40122, 3)).toEqual({ ok: false, exception: MODBUS_EXCEPTION.illegal_data_address });
+    expect(readImage(enc.image, 'holding', 40172, 3)).toEqual({ ok: false, exception: MODBUS_EXCEPTION.illegal_data_address });
+  });
+
+  it('serves model 160 with N = the modules its L holds, each module from its row', () => {
+    // L 48 = 8 + 2 × 20: N (offset 8) = 2; module k from offset 10 + 20 (k - 1).
+    expect(words(enc.image, 'holding', 40122, 2)).toEqual([160, 48]);
+    expect(words(enc.image, 'holding', 40130, 1)).toEqual([2]);
+    for (const [k, row] of modules) {
+      for (const p of inv.points.filter((x) => x.model?.repeat)) {
+        const at = p.address + (k - 1) * 20;
+        const w = words(enc.image, 'holding', at, p.type === 'uint32' ? 2 : 1);
+        const sf = p.scale_factor ? words(enc.image, 'holding', p.scale_factor.address, 1)[0] : undefined;
+        const d = decodeModbusValue(p, { words: w, ...(sf !== undefined ? { sf } : {}) });
+        const want = row[p.name as keyof typeof row];
+        if (typeof want === 'string') expect(d, `${p.name} ${k}`).toEqual({ ok: true, value: want });
+        else expect(d.ok && Math.abs((d.value as number) - want), `${p.name} ${k}`).toBeLessThanOrEqual(Math.abs(want) * 1e-4 + 0.001);
+      }
+    }
   });
 
   it('decodes every point back through its scale factor', () => {
-    for (const p of inv.points) {
+    for (const p of inv.points.filter((x) => !x.model?.repeat)) {
       const w = words(enc.image, 'holding', p.address, p.type === 'uint32' ? 2 : 1);
       const sf = p.scale_factor ? words(enc.image, 'holding', p.scale_factor.address, 1)[0] : undefined;
       const d = decodeModbusValue(p, { words: w, ...(sf !== undefined ? { sf } : {}) });

@@ -77,7 +77,9 @@ function modbusBackwards(profile: ModbusProfile, v: Vector): void {
   const p = profile.points.find((x) => x.name === v.point)!;
   // Other points get a value too, so the image is complete; only this one is checked.
   const all = Object.fromEntries(profile.points.map((x) => [x.name, x.name === v.point ? quantity(v.expected) : 0]));
-  const enc = encodeModbusImage(profile, q(all));
+  // SunSpec repeating blocks (model 160 modules) take their values from rows: this one in row 1.
+  const tags = [...new Set(profile.points.flatMap((x) => (x.model?.repeat ? [x.model.repeat.index_tag] : [])))];
+  const enc = encodeModbusImage(profile, q(all, Object.fromEntries(tags.map((t) => [t, new Map([[1, all], [2, all]])]))));
   expect([enc.missing, enc.problems]).toEqual([[], []]);
   const raw = Array.isArray(v.raw) ? v.raw : [Number(v.raw)];
   const read = readImage(enc.image, p.register, p.address, raw.length);

@@ -4,6 +4,7 @@ import { ModbusReader } from '../../../agent/modbus/modbus-reader.js';
 import { createModbusSerialTransport } from '../../../agent/modbus/modbus-serial-transport.js';
 import { inProcessDcim } from '../../cli/support/run-dcim.js';
 import { modbusFixtures, startModbusCorpus, type ModbusFixture } from '../modbus/device-corpus.js';
+import { expectHandValues } from '../support/device-corpus.js';
 import { useService } from '../support/services.js';
 
 /**
@@ -29,30 +30,13 @@ async function pollOnce(port: number, unitId: number, profile: ModbusProfile) {
   }
 }
 
-/** Each reading against its hand value: numbers to 1e-9 relative, null means not good with a code. */
-function expectHandValues(readings: readonly Pick<Reading, 'point' | 'value' | 'quality' | 'error'>[], fx: ModbusFixture) {
-  expect(readings.map((r) => r.point).sort()).toEqual(Object.keys(fx.readings).sort());
-  for (const r of readings) {
-    const want = fx.readings[r.point];
-    if (want === null) {
-      expect(r.quality, r.point).not.toBe('good');
-      expect(r.error, r.point).toBe('DCIM_E_VALUE_UNAVAILABLE');
-    } else if (typeof want === 'number') {
-      expect(r.quality, r.point).toBe('good');
-      expect(Math.abs((r.value as number) - want), `${r.point}: ${String(r.value)} vs ${want}`).toBeLessThanOrEqual(Math.abs(want) * 1e-9);
-    } else {
-      expect([r.point, r.quality, r.value]).toEqual([r.point, 'good', want]);
-    }
-  }
-}
-
 const byPoint = (rs: readonly Reading[]) => Object.fromEntries(rs.map((r) => [r.point, r.quality === 'good' ? r.value : r.error]));
 
 describe('SunSpec client against the device corpus', () => {
   const server = useService('pymodbus', () => startModbusCorpus());
 
-  it('the corpus has the L 66, L 65 and float fixtures', () => {
-    expect(fixtures.map((f) => f.name)).toEqual(['sunspec-float-113', 'sunspec-l65-solaredge', 'sunspec-l66']);
+  it('the corpus has the L 66, L 65, float and multiple-MPPT fixtures', () => {
+    expect(fixtures.map((f) => f.name)).toEqual(['sunspec-float-113', 'sunspec-l65-solaredge', 'sunspec-l66', 'sunspec-l66-mppt']);
   });
 
   describe.each(fixtures.map((f) => [f.name, f] as const))('%s', (_name, fx) => {
@@ -79,6 +63,24 @@ describe('SunSpec client against the device corpus', () => {
       // The walk: SunS + model 1 header, model 103 header, end model; then the one data read.
       expect(first.poll.requests).toBe(4);
       expect(second.poll.requests).toBe(1);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('model 160: one row per module, counted by the device N once at the walk, not at every poll', async () => {
+    const r = reader(server().port, 5, profiles.get('sunspec-inverter') as ModbusProfile);
+    try {
+      const first = await r.read();
+      const second = await r.read();
+      const rows = (rs: readonly Reading[]) => rs.filter((x) => x.point === 'dc_module_power_w').map((x) => [x.index, x.value]);
+      expect(rows(first.readings)).toEqual([
+        [{ module: '1' }, 4051],
+        [{ module: '2' }, 4069],
+      ]);
+      expect(rows(second.readings)).toEqual(rows(first.readings));
+      // The walk (SunS + model 1, 103, 160, end) and N: five requests the second poll does not repeat.
+      expect(first.poll.requests - second.poll.requests).toBe(5);
     } finally {
       await r.close();
     }

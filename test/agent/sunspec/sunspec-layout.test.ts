@@ -3,7 +3,7 @@ import { loadProfiles, ManualClock, type ModbusProfile } from '../../../contract
 import { ModbusReader } from '../../../agent/modbus/modbus-reader.js';
 import type { ModbusOutcome, ModbusRegisters, ModbusTransport } from '../../../agent/modbus/modbus-transport.js';
 import { walkSunspecChain } from '../../../agent/sunspec/sunspec-chain.js';
-import { placeOnChain } from '../../../agent/sunspec/sunspec-layout.js';
+import { placeOnChain, repeatCountAddresses } from '../../../agent/sunspec/sunspec-layout.js';
 
 /**
  * Placing points on a walked chain, and the reader walking again when a model ID changes under
@@ -45,7 +45,27 @@ function inverterMap(l1: number, w: number): Map<number, number> {
   return m;
 }
 
+/** The same map with model 160 after 103: `l160` its L, `n` its N, module k's DCW = 1000 × k. */
+function mpptMap(l160: number, n: number): Map<number, number> {
+  const m = inverterMap(66, 1000);
+  const at = 40122;
+  m.delete(at);
+  m.delete(at + 1);
+  const model = new Array<number>(2 + l160).fill(0);
+  model[0] = 160;
+  model[1] = l160;
+  model[8] = n;
+  for (let k = 0; 10 + 20 * k + 20 <= 2 + l160; k++) model[10 + 20 * k + 11] = 1000 * (k + 1);
+  model.forEach((w, i) => m.set(at + i, w));
+  m.set(at + 2 + l160, 0xffff);
+  m.set(at + 3 + l160, 0);
+  return m;
+}
+
 const inv = loadProfiles().get('sunspec-inverter') as ModbusProfile;
+const chain160 = (l160: number) => ({ base: 40000, models: [{ id: 1, at: 40002, length: 66 }, { id: 103, at: 40070, length: 50 }, { id: 160, at: 40122, length: l160 }] });
+const rows = (placed: ReturnType<typeof placeOnChain>, name: string) =>
+  placed.profile.points.flatMap((p, i) => (p.name === name ? [{ index: placed.index.get(i), address: p.address, sf: p.scale_factor?.address }] : []));
 
 describe('placeOnChain', () => {
   it('puts each point at its model start + offset, scale factor in the same model', () => {
@@ -61,6 +81,39 @@ describe('placeOnChain', () => {
     const missing = [...placed.missing.keys()].map((i) => inv.points[i]?.name);
     expect(missing).toContain('energy_kwh');
     expect(missing).not.toContain('active_power_w');
+  });
+});
+
+describe('placeOnChain: model 160 modules (repeating blocks)', () => {
+  it('one point per module at block start + offset, the scale factor in the fixed part, N among the headers', () => {
+    const placed = placeOnChain(inv, chain160(48), new Map([[40130, 2]]));
+    expect(rows(placed, 'dc_module_power_w')).toEqual([
+      { index: { module: '1' }, address: 40122 + 10 + 11, sf: 40122 + 4 },
+      { index: { module: '2' }, address: 40122 + 30 + 11, sf: 40122 + 4 },
+    ]);
+    expect(placed.headers).toContainEqual({ at: 40130, id: 2 });
+    expect(placed.headers).toContainEqual({ at: 40122, id: 160 });
+    expect(placed.missing.size).toBe(0);
+  });
+
+  it.each([
+    [1, 1, 'N below what L holds: N'],
+    [5, 2, 'N above what L holds: only the blocks L holds'],
+    [0xffff, 2, 'N not implemented: what L holds'],
+    [0, 0, 'N 0: no rows'],
+  ])('N %i on L 48 → %i rows (%s)', (n, want) => {
+    expect(rows(placeOnChain(inv, chain160(48), new Map([[40130, n]])), 'dc_module_current_a')).toHaveLength(want);
+  });
+
+  it('without a readable N, as many modules as L holds', () => {
+    expect(rows(placeOnChain(inv, chain160(68)), 'dc_module_current_a')).toHaveLength(3);
+  });
+
+  it('a device without model 160 has no module rows and nothing missing', () => {
+    const placed = placeOnChain(inv, { base: 40000, models: [{ id: 1, at: 40002, length: 66 }, { id: 103, at: 40070, length: 50 }] });
+    expect(placed.profile.points.filter((p) => p.name.startsWith('dc_module_'))).toEqual([]);
+    expect(placed.missing.size).toBe(0);
+    expect(repeatCountAddresses(inv, { base: 40000, models: [] })).toEqual([]);
   });
 });
 
@@ -98,6 +151,30 @@ describe('ModbusReader on a device whose chain changes', () => {
     const res = await reader.read();
     expect(res.readings.find((r) => r.point === 'active_power_w')?.value).toBe(3000);
     expect(res.poll.faults).toEqual({ DCIM_E_SUNSPEC_MODEL_CHANGED: 1 });
+  });
+});
+
+describe('ModbusReader on model 160', () => {
+  it('reads each module as a row; a changed N walks again and reads the new rows in the same poll', async () => {
+    const dev = new MapDevice(mpptMap(48, 2));
+    const reader = new ModbusReader({ profile: inv, transport: dev, unitId: 1, policy: { timeoutMs: 100, retries: 0 }, clock: new ManualClock(0) });
+    const modules = async () => {
+      const res = await reader.read();
+      return { w: res.readings.filter((r) => r.point === 'dc_module_power_w').map((r) => [r.index?.module, r.value]), faults: res.poll.faults };
+    };
+    expect(await modules()).toEqual({ w: [['1', 1000], ['2', 2000]], faults: undefined });
+    // One input switched off in the inverter's settings: N 1, L unchanged.
+    dev.words.set(40130, 1);
+    expect(await modules()).toEqual({ w: [['1', 1000]], faults: { DCIM_E_SUNSPEC_MODEL_CHANGED: 1 } });
+  });
+
+  it('a module register left "not implemented" is not good; the other module still is', async () => {
+    const words = mpptMap(48, 2);
+    words.set(40122 + 30 + 11, 0xffff);
+    const reader = new ModbusReader({ profile: inv, transport: new MapDevice(words), unitId: 1, policy: { timeoutMs: 100, retries: 0 }, clock: new ManualClock(0) });
+    const res = await reader.read();
+    const w = res.readings.filter((r) => r.point === 'dc_module_power_w').map((r) => [r.index?.module, r.quality, r.value]);
+    expect(w).toEqual([['1', 'good', 1000], ['2', 'bad', null]]);
   });
 });
 

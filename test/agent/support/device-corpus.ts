@@ -157,9 +157,11 @@ export function describeSnmpFixtures(fixtures: readonly string[], corpus: SnmpCo
  * each text as written, and each value the device marks "not available" (null) not good, without a
  * value, with DCIM_E_VALUE_UNAVAILABLE.
  */
-export function expectHandValues(readings: readonly Pick<Reading, 'point' | 'value' | 'quality' | 'error'>[], fx: ModbusFixture): void {
-  expect(readings.map((r) => r.point).sort()).toEqual(Object.keys(fx.readings).sort());
-  for (const r of readings) {
+export function expectHandValues(readings: readonly Pick<Reading, 'point' | 'index' | 'value' | 'quality' | 'error'>[], fx: ModbusFixture): void {
+  // A table row is keyed `point[tag=n]` (a SunSpec model 160 module: `dc_module_power_w[module=1]`).
+  const named = readings.map((r) => ({ ...r, point: key({ point: r.point, index: r.index as Record<string, string> | undefined }) }));
+  expect(named.map((r) => r.point).sort()).toEqual(Object.keys(fx.readings).sort());
+  for (const r of named) {
     const want = fx.readings[r.point];
     if (want === null) expect([r.point, r.quality === 'good', r.value ?? null, r.error]).toEqual([r.point, false, null, 'DCIM_E_VALUE_UNAVAILABLE']);
     else if (typeof want === 'number') {
