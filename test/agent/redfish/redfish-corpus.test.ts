@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadProfiles } from '../../../contract/index.js';
+import { loadProfiles, memoryLogger, SiteInventorySchema, SystemClock } from '../../../contract/index.js';
+import { selectDevices } from '../../../agent/devices.js';
+import { createDeviceReader } from '../../../agent/reader-factory.js';
 import { CORPUS_DIR, expectReadingsAsExpected, pollRedfishMockup, readExpected, redfishFixtures, useRedfishMockup, type RedfishExpected } from '../support/device-corpus.js';
 
 /**
@@ -41,10 +43,40 @@ describe('Redfish device corpus', () => {
   describe('gpu-redfish-h100 when the BMC misbehaves', () => {
     const bmc = useRedfishMockup('gpu-redfish-h100');
 
+    it('a BMC that keeps serving the same power Reading: the live points turn uncertain (DCIM_E_VALUE_STUCK) at stuck_polls, the rest stays good', async () => {
+      const m = bmc();
+      const profile = profiles.get('redfish-gpu-server');
+      const stuck = profile?.protocol === 'redfish' ? profile.resources[0]?.points.find((p) => p.name === 'active_power_w')?.stuck_polls : undefined;
+      expect(stuck).toBeGreaterThanOrEqual(2);
+      const inv = SiteInventorySchema.parse({
+        site: { id: 'corpus', name: 'corpus' },
+        halls: [{ id: 'h1', name: 'Hall 1' }],
+        racks: [{ id: 'r01', hall: 'h1', rated_kw: 12 }],
+        devices: [{ id: 'gpu-node-12', profile: 'redfish-gpu-server', rack: 'r01', address: { protocol: 'redfish', host: '127.0.0.1', port: m.port, scheme: 'http', username: m.username, password: m.password } }],
+      });
+      const device = selectDevices(inv, profiles, ['gpu-node-12']).devices[0];
+      if (!device) throw new Error('device not selected');
+      const reader = createDeviceReader(device, { clock: new SystemClock(), logger: memoryLogger('error'), redfish: { timeoutMs: 2000, retries: 0 } });
+      try {
+        const polls = [];
+        for (let i = 0; i < (stuck as number); i++) polls.push((await reader.read()).readings);
+        const at = (n: number, point: string, gpu?: string) => polls[n]?.find((x) => x.point === point && x.index?.gpu === gpu);
+        expect(at((stuck as number) - 2, 'active_power_w')).toMatchObject({ quality: 'good', value: 3842.6 });
+        expect(at((stuck as number) - 1, 'active_power_w')).toMatchObject({ quality: 'uncertain', value: 3842.6, error: 'DCIM_E_VALUE_STUCK' });
+        expect(at((stuck as number) - 1, 'gpu_power_w', 'GPU1')).toMatchObject({ quality: 'uncertain', error: 'DCIM_E_VALUE_STUCK' });
+        // Not live: a model name, a utilisation that may sit at 0 and an energy counter repeat honestly.
+        expect(at((stuck as number) - 1, 'gpu_utilisation_pct', 'GPU2')).toMatchObject({ quality: 'good', value: 0 });
+        expect(at((stuck as number) - 1, 'energy_kwh')).toMatchObject({ quality: 'good' });
+      } finally {
+        await reader.close();
+      }
+    });
+
     it('a wrong password: exit 3, DCIM_E_REDFISH_AUTH and its hint', async () => {
       const r = await pollRedfishMockup({ ...bmc(), password: 'not-the-password' }, 'redfish-gpu-server');
       expect(r.code).toBe(3);
       expect(r.stderr).toContain('DCIM_E_REDFISH_AUTH');
+      expect(r.stderr).toContain('the BMC refused --username and the password');
     });
 
     it('a reading served as text, a GPU whose metrics are gone: those points are bad, the rest of the poll is read', async () => {
