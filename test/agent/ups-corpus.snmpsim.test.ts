@@ -16,11 +16,22 @@ const liebertCrac = snmprec(
   '1.3.6.1.4.1.476.1.42.3.4.3.1.0|2|1',
 );
 
+/** A CyberPower card that reports the bare enterprise number as its sysObjectID (Network UPS Tools notes some do), serving CPS-MIB's ups group. */
+const cyberpowerBare = snmprec(
+  { descr: 'CyberPower UPS, RMCARD (recording written for dcim-pulse)', objectId: '1.3.6.1.4.1.3808', name: 'ups-cps-2' },
+  '1.3.6.1.4.1.3808.1.1.1.1.1.1.0|4|OL1500ERTXL2U',
+);
+/** A CyberPower rack PDU under the same enterprise number: CPS-MIB's ePDU2 device table (ePDU2DeviceStatusPowerLoad, watts), no ups group. */
+const cyberpowerPdu = snmprec(
+  { descr: 'CyberPower switched PDU (recording written for dcim-pulse)', objectId: '1.3.6.1.4.1.3808.1.1.3', name: 'pdu-cps-1' },
+  '1.3.6.1.4.1.3808.1.1.6.3.4.1.18.1|66|1840',
+);
+
 describe('UPS device corpus through snmpsimd', () => {
-  const corpus = useSnmpCorpus(fixtures, { 'liebert-crac': liebertCrac });
+  const corpus = useSnmpCorpus(fixtures, { 'liebert-crac': liebertCrac, 'cyberpower-bare': cyberpowerBare, 'cyberpower-pdu': cyberpowerPdu });
 
   it('has the UPS fixtures the detection rules need', () => {
-    expect(fixtures).toEqual(expect.arrayContaining(['ups-eaton-xups', 'ups-upsmib-sysoid', 'ups-huawei-ups2000', 'ups-delta-rt', 'ups-vertiv-liebert-nx']));
+    expect(fixtures).toEqual(expect.arrayContaining(['ups-eaton-xups', 'ups-upsmib-sysoid', 'ups-huawei-ups2000', 'ups-delta-rt', 'ups-vertiv-liebert-nx', 'ups-cyberpower-ols']));
   });
 
   it('detects over SNMPv1 too, where one probe past the end of the MIB fails the whole request (noSuchName): the batch is split', async () => {
@@ -38,9 +49,19 @@ describe('UPS device corpus through snmpsimd', () => {
   it('a Liebert air conditioner is not taken for a Liebert UPS: the claim needs UPS-MIB, and the report says why (the air-conditioner profile takes it)', async () => {
     const json = await corpus.detect('liebert-crac', ['--timeout-ms', '1000', '--retries', '0']);
     expect(json.suggestion).toMatchObject({ profile: 'vertiv-liebert-pac', how: 'match' });
-    expect(json.suggestion.rejected).toEqual([
-      'vertiv-liebert-ups: sysObjectID 1.3.6.1.4.1.476.1.42 is under 1.3.6.1.4.1.476.1.42, but no answer under UPS-MIB (upsIdentManufacturer, 1.3.6.1.2.1.33.1.1.1); no answer under LIEBERT-GP-POWER-MIB (lgpPwrBatteryTimeRemaining, 1.3.6.1.4.1.476.1.42.3.5.1.18)',
-    ]);
+    expect(json.suggestion.rejected).toEqual(['vertiv-liebert-ups: sysObjectID 1.3.6.1.4.1.476.1.42 is under 1.3.6.1.4.1.476.1.42, but no answer under UPS-MIB (upsIdentManufacturer, 1.3.6.1.2.1.33.1.1.1)']);
+  });
+
+  it('a CyberPower card reporting the bare enterprise number is claimed by the CyberPower UPS profile once its ups group answers', async () => {
+    const json = await corpus.detect('cyberpower-bare', ['--timeout-ms', '1000', '--retries', '0']);
+    expect(json.suggestion).toMatchObject({ profile: 'cyberpower-ups', how: 'match' });
+    expect(json.suggestion.reason).toContain('sysObjectID 1.3.6.1.4.1.3808 is under 1.3.6.1.4.1.3808, claimed by cyberpower-ups, and it answers upsBaseIdentModel = "OL1500ERTXL2U" under CPS-MIB');
+  });
+
+  it('a CyberPower PDU is not taken for a CyberPower UPS: the claim needs the ups group, and the report says why', async () => {
+    const json = await corpus.detect('cyberpower-pdu', ['--timeout-ms', '1000', '--retries', '0']);
+    expect(json.suggestion).toMatchObject({ profile: 'cyberpower-pdu', how: 'match' });
+    expect(json.suggestion.rejected).toContain('cyberpower-ups: sysObjectID 1.3.6.1.4.1.3808.1.1.3 is under 1.3.6.1.4.1.3808, but no answer under CPS-MIB (upsBaseIdentModel, 1.3.6.1.4.1.3808.1.1.1.1.1.1)');
   });
 
   describeSnmpFixtures(fixtures, corpus);
