@@ -247,7 +247,8 @@ export class ApiRoutes {
   }
 }
 
-function safeDecode(s: string): string | undefined {
+/** decodeURIComponent, or undefined for a malformed %-escape (a 400, never a 500). */
+export function safeDecode(s: string): string | undefined {
   try {
     return decodeURIComponent(s);
   } catch {

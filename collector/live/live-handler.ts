@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import type { KpiMessage } from '../../contract/messages.js';
+import { safeDecode } from '../http/api-routes.js';
 import type { ApiSource } from '../http/api-source.js';
 import type { BearerToken } from '../http/bearer-token.js';
 import { KpiHistory } from './kpi-history.js';
@@ -113,19 +114,23 @@ export class LiveHandler {
     const m = /^\/api\/(sites|clusters)\/([^/]+)\/series$/.exec(path);
     if (m && method === 'GET') {
       if (this.opts.token.check(req.headers.authorization) !== 'ok') return false;
-      this.answerSeries(m[1] === 'sites' ? 'site' : 'cluster', decodeURIComponent(m[2]!), url.searchParams, res);
+      this.answerSeries(m[1] === 'sites' ? 'site' : 'cluster', safeDecode(m[2]!), url.searchParams, res);
       return true;
     }
     return false;
   }
 
-  private answerSeries(scope: Scope, id: string, params: URLSearchParams, res: http.ServerResponse): void {
+  /** `id` undefined: the path's %-escapes do not decode (a client error, not the server's). */
+  private answerSeries(scope: Scope, id: string | undefined, params: URLSearchParams, res: http.ServerResponse): void {
     const kpi = params.get('kpi') ?? 'pue_live';
     const hours = Number(params.get('hours') ?? '6');
     const known = scope === 'site' ? this.opts.source.sites().some((s) => s.id === id) : this.opts.source.clusters().some((c) => c.id === id);
     let status = 200;
     let body: unknown;
-    if (!ID.test(id) || !known) {
+    if (id === undefined) {
+      status = 400;
+      body = { error: { code: 'DCIM_E_API_BAD_REQUEST', message: `malformed %-escape in the ${scope} id` } };
+    } else if (!ID.test(id) || !known) {
       status = 404;
       body = { error: { code: 'DCIM_E_API_NOT_FOUND', message: `no ${scope} ${JSON.stringify(id.slice(0, 64))}` } };
     } else if (!KPI.test(kpi) || !Number.isFinite(hours) || hours <= 0 || hours > MAX_HOURS) {

@@ -127,6 +127,8 @@ describe('live page routes', () => {
     ['of an unknown site', '/api/sites/nope/series?kpi=pue_live&hours=1', true, 404],
     ['with hours out of range', '/api/sites/demo/series?kpi=pue_live&hours=48', true, 400],
     ['with a bad KPI name', '/api/sites/demo/series?kpi=PUE&hours=1', true, 400],
+    ['with a malformed %-escape in the id', '/api/sites/%E0%A4%A/series?kpi=pue_live&hours=1', true, 400],
+    ['of a cluster with a malformed %-escape', '/api/clusters/%ZZ/series?kpi=pue_live&hours=1', true, 400],
     ['of the site', '/api/sites/demo/series?kpi=pue_live&hours=1', true, 200],
   ])('the trend %s answers %i', async (_what, path, auth, status) => {
     const res = await fetch(`${base}${path}`, { headers: auth ? { authorization: `Bearer ${TOKEN}` } : {} });
