@@ -137,18 +137,26 @@ export function chooseExponent(point: PointLike, v: number, terms: readonly Expo
 }
 
 /**
- * Term values whose Σ factor * (v + bias) is `exponent`: every term but one sits at its neutral
- * value (v = -bias: ENTITY-SENSOR scale "units"), the one with |factor| 1 (digits, precision)
- * carries the exponent; undefined when the exponent cannot be expressed.
+ * Term values whose Σ factor * max(v + bias, at_least) is `exponent`: every term but one sits at
+ * its neutral value (v = -bias: ENTITY-SENSOR scale "units"), one carries the exponent — the last
+ * with |factor| 1 (digits, precision) when it can, else another (a precision clamped at 0 cannot
+ * make 10^3, the scale "kilo" can); undefined when the exponent cannot be expressed.
  */
 function solveTerms(terms: readonly ExponentTerm[], exponent: number): number[] | undefined {
-  let free = terms.findLastIndex((t) => Math.abs(t.factor) === 1);
-  if (free < 0) free = terms.length - 1;
-  const values = terms.map((t) => -t.bias);
-  const t = terms[free] as ExponentTerm;
-  if (t.factor === 0 || exponent % t.factor !== 0) return exponent === 0 ? values : undefined;
-  values[free] = exponent / t.factor - t.bias;
-  return values;
+  const neutral = terms.map((t) => 0 - t.bias); // +0, not -0, for a term without bias
+  if (exponent === 0) return neutral;
+  const last = terms.findLastIndex((t) => Math.abs(t.factor) === 1);
+  const order = [...(last >= 0 ? [last] : []), ...terms.map((_, i) => terms.length - 1 - i).filter((i) => i !== last)];
+  for (const free of order) {
+    const t = terms[free] as ExponentTerm;
+    if (t.factor === 0 || exponent % t.factor !== 0) continue;
+    const shift = exponent / t.factor;
+    if (t.at_least !== undefined && shift < t.at_least) continue;
+    const values = [...neutral];
+    values[free] = shift - t.bias;
+    return values;
+  }
+  return undefined;
 }
 
 /** One point: a wire type and value, or the reason it cannot be encoded. */

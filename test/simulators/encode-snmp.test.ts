@@ -198,6 +198,17 @@ describe('SNMP values: exponents from device objects', () => {
     expect(decodeSnmpValue(ent.points[0]!, SnmpType.Gauge32, huge.values[0]!.value, [huge.values[1]!.value])).toEqual({ ok: true, value: 1e12 });
   });
 
+  it('a precision that counts only as decimal places (at_least 0) never carries a coarser exponent: the scale does', () => {
+    const generic = profiles.get('generic-snmp') as SnmpProfile;
+    const E = '1.3.6.1.2.1.99.1.1.1';
+    // 5 GW does not fit Integer32 in units or tenths; a negative precision would not move the point, so kilo it is.
+    const e = encodeSnmpValues(generic, q({}, { sensor: new Map([[3, { sensor_value: 5e9 }]]) }));
+    const at = (column: number) => e.values.find((v) => v.oid === `${E}.${column}.3`)?.value;
+    expect([at(4), at(2), at(3)]).toEqual([5_000_000, 10, 0]);
+    const column = generic.tables[0]!.columns.find((c) => c.name === 'sensor_value')!;
+    expect(decodeSnmpValue(column, SnmpType.Integer, 5_000_000, [10, 0])).toEqual({ ok: true, value: 5e9 });
+  });
+
   it('reports two points that need different values of one exponent object', () => {
     const e = encodeSnmpValues(ent, q({ shared_a_w: 5, shared_b_w: 5 }));
     expect(e.problems).toEqual([expect.stringMatching(/shared_b_w: 1\.3\.6\.1\.4\.1\.99\.1\.9\.0 already served as 0, wanted 1/)]);
