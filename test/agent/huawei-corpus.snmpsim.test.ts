@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { snmprec, useSnmpCorpus, type PolledReading } from './support/device-corpus.js';
+import { loadProfiles, type Reading } from '../../contract/index.js';
+import { PlausibilityChecker } from '../../agent/plausibility/plausibility.js';
+import { readExpected, snmprec, useSnmpCorpus, type PolledReading, type SnmpExpected } from './support/device-corpus.js';
 
 /**
  * Huawei devices beyond their corpus fixtures (ups-huawei-*): what detection says about a card that
@@ -47,10 +49,17 @@ const etp48MisreadPower = snmprec(
 );
 
 const flags = ['--timeout-ms', '1000', '--retries', '0'];
+
+/** Per fixture, each live point and the count of identical polls after which it is stuck. */
+const LIVE: Record<string, Record<string, number>> = {
+  'ups-huawei-ups5000': { hw_input_voltage_l1_v: 30, hw_input_voltage_l2_v: 30, hw_input_voltage_l3_v: 30, hw_input_frequency_hz: 60 },
+  'ups-huawei-etp48': { rectifier_dc_power_w: 60, rectifier_ac_input_power_w: 60, dc_power_w: 60 },
+};
 const byPoint = (readings: readonly PolledReading[], point: string) => readings.find((r) => r.point === point && r.index === undefined);
 
 describe('Huawei devices through snmpsimd', () => {
-  const corpus = useSnmpCorpus([], { 'ups-mib-only': upsMibOnly, 'ups5000-misread': ups5000MisreadPower, 'etp48-misread': etp48MisreadPower });
+  const frozen = ['ups-huawei-ups5000', 'ups-huawei-etp48'];
+  const corpus = useSnmpCorpus(frozen, { 'ups-mib-only': upsMibOnly, 'ups5000-misread': ups5000MisreadPower, 'etp48-misread': etp48MisreadPower });
 
   it("a Huawei UPS card that answers only UPS-MIB is not claimed by huawei-ups: the report says HUAWEI-UPS-MIB is missing, and the plain UPS-MIB profile reads it", async () => {
     const json = await corpus.detect('ups-mib-only', flags);
@@ -76,5 +85,28 @@ describe('Huawei devices through snmpsimd', () => {
     expect(byPoint(readings, 'dc_power_w')).toMatchObject({ quality: 'bad', error: 'DCIM_E_VALUE_INCONSISTENT' });
     expect(byPoint(readings, 'dc_voltage_v')).toMatchObject({ quality: 'good', value: 53.5 });
     expect(byPoint(readings, 'dc_current_a')).toMatchObject({ quality: 'good', value: 62.3 });
+  });
+
+  // The same poll again and again, as a frozen card would answer. Live are only what moves on a
+  // working unit: mains voltage (0.1 V) after 30 identical polls; mains frequency (0.01 Hz) and the
+  // DC power system's watts after 60. Every such non-zero reading turns uncertain
+  // (DCIM_E_VALUE_STUCK) exactly at its count; ratings, states, currents in 0.1 A steps, the
+  // regulated output voltage, the UPS's 0.1 kW steps and the energy counter never do. (The UPS-MIB
+  // template's own live points are the UPS corpus test's business: only Huawei's are judged here.)
+  it.each(frozen)('%s: only the moving measurements are flagged stuck when the card freezes, each at its own count', async (fixture) => {
+    const exp = readExpected<SnmpExpected>(fixture);
+    const profile = loadProfiles().get(exp.poll_profile);
+    if (!profile) throw new Error(`no profile ${exp.poll_profile}`);
+    const polled = (await corpus.poll(fixture, exp.poll_profile, ['--timeout-ms', '1000', '--retries', '1'])) as Reading[];
+    const live = LIVE[fixture] ?? {};
+    const moving = polled.filter((r) => live[r.point] !== undefined && r.quality === 'good' && typeof r.value === 'number' && r.value !== 0);
+    expect(moving.map((r) => r.point).sort()).toEqual(Object.keys(live).sort());
+    const checker = new PlausibilityChecker(profile);
+    const longest = Math.max(...Object.values(live));
+    for (let poll = 1; poll <= longest; poll++) {
+      const stuck = checker.check(polled).readings.filter((r) => r.error === 'DCIM_E_VALUE_STUCK' && (fixture !== 'ups-huawei-ups5000' || r.point.startsWith('hw_')));
+      expect(stuck.every((r) => r.quality === 'uncertain'), `poll ${poll}`).toBe(true);
+      expect(stuck.map((r) => r.point).sort(), `poll ${poll}`).toEqual(moving.filter((r) => (live[r.point] as number) <= poll).map((r) => r.point).sort());
+    }
   });
 });
