@@ -18,7 +18,7 @@ describe('Modbus register image', () => {
   const full = Object.fromEntries(sdm.points.map((p, i) => [p.name, 100 + i]));
 
   it('covers the span of its points, holes reading 0', () => {
-    expect(profileSpans(sdm)).toEqual({ holding: undefined, input: { start: 0, end: 344 }, coil: undefined, discrete: undefined });
+    expect(profileSpans(sdm)).toEqual({ holding: undefined, input: { start: 0, end: 74 }, coil: undefined, discrete: undefined });
     const { image, missing, problems } = encodeModbusImage(sdm, q(full));
     expect([missing, problems]).toEqual([[], []]);
     const power = readImage(image, 'input', 52, 2);
@@ -35,8 +35,8 @@ describe('Modbus register image', () => {
   const image = encodeModbusImage(sdm, q(full)).image;
   it.each([
     ['below the span', 'input', 0, 1, true],
-    ['the last register', 'input', 343, 1, true],
-    ['one past the end', 'input', 343, 2, false],
+    ['the last register', 'input', 73, 1, true],
+    ['one past the end', 'input', 73, 2, false],
     ['far outside', 'input', 400, 1, false],
     ['a kind the profile has no points of', 'holding', 0, 1, false],
     ['coils', 'coil', 0, 1, false],

@@ -153,11 +153,11 @@ suite(`faults switched at run time, seen by clients${skipNote}`, () => {
 
   it('meter_swap: a new meter counts from its start value', async () => {
     await fault('PUT', 'meter-incomer-1', 'meter_swap', { start_kwh: 12.5 });
-    const swapped = await mbValue('meter-incomer-1', ['-t', '3:float', '-B'], 343);
+    const swapped = await mbValue('meter-incomer-1', ['-t', '3:float', '-B'], 73);
     expect(swapped).toBeGreaterThanOrEqual(12.5);
     expect(swapped).toBeLessThan(40);
     await fault('DELETE', 'meter-incomer-1', 'meter_swap');
-    expect(await mbValue('meter-incomer-1', ['-t', '3:float', '-B'], 343)).toBeGreaterThan(1000);
+    expect(await mbValue('meter-incomer-1', ['-t', '3:float', '-B'], 73)).toBeGreaterThan(1000);
   });
 
   it('counter_rollover: an int32 counter sits just below its maximum, then wraps through 0', async () => {

@@ -160,7 +160,7 @@ suite(`energy counters advance with power × time (1 simulated hour per second)$
     const read = async () => {
       const before = Date.now();
       const e1 = snmpInt(parseSnmpOutput((await snmpget(snmp.port, 'public', [`${APC}.4.3.1.9.1`])).stdout).get(`${APC}.4.3.1.9.1`)) / 10;
-      const e2 = parseMbpoll((await mbpoll(modbus.port, ['-a', '1', '-t', '3:float', '-B', '-r', '343', '-c', '1'])).stdout).get(343)!;
+      const e2 = parseMbpoll((await mbpoll(modbus.port, ['-a', '1', '-t', '3:float', '-B', '-r', '73', '-c', '1'])).stdout).get(73)!;
       return { before, after: Date.now(), e1, e2 };
     };
     const a = await read();
@@ -288,7 +288,7 @@ describe('start errors, all listed with file and path', () => {
     expect(err.details).toEqual([
       's.yaml: devices[0].sim.faults[0]: a Modbus exception needs a Modbus device; this one speaks snmp',
       's.yaml: devices[0].sim.faults[1]: a clock skew shows only where time is on the wire (SNMPv3 engine time, Redfish DateTime); this device speaks snmp v2c',
-      's.yaml: devices[1].sim.faults[0]: none of its counters (import_energy_kwh, energy_kwh) wraps: floats and JSON numbers have no maximum; declare counter_max in the profile',
+      's.yaml: devices[1].sim.faults[0]: none of its counters (energy_kwh) wraps: floats and JSON numbers have no maximum; declare counter_max in the profile',
     ]);
   });
 
