@@ -72,7 +72,8 @@ export function detectModbusProfile(scan: ModbusScan, profiles: ReadonlyMap<stri
   for (const p of profiles.values()) {
     if (p.protocol !== 'modbus' || !isSunspecProfile(p)) continue;
     const placed = placeOnChain(p, chain);
-    const sunspecPoints = p.points.filter((x) => x.model).length;
+    // A repeating block (model 160 modules) counts only where the device serves its model: it has no rows otherwise.
+    const sunspecPoints = p.points.filter((x) => x.model && (!x.model.repeat || chain.models.some((m) => x.model?.id.includes(m.id)))).length;
     const readable = sunspecPoints - placed.missing.size;
     if (readable === 0) continue;
     const used = [...new Set(placed.headers.map((h) => h.id))].join(', ');

@@ -55,6 +55,12 @@ describe('dcim poll --detect over Modbus', () => {
     expect(report.suggestion?.profile).toBe('sunspec-inverter');
   });
 
+  it('a chain without an inverter model (unit 24): no profile is suggested, not even for the optional model 160 rows it cannot have', async () => {
+    const { report } = await detect(server().port, 24);
+    expect(report.suggestion).toBeUndefined();
+    expect(report.sunspec.models?.map((m) => m.id)).toEqual([1]);
+  });
+
   it('neither SunSpec nor a profile it names: no guess, says what the device said about itself', async () => {
     const { code, report, stderr } = await detect(server().port, 26);
     expect(code).toBe(0);
