@@ -18,6 +18,7 @@ describe('Modbus meter corpus', () => {
 
   it('holds the Acrel ADW300 and DTSD1352, Schneider iEM3000, ABB B2x and Janitza UMG 96RM fixtures, each a known meter profile', () => {
     expect(meters.map((f) => f.profile)).toEqual(expect.arrayContaining(['acrel-adw300', 'acrel-dtsd1352', 'schneider-iem3000', 'abb-eq-b2x', 'janitza-umg96rm']));
+    expect(meters.map((f) => f.profile)).toEqual(expect.arrayContaining(['eastron-sdm630', 'eastron-sdm120', 'wattnode-wnd', 'carlo-gavazzi-em24-e1']));
     for (const f of meters) {
       expect(profiles.get(f.profile)?.protocol, f.name).toBe('modbus');
       expect(profiles.get(f.profile)?.class, f.name).toBe('meter');
