@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadProfiles, memoryLogger, SiteInventorySchema, SystemClock } from '../../../contract/index.js';
+import { loadProfiles, memoryLogger, SiteInventorySchema, SystemClock, type Reading } from '../../../contract/index.js';
 import { selectDevices } from '../../../agent/devices.js';
 import { createDeviceReader } from '../../../agent/reader-factory.js';
 import { CORPUS_DIR, expectReadingsAsExpected, pollRedfishMockup, readExpected, redfishFixtures, useRedfishMockup, type RedfishExpected } from '../support/device-corpus.js';
@@ -58,7 +58,7 @@ describe('Redfish device corpus', () => {
       if (!device) throw new Error('device not selected');
       const reader = createDeviceReader(device, { clock: new SystemClock(), logger: memoryLogger('error'), redfish: { timeoutMs: 2000, retries: 0 } });
       try {
-        const polls = [];
+        const polls: Reading[][] = [];
         for (let i = 0; i < (stuck as number); i++) polls.push((await reader.read()).readings);
         const at = (n: number, point: string, gpu?: string) => polls[n]?.find((x) => x.point === point && x.index?.gpu === gpu);
         expect(at((stuck as number) - 2, 'active_power_w')).toMatchObject({ quality: 'good', value: 3842.6 });
