@@ -17,6 +17,7 @@ const foreignSysoid = {
   'sentry4-foreign-sysoid': foreign('pdu-sentry4', '1.3.6.1.4.1.1718.4'),
   'eaton-foreign-sysoid': foreign('pdu-eaton-epdu-g3', '1.3.6.1.4.1.534.6.6.7'),
   'cyberpower-foreign-sysoid': foreign('pdu-cyberpower-epdu2', '1.3.6.1.4.1.3808.1.1.3'),
+  'apc-rpdu-foreign-sysoid': foreign('pdu-apc-rpdu-ap79xx', '1.3.6.1.4.1.318.1.3.4.5'),
 };
 
 /**
@@ -38,13 +39,14 @@ describe('PDU device corpus through snmpsimd', () => {
   const flags = ['--timeout-ms', '1000', '--retries', '1'];
 
   it('has the PDU fixtures', () => {
-    expect(fixtures).toEqual(expect.arrayContaining(['pdu-sentry4', 'pdu-apc-rpdu2-banks', 'pdu-raritan-px2-inlet', 'pdu-geist-v5', 'pdu-eaton-epdu-g3', 'pdu-cyberpower-epdu2']));
+    expect(fixtures).toEqual(expect.arrayContaining(['pdu-sentry4', 'pdu-apc-rpdu2-banks', 'pdu-raritan-px2-inlet', 'pdu-geist-v5', 'pdu-eaton-epdu-g3', 'pdu-cyberpower-epdu2', 'pdu-apc-rpdu-ap79xx']));
   });
 
   it.each([
     ['sentry4-foreign-sysoid', 'sentry4', 'st4InputCordActivePower'],
     ['eaton-foreign-sysoid', 'eaton-epdu', 'inputVoltage'],
     ['cyberpower-foreign-sysoid', 'cyberpower-pdu', 'ePDU2DeviceStatusPowerLoad'],
+    ['apc-rpdu-foreign-sysoid', 'apc-rpdu', 'rPDULoadStatusLoad'],
   ])('finds %s as %s under a sysObjectID no profile claims, by %s', async (community, profile, object) => {
     const json = await corpus.detect(community, flags);
     expect(json.system.sys_object_id).toBe('1.3.6.1.4.1.8072.3.2.10');
