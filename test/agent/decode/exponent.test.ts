@@ -10,6 +10,8 @@ const digits = term({ factor: -1 });
 // ENTITY-SENSOR-MIB: entPhySensorScale (units = 9) and entPhySensorPrecision.
 const entScale = term({ oid: '1.3.6.1.2.1.99.1.1.1.2.7', factor: 3, bias: -9 });
 const entPrecision = term({ oid: '1.3.6.1.2.1.99.1.1.1.3.7', factor: -1 });
+// As RFC 3433 reads it: precision -8..-1 counts accurate digits, only 1..9 places the decimal point.
+const entPlaces = term({ oid: '1.3.6.1.2.1.99.1.1.1.3.7', factor: -1, at_least: 0 });
 
 describe('exponentOf', () => {
   it.each([
@@ -20,6 +22,9 @@ describe('exponentOf', () => {
     ['ENTITY-SENSOR milli (8), precision 0', [entScale, entPrecision], [8, 0], -3],
     ['ENTITY-SENSOR kilo (10), precision -1 (tens)', [entScale, entPrecision], [10, -1], 4],
     ['ENTITY-SENSOR yocto, precision 9 (the smallest legal)', [entScale, entPrecision], [1, 9], -33],
+    ['ENTITY-SENSOR precision 2 as decimal places (at_least 0)', [entScale, entPlaces], [9, 2], -2],
+    ['ENTITY-SENSOR precision -2 is two accurate digits: no shift (at_least 0)', [entScale, entPlaces], [9, -2], 0],
+    ['ENTITY-SENSOR kilo, precision -8 (at_least 0)', [entScale, entPlaces], [10, -8], 3],
   ] as const)('%s', (_name, terms, raws, exponent) => {
     expect(exponentOf(terms, raws)).toEqual({ ok: true, exponent });
   });
