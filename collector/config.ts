@@ -116,6 +116,8 @@ export const HttpConfigSchema = z
     token: SecretRefSchema,
     /** Allow browser calls from this origin (CORS); absent: no CORS headers at all. */
     cors_origin: z.string().regex(/^https?:\/\/[^\s/]+$/, 'expected an origin such as https://grafana.example').optional(),
+    /** Open connections at most, live streams included; beyond it new ones are dropped and counted. */
+    max_connections: z.number().int().min(8).max(65_536).default(256),
   })
   .strict();
 export type HttpConfig = z.infer<typeof HttpConfigSchema>;

@@ -91,6 +91,7 @@ export function createCollectorFromConfig(
             ...listenHostPort(http.listen),
             token: resolveSecret(http.token, 'http.token', env),
             ...(http.cors_origin !== undefined ? { cors_origin: http.cors_origin } : {}),
+            max_connections: http.max_connections,
           },
         }
       : {}),

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from '../../contract/log.js';
 import { LiveHandler } from '../live/live-handler.js';
 import { LogThrottle } from '../log-throttle.js';
@@ -9,13 +9,21 @@ import { apiError, ApiRoutes, type ApiResponse, type ApiRoutesOptions } from './
  * The node:http shell around api-routes.ts (no framework: a few read-only GET routes need none).
  * Limits: request target 2 KiB (414), headers 16 KiB (431, answered by node), no request body
  * (413 for a declared one, the connection closed for a body sent without length), 10 s per
- * request, 5 s for the headers. Counts requests by status class.
+ * request, 5 s for the headers — also on a connection that never sends a byte, which node alone
+ * would keep open — 5 s idle between keep-alive requests, and at most
+ * `max_connections` open at once (default 256; node drops the ones beyond, counted). Without
+ * these, a few hundred idle sockets exhaust the process's file descriptors. Counts requests by
+ * status class.
  */
 export interface ApiServerOptions extends ApiRoutesOptions {
   host: string;
   port: number;
   logger: Logger;
   now?: () => number;
+  /** Open connections at most (live streams included); default 256. */
+  max_connections?: number;
+  /** Time for a connection to send complete headers, ms; default 5000. */
+  headers_timeout_ms?: number;
 }
 
 export interface ApiServerStats {
@@ -23,15 +31,20 @@ export interface ApiServerStats {
   /** By status: 2xx, 3xx, 4xx, 5xx. */
   responses: Record<'2xx' | '4xx' | '5xx', number>;
   unauthorized: number;
+  /** Connections dropped at accept because `max_connections` were open. */
+  connections_refused: number;
 }
 
 const MAX_HEADER_BYTES = 16 * 1024;
+export const DEFAULT_MAX_CONNECTIONS = 256;
 
 export class ApiServer {
   private server: http.Server | undefined;
   private routes: ApiRoutes | undefined;
-  private readonly counters: ApiServerStats = { requests: 0, responses: { '2xx': 0, '4xx': 0, '5xx': 0 }, unauthorized: 0 };
+  private readonly counters: ApiServerStats = { requests: 0, responses: { '2xx': 0, '4xx': 0, '5xx': 0 }, unauthorized: 0, connections_refused: 0 };
   private throttle: LogThrottle | undefined;
+  /** Connections that sent a request: from then on node's own timeouts govern them. */
+  private readonly served = new WeakSet<Socket>();
   /** The live page, its event stream and trends (collector/live), offered each request first. */
   private live: LiveHandler | undefined;
 
@@ -43,7 +56,26 @@ export class ApiServer {
     this.routes = new ApiRoutes(this.opts);
     this.throttle = new LogThrottle(this.opts.now ?? Date.now);
     this.live = new LiveHandler({ source: this.opts.source, token: this.opts.token, now: this.opts.now ?? Date.now });
-    const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 10_000, headersTimeout: 5_000, keepAliveTimeout: 5_000 }, (req, res) => this.onRequest(req, res));
+    const headersTimeout = this.opts.headers_timeout_ms ?? 5_000;
+    const server = http.createServer(
+      { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: Math.max(10_000, headersTimeout), headersTimeout, keepAliveTimeout: 5_000, connectionsCheckingInterval: Math.min(1_000, headersTimeout) },
+      (req, res) => this.onRequest(req, res),
+    );
+    // node's headersTimeout starts with the first byte: a connection that sends nothing would stay.
+    server.on('connection', (socket: Socket) => {
+      const timer = setTimeout(() => {
+        if (!this.served.has(socket)) socket.destroy();
+      }, headersTimeout);
+      timer.unref();
+      socket.once('close', () => clearTimeout(timer));
+    });
+    server.maxConnections = this.opts.max_connections ?? DEFAULT_MAX_CONNECTIONS;
+    server.on('drop', (d?: { remoteAddress?: string }) => {
+      this.counters.connections_refused++;
+      if (this.throttle?.allow('connections-full')) {
+        this.opts.logger.warn('HTTP API connection refused: too many open', { code: 'DCIM_E_API_TOO_LARGE', max_connections: server.maxConnections, remote: d?.remoteAddress });
+      }
+    });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -77,6 +109,7 @@ export class ApiServer {
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     this.counters.requests++;
+    this.served.add(req.socket);
     let out: ApiResponse;
     const declared = Number(req.headers['content-length'] ?? 0);
     try {

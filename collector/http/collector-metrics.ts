@@ -131,6 +131,7 @@ export function collectorMetricFamilies(input: MetricsInput): MetricFamily[] {
       samples: Object.entries(stats.http.responses).map(([cls, n]) => ({ labels: { class: cls }, value: n })),
     });
     out.push(counter('dcim_http_unauthorized_total', 'HTTP API requests refused for a missing or wrong bearer token.', stats.http.unauthorized));
+    out.push(counter('dcim_http_connections_refused_total', 'HTTP API connections dropped at accept because the connection limit was reached.', stats.http.connections_refused));
   }
 
   out.push(...kpiFamilies(input.kpis));

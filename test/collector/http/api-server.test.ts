@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiSource, HealthReport } from '../../../collector/http/api-source.js';
 import { ApiServer } from '../../../collector/http/api-server.js';
@@ -283,6 +284,55 @@ describe('CORS', () => {
       expect(pre.status).toBe(204);
       expect(pre.headers).toMatchObject({ 'access-control-allow-origin': 'https://grafana.example', 'access-control-allow-headers': 'Authorization', 'access-control-allow-methods': 'GET, HEAD' });
     } finally {
+      await s.stop();
+    }
+  });
+});
+
+describe('connections', () => {
+  /** A raw TCP connection that sends nothing; resolves `closed` when the server hangs up. */
+  function idleSocket(url: string): Promise<{ socket: net.Socket; closed: Promise<void> }> {
+    const { hostname, port } = new URL(url);
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(Number(port), hostname, () => resolve({ socket, closed }));
+      const closed = new Promise<void>((done) => socket.once('close', () => done()));
+      socket.on('error', () => undefined);
+      socket.once('error', reject);
+    });
+  }
+
+  it('hangs up on a connection that never sends its headers', async () => {
+    const s = new ApiServer({ host: '127.0.0.1', port: 0, token: new BearerToken(TOKEN), source, logger: memoryLogger(), headers_timeout_ms: 200 });
+    const url = (await s.start()).url;
+    try {
+      const idle = await idleSocket(url);
+      await idle.closed; // the test's own timeout fails it if the server never closes
+      expect(idle.socket.destroyed).toBe(true);
+      expect((await request(url, '/api/sites')).status).toBe(200);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('drops connections beyond max_connections and counts them; a freed slot serves again', async () => {
+    const logger = memoryLogger();
+    const s = new ApiServer({ host: '127.0.0.1', port: 0, token: new BearerToken(TOKEN), source, logger, max_connections: 3 });
+    const url = (await s.start()).url;
+    const held = await Promise.all([idleSocket(url), idleSocket(url), idleSocket(url)]);
+    try {
+      const extra = await idleSocket(url);
+      await extra.closed;
+      expect(s.stats().connections_refused).toBe(1);
+      expect(logger.lines.find((l) => l.msg === 'HTTP API connection refused: too many open')).toMatchObject({ code: 'DCIM_E_API_TOO_LARGE', max_connections: 3 });
+      expect(held.every((h) => !h.socket.destroyed)).toBe(true);
+      held[0]!.socket.destroy();
+      await held[0]!.closed;
+      // The server sees the close a moment after the client: retry until the freed slot answers.
+      let status = 0;
+      while (status !== 200) status = await request(url, '/api/sites').then((r) => r.status, () => 0);
+      expect(status).toBe(200);
+    } finally {
+      for (const h of held) h.socket.destroy();
       await s.stop();
     }
   });
