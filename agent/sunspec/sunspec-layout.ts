@@ -14,8 +14,8 @@ import type { ChainModel, HoldingRead, SunspecChain } from './sunspec-chain.js';
  * A `repeat` point (model 160's MPPT modules) becomes one point per block, each with its row index
  * in `index`. The number of blocks is the model's own count register (N), read once after the walk
  * (`repeatCounts`), bounded by the blocks its L holds: a device that declares more modules than it
- * serves registers for is read only as far as it serves them. A count the device leaves "not
- * implemented" (0xFFFF) or that could not be read falls back to what L holds. A device without the
+ * serves registers for is read only as far as it serves them, and a count left "not implemented"
+ * (0xFFFF) or that could not be read comes to what L holds. A device without the
  * model has no rows, like an SNMP table without entries: model 160 is optional on every inverter.
  *
  * `headers` are registers the layout depends on, with the value each held at the walk: the ID
@@ -31,9 +31,6 @@ export interface PlacedProfile {
   index: Map<number, NonNullable<Reading['index']>>;
   headers: { at: number; id: number }[];
 }
-
-/** "Not implemented" of a SunSpec uint16 count. */
-const COUNT_NOT_IMPLEMENTED = 0xffff;
 
 export function isSunspecProfile(profile: ModbusProfile): boolean {
   return profile.points.some((p) => p.model !== undefined);
@@ -105,7 +102,7 @@ export function placeOnChain(profile: ModbusProfile, chain: SunspecChain, counts
     }
     const fits = Math.max(0, Math.floor((end - repeat.start) / repeat.length));
     const declared = repeat.count !== undefined ? counts.get(m.at + repeat.count) : undefined;
-    const blocks = declared !== undefined && declared !== COUNT_NOT_IMPLEMENTED ? Math.min(declared, fits) : fits;
+    const blocks = declared !== undefined ? Math.min(declared, fits) : fits;
     if (blocks === 0 || (sfOffset !== undefined && sfOffset >= end)) continue;
     headers.set(m.at, m.id);
     if (repeat.count !== undefined && declared !== undefined) headers.set(m.at + repeat.count, declared);
