@@ -10,6 +10,7 @@ import {
   IdSchema,
   loadProfiles,
   parseYamlText,
+  readSecretFile,
   resolveSecret,
   SecretRefSchema,
   SiteInventorySchema,
@@ -336,9 +337,11 @@ export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.e
       const p = config.mqtt.tls[k];
       if (p === undefined) continue;
       try {
-        tls[k] = readFileSync(resolve(base, p));
+        // The private key is a secret: held to the secret-file rule (owner only).
+        tls[k] = k === 'key' ? readSecretFile(resolve(base, p), `${file}: mqtt.tls.key`, env) : readFileSync(resolve(base, p));
       } catch (e) {
-        problems.push({ code: 'DCIM_E_CONFIG_UNREADABLE', line: `${file}: mqtt.tls.${k}: cannot read ${p}: ${(e as Error).message}` });
+        if (e instanceof DcimError) collect(e, e.code);
+        else problems.push({ code: 'DCIM_E_CONFIG_UNREADABLE', line: `${file}: mqtt.tls.${k}: cannot read ${p}: ${(e as Error).message}` });
       }
     }
   }

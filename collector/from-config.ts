@@ -4,7 +4,7 @@ import { DcimError } from '../contract/errors.js';
 import { createLogger, type Logger } from '../contract/log.js';
 import type { DeviceProfile } from '../contract/profile.js';
 import { loadProfiles } from '../contract/profiles.js';
-import { resolveSecret } from '../contract/secrets.js';
+import { readSecretFile, resolveSecret } from '../contract/secrets.js';
 import { Collector, type CollectorOptions } from './collector.js';
 import type { CollectorSetup, KpiConfig } from './config.js';
 import type { KpiEngineConfig } from './kpi-engine.js';
@@ -23,7 +23,9 @@ export function kpiEngineConfig(k: KpiConfig): Partial<KpiEngineConfig> {
   return { settle_ms: k.settle_s * 1000, late_days: k.late_days, on_rack: { ...k.on_rack }, stale_carry: { max_ms: k.stale_carry.max_s * 1000, max_share: k.stale_carry.max_share } };
 }
 
-function readTlsFile(file: string, what: string): Buffer {
+function readTlsFile(file: string, what: string, env: NodeJS.ProcessEnv): Buffer {
+  // The private key is a secret: held to the secret-file rule (owner only).
+  if (what === 'key_file') return readSecretFile(file, `mqtt.tls.${what}`, env);
   try {
     return readFileSync(file);
   } catch (e) {
@@ -71,9 +73,9 @@ export function createCollectorFromConfig(
       ...(tls
         ? {
             tls: {
-              ...(tls.ca_file ? { ca: readTlsFile(tls.ca_file, 'ca_file') } : {}),
-              ...(tls.cert_file ? { cert: readTlsFile(tls.cert_file, 'cert_file') } : {}),
-              ...(tls.key_file ? { key: readTlsFile(tls.key_file, 'key_file') } : {}),
+              ...(tls.ca_file ? { ca: readTlsFile(tls.ca_file, 'ca_file', env) } : {}),
+              ...(tls.cert_file ? { cert: readTlsFile(tls.cert_file, 'cert_file', env) } : {}),
+              ...(tls.key_file ? { key: readTlsFile(tls.key_file, 'key_file', env) } : {}),
               reject_unauthorized: tls.reject_unauthorized,
             },
           }

@@ -16,7 +16,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function write(name: string, text: string): string {
   const f = join(dir, name);
-  writeFileSync(f, text);
+  writeFileSync(f, text, { mode: 0o600 }); // secret files must be owner-only
   return f;
 }
 

@@ -22,7 +22,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const write = (name: string, text: string) => {
   const f = join(dir, name);
-  writeFileSync(f, text);
+  writeFileSync(f, text, { mode: 0o600 }); // secret files must be owner-only
   return f;
 };
 

@@ -9,7 +9,7 @@ import { planFromFlags } from '../../cli/commands/poll.js';
 const dir = mkdtempSync(join(tmpdir(), 'dcim-poll-flags-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const keyFile = join(dir, 'auth.key');
-writeFileSync(keyFile, 'k-from-file\n');
+writeFileSync(keyFile, 'k-from-file\n', { mode: 0o600 });
 
 type Values = Record<string, string | boolean>;
 const problems = (values: Values, env: NodeJS.ProcessEnv = {}): { code: string; details: readonly string[] } => {

@@ -23,7 +23,7 @@ describe('a Prometheus device in the agent config', () => {
   it('takes a bearer token file relative to the seed and keeps the default path /metrics and http', () => {
     writeFileSync(join(dir, 'seeds', 'site.yaml'), seed.replace('bearer_token: TOKEN', 'bearer_token: { file: tokens/dcgm }'));
     mkdirSync(join(dir, 'seeds', 'tokens'));
-    writeFileSync(join(dir, 'seeds', 'tokens', 'dcgm'), 'tok\n');
+    writeFileSync(join(dir, 'seeds', 'tokens', 'dcgm'), 'tok\n', { mode: 0o600 });
     const c = loadAgentConfig(join(dir, 'agent.yaml'), {});
     const d = c.inventory.devices.find((x) => x.id === 'gpu-node-07');
     expect(d?.address).toEqual({ protocol: 'prometheus', host: '127.0.0.1', port: 9400, scheme: 'http', path: '/metrics', verify_tls: true, bearer_token: { file: join(dir, 'seeds', 'tokens', 'dcgm') } });

@@ -58,7 +58,7 @@ describe('alerts config: WeCom and DingTalk robots', () => {
 
   it('resolves the secrets at start (env and file), relative files against the config folder', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dcim-robot-secrets-'));
-    writeFileSync(join(dir, 'dingtalk.secret'), 'SECabc\n');
+    writeFileSync(join(dir, 'dingtalk.secret'), 'SECabc\n', { mode: 0o600 });
     const c = alertsConfigWithAbsolutePaths(
       AlertsConfigSchema.parse(parseYamlText('wecom: [{ name: f, key: { env: WK } }]\ndingtalk: [{ name: o, access_token: { env: DT }, secret: { file: dingtalk.secret } }]\nmqtt: false', 'c.yaml')),
       (p) => join(dir, p),
