@@ -321,6 +321,19 @@ export const SnmpProfileSchema = z.object({
 });
 export type SnmpProfile = z.infer<typeof SnmpProfileSchema>;
 
+/** A case-insensitive regular expression an identification text must match. */
+const IdentRegexSchema = z
+  .string()
+  .min(1)
+  .refine((x) => {
+    try {
+      new RegExp(x, 'i');
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'expected a regular expression');
+
 /**
  * A register a device of this model identifies itself by (a meter's model name, a product code),
  * for `dcim poll --detect` on devices that are neither SunSpec nor answer Read Device
@@ -335,18 +348,7 @@ export const ModbusIdentRegisterSchema = z
     type: z.enum(['uint16', 'string']),
     /** Registers of a `string` (2 characters each). */
     length: z.number().int().min(1).max(125).optional(),
-    matches: z
-      .string()
-      .min(1)
-      .refine((x) => {
-        try {
-          new RegExp(x, 'i');
-          return true;
-        } catch {
-          return false;
-        }
-      }, 'expected a regular expression')
-      .optional(),
+    matches: IdentRegexSchema.optional(),
     equals: z.array(z.number().int().min(0).max(65535)).min(1).optional(),
   })
   .strict()
@@ -355,11 +357,55 @@ export const ModbusIdentRegisterSchema = z
   });
 export type ModbusIdentRegister = z.infer<typeof ModbusIdentRegisterSchema>;
 
+/**
+ * What a device answers to Read Device Identification (function 43/14) when it is this model, as
+ * the vendor's manual lists the objects: each named object must match its case-insensitive regular
+ * expression. ProductName and ModelName are regular-category objects: only a device whose
+ * conformity level offers that category sends them.
+ */
+export const ModbusDeviceIdMatchSchema = z
+  .object({
+    vendor_name: IdentRegexSchema.optional(),
+    product_code: IdentRegexSchema.optional(),
+    major_minor_revision: IdentRegexSchema.optional(),
+    product_name: IdentRegexSchema.optional(),
+    model_name: IdentRegexSchema.optional(),
+  })
+  .strict()
+  .refine((d) => Object.keys(d).length > 0, { message: 'name at least one object' });
+export type ModbusDeviceIdMatch = z.infer<typeof ModbusDeviceIdMatchSchema>;
+
+/**
+ * How detection recognises a device that is not SunSpec: its identification registers, which must
+ * all hold what they say, or its answer to Read Device Identification (`device_id`), or both (each
+ * one alone claims the device; both holding ranks it higher). `block`: the registers lie in a
+ * block the device answers only when read whole (Siemens I&M 0), read in one request.
+ */
+export const ModbusMatchSchema = z
+  .object({
+    registers: z.array(ModbusIdentRegisterSchema).min(1).max(4).optional(),
+    block: z.object({ register: z.enum(['holding', 'input']), address: z.number().int().min(0).max(65535), length: z.number().int().min(1).max(125) }).strict().optional(),
+    device_id: ModbusDeviceIdMatchSchema.optional(),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    if (!m.registers && !m.device_id) ctx.addIssue({ code: 'custom', message: 'name registers, device_id, or both' });
+    const b = m.block;
+    if (!b) return;
+    if (!m.registers) ctx.addIssue({ code: 'custom', path: ['block'], message: 'a block holds registers: name them' });
+    if (b.address + b.length > 65536) ctx.addIssue({ code: 'custom', path: ['block', 'length'], message: 'the block passes address 65535' });
+    (m.registers ?? []).forEach((r, i) => {
+      const n = r.type === 'string' ? (r.length ?? 1) : 1;
+      if (r.register !== b.register || r.address < b.address || r.address + n > b.address + b.length)
+        ctx.addIssue({ code: 'custom', path: ['registers', i, 'address'], message: `outside the block (${b.register} ${b.address}, ${b.length} registers)` });
+    });
+  });
+export type ModbusMatch = z.infer<typeof ModbusMatchSchema>;
+
 export const ModbusProfileSchema = z.object({
   ...ProfileCommon,
   protocol: z.literal('modbus'),
-  /** How detection recognises a device that is not SunSpec: registers that must all hold what they say. */
-  match: z.object({ registers: z.array(ModbusIdentRegisterSchema).min(1).max(4) }).strict().optional(),
+  match: ModbusMatchSchema.optional(),
   quirks: z
     .object({
       max_registers_per_read: z.number().int().min(1).max(125).default(120),

@@ -1,4 +1,4 @@
-import { decodeWords, type DeviceProfile, type ErrorCode, type ModbusProfile } from '../../contract/index.js';
+import { decodeWords, type DeviceProfile, type ErrorCode, type ModbusDeviceIdMatch, type ModbusProfile } from '../../contract/index.js';
 import { walkSunspecChain, type SunspecChain } from '../sunspec/sunspec-chain.js';
 import { isSunspecProfile, placeOnChain } from '../sunspec/sunspec-layout.js';
 import type { DeviceIdentification } from './device-identification.js';
@@ -8,10 +8,14 @@ import type { ModbusTransport } from './modbus-transport.js';
  * Which profile reads a Modbus device (`dcim poll --detect` on a Modbus address).
  * 1. SunSpec scan: walk the chain (agent/sunspec/); a SunSpec profile is a candidate when the
  *    device serves the models its points name, ranked by the share of its points it can place.
- * 2. Read Device Identification (43/14), where the device supports it: what the device says it
- *    is, in the report and the reason; a profile whose vendor and model it names is preferred.
+ * 2. Read Device Identification (43/14), where the device supports it (the regular category too
+ *    when its conformity level offers it): what the device says it is, in the report and the
+ *    reason. A profile whose `match.device_id` objects all hold claims a device that is not
+ *    SunSpec, and is preferred among SunSpec profiles; so is one whose vendor and model it names.
  * 3. Not SunSpec: the profiles' own identification registers (`match.registers`, a meter's model
- *    name): a profile whose registers all hold what it says is the suggestion.
+ *    name), each read on its own or, where the device answers them only as a whole block
+ *    (`match.block`), in that one request: a profile whose registers all hold what it says claims
+ *    the device. The profile with the most evidence (registers and 43/14 objects that held) wins.
  * A device that is neither is reported as such, with what it said, rather than guessed at: a
  * Modbus map without a self-description cannot be recognised by reading registers at random.
  */
@@ -52,15 +56,27 @@ export function detectModbusProfile(scan: ModbusScan, profiles: ReadonlyMap<stri
   const id = scan.identification.ok ? scan.identification.value : undefined;
   const says = id ? `; it identifies as ${id.vendor} ${id.product} ${id.revision}`.trimEnd() : '';
   if (!scan.sunspec.ok) {
-    const hit = [...scan.registers].sort((a, b) => b.matched.length - a.matched.length || a.profile.localeCompare(b.profile))[0];
-    const p = hit ? profiles.get(hit.profile) : undefined;
-    if (hit && p?.protocol === 'modbus') {
+    // Evidence per profile: the identification registers that all held, and the 43/14 objects that all held.
+    const evidence = new Map<string, { registers: string[]; device_id: string[] }>();
+    for (const r of scan.registers) evidence.set(r.profile, { registers: r.matched, device_id: [] });
+    for (const p of profiles.values()) {
+      if (p.protocol !== 'modbus' || !p.match?.device_id || !id) continue;
+      const held = deviceIdHolds(p.match.device_id, id);
+      if (held) evidence.set(p.id, { registers: evidence.get(p.id)?.registers ?? [], device_id: held });
+    }
+    const weight = (e: { registers: string[]; device_id: string[] }) => e.registers.length + e.device_id.length;
+    const ranked = [...evidence].filter(([name]) => profiles.get(name)?.protocol === 'modbus').sort(([a, x], [b, y]) => weight(y) - weight(x) || a.localeCompare(b));
+    const why = (e: { registers: string[]; device_id: string[] }) =>
+      [e.registers.length ? `identification registers: ${e.registers.join('; ')}` : '', e.device_id.length ? `device identification (43/14): ${e.device_id.join('; ')}` : ''].filter(Boolean).join('; ');
+    const top = ranked[0];
+    const p = top ? profiles.get(top[0]) : undefined;
+    if (top && p?.protocol === 'modbus') {
       return {
         ok: true,
         value: {
           profile: p,
-          candidates: scan.registers.map((r) => ({ profile: r.profile, coverage: 1, reason: `identification registers: ${r.matched.join('; ')}` })),
-          reason: `not SunSpec; ${hit.matched.join('; ')}: claimed by ${p.id}${says}`,
+          candidates: ranked.map(([name, e]) => ({ profile: name, coverage: 1, reason: why(e) })),
+          reason: `not SunSpec; ${why(top[1])}: claimed by ${p.id}${says}`,
         },
       };
     }
@@ -77,7 +93,7 @@ export function detectModbusProfile(scan: ModbusScan, profiles: ReadonlyMap<stri
     const readable = sunspecPoints - placed.missing.size;
     if (readable === 0) continue;
     const used = [...new Set(placed.headers.map((h) => h.id))].join(', ');
-    const named = id !== undefined && (matches(p.vendor, id.vendor) || matches(p.model, id.product));
+    const named = id !== undefined && ((p.match?.device_id !== undefined && deviceIdHolds(p.match.device_id, id) !== undefined) || matches(p.vendor, id.vendor) || matches(p.model, id.product));
     ranked.push({ profile: p, named, candidate: { profile: p.id, coverage: round(readable / sunspecPoints), reason: `reads ${readable} of ${sunspecPoints} points from model ${used}` } });
   }
   ranked.sort((a, b) => b.candidate.coverage - a.candidate.coverage || Number(b.named) - Number(a.named) || a.profile.id.localeCompare(b.profile.id));
@@ -89,6 +105,25 @@ export function detectModbusProfile(scan: ModbusScan, profiles: ReadonlyMap<stri
     ok: true,
     value: { profile: top.profile, candidates: ranked.map((r) => r.candidate), reason: `SunSpec at ${chain.base}${who}, models ${ids}: ${top.profile.id} ${top.candidate.reason}${says}` },
   };
+}
+
+/** The device's 43/14 objects a profile names, each as `Name "value"`, when every one matches; undefined when one does not (or was not sent). */
+export function deviceIdHolds(want: ModbusDeviceIdMatch, id: DeviceIdentification): string[] | undefined {
+  const objects: [keyof ModbusDeviceIdMatch, string, string | undefined][] = [
+    ['vendor_name', 'VendorName', id.vendor],
+    ['product_code', 'ProductCode', id.product],
+    ['major_minor_revision', 'MajorMinorRevision', id.revision],
+    ['product_name', 'ProductName', id.product_name],
+    ['model_name', 'ModelName', id.model_name],
+  ];
+  const held: string[] = [];
+  for (const [key, name, value] of objects) {
+    const re = want[key];
+    if (re === undefined) continue;
+    if (value === undefined || !new RegExp(re, 'i').test(value)) return undefined;
+    held.push(`${name} ${JSON.stringify(value)}`);
+  }
+  return held;
 }
 
 function matches(a: string, b: string): boolean {
@@ -134,7 +169,15 @@ export async function scanModbus(transport: ModbusTransport, unitId: number, tim
   else if (!transport.isOpen && !(await transport.connect()).ok) identification = { ok: false, code: 'DCIM_E_MODBUS_CONNECT', message: 'connection lost' };
   else {
     requests++;
-    const r = await transport.identify(unitId, timeoutMs);
+    let r = await transport.identify(unitId, timeoutMs);
+    // Conformity 2/3 (0x8x: with individual access) offers the regular objects: ProductName and
+    // ModelName name the model where ProductCode is only a catalogue number. A device that then
+    // fails the regular request keeps its basic answer.
+    if (r.ok && (r.value.conformity & 0x7f) >= 2 && profilesWantRegular(profiles)) {
+      requests++;
+      const regular = await transport.identify(unitId, timeoutMs, 'regular');
+      if (regular.ok) r = regular;
+    }
     if (r.ok) identification = r;
     else if (r.kind === 'exception') identification = { ok: false, code: 'unsupported', message: `the device answers function 43/14 with exception ${r.code ?? '?'}` };
     else if (r.kind === 'invalid') identification = { ok: false, code: 'DCIM_E_MODBUS_DEVICE_ID_INVALID', message: r.message };
@@ -144,23 +187,40 @@ export async function scanModbus(transport: ModbusTransport, unitId: number, tim
   return { sunspec, identification, registers, requests };
 }
 
-/** Read each profile's identification registers (each register once) and keep the profiles whose every one holds what it says. */
+function profilesWantRegular(profiles: ReadonlyMap<string, DeviceProfile>): boolean {
+  return [...profiles.values()].some((p) => p.protocol === 'modbus' && (p.match?.device_id?.product_name !== undefined || p.match?.device_id?.model_name !== undefined));
+}
+
+/**
+ * Read each profile's identification registers (each register, or each whole block, once) and
+ * keep the profiles whose every one holds what it says. A block (`match.block`) is read in one
+ * request, as devices that refuse part of it require, and each register is taken from inside it.
+ */
 async function matchIdentRegisters(transport: ModbusTransport, unitId: number, timeoutMs: number, profiles: ReadonlyMap<string, DeviceProfile>, count: () => void): Promise<ModbusScan['registers']> {
   const cache = new Map<string, number[] | undefined>();
   const out: ModbusScan['registers'] = [];
+  const fetch = async (register: 'holding' | 'input', address: number, n: number): Promise<number[] | undefined | 'closed'> => {
+    const key = `${register}:${address}:${n}`;
+    if (!cache.has(key)) {
+      if (!transport.isOpen && !(await transport.connect()).ok) return 'closed';
+      count();
+      const got = await transport.read(unitId, register, address, n, timeoutMs);
+      cache.set(key, got.ok && got.value.words?.length === n ? got.value.words : undefined);
+    }
+    return cache.get(key);
+  };
   for (const p of profiles.values()) {
-    if (p.protocol !== 'modbus' || !p.match) continue;
+    if (p.protocol !== 'modbus' || !p.match?.registers) continue;
+    const block = p.match.block;
+    const whole = block ? await fetch(block.register, block.address, block.length) : undefined;
+    if (whole === 'closed') return out;
+    if (block && !whole) continue;
     const matched: string[] = [];
     for (const r of p.match.registers) {
       const n = r.type === 'string' ? (r.length ?? 1) : 1;
-      const key = `${r.register}:${r.address}:${n}`;
-      if (!cache.has(key)) {
-        if (!transport.isOpen && !(await transport.connect()).ok) return out;
-        count();
-        const got = await transport.read(unitId, r.register, r.address, n, timeoutMs);
-        cache.set(key, got.ok ? got.value.words : undefined);
-      }
-      const words = cache.get(key);
+      const got = block && whole ? whole.slice(r.address - block.address, r.address - block.address + n) : await fetch(r.register, r.address, n);
+      if (got === 'closed') return out;
+      const words = got;
       if (!words || words.length !== n) break;
       if (r.type === 'string') {
         const text = String(decodeWords(words, 'string')).replace(/\0+$/, '').trim();

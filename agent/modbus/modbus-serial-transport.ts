@@ -93,12 +93,12 @@ export function createModbusSerialTransport(opts: ModbusSerialTransportOptions):
     return outcome;
   };
 
-  const identifyOnce = async (unitId: number, timeoutMs: number): Promise<ModbusOutcome<DeviceIdentification>> => {
+  const identifyOnce = async (unitId: number, timeoutMs: number, category: 'basic' | 'regular'): Promise<ModbusOutcome<DeviceIdentification>> => {
     const c = client;
     if (!c?.isOpen) return { ok: false, kind: 'connect', message: 'not connected' };
     c.setID(unitId);
     let answer: unknown;
-    // Read code 1 (basic stream) from object 0. modbus-serial follows "more follows" by itself, as
+    // Read code 1 (basic stream) or 2 (regular stream) from object 0. modbus-serial follows "more follows" by itself, as
     // often as a device says so: its follow-up requests go through writeFC43, so they are counted
     // here and the answer is refused past MAX_DEVICE_ID_REQUESTS. The guard and the dropped
     // connection cover a device that stops answering half-way.
@@ -110,7 +110,7 @@ export function createModbusSerialTransport(opts: ModbusSerialTransportOptions):
       send(address, code, objectId, next);
     };
     try {
-      const r = await guard(c.readDeviceIdentification(1, 0).then((v) => ((answer = v), 'ok' as const)), timeoutMs + 250);
+      const r = await guard(c.readDeviceIdentification(category === 'regular' ? 2 : 1, 0).then((v) => ((answer = v), 'ok' as const)), timeoutMs + 250);
       if (r !== 'ok') {
         if (r === 'timeout') drop();
         return failure(r === 'timeout' ? timeoutError() : r);
@@ -127,7 +127,7 @@ export function createModbusSerialTransport(opts: ModbusSerialTransportOptions):
     },
     connect: () => serial(connect),
     read: (unitId, kind, address, count, timeoutMs) => serial(() => readOnce(unitId, kind, address, count, timeoutMs ?? opts.timeoutMs)),
-    identify: (unitId, timeoutMs) => serial(() => identifyOnce(unitId, timeoutMs ?? opts.timeoutMs)),
+    identify: (unitId, timeoutMs, category) => serial(() => identifyOnce(unitId, timeoutMs ?? opts.timeoutMs, category ?? 'basic')),
     close: () =>
       serial(async () => {
         const c = client;

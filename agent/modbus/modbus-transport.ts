@@ -39,9 +39,11 @@ export interface ModbusTransport {
    */
   read(unitId: number, kind: RegisterKind, address: number, count: number, timeoutMs?: number): Promise<ModbusOutcome<ModbusRegisters>>;
   /**
-   * Read Device Identification (43/14), basic category, checked (device-identification.ts).
+   * Read Device Identification (43/14), checked (device-identification.ts): the basic category
+   * (read code 1) unless `category` asks for the regular one (read code 2: also VendorUrl,
+   * ProductName, ModelName), which only a device whose conformity level names it answers.
    * Absent on transports that cannot send it.
    */
-  identify?(unitId: number, timeoutMs?: number): Promise<ModbusOutcome<DeviceIdentification>>;
+  identify?(unitId: number, timeoutMs?: number, category?: 'basic' | 'regular'): Promise<ModbusOutcome<DeviceIdentification>>;
   close(): Promise<void>;
 }

@@ -15,6 +15,8 @@ describe('checkDeviceIdentification', () => {
   it.each([
     ['non-text bytes', { data: { ...basic, 0: '\u0001\u00ff\u0080' }, conformityLevel: 1 }, 'non-text'],
     ['a mandatory object missing', { data: { 0: 'Acme', 1: 'X' }, conformityLevel: 1 }, 'mandatory object 2'],
+    ['objects numbered past the basic ones only', { data: { 7: 'Acme', 8: 'X', 9: '1' }, conformityLevel: 1 }, 'mandatory object 0'],
+    ['a regular object that is not text', { data: { ...basic, 5: '\u00c3\u0028' }, conformityLevel: 0x82 }, 'object 5 holds non-text'],
     ['an unknown conformity level', { data: basic, conformityLevel: 7 }, 'conformity'],
     ['an object longer than a frame', { data: { ...basic, 1: 'x'.repeat(300) }, conformityLevel: 1 }, 'more than a frame'],
     ['an object that is not text', { data: { ...basic, 2: 12 }, conformityLevel: 1 }, 'not text'],
