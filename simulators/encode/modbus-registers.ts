@@ -151,10 +151,10 @@ function valuesOf(p: ModbusPoint, q: DeviceQuantities): QuantityValue[] {
 }
 
 function encodePoint(p: ModbusPoint, v: QuantityValue, sf: number): number[] | string {
-  if (p.register === 'coil' || p.register === 'discrete') return [truthy(v) ? 1 : 0];
+  if (p.register === 'coil' || p.register === 'discrete') return [bitOf(p, v) ? 1 : 0];
   if (p.type === 'string') return encodeWords(String(v), 'string', p.order, p.length);
-  if (p.bit !== undefined) return [truthy(v) ? 1 << p.bit : 0];
-  if (p.type === 'bool') return encodeWords(truthy(v), 'bool', p.order);
+  if (p.bit !== undefined) return [bitOf(p, v) ? 1 << p.bit : 0];
+  if (p.type === 'bool') return encodeWords(bitOf(p, v), 'bool', p.order);
   let raw: number;
   if (typeof v === 'string') {
     const key = Object.entries(p.enum ?? {}).find(([, name]) => name === v)?.[0];
@@ -190,6 +190,12 @@ function sentinelWords(p: ModbusPoint): number[] | undefined {
 
 function wrap(raw: number, modulus: number): number {
   return ((raw % modulus) + modulus) % modulus;
+}
+
+/** A bit's state; a bit with named states ({ "0": normal, "1": alarm }) takes its name's key. */
+function bitOf(p: ModbusPoint, v: QuantityValue): boolean {
+  const key = typeof v === 'string' ? Object.entries(p.enum ?? {}).find(([, name]) => name === v)?.[0] : undefined;
+  return key !== undefined ? Number(key) !== 0 : truthy(v);
 }
 
 function truthy(v: QuantityValue): boolean {

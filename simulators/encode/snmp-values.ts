@@ -161,7 +161,13 @@ function solveTerms(terms: readonly ExponentTerm[], exponent: number): number[] 
 
 /** One point: a wire type and value, or the reason it cannot be encoded. */
 export function encodeSnmpValue(point: PointLike, v: QuantityValue, exponent = 0): Omit<SnmpServedValue, 'oid'> | string {
-  if (point.type === 'string') return { type: 'octet_string', value: String(v) };
+  if (point.type === 'string') {
+    if (point.enum === undefined) return { type: 'octet_string', value: String(v) };
+    // A named string (UPS-MIB's alarm descriptions are OBJECT IDENTIFIERs naming the alarm): serve its key.
+    const key = Object.entries(point.enum).find(([, name]) => name === v)?.[0];
+    if (key === undefined) return `no raw value maps to ${JSON.stringify(v)}`;
+    return /^\d+(\.\d+)+$/.test(key) ? { type: 'object_identifier', value: key } : { type: 'octet_string', value: key };
+  }
   let raw: number;
   if (typeof v === 'string') {
     const key = Object.entries(point.enum ?? {}).find(([, name]) => name === v)?.[0];
