@@ -336,9 +336,9 @@ const IdentRegexSchema = z
 
 /**
  * A register a device of this model identifies itself by (a meter's model name, a product code),
- * for `dcim poll --detect` on devices that are neither SunSpec nor answer Read Device
- * Identification. `object` names it as the vendor's register list does; `matches` (a
- * case-insensitive regular expression, for text) or `equals` (for a code) says what it must hold.
+ * for `dcim poll --detect` on devices that are not SunSpec. `object` names it as the vendor's
+ * register list does; `matches` (a case-insensitive regular expression, for text) or `equals`
+ * (for a code) says what it must hold.
  */
 export const ModbusIdentRegisterSchema = z
   .object({
