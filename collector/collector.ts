@@ -62,7 +62,7 @@ export interface CollectorOptions {
   /** Alerting (collector/alerts); absent: no alerts. */
   alerts?: AlertEngine;
   /** The HTTP API; absent: none. */
-  http?: { host: string; port: number; token: string; cors_origin?: string; max_connections?: number };
+  http?: { host: string; port: number; token: string; cors_origin?: string; max_connections?: number; tls?: { cert: Buffer; key: Buffer } };
   onKpi?: (msg: KpiMessage) => void;
 }
 
@@ -185,7 +185,7 @@ export class Collector {
       this.opts.alerts?.start();
       if (this.opts.http && token) {
         const h = this.opts.http;
-        this.api = new ApiServer({ host: h.host, port: h.port, token, ...(h.cors_origin ? { cors_origin: h.cors_origin } : {}), ...(h.max_connections !== undefined ? { max_connections: h.max_connections } : {}), source: this.apiSource(), logger: this.logger.child({ component: 'http' }), now: () => this.clock.now() });
+        this.api = new ApiServer({ host: h.host, port: h.port, token, ...(h.cors_origin ? { cors_origin: h.cors_origin } : {}), ...(h.max_connections !== undefined ? { max_connections: h.max_connections } : {}), ...(h.tls ? { tls: h.tls } : {}), source: this.apiSource(), logger: this.logger.child({ component: 'http' }), now: () => this.clock.now() });
         this.apiUrl = (await this.api.start()).url;
       }
     } catch (e) {

@@ -120,6 +120,8 @@ export const HttpConfigSchema = z
     max_connections: z.number().int().min(8).max(65_536).default(256),
   })
   .strict();
+    /** Serve HTTPS: certificate chain and private key (PEM files; the key owner-only). Absent: plain HTTP, for loopback or behind a TLS proxy. */
+    tls: z.object({ cert_file: z.string().min(1), key_file: z.string().min(1) }).strict().optional(),
 export type HttpConfig = z.infer<typeof HttpConfigSchema>;
 
 /** KPI options (README "KPI options"); every key has the default of docs/design.md §5. */
@@ -268,7 +270,7 @@ function withAbsolutePaths(c: CollectorConfig, abs: (p: string) => string): Coll
   return {
     ...c,
     collector: { ...c.collector, sites: c.collector.sites.map(abs), ...(c.collector.clusters !== undefined ? { clusters: abs(c.collector.clusters) } : {}) },
-    ...(c.http ? { http: { ...c.http, token: secret(c.http.token) } } : {}),
+    ...(c.http ? { http: { ...c.http, token: secret(c.http.token), ...(c.http.tls ? { tls: { cert_file: abs(c.http.tls.cert_file), key_file: abs(c.http.tls.key_file) } } : {}) } } : {}),
     alerts: alertsConfigWithAbsolutePaths(c.alerts, abs),
     mqtt: {
       ...c.mqtt,

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { SystemClock, type Clock } from '../contract/clock.js';
 import { DcimError } from '../contract/errors.js';
 import { createLogger, type Logger } from '../contract/log.js';
@@ -31,6 +32,23 @@ function readTlsFile(file: string, what: string, env: NodeJS.ProcessEnv): Buffer
   } catch (e) {
     throw new DcimError('DCIM_E_CONFIG_UNREADABLE', `mqtt.tls.${what}: cannot read ${file}: ${(e as Error).message}`);
   }
+}
+
+/** http.tls: the files read and the pair checked now, so a wrong key fails at start with its setting named. */
+export function apiTls(files: { cert_file: string; key_file: string }, env: NodeJS.ProcessEnv): { cert: Buffer; key: Buffer } {
+  let cert: Buffer;
+  try {
+    cert = readFileSync(files.cert_file);
+  } catch (e) {
+    throw new DcimError('DCIM_E_CONFIG_UNREADABLE', `http.tls.cert_file: cannot read ${files.cert_file}: ${(e as Error).message}`);
+  }
+  const key = readSecretFile(files.key_file, 'http.tls.key_file', env);
+  try {
+    createSecureContext({ cert, key });
+  } catch (e) {
+    throw new DcimError('DCIM_E_CONFIG_INVALID', `http.tls: ${files.cert_file} and ${files.key_file} are not a usable certificate and key pair: ${(e as Error).message}`);
+  }
+  return { cert, key };
 }
 
 /**
@@ -70,6 +88,7 @@ export function createCollectorFromConfig(
       ...(m.username !== undefined ? { username: m.username } : {}),
       ...(m.password !== undefined ? { password: resolveSecret(m.password, 'mqtt.password', env) } : {}),
       ...(m.client_id !== undefined ? { clientId: m.client_id } : {}),
+      accept_legacy_topics: m.accept_legacy_topics,
       ...(tls
         ? {
             tls: {
@@ -94,6 +113,7 @@ export function createCollectorFromConfig(
             token: resolveSecret(http.token, 'http.token', env),
             ...(http.cors_origin !== undefined ? { cors_origin: http.cors_origin } : {}),
             max_connections: http.max_connections,
+            ...(http.tls ? { tls: apiTls(http.tls, env) } : {}),
           },
         }
       : {}),

@@ -1,5 +1,6 @@
 import { createLogger, loadProfiles } from '../../contract/index.js';
 import { createCollectorFromConfig, listenHostPort, loadCollectorConfig, type MetricSink } from '../../collector/index.js';
+import { apiTls } from '../../collector/from-config.js';
 import { checkListen } from '../bind-check.js';
 import { componentCommand } from '../component-command.js';
 
@@ -14,7 +15,7 @@ export const command = componentCommand({
   name: 'collector',
   summary: 'subscribe to a site broker, compute KPIs, write raw readings and KPIs to the store',
   config_help: 'collector config (YAML); see README "Collector config"',
-  check_help: 'validate the config, its seeds and the profiles, bind the HTTP API address and release it, then exit',
+  check_help: 'validate the config, its seeds and the profiles, bind the HTTP API address and release it, read the HTTPS certificate and key (http.tls), then exit',
   load: (file) => ({ setup: loadCollectorConfig(file), profiles: loadProfiles() }),
   describe({ setup, profiles }) {
     const devices = setup.inventories.reduce((n, i) => n + i.devices.length, 0);
@@ -25,7 +26,13 @@ export const command = componentCommand({
     const http = setup.config.http;
     if (!http) return [];
     const { host, port } = listenHostPort(http.listen);
-    return [await checkListen('http.listen', host, port)];
+    const notes = [await checkListen('http.listen', host, port)];
+    // The certificate, the key's permissions and the pair, as the start would read them.
+    if (http.tls) {
+      apiTls(http.tls, process.env);
+      notes.push('http.tls: certificate and key ok (HTTPS)');
+    }
+    return notes;
   },
   async start({ setup, profiles }, signal) {
     const logger = createLogger({ base: { part: 'collector', collector: setup.config.collector.id } });

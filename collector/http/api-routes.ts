@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ID_PATTERN, NAME_PATTERN } from '../../contract/ids.js';
 import { KpiWindowSchema, type KpiMessage, type KpiValue } from '../../contract/messages.js';
-import type { ApiSource } from './api-source.js';
+import type { ApiSource, HealthReport } from './api-source.js';
 import type { BearerToken } from './bearer-token.js';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from './prometheus-text.js';
 
@@ -9,7 +9,8 @@ import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from './prometheus-text.js'
  * The HTTP API as a pure function: a parsed request in, a response out (status, headers, body).
  * api-server.ts is the node:http shell around it. Routes:
  *
- *   GET /healthz                  no auth: broker, store, last KPI age (200 ok, 503 degraded)
+ *   GET /healthz                  status of broker, store and KPI loop (200 ok, 503 degraded);
+ *                                 without a token a short form, with it the store's target and reasons
  *   GET /api/sites                the sites and their state
  *   GET /api/sites/:id/kpi        every KPI of the site (?window=1d,1mo&kpi=pue filter)
  *   GET /api/sites/:id/devices    the site's devices: status, newest reading, stale or not
@@ -22,7 +23,10 @@ import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from './prometheus-text.js'
  *   GET /api/clusters/:id/kpi     the cluster roll-ups (same filters)
  *   GET /metrics                  Prometheus text format
  *
- * Everything but /healthz needs `Authorization: Bearer <token>`; the token is checked before the
+ * Everything but /healthz needs `Authorization: Bearer <token>`. /healthz answers a load balancer
+ * or a probe without one, but only with states: the store's URL, database and error texts name
+ * hosts inside the site, so they need the token (a wrong token is a 401, as anywhere). The token is
+ * checked before the
  * path, so an unauthenticated caller learns nothing about which sites exist. Errors are JSON
  * `{"error": {"code": "DCIM_E_API_…", "message": "…"}}`.
  */
@@ -167,19 +171,15 @@ export class ApiRoutes {
       return apiError(405, 'DCIM_E_API_METHOD', `method ${req.method.slice(0, 16)} not allowed; the API is read-only`, { allow: 'GET, HEAD' });
     }
 
+    const verdict = this.opts.token.check(req.authorization);
     if (path === '/healthz') {
+      if (verdict === 'invalid') return unauthorized(verdict);
       const q = parseQuery(NoQuerySchema, url.searchParams);
       if (!q.ok) return q.response;
       const h = this.opts.source.health();
-      return json(h.status === 'ok' ? 200 : 503, h);
+      return json(h.status === 'ok' ? 200 : 503, verdict === 'ok' ? h : shortHealth(h));
     }
-
-    const verdict = this.opts.token.check(req.authorization);
-    if (verdict !== 'ok') {
-      // RFC 6750 §3: no error code when no credentials were sent, invalid_token when they were wrong.
-      const challenge = verdict === 'missing' ? 'Bearer realm="dcim"' : 'Bearer realm="dcim", error="invalid_token"';
-      return apiError(401, 'DCIM_E_API_UNAUTHORIZED', verdict === 'missing' ? 'an Authorization: Bearer <token> header is required' : 'the bearer token is not valid', { 'www-authenticate': challenge });
-    }
+    if (verdict !== 'ok') return unauthorized(verdict);
 
     if (path === '/metrics') {
       const q = parseQuery(NoQuerySchema, url.searchParams);
@@ -245,6 +245,37 @@ export class ApiRoutes {
     const filter = { ...q.value, ...(site !== undefined ? { site } : {}) };
     return json(200, { alerts: src.alerts(filter) ?? [] });
   }
+}
+
+/** RFC 6750 §3: no error code when no credentials were sent, invalid_token when they were wrong; the token is never echoed. */
+function unauthorized(verdict: 'missing' | 'invalid'): ApiResponse {
+  const challenge = verdict === 'missing' ? 'Bearer realm="dcim"' : 'Bearer realm="dcim", error="invalid_token"';
+  return apiError(401, 'DCIM_E_API_UNAUTHORIZED', verdict === 'missing' ? 'an Authorization: Bearer <token> header is required' : 'the bearer token is not valid', { 'www-authenticate': challenge });
+}
+
+/** /healthz without a token: states and counts only, nothing that names a host, a database or an error text. */
+export function shortHealth(h: HealthReport): ShortHealthReport {
+  const problems: string[] = [];
+  if (!h.broker.connected) problems.push('broker not connected');
+  if (h.store.state !== 'ok') problems.push(`store ${h.store.state}`);
+  if (h.kpi.late) problems.push('KPI evaluation late');
+  return {
+    status: h.status,
+    broker: { connected: h.broker.connected },
+    store: { state: h.store.state, reachable: h.store.reachable, pending_points: h.store.pending_points },
+    kpi: { age_ms: h.kpi.age_ms, late: h.kpi.late },
+    problems,
+    details: 'send Authorization: Bearer <token> for the store target and the reasons',
+  };
+}
+
+export interface ShortHealthReport {
+  status: HealthReport['status'];
+  broker: { connected: boolean };
+  store: Pick<HealthReport['store'], 'state' | 'reachable' | 'pending_points'>;
+  kpi: Pick<HealthReport['kpi'], 'age_ms' | 'late'>;
+  problems: string[];
+  details: string;
 }
 
 /** decodeURIComponent, or undefined for a malformed %-escape (a 400, never a 500). */

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from '../../contract/log.js';
 import { LiveHandler } from '../live/live-handler.js';
@@ -24,6 +25,8 @@ export interface ApiServerOptions extends ApiRoutesOptions {
   max_connections?: number;
   /** Time for a connection to send complete headers, ms; default 5000. */
   headers_timeout_ms?: number;
+  /** Serve HTTPS with this certificate chain and private key (PEM); absent: plain HTTP. */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 export interface ApiServerStats {
@@ -39,7 +42,7 @@ const MAX_HEADER_BYTES = 16 * 1024;
 export const DEFAULT_MAX_CONNECTIONS = 256;
 
 export class ApiServer {
-  private server: http.Server | undefined;
+  private server: http.Server | https.Server | undefined;
   private routes: ApiRoutes | undefined;
   private readonly counters: ApiServerStats = { requests: 0, responses: { '2xx': 0, '4xx': 0, '5xx': 0 }, unauthorized: 0, connections_refused: 0 };
   private throttle: LogThrottle | undefined;
@@ -57,12 +60,14 @@ export class ApiServer {
     this.throttle = new LogThrottle(this.opts.now ?? Date.now);
     this.live = new LiveHandler({ source: this.opts.source, token: this.opts.token, now: this.opts.now ?? Date.now });
     const headersTimeout = this.opts.headers_timeout_ms ?? 5_000;
-    const server = http.createServer(
-      { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: Math.max(10_000, headersTimeout), headersTimeout, keepAliveTimeout: 5_000, connectionsCheckingInterval: Math.min(1_000, headersTimeout) },
-      (req, res) => this.onRequest(req, res),
-    );
+    const httpOptions = { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: Math.max(10_000, headersTimeout), headersTimeout, keepAliveTimeout: 5_000, connectionsCheckingInterval: Math.min(1_000, headersTimeout) };
+    const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => this.onRequest(req, res);
+    const tls = this.opts.tls;
+    // TLS: the handshake gets the headers' time too (node's default is 120 s), the same limits after it.
+    const server: http.Server | https.Server = tls ? https.createServer({ ...httpOptions, cert: tls.cert, key: tls.key, handshakeTimeout: headersTimeout }, onRequest) : http.createServer(httpOptions, onRequest);
     // node's headersTimeout starts with the first byte: a connection that sends nothing would stay.
-    server.on('connection', (socket: Socket) => {
+    // Over TLS the request's socket is the TLS socket, known once the handshake is done.
+    server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => {
       const timer = setTimeout(() => {
         if (!this.served.has(socket)) socket.destroy();
       }, headersTimeout);
@@ -87,8 +92,9 @@ export class ApiServer {
     this.live.start();
     const a = server.address() as AddressInfo;
     const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
-    this.opts.logger.info('HTTP API listening', { url: `http://${host}:${a.port}`, cors: this.opts.cors_origin ?? 'off' });
-    return { host: a.address, port: a.port, url: `http://${host}:${a.port}` };
+    const url = `${tls ? 'https' : 'http'}://${host}:${a.port}`;
+    this.opts.logger.info('HTTP API listening', { url, tls: tls !== undefined, cors: this.opts.cors_origin ?? 'off' });
+    return { host: a.address, port: a.port, url };
   }
 
   async stop(): Promise<void> {
@@ -126,13 +132,14 @@ export class ApiServer {
         });
       }
     } catch (e) {
-      this.opts.logger.error('HTTP API handler failed', { code: 'DCIM_E_API_INTERNAL', path: (req.url ?? '').slice(0, 200), error: e as Error });
+      this.opts.logger.error('HTTP API handler failed', { code: 'DCIM_E_API_INTERNAL', path: (req.url ?? '').split('?')[0]!.slice(0, 200), error: e as Error });
       out = apiError(500, 'DCIM_E_API_INTERNAL', 'internal error; see the collector log');
     }
     if (out.status === 401) {
       this.counters.unauthorized++;
       if (this.throttle?.allow(`401:${req.socket.remoteAddress ?? ''}`)) {
-        this.opts.logger.warn('HTTP API request refused: no or wrong bearer token', { code: 'DCIM_E_API_UNAUTHORIZED', remote: req.socket.remoteAddress, path: (req.url ?? '').slice(0, 200) });
+        // The path without its query: /api/events takes ?token=, and a refused token is not logged.
+        this.opts.logger.warn('HTTP API request refused: no or wrong bearer token', { code: 'DCIM_E_API_UNAUTHORIZED', remote: req.socket.remoteAddress, path: (req.url ?? '').split('?')[0]!.slice(0, 200) });
       }
     }
     const cls = out.status >= 500 ? '5xx' : out.status >= 400 ? '4xx' : '2xx';

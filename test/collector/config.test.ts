@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -179,5 +180,50 @@ describe('createCollectorFromConfig', () => {
 
   it('fails with DCIM_E_SECRET_MISSING when a referenced secret is not set', async () => {
     await expect(build('nosecret.yaml', '{ kind: influx_v2, url: "http://127.0.0.1:8086", org: o, bucket: b, token: { env: NOPE } }')).rejects.toMatchObject({ code: 'DCIM_E_SECRET_MISSING' });
+  });
+});
+
+describe('http.tls: the API serves HTTPS with a certificate and key from files', () => {
+  const tlsDir = () => path.join(dir, 'tls');
+  const openssl = (key: string, cert: string) =>
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path.join(tlsDir(), key), '-out', path.join(tlsDir(), cert), '-days', '1', '-subj', '/CN=dcim-test'], { stdio: 'ignore' });
+  beforeAll(async () => {
+    await mkdir(tlsDir());
+    openssl('a.key', 'a.pem');
+    openssl('b.key', 'b.pem');
+    for (const k of ['a.key', 'b.key']) await chmod(path.join(tlsDir(), k), 0o600);
+    await copyFile(path.join(tlsDir(), 'a.key'), path.join(tlsDir(), 'open.key'));
+    await chmod(path.join(tlsDir(), 'open.key'), 0o644);
+  });
+  const build = async (name: string, tls: string, env: NodeJS.ProcessEnv = {}) => {
+    const file = await configFile(name, `collector: { id: main, sites: [${DEMO_SEED}] }\nmqtt: { url: 'mqtt://127.0.0.1:1' }\nstore: { kind: sqlite, path: ":memory:" }\nhttp: { listen: '127.0.0.1:0', token: { env: TOK }, tls: ${tls} }\n`);
+    return () => createCollectorFromConfig(loadCollectorConfig(file), { clock: new ManualClock(), logger: memoryLogger(), env: { TOK: 'tls-config-test-token-0123', ...env } });
+  };
+
+  it('resolves both files against the config folder', async () => {
+    const file = await configFile('tls-paths.yaml', `collector: { id: main, sites: [${DEMO_SEED}] }\nmqtt: { url: 'mqtt://127.0.0.1:1' }\nstore: { kind: sqlite, path: ":memory:" }\nhttp: { listen: '127.0.0.1:0', token: { env: TOK }, tls: { cert_file: tls/a.pem, key_file: tls/a.key } }\n`);
+    expect(loadCollectorConfig(file).config.http?.tls).toEqual({ cert_file: path.join(dir, 'tls', 'a.pem'), key_file: path.join(dir, 'tls', 'a.key') });
+  });
+
+  it('a matching pair builds the collector', async () => {
+    expect((await build('tls-ok.yaml', '{ cert_file: tls/a.pem, key_file: tls/a.key }'))().collector).toBeDefined();
+  });
+
+  it('a key that is not the certificate\'s is DCIM_E_CONFIG_INVALID naming both files', async () => {
+    const run = await build('tls-mismatch.yaml', '{ cert_file: tls/a.pem, key_file: tls/b.key }');
+    expect(run).toThrow(expect.objectContaining({ code: 'DCIM_E_CONFIG_INVALID', message: expect.stringMatching(/http\.tls: .*a\.pem and .*b\.key are not a usable certificate and key pair/) }));
+  });
+
+  it('a key file others may read is DCIM_E_SECRET_FILE_INSECURE, accepted with DCIM_ALLOW_INSECURE_SECRET_FILES=1', async () => {
+    const run = await build('tls-open.yaml', '{ cert_file: tls/a.pem, key_file: tls/open.key }');
+    expect(run).toThrow(expect.objectContaining({ code: 'DCIM_E_SECRET_FILE_INSECURE', message: expect.stringContaining('http.tls.key_file') }));
+    const allowed = await build('tls-open-allowed.yaml', '{ cert_file: tls/a.pem, key_file: tls/open.key }', { DCIM_ALLOW_INSECURE_SECRET_FILES: '1' });
+    expect(allowed().collector).toBeDefined();
+  });
+
+  it('a missing certificate is DCIM_E_CONFIG_UNREADABLE; a tls block without both files is a schema problem', async () => {
+    expect(await build('tls-nocert.yaml', '{ cert_file: tls/none.pem, key_file: tls/a.key }')).toThrow(expect.objectContaining({ code: 'DCIM_E_CONFIG_UNREADABLE' }));
+    const file = await configFile('tls-half.yaml', `collector: { id: main, sites: [${DEMO_SEED}] }\nmqtt: { url: 'mqtt://127.0.0.1:1' }\nstore: { kind: sqlite, path: ":memory:" }\nhttp: { listen: '127.0.0.1:0', token: { env: TOK }, tls: { cert_file: tls/a.pem } }\n`);
+    expect(problems(() => loadCollectorConfig(file))).toEqual([expect.stringMatching(/http\.tls\.key_file: /)]);
   });
 });

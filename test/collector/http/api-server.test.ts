@@ -1,5 +1,11 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiSource, HealthReport } from '../../../collector/http/api-source.js';
 import { ApiServer } from '../../../collector/http/api-server.js';
@@ -113,11 +119,45 @@ describe('API authentication', () => {
   it('/healthz needs no token: 200 when ok, 503 with the problems when degraded', async () => {
     const ok = await request(base, '/healthz', { token: null });
     expect(ok.status).toBe(200);
-    expect(ok.json()).toMatchObject({ status: 'ok', broker: { connected: true }, store: { reachable: true } });
-    health = { ...health, status: 'degraded', store: { ...health.store, reachable: false, last_error: 'ECONNREFUSED' }, problems: ['store unreachable: ECONNREFUSED'] };
-    const bad = await request(base, '/healthz', { token: null });
-    expect(bad.status).toBe(503);
-    expect(bad.json()).toMatchObject({ status: 'degraded', problems: ['store unreachable: ECONNREFUSED'] });
+    expect(ok.json()).toMatchObject({ status: 'ok', broker: { connected: true }, store: { state: 'ok', reachable: true } });
+    const saved = health;
+    health = { ...health, status: 'degraded', store: { ...health.store, state: 'unreachable', reachable: false, reason: 'connect ECONNREFUSED 127.0.0.1:8086', last_error: 'connect ECONNREFUSED 127.0.0.1:8086' }, problems: ['store unreachable: connect ECONNREFUSED 127.0.0.1:8086'] };
+    try {
+      const bad = await request(base, '/healthz', { token: null });
+      expect(bad.status).toBe(503);
+      expect(bad.json()).toMatchObject({ status: 'degraded', store: { state: 'unreachable', reachable: false }, problems: ['store unreachable'] });
+    } finally {
+      health = saved;
+    }
+  });
+
+  it('/healthz shows no store address without the token: no URL, host, database or error text', async () => {
+    const saved = health;
+    health = { ...health, status: 'degraded', store: { ...health.store, state: 'refusing', reason: 'database "dcim_prod" not found', last_error: 'HTTP 404 from http://10.20.0.5:8086' }, problems: ['store refusing: database "dcim_prod" not found'] };
+    try {
+      const short = await request(base, '/healthz', { token: null });
+      expect(short.status).toBe(503);
+      for (const secret of ['127.0.0.1', '8086', 'dcim', '10.20.0.5', 'influx', '"target"', '"last_error"', '"reason"']) expect(short.body, secret).not.toContain(secret);
+      expect(short.json()).toEqual({
+        status: 'degraded',
+        broker: { connected: true },
+        store: { state: 'refusing', reachable: true, pending_points: 0 },
+        kpi: { age_ms: 1000, late: false },
+        problems: ['store refusing'],
+        details: 'send Authorization: Bearer <token> for the store target and the reasons',
+      });
+      // With the token: everything, target and reasons included, same status code.
+      const full = await request(base, '/healthz');
+      expect(full.status).toBe(503);
+      expect(full.json()).toEqual(health);
+      // A wrong token is refused like anywhere else, not answered with the short form.
+      const wrong = await request(base, '/healthz', { token: 'test-token-0123456789abcdeX' });
+      expect(wrong.status).toBe(401);
+      expect(wrong.json().error?.code).toBe('DCIM_E_API_UNAUTHORIZED');
+      expect(wrong.body).not.toContain('dcim_prod');
+    } finally {
+      health = saved;
+    }
   });
 
   it('refuses tokens too weak or not RFC 6750 at construction', () => {
@@ -333,6 +373,82 @@ describe('connections', () => {
       expect(status).toBe(200);
     } finally {
       for (const h of held) h.socket.destroy();
+      await s.stop();
+    }
+  });
+});
+
+describe('refused tokens are not echoed', () => {
+  it('a wrong token in /api/events?token= is neither in the 401 nor in the log line', async () => {
+    const logger = memoryLogger();
+    const s = new ApiServer({ host: '127.0.0.1', port: 0, token: new BearerToken(TOKEN), source, logger });
+    const url = (await s.start()).url;
+    try {
+      const wrong = 'wrong-token-Qz7-0123456789abcdef';
+      const r = await request(url, `/api/events?token=${wrong}`, { token: null });
+      expect(r.status).toBe(401);
+      expect(r.body).not.toContain(wrong);
+      const line = logger.lines.find((l) => l.msg === 'HTTP API request refused: no or wrong bearer token');
+      expect(line).toMatchObject({ code: 'DCIM_E_API_UNAUTHORIZED', path: '/api/events' });
+      expect(JSON.stringify(logger.lines)).not.toContain(wrong);
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
+describe('HTTPS (http.tls)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dcim-api-tls-'));
+  // A throwaway self-signed certificate for 127.0.0.1, made here so nothing secret is checked in.
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=dcim-test', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  const cert = readFileSync(join(dir, 'cert.pem'));
+  const key = readFileSync(join(dir, 'key.pem'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  function httpsGet(url: string, path: string, ca: Buffer): Promise<{ status: number; body: string; protocol: string }> {
+    return new Promise((resolve, reject) => {
+      const req = https.request(`${url}${path}`, { ca, agent: false, headers: { authorization: `Bearer ${TOKEN}` } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), protocol: (res.socket as tls.TLSSocket).getProtocol?.() ?? '' }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  it('serves the API over TLS with the configured certificate; plain HTTP on that port gets no answer', async () => {
+    const s = new ApiServer({ host: '127.0.0.1', port: 0, token: new BearerToken(TOKEN), source, logger: memoryLogger(), tls: { cert, key } });
+    const { url } = await s.start();
+    try {
+      expect(url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      const r = await httpsGet(url, '/api/sites', cert);
+      expect(r.status).toBe(200);
+      expect(r.protocol).toMatch(/^TLSv1\.[23]$/);
+      expect(JSON.parse(r.body)).toMatchObject({ sites: [{ id: 'demo' }] });
+      // A client that does not trust the certificate is refused by its own TLS check.
+      await expect(httpsGet(url, '/api/sites', Buffer.from(''))).rejects.toThrow(/self[- ]signed|unable to verify|certificate/i);
+      // Plain HTTP to the TLS port: no HTTP answer comes back.
+      const plain = await request(url.replace('https:', 'http:'), '/api/sites').then((x) => x.status, () => 0);
+      expect(plain).not.toBe(200);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('closes a connection that never starts the handshake, and one that never sends its headers after it', async () => {
+    const s = new ApiServer({ host: '127.0.0.1', port: 0, token: new BearerToken(TOKEN), source, logger: memoryLogger(), tls: { cert, key }, headers_timeout_ms: 200 });
+    const { port, url } = await s.start();
+    try {
+      const raw = net.connect(port, '127.0.0.1');
+      raw.on('error', () => undefined);
+      await new Promise<void>((done) => raw.once('close', () => done()));
+      const secure = tls.connect({ port, host: '127.0.0.1', ca: cert });
+      secure.on('error', () => undefined);
+      await new Promise<void>((done) => secure.once('secureConnect', () => done()));
+      await new Promise<void>((done) => secure.once('close', () => done()));
+      expect((await httpsGet(url, '/api/sites', cert)).status).toBe(200);
+    } finally {
       await s.stop();
     }
   });

@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import https from 'node:https';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
@@ -109,7 +113,8 @@ describe('the collector serves its HTTP API', () => {
 
       const healthy = await get('/healthz', null);
       expect(healthy.status).toBe(200);
-      expect(await healthy.json()).toMatchObject({ status: 'ok', broker: { connected: true }, kpi: { last_evaluation_ms: T0 + 5000, late: false } });
+      expect(await healthy.json()).toMatchObject({ status: 'ok', broker: { connected: true }, kpi: { late: false } });
+      expect(await (await get('/healthz')).json()).toMatchObject({ status: 'ok', store: { target: 'recording' }, kpi: { last_evaluation_ms: T0 + 5000, late: false } });
 
       // The broker goes away: health says so (503), the API keeps answering.
       await broker().halt();
@@ -150,6 +155,35 @@ describe('the collector serves its HTTP API', () => {
     }
   });
 
+  it('serves HTTPS with http.tls (a self-signed certificate made here), /healthz included', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'dcim-collector-tls-'));
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=dcim-test', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+      const cert = readFileSync(path.join(dir, 'cert.pem'));
+      const collector = new Collector({ id: 'tls', inventories: [SEED], mqtt: { url: broker().url }, sink: new RecordingSink(), clock: new ManualClock(T0), logger: memoryLogger(), http: { host: '127.0.0.1', port: 0, token: TOKEN, tls: { cert, key: readFileSync(path.join(dir, 'key.pem')) } } });
+      await collector.start();
+      try {
+        expect(collector.httpUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+        const get = (p: string) =>
+          new Promise<{ status: number; body: string }>((resolve, reject) => {
+            const req = https.request(`${collector.httpUrl}${p}`, { ca: cert, agent: false, headers: { authorization: `Bearer ${TOKEN}` } }, (res) => {
+              let body = '';
+              res.on('data', (c: Buffer) => (body += c.toString()));
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+            });
+            req.on('error', reject);
+            req.end();
+          });
+        expect((await get('/api/sites')).status).toBe(200);
+        expect(JSON.parse((await get('/healthz')).body)).toMatchObject({ broker: { connected: true }, store: { target: 'recording' } });
+      } finally {
+        await collector.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses to start with a weak token, before connecting anywhere', async () => {
     const collector = new Collector({ id: 'weak', inventories: [SEED], mqtt: { url: broker().url }, sink: new RecordingSink(), clock: new ManualClock(T0), logger: memoryLogger(), http: { host: '127.0.0.1', port: 0, token: 'short' } });
     await expect(collector.start()).rejects.toMatchObject({ code: 'DCIM_E_CONFIG_INVALID' });
@@ -170,7 +204,14 @@ describe('the collector serves its HTTP API', () => {
         await agent.publishAsync(topics.telemetry('demo', 'pdu-r01-a'), JSON.stringify(poll(1, 'pdu-r01-a', 8000, T0 + 1000)), { qos: 1 });
         await until('the poll taken', () => collector.stats().readings_accepted === 1, 15_000);
         await sink.flush();
-        const refused = await fetch(`${collector.httpUrl}/healthz`);
+        // Without the token: the state only, not the database's name or the server's words.
+        const short = await fetch(`${collector.httpUrl}/healthz`);
+        expect(short.status).toBe(503);
+        const shortBody = await short.text();
+        expect(JSON.parse(shortBody)).toMatchObject({ status: 'degraded', store: { state: 'refusing' }, problems: ['store refusing'] });
+        expect(shortBody).not.toContain(db);
+        expect(shortBody).not.toContain(influx().url);
+        const refused = await fetch(`${collector.httpUrl}/healthz`, { headers: { authorization: `Bearer ${TOKEN}` } });
         expect(refused.status).toBe(503);
         const body = (await refused.json()) as { status: string; store: { state: string; reason: string; since: number }; problems: string[] };
         expect(body).toMatchObject({ status: 'degraded', store: { state: 'refusing', reason: `database "${db}" not found`, since: T0 } });
@@ -180,7 +221,7 @@ describe('the collector serves its HTTP API', () => {
         await influx().createDatabase(db);
         clock.advance(1000);
         await until('the kept point written', () => collector.stats().sink.points_written === 1, 10_000);
-        const ok = await fetch(`${collector.httpUrl}/healthz`);
+        const ok = await fetch(`${collector.httpUrl}/healthz`, { headers: { authorization: `Bearer ${TOKEN}` } });
         expect(ok.status).toBe(200);
         expect(await ok.json()).toMatchObject({ status: 'ok', store: { state: 'ok', reason: null, since: T0 + 1000 }, problems: [] });
       } finally {
