@@ -24,6 +24,7 @@ import { DEFAULT_MODBUS_POLICY, DEFAULT_PROMETHEUS_POLICY, DEFAULT_REDFISH_POLIC
 import { selectDevices } from './devices.js';
 import { DEFAULT_BACKOFF_MAX_MS, DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_JITTER_MS } from './scheduler.js';
 import { listenHostProblem, parseListenAddress, type ListenAddress } from './metrics/listen-address.js';
+import { snmpV3Findings } from './snmp/snmp-v3-security.js';
 import type { FsyncPolicy } from '../contract/spool/spool.js';
 
 const MIB = 1024 * 1024;
@@ -238,6 +239,8 @@ export interface LoadedAgentConfig {
   /** Concurrency, jitter, back-off and request policies: spread into AgentOptions. */
   polling: AgentPollingOptions;
   deviceIds?: string[];
+  /** Settings that work but are weak (SNMPv3 MD5, DES, no privacy to a public address): `--check` lists them, the start logs them. */
+  warnings: { code: ErrorCode; line: string }[];
 }
 
 interface Problem {
@@ -252,6 +255,7 @@ interface Problem {
  */
 export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.env): LoadedAgentConfig {
   const problems: Problem[] = [];
+  const warnings: Problem[] = [];
   const fail = (): never => {
     const codes = new Set(problems.map((p) => p.code));
     const code = codes.size === 1 ? (problems[0] as Problem).code : 'DCIM_E_CONFIG_INVALID';
@@ -307,11 +311,20 @@ export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.e
     }
     for (const { device } of sel.devices) {
       const i = inventory.devices.indexOf(device);
+      const resolved: Record<string, string> = {};
       for (const [field, ref] of secretRefs(device.address)) {
         try {
-          resolveSecret(ref, `${config.agent.site_seed}: devices[${i}].address.${field}`, env);
+          resolved[field] = resolveSecret(ref, `${config.agent.site_seed}: devices[${i}].address.${field}`, env);
         } catch (e) {
           collect(e, 'DCIM_E_SECRET_MISSING');
+        }
+      }
+      // SNMPv3: refused below the level its settings state or imply; weak settings reported.
+      if (device.address.protocol === 'snmp') {
+        for (const f of snmpV3Findings(device.address, resolved).findings) {
+          const line = `${config.agent.site_seed}: devices[${i}].address.${f.field}: ${f.message}`;
+          if (f.code === 'DCIM_E_SNMP_V3_LEVEL') problems.push({ code: f.code, line });
+          else warnings.push({ code: f.code, line });
         }
       }
     }
@@ -366,6 +379,7 @@ export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.e
     health: { intervalMs: config.health.interval_s * 1000 },
     polling: pollingOptions(config.polling),
     ...(config.agent.devices ? { deviceIds: config.agent.devices } : {}),
+    warnings,
   };
 }
 

@@ -1,4 +1,4 @@
-import { resolveSecret, type Clock, type DeviceProfile, type ErrorCode, type Logger, type SnmpAddress } from '../contract/index.js';
+import { DcimError, resolveSecret, type Clock, type DeviceProfile, type ErrorCode, type Logger, type SnmpAddress } from '../contract/index.js';
 import { badReading } from './decode/decoded.js';
 import { DEFAULT_MODBUS_POLICY, DEFAULT_PROMETHEUS_POLICY, DEFAULT_REDFISH_POLICY, DEFAULT_SNMP_POLICY, type DeviceReader, type RequestPolicy } from './device-reader.js';
 import type { AgentDevice } from './devices.js';
@@ -15,6 +15,7 @@ import { RedfishReader } from './redfish/redfish-reader.js';
 import { createNetSnmpTransport, type ResolvedSnmpAddress } from './snmp/net-snmp-transport.js';
 import { SnmpReader } from './snmp/snmp-reader.js';
 import type { SnmpSocketPool } from './snmp/snmp-socket-pool.js';
+import type { SnmpTransport } from './snmp/snmp-transport.js';
 
 /**
  * One device's reader from its seed entry and profile: the one way the agent and `dcim poll`
@@ -64,9 +65,16 @@ function createProtocolReader(d: AgentDevice, ctx: ReaderContext): DeviceReader 
       resolved = resolveSnmpSecrets(a, device.id, ctx.env);
     } catch (e) {
       log.error('device not polled: secret missing', { error: e as Error });
-      return failingReader(profile, 'DCIM_E_SECRET_MISSING');
+      return failingReader(profile, secretCode(e));
     }
-    const transport = createNetSnmpTransport(resolved, { timeoutMs: policy.timeoutMs, logger: log, ...(ctx.snmpPool ? { pool: ctx.snmpPool } : {}) });
+    let transport: SnmpTransport;
+    try {
+      transport = createNetSnmpTransport(resolved, { timeoutMs: policy.timeoutMs, logger: log, ...(ctx.snmpPool ? { pool: ctx.snmpPool } : {}) });
+    } catch (e) {
+      // An SNMPv3 level its settings cannot reach: refused, never polled at a lower one.
+      log.error('device not polled: SNMPv3 settings refused', { error: e as Error });
+      return failingReader(profile, 'DCIM_E_SNMP_V3_LEVEL');
+    }
     return new SnmpReader({ profile, transport, policy, clock: ctx.clock, logger: log });
   }
   if (a.protocol === 'modbus' && profile.protocol === 'modbus') {
@@ -86,7 +94,7 @@ function createProtocolReader(d: AgentDevice, ctx: ReaderContext): DeviceReader 
       password = a.password !== undefined ? resolveSecret(a.password, `device ${device.id}: address.password`, ctx.env) : undefined;
     } catch (e) {
       log.error('device not polled: secret missing', { error: e as Error });
-      return failingReader(profile, 'DCIM_E_SECRET_MISSING');
+      return failingReader(profile, secretCode(e));
     }
     const transport = createHttpRedfishTransport({
       scheme: a.scheme,
@@ -107,7 +115,7 @@ function createProtocolReader(d: AgentDevice, ctx: ReaderContext): DeviceReader 
       token = a.bearer_token !== undefined ? resolveSecret(a.bearer_token, `device ${device.id}: address.bearer_token`, ctx.env) : undefined;
     } catch (e) {
       log.error('device not polled: secret missing', { error: e as Error });
-      return failingReader(profile, 'DCIM_E_SECRET_MISSING');
+      return failingReader(profile, secretCode(e));
     }
     const transport = createHttpScrapeTransport({ scheme: a.scheme, host: a.host, port: a.port, path: a.path, bearerToken: token, verifyTls: a.verify_tls });
     return new PrometheusReader({ profile, transport, policy, clock: ctx.clock, logger: log });
@@ -125,6 +133,11 @@ function resolveSnmpSecrets(a: SnmpAddress, device: string, env?: NodeJS.Process
     auth_key: a.auth_key !== undefined ? resolveSecret(a.auth_key, what('auth_key'), env) : undefined,
     priv_key: a.priv_key !== undefined ? resolveSecret(a.priv_key, what('priv_key'), env) : undefined,
   };
+}
+
+/** Missing, or refused for its file's permissions. */
+function secretCode(e: unknown): ErrorCode {
+  return e instanceof DcimError ? e.code : 'DCIM_E_SECRET_MISSING';
 }
 
 /** A device that cannot be polled at all still shows up, as down with the reason. */

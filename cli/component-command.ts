@@ -18,6 +18,8 @@ export interface ComponentParts<T> {
   describe(loaded: T): string;
   /** `--check`: bind every address the part will listen on and release it; each a short note. Throws a DcimError. */
   checkBinds?(loaded: T): Promise<string[]>;
+  /** Settings that work but are weak, each a line with its code: `--check` prints them on stderr and still passes. */
+  warnings?(loaded: T): string[];
   /**
    * Starts the part; resolves with how to stop it. `signal` aborts when a stop is asked while it
    * still starts: the part then stops what it started and resolves (or throws) promptly.
@@ -44,6 +46,7 @@ export function componentCommand<T>(parts: ComponentParts<T>): Command {
     if (parsed.values.check) {
       const binds = (await parts.checkBinds?.(loaded)) ?? [];
       console.log(`${file}: ok (${parts.describe(loaded)})${binds.length > 0 ? `; ${binds.join(', ')}` : ''}`);
+      for (const w of parts.warnings?.(loaded) ?? []) console.error(`warning: ${w}`);
       return 0;
     }
     const watch = watchStop(duration);

@@ -66,6 +66,8 @@ export const SnmpAddressSchema = z
     community: SecretRefSchema.default('public'),
     /** SNMPv3 USM. */
     user: z.string().optional(),
+    /** The level the device must run at; absent: the one the keys imply. Never lowered (agent/snmp/snmp-v3-security.ts). */
+    security_level: z.enum(['noAuthNoPriv', 'authNoPriv', 'authPriv']).optional(),
     auth_protocol: z.enum(['md5', 'sha', 'sha224', 'sha256', 'sha384', 'sha512']).optional(),
     auth_key: SecretRefSchema.optional(),
     priv_protocol: z.enum(['des', 'aes', 'aes256b', 'aes256r']).optional(),

@@ -1,8 +1,9 @@
 import { createRequire } from 'node:module';
-import type { Logger, SnmpAddress } from '../../contract/index.js';
+import { DcimError, type Logger, type SnmpAddress } from '../../contract/index.js';
 import type { Varbind } from './asn1-types.js';
 import type { SnmpSocketPool } from './snmp-socket-pool.js';
 import type { SnmpOutcome, SnmpTransport } from './snmp-transport.js';
+import { snmpV3Findings } from './snmp-v3-security.js';
 
 /**
  * SnmpTransport over net-snmp (markabrahams/node-net-snmp), the only file that loads it.
@@ -50,7 +51,13 @@ export interface NetSnmpTransportOptions {
   pool?: SnmpSocketPool;
 }
 
+/**
+ * Throws DCIM_E_SNMP_V3_LEVEL when a v3 address cannot run at the level it states or implies: the
+ * config loader refuses such a device already, and this keeps any other caller from downgrading.
+ */
 export function createNetSnmpTransport(address: ResolvedSnmpAddress, opts: NetSnmpTransportOptions): SnmpTransport {
+  const refused = snmpV3Findings(address, address).findings.filter((f) => f.code === 'DCIM_E_SNMP_V3_LEVEL');
+  if (refused.length > 0) throw new DcimError('DCIM_E_SNMP_V3_LEVEL', `SNMP ${address.host}:${address.port}: ${refused.map((f) => `${f.field}: ${f.message}`).join('; ')}`);
   return new NetSnmpTransport(address, opts);
 }
 
@@ -161,13 +168,14 @@ function failure(error: Error & { status?: number; code?: number }): SnmpOutcome
   }
 }
 
-/** SNMPv3 USM user; the level follows from which keys are present. */
+/** SNMPv3 USM user at the level checked in createNetSnmpTransport, whose keys are then all present. */
 function v3User(a: ResolvedSnmpAddress): Record<string, unknown> {
-  const auth = a.auth_protocol !== undefined && a.auth_key !== undefined;
-  const priv = auth && a.priv_protocol !== undefined && a.priv_key !== undefined;
+  const { level } = snmpV3Findings(a, a);
+  const auth = level !== 'noAuthNoPriv';
+  const priv = level === 'authPriv';
   return {
     name: a.user ?? '',
-    level: priv ? snmp.SecurityLevel.authPriv : auth ? snmp.SecurityLevel.authNoPriv : snmp.SecurityLevel.noAuthNoPriv,
+    level: snmp.SecurityLevel[level],
     ...(auth ? { authProtocol: snmp.AuthProtocols[a.auth_protocol as string], authKey: a.auth_key } : {}),
     ...(priv ? { privProtocol: snmp.PrivProtocols[a.priv_protocol as string], privKey: a.priv_key } : {}),
   };

@@ -86,6 +86,50 @@ metrics: { listen: "192.0.2.1:9464" }
     for (const line of want) expect(r.stderr).toContain(line);
     expect(r.stderr).toMatch(new RegExp(`DCIM_E_CONFIG_INVALID: ${c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ${want.length} problem\\(s\\)`));
   });
+
+  it('refuses SNMPv3 devices that cannot run at the level their settings state or imply, each with its path', async () => {
+    write('ups-auth.key', 'auth-pass-123\n');
+    const s = write(
+      'v3-level-seed.yaml',
+      seed(`  - { id: ups-1, profile: rfc1628-ups, hall: h1, address: { protocol: snmp, host: 10.0.0.11, version: "3", user: ops, auth_protocol: sha256, auth_key: { file: ups-auth.key }, priv_protocol: aes } }
+  - { id: ups-2, profile: rfc1628-ups, hall: h1, address: { protocol: snmp, host: 10.0.0.12, version: "3", user: ops, security_level: authPriv, auth_protocol: sha256, auth_key: { file: ups-auth.key } } }
+  - { id: ups-3, profile: rfc1628-ups, hall: h1, address: { protocol: snmp, host: 10.0.0.13, version: "3", user: ops, auth_protocol: sha256, auth_key: { env: SHORT_KEY }, priv_protocol: aes, priv_key: { env: SHORT_KEY } } }
+  - { id: ups-4, profile: rfc1628-ups, hall: h1, address: { protocol: snmp, host: 10.0.0.14, version: 2c, user: ops, auth_protocol: sha, auth_key: { file: ups-auth.key } } }`),
+    );
+    const c = write('v3-level.yaml', `agent: { id: edge1, site_seed: ${s} }\nmqtt: { url: "mqtt://127.0.0.1:1" }\nstate_dir: state\n`);
+    const r = await dcim(['agent', '--check', '-c', c], { SHORT_KEY: 'seven77' });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    const want = [
+      `${s}: devices[0].address.priv_key: privacy needs both priv_protocol and priv_key; only priv_protocol is set`,
+      `${s}: devices[1].address.security_level: security_level authPriv needs auth_protocol, auth_key, priv_protocol and priv_key; the settings given make authNoPriv`,
+      `${s}: devices[2].address.auth_key: passphrase shorter than 8 characters (RFC 3414 forbids it)`,
+      `${s}: devices[2].address.priv_key: passphrase shorter than 8 characters (RFC 3414 forbids it)`,
+      `${s}: devices[3].address.version: SNMPv3 settings (user, auth_protocol, auth_key) on a version 2c device would be ignored`,
+    ];
+    for (const line of want) expect(r.stderr).toContain(line);
+    expect(r.stderr).toContain(`DCIM_E_SNMP_V3_LEVEL: ${c}: ${want.length} problem(s)`);
+    expect(r.stderr).not.toContain('seven77');
+    expect(r.stderr).not.toContain('auth-pass-123');
+  });
+
+  it('passes weak SNMPv3 settings with a warning each: MD5, DES, no privacy to a public address', async () => {
+    const s = write(
+      'v3-weak-seed.yaml',
+      seed(`  - { id: ups-1, profile: rfc1628-ups, hall: h1, address: { protocol: snmp, host: 10.0.0.11, version: "3", user: ops, auth_protocol: md5, auth_key: { env: K }, priv_protocol: des, priv_key: { env: K } } }
+  - { id: ups-2, profile: rfc1628-ups, hall: h1, address: { protocol: snmp, host: 198.51.100.7, version: "3", user: ops, auth_protocol: sha256, auth_key: { env: K } } }
+  - { id: ups-3, profile: rfc1628-ups, hall: h1, address: { protocol: snmp, host: 10.0.0.13, version: "3", user: ops, auth_protocol: sha256, auth_key: { env: K }, priv_protocol: aes, priv_key: { env: K } } }`),
+    );
+    const c = write('v3-weak.yaml', `agent: { id: edge1, site_seed: ${s} }\nmqtt: { url: "mqtt://127.0.0.1:1" }\nstate_dir: state\n`);
+    const r = await dcim(['agent', '--check', '-c', c], { K: 'long-enough-key' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`${c}: ok (agent edge1, site demo, 3 devices,`);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      `warning: DCIM_E_SNMP_V3_WEAK: ${s}: devices[0].address.auth_protocol: HMAC-MD5 authentication is weak: use sha256 or stronger if the device has it`,
+      `warning: DCIM_E_SNMP_V3_WEAK: ${s}: devices[0].address.priv_protocol: DES privacy (56-bit key) can be brute-forced: use aes or aes256b/aes256r if the device has it`,
+      `warning: DCIM_E_SNMP_V3_WEAK: ${s}: devices[1].address.security_level: authNoPriv to the public address 198.51.100.7: readings cross the network in clear; use authPriv`,
+    ]);
+  });
 });
 
 describe('secrets in a real agent run', () => {

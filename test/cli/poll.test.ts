@@ -106,7 +106,7 @@ describe('dcim poll against the simulated demo site', () => {
     const a = v3.inventory().devices[0]!.address;
     if (a.protocol !== 'snmp') throw new Error('seed changed');
     const privFile = join(dir, 'priv.key');
-    writeFileSync(privFile, `${V3.priv}\n`);
+    writeFileSync(privFile, `${V3.priv}\n`, { mode: 0o600 }); // secret files must be owner-only
     const args = ['--profile', 'rfc1628-ups', '--host', a.host, '--port', String(a.port), '--v3-user', 'dcim', '--auth-protocol', 'sha256', '--auth-key-env', 'UPS_AUTH', '--priv-protocol', 'aes', '--priv-key-file', privFile, '--context', 'ups-1', '--timeout-ms', '500', '--retries', '0'];
     const ok = await inProcess(args, { UPS_AUTH: V3.auth });
     const wrong = await inProcess(args, { UPS_AUTH: 'not-the-key-0000' });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SnmpProfileSchema, SystemClock, type Reading } from '../../../contract/index.js';
+import { DeviceSchema, loadProfiles, memoryLogger, SnmpProfileSchema, SystemClock, type Reading } from '../../../contract/index.js';
+import { createDeviceReader } from '../../../agent/reader-factory.js';
 import { createNetSnmpTransport, type ResolvedSnmpAddress } from '../../../agent/snmp/net-snmp-transport.js';
 import { SnmpReader } from '../../../agent/snmp/snmp-reader.js';
 import { SnmpSocketPool } from '../../../agent/snmp/snmp-socket-pool.js';
@@ -105,6 +106,45 @@ describe('SnmpReader against snmpd', () => {
     const res = await read(v3({ priv_key: 'wrong-priv-key' }));
     expect(res.readings.length).toBeGreaterThan(0);
     expect(res.readings.every((r) => r.quality === 'bad' && (r.error === 'DCIM_E_SNMP_ERROR' || r.error === 'DCIM_E_SNMP_TIMEOUT'))).toBe(true);
+  });
+
+  describe('the security level is met or the device is refused, never downgraded', () => {
+    // v3-sha1-auth is an authNoPriv user: snmpd would answer a request that dropped privacy.
+    const authOnly = () => v3({ user: user('v3-sha1-auth'), auth_protocol: 'sha', priv_protocol: undefined, priv_key: undefined });
+
+    it('the authNoPriv user answers when authNoPriv is what the config says', async () => {
+      const res = await read({ ...authOnly(), security_level: 'authNoPriv' });
+      expect(byPoint(res.readings, 'sys_name')[0]).toMatchObject({ value: 'snmpd-under-test', quality: 'good' });
+    });
+
+    it.each<[string, () => ResolvedSnmpAddress, RegExp]>([
+      ['priv_protocol without its key', () => ({ ...authOnly(), priv_protocol: 'aes' }), /priv_key: privacy needs both priv_protocol and priv_key/],
+      ['authPriv stated with auth keys only', () => ({ ...authOnly(), security_level: 'authPriv' }), /security_level: security_level authPriv needs/],
+      ['a 7-character privacy passphrase', () => ({ ...authOnly(), priv_protocol: 'aes', priv_key: 'short12' }), /priv_key: passphrase shorter than 8 characters/],
+    ])('%s: no transport, so no authNoPriv request reaches snmpd', (_name, address, message) => {
+      expect(() => createNetSnmpTransport(address(), { timeoutMs: 1000 })).toThrow(expect.objectContaining({ code: 'DCIM_E_SNMP_V3_LEVEL', message: expect.stringMatching(message) }));
+    });
+
+    it('through the agent\'s reader factory the device reads bad with DCIM_E_SNMP_V3_LEVEL, and the authPriv device beside it reads', async () => {
+      const logger = memoryLogger();
+      const generic = loadProfiles().get('generic-snmp')!;
+      const device = (id: string, address: Record<string, unknown>) => ({ device: DeviceSchema.parse({ id, profile: 'generic-snmp', address: { protocol: 'snmp', ...address } }), profile: generic });
+      const { community: _c, ...downgrade } = { ...authOnly(), priv_protocol: 'aes' as const };
+      const refused = createDeviceReader(device('ups-misconfigured', downgrade), { clock: new SystemClock(), logger });
+      const good = createDeviceReader(device('ups-authpriv', { ...v3(), community: 'unused' }), { clock: new SystemClock(), logger });
+      try {
+        const bad = await refused.read();
+        expect(bad.poll.requests).toBe(0);
+        expect(bad.readings.length).toBeGreaterThan(0);
+        expect(bad.readings.every((r) => r.quality === 'bad' && r.error === 'DCIM_E_SNMP_V3_LEVEL')).toBe(true);
+        expect(logger.lines.find((l) => l.msg === 'device not polled: SNMPv3 settings refused')).toMatchObject({ device: 'ups-misconfigured' });
+        const ok = await good.read();
+        expect(ok.readings.find((r) => r.point === 'sys_name')).toMatchObject({ value: 'snmpd-under-test', quality: 'good' });
+      } finally {
+        await refused.close();
+        await good.close();
+      }
+    });
   });
 
   it('v3 with an unknown user is refused the same way', async () => {
