@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -111,6 +111,19 @@ metrics: { listen: "192.0.2.1:9464" }
     expect(r.stderr).toContain(`DCIM_E_SNMP_V3_LEVEL: ${c}: ${want.length} problem(s)`);
     expect(r.stderr).not.toContain('seven77');
     expect(r.stderr).not.toContain('auth-pass-123');
+  });
+
+  it('refuses an MQTT TLS private key that others may read, naming the file and its mode', async () => {
+    const s = write('tls-key-seed.yaml', seed(`  - { id: pdu-1, profile: apc-rpdu2, rack: r01, address: { protocol: snmp, host: 127.0.0.1, port: 16161 } }`));
+    write('client.pem', 'CERT');
+    const key = write('client.key', 'KEY');
+    chmodSync(key, 0o640);
+    const c = write('tls-key.yaml', `agent: { id: edge1, site_seed: ${s} }\nmqtt: { url: "mqtts://127.0.0.1:8883", tls: { cert: client.pem, key: client.key } }\nstate_dir: state\n`);
+    const r = await dcim(['agent', '--check', '-c', c]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`DCIM_E_SECRET_FILE_INSECURE: ${c}: mqtt.tls.key: secret file ${key} has mode 0640 (group may read it)`);
+    const allowed = await dcim(['agent', '--check', '-c', c], { DCIM_ALLOW_INSECURE_SECRET_FILES: '1' });
+    expect(allowed.code).toBe(0);
   });
 
   it('passes weak SNMPv3 settings with a warning each: MD5, DES, no privacy to a public address', async () => {
