@@ -93,6 +93,22 @@ export interface CollectorStats {
   kpi_publish_skipped: number;
   /** Exceptions caught in the message path (a bug, never bad input). */
   handler_errors: number;
+  /** Telemetry seqs refused as further ahead than the agent could have polled (DCIM_E_SEQ_IMPLAUSIBLE). */
+  seq_implausible: number;
+  /** Seq leaps believed once because the agent announced a new birth (bd_seq). */
+  seq_rebased: number;
+  /** New agent ids refused by a full per-site bound (dedup or agent-state map, DCIM_E_AGENT_LIMIT). */
+  agents_refused: number;
+  /** Silent agents forgotten by the dedup to make room. */
+  agents_evicted: number;
+  /** Readings refused because their device had no room for another series (DCIM_E_READING_SERIES_LIMIT). */
+  series_refused: number;
+  /** Idle index values forgotten to make room for a new one. */
+  series_forgotten: number;
+  /** New series the latest-value table refused because it was full. */
+  latest_refused: number;
+  /** Log lines held back by the throttle (every occurrence is still counted by its code). */
+  log_lines_suppressed: number;
   invalid_by_code: Partial<Record<ErrorCode, number>>;
   sink: SinkStats;
   engine: KpiEngineStats;
@@ -100,7 +116,11 @@ export interface CollectorStats {
   http?: ApiServerStats;
 }
 
-type Counters = Omit<CollectorStats, 'sink' | 'invalid_by_code' | 'engine' | 'alerts' | 'http'>;
+type TrustCounters = 'seq_implausible' | 'seq_rebased' | 'agents_refused' | 'agents_evicted' | 'series_refused' | 'series_forgotten' | 'latest_refused' | 'log_lines_suppressed';
+type Counters = Omit<CollectorStats, 'sink' | 'invalid_by_code' | 'engine' | 'alerts' | 'http' | TrustCounters>;
+
+/** Agents a site may have in the agent-state map: each polls at least one of its devices. */
+const maxSiteAgents = (site: SiteEntry): number => Math.max(4, site.devices.size);
 
 /** A message's content without the evaluation instant, to tell whether anything changed. */
 function kpiSignature(kpis: readonly KpiValue[]): string {
@@ -143,6 +163,7 @@ export class Collector {
     handler_errors: 0,
   };
   private readonly invalidByCode: Partial<Record<ErrorCode, number>> = {};
+  private agentStatesRefused = 0;
   private readonly scopes = new Map<string, Scope>();
   private readonly publishing = new Set<string>();
   private readonly deviceStatus = new Map<string, Map<string, DeviceStatus>>();
@@ -231,6 +252,7 @@ export class Collector {
   stats(): CollectorStats {
     return {
       ...this.counters,
+      ...this.trustCounters(),
       invalid_by_code: { ...this.invalidByCode },
       sink: this.opts.sink.stats(),
       engine: this.engine.stats(),
@@ -379,13 +401,27 @@ export class Collector {
   private onInvalid(topic: string, f: DecodeFailure): void {
     this.counters.messages_invalid++;
     this.invalidByCode[f.code] = (this.invalidByCode[f.code] ?? 0) + 1;
-    // Keyed by the reason's shape, so each distinct problem is logged and a flood of one is not.
-    this.logThrottled(`invalid:${f.code}:${topic}:${f.reason.replace(/\d+/g, '#').slice(0, 80)}`, 'warn', 'MQTT message refused', { code: f.code, topic: topic.slice(0, 200), reason: f.reason });
+    // Keyed by the kind of problem only: topics, ids and reasons are the sender's to vary.
+    this.logThrottled(`invalid:${f.code}`, 'warn', 'MQTT message refused', { code: f.code, topic: topic.slice(0, 200), reason: f.reason });
   }
 
   private onUnknown(site: string, what: string): void {
     this.counters.messages_unknown++;
-    this.logThrottled(`unknown:${site}/${what}`, 'warn', 'message from outside the inventory ignored', { site, source: what });
+    this.logThrottled(`unknown:${this.sites.has(site) ? 'device' : 'site'}`, 'warn', 'message from outside the inventory ignored', { site, source: what });
+  }
+
+  private trustCounters(): Pick<CollectorStats, TrustCounters> {
+    const { seq, series } = this.gate.stats();
+    return {
+      seq_implausible: seq.implausible,
+      seq_rebased: seq.rebased,
+      agents_refused: seq.agents_refused + this.agentStatesRefused,
+      agents_evicted: seq.agents_evicted,
+      series_refused: series.refused,
+      series_forgotten: series.forgotten,
+      latest_refused: this.latest.refused,
+      log_lines_suppressed: this.throttle.suppressed,
+    };
   }
 
   private onTelemetry(v: GateVerdict, topic: string): void {
@@ -395,21 +431,30 @@ export class Collector {
       this.counters.duplicates++;
       if (v.too_old) {
         this.counters.replays_too_old++;
-        this.logThrottled(`too-old:${v.agent}`, 'warn', 'replayed telemetry older than the dedup window dropped', { agent: v.agent, seq: v.seq });
+        this.logThrottled('too-old', 'warn', 'replayed telemetry older than the dedup window dropped', { agent: v.agent, seq: v.seq });
       }
       return;
     }
     const { message: m, device, dropped } = v;
     if (dropped.length > 0) {
       this.counters.readings_invalid += dropped.length;
-      this.invalidByCode.DCIM_E_READING_INVALID = (this.invalidByCode.DCIM_E_READING_INVALID ?? 0) + dropped.length;
-      this.logThrottled(`readings:${m.site}/${m.device}`, 'warn', 'invalid readings dropped', {
-        code: 'DCIM_E_READING_INVALID',
-        site: m.site,
-        device: m.device,
-        dropped: dropped.length,
-        reasons: dropped.slice(0, 3).map((d) => `readings[${d.index}]${d.point ? ` ${d.point}` : ''}: ${d.reason}`),
-      });
+      const codes = new Set<ErrorCode>();
+      for (const d of dropped) {
+        this.invalidByCode[d.code] = (this.invalidByCode[d.code] ?? 0) + 1;
+        codes.add(d.code);
+      }
+      // One line per kind of problem and episode, whichever device or agent sends it.
+      for (const code of codes) {
+        const some = dropped.filter((d) => d.code === code);
+        this.logThrottled(`readings:${code}`, 'warn', 'invalid readings dropped', {
+          code,
+          site: m.site,
+          device: m.device,
+          agent: m.agent,
+          dropped: some.length,
+          reasons: some.slice(0, 3).map((d) => `readings[${d.index}]${d.point ? ` ${d.point}` : ''}: ${d.reason}`),
+        });
+      }
     }
     this.counters.readings_late += this.latest.updatePoll(m.site, m.device, m.readings, m.ts);
     this.counters.readings_accepted += m.readings.length;
@@ -417,6 +462,16 @@ export class Collector {
     this.engine.ingest(m.site, m.device, m.ts, m.readings);
     this.opts.alerts?.observeTelemetry(m);
     this.writePoints(readingPoints(m, device.tags));
+  }
+
+  /** Makes room in a site's full agent map by forgetting an agent whose last state said offline. */
+  private forgetOfflineAgent(agents: Map<string, AgentState>): boolean {
+    for (const [id, st] of agents) {
+      if (st.online) continue;
+      agents.delete(id);
+      return true;
+    }
+    return false;
   }
 
   private onState(s: DecodedState): void {
@@ -427,7 +482,15 @@ export class Collector {
     if (s.kind === 'agent_state') {
       let agents = this.agentState.get(s.site);
       if (!agents) this.agentState.set(s.site, (agents = new Map()));
+      if (!agents.has(s.agent) && agents.size >= maxSiteAgents(site) && !this.forgetOfflineAgent(agents)) {
+        this.agentStatesRefused++;
+        return this.onInvalid(`agents/${s.agent}/state`, { code: 'DCIM_E_AGENT_LIMIT', reason: `site ${s.site} already has ${agents.size} agents, none offline: agent ${s.agent} not kept` });
+      }
       agents.set(s.agent, s.state);
+      // A birth (new bd_seq) is what lets the agent's seq re-base after a restart.
+      if (this.gate.agentState(s.site, s.agent, s.state, this.clock.now()) === 'reinstalled') {
+        this.logger.warn('agent restarted with a lower birth sequence: its seq history is forgotten (reinstalled or state directory lost)', { site: s.site, agent: s.agent, bd_seq: s.state.bd_seq });
+      }
       this.opts.alerts?.observeAgentState(s.site, s.agent, s.state);
       this.writePoints([agentHealthPoint(s.site, s.agent, s.state)]);
       return;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ErrorCode } from '../../contract/errors.js';
 import { formatIssues } from '../../contract/load.js';
 import { isPlainRecord, ReadingSchema, readingIfPlain, TelemetryMessageSchema, type Reading, type TelemetryMessage } from '../../contract/messages.js';
 import { fail, ok, type Result } from '../../contract/result.js';
@@ -17,7 +18,8 @@ export interface DroppedReading {
   /** Position in the payload's `readings` array. */
   index: number;
   point?: string;
-  code: 'DCIM_E_READING_INVALID';
+  /** DCIM_E_READING_INVALID here; the telemetry gate adds the profile and series-bound codes. */
+  code: ErrorCode;
   reason: string;
 }
 

@@ -18,6 +18,9 @@ export interface LatestValue {
 
 export type UpdateOutcome = 'updated' | 'older' | 'no_value' | 'full';
 
+/** A thousand devices of 250 series each; a few hundred bytes per entry. */
+export const DEFAULT_MAX_SERIES = 250_000;
+
 /** docs/design.md §5: a series is stale after max(3 × poll interval, 5 min) without data. */
 export function staleAfterMs(interval_s: number): number {
   return Math.max(3 * interval_s * 1000, 5 * 60_000);
@@ -42,9 +45,13 @@ export class LatestValues {
   /** site/device → series key → latest value; per device, so a device's points are found at once. */
   private readonly devices = new Map<string, Map<string, Entry>>();
   private count = 0;
+  private refusedCount = 0;
 
-  /** `max_series` bounds memory against an agent that invents point names. */
-  constructor(private readonly max_series = 1_000_000) {}
+  /**
+   * `max_series` bounds memory whatever reaches it; the telemetry gate already holds each device
+   * to its profile's points and to MAX_INDEX_VALUES rows per table, far below this on real sites.
+   */
+  constructor(private readonly max_series = DEFAULT_MAX_SERIES) {}
 
   update(site: string, device: string, reading: Reading, ts_ms: number): UpdateOutcome {
     return this.apply(this.devices.get(`${site}/${device}`), `${site}/${device}`, reading, ts_ms);
@@ -78,7 +85,10 @@ export class LatestValues {
       prev.ts_ms = ts_ms;
       return 'updated';
     }
-    if (this.count >= this.max_series) return 'full';
+    if (this.count >= this.max_series) {
+      this.refusedCount++;
+      return 'full';
+    }
     if (!series) this.devices.set(dkey, (series = new Map()));
     this.count++;
     series.set(key, {
@@ -113,5 +123,10 @@ export class LatestValues {
 
   get size(): number {
     return this.count;
+  }
+
+  /** New series refused because the table was full. */
+  get refused(): number {
+    return this.refusedCount;
   }
 }

@@ -2,6 +2,7 @@ import { DcimError } from '../../contract/errors.js';
 import { deviceHall, type Device, type SiteInventory } from '../../contract/inventory.js';
 import type { DeviceClass } from '../../contract/ids.js';
 import type { DeviceProfile } from '../../contract/profile.js';
+import { profileReadingRules, type ProfileReadingRules } from '../ingest/profile-readings.js';
 import { sitePowerModel, type SitePowerModel } from '../kpi/power-meters.js';
 import type { DeviceTags } from '../store/reading-points.js';
 
@@ -15,12 +16,16 @@ export interface SiteDevice {
   tags: DeviceTags;
   /** The class its profile declares, when profiles are known: the measurement of its readings. */
   class?: DeviceClass;
+  /** The readings its profile can produce, when profiles are known: anything else is refused. */
+  rules?: ProfileReadingRules;
 }
 
 export interface SiteEntry {
   inventory: SiteInventory;
   power: SitePowerModel;
   devices: ReadonlyMap<string, SiteDevice>;
+  /** Polls per second all its devices make at their intervals: what bounds a plausible seq step. */
+  polls_per_s: number;
 }
 
 export function deviceTags(inv: SiteInventory, d: Device): DeviceTags {
@@ -38,11 +43,17 @@ export function buildSiteRegistry(inventories: readonly SiteInventory[], profile
   for (const inv of inventories) {
     if (sites.has(inv.site.id)) throw new DcimError('DCIM_E_CONFIG_INVALID', `site ${inv.site.id} is given twice`);
     const devices = new Map<string, SiteDevice>();
+    // Built once per profile: many devices share one.
+    const rules = new Map<string, ProfileReadingRules>();
+    let polls_per_s = 0;
     for (const d of inv.devices) {
-      const cls = profiles?.get(d.profile)?.class;
-      devices.set(d.id, { device: d, tags: deviceTags(inv, d), ...(cls !== undefined ? { class: cls } : {}) });
+      const profile = profiles?.get(d.profile);
+      let r = rules.get(d.profile);
+      if (profile && !r) rules.set(d.profile, (r = profileReadingRules(profile)));
+      polls_per_s += 1 / d.interval_s;
+      devices.set(d.id, { device: d, tags: deviceTags(inv, d), ...(profile ? { class: profile.class } : {}), ...(r ? { rules: r } : {}) });
     }
-    sites.set(inv.site.id, { inventory: inv, power: sitePowerModel(inv, profiles), devices });
+    sites.set(inv.site.id, { inventory: inv, power: sitePowerModel(inv, profiles), devices, polls_per_s });
   }
   return sites;
 }

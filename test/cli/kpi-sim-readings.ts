@@ -1,4 +1,5 @@
-import { profilePoints, type DeviceProfile, type IndexTag, type Reading, type SiteInventory, type TelemetryMessage } from '../../contract/index.js';
+import { type DeviceProfile, type IndexTag, type Reading, type SiteInventory, type TelemetryMessage } from '../../contract/index.js';
+import { profileReadingRules } from '../../collector/ingest/profile-readings.js';
 import { unitForName } from '../../contract/units.js';
 import { createSiteModel } from '../../simulators/model/site.js';
 import { TruthRecorder, type SiteTruth } from '../../simulators/truth/truth-recorder.js';
@@ -35,12 +36,15 @@ export function simulateReadings(inventory: SiteInventory, profiles: ReadonlyMap
       const q = model.quantities(d.id)!;
       const readings: Reading[] = [];
       const profile = profiles.get(d.profile);
-      // The agent publishes the profile's points only.
-      const served = profile ? new Set(profilePoints(profile).map((p) => p.name)) : undefined;
+      // The agent publishes the profile's points only, each where the profile puts it (a scalar or
+      // a table row) and as the decoders type it (a coil or a bit is a boolean).
+      const rules = profile ? profileReadingRules(profile) : undefined;
       const push = (point: string, value: number | string, index?: Partial<Record<IndexTag, string>>) => {
-        if (served && !served.has(point)) return;
+        const kinds = rules?.points.get(point)?.get(index ? Object.keys(index)[0]! : '');
+        if (rules && !kinds) return;
+        const typed = kinds?.has('boolean') && typeof value === 'number' ? value !== 0 : value;
         const unit = unitForName(point);
-        readings.push({ point, value, quality: 'good', ...(unit !== undefined ? { unit } : {}), ...(index ? { index } : {}) });
+        readings.push({ point, value: typed, quality: 'good', ...(unit !== undefined ? { unit } : {}), ...(index ? { index } : {}) });
       };
       for (const [point, value] of Object.entries(q.values)) push(point, value);
       for (const [tag, rows] of Object.entries(q.rows) as [IndexTag, ReadonlyMap<number, Readonly<Record<string, number | string>>>][]) {

@@ -58,7 +58,8 @@ beforeAll(() => {
     JSON.stringify({ ...m0, device: 'no-such-device', seq: 9_000_002 }),
     JSON.stringify({ ...m0, ts: 'yesterday', seq: 9_000_003 }),
   );
-  const withOneBadReading: TelemetryMessage = { ...pdu, seq: 9_000_004, ts: pdu.ts + 1, readings: [...pdu.readings, { point: 'active_power_w', value: 5, unit: 'kWh', quality: 'good' }] };
+  // A fresh seq within what the agent could have sent (a leap of millions would be refused as implausible).
+  const withOneBadReading: TelemetryMessage = { ...pdu, seq: sim.messages.length + 1, ts: pdu.ts + 1, readings: [...pdu.readings, { point: 'active_power_w', value: 5, unit: 'kWh', quality: 'good' }] };
   lines.splice(10, 0, ...badLines, lines[3]!, '', JSON.stringify(withOneBadReading));
   file = join(dir, 'readings.jsonl');
   writeFileSync(file, lines.join('\n') + '\n');
