@@ -111,7 +111,7 @@ export class Agent {
     const logger = (o.logger ?? createLogger()).child({ component: 'agent', agent: o.id, site: o.inventory.site.id });
     const site = o.inventory.site.id;
 
-    const sel = selectDevices(o.inventory, o.profiles, o.deviceIds);
+    const sel = selectDevices(o.inventory, o.profiles, o.deviceIds, o.id);
     if (sel.problems.length > 0) {
       const code = sel.problems.every((p) => p.code === 'DCIM_E_PROFILE_UNKNOWN') ? 'DCIM_E_PROFILE_UNKNOWN' : 'DCIM_E_CONFIG_INVALID';
       throw new DcimError(code, `agent ${o.id}: ${sel.problems.length} problem(s) with its devices`, sel.problems.map((p) => `${p.where}: ${p.path.join('.')}: ${p.message}`));
@@ -143,7 +143,7 @@ export class Agent {
     const statusWrites = new Set<Promise<unknown>>();
     const publishStatus = (device: string, status: DeviceStatus) => {
       if (!publisher.connected) return; // republished from scheduler.statuses() on (re)connect
-      const p = publisher.publish(topics.deviceStatus(site, device), status, { retain: true });
+      const p = publisher.publish(topics.deviceStatus(site, o.id, device), status, { retain: true });
       statusWrites.add(p);
       void p.finally(() => statusWrites.delete(p));
     };
@@ -251,7 +251,7 @@ export class Agent {
       seq_next: r ? r.seq.peek() : 0,
       readings_dropped: this.readingsDropped,
       implausible: structuredClone(this.implausible),
-      mqtt: r ? r.publisher.stats() : { connected: false, connects: 0, bd_seq: -1, published: 0, refused_offline: 0, refused_invalid: 0, failed: 0 },
+      mqtt: r ? r.publisher.stats() : { connected: false, connects: 0, bd_seq: -1, published: 0, refused_offline: 0, refused_invalid: 0, refused_by_broker: 0, failed: 0 },
       telemetry: r ? r.outbox.stats() : this.lastTelemetry,
       polling: r ? r.scheduler.stats() : { in_flight: 0, queued: 0, probes_queued: 0, devices: {} },
     };

@@ -303,7 +303,7 @@ export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.e
   }
 
   if (inventory && profiles) {
-    const sel = selectDevices(inventory, profiles, config.agent.devices);
+    const sel = selectDevices(inventory, profiles, config.agent.devices, config.agent.id);
     for (const p of sel.problems) {
       const where = p.where === 'config' ? file : p.where === 'seed' ? config.agent.site_seed : `profile ${String(p.path[0])}`;
       const path = p.where === 'profile' ? '' : `${fmtPath(p.path)}: `;

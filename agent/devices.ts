@@ -1,4 +1,4 @@
-import type { Device, DeviceProfile, ErrorCode, SiteInventory } from '../contract/index.js';
+import { deviceOwner, type Device, type DeviceProfile, type ErrorCode, type SiteInventory } from '../contract/index.js';
 import { checkProfile } from './profile-checks.js';
 
 /**
@@ -19,18 +19,28 @@ export interface SelectionProblem {
   message: string;
 }
 
-export function selectDevices(inv: SiteInventory, profiles: ReadonlyMap<string, DeviceProfile>, ids?: readonly string[]): { devices: AgentDevice[]; problems: SelectionProblem[] } {
+/**
+ * With `agentId`, the inventory's ownership decides: by default the agent polls the devices it
+ * owns (every device of a site that names no owner), and listing a device another agent owns is
+ * a config error: the collector and the broker would refuse everything it publishes for it.
+ */
+export function selectDevices(inv: SiteInventory, profiles: ReadonlyMap<string, DeviceProfile>, ids?: readonly string[], agentId?: string): { devices: AgentDevice[]; problems: SelectionProblem[] } {
   const problems: SelectionProblem[] = [];
   const byId = new Map(inv.devices.map((d, i) => [d.id, i] as const));
+  const ownedBy = (d: Device) => deviceOwner(inv, d);
   let chosen: number[];
-  if (ids === undefined) chosen = inv.devices.map((_, i) => i);
-  else {
+  if (ids === undefined) {
+    chosen = inv.devices.flatMap((d, i) => (agentId === undefined || ownedBy(d) === undefined || ownedBy(d) === agentId ? [i] : []));
+    if (chosen.length === 0) problems.push({ code: 'DCIM_E_CONFIG_INVALID', where: 'config', path: ['agent', 'id'], message: `site ${inv.site.id} assigns no device to agent ${agentId ?? ''} (devices[].agent, site.agent)` });
+  } else {
     chosen = [];
     ids.forEach((id, i) => {
       const at = byId.get(id);
       if (at === undefined) problems.push({ code: 'DCIM_E_CONFIG_INVALID', where: 'config', path: ['agent', 'devices', i], message: `no device ${id} in site ${inv.site.id}` });
       else if (chosen.includes(at)) problems.push({ code: 'DCIM_E_CONFIG_INVALID', where: 'config', path: ['agent', 'devices', i], message: `device ${id} listed twice` });
-      else chosen.push(at);
+      else if (agentId !== undefined && ownedBy(inv.devices[at] as Device) !== undefined && ownedBy(inv.devices[at] as Device) !== agentId) {
+        problems.push({ code: 'DCIM_E_CONFIG_INVALID', where: 'config', path: ['agent', 'devices', i], message: `device ${id} belongs to agent ${String(ownedBy(inv.devices[at] as Device))}, not ${agentId} (the site inventory's devices[].agent / site.agent)` });
+      } else chosen.push(at);
     });
   }
   const devices: AgentDevice[] = [];

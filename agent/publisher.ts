@@ -19,8 +19,15 @@ import {
 /**
  * The agent's one MQTT wrapper, the only file that touches mqtt.js (after
  * Zigbee2MQTT's lib/mqtt.ts). It owns every broker policy:
- * - QoS 1 for everything; a persistent session (`clean: false`, stable client id) so the
- *   broker keeps in-flight messages across a reconnect;
+ * - MQTT 5, so a publish the broker refuses (its ACL: reason 0x87 Not authorized) comes back
+ *   as a refusal with its reason code instead of the silent PUBACK of MQTT 3.1.1; the telemetry
+ *   then stays in the spool. A broker that refuses MQTT 5 itself (aedes, the demo's embedded
+ *   broker) gets MQTT 3.1.1 on the next attempt, said once as a warning: such a broker cannot
+ *   report a denied publish;
+ * - QoS 1 for everything; a persistent session (`clean: false`, a stable client id and, as
+ *   MQTT 5 asks, a session expiry) so the broker keeps in-flight messages across a reconnect;
+ * - everything it publishes sits under its own `agents/<agent>/` branch (the branch a broker
+ *   ACL grants this identity), and a telemetry payload names this agent;
  * - the last will: retained `{online: false}` on `dcim/v1/<site>/agents/<agent>/state`;
  * - a retained `{online: true}` birth on every (re)connect, with `bd_seq` one higher on every
  *   CONNECT and the same number in that connection's will (Sparkplug's bdSeq rule), so a late
@@ -51,20 +58,31 @@ export interface PublisherOptions {
   keepaliveS?: number;
   reconnectPeriodMs?: number;
   connectTimeoutMs?: number;
+  /** How long the broker keeps the session after a disconnect (MQTT 5 session expiry). */
+  sessionExpiryS?: number;
 }
 
 export interface PublishFailure {
   code: ErrorCode | 'offline';
   message: string;
+  /** The broker's MQTT 5 reason code when it refused the publish (0x87: not authorized). */
+  reason_code?: number;
 }
+
+/** A week: an agent cut off longer than this starts a new session and replays from its spool. */
+const DEFAULT_SESSION_EXPIRY_S = 7 * 24 * 3600;
 
 export interface PublisherStats {
   connected: boolean;
+  /** 5, or 4 (3.1.1) after a broker refused MQTT 5. */
+  protocol_version?: 4 | 5;
   connects: number;
   bd_seq: number;
   published: number;
   refused_offline: number;
   refused_invalid: number;
+  /** Publishes the broker answered with an error reason code (ACL denial, quota): kept, retried. */
+  refused_by_broker: number;
   failed: number;
 }
 
@@ -80,7 +98,9 @@ export class Publisher {
   private bdSeq = -1;
   private readonly hooks = new Set<() => void>();
   private readonly closeHooks = new Set<() => void>();
-  private readonly counts = { connects: 0, published: 0, refused_offline: 0, refused_invalid: 0, failed: 0 };
+  private readonly counts = { connects: 0, published: 0, refused_offline: 0, refused_invalid: 0, refused_by_broker: 0, failed: 0 };
+  /** The broker is refusing our publishes: said once per episode, again after one is accepted. */
+  private brokerRefusing = false;
 
   constructor(private readonly opts: PublisherOptions) {}
 
@@ -100,7 +120,8 @@ export class Publisher {
     const options: IClientOptions = {
       clientId: o.clientId,
       clean: false,
-      protocolVersion: 4,
+      protocolVersion: 5,
+      properties: { sessionExpiryInterval: o.sessionExpiryS ?? DEFAULT_SESSION_EXPIRY_S },
       keepalive: o.keepaliveS ?? 30,
       reconnectPeriod: o.reconnectPeriodMs ?? 2000,
       connectTimeout: o.connectTimeoutMs ?? 10_000,
@@ -118,12 +139,18 @@ export class Publisher {
     };
     const client = connect(o.url, options);
     this.client = client;
+    // Set when the broker refused MQTT 5: the retry with 3.1.1 goes out at once, with the same
+    // bd_seq (the refused CONNECT opened no session, so its will can never be published).
+    let protocolRetry = false;
+    let open = false;
     client.on('reconnect', () => {
       // A new CONNECT is about to be sent from client.options: give it the next bd_seq.
-      this.bdSeq = o.bdSeq.next();
+      if (!protocolRetry) this.bdSeq = o.bdSeq.next();
+      protocolRetry = false;
       client.options.will = this.will();
     });
     client.on('connect', () => {
+      open = true;
       this.counts.connects++;
       o.logger.info('mqtt connected', { url: redactUrl(o.url), client_id: o.clientId, bd_seq: this.bdSeq });
       void this.send(this.stateTopic, this.state(true), true).then((r) => {
@@ -139,6 +166,9 @@ export class Publisher {
     });
     client.on('offline', () => o.logger.warn('mqtt offline', { url: redactUrl(o.url) }));
     client.on('close', () => {
+      if (protocolRetry) client.reconnect();
+      if (!open) return;
+      open = false;
       for (const hook of this.closeHooks) {
         try {
           hook();
@@ -152,6 +182,10 @@ export class Publisher {
     let unreachable = false;
     client.on('connect', () => (unreachable = false));
     client.on('error', (e) => {
+      if (fallBackToMqtt311(client, e)) {
+        protocolRetry = true;
+        return o.logger.warn('broker does not speak MQTT 5: using MQTT 3.1.1, under which a publish its ACL denies is acknowledged all the same and cannot be kept', { url: redactUrl(o.url) });
+      }
       const net = describeNetworkError(e);
       if (!net) return o.logger.warn('mqtt error', { url: redactUrl(o.url), error: e });
       if (!unreachable) o.logger.error('broker unreachable; spooling and retrying until it answers', { code: net.code, url: redactUrl(o.url), error: net.message });
@@ -218,12 +252,19 @@ export class Publisher {
     return checked;
   }
 
-  /** Publish JSON that prepare() returned (QoS 1); resolves on PUBACK. Refused while disconnected. */
+  /**
+   * Publish JSON that prepare() returned (QoS 1); resolves on a PUBACK that accepts it. Refused
+   * while disconnected, and when the broker answers with an error reason code.
+   * A record spooled before the agent-scoped topics existed carries the old device topic; it is
+   * sent on this agent's topic, which is the one the broker's ACL grants.
+   */
   async publishPrepared(topic: string, json: string, opts: { retain?: boolean } = {}): Promise<Result<void, PublishFailure>> {
     if (!this.connected) {
       this.counts.refused_offline++;
       return { ok: false, reason: { code: 'offline', message: 'not connected to the broker' } };
     }
+    const t = parseTopic(topic);
+    if (t?.kind === 'telemetry' && t.agent === undefined) topic = topics.telemetry(t.site, this.opts.agentId, t.device);
     return this.send(topic, json, opts.retain ?? false);
   }
 
@@ -243,7 +284,7 @@ export class Publisher {
   }
 
   stats(): PublisherStats {
-    return { connected: this.connected, bd_seq: this.bdSeq, ...this.counts };
+    return { connected: this.connected, bd_seq: this.bdSeq, protocol_version: this.client?.options.protocolVersion === 4 ? 4 : 5, ...this.counts };
   }
 
   private check(topic: string, payload: unknown): Result<string, PublishFailure> {
@@ -253,10 +294,20 @@ export class Publisher {
     if (parsed.site !== this.opts.site) return { ok: false, reason: { code: 'DCIM_E_MQTT_TOPIC_INVALID', message: `topic ${topic} is outside site ${this.opts.site}` } };
     const schema = SCHEMAS[parsed.kind];
     if (!schema) return { ok: false, reason: { code: 'DCIM_E_MQTT_TOPIC_INVALID', message: `an agent does not publish ${parsed.kind} messages` } };
+    // Only this agent's branch: the broker and the collector would refuse any other.
+    if ('agent' in parsed && parsed.agent !== this.opts.agentId) {
+      return { ok: false, reason: { code: 'DCIM_E_MQTT_TOPIC_INVALID', message: `topic ${topic} is not under agent ${this.opts.agentId}` } };
+    }
     const r = schema.safeParse(payload);
     if (!r.success) {
       const first = r.error.issues[0];
       return { ok: false, reason: { code: 'DCIM_E_MQTT_PAYLOAD_INVALID', message: `${first?.path.join('.') || '(root)'}: ${first?.message ?? 'invalid'}` } };
+    }
+    if (parsed.kind === 'telemetry') {
+      const m = r.data as { agent: string; site: string; device: string };
+      if (m.agent !== this.opts.agentId || m.site !== parsed.site || m.device !== parsed.device) {
+        return { ok: false, reason: { code: 'DCIM_E_MQTT_PAYLOAD_INVALID', message: `payload names ${m.site}/${m.agent}/${m.device}, topic ${topic}` } };
+      }
     }
     const json = JSON.stringify(r.data);
     if (Buffer.byteLength(json) > MAX_PAYLOAD_BYTES) return { ok: false, reason: { code: 'DCIM_E_MQTT_PAYLOAD_TOO_LARGE', message: `${Buffer.byteLength(json)} bytes > ${MAX_PAYLOAD_BYTES}` } };
@@ -272,11 +323,28 @@ export class Publisher {
   private sendOn(client: MqttClient, topic: string, json: string, retain: boolean): Promise<Result<void, PublishFailure>> {
     return new Promise((resolve) => {
       client.publish(topic, json, { qos: 1, retain }, (err) => {
-        if (err) {
+        const reasonCode = (err as { code?: unknown } | undefined)?.code;
+        if (err && typeof reasonCode === 'number' && reasonCode >= 0x80) {
+          // MQTT 5 PUBACK with an error reason: the broker did not take it (its ACL, a quota).
+          this.counts.refused_by_broker++;
+          if (!this.brokerRefusing) {
+            this.brokerRefusing = true;
+            this.opts.logger.error('broker refused a publish; the message stays in the spool and is retried (check the broker ACL for this agent)', {
+              code: 'DCIM_E_MQTT_PUBLISH_REFUSED',
+              reason_code: reasonCode,
+              topic,
+            });
+          }
+          resolve({ ok: false, reason: { code: 'DCIM_E_MQTT_PUBLISH_REFUSED', message: err.message, reason_code: reasonCode } });
+        } else if (err) {
           this.counts.failed++;
           resolve({ ok: false, reason: { code: 'offline', message: err.message } });
         } else {
           this.counts.published++;
+          if (this.brokerRefusing) {
+            this.brokerRefusing = false;
+            this.opts.logger.info('broker accepts publishes again');
+          }
           resolve({ ok: true, value: undefined });
         }
       });
@@ -290,6 +358,18 @@ export class Publisher {
   private will(): NonNullable<IClientOptions['will']> {
     return { topic: this.stateTopic, payload: Buffer.from(JSON.stringify(this.state(false))), qos: 1, retain: true };
   }
+}
+
+/**
+ * A CONNACK refusing the protocol version (3.1.1 return code 1, MQTT 5 reason 0x84) while we
+ * speak MQTT 5: the next CONNECT uses 3.1.1. True when it switched.
+ */
+function fallBackToMqtt311(client: MqttClient, e: Error): boolean {
+  const code = (e as { code?: unknown }).code;
+  if (client.options.protocolVersion !== 5 || (code !== 1 && code !== 0x84)) return false;
+  client.options.protocolVersion = 4;
+  delete client.options.properties;
+  return true;
 }
 
 /** Broker URLs may carry credentials (mqtt://user:pass@host); never log them. */

@@ -137,7 +137,7 @@ export class SpoolOutbox implements TelemetryOutbox {
   submit(message: TelemetryMessage): void {
     let topic: string;
     try {
-      topic = topics.telemetry(message.site, message.device);
+      topic = topics.telemetry(message.site, message.agent, message.device);
     } catch (e) {
       this.counts.refused_invalid++;
       this.opts.logger.warn('telemetry refused: no valid topic', { device: message.device, seq: message.seq, error: e as Error });

@@ -36,6 +36,8 @@ const MqttSchema = z
     /** Stable across restarts, so the broker keeps the persistent session. Default dcim-collector-<id>. */
     client_id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
     tls: TlsSchema.optional(),
+    /** Also read the old device topics without an agent id, for one release while agents are upgraded. */
+    accept_legacy_topics: z.boolean().default(false),
   })
   .strict()
   .superRefine(requireTlsScheme);

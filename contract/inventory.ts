@@ -137,6 +137,8 @@ export const DeviceSchema = z.object({
   timeout_ms: z.number().int().min(50).max(60_000).optional(),
   retries: z.number().int().min(0).max(5).optional(),
   meter: MeterSchema.optional(),
+  /** The agent that polls this device and alone may speak for it (default `site.agent`). */
+  agent: IdSchema.optional(),
   sim: SimHintsSchema.optional(),
 }).strict();
 export type Device = z.infer<typeof DeviceSchema>;
@@ -168,6 +170,8 @@ export const SiteInventorySchema = z
       cluster: IdSchema.optional(),
       /** Pin the IT metering level used for PUE; default: the level all IT meters share, else the most upstream. */
       pue_it_level: ItLevelSchema.optional(),
+      /** The agent that owns every device naming no `agent` of its own. */
+      agent: IdSchema.optional(),
     }).strict(),
     targets: TargetsSchema,
     halls: z.array(HallSchema).min(1),
@@ -215,8 +219,36 @@ export const SiteInventorySchema = z
       if (prev !== undefined) ctx.addIssue({ code: 'custom', message: `same address as devices[${prev}]`, path: ['devices', i, 'address'] });
       endpoints.set(key, i);
     });
+    // Ownership is all or nothing: one device without an owner in a site that names owners is a
+    // gap any client could speak through.
+    if (inv.site.agent === undefined && inv.devices.some((d) => d.agent !== undefined)) {
+      inv.devices.forEach((d, i) => {
+        if (d.agent === undefined) ctx.addIssue({ code: 'custom', message: 'no owning agent: set devices[].agent or site.agent (other devices of this site name theirs)', path: ['devices', i, 'agent'] });
+      });
+    }
   });
 export type SiteInventory = z.infer<typeof SiteInventorySchema>;
+
+/**
+ * The agent that owns a device (docs/security.md "Identity"): the device's own `agent`, else the
+ * site's. Undefined only in a site that names no owner at all (an open site).
+ */
+export function deviceOwner(inv: SiteInventory, device: Device): string | undefined {
+  return device.agent ?? inv.site.agent;
+}
+
+/** The agents a site names, each with the ids of the devices it owns; empty for an open site. */
+export function siteAgents(inv: SiteInventory): Map<string, string[]> {
+  const agents = new Map<string, string[]>();
+  for (const d of inv.devices) {
+    const owner = deviceOwner(inv, d);
+    if (owner === undefined) continue;
+    const list = agents.get(owner) ?? [];
+    list.push(d.id);
+    agents.set(owner, list);
+  }
+  return agents;
+}
 
 /** The hall of a device: its own, else its rack's. */
 export function deviceHall(inv: SiteInventory, device: Device): string | undefined {

@@ -146,7 +146,7 @@ function demo(): Doc {
       'GPU servers over Redfish and rack inlet sensors behind an RS-485 gateway. Ports are where `dcim sim`',
       'serves the devices; `dcim demo` binds free loopback ports instead.',
     ].join('\n'),
-    site: { id: 'demo', name: "Demo hall, Gui'an", timezone: 'Asia/Shanghai', cluster: 'guian', pue_it_level: 'pdu_out' },
+    site: { id: 'demo', name: "Demo hall, Gui'an", timezone: 'Asia/Shanghai', cluster: 'guian', pue_it_level: 'pdu_out', agent: 'edge-1' },
     sim: { latitude_deg: 26.4, longitude_deg: 106.6, green_feed_share: 0.3, lighting_kw: 2, chw_supply_c: 18 },
     targets: { pue: 1.2, rack_occupancy: 0.7, green_share: 0.8 },
     halls: [{ id: 'h1', name: 'Hall 1' }],
@@ -282,7 +282,7 @@ export function bigSite(spec: SiteSpec): Doc {
   }
   return {
     header: spec.header,
-    site: { id: spec.id, name: spec.name, timezone: 'Asia/Shanghai', cluster: 'guian', pue_it_level: spec.pueLevel },
+    site: { id: spec.id, name: spec.name, timezone: 'Asia/Shanghai', cluster: 'guian', pue_it_level: spec.pueLevel, agent: 'edge-1' },
     sim: { latitude_deg: 26.4, longitude_deg: 106.6, ...(spec.greenFeed ? { green_feed_share: spec.greenFeedShare } : {}) },
     targets: { pue: 1.2, rack_occupancy: 0.7, green_share: 0.8 },
     halls: spec.halls.map((h) => ({ id: h.id, name: h.name })),

@@ -112,6 +112,7 @@ export function agentMetricFamilies(snap: AgentSnapshot): MetricFamily[] {
   add('dcim_agent_mqtt_publish_failures_total', mqtt.failed);
   add('dcim_agent_mqtt_refused_total', mqtt.refused_offline, { ...agent, reason: 'offline' });
   add('dcim_agent_mqtt_refused_total', mqtt.refused_invalid, { ...agent, reason: 'invalid' });
+  add('dcim_agent_mqtt_refused_total', mqtt.refused_by_broker, { ...agent, reason: 'broker' });
   add('dcim_agent_telemetry_submitted_total', tel.submitted);
   add('dcim_agent_telemetry_published_total', tel.published);
   add('dcim_agent_telemetry_replayed_total', tel.replayed);

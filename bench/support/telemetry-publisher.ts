@@ -65,7 +65,7 @@ await new Promise<void>((resolve) => {
       const seq = sent;
       sent++;
       inFlight++;
-      client.publish(topics.telemetry('bench', `pdu-${i}`), JSON.stringify(message(i, seq)), { qos: 1 }, () => {
+      client.publish(topics.telemetry('bench', 'bench-edge', `pdu-${i}`), JSON.stringify(message(i, seq)), { qos: 1 }, () => {
         inFlight--;
         acked++;
         if (acked === messages) resolve();

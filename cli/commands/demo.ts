@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DcimError, SiteInventorySchema, SystemClock, createLogger, loadProfiles, loadYamlFile, type KpiMessage, type KpiValue } from '../../contract/index.js';
+import { DcimError, SiteInventorySchema, SystemClock, createLogger, loadProfiles, loadYamlFile, siteAgents, type KpiMessage, type KpiValue } from '../../contract/index.js';
 import { Agent } from '../../agent/index.js';
 import { Collector, createSink, type CollectorStats, type MetricSink, type SinkHealth, type StoreConfig } from '../../collector/index.js';
 import { startSimSite } from '../../simulators/index.js';
@@ -141,9 +141,13 @@ async function run(argv: string[]): Promise<number> {
     await collector.start();
     const runningCollector = collector;
     stops.push(() => runningCollector.stop());
-    const agent = new Agent({ id: 'demo-edge', inventory, profiles, mqtt: { url: mqttUrl }, stateDir: stringOption(values, 'state-dir') ?? join(scratch, 'agent'), logger: logger.child({ part: 'agent' }) });
-    await agent.start();
-    stops.push(() => agent.stop());
+    // One agent per owner the seed names (an open seed: one agent for every device).
+    const owners = [...siteAgents(inventory).keys()];
+    for (const id of owners.length > 0 ? owners : ['demo-edge']) {
+      const agent = new Agent({ id, inventory, profiles, mqtt: { url: mqttUrl }, stateDir: join(stringOption(values, 'state-dir') ?? join(scratch, 'agent'), owners.length > 1 ? id : ''), logger: logger.child({ part: 'agent', agent: id }) });
+      await agent.start();
+      stops.push(() => agent.stop());
+    }
 
     console.log(`dcim demo: site ${inventory.site.id} (${inventory.site.name}), ${inventory.devices.length} simulated devices`);
     for (const e of sim.endpoints()) console.log(`  ${e.device.padEnd(20)} ${e.protocol.padEnd(6)} ${e.host}:${e.port}${e.community ? ` community ${e.community}` : ''}${e.unit_id !== undefined ? ` unit ${e.unit_id}` : ''}`);

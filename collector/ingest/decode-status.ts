@@ -6,7 +6,8 @@ import { parseJsonPayload, type DecodeFailure } from './decode-failure.js';
 
 /** The two retained state messages: a device's status and an agent's birth/death state. */
 export type DecodedState =
-  | { kind: 'device_status'; site: string; device: string; status: DeviceStatus }
+  /** `agent`: the topic's agent; absent on the legacy device topic. */
+  | { kind: 'device_status'; site: string; agent?: string; device: string; status: DeviceStatus }
   | { kind: 'agent_state'; site: string; agent: string; state: AgentState }
   /** A zero-byte retained message deletes the retained state (MQTT 3.1.1 §3.3.1.3); not an error. */
   | { kind: 'cleared'; topic: string };
@@ -22,7 +23,7 @@ export function decodeState(topic: string, payload: Uint8Array): Result<DecodedS
   if (t.kind === 'device_status') {
     const r = DeviceStatusSchema.safeParse(json.value);
     if (!r.success) return fail({ code: 'DCIM_E_MQTT_PAYLOAD_INVALID', reason: formatIssues('status', r.error).slice(0, 5).join('; ') });
-    return ok({ kind: 'device_status', site: t.site, device: t.device, status: r.data });
+    return ok({ kind: 'device_status', site: t.site, ...(t.agent !== undefined ? { agent: t.agent } : {}), device: t.device, status: r.data });
   }
   const r = AgentStateSchema.safeParse(json.value);
   if (!r.success) return fail({ code: 'DCIM_E_MQTT_PAYLOAD_INVALID', reason: formatIssues('agent state', r.error).slice(0, 5).join('; ') });

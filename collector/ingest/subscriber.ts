@@ -7,11 +7,15 @@ import { topics } from '../../contract/topics.js';
 /**
  * The collector's one mqtt.js wrapper; nothing else touches the client. It owns the broker
  * policy of the collector side:
- * - a persistent session (`clean: false`, a stable client id) so QoS 1 telemetry published while
- *   the collector restarts is queued by the broker and delivered on reconnect;
- * - MQTT 3.1.1, which every broker we target speaks (mosquitto, aedes, EMQX, HiveMQ, VerneMQ) and
- *   where `clean: false` alone keeps the session (MQTT 5 would also need a session expiry);
- * - QoS 1 subscriptions to the telemetry, device-status and agent-state topics of its sites;
+ * - a persistent session (`clean: false`, a stable client id and an MQTT 5 session expiry) so
+ *   QoS 1 telemetry published while the collector restarts is queued by the broker and delivered
+ *   on reconnect;
+ * - MQTT 5, like the agent: a KPI or alert publish the broker's ACL refuses fails with its reason
+ *   code (MQTT 3.1.1 would acknowledge it and drop it silently). A broker that refuses MQTT 5
+ *   itself (aedes, the demo's embedded broker) gets MQTT 3.1.1 on the next attempt, with a
+ *   warning;
+ * - QoS 1 subscriptions to the telemetry, device-status and agent-state topics of its sites (the
+ *   agent-scoped ones; the legacy device topics too while `legacy_topics` is set);
  * - the retained KPI message, validated before it leaves;
  * - reconnects forever at a fixed period; subscriptions are renewed when the broker lost the
  *   session.
@@ -26,6 +30,10 @@ export interface MqttSubscriberOptions {
   tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; reject_unauthorized?: boolean };
   /** Site ids to subscribe for. */
   sites: readonly string[];
+  /** Also subscribe to the old device topics without an agent (a migration switch). */
+  legacy_topics?: boolean;
+  /** How long the broker keeps the session after a disconnect (default a week). */
+  session_expiry_s?: number;
   on_message: (topic: string, payload: Buffer) => void;
   logger: Logger;
   reconnect_period_ms?: number;
@@ -48,7 +56,8 @@ export class MqttSubscriber {
     const options: IClientOptions = {
       clientId: o.client_id,
       clean: false,
-      protocolVersion: 4,
+      protocolVersion: 5,
+      properties: { sessionExpiryInterval: o.session_expiry_s ?? 7 * 24 * 3600 },
       resubscribe: false,
       reconnectPeriod: o.reconnect_period_ms ?? 1000,
       connectTimeout: o.connect_timeout_ms ?? 10_000,
@@ -76,11 +85,26 @@ export class MqttSubscriber {
       }
     });
     client.on('reconnect', () => log.debug('reconnecting to the broker', { url: o.url }));
+    // After the broker refused MQTT 5, the 3.1.1 attempt goes out at once.
+    let protocolRetry = false;
+    client.on('close', () => {
+      if (!protocolRetry) return;
+      protocolRetry = false;
+      client.reconnect();
+    });
     client.on('offline', () => log.warn('broker connection lost', { url: o.url }));
     // A broker that is down (refused, unknown host) is said once, with its code, until it answers.
     let unreachable = false;
     client.on('connect', () => (unreachable = false));
     client.on('error', (e) => {
+      const code = (e as { code?: unknown }).code;
+      if (client.options.protocolVersion === 5 && (code === 1 || code === 0x84)) {
+        // CONNACK "unacceptable protocol version" (3.1.1 code 1, MQTT 5 reason 0x84).
+        client.options.protocolVersion = 4;
+        delete client.options.properties;
+        protocolRetry = true;
+        return log.warn('broker does not speak MQTT 5: using MQTT 3.1.1, under which a publish its ACL denies is acknowledged all the same', { url: o.url });
+      }
       const net = describeNetworkError(e);
       if (!net) return log.warn('mqtt error', { url: o.url, error: e });
       if (!unreachable) log.error('broker unreachable; retrying until it answers', { code: net.code, url: o.url, error: net.message, retry_every_ms: options.reconnectPeriod });
@@ -112,9 +136,14 @@ export class MqttSubscriber {
       filters[topics.filters.telemetry(site)] = { qos: 1 };
       filters[topics.filters.deviceStatus(site)] = { qos: 1 };
       filters[topics.filters.agentState(site)] = { qos: 1 };
+      if (this.opts.legacy_topics === true) {
+        filters[topics.legacy.filters.telemetry(site)] = { qos: 1 };
+        filters[topics.legacy.filters.deviceStatus(site)] = { qos: 1 };
+      }
     }
     const granted = await client.subscribeAsync(filters);
-    const refused = granted.filter((g) => g.qos === 128);
+    // MQTT 3.1.1 refuses with 0x80, MQTT 5 with a reason code ≥ 0x80 (0x87 not authorized).
+    const refused = granted.filter((g) => g.qos >= 0x80);
     // A broker ACL refusing a filter is a deployment error the operator must see.
     if (refused.length > 0) this.opts.logger.error('broker refused subscriptions', { filters: refused.map((g) => g.topic) });
   }

@@ -7,13 +7,14 @@ import type { DecodeFailure } from './decode-failure.js';
 import { decodeTelemetry, type DroppedReading } from './decode-telemetry.js';
 import { checkAgainstProfile } from './profile-readings.js';
 import { SeriesBudget, type SeriesBudgetStats } from './series-budget.js';
+import { Ownership } from './ownership.js';
 
 /**
  * Everything a telemetry message passes before it counts, in one place so the live collector
  * and `dcim kpi --readings` (a file of the same messages) accept exactly the same data:
- * decode and validate (decode-telemetry.ts), site and device in the inventory, class as the
- * device's profile says, then (agent, seq) dedup — last, so a refused message never marks its
- * seq as seen.
+ * decode and validate (decode-telemetry.ts), site and device in the inventory, the agent that
+ * owns the device (ownership.ts), class as the device's profile says, then (agent, seq) dedup —
+ * last, so a refused message never marks its seq as seen.
  */
 export type GateVerdict =
   | { kind: 'accepted'; message: TelemetryMessage; device: SiteDevice; dropped: DroppedReading[] }
@@ -31,6 +32,7 @@ export class TelemetryGate {
     private readonly sites: ReadonlyMap<string, SiteEntry>,
     private readonly dedup: SeqDedup,
     private readonly maxAgeMs?: number,
+    private readonly ownership: Ownership = new Ownership(sites),
   ) {}
 
   /** One message from `topic`; `now_ms` refuses polls stamped in the future or too long ago. */
@@ -40,6 +42,8 @@ export class TelemetryGate {
     const { message: m, dropped } = r.value;
     const device = this.sites.get(m.site)?.devices.get(m.device);
     if (!device) return { kind: 'unknown', site: m.site, what: this.sites.has(m.site) ? `device ${m.device}` : `site ${m.site}` };
+    const owned = this.ownership.telemetryOn(topic, m);
+    if (!owned.ok) return { kind: 'invalid', failure: owned.reason };
     if (device.class !== undefined && device.class !== m.class) {
       // The class is the measurement: a wrong one would file the readings under another table.
       return { kind: 'invalid', failure: { code: 'DCIM_E_MQTT_PAYLOAD_INVALID', reason: `class ${m.class} but profile ${device.device.profile} is a ${device.class}` } };
@@ -104,12 +108,12 @@ export class TelemetryGate {
    * published on its own telemetry topic. Ids that cannot form a topic are invalid.
    */
   checkMessage(payload: Uint8Array, parsed: unknown, now_ms?: number): GateVerdict {
-    const o = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { site?: unknown; device?: unknown };
+    const o = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { site?: unknown; agent?: unknown; device?: unknown };
     let topic: string;
     try {
-      topic = topics.telemetry(String(o.site), String(o.device));
+      topic = topics.telemetry(String(o.site), String(o.agent), String(o.device));
     } catch {
-      return { kind: 'invalid', failure: { code: 'DCIM_E_MQTT_PAYLOAD_INVALID', reason: `site ${JSON.stringify(o.site)} / device ${JSON.stringify(o.device)} are not valid ids` } };
+      return { kind: 'invalid', failure: { code: 'DCIM_E_MQTT_PAYLOAD_INVALID', reason: `site ${JSON.stringify(o.site)} / agent ${JSON.stringify(o.agent)} / device ${JSON.stringify(o.device)} are not valid ids` } };
     }
     return this.check(topic, payload, now_ms);
   }

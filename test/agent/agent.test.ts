@@ -58,8 +58,8 @@ describe('Agent with real devices', () => {
     await a.start();
     // Polls taken before the broker connection was up are spooled and delivered too, so the first
     // message of each device may come from different cycles: pair them by second.
-    const pduTopic = topics.telemetry('demo', 'pdu-r01-a');
-    const meterTopic = topics.telemetry('demo', 'meter-incomer-1');
+    const pduTopic = topics.telemetry('demo', 'edge1', 'pdu-r01-a');
+    const meterTopic = topics.telemetry('demo', 'edge1', 'meter-incomer-1');
     const second = (m: { payload: Record<string, unknown> }) => Math.floor((m.payload.ts as number) / 1000);
     const pairOf = (m: { topic: string; payload: Record<string, unknown> }) =>
       sub.messages.find((x) => (m.topic === pduTopic ? x.topic === meterTopic : m.topic === meterTopic && x.topic === pduTopic) && second(x) === second(m));
@@ -81,7 +81,7 @@ describe('Agent with real devices', () => {
     for (const m of [pdu, meter]) expect(offsetFromSlot(m.payload.ts as number)).toBeLessThan(100 + LATE_TIMER_SLACK_MS);
     expect(pdu.payload.seq).not.toBe(meter.payload.seq);
 
-    const up = await sub.waitFor((m) => m.topic === topics.deviceStatus('demo', 'meter-incomer-1'));
+    const up = await sub.waitFor((m) => m.topic === topics.deviceStatus('demo', 'edge1', 'meter-incomer-1'));
     expect(up).toMatchObject({ qos: 1, payload: { state: 'up' } });
     const state = await sub.waitFor((m) => m.topic === topics.agentState('demo', 'edge1'));
     expect(state.payload).toMatchObject({ online: true, devices: 2, bd_seq: 0 });

@@ -17,7 +17,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const config = (polling = '') => {
   const f = join(dir, 'agent.yaml');
-  writeFileSync(f, `agent: { id: edge1, site_seed: seeds/site.yaml }\nmqtt: { url: mqtt://127.0.0.1:1883 }\nstate_dir: state\n${polling}`);
+  writeFileSync(f, `agent: { id: edge-1, site_seed: seeds/site.yaml }\nmqtt: { url: mqtt://127.0.0.1:1883 }\nstate_dir: state\n${polling}`);
   return f;
 };
 

@@ -68,7 +68,7 @@ describe('Publisher (aedes on loopback)', () => {
     const sub = await subscriber(broker.url, topics.filters.telemetry('demo'));
     p.start();
     await p.whenConnected(3000);
-    const r = await p.publish(topics.telemetry('demo', 'pdu-r01-a'), telemetry());
+    const r = await p.publish(topics.telemetry('demo', 'edge1', 'pdu-r01-a'), telemetry());
     expect(r).toEqual({ ok: true, value: undefined });
     const m = await sub.waitFor((x) => x.topic.endsWith('/telemetry'));
     expect(m).toMatchObject({ qos: 1, retain: false, payload: { seq: 7, device: 'pdu-r01-a' } });
@@ -80,14 +80,14 @@ describe('Publisher (aedes on loopback)', () => {
     ['a wildcard topic', 'dcim/v1/demo/devices/+/telemetry', telemetry(), 'DCIM_E_MQTT_TOPIC_INVALID'],
     ['a multi-level wildcard', 'dcim/v1/demo/#', telemetry(), 'DCIM_E_MQTT_TOPIC_INVALID'],
     ['a topic outside the grammar', 'foo/bar', telemetry(), 'DCIM_E_MQTT_TOPIC_INVALID'],
-    ['another site', topics.telemetry('other', 'pdu-r01-a'), telemetry(), 'DCIM_E_MQTT_TOPIC_INVALID'],
+    ['another site', topics.telemetry('other', 'edge1', 'pdu-r01-a'), telemetry(), 'DCIM_E_MQTT_TOPIC_INVALID'],
     ['an alert (the collector publishes those)', topics.alert('demo', 'a1'), { x: 1 }, 'DCIM_E_MQTT_TOPIC_INVALID'],
-    ['a payload missing fields', topics.telemetry('demo', 'pdu-r01-a'), { schema: 1 }, 'DCIM_E_MQTT_PAYLOAD_INVALID'],
-    ['a NaN reading', topics.telemetry('demo', 'pdu-r01-a'), telemetry({ readings: [{ point: 'active_power_w', value: Number.NaN, quality: 'good' }] }), 'DCIM_E_MQTT_PAYLOAD_INVALID'],
-    ['a bad device status', topics.deviceStatus('demo', 'pdu-r01-a'), { state: 'sleepy', since: 1, last_ok: null }, 'DCIM_E_MQTT_PAYLOAD_INVALID'],
+    ['a payload missing fields', topics.telemetry('demo', 'edge1', 'pdu-r01-a'), { schema: 1 }, 'DCIM_E_MQTT_PAYLOAD_INVALID'],
+    ['a NaN reading', topics.telemetry('demo', 'edge1', 'pdu-r01-a'), telemetry({ readings: [{ point: 'active_power_w', value: Number.NaN, quality: 'good' }] }), 'DCIM_E_MQTT_PAYLOAD_INVALID'],
+    ['a bad device status', topics.deviceStatus('demo', 'edge1', 'pdu-r01-a'), { state: 'sleepy', since: 1, last_ok: null }, 'DCIM_E_MQTT_PAYLOAD_INVALID'],
     [
       'an oversized payload',
-      topics.telemetry('demo', 'pdu-r01-a'),
+      topics.telemetry('demo', 'edge1', 'pdu-r01-a'),
       telemetry({ readings: Array.from({ length: 2000 }, (_, i) => ({ point: 'label', value: `${i}`.padEnd(200, 'x'), quality: 'good' as const })) }),
       'DCIM_E_MQTT_PAYLOAD_TOO_LARGE',
     ],
@@ -108,7 +108,7 @@ describe('Publisher (aedes on loopback)', () => {
   it('refuses to publish while disconnected instead of queueing in memory', async () => {
     const { p } = publisher({ url: 'mqtt://127.0.0.1:1' });
     p.start();
-    const r = await p.publish(topics.telemetry('demo', 'pdu-r01-a'), telemetry());
+    const r = await p.publish(topics.telemetry('demo', 'edge1', 'pdu-r01-a'), telemetry());
     expect(r).toMatchObject({ ok: false, reason: { code: 'offline' } });
     expect(p.stats().refused_offline).toBe(1);
   });
@@ -151,11 +151,11 @@ describe('Publisher (aedes on loopback)', () => {
     const sub = await subscriber(broker.url, topics.filters.telemetry('demo'));
     p.start();
     await p.whenConnected(3000);
-    expect(p.prepare(topics.telemetry('demo', 'pdu-r01-a'), { schema: 1 })).toMatchObject({ ok: false, reason: { code: 'DCIM_E_MQTT_PAYLOAD_INVALID' } });
-    const prepared = p.prepare(topics.telemetry('demo', 'pdu-r01-a'), telemetry({ seq: 9 }));
+    expect(p.prepare(topics.telemetry('demo', 'edge1', 'pdu-r01-a'), { schema: 1 })).toMatchObject({ ok: false, reason: { code: 'DCIM_E_MQTT_PAYLOAD_INVALID' } });
+    const prepared = p.prepare(topics.telemetry('demo', 'edge1', 'pdu-r01-a'), telemetry({ seq: 9 }));
     expect(prepared.ok).toBe(true);
     if (!prepared.ok) return;
-    expect(await p.publishPrepared(topics.telemetry('demo', 'pdu-r01-a'), prepared.value)).toEqual({ ok: true, value: undefined });
+    expect(await p.publishPrepared(topics.telemetry('demo', 'edge1', 'pdu-r01-a'), prepared.value)).toEqual({ ok: true, value: undefined });
     expect((await sub.waitFor((m) => m.topic.endsWith('/telemetry'))).payload).toMatchObject({ seq: 9 });
     expect(p.stats()).toMatchObject({ refused_invalid: 1, published: 2 });
     await sub.client.endAsync();

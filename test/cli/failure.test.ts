@@ -49,7 +49,7 @@ const file = (name: string, text: string) => {
 };
 const missing = () => join(dir, 'no-such-file.yaml');
 const agentConfig = (name: string, o: { broker?: string; metrics?: string } = {}) =>
-  file(name, `agent: { id: edge1, site_seed: ${SEED} }\nmqtt: { url: "${o.broker ?? `mqtt://127.0.0.1:${CLOSED}`}" }\nstate_dir: ${join(dir, `${name}-state`)}\nmetrics: { listen: "${o.metrics ?? '127.0.0.1:0'}" }\n`);
+  file(name, `agent: { id: edge-1, site_seed: ${SEED} }\nmqtt: { url: "${o.broker ?? `mqtt://127.0.0.1:${CLOSED}`}" }\nstate_dir: ${join(dir, `${name}-state`)}\nmetrics: { listen: "${o.metrics ?? '127.0.0.1:0'}" }\n`);
 const collectorConfig = (name: string, o: { broker?: string; listen?: string; store?: string } = {}) =>
   file(
     name,

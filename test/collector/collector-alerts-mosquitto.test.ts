@@ -56,7 +56,7 @@ describe('alerting wired into the collector', () => {
     viewer.on('message', (topic, payload, packet) => seen.push({ topic, payload: payload.toString(), retain: packet.retain }));
     await viewer.subscribeAsync(topics.filters.alerts('demo'), { qos: 1 });
     try {
-      await agent.publishAsync(topics.deviceStatus('demo', 'pdu-r01-a'), JSON.stringify({ state: 'down', code: 'DCIM_E_SNMP_TIMEOUT', since: T0, last_ok: T0 - 60_000 }), { qos: 1, retain: true });
+      await agent.publishAsync(topics.deviceStatus('demo', 'edge-1', 'pdu-r01-a'), JSON.stringify({ state: 'down', code: 'DCIM_E_SNMP_TIMEOUT', since: T0, last_ok: T0 - 60_000 }), { qos: 1, retain: true });
       await until('the status', () => collector.stats().states_received === 1);
       for (let i = 0; i < 14; i++) clock.advance(5000);
 
@@ -79,7 +79,7 @@ describe('alerting wired into the collector', () => {
       expect(stored.map((s) => s.value)).toContain('firing');
       expect(collector.stats().alerts).toMatchObject({ firing: expect.any(Number), fired: expect.any(Number), state_write_errors: 0 });
     } finally {
-      await agent.publishAsync(topics.deviceStatus('demo', 'pdu-r01-a'), '', { qos: 1, retain: true });
+      await agent.publishAsync(topics.deviceStatus('demo', 'edge-1', 'pdu-r01-a'), '', { qos: 1, retain: true });
       await agent.endAsync();
       await viewer.endAsync();
       await collector.stop();

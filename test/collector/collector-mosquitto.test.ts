@@ -43,13 +43,13 @@ describe('Collector against mosquitto with passwords', () => {
     await collector.start();
     const agent = await mqtt.connectAsync(broker().url, { clientId: 'agent-edge-1', username: 'agent', password: 'a-secret', protocolVersion: 4, clean: false, reconnectPeriod: 100 });
     try {
-      await agent.publishAsync(topics.telemetry('demo', 'pdu-r01-a'), poll(1, 8000), { qos: 1 });
+      await agent.publishAsync(topics.telemetry('demo', 'edge-1', 'pdu-r01-a'), poll(1, 8000), { qos: 1 });
       await until('first poll', () => collector.stats().readings_accepted === 1);
 
       // The broker restarts with its persistence: the collector's session and subscriptions survive.
       await broker().restart();
       await until('agent back', () => agent.connected);
-      await agent.publishAsync(topics.telemetry('demo', 'pdu-r01-a'), poll(2, 8100), { qos: 1 });
+      await agent.publishAsync(topics.telemetry('demo', 'edge-1', 'pdu-r01-a'), poll(2, 8100), { qos: 1 });
       await until('poll after the restart', () => collector.stats().readings_accepted === 2);
       expect(collector.stats()).toMatchObject({ messages_received: 2, messages_invalid: 0, duplicates: 0 });
       expect(logger.lines.filter((l) => l.msg === 'connected to the broker').length).toBeGreaterThanOrEqual(2);

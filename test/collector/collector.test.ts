@@ -34,7 +34,7 @@ const telemetry = (device: 'pdu-r01-a' | 'meter-incomer-1', power_w: number, ts:
   ...over,
 });
 const json = (v: unknown) => Buffer.from(JSON.stringify(v));
-const tTopic = (device: string) => topics.telemetry('demo', device);
+const tTopic = (device: string) => topics.telemetry('demo', 'edge-1', device);
 
 function setup(clock = new ManualClock(T0)) {
   const sink = new SqliteSink({ path: ':memory:', clock, logger: memoryLogger() });
@@ -62,10 +62,10 @@ describe('Collector.ingest: every message is counted, bad ones never stop the fl
         tTopic('pdu-r01-a'),
         json(telemetry('pdu-r01-a', 8100, T0 + 5000, { readings: [{ point: 'active_power_w', value: 8100, unit: 'W', quality: 'good' }, { point: 'energy_kwh', value: 'lots', quality: 'good' }, { point: 'x', value: { y: 1 }, quality: 'good' }] })),
       ], // two bad readings, one good
-      ['dcim/v1/demo/devices/pdu-r01-a/status', json({ state: 'up', since: T0, last_ok: T0 })],
+      ['dcim/v1/demo/agents/edge-1/devices/pdu-r01-a/status', json({ state: 'up', since: T0, last_ok: T0 })],
       ['dcim/v1/demo/agents/edge-1/state', json({ online: true, ts: T0, version: '0.1.0', devices: 2, bd_seq: 1 })],
       ['dcim/v1/demo/agents/edge-1/state', Buffer.alloc(0)], // retained clear
-      ['dcim/v1/demo/devices/pdu-r01-a/status', json({ state: 'sideways' })],
+      ['dcim/v1/demo/agents/edge-1/devices/pdu-r01-a/status', json({ state: 'sideways' })],
     ];
     for (const [topic, payload] of stream) collector.ingest(topic, payload);
 
@@ -230,7 +230,7 @@ describe('Collector end to end through an MQTT broker (aedes on loopback)', () =
     await first.stop();
 
     const agent = await client('agent-edge-2');
-    await agent.publishAsync(tTopic('pdu-r01-a'), JSON.stringify(telemetry('pdu-r01-a', 8000, T0, { agent: 'edge-2' })), { qos: 1 });
+    await agent.publishAsync(tTopic('pdu-r01-a'), JSON.stringify(telemetry('pdu-r01-a', 8000, T0)), { qos: 1 });
 
     const second = make();
     await second.start();

@@ -49,7 +49,7 @@ async function afterOutage(url: string): Promise<number> {
   await first.start();
   await first.stop();
   const pub = await mqtt.connectAsync(url, { clientId: 'deploy-agent', clean: true });
-  for (let seq = 1; seq <= BACKLOG; seq++) await pub.publishAsync(topics.telemetry('demo', 'pdu-r01-a'), poll(seq), { qos: 1 });
+  for (let seq = 1; seq <= BACKLOG; seq++) await pub.publishAsync(topics.telemetry('demo', 'edge-1', 'pdu-r01-a'), poll(seq), { qos: 1 });
   await pub.endAsync();
   const back = collectorOn(url);
   await back.start();

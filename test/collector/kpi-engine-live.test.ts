@@ -82,7 +82,7 @@ function setup() {
       readings: [{ point: points.get(device)!, value: Math.round(power_w * 10) / 10, unit: 'W', quality: 'good' }],
       poll: { ms: 20, requests: 1, retries: 0 },
     };
-    collector.ingest(topics.telemetry(siteId, device), Buffer.from(JSON.stringify(msg)));
+    collector.ingest(topics.telemetry(siteId, `edge-${siteId}`, device), Buffer.from(JSON.stringify(msg)));
   };
   /** Poll every meter of both sites every 10 s until `until`, except the silent ones of s31. */
   const run = (until: number, silent: ReadonlySet<string> = new Set()) => {

@@ -74,7 +74,7 @@ describe('duplicated and replayed telemetry through mosquitto, with the KPI engi
     const redelivered = all.filter((_, i) => i % 3 === 1);
     const replayed = all.slice(0, 40);
     try {
-      const send = (ms: readonly TelemetryMessage[]) => Promise.all(ms.map((m) => agent.publishAsync(topics.telemetry(m.site, m.device), JSON.stringify(m), { qos: 1 })));
+      const send = (ms: readonly TelemetryMessage[]) => Promise.all(ms.map((m) => agent.publishAsync(topics.telemetry(m.site, m.agent, m.device), JSON.stringify(m), { qos: 1 })));
       await send(all);
       await send(redelivered);
       await send(replayed);
@@ -88,7 +88,7 @@ describe('duplicated and replayed telemetry through mosquitto, with the KPI engi
     // The reference: a second collector, each message exactly once, in order, no broker.
     const refSink = new RecordingSink();
     const reference = new Collector({ id: 'reference', inventories: [SEED], profiles: PROFILES, mqtt: { url: 'mqtt://127.0.0.1:1' }, sink: refSink, clock, logger: memoryLogger() });
-    for (const m of all) reference.ingest(topics.telemetry(m.site, m.device), Buffer.from(JSON.stringify(m)));
+    for (const m of all) reference.ingest(topics.telemetry(m.site, m.agent, m.device), Buffer.from(JSON.stringify(m)));
     expect(reference.stats().duplicates).toBe(0);
 
     // Past the quarter hour ending at T0 and its settle time.

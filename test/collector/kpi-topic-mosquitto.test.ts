@@ -43,8 +43,8 @@ describe('the retained KPI topics', () => {
     await viewer.subscribeAsync(topics.filters.kpi(), { qos: 1 });
     const count = (topic: string) => got.filter((g) => g.topic === topic).length;
     try {
-      await agent.publishAsync(topics.telemetry('demo', 'pdu-r01-a'), poll(1, 'pdu-r01-a', 8000, T0 + 1000), { qos: 1 });
-      await agent.publishAsync(topics.telemetry('demo', 'meter-incomer-1'), poll(2, 'meter-incomer-1', 10_000, T0 + 1200), { qos: 1 });
+      await agent.publishAsync(topics.telemetry('demo', 'edge-1', 'pdu-r01-a'), poll(1, 'pdu-r01-a', 8000, T0 + 1000), { qos: 1 });
+      await agent.publishAsync(topics.telemetry('demo', 'edge-1', 'meter-incomer-1'), poll(2, 'meter-incomer-1', 10_000, T0 + 1200), { qos: 1 });
       await until('two polls', () => collector.stats().readings_accepted === 2);
 
       clock.advance(5000);
@@ -71,8 +71,8 @@ describe('the retained KPI topics', () => {
       expect(second!.ts - first!.ts).toBe(60_000);
 
       // The IT load changes: the site is published at the next tick.
-      await agent.publishAsync(topics.telemetry('demo', 'pdu-r01-a'), poll(3, 'pdu-r01-a', 9000, T0 + 66_000), { qos: 1 });
-      await agent.publishAsync(topics.telemetry('demo', 'meter-incomer-1'), poll(4, 'meter-incomer-1', 10_000, T0 + 66_200), { qos: 1 });
+      await agent.publishAsync(topics.telemetry('demo', 'edge-1', 'pdu-r01-a'), poll(3, 'pdu-r01-a', 9000, T0 + 66_000), { qos: 1 });
+      await agent.publishAsync(topics.telemetry('demo', 'edge-1', 'meter-incomer-1'), poll(4, 'meter-incomer-1', 10_000, T0 + 66_200), { qos: 1 });
       await until('two more polls', () => collector.stats().readings_accepted === 4);
       clock.advance(5000);
       await until('published on change', () => count(topics.kpi('demo')) === 3);

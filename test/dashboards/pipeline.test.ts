@@ -170,7 +170,7 @@ describe('dashboards against InfluxDB 1.x filled by the pipeline from the simula
     parts.broker = await startEmbeddedBroker();
     parts.sink = createSink({ kind: 'influx_v1', url: db.url, database: 'dcim', batch_lines: 5000 }, { clock: new SystemClock(), logger });
     parts.collector = new Collector({ id: 'dash', inventories: [inventory], clusters: [CLUSTER], mqtt: { url: parts.broker.url, clientId: 'dash-collector' }, sink: parts.sink, profiles, logger, clock, kpiIntervalMs: 15_000 });
-    parts.agent = new Agent({ id: 'dash-edge', inventory, profiles, mqtt: { url: parts.broker.url }, stateDir: mkdtempSync(join(tmpdir(), 'dcim-dash-agent-')), logger, clock });
+    parts.agent = new Agent({ id: 'edge-1', inventory, profiles, mqtt: { url: parts.broker.url }, stateDir: mkdtempSync(join(tmpdir(), 'dcim-dash-agent-')), logger, clock });
     await parts.collector.start();
     await parts.agent.start();
 
@@ -194,7 +194,7 @@ describe('dashboards against InfluxDB 1.x filled by the pipeline from the simula
     await parts.agent.stop();
     await parts.collector.stop();
     await parts.sink.flush();
-    run = { from_ms: t0, to_ms: lastLive, vars: { site: 'demo', hall: 'h1', agent: 'dash-edge' } };
+    run = { from_ms: t0, to_ms: lastLive, vars: { site: 'demo', hall: 'h1', agent: 'edge-1' } };
   }, 90_000);
 
   afterAll(async () => {

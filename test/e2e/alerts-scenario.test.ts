@@ -95,7 +95,7 @@ describe('alerts on the simulated demo site', () => {
     });
     await watcher.subscribeAsync(topics.filters.alerts('demo'), { qos: 1 });
 
-    const agent = new Agent({ id: 'edge-demo', inventory, profiles, mqtt: { url: broker().url }, stateDir: mkdtempSync(join(tmpdir(), 'dcim-alerts-e2e-agent-')), clock, logger });
+    const agent = new Agent({ id: 'edge-1', inventory, profiles, mqtt: { url: broker().url }, stateDir: mkdtempSync(join(tmpdir(), 'dcim-alerts-e2e-agent-')), clock, logger });
     running = { sim, control, agent, collector, sink, watcher };
     await collector.start();
     await agent.start();

@@ -96,7 +96,7 @@ async function runDemoSite(broker: string, poll_ms: number, from: number, to: nu
   const seed = loadYamlFile(SiteInventorySchema, SEED);
   const sim = await startSimSite({ inventory: seed, profiles, bind: 'ephemeral', logger, clock, tickMs });
   const bound = sim.inventory();
-  const inventory: SiteInventory = { ...bound, devices: bound.devices.map((d) => ({ ...d, interval_s: poll_ms / 1000 })) };
+  const inventory: SiteInventory = { ...bound, site: { ...bound.site, agent: `demo-energy-${poll_ms}-edge` }, devices: bound.devices.map((d) => ({ ...d, interval_s: poll_ms / 1000 })) };
   const store = createSink({ kind: 'sqlite', path: ':memory:', retention_days: 7 }, { clock, logger });
   const stored = new Map<string, Figure>();
   const keep = (points: readonly MetricPoint[]) => {

@@ -68,7 +68,7 @@ describe.runIf(LONG)("Gui'an-like seed, one accelerated local day through the re
     const inventory: SiteInventory = { ...bound, devices: bound.devices.map((d) => ({ ...d, interval_s: STEP_MS / 1000 })) };
     parts.sink = createSink({ kind: 'influx_v1', url: influx().url, database: 'dcim', batch_lines: 5000 }, { clock: new SystemClock(), logger });
     parts.collector = new Collector({ id: 'guian-day', inventories: [inventory], mqtt: { url: broker().url, clientId: 'guian-day-collector' }, sink: parts.sink, profiles, logger, clock, kpiIntervalMs: STEP_MS });
-    parts.agent = new Agent({ id: 'guian-day-edge', inventory, profiles, mqtt: { url: broker().url }, stateDir: mkdtempSync(join(tmpdir(), 'dcim-guian-day-')), logger, clock, maxConcurrent: 256 });
+    parts.agent = new Agent({ id: 'edge-1', inventory, profiles, mqtt: { url: broker().url }, stateDir: mkdtempSync(join(tmpdir(), 'dcim-guian-day-')), logger, clock, maxConcurrent: 256 });
     await parts.collector.start();
     await parts.agent.start();
     const { agent, collector } = parts;

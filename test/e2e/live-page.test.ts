@@ -43,7 +43,7 @@ describe('live page in headless Chromium', () => {
     const broker = await startEmbeddedBroker();
     const sink = createSink({ kind: 'sqlite', path: join(scratch, 'demo.sqlite'), retention_days: 7 }, { clock: new SystemClock(), logger });
     const collector = new Collector({ id: 'live-test', inventories: [inventory], mqtt: { url: broker.url }, sink, profiles, logger, kpiIntervalMs: 1000, http: { host: '127.0.0.1', port: 0, token: TOKEN } });
-    const agent = new Agent({ id: 'live-edge', inventory, profiles, mqtt: { url: broker.url }, stateDir: join(scratch, 'agent'), logger });
+    const agent = new Agent({ id: 'edge-1', inventory, profiles, mqtt: { url: broker.url }, stateDir: join(scratch, 'agent'), logger });
     await collector.start();
     await agent.start();
     apiUrl = collector.httpUrl ?? '';

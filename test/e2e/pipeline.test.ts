@@ -37,7 +37,7 @@ async function startPipeline(brokerUrl: string, store: StoreConfig): Promise<Pip
   const inventory: SiteInventory = { ...bound, devices: bound.devices.map((d) => ({ ...d, interval_s: 1 })) };
   const sink = createSink(store, { clock: new SystemClock(), logger });
   const collector = new Collector({ id: 'e2e', inventories: [inventory], mqtt: { url: brokerUrl, clientId: `e2e-collector-${store.kind}` }, sink, profiles, logger, kpiIntervalMs: 1000 });
-  const agent = new Agent({ id: 'e2e-edge', inventory, profiles, mqtt: { url: brokerUrl }, stateDir: mkdtempSync(join(tmpdir(), 'dcim-e2e-agent-')), logger });
+  const agent = new Agent({ id: 'edge-1', inventory, profiles, mqtt: { url: brokerUrl }, stateDir: mkdtempSync(join(tmpdir(), 'dcim-e2e-agent-')), logger });
   await collector.start();
   await agent.start();
   running = { sim, collector, agent, sink, inventory };

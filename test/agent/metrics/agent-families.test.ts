@@ -46,6 +46,7 @@ describe('the agent metric families', () => {
     ['dcim_agent_mqtt_bd_seq', {}, 5],
     ['dcim_agent_mqtt_refused_total', { reason: 'offline' }, 3],
     ['dcim_agent_mqtt_refused_total', { reason: 'invalid' }, 1],
+    ['dcim_agent_mqtt_refused_total', { reason: 'broker' }, 4],
     ['dcim_agent_telemetry_published_total', {}, 17],
     ['dcim_agent_telemetry_refused_total', { reason: 'spool' }, 2],
     ['dcim_agent_telemetry_backlog', {}, 2],

@@ -36,7 +36,7 @@ beforeAll(async () => {
   await collector.start();
   stateDir = mkdtempSync(join(tmpdir(), 'dcim-agent-metrics-'));
   agent = new Agent({
-    id: 'edge1',
+    id: 'edge-1',
     inventory: served,
     profiles,
     mqtt: { url: broker.url },
@@ -83,7 +83,7 @@ async function until<T>(what: string, get: () => Promise<T | undefined> | T | un
 }
 
 const healthField = (field: string) => {
-  const s = sink.series({ measurement: 'agent_health', field, tags: { agent: 'edge1' }, since_ms: 0 });
+  const s = sink.series({ measurement: 'agent_health', field, tags: { agent: 'edge-1' }, since_ms: 0 });
   return s.at(-1)?.value;
 };
 
@@ -95,7 +95,7 @@ describe('self-metrics of a running agent', () => {
     });
     const pdu = { site: 'demo', device: 'pdu-r01-a', profile: 'apc-rpdu2' };
     const meter = { site: 'demo', device: 'meter-incomer-1', profile: 'eastron-sdm630' };
-    expect(v(m, 'dcim_agent_info', { site: 'demo', agent: 'edge1' })).toBe(1);
+    expect(v(m, 'dcim_agent_info', { site: 'demo', agent: 'edge-1' })).toBe(1);
     expect(v(m, 'dcim_agent_devices')).toBe(2);
     expect(v(m, 'dcim_agent_device_state', { ...pdu, state: 'up' })).toBe(1);
     expect(v(m, 'dcim_agent_device_state', { ...meter, state: 'down' })).toBe(0);
@@ -119,13 +119,13 @@ describe('self-metrics of a running agent', () => {
     expect(healthField('polls_total_count')).toBeGreaterThanOrEqual(2);
     expect(healthField('uptime_s')).toBeGreaterThan(0);
     expect([true, 1]).toContain(healthField('online')); // SQLite stores booleans as 1/0
-    expect(collector.agentStates('demo').get('edge1')?.health?.devices_count).toBe(2);
+    expect(collector.agentStates('demo').get('edge-1')?.health?.devices_count).toBe(2);
   });
 
   it('an address already in use fails start() with the address named, and leaves nothing held', async () => {
     const port = Number(new URL(agent.metricsUrl() as string).port);
     const dir = mkdtempSync(join(tmpdir(), 'dcim-agent-metrics-busy-'));
-    const opts = { id: 'edge2', inventory: sim.inventory(), profiles, mqtt: { url: broker.url }, stateDir: dir, logger: memoryLogger('error') };
+    const opts = { id: 'edge-1', inventory: sim.inventory(), profiles, mqtt: { url: broker.url }, stateDir: dir, logger: memoryLogger('error') };
     try {
       const busy = new Agent({ ...opts, metrics: { host: '127.0.0.1', port } });
       await expect(busy.start()).rejects.toMatchObject({ code: 'DCIM_E_NET_PORT_IN_USE', message: expect.stringMatching(new RegExp(`cannot serve metrics on 127\\.0\\.0\\.1:${port}: another process already uses it`)) });

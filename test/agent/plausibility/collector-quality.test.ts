@@ -63,7 +63,7 @@ function setup() {
     const judged = (checkers.get(device) as PlausibilityChecker).check(readings).readings;
     published.set(device, judged);
     const msg = { schema: 1, agent: 'edge', site: 's1', device, class: device === 'in-1' ? 'meter' : 'pdu', seq: ++seq, ts: clock.now(), readings: judged, poll: { ms: 20, requests: 1, retries: 0 } };
-    collector.ingest(topics.telemetry('s1', device), Buffer.from(JSON.stringify(msg)));
+    collector.ingest(topics.telemetry('s1', 'edge', device), Buffer.from(JSON.stringify(msg)));
   };
   /** Every 10 s until `until`: the incomer, and each PDU's poll from `pdu` (default: honest 3 kW with a little movement). */
   const run = (until: number, pdu: (device: string, k: number) => Reading[] = (_d, k) => pduPoll(PDU_W + (k % 2) * 10)) => {

@@ -113,7 +113,7 @@ describe('plausibility end to end: snmpsimd → Agent → MQTT', () => {
       racks: [],
       devices: [{ id: 'ups-1', profile: profile.id, hall: 'h1', interval_s: 1, address: { protocol: 'snmp', host: '127.0.0.1', port: sim().port, community: 'lying-ups' } }],
     });
-    const sub = await subscriber(broker.url, topics.telemetry('demo', 'ups-1'));
+    const sub = await subscriber(broker.url, topics.telemetry('demo', 'edge1', 'ups-1'));
     agent = new Agent({
       id: 'edge1',
       inventory,

@@ -65,8 +65,8 @@ describe('the collector serves its HTTP API', () => {
     const get = (p: string, token: string | null = TOKEN) => fetch(`${base}${p}`, token !== null ? { headers: { authorization: `Bearer ${token}` } } : {});
     const agent = await mqtt.connectAsync(broker().url, { clientId: 'agent-http', protocolVersion: 4 });
     try {
-      await agent.publishAsync(topics.telemetry('demo', 'pdu-r01-a'), JSON.stringify(poll(1, 'pdu-r01-a', 8000, T0 + 1000)), { qos: 1 });
-      await agent.publishAsync(topics.telemetry('demo', 'meter-incomer-1'), JSON.stringify(poll(2, 'meter-incomer-1', 10_000, T0 + 1200)), { qos: 1 });
+      await agent.publishAsync(topics.telemetry('demo', 'edge-1', 'pdu-r01-a'), JSON.stringify(poll(1, 'pdu-r01-a', 8000, T0 + 1000)), { qos: 1 });
+      await agent.publishAsync(topics.telemetry('demo', 'edge-1', 'meter-incomer-1'), JSON.stringify(poll(2, 'meter-incomer-1', 10_000, T0 + 1200)), { qos: 1 });
       await until('two polls', () => collector.stats().readings_accepted === 2, 15_000);
       clock.advance(5000);
 
@@ -201,7 +201,7 @@ describe('the collector serves its HTTP API', () => {
       await collector.start();
       const agent = await mqtt.connectAsync(broker().url, { clientId: 'agent-healthz', protocolVersion: 4 });
       try {
-        await agent.publishAsync(topics.telemetry('demo', 'pdu-r01-a'), JSON.stringify(poll(1, 'pdu-r01-a', 8000, T0 + 1000)), { qos: 1 });
+        await agent.publishAsync(topics.telemetry('demo', 'edge-1', 'pdu-r01-a'), JSON.stringify(poll(1, 'pdu-r01-a', 8000, T0 + 1000)), { qos: 1 });
         await until('the poll taken', () => collector.stats().readings_accepted === 1, 15_000);
         await sink.flush();
         // Without the token: the state only, not the database's name or the server's words.

@@ -66,7 +66,7 @@ describe('a site whose IT meters report 5e-324 W, through the collector', () => 
     let seq = 0;
     const poll = (device: string, value: number) =>
       collector.ingest(
-        topics.telemetry('s1', device),
+        topics.telemetry('s1', 'edge-1', device),
         Buffer.from(JSON.stringify({ schema: 1, agent: 'edge-1', site: 's1', device, class: device.startsWith('pdu') ? 'pdu' : 'meter', seq: ++seq, ts: clock.now(), readings: [{ point: points.get(device), value, unit: 'W', quality: 'good' }], poll: { ms: 20, requests: 1, retries: 0 } })),
       );
     const round = (it_w: number) => {

@@ -58,7 +58,7 @@ describe(`InfluxDB stopped for ${OUTAGE_MS / 1000} s under load`, () => {
         const ts = Date.now();
         for (const [device, cls, w] of [['pdu-r01-a', 'pdu', 8000], ['meter-incomer-1', 'meter', 10_000]] as const) {
           const msg = { schema: 1, agent: 'edge-1', site: 'demo', device, class: cls, seq: ++seq, ts, readings: [{ point: 'active_power_w', value: w, unit: 'W', quality: 'good' }], poll: { ms: 3, requests: 1, retries: 0 } };
-          await agent.publishAsync(topics.telemetry('demo', device), JSON.stringify(msg), { qos: 1 });
+          await agent.publishAsync(topics.telemetry('demo', 'edge-1', device), JSON.stringify(msg), { qos: 1 });
           published++;
         }
         await new Promise((r) => setTimeout(r, 100));
