@@ -64,6 +64,8 @@ export interface AlertStats {
   firing_by_severity: Record<Severity, number>;
   /** Readings, statuses or agent states of a site or device outside the inventory (ignored). */
   observations_unknown: number;
+  /** New series or agents not kept: the bounds against invented index values and agent ids were reached. */
+  observations_refused: number;
   state_writes: number;
   state_write_errors: number;
   /** The state file could not be read at start (set aside, started empty). */
@@ -115,7 +117,9 @@ export class AlertEngine {
         }
       }
     }
-    return (this.observedState = new ObservedState({ watched, history_ms }));
+    // An agent polls at least one device of its site: more agents than devices are invented.
+    const max_agents = (site: string) => Math.max(4, this.sites.get(site)?.devices.size ?? 0);
+    return (this.observedState = new ObservedState({ watched, history_ms, max_agents }));
   }
 
   /** Loads the saved alerts, then starts delivering (what a previous run still owed, first). */
@@ -303,6 +307,7 @@ export class AlertEngine {
     for (const r of this.records.values()) if (r.state === 'firing') firing_by_severity[r.severity]++;
     return {
       ...this.counters,
+      observations_refused: this.observedState?.refused ?? 0,
       pending: this.count('pending'),
       firing: this.count('firing'),
       resolved: this.count('resolved'),

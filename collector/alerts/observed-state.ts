@@ -31,6 +31,12 @@ export interface ObservedOptions {
   watched: ReadonlySet<string>;
   /** Point name → history to keep (ms), for rate-of-change rules. */
   history_ms: ReadonlyMap<string, number>;
+  /**
+   * Bounds against what peers invent (index values, agent ids): series over all sites (default
+   * 250,000) and agents per site (default unbounded). A new one beyond is not kept, and counted.
+   */
+  max_series?: number;
+  max_agents?: (site: string) => number;
 }
 
 const indexKey = (index: Reading['index']) =>
@@ -55,7 +61,15 @@ export class ObservedState {
   /** site → devices whose reset count grew since the last `takeResets`. */
   private readonly newResets = new Map<string, Set<string>>();
 
+  private seriesCount = 0;
+  private refusedCount = 0;
+
   constructor(private readonly opts: ObservedOptions) {}
+
+  /** New series or agents not kept because their bound was reached. */
+  get refused(): number {
+    return this.refusedCount;
+  }
 
   reading(site: string, device: string, ts_ms: number, r: Reading, agent?: string): void {
     if (agent !== undefined) this.setPoller(site, device, agent);
@@ -68,8 +82,14 @@ export class ObservedState {
     let bySite = this.series.get(site);
     if (!bySite) this.series.set(site, (bySite = new Map()));
     let s = bySite.get(key);
-    if (!s) bySite.set(key, (s = { device, point: r.point, index, latest: { ts_ms, value }, history: [] }));
-    else if (ts_ms < s.latest.ts_ms) {
+    if (!s) {
+      if (this.seriesCount >= (this.opts.max_series ?? 250_000)) {
+        this.refusedCount++;
+        return;
+      }
+      this.seriesCount++;
+      bySite.set(key, (s = { device, point: r.point, index, latest: { ts_ms, value }, history: [] }));
+    } else if (ts_ms < s.latest.ts_ms) {
       // A replayed backlog: too old to be the live value; it may still fill the history.
       this.addHistory(s, ts_ms, value);
       return;
@@ -107,6 +127,10 @@ export class ObservedState {
   agentState(site: string, agent: string, state: AgentState): void {
     let m = this.agents.get(site);
     if (!m) this.agents.set(site, (m = new Map()));
+    if (!m.has(agent) && m.size >= (this.opts.max_agents?.(site) ?? Number.POSITIVE_INFINITY)) {
+      this.refusedCount++;
+      return;
+    }
     m.set(agent, state);
   }
 
