@@ -14,6 +14,7 @@ import type { DecodeFailure } from './ingest/decode-failure.js';
 import { decodeState, type DecodedState } from './ingest/decode-status.js';
 import { MqttSubscriber, type MqttSubscriberOptions } from './ingest/subscriber.js';
 import { TelemetryGate, type GateVerdict } from './ingest/telemetry-gate.js';
+import { Ownership } from './ingest/ownership.js';
 import { DEFAULT_ENGINE_CONFIG, KpiEngine, type KpiEngineConfig, type KpiEngineStats } from './kpi-engine.js';
 import { DAY_MS } from './kpi/site-calendar.js';
 import { LogThrottle } from './log-throttle.js';
@@ -46,7 +47,8 @@ export interface CollectorOptions {
   inventories: readonly SiteInventory[];
   /** Roll-ups over sets of sites; each published on dcim/v1/<cluster-id>/kpi. */
   clusters?: readonly Cluster[];
-  mqtt: { url: string; username?: string; password?: string; clientId?: string; tls?: MqttSubscriberOptions['tls'] };
+  /** `accept_legacy_topics`: also read the old device topics without an agent (a migration switch, default off). */
+  mqtt: { url: string; username?: string; password?: string; clientId?: string; tls?: MqttSubscriberOptions['tls']; accept_legacy_topics?: boolean };
   sink: MetricSink;
   clock?: Clock;
   logger?: Logger;
@@ -170,6 +172,7 @@ export class Collector {
   private readonly publishing = new Set<string>();
   private readonly deviceStatus = new Map<string, Map<string, DeviceStatus>>();
   private readonly agentState = new Map<string, Map<string, AgentState>>();
+  private readonly ownership: Ownership;
   private subscriber: MqttSubscriber | undefined;
   private api: ApiServer | undefined;
   private apiUrl: string | undefined;
@@ -182,7 +185,8 @@ export class Collector {
     this.throttle = new LogThrottle(() => this.clock.now());
     this.sites = buildSiteRegistry(opts.inventories, opts.profiles);
     // Nothing older than the day buckets keep can count: such a stamp is a clock reset or a forgery.
-    this.gate = new TelemetryGate(this.sites, new SeqDedup(), (opts.kpi?.day_retention ?? DEFAULT_ENGINE_CONFIG.day_retention) * DAY_MS);
+    this.ownership = new Ownership(this.sites, { accept_legacy_topics: opts.mqtt.accept_legacy_topics ?? false });
+    this.gate = new TelemetryGate(this.sites, new SeqDedup(), (opts.kpi?.day_retention ?? DEFAULT_ENGINE_CONFIG.day_retention) * DAY_MS, this.ownership);
     this.clusters = new Map((opts.clusters ?? []).map((c) => [c.id, c]));
     this.engine = opts.engine ?? KpiEngine.create({ inventories: opts.inventories, profiles: opts.profiles ?? new Map(), clusters: opts.clusters ?? [], ...(opts.kpi ? { config: opts.kpi } : {}) });
     for (const id of this.sites.keys()) this.scopes.set(`site:${id}`, { id, kind: 'site', latest: undefined, publishedSignature: undefined, publishedAt: Number.NEGATIVE_INFINITY });
@@ -227,9 +231,12 @@ export class Collector {
       ...(m.password !== undefined ? { password: m.password } : {}),
       ...(m.tls ? { tls: m.tls } : {}),
       sites: [...this.sites.keys()],
+      legacy_topics: this.ownership.acceptsLegacyTopics,
       on_message: (topic, payload) => this.ingest(topic, payload),
       logger: this.logger.child({ component: 'mqtt' }),
     });
+    const open = this.ownership.openSites();
+    if (open.length > 0) this.logger.warn('sites name no device owners: any agent may speak for their devices (set site.agent or devices[].agent)', { sites: open });
     await this.subscriber.start();
     this.logger.info('collector started', { sites: [...this.sites.keys()], clusters: [...this.clusters.keys()], kpi_interval_ms: this.intervalMs, ...(this.apiUrl ? { api: this.apiUrl } : {}) });
   }
@@ -288,8 +295,9 @@ export class Collector {
         this.onTelemetry(this.gate.check(topic, payload, this.clock.now()), topic);
       } else {
         const r = decodeState(topic, payload);
-        if (r.ok) this.onState(r.value);
-        else this.onInvalid(topic, r.reason);
+        const owned = r.ok ? this.ownership.state(r.value) : r;
+        if (!owned.ok) this.onInvalid(topic, owned.reason);
+        else if (r.ok) this.onState(r.value);
       }
     } catch (e) {
       this.counters.handler_errors++;
