@@ -134,6 +134,48 @@ describe('Collector.ingest: every message is counted, bad ones never stop the fl
   });
 });
 
+describe('Collector.ingest: what peers invent stays bounded', () => {
+  it('logs a flood from invented ids once per kind of problem, and counts every message', () => {
+    const { collector, logger } = setup();
+    for (let i = 0; i < 50_000; i++) {
+      if (i % 2 === 0) collector.ingest(tTopic(`pdu-x${i}`), json(telemetry('pdu-r01-a', 1, T0, { device: `pdu-x${i}` })));
+      else collector.ingest(`dcim/v1/demo/agents/edge-1/devices/pdu-x${i}/telemetry`, Buffer.from(`{"bad ${i}`));
+    }
+    const s = collector.stats();
+    expect(s).toMatchObject({ messages_received: 50_000, messages_unknown: 25_000, messages_invalid: 25_000 });
+    expect(logger.lines.filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual(['message from outside the inventory ignored', 'MQTT message refused']);
+    expect(s.log_lines_suppressed).toBe(49_998);
+  });
+
+  it('keeps at most as many agents per site as it has devices (at least 4); an offline one makes room', () => {
+    const open = SiteInventorySchema.parse({ ...DEMO, site: { ...DEMO.site, agent: undefined } });
+    const clock = new ManualClock(T0);
+    const collector = new Collector({ id: 'open', inventories: [open], profiles: PROFILES, mqtt: { url: 'mqtt://127.0.0.1:1' }, sink: new SqliteSink({ path: ':memory:', clock, logger: memoryLogger() }), clock, logger: memoryLogger() });
+    const state = (agent: string, online = true) => collector.ingest(topics.agentState('demo', agent), json({ online, ts: T0, version: '1', devices: 1, bd_seq: 1 }));
+    state('edge-1');
+    for (let i = 0; i < 1000; i++) state(`forged-${i}`);
+    const cap = Math.max(4, open.devices.length);
+    expect(collector.agentStates('demo').size).toBe(cap);
+    expect(collector.stats()).toMatchObject({ agents_refused: 1001 - cap, invalid_by_code: { DCIM_E_AGENT_LIMIT: 1001 - cap } });
+    // Known agents keep updating; one going offline makes room for a newcomer.
+    state('edge-1', false);
+    expect(collector.agentStates('demo').get('edge-1')?.online).toBe(false);
+    state('edge-2');
+    expect(collector.agentStates('demo').has('edge-2')).toBe(true);
+    expect(collector.agentStates('demo').has('edge-1')).toBe(false);
+  });
+
+  it('refuses a seq leap until the agent announces a new birth on its state topic', () => {
+    const { collector } = setup();
+    collector.ingest(tTopic('pdu-r01-a'), json(telemetry('pdu-r01-a', 8000, T0, { seq: 10 })));
+    collector.ingest(tTopic('pdu-r01-a'), json(telemetry('pdu-r01-a', 8000, T0 + 5000, { seq: 1e15 })));
+    expect(collector.stats()).toMatchObject({ readings_accepted: 2, seq_implausible: 1, invalid_by_code: { DCIM_E_SEQ_IMPLAUSIBLE: 1 } });
+    collector.ingest(topics.agentState('demo', 'edge-1'), json({ online: true, ts: T0 + 6000, version: '1', devices: 2, bd_seq: 9 }));
+    collector.ingest(tTopic('pdu-r01-a'), json(telemetry('pdu-r01-a', 8000, T0 + 7000, { seq: 1e15 })));
+    expect(collector.stats()).toMatchObject({ readings_accepted: 4, seq_rebased: 1 });
+  });
+});
+
 describe('Collector end to end through an MQTT broker (aedes on loopback)', () => {
   let broker: Aedes;
   let server: Server;
