@@ -119,8 +119,10 @@ export class ApiServer {
     let out: ApiResponse;
     const declared = Number(req.headers['content-length'] ?? 0);
     try {
-      if (declared === 0 && req.headers['transfer-encoding'] === undefined && this.live?.handle(req, res)) return;
-      if (declared > 0 || req.headers['transfer-encoding'] !== undefined) {
+      // A target no URL parser takes (an absolute form like `http://[::1/`) is the client's error, for every route.
+      if (!URL.canParse(req.url ?? '/', 'http://api.invalid')) out = apiError(400, 'DCIM_E_API_BAD_REQUEST', 'malformed request target');
+      else if (declared === 0 && req.headers['transfer-encoding'] === undefined && this.live?.handle(req, res)) return;
+      else if (declared > 0 || req.headers['transfer-encoding'] !== undefined) {
         out = apiError(413, 'DCIM_E_API_TOO_LARGE', 'request bodies are not accepted: the API is read-only');
         res.setHeader('connection', 'close');
       } else {
@@ -137,7 +139,7 @@ export class ApiServer {
     }
     if (out.status === 401) {
       this.counters.unauthorized++;
-      if (this.throttle?.allow(`401:${req.socket.remoteAddress ?? ''}`)) {
+      if (this.throttle?.allow('unauthorized')) {
         // The path without its query: /api/events takes ?token=, and a refused token is not logged.
         this.opts.logger.warn('HTTP API request refused: no or wrong bearer token', { code: 'DCIM_E_API_UNAUTHORIZED', remote: req.socket.remoteAddress, path: (req.url ?? '').split('?')[0]!.slice(0, 200) });
       }

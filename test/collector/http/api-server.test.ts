@@ -453,3 +453,32 @@ describe('HTTPS (http.tls)', () => {
     }
   });
 });
+
+describe('malformed request targets', () => {
+  /** Raw HTTP/1.1, as a client that does not check its own request line would send it. */
+  function rawGet(url: string, target: string): Promise<{ status: number; body: string }> {
+    const { hostname, port } = new URL(url);
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(Number(port), hostname, () => socket.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nConnection: close\r\n\r\n`));
+      let data = '';
+      socket.on('data', (b: Buffer) => (data += b.toString()));
+      socket.on('close', () => resolve({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(data)?.[1] ?? 0), body: data.split('\r\n\r\n')[1] ?? '' }));
+      socket.on('error', reject);
+    });
+  }
+
+  it.each(['http://[::1/', 'http://a:b:c/', 'https://%zz/'])('%s (an absolute form no URL parser takes) is a 400 with a code, not a 500', async (target) => {
+    const logger = memoryLogger();
+    const s = new ApiServer({ host: '127.0.0.1', port: 0, token: new BearerToken(TOKEN), source, logger });
+    const url = (await s.start()).url;
+    try {
+      const r = await rawGet(url, target);
+      expect(r.status).toBe(400);
+      expect(JSON.parse(r.body)).toEqual({ error: { code: 'DCIM_E_API_BAD_REQUEST', message: 'malformed request target' } });
+      expect(s.stats().responses['5xx']).toBe(0);
+      expect(logger.lines.filter((l) => l.level === 'error')).toEqual([]);
+    } finally {
+      await s.stop();
+    }
+  });
+});
