@@ -38,6 +38,15 @@ const COLLECTOR_HELP: Partial<Record<string, string>> = {
   kpi_publish_errors: 'Retained KPI messages the broker did not acknowledge.',
   kpi_publish_skipped: 'KPI publishes skipped while the previous one was unacknowledged.',
   handler_errors: 'Exceptions caught in the message path (a bug, never bad input).',
+  seq_implausible: 'Telemetry refused: seq further ahead than the agent could have polled, no new birth (DCIM_E_SEQ_IMPLAUSIBLE).',
+  seq_rebased: 'Seq leaps believed once after an agent announced a new birth (bd_seq).',
+  agents_refused: 'New agent ids refused: their site already tracks as many agents as it has devices (DCIM_E_AGENT_LIMIT).',
+  agents_evicted: 'Agents silent for an hour forgotten by the dedup to make room.',
+  series_refused: 'Readings refused: their device holds the most index values or point names kept (DCIM_E_READING_SERIES_LIMIT).',
+  series_forgotten: 'Index values idle for a day forgotten to make room for a new one.',
+  latest_refused: 'New series the latest-value table refused because it was full.',
+  log_lines_suppressed: 'Log lines held back by the throttle (one line per kind of problem and period).',
+  alert_observations_refused: 'New series or agents the alert engine did not keep (its bounds reached).',
 };
 
 const STORE_COUNTERS = ['points_queued', 'points_written', 'points_invalid', 'fields_dropped', 'points_rejected', 'points_lost', 'batches_written', 'batches_rejected', 'batches_split', 'write_errors', 'retries'] as const;
