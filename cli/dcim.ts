@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   poll: async () => (await import('./commands/poll.js')).command,
   kpi: async () => (await import('./commands/kpi.js')).command,
   report: async () => (await import('./commands/report.js')).command,
+  'broker-config': async () => (await import('./commands/broker-config.js')).command,
 };
 
 export async function listCommands(): Promise<Command[]> {
