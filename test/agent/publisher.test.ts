@@ -85,6 +85,11 @@ describe('Publisher (aedes on loopback)', () => {
     ['a payload missing fields', topics.telemetry('demo', 'edge1', 'pdu-r01-a'), { schema: 1 }, 'DCIM_E_MQTT_PAYLOAD_INVALID'],
     ['a NaN reading', topics.telemetry('demo', 'edge1', 'pdu-r01-a'), telemetry({ readings: [{ point: 'active_power_w', value: Number.NaN, quality: 'good' }] }), 'DCIM_E_MQTT_PAYLOAD_INVALID'],
     ['a bad device status', topics.deviceStatus('demo', 'edge1', 'pdu-r01-a'), { state: 'sleepy', since: 1, last_ok: null }, 'DCIM_E_MQTT_PAYLOAD_INVALID'],
+    ["another agent's telemetry topic", topics.telemetry('demo', 'edge2', 'pdu-r01-a'), telemetry(), 'DCIM_E_MQTT_TOPIC_INVALID'],
+    ["another agent's status topic", topics.deviceStatus('demo', 'edge2', 'pdu-r01-a'), { state: 'up', since: 1, last_ok: 1 }, 'DCIM_E_MQTT_TOPIC_INVALID'],
+    ["another agent's state topic", topics.agentState('demo', 'edge2'), { online: true, ts: 1, version: 'x', devices: 1, bd_seq: 1 }, 'DCIM_E_MQTT_TOPIC_INVALID'],
+    ['a payload naming another agent', topics.telemetry('demo', 'edge1', 'pdu-r01-a'), telemetry({ agent: 'edge2' }), 'DCIM_E_MQTT_PAYLOAD_INVALID'],
+    ['a payload naming another device', topics.telemetry('demo', 'edge1', 'meter-incomer-1'), telemetry(), 'DCIM_E_MQTT_PAYLOAD_INVALID'],
     [
       'an oversized payload',
       topics.telemetry('demo', 'edge1', 'pdu-r01-a'),
@@ -184,6 +189,25 @@ describe('Publisher (aedes on loopback)', () => {
     second.start();
     await second.whenConnected(3000);
     expect(second.stats().bd_seq).toBe(1);
+  });
+
+  it('sends a record spooled under the old device topic on its own agent topic', async () => {
+    const { p } = publisher();
+    const sub = await subscriber(broker.url, '#');
+    p.start();
+    await p.whenConnected(3000);
+    expect(await p.publishPrepared(topics.legacy.telemetry('demo', 'pdu-r01-a'), JSON.stringify(telemetry({ seq: 11 })))).toEqual({ ok: true, value: undefined });
+    const m = await sub.waitFor((x) => x.topic.endsWith('/telemetry'));
+    expect(m).toMatchObject({ topic: topics.telemetry('demo', 'edge1', 'pdu-r01-a'), payload: { seq: 11 } });
+    await sub.client.endAsync();
+  });
+
+  it('speaks MQTT 5; a broker that refuses it (aedes) gets 3.1.1 at once, said once, the same bd_seq', async () => {
+    const { p, logger } = publisher();
+    p.start();
+    expect(await p.whenConnected(3000)).toBe(true);
+    expect(p.stats()).toMatchObject({ protocol_version: 4, bd_seq: 0, connects: 1 });
+    expect(logger.lines.filter((l) => /does not speak MQTT 5/.test(String(l.msg)))).toHaveLength(1);
   });
 
   it('never logs broker credentials', () => {
