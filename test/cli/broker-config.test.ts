@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -271,5 +272,94 @@ describe('dcim broker-config on a real mosquitto with the shipped auth config', 
 
   it('agentUser is <site>.<agent>', () => {
     expect(agentUser('demo', 'edge-1')).toBe('demo.edge-1');
+  });
+});
+
+/** A throwaway CA, the broker's certificate for 127.0.0.1, and client certificates whose CN is the user name. */
+function makeCertificates(dir: string, users: readonly string[]): void {
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=dcim test CA');
+  writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  const issue = (name: string, cn: string, ext: string[] = []) => {
+    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
+    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '1', ...ext);
+  };
+  issue('broker', '127.0.0.1', ['-extfile', 'san.ext']);
+  for (const u of users) issue(u, u);
+}
+
+describe('dcim broker-config --identity certificate on a real mosquitto (use_identity_as_username)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'dcim-broker-config-tls-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const broker = useService('mosquitto', async () => {
+    makeCertificates(dir, ['collector', 'demo.edge-1', 'demo.edge-2']);
+    const seed = path.join(dir, 'site.yaml');
+    writeFileSync(seed, JSON.stringify(twoAgentSite()));
+    const log = console.log;
+    console.log = () => undefined;
+    try {
+      expect(await command.run(['--inventory', seed, '--identity', 'certificate', '--out', path.join(dir, 'out')])).toBe(0);
+    } finally {
+      console.log = log;
+    }
+    expect(() => statSync(path.join(dir, 'out', 'passwd'))).toThrow();
+    // The shipped file's TLS lines, applied to the test broker's loopback listener.
+    const shipped = readFileSync(path.join(ROOT, 'collector/deploy/mosquitto-dcim-auth.conf'), 'utf8').split('\n').map((l) => l.trim());
+    const config = shipped
+      .filter((l) => l !== '' && !l.startsWith('#') && !/^(listener|password_file|require_certificate)\b/.test(l))
+      .map((l) => l.replace('/etc/mosquitto/dcim/acl', path.join(dir, 'out', 'acl')).replace('/etc/mosquitto/dcim/', `${dir}/`));
+    config.push('require_certificate true', ...shipped.filter((l) => l === '# use_identity_as_username true').map((l) => l.slice(2)));
+    return startMosquitto({ config });
+  });
+  const clients: MqttClient[] = [];
+  afterAll(async () => {
+    for (const c of clients.splice(0)) await c.endAsync(true);
+  });
+  const connect = async (cert: string | undefined): Promise<MqttClient> => {
+    const c = await mqtt.connectAsync(`mqtts://127.0.0.1:${broker().port}`, {
+      protocolVersion: 5,
+      clientId: `tls-${cert ?? 'none'}-${clients.length}`,
+      reconnectPeriod: 0,
+      ca: readFileSync(path.join(dir, 'ca.pem')),
+      ...(cert !== undefined ? { cert: readFileSync(path.join(dir, `${cert}.pem`)), key: readFileSync(path.join(dir, `${cert}.key`)) } : {}),
+    });
+    clients.push(c);
+    return c;
+  };
+  const pubackCode = async (c: MqttClient, topic: string, payload: string): Promise<number> => {
+    try {
+      await c.publishAsync(topic, payload, { qos: 1 });
+      return 0;
+    } catch (e) {
+      return (e as { code?: number }).code ?? -1;
+    }
+  };
+
+  it("agent A's certificate is agent A everywhere: B's topics are denied, B's name on A's topic is refused by the collector", async () => {
+    await expect(connect(undefined)).rejects.toThrow();
+    const collector = new Collector({
+      id: 'tls',
+      inventories: [twoAgentSite()],
+      mqtt: { url: `mqtts://127.0.0.1:${broker().port}`, clientId: 'tls-collector', tls: { ca: readFileSync(path.join(dir, 'ca.pem')), cert: readFileSync(path.join(dir, 'collector.pem')), key: readFileSync(path.join(dir, 'collector.key')) } },
+      sink: new RecordingSink(),
+      profiles: loadProfiles(),
+      logger: memoryLogger(),
+      clock: new ManualClock(T0 + 10_000),
+      kpiIntervalMs: 60_000,
+    });
+    await collector.start();
+    try {
+      const stolen = await connect('demo.edge-1');
+      expect(await pubackCode(stolen, topics.telemetry('demo', 'edge-2', 'meter-incomer-1'), JSON.stringify(poll('edge-2', 'meter-incomer-1', 1)))).toBe(0x87);
+      expect(await pubackCode(stolen, topics.agentState('demo', 'edge-2'), JSON.stringify({ online: false, ts: T0, version: 'x', devices: 1, bd_seq: 9 }))).toBe(0x87);
+      expect(await pubackCode(stolen, topics.kpi('demo'), '{}')).toBe(0x87);
+      expect(await pubackCode(stolen, topics.telemetry('demo', 'edge-1', 'pdu-r01-a'), JSON.stringify(poll('edge-2', 'pdu-r01-a', 2)))).toBe(0);
+      expect(await pubackCode(stolen, topics.telemetry('demo', 'edge-1', 'pdu-r01-a'), JSON.stringify(poll('edge-1', 'pdu-r01-a', 3)))).toBe(0);
+      await until('what passed the broker', () => collector.stats().messages_received === 2);
+      expect(collector.stats()).toMatchObject({ readings_accepted: 1, invalid_by_code: { DCIM_E_MQTT_AGENT_MISMATCH: 1 } });
+      expect(collector.agentStates('demo').size).toBe(0);
+    } finally {
+      await collector.stop();
+    }
   });
 });
