@@ -1,8 +1,36 @@
-import { createLogger, loadProfiles } from '../../contract/index.js';
-import { createCollectorFromConfig, listenHostPort, loadCollectorConfig, type MetricSink } from '../../collector/index.js';
+import { createLogger, DcimError, loadProfiles, readSecretFile, resolveSecret } from '../../contract/index.js';
+import { notifiersFromConfig } from '../../collector/alerts/alerts-config.js';
+import { createCollectorFromConfig, listenHostPort, loadCollectorConfig, type CollectorConfig, type MetricSink } from '../../collector/index.js';
 import { apiTls } from '../../collector/from-config.js';
 import { checkListen } from '../bind-check.js';
 import { componentCommand } from '../component-command.js';
+
+/**
+ * `--check`: every secret the start resolves (set, readable, owner-only), all problems at once;
+ * the start would stop at the first.
+ */
+function checkSecrets(c: CollectorConfig, env: NodeJS.ProcessEnv): void {
+  const problems: DcimError[] = [];
+  const attempt = (run: () => unknown) => {
+    try {
+      run();
+    } catch (e) {
+      if (e instanceof DcimError) problems.push(e);
+      else throw e;
+    }
+  };
+  if (c.mqtt.password !== undefined) attempt(() => resolveSecret(c.mqtt.password!, 'mqtt.password', env));
+  if (c.mqtt.tls?.key_file !== undefined) attempt(() => readSecretFile(c.mqtt.tls!.key_file!, 'mqtt.tls.key_file', env));
+  if (c.http) attempt(() => resolveSecret(c.http!.token, 'http.token', env));
+  const store = c.store;
+  if (store.kind === 'influx_v1' && store.password !== undefined) attempt(() => resolveSecret(store.password!, 'store.password', env));
+  if (store.kind === 'influx_v2') attempt(() => resolveSecret(store.token, 'store.token', env));
+  // Notifiers resolve their secrets when built and open nothing until they send.
+  attempt(() => notifiersFromConfig(c.alerts, { env, publish: () => Promise.resolve() }));
+  if (problems.length === 0) return;
+  const codes = new Set(problems.map((p) => p.code));
+  throw new DcimError(codes.size === 1 ? problems[0]!.code : 'DCIM_E_CONFIG_INVALID', `${problems.length} secret problem(s)`, problems.map((p) => p.message));
+}
 
 /** The stop line: "written" only for what the store took; the rest named. */
 function storeSummary(sink: MetricSink): Record<string, unknown> {
@@ -15,7 +43,7 @@ export const command = componentCommand({
   name: 'collector',
   summary: 'subscribe to a site broker, compute KPIs, write raw readings and KPIs to the store',
   config_help: 'collector config (YAML); see README "Collector config"',
-  check_help: 'validate the config, its seeds and the profiles, bind the HTTP API address and release it, read the HTTPS certificate and key (http.tls), then exit',
+  check_help: 'validate the config, its seeds and the profiles, resolve every secret (set, readable, owner-only files), bind the HTTP API address and release it, read the HTTPS certificate and key (http.tls), then exit',
   load: (file) => ({ setup: loadCollectorConfig(file), profiles: loadProfiles() }),
   describe({ setup, profiles }) {
     const devices = setup.inventories.reduce((n, i) => n + i.devices.length, 0);
@@ -23,6 +51,7 @@ export const command = componentCommand({
     return [`${setup.inventories.length} site(s), ${devices} devices, ${profiles.size} profiles, store ${setup.config.store.kind}`, ...clusters].join(', ');
   },
   async checkBinds({ setup }) {
+    checkSecrets(setup.config, process.env);
     const http = setup.config.http;
     if (!http) return [];
     const { host, port } = listenHostPort(http.listen);

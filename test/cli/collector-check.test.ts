@@ -24,14 +24,14 @@ const config = (name: string, tls: string) => {
 
 describe('dcim collector --check with http.tls', () => {
   it('a matching certificate and key: ok, and says HTTPS', async () => {
-    const r = await dcim(['collector', '--check', '-c', config('ok.yaml', '{ cert_file: a.pem, key_file: a.key }')]);
+    const r = await dcim(['collector', '--check', '-c', config('ok.yaml', '{ cert_file: a.pem, key_file: a.key }')], { API_TOKEN: 'collector-check-token-0123' });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('http.tls: certificate and key ok (HTTPS)');
   });
 
   it('a key of another certificate fails the check, naming the setting', async () => {
-    const r = await dcim(['collector', '--check', '-c', config('mismatch.yaml', '{ cert_file: a.pem, key_file: b.key }')]);
+    const r = await dcim(['collector', '--check', '-c', config('mismatch.yaml', '{ cert_file: a.pem, key_file: b.key }')], { API_TOKEN: 'collector-check-token-0123' });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/DCIM_E_CONFIG_INVALID: http\.tls: .*a\.pem and .*b\.key are not a usable certificate and key pair/);
   });
@@ -39,11 +39,44 @@ describe('dcim collector --check with http.tls', () => {
   it('a key file others may read fails the check with its mode', async () => {
     chmodSync(join(dir, 'b.key'), 0o644);
     try {
-      const r = await dcim(['collector', '--check', '-c', config('open.yaml', '{ cert_file: b.pem, key_file: b.key }')]);
+      const r = await dcim(['collector', '--check', '-c', config('open.yaml', '{ cert_file: b.pem, key_file: b.key }')], { API_TOKEN: 'collector-check-token-0123' });
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/DCIM_E_SECRET_FILE_INSECURE: http\.tls\.key_file: secret file .*b\.key has mode 0644/);
     } finally {
       chmodSync(join(dir, 'b.key'), 0o600);
     }
+  });
+});
+
+describe('dcim collector --check resolves every secret', () => {
+  it('lists each missing secret and each secret file others may read, all at once, never a value', async () => {
+    const pw = join(dir, 'mqtt.pw');
+    writeFileSync(pw, 'mqtt-secret-value\n', { mode: 0o644 });
+    chmodSync(pw, 0o644);
+    const f = join(dir, 'secrets.yaml');
+    writeFileSync(
+      f,
+      [
+        `collector: { id: main, sites: [${join(ROOT, 'seeds', 'demo.yaml')}] }`,
+        `mqtt: { url: "mqtt://127.0.0.1:1", password: { file: ${pw} } }`,
+        `store: { kind: influx_v2, url: "http://127.0.0.1:1", org: o, bucket: b, token: { env: INFLUX_TOKEN } }`,
+        `http: { listen: "127.0.0.1:0", token: { env: API_TOKEN } }`,
+        `alerts: { dingtalk: [{ name: ops, access_token: { env: DINGTALK_TOKEN } }] }`,
+      ].join('\n'),
+    );
+    const r = await dcim(['collector', '--check', '-c', f]);
+    expect(r.code).toBe(1);
+    for (const line of [
+      `mqtt.password: secret file ${pw} has mode 0644`,
+      'store.token: environment variable INFLUX_TOKEN is not set',
+      'http.token: environment variable API_TOKEN is not set',
+      'alerts.dingtalk[0].access_token: environment variable DINGTALK_TOKEN is not set',
+    ])
+      expect(r.stderr).toContain(line);
+    expect(r.stderr).toContain('DCIM_E_CONFIG_INVALID: 4 secret problem(s)');
+    expect(r.stderr).not.toContain('mqtt-secret-value');
+    const ok = await dcim(['collector', '--check', '-c', f], { DCIM_ALLOW_INSECURE_SECRET_FILES: '1', INFLUX_TOKEN: 'i', API_TOKEN: 'collector-check-token-0123', DINGTALK_TOKEN: 'd' });
+    expect(ok.stderr).not.toContain('DCIM_E_CONFIG');
+    expect(ok.code).toBe(0);
   });
 });
