@@ -42,7 +42,11 @@ const MqttSchema = z
   .strict()
   .superRefine(requireTlsScheme);
 
-const HttpUrlSchema = z.string().regex(/^https?:\/\/[^\s]+$/, 'expected an http(s) URL');
+const HttpUrlSchema = z
+  .string()
+  .regex(/^https?:\/\/[^\s]+$/, 'expected an http(s) URL')
+  // A password in the URL sits in the config in clear, outside the secret-file rules: refused.
+  .refine((u) => !/^https?:\/\/[^/?#\s]*@/.test(u), 'credentials in the URL: give username and password (or token) as settings, the secret as { env } or { file }');
 const MIB = 1024 * 1024;
 
 /**
@@ -120,10 +124,10 @@ export const HttpConfigSchema = z
     cors_origin: z.string().regex(/^https?:\/\/[^\s/]+$/, 'expected an origin such as https://grafana.example').optional(),
     /** Open connections at most, live streams included; beyond it new ones are dropped and counted. */
     max_connections: z.number().int().min(8).max(65_536).default(256),
-  })
-  .strict();
     /** Serve HTTPS: certificate chain and private key (PEM files; the key owner-only). Absent: plain HTTP, for loopback or behind a TLS proxy. */
     tls: z.object({ cert_file: z.string().min(1), key_file: z.string().min(1) }).strict().optional(),
+  })
+  .strict();
 export type HttpConfig = z.infer<typeof HttpConfigSchema>;
 
 /** KPI options (README "KPI options"); every key has the default of docs/design.md §5. */

@@ -227,3 +227,16 @@ describe('http.tls: the API serves HTTPS with a certificate and key from files',
     expect(problems(() => loadCollectorConfig(file))).toEqual([expect.stringMatching(/http\.tls\.key_file: /)]);
   });
 });
+
+describe('store URLs carry no credentials', () => {
+  it.each(['http://admin:s3cret@127.0.0.1:8086', 'https://token@influx.example:8086'])('%s is refused, the secret not repeated', async (url) => {
+    const file = await configFile('url-creds.yaml', `collector: { id: main, sites: [${DEMO_SEED}] }\nmqtt: { url: 'mqtt://127.0.0.1:1883' }\nstore: { kind: influx_v1, url: '${url}', database: dcim }\n`);
+    const p = problems(() => loadCollectorConfig(file));
+    expect(p).toEqual([`${file}: store.url: credentials in the URL: give username and password (or token) as settings, the secret as { env } or { file }`]);
+  });
+
+  it('an @ in the path or query is not a credential', async () => {
+    const file = await configFile('url-at.yaml', `collector: { id: main, sites: [${DEMO_SEED}] }\nmqtt: { url: 'mqtt://127.0.0.1:1883' }\nstore: { kind: influx_v2, url: 'http://127.0.0.1:8086/x@y?a=b@c', org: o, bucket: b, token: { env: T } }\n`);
+    expect(loadCollectorConfig(file).config.store).toMatchObject({ url: 'http://127.0.0.1:8086/x@y?a=b@c' });
+  });
+});
