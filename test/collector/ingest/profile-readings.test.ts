@@ -73,12 +73,18 @@ describe('profile reading rules', () => {
     expect(checkAgainstProfile(rules, r)?.code).toBe(code);
   });
 
-  it('knows the index tags of SunSpec model 160 repeating blocks (module) and Redfish, Prometheus and Modbus value types', () => {
+  it('knows the index tags of SunSpec model 160 repeating blocks (module) and the UPS-MIB alarm table (alarm), and Redfish, Prometheus and Modbus value types', () => {
     const inverter = profileReadingRules(profiles.get('sunspec-inverter')!);
     const modulePoint = profilePoints(profiles.get('sunspec-inverter')!).find((p) => p.index_tag === 'module');
     expect(modulePoint).toBeDefined();
     expect(checkAgainstProfile(inverter, good(modulePoint!.name, 812.5, { module: '2' }))).toBeUndefined();
     expect(checkAgainstProfile(inverter, good(modulePoint!.name, 812.5))?.code).toBe('DCIM_E_READING_INDEX_INVALID');
+
+    // UPS-MIB's alarm table: one row per present alarm, indexed by upsAlarmId, its value the alarm's name.
+    const ups = profileReadingRules(profiles.get('rfc1628-ups')!);
+    expect(checkAgainstProfile(ups, good('alarm', 'on_battery', { alarm: '17' }))).toBeUndefined();
+    expect(checkAgainstProfile(ups, good('alarm', 2, { alarm: '17' }))?.code).toBe('DCIM_E_READING_TYPE_MISMATCH');
+    expect(checkAgainstProfile(ups, good('alarm', 'on_battery', { line: '1' }))?.code).toBe('DCIM_E_READING_INDEX_INVALID');
 
     const redfish = profiles.get('redfish-gpu-server')!;
     const gpu = profilePoints(redfish).find((p) => p.index_tag === 'gpu' && p.unit === 'W')!;
