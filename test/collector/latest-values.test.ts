@@ -32,7 +32,9 @@ describe('LatestValues', () => {
     expect(l.update('s', 'd', r(1), 1)).toBe('updated');
     expect(l.update('s', 'd2', r(1), 1)).toBe('full');
     expect(l.update('s', 'd', r(2), 2)).toBe('updated');
+    expect(l.update('s', 'd3', r(1), 3)).toBe('full');
     expect(l.size).toBe(1);
+    expect(l.refused).toBe(2);
   });
 
   it('takes a whole poll at once, counts the readings older than what it holds, and hands out copies', () => {
