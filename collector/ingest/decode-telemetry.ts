@@ -15,7 +15,7 @@ import { parseJsonPayload, type DecodeFailure } from './decode-failure.js';
  */
 
 export interface DroppedReading {
-  /** Position in the payload's `readings` array. */
+  /** Position in the payload's `readings` array (for the gate's codes: among the readings that decoded). */
   index: number;
   point?: string;
   /** DCIM_E_READING_INVALID here; the telemetry gate adds the profile and series-bound codes. */
