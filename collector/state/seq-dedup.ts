@@ -14,9 +14,9 @@
  * make between the poll that produced the highest accepted seq (its `ts`) and the collector's
  * now. Measured from the poll, not from its arrival, because a spool replayed after an outage
  * raises the highest seq long after those polls were made, while the agent's live seqs ran on
- * meanwhile. A larger jump is
- * believed only once per birth: the agent announces each (re)connect with a higher `bd_seq` on
- * its state topic, and the first seq beyond the bound after that re-bases the agent.
+ * meanwhile. A larger jump is believed only once per birth: the agent announces each
+ * (re)connect with a higher `bd_seq` on its state topic, and the first seq beyond the bound within
+ * SEQ_BIRTH_GRACE_MS of that re-bases the agent.
  */
 
 export type SeqVerdict = 'new' | 'duplicate' | 'too_old' | 'implausible';
@@ -28,6 +28,8 @@ export type BirthVerdict = 'new_birth' | 'same' | 'reinstalled' | 'agent_refused
 export const SEQ_JUMP_WINDOW = 10_000;
 /** Headroom over the site's poll rate (a scheduler catching up, clocks running apart). */
 export const SEQ_RATE_SLACK = 2;
+/** How long after a birth its one leap is believed: the first live poll follows within seconds. */
+export const SEQ_BIRTH_GRACE_MS = 10 * 60_000;
 /** An agent silent this long may be forgotten to make room for another (per-site cap reached). */
 export const SEQ_AGENT_IDLE_MS = 60 * 60_000;
 
@@ -47,8 +49,8 @@ interface AgentSeqs {
   heard_at: number;
   /** Birth sequence of the agent's current MQTT session, when its state message was seen. */
   bd_seq?: number;
-  /** A birth was announced and no jump has used it yet. */
-  jump_allowed: boolean;
+  /** Until when (collector clock) a leap is believed: a birth was announced and no leap used it yet. */
+  jump_until: number;
 }
 
 export interface SeqDedupOptions {
@@ -114,7 +116,7 @@ export class SeqDedup {
 
     let rebase = false;
     if (ctx && a.hi >= 0 && seq > a.hi + SeqDedup.allowance(ctx.polls_per_s, ctx.now_ms - a.hi_at)) {
-      if (!a.jump_allowed) {
+      if (now > a.jump_until) {
         this.counts.implausible++;
         return 'implausible';
       }
@@ -150,7 +152,7 @@ export class SeqDedup {
       if (folded) a.floor = folded[1];
     }
     if (rebase) {
-      a.jump_allowed = false;
+      a.jump_until = Number.NEGATIVE_INFINITY;
       this.counts.rebased++;
     }
     if (seq > a.hi) {
@@ -174,11 +176,11 @@ export class SeqDedup {
     a.heard_at = now_ms;
     if (a.bd_seq === bd_seq) return 'same';
     if (a.bd_seq !== undefined && bd_seq < a.bd_seq) {
-      Object.assign(a, { floor: -1, ranges: [], hi: -1, hi_at: 0, bd_seq, jump_allowed: true });
+      Object.assign(a, { floor: -1, ranges: [], hi: -1, hi_at: 0, bd_seq, jump_until: now_ms + SEQ_BIRTH_GRACE_MS });
       return 'reinstalled';
     }
     a.bd_seq = bd_seq;
-    a.jump_allowed = true;
+    a.jump_until = now_ms + SEQ_BIRTH_GRACE_MS;
     return 'new_birth';
   }
 
@@ -197,7 +199,7 @@ export class SeqDedup {
       return undefined;
     }
     if (!agents) this.sites.set(site, (agents = new Map()));
-    const fresh: AgentSeqs = { floor: -1, ranges: [], hi: -1, hi_at: 0, heard_at: now, jump_allowed: false };
+    const fresh: AgentSeqs = { floor: -1, ranges: [], hi: -1, hi_at: 0, heard_at: now, jump_until: Number.NEGATIVE_INFINITY };
     agents.set(key, fresh);
     this.total++;
     return fresh;

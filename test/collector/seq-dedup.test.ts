@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SEQ_AGENT_IDLE_MS, SEQ_JUMP_WINDOW, SeqDedup } from '../../collector/state/seq-dedup.js';
+import { SEQ_AGENT_IDLE_MS, SEQ_BIRTH_GRACE_MS, SEQ_JUMP_WINDOW, SeqDedup } from '../../collector/state/seq-dedup.js';
 
 describe('SeqDedup', () => {
   it.each([
@@ -141,6 +141,15 @@ describe('SeqDedup: plausible steps only', () => {
     expect(d.check('s/a', 11, at(1500))).toBe('new');
     expect(d.check('s/a', 12, at(1600))).toBe('new');
     expect(d.stats()).toMatchObject({ rebased: 1, implausible: 1 });
+  });
+
+  it('believes the leap only shortly after the birth that announced it', () => {
+    const d = new SeqDedup();
+    d.check('s/a', 10, at(0));
+    d.birth('s/a', 7, 0);
+    // The agent reconnected and went on counting normally: the birth's leap stays unused.
+    expect(d.check('s/a', 11, at(1000))).toBe('new');
+    expect(d.check('s/a', 1e12, at(SEQ_BIRTH_GRACE_MS + 1))).toBe('implausible');
   });
 
   it.each([
