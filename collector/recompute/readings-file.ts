@@ -5,7 +5,7 @@ import type { RecordedPoll } from './kpi-replay.js';
 
 /**
  * A file of telemetry messages, one contract TelemetryMessage (JSON) per line — what the agent
- * publishes, e.g. captured with `mosquitto_sub -t 'dcim/v1/+/devices/+/telemetry'` — read as a
+ * publishes, e.g. captured with `mosquitto_sub -t 'dcim/v1/+/agents/+/devices/+/telemetry'` — read as a
  * stream (constant memory) through the collector's own telemetry gate: the same validation,
  * inventory check and (agent, seq) dedup as live. Empty lines are skipped; every other line that
  * is refused is counted with its line number and reason.
