@@ -197,7 +197,7 @@ describe('dcim broker-config on a real mosquitto with the shipped auth config', 
     expect(seen.sort()).toEqual([topics.kpi('demo'), own].sort());
   });
 
-  it("agent A's password cannot get a message counted as agent B's", async () => {
+  it("agent A's password cannot get a message counted as agent B's, nor move B's dedup floor", async () => {
     const sink = new RecordingSink();
     const logger = memoryLogger();
     const collector = new Collector({
@@ -215,12 +215,15 @@ describe('dcim broker-config on a real mosquitto with the shipped auth config', 
       const edge1 = await connect('demo.edge-1');
       // B's own topic: the broker denies it.
       expect(await pubackCode(edge1, topics.telemetry('demo', 'edge-2', 'meter-incomer-1'), JSON.stringify(poll('edge-2', 'meter-incomer-1', 7)))).toBe(0x87);
-      // A's topic carrying B's name: the broker lets it through, the collector refuses it.
-      expect(await pubackCode(edge1, topics.telemetry('demo', 'edge-1', 'pdu-r01-a'), JSON.stringify(poll('edge-2', 'pdu-r01-a', 8)))).toBe(0);
-      // A's real poll still counts.
+      // A's topic carrying B's name, with seqs far ahead (the dedup-poisoning attack): the broker
+      // lets them through, the collector refuses every one before dedup.
+      for (let i = 0; i < 300; i++) expect(await pubackCode(edge1, topics.telemetry('demo', 'edge-1', 'pdu-r01-a'), JSON.stringify({ ...poll('edge-2', 'pdu-r01-a', 1_000_000_000 + i), ts: T0 + 8000 }))).toBe(0);
+      // A's real poll still counts, and so does B's next real poll with its small seq.
       expect(await pubackCode(edge1, topics.telemetry('demo', 'edge-1', 'pdu-r01-a'), JSON.stringify(poll('edge-1', 'pdu-r01-a', 9)))).toBe(0);
-      await until('both messages that passed the broker', () => collector.stats().messages_received === 2);
-      expect(collector.stats()).toMatchObject({ messages_invalid: 1, readings_accepted: 1, invalid_by_code: { DCIM_E_MQTT_AGENT_MISMATCH: 1 } });
+      const edge2 = await connect('demo.edge-2');
+      expect(await pubackCode(edge2, topics.telemetry('demo', 'edge-2', 'meter-incomer-1'), JSON.stringify(poll('edge-2', 'meter-incomer-1', 5)))).toBe(0);
+      await until('every message that passed the broker', () => collector.stats().messages_received === 302);
+      expect(collector.stats()).toMatchObject({ messages_invalid: 300, duplicates: 0, readings_accepted: 2, invalid_by_code: { DCIM_E_MQTT_AGENT_MISMATCH: 300 } });
     } finally {
       await collector.stop();
     }
