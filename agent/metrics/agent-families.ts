@@ -32,6 +32,7 @@ export const AGENT_METRICS = {
   dcim_agent_mqtt_connected: { scope: 'agent', type: 'gauge', help: '1 while connected to the MQTT broker, else 0.' },
   dcim_agent_mqtt_connects_total: { scope: 'agent', type: 'counter', help: 'Successful MQTT connections (the first and every reconnect).' },
   dcim_agent_mqtt_bd_seq: { scope: 'agent', type: 'gauge', help: 'Birth/death sequence of the current MQTT connection (-1 before the first).' },
+  dcim_agent_mqtt_protocol_version: { scope: 'agent', type: 'gauge', help: 'MQTT protocol spoken: 5, or 4 (3.1.1) with a broker that refused 5 (a publish its ACL denies then goes undetected).' },
   dcim_agent_mqtt_publishes_total: { scope: 'agent', type: 'counter', help: 'MQTT messages acknowledged by the broker (telemetry, statuses, agent state).' },
   dcim_agent_mqtt_publish_failures_total: { scope: 'agent', type: 'counter', help: 'MQTT publishes that failed after being handed to the client.' },
   dcim_agent_mqtt_refused_total: { scope: 'agent', type: 'counter', help: 'Publishes refused before sending: reason offline (no connection) or invalid (contract check).', extra: ['reason'] },
@@ -108,6 +109,7 @@ export function agentMetricFamilies(snap: AgentSnapshot): MetricFamily[] {
   add('dcim_agent_mqtt_connected', mqtt.connected ? 1 : 0);
   add('dcim_agent_mqtt_connects_total', mqtt.connects);
   add('dcim_agent_mqtt_bd_seq', mqtt.bd_seq);
+  add('dcim_agent_mqtt_protocol_version', mqtt.protocol_version ?? 5);
   add('dcim_agent_mqtt_publishes_total', mqtt.published);
   add('dcim_agent_mqtt_publish_failures_total', mqtt.failed);
   add('dcim_agent_mqtt_refused_total', mqtt.refused_offline, { ...agent, reason: 'offline' });

@@ -44,6 +44,7 @@ describe('the agent metric families', () => {
     ['dcim_agent_mqtt_connected', {}, 1],
     ['dcim_agent_mqtt_connects_total', {}, 2],
     ['dcim_agent_mqtt_bd_seq', {}, 5],
+    ['dcim_agent_mqtt_protocol_version', {}, 4],
     ['dcim_agent_mqtt_refused_total', { reason: 'offline' }, 3],
     ['dcim_agent_mqtt_refused_total', { reason: 'invalid' }, 1],
     ['dcim_agent_mqtt_refused_total', { reason: 'broker' }, 4],

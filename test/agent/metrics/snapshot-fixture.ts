@@ -21,7 +21,7 @@ export function snapshot(over: { stats?: Partial<AgentStats>; devices?: AgentSna
     seq_next: 21,
     readings_dropped: 9,
     implausible: { 'pdu-r01-a': { DCIM_E_VALUE_OUT_OF_RANGE: 2, DCIM_E_VALUE_STUCK: 1 } },
-    mqtt: { connected: true, connects: 2, bd_seq: 5, published: 30, refused_offline: 3, refused_invalid: 1, refused_by_broker: 4, failed: 1 },
+    mqtt: { connected: true, protocol_version: 4, connects: 2, bd_seq: 5, published: 30, refused_offline: 3, refused_invalid: 1, refused_by_broker: 4, failed: 1 },
     telemetry,
     polling: {
       in_flight: 1,
