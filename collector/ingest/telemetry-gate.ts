@@ -55,7 +55,8 @@ export class TelemetryGate {
       // A readings file has no receive time: its own stamps measure the elapsed time.
       now_ms: now_ms ?? m.ts,
       ts_ms: m.ts,
-      polls_per_s: site?.polls_per_s ?? 0,
+      // An owner's own devices when the inventory names owners (ownership already checked), else the site's.
+      polls_per_s: site?.agent_polls_per_s.get(m.agent) ?? site?.polls_per_s ?? 0,
       max_site_agents: maxSiteAgents(site),
     });
     if (verdict === 'implausible') return { kind: 'invalid', failure: { code: 'DCIM_E_SEQ_IMPLAUSIBLE', reason: `seq ${m.seq} of agent ${m.agent} is further ahead than it could have polled since its last accepted seq, and no new birth (bd_seq) announced a restart` } };

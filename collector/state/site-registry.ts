@@ -1,5 +1,5 @@
 import { DcimError } from '../../contract/errors.js';
-import { deviceHall, type Device, type SiteInventory } from '../../contract/inventory.js';
+import { deviceHall, deviceOwner, type Device, type SiteInventory } from '../../contract/inventory.js';
 import type { DeviceClass } from '../../contract/ids.js';
 import type { DeviceProfile } from '../../contract/profile.js';
 import { profileReadingRules, type ProfileReadingRules } from '../ingest/profile-readings.js';
@@ -26,6 +26,8 @@ export interface SiteEntry {
   devices: ReadonlyMap<string, SiteDevice>;
   /** Polls per second all its devices make at their intervals: what bounds a plausible seq step. */
   polls_per_s: number;
+  /** The same per owning agent, when the inventory names owners (an agent counts only its own polls). */
+  agent_polls_per_s: ReadonlyMap<string, number>;
 }
 
 export function deviceTags(inv: SiteInventory, d: Device): DeviceTags {
@@ -46,14 +48,17 @@ export function buildSiteRegistry(inventories: readonly SiteInventory[], profile
     // Built once per profile: many devices share one.
     const rules = new Map<string, ProfileReadingRules>();
     let polls_per_s = 0;
+    const agent_polls_per_s = new Map<string, number>();
     for (const d of inv.devices) {
+      const owner = deviceOwner(inv, d);
+      if (owner !== undefined) agent_polls_per_s.set(owner, (agent_polls_per_s.get(owner) ?? 0) + 1 / d.interval_s);
       const profile = profiles?.get(d.profile);
       let r = rules.get(d.profile);
       if (profile && !r) rules.set(d.profile, (r = profileReadingRules(profile)));
       polls_per_s += 1 / d.interval_s;
       devices.set(d.id, { device: d, tags: deviceTags(inv, d), ...(profile ? { class: profile.class } : {}), ...(r ? { rules: r } : {}) });
     }
-    sites.set(inv.site.id, { inventory: inv, power: sitePowerModel(inv, profiles), devices, polls_per_s });
+    sites.set(inv.site.id, { inventory: inv, power: sitePowerModel(inv, profiles), devices, polls_per_s, agent_polls_per_s });
   }
   return sites;
 }

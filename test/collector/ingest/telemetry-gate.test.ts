@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Collector } from '../../../collector/collector.js';
 import { TelemetryGate, type GateVerdict } from '../../../collector/ingest/telemetry-gate.js';
 import { MAX_INDEX_VALUES } from '../../../collector/ingest/series-budget.js';
-import { SeqDedup } from '../../../collector/state/seq-dedup.js';
+import { SEQ_JUMP_WINDOW, SeqDedup } from '../../../collector/state/seq-dedup.js';
 import { buildSiteRegistry } from '../../../collector/state/site-registry.js';
 import { SqliteSink } from '../../../collector/store/sqlite-sink.js';
 import { ManualClock } from '../../../contract/clock.js';
@@ -51,6 +51,24 @@ describe('TelemetryGate: dedup that cannot be poisoned', () => {
     const after = Array.from({ length: 200 }, real);
     expect(after.filter((v) => v.kind === 'accepted')).toHaveLength(200);
     expect(gate.stats().seq.implausible).toBe(300);
+  });
+
+  it("bounds an agent's step by its own devices' polls when the inventory names owners", () => {
+    const inv = SiteInventorySchema.parse({
+      ...DEMO,
+      site: { ...DEMO.site, agent: 'edge-a' },
+      devices: DEMO.devices.map((d, i) => ({ ...d, interval_s: 1, ...(i === 0 ? {} : { agent: 'edge-b' }) })),
+    });
+    const gate = new TelemetryGate(buildSiteRegistry([inv], PROFILES), new SeqDedup());
+    const dev = inv.devices[0]!;
+    const msg = (seq: number, ts: number) => ({ ...poll(seq, ts, power(8000, 1000), dev.id), agent: 'edge-a' });
+    const check = (seq: number, ts: number) => gate.check(topics.telemetry('demo', 'edge-a', dev.id), Buffer.from(JSON.stringify(msg(seq, ts))), ts);
+    expect(check(1, T0).kind).toBe('accepted');
+    // 1,000 s later edge-a (one device, one poll a second) may be 10,000 + 2 × 1,000 ahead, not
+    // what the whole site's polls would allow.
+    const later = T0 + 1_000_000;
+    expect(code(check(1 + SEQ_JUMP_WINDOW + 2 * 1000 + 1, later))).toBe('DCIM_E_SEQ_IMPLAUSIBLE');
+    expect(check(1 + SEQ_JUMP_WINDOW + 2 * 1000, later).kind).toBe('accepted');
   });
 
   it('believes a restart leap once its birth was announced on the state topic', () => {
