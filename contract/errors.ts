@@ -22,7 +22,7 @@ export const ERROR_CODES = {
   DCIM_E_READING_INDEX_INVALID: "A reading's index tags are not the ones its profile table or collection declares (an index on a scalar point, another tag, several tags); that reading was dropped.",
   DCIM_E_READING_TYPE_MISMATCH: "A reading's value has another JSON type than its profile point gives (a number where the profile yields a string, or the reverse); dropped so the store's field type cannot be poisoned.",
   DCIM_E_READING_SERIES_LIMIT: 'A device already has as many distinct index values for a tag (256) or point names (1024, without a profile) as the collector keeps, none idle for a day; the reading opening a new series was dropped.',
-  DCIM_E_SEQ_IMPLAUSIBLE: "A telemetry seq lies further ahead of the agent's highest accepted seq than it could have polled since (10,000 + 2 × its site's polls per second × elapsed seconds) and no new birth (bd_seq) announced a restart; refused, dedup state unchanged.",
+  DCIM_E_SEQ_IMPLAUSIBLE: "A telemetry seq lies further ahead of the agent's highest accepted seq than it could have polled since (10,000 + 2 × the polls per second of the devices it owns, or of its site, × elapsed seconds) and no new birth (bd_seq) announced a restart; refused, dedup state unchanged.",
   DCIM_E_AGENT_LIMIT: 'A message named a new agent while its site already tracks as many agents as it has devices (at least 4), all heard within the hour; refused and counted.',
   DCIM_E_SNMP_TIMEOUT: 'An SNMP request got no answer within the timeout after all retries.',
   DCIM_E_SNMP_ERROR: 'An SNMP agent answered with an error status.',
