@@ -16,7 +16,8 @@
  * raises the highest seq long after those polls were made, while the agent's live seqs ran on
  * meanwhile. A larger jump is believed only once per birth: the agent announces each
  * (re)connect with a higher `bd_seq` on its state topic, and the first seq beyond the bound within
- * SEQ_BIRTH_GRACE_MS of that re-bases the agent.
+ * SEQ_BIRTH_GRACE_MS of that re-bases the agent, unless a poll made after the birth already
+ * went on counting without one.
  */
 
 export type SeqVerdict = 'new' | 'duplicate' | 'too_old' | 'implausible';
@@ -156,6 +157,10 @@ export class SeqDedup {
       this.counts.rebased++;
     }
     if (seq > a.hi) {
+      // A poll made after the birth that goes on counting shows the restart needed no leap: the
+      // leap closes, so whoever else holds the agent's identity cannot spend it. A spooled poll
+      // replayed after the birth carries its older stamp and leaves the leap to the live one.
+      if (!rebase && ctx && now <= a.jump_until && (ctx.ts_ms ?? now) >= a.jump_until - SEQ_BIRTH_GRACE_MS) a.jump_until = Number.NEGATIVE_INFINITY;
       a.hi = seq;
       // Only forward: a forged old stamp must not widen the next allowance.
       a.hi_at = Math.max(a.hi_at, Math.min(ctx?.ts_ms ?? now, now));

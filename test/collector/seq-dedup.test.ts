@@ -152,6 +152,28 @@ describe('SeqDedup: plausible steps only', () => {
     expect(d.check('s/a', 1e12, at(SEQ_BIRTH_GRACE_MS + 1))).toBe('implausible');
   });
 
+  it("closes the birth's leap once a poll made after the birth goes on counting (a forger holding the identity cannot spend it)", () => {
+    const d = new SeqDedup();
+    d.check('s/a', 10, at(0));
+    d.birth('s/a', 7, 1000);
+    // A spooled poll from before the birth, replayed after it: the leap stays open for the live one.
+    expect(d.check('s/a', 11, at(1100, 500))).toBe('new');
+    // The agent's first live poll after the birth continues the count: no leap was needed.
+    expect(d.check('s/a', 12, at(1200))).toBe('new');
+    expect(d.check('s/a', 1e12, at(1300))).toBe('implausible');
+    expect(d.check('s/a', 13, at(1400))).toBe('new');
+    expect(d.stats()).toMatchObject({ rebased: 0, implausible: 1 });
+  });
+
+  it('leaves the leap open while only polls from before the birth are replayed', () => {
+    const d = new SeqDedup();
+    d.check('s/a', 10, at(0));
+    d.birth('s/a', 7, 1000);
+    expect(d.check('s/a', 11, at(1100, 900))).toBe('new');
+    expect(d.check('s/a', 1e12, at(1200))).toBe('new');
+    expect(d.stats()).toMatchObject({ rebased: 1, implausible: 0 });
+  });
+
   it.each([
     { name: 'announced by a new birth', birth: true },
     { name: 'with no birth seen (the state message was missed)', birth: false },
