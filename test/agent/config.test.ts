@@ -32,7 +32,7 @@ function problems(file: string, env: NodeJS.ProcessEnv = {}): { code: string; de
 
 const good = `
 agent:
-  id: edge1
+  id: edge-1
   site_seed: seeds/demo.yaml
 mqtt:
   url: mqtt://127.0.0.1:1883
@@ -44,7 +44,7 @@ state_dir: state
 describe('loadAgentConfig', () => {
   it('loads the config, the seed and the profiles, resolving paths and secrets', () => {
     const c = loadAgentConfig(write('agent.yaml', good), { DCIM_MQTT_PASSWORD: 'pw' });
-    expect(c.id).toBe('edge1');
+    expect(c.id).toBe('edge-1');
     expect(c.inventory.site.id).toBe('demo');
     expect(c.stateDir).toBe(join(dir, 'state'));
     expect(c.siteSeedFile).toBe(join(dir, 'seeds', 'demo.yaml'));

@@ -10,7 +10,7 @@ const seed = readFileSync(join(import.meta.dirname, '..', '..', '..', 'seeds', '
   'devices:\n',
   'devices:\n  - id: gpu-node-07\n    profile: dcgm-exporter\n    rack: r01\n    address: { protocol: prometheus, host: 127.0.0.1, port: 9400, bearer_token: TOKEN }\n    interval_s: 15\n',
 );
-const config = 'agent:\n  id: edge1\n  site_seed: seeds/site.yaml\n  devices: [gpu-node-07]\nmqtt:\n  url: mqtt://127.0.0.1:1883\nstate_dir: state\n';
+const config = 'agent:\n  id: edge-1\n  site_seed: seeds/site.yaml\n  devices: [gpu-node-07]\nmqtt:\n  url: mqtt://127.0.0.1:1883\nstate_dir: state\n';
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'dcim-p5-prom-config-'));
