@@ -173,7 +173,7 @@ describe('attacks against a secured site: every one refused or bounded, the KPIs
       reconnectPeriod: 0,
       ca: f.pem('ca.pem'),
       ...(cert !== undefined ? { cert: f.pem(`${cert}.pem`), key: f.pem(`${cert}.key`) } : {}),
-      ...(claim !== undefined ? { username: claim, password: PASSWORDS[claim] } : {}),
+      ...(claim !== undefined ? { username: claim } : {}),
     });
     clients.push(c);
     return c;
@@ -245,7 +245,25 @@ describe('attacks against a secured site: every one refused or bounded, the KPIs
       }
       await settled('the last step');
       const stats = collector.stats();
+      const compared = [...kpis];
       if (attacked) {
+        // (8, continued) The owner's identity itself sends a denormal IT power (5e-324 W): the
+        // readings are valid numbers and stored, the PUE they give is not finite, so the live
+        // figure is insufficient with its reason and the KPI message is still published.
+        const ts = clock.now();
+        const denormal = [{ point: 'active_power_w', value: 5e-324, unit: 'W', quality: 'good' }];
+        for (const device of ['pdu-r01-a', 'pdu-r02-a']) {
+          expect(await send(a, topics.telemetry('demo', 'edge-1', device), telemetry('edge-1', device, 'pdu', ++seq['edge-1'], ts, denormal))).toBe(0);
+          expected[device]!.push([ts, 5e-324, null, null]);
+        }
+        await settled('the denormal polls');
+        clock.advance(STEP_MS);
+        const pue = collector.latestKpi('demo')?.kpis.find((k) => k.kpi === 'pue_live');
+        expect(pue).toMatchObject({ ok: false, quality: 'insufficient', reason_code: 'DCIM_E_KPI_NOT_FINITE' });
+        expect(pue).not.toHaveProperty('value');
+        await until('the KPI message published', () => collector.stats().kpi_published === stats.kpi_published + 1);
+        expect(collector.stats().kpi_publish_errors).toBe(0);
+
         // The idle connections: those beyond the cap were dropped at once; the held ones are
         // closed by the headers timeout, and the API answers again.
         await until('the idle connections closed by the server', () => idle.every((s) => s.destroyed), 20_000);
@@ -264,7 +282,7 @@ describe('attacks against a secured site: every one refused or bounded, the KPIs
         expect(res.status).toBe(200);
         expect(((await res.json()) as { sites: { id: string }[] }).sites.map((s) => s.id)).toEqual(['demo']);
       }
-      return { kpis, stats, alerts: alerts.list().map((x) => ({ rule: x.rule, state: x.state, labels: x.labels })), ...(await stored(database, sink)), ...(heapGrowthMb !== undefined ? { heapGrowthMb } : {}), expected };
+      return { kpis: compared, stats, alerts: alerts.list().map((x) => ({ rule: x.rule, state: x.state, labels: x.labels })), ...(await stored(database, sink)), ...(heapGrowthMb !== undefined ? { heapGrowthMb } : {}), expected };
     } finally {
       for (const s of idle) s.destroy();
       await collector.stop();
