@@ -359,6 +359,13 @@ export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.e
     }
   }
 
+  // dcim broker-config grants an agent's topics to the user <site>.<agent>: another name works only
+  // with an ACL written by hand, so say so rather than let the broker refuse every publish later.
+  const expectedUser = inventory ? `${inventory.site.id}.${config.agent.id}` : undefined;
+  if (expectedUser !== undefined && config.mqtt.username !== undefined && config.mqtt.username !== expectedUser) {
+    warnings.push({ code: 'DCIM_E_MQTT_USER_UNEXPECTED', line: `${file}: mqtt.username: ${config.mqtt.username} is not ${expectedUser}, the user dcim broker-config grants this agent's topics (fine only with an ACL of your own)` });
+  }
+
   if (problems.length > 0 || !inventory || !profiles) return fail();
   return {
     file: configFile,

@@ -236,7 +236,7 @@ export class Collector {
       logger: this.logger.child({ component: 'mqtt' }),
     });
     const open = this.ownership.openSites();
-    if (open.length > 0) this.logger.warn('sites name no device owners: any agent may speak for their devices (set site.agent or devices[].agent)', { sites: open });
+    if (open.length > 0) this.logger.warn('sites name no device owners: any agent may speak for their devices (set site.agent or devices[].agent)', { code: 'DCIM_E_SITE_OPEN', sites: open });
     await this.subscriber.start();
     this.logger.info('collector started', { sites: [...this.sites.keys()], clusters: [...this.clusters.keys()], kpi_interval_ms: this.intervalMs, ...(this.apiUrl ? { api: this.apiUrl } : {}) });
   }

@@ -14,6 +14,8 @@ export const ERROR_CODES = {
   DCIM_E_MQTT_TS_AHEAD: 'A telemetry message is stamped too far ahead of the receiver clock (agent clock skew); it was refused.',
   DCIM_E_MQTT_PAYLOAD_TOO_LARGE: 'An MQTT payload exceeds the size limit.',
   DCIM_E_MQTT_AGENT_MISMATCH: 'A telemetry payload names another agent than the topic it was published on; refused by the collector.',
+  DCIM_E_MQTT_USER_UNEXPECTED: "An agent's mqtt.username is not <site>.<agent>, the broker user dcim broker-config grants its topics; flagged by --check and logged at start.",
+  DCIM_E_SITE_OPEN: 'A site inventory names no device owner (site.agent, devices[].agent): any agent may speak for its devices; flagged by collector --check and logged at start.',
   DCIM_E_MQTT_NOT_OWNER: 'A telemetry, device-status or agent-state message came from an agent the site inventory does not name as the device owner (or not at all); refused by the collector.',
   DCIM_E_MQTT_LEGACY_TOPIC: 'A message on the old device topic (dcim/v1/<site>/devices/<device>/…, no agent) while mqtt.accept_legacy_topics is off; refused by the collector.',
   DCIM_E_MQTT_PUBLISH_REFUSED: 'The broker refused a publish with an MQTT 5 reason code (0x87: its ACL does not grant the topic to this identity); the agent keeps the message in its spool and retries.',

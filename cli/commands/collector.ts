@@ -1,4 +1,4 @@
-import { createLogger, DcimError, loadProfiles, readSecretFile, resolveSecret } from '../../contract/index.js';
+import { createLogger, DcimError, loadProfiles, readSecretFile, resolveSecret, siteAgents } from '../../contract/index.js';
 import { notifiersFromConfig } from '../../collector/alerts/alerts-config.js';
 import { createCollectorFromConfig, listenHostPort, loadCollectorConfig, type CollectorConfig, type MetricSink } from '../../collector/index.js';
 import { apiTls } from '../../collector/from-config.js';
@@ -50,6 +50,9 @@ export const command = componentCommand({
     const clusters = setup.clusters.map((c) => `cluster ${c.id} (${c.sites.join(', ')})`);
     return [`${setup.inventories.length} site(s), ${devices} devices, ${profiles.size} profiles, store ${setup.config.store.kind}`, ...clusters].join(', ');
   },
+  // An open site accepts any agent speaking as itself: fine in a lab, not behind a broker ACL.
+  warnings: ({ setup }) =>
+    setup.inventories.filter((inv) => siteAgents(inv).size === 0).map((inv) => `DCIM_E_SITE_OPEN: site ${inv.site.id} names no device owner (site.agent, devices[].agent): any agent may speak for its devices`),
   async checkBinds({ setup }) {
     checkSecrets(setup.config, process.env);
     const http = setup.config.http;

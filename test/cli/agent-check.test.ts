@@ -44,6 +44,16 @@ describe('dcim agent --check', () => {
     expect(r.stdout).toContain('metrics on 127.0.0.1:9464, health every 30 s)');
   });
 
+  it('warns when mqtt.username is not <site>.<agent>, the user dcim broker-config grants the agent', async () => {
+    const s = write('user-seed.yaml', seed(`  - { id: pdu-1, profile: apc-rpdu2, rack: r01, address: { protocol: snmp, host: 127.0.0.1, port: 16161, community: public } }`));
+    const cfg = (user: string) => write(`user-${user}.yaml`, `agent: { id: edge1, site_seed: ${s} }\nmqtt: { url: "mqtt://127.0.0.1:1", username: ${user} }\nstate_dir: state\n`);
+    const wrong = await dcim(['agent', '--check', '-c', cfg('agent-edge1')]);
+    expect(wrong.code).toBe(0);
+    expect(wrong.stderr.trim()).toBe(`warning: DCIM_E_MQTT_USER_UNEXPECTED: ${join(dir, 'user-agent-edge1.yaml')}: mqtt.username: agent-edge1 is not demo.edge1, the user dcim broker-config grants this agent's topics (fine only with an ACL of your own)`);
+    const right = await dcim(['agent', '--check', '-c', cfg('demo.edge1')]);
+    expect([right.code, right.stderr]).toEqual([0, '']);
+  });
+
   it('lists every schema problem of the config file, each with its path', async () => {
     const c = write('schema.yaml', `agent: { id: Edge1, site_seed: x.yaml }\nmqtt: { url: "http://broker" }\nstate_dir: state\nmetrics: { listen: "9464" }\nhealth: { interval_s: 1, every: 2 }\nextra: true\n`);
     const r = await dcim(['agent', '--check', '-c', c]);

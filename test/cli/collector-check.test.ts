@@ -80,3 +80,15 @@ describe('dcim collector --check resolves every secret', () => {
     expect(ok.code).toBe(0);
   });
 });
+
+describe('dcim collector --check and device owners', () => {
+  it('warns about a site that names no device owner (any agent may speak for it), and not about one that does', async () => {
+    const open = join(dir, 'open-seed.yaml');
+    writeFileSync(open, 'site: { id: lab, name: Lab }\nhalls: [{ id: h1 }]\nracks: [{ id: r01, hall: h1, rated_kw: 12 }]\ndevices:\n  - { id: pdu-1, profile: apc-rpdu2, rack: r01, address: { protocol: snmp, host: 127.0.0.1, port: 16161, community: public } }\n');
+    const f = join(dir, 'owners.yaml');
+    writeFileSync(f, `collector: { id: main, sites: [${open}, ${join(ROOT, 'seeds', 'demo.yaml')}] }\nmqtt: { url: "mqtt://127.0.0.1:1" }\nstore: { kind: sqlite, path: ":memory:" }\n`);
+    const r = await dcim(['collector', '--check', '-c', f]);
+    expect(r.code).toBe(0);
+    expect(r.stderr.trim()).toBe('warning: DCIM_E_SITE_OPEN: site lab names no device owner (site.agent, devices[].agent): any agent may speak for its devices');
+  });
+});
