@@ -335,6 +335,8 @@ describe('connections', () => {
     const { hostname, port } = new URL(url);
     return new Promise((resolve, reject) => {
       const socket = net.connect(Number(port), hostname, () => resolve({ socket, closed }));
+      // Flowing, so the server's FIN is read and 'close' follows (a paused socket may never see it).
+      socket.resume();
       const closed = new Promise<void>((done) => socket.once('close', () => done()));
       socket.on('error', () => undefined);
       socket.once('error', reject);
