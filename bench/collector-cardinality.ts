@@ -16,8 +16,7 @@
  */
 import { join } from 'node:path';
 import { Collector } from '../collector/collector.js';
-import { emptySinkStats, type MetricSink } from '../collector/store/metric-sink.js';
-import type { MetricPoint } from '../collector/store/metric-point.js';
+import { CountingSink } from './support/counting-sink.js';
 import { ManualClock } from '../contract/clock.js';
 import { SiteInventorySchema } from '../contract/inventory.js';
 import { loadYamlFile } from '../contract/load.js';
@@ -39,21 +38,6 @@ const inv = loadYamlFile(SiteInventorySchema, join(import.meta.dirname, '../seed
 const profiles = loadProfiles();
 const agent = inv.site.agent ?? 'edge-1';
 const clock = new ManualClock(Date.UTC(2026, 5, 1));
-/** The store is a counting sink: its own memory is measured elsewhere (bench/collector-ingest.ts). */
-class CountingSink implements MetricSink {
-  points = 0;
-  write(points: readonly MetricPoint[]): void {
-    this.points += points.length;
-  }
-  async flush(): Promise<void> {}
-  async close(): Promise<void> {}
-  stats() {
-    return { ...emptySinkStats(), points_queued: this.points, points_written: this.points };
-  }
-  health() {
-    return { target: 'counting sink', state: 'ok' as const, reason: null, since: null, reachable: true, last_success_ms: null, last_error: null, retry_at_ms: null };
-  }
-}
 const sink = new CountingSink();
 // Warnings are the point of the flood; the bench counts the lines instead of printing them.
 let logLines = 0;

@@ -20,8 +20,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { connect } from 'mqtt';
 import { Collector } from '../collector/collector.js';
-import { emptySinkStats, type MetricSink } from '../collector/store/metric-sink.js';
-import type { MetricPoint } from '../collector/store/metric-point.js';
+import { CountingSink } from './support/counting-sink.js';
 import { SiteInventorySchema, type SiteInventory } from '../contract/inventory.js';
 import { createLogger } from '../contract/log.js';
 import { loadProfiles } from '../contract/profiles.js';
@@ -56,20 +55,6 @@ function inventory(): SiteInventory {
   return SiteInventorySchema.parse({ site: { id: 'bench', name: 'bench' }, halls: [{ id: 'h1' }], racks, devices });
 }
 
-class CountingSink implements MetricSink {
-  points = 0;
-  write(points: readonly MetricPoint[]): void {
-    this.points += points.length;
-  }
-  async flush(): Promise<void> {}
-  async close(): Promise<void> {}
-  stats() {
-    return { ...emptySinkStats(), points_queued: this.points, points_written: this.points };
-  }
-  health() {
-    return { target: 'counting sink', state: 'ok' as const, reason: null, since: null, reachable: true, last_success_ms: null, last_error: null, retry_at_ms: null };
-  }
-}
 
 function publish(url: string, messages: number, rate: number): Promise<{ sent: number; seconds: number; rate_per_s: number }> {
   return new Promise((resolve, reject) => {
