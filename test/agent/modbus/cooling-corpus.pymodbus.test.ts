@@ -4,7 +4,7 @@ import { ModbusReader } from '../../../agent/modbus/modbus-reader.js';
 import { createModbusSerialTransport } from '../../../agent/modbus/modbus-serial-transport.js';
 import { withPlausibility } from '../../../agent/plausibility/plausible-reader.js';
 import { useService } from '../support/services.js';
-import { describeModbusFixtures } from '../support/device-corpus.js';
+import { describeModbusFixtures, expectDetectedAsFixture } from '../support/device-corpus.js';
 import { modbusFixtures, startModbusCorpus } from './device-corpus.js';
 
 /**
@@ -31,16 +31,7 @@ describe('Modbus cooling corpus', () => {
 
   describeModbusFixtures(units, server, {
     title: (fx) => (fx.detect ? 'dcim poll prints them, and dcim poll --detect names this profile' : 'dcim poll prints them; dcim poll --detect names no profile (nothing identifies the unit)'),
-    expectDetected(fx, detected) {
-      if (fx.detect) {
-        expect(detected.code).toBe(0);
-        expect((JSON.parse(detected.stdout) as { suggestion?: { profile: string } }).suggestion?.profile).toBe(fx.profile);
-      } else {
-        // Nothing to recognise it by: detection must not guess another device's profile.
-        const suggested = detected.code === 0 ? (JSON.parse(detected.stdout) as { suggestion?: { profile: string } }).suggestion?.profile : undefined;
-        expect(suggested).toBeUndefined();
-      }
-    },
+    expectDetected: expectDetectedAsFixture,
   });
 
   it('a pCO whose probes never move is flagged stuck after its stuck_polls, its set points and states are not', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadProfiles } from '../../../contract/index.js';
 import { useService } from '../support/services.js';
-import { describeModbusFixtures } from '../support/device-corpus.js';
+import { describeModbusFixtures, expectDetectedAsFixture } from '../support/device-corpus.js';
 import { modbusFixtures, startModbusCorpus } from './device-corpus.js';
 
 /**
@@ -28,15 +28,6 @@ describe('Modbus meter corpus', () => {
 
   describeModbusFixtures(meters, server, {
     title: (fx) => (fx.detect ? 'dcim poll prints them, and dcim poll --detect names this profile' : 'dcim poll prints them; dcim poll --detect names no profile (no identification registers)'),
-    expectDetected(fx, detected) {
-      if (fx.detect) {
-        expect(detected.code).toBe(0);
-        expect((JSON.parse(detected.stdout) as { suggestion?: { profile: string } }).suggestion?.profile).toBe(fx.profile);
-      } else {
-        // Nothing to recognise it by: detection must not guess another meter's profile.
-        const suggested = detected.code === 0 ? (JSON.parse(detected.stdout) as { suggestion?: { profile: string } }).suggestion?.profile : undefined;
-        expect(suggested).toBeUndefined();
-      }
-    },
+    expectDetected: expectDetectedAsFixture,
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadProfiles, type Reading } from '../../../contract/index.js';
 import { inProcessDcim } from '../../cli/support/run-dcim.js';
 import { useService } from '../support/services.js';
-import { describeModbusFixtures } from '../support/device-corpus.js';
+import { describeModbusFixtures, expectDetectedAsFixture } from '../support/device-corpus.js';
 import { modbusFixtures, startModbusCorpus, type ModbusFixture } from './device-corpus.js';
 
 /**
@@ -33,10 +33,7 @@ describe('Modbus rack sensor corpus', () => {
 
   describeModbusFixtures(sound, server, {
     title: (fx) => (fx.detect ? 'dcim poll prints them, and dcim poll --detect names this profile' : 'dcim poll prints them; dcim poll --detect names no profile (no identification registers)'),
-    expectDetected(fx, detected) {
-      const suggested = detected.code === 0 ? (JSON.parse(detected.stdout) as { suggestion?: { profile: string } }).suggestion?.profile : undefined;
-      expect(suggested).toBe(fx.detect ? fx.profile : undefined);
-    },
+    expectDetected: expectDetectedAsFixture,
   });
 
   describe.each(misreading.map((f) => [f.name, f] as const))('%s', (_name, fx) => {

@@ -179,6 +179,17 @@ export interface ModbusFixtureCase {
 }
 
 /**
+ * What `dcim poll --detect` must say of a fixture with `detect:` in its expected.yaml: its profile
+ * (exit 0) where the device can be recognised, and no profile at all where nothing identifies it
+ * (detection must not guess another device's profile).
+ */
+export function expectDetectedAsFixture(fx: ModbusFixture, detected: Ran): void {
+  const suggested = detected.code === 0 ? (JSON.parse(detected.stdout) as { suggestion?: { profile: string } }).suggestion?.profile : undefined;
+  if (fx.detect) expect(detected.code, detected.stderr).toBe(0);
+  expect(suggested).toBe(fx.detect ? fx.profile : undefined);
+}
+
+/**
  * For each Modbus fixture, against the pymodbus corpus server: the agent's reader reads the
  * hand-worked values, `dcim poll` prints them (exit 0, nothing on stderr), and `dcim poll --detect`
  * says what `own` expects of it.
