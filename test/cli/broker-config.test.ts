@@ -30,6 +30,16 @@ import { until } from '../support/until.js';
  * get a message counted as agent B (the broker denies B's topic, the collector refuses B's name on
  * A's topic).
  */
+/** The PUBACK reason code of a QoS 1 publish: 0 accepted, 0x87 not authorized (MQTT 5). */
+async function pubackCode(c: MqttClient, topic: string, payload: string): Promise<number> {
+  try {
+    await c.publishAsync(topic, payload, { qos: 1 });
+    return 0;
+  } catch (e) {
+    return (e as { code?: number }).code ?? -1;
+  }
+}
+
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const T0 = Date.UTC(2026, 0, 1, 8, 0, 0);
 
@@ -150,15 +160,6 @@ describe('dcim broker-config on a real mosquitto with the shipped auth config', 
     });
     clients.push(c);
     return c;
-  };
-  /** The PUBACK reason code: 0 accepted, 0x87 not authorized. */
-  const pubackCode = async (c: MqttClient, topic: string, payload: string): Promise<number> => {
-    try {
-      await c.publishAsync(topic, payload, { qos: 1 });
-      return 0;
-    } catch (e) {
-      return (e as { code?: number }).code ?? -1;
-    }
   };
 
   it('ships allow_anonymous false, bounded packets and queues, and the generated files', () => {
@@ -328,14 +329,6 @@ describe('dcim broker-config --identity certificate on a real mosquitto (use_ide
     });
     clients.push(c);
     return c;
-  };
-  const pubackCode = async (c: MqttClient, topic: string, payload: string): Promise<number> => {
-    try {
-      await c.publishAsync(topic, payload, { qos: 1 });
-      return 0;
-    } catch (e) {
-      return (e as { code?: number }).code ?? -1;
-    }
   };
 
   it("agent A's certificate is agent A everywhere: B's topics are denied, B's name on A's topic is refused by the collector", async () => {
