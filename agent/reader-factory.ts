@@ -60,13 +60,9 @@ function createProtocolReader(d: AgentDevice, ctx: ReaderContext): DeviceReader 
   const a = device.address;
   if (a.protocol === 'snmp' && profile.protocol === 'snmp') {
     const policy = devicePolicy(device, ctx.snmp ?? DEFAULT_SNMP_POLICY);
-    let resolved: ResolvedSnmpAddress;
-    try {
-      resolved = resolveSnmpSecrets(a, device.id, ctx.env);
-    } catch (e) {
-      log.error('device not polled: secret missing', { error: e as Error });
-      return failingReader(profile, secretCode(e));
-    }
+    const secrets = secretsOrRefusal(() => resolveSnmpSecrets(a, device.id, ctx.env), profile, log);
+    if (!secrets.ok) return secrets.reader;
+    const resolved: ResolvedSnmpAddress = secrets.value;
     let transport: SnmpTransport;
     try {
       transport = createNetSnmpTransport(resolved, { timeoutMs: policy.timeoutMs, logger: log, ...(ctx.snmpPool ? { pool: ctx.snmpPool } : {}) });
@@ -89,13 +85,9 @@ function createProtocolReader(d: AgentDevice, ctx: ReaderContext): DeviceReader 
   }
   if (a.protocol === 'redfish' && profile.protocol === 'redfish') {
     const policy = devicePolicy(device, ctx.redfish ?? DEFAULT_REDFISH_POLICY);
-    let password: string | undefined;
-    try {
-      password = a.password !== undefined ? resolveSecret(a.password, `device ${device.id}: address.password`, ctx.env) : undefined;
-    } catch (e) {
-      log.error('device not polled: secret missing', { error: e as Error });
-      return failingReader(profile, secretCode(e));
-    }
+    const secrets = secretsOrRefusal(() => (a.password !== undefined ? resolveSecret(a.password, `device ${device.id}: address.password`, ctx.env) : undefined), profile, log);
+    if (!secrets.ok) return secrets.reader;
+    const password = secrets.value;
     const transport = createHttpRedfishTransport({
       scheme: a.scheme,
       host: a.host,
@@ -110,13 +102,9 @@ function createProtocolReader(d: AgentDevice, ctx: ReaderContext): DeviceReader 
   }
   if (a.protocol === 'prometheus' && profile.protocol === 'prometheus') {
     const policy = devicePolicy(device, ctx.prometheus ?? DEFAULT_PROMETHEUS_POLICY);
-    let token: string | undefined;
-    try {
-      token = a.bearer_token !== undefined ? resolveSecret(a.bearer_token, `device ${device.id}: address.bearer_token`, ctx.env) : undefined;
-    } catch (e) {
-      log.error('device not polled: secret missing', { error: e as Error });
-      return failingReader(profile, secretCode(e));
-    }
+    const secrets = secretsOrRefusal(() => (a.bearer_token !== undefined ? resolveSecret(a.bearer_token, `device ${device.id}: address.bearer_token`, ctx.env) : undefined), profile, log);
+    if (!secrets.ok) return secrets.reader;
+    const token = secrets.value;
     const transport = createHttpScrapeTransport({ scheme: a.scheme, host: a.host, port: a.port, path: a.path, bearerToken: token, verifyTls: a.verify_tls });
     return new PrometheusReader({ profile, transport, policy, clock: ctx.clock, logger: log });
   }
@@ -136,8 +124,17 @@ function resolveSnmpSecrets(a: SnmpAddress, device: string, env?: NodeJS.Process
 }
 
 /** Missing, or refused for its file's permissions. */
-function secretCode(e: unknown): ErrorCode {
-  return e instanceof DcimError ? e.code : 'DCIM_E_SECRET_MISSING';
+/**
+ * A device's secrets, resolved; or, when one is missing or in a file others may read, the failing
+ * reader that shows the device down with that code (it is never polled without them).
+ */
+function secretsOrRefusal<T>(resolve: () => T, profile: DeviceProfile, log: Logger): { ok: true; value: T } | { ok: false; reader: DeviceReader } {
+  try {
+    return { ok: true, value: resolve() };
+  } catch (e) {
+    log.error('device not polled: secret missing', { error: e as Error });
+    return { ok: false, reader: failingReader(profile, e instanceof DcimError ? e.code : 'DCIM_E_SECRET_MISSING') };
+  }
 }
 
 /** A device that cannot be polled at all still shows up, as down with the reason. */
