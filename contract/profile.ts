@@ -263,6 +263,19 @@ const ProfileCommon = {
   checks: z.array(PlausibilityCheckSchema).optional(),
 };
 
+/** A case-insensitive regular expression an identification text must match. */
+const IdentRegexSchema = z
+  .string()
+  .min(1)
+  .refine((x) => {
+    try {
+      new RegExp(x, 'i');
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'expected a regular expression');
+
 /**
  * A probe: one GETNEXT at `oid` that a device serving the profile's MIB answers with an object
  * inside that subtree (`upsIdentManufacturer` under UPS-MIB). `object` and `mib` name it for the
@@ -274,18 +287,7 @@ export const SnmpProbeSchema = z
     oid: OidSchema,
     object: z.string().regex(/^[A-Za-z][A-Za-z0-9-]*$/, 'expected a MIB object name such as upsIdentManufacturer'),
     mib: z.string().regex(/^[A-Za-z][A-Za-z0-9-]*$/, 'expected a MIB module name such as UPS-MIB'),
-    matches: z
-      .string()
-      .min(1)
-      .refine((s) => {
-        try {
-          new RegExp(s, 'i');
-          return true;
-        } catch {
-          return false;
-        }
-      }, 'expected a regular expression')
-      .optional(),
+    matches: IdentRegexSchema.optional(),
   })
   .strict();
 export type SnmpProbe = z.infer<typeof SnmpProbeSchema>;
@@ -320,19 +322,6 @@ export const SnmpProfileSchema = z.object({
   tables: z.array(SnmpTableSchema).default([]),
 });
 export type SnmpProfile = z.infer<typeof SnmpProfileSchema>;
-
-/** A case-insensitive regular expression an identification text must match. */
-const IdentRegexSchema = z
-  .string()
-  .min(1)
-  .refine((x) => {
-    try {
-      new RegExp(x, 'i');
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'expected a regular expression');
 
 /**
  * A register a device of this model identifies itself by (a meter's model name, a product code),
