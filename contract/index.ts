@@ -11,6 +11,7 @@ export * from './codec/modbus-words.js';
 export * from './codec/scale.js';
 export * from './result.js';
 export * from './secrets.js';
+export * from './summary.js';
 export * from './topics.js';
 export * from './units.js';
 export const DCIM_VERSION = '0.1.0';

@@ -1,5 +1,6 @@
 import { ID_PATTERN } from './ids.js';
 import { DcimError } from './errors.js';
+import { SUMMARY_WINDOWS, type SummaryWindow } from './summary.js';
 
 /**
  * The topic grammar (docs/design.md §2), the only place topics are built or parsed.
@@ -8,6 +9,7 @@ import { DcimError } from './errors.js';
  *   dcim/v1/<site>/agents/<agent>/devices/<device>/status
  *   dcim/v1/<site>/kpi
  *   dcim/v1/<site>/alerts/<alert_id>
+ *   dcim/v1/<site>/summary/<window>          (a site's KPI summary for the bureau; window 15m|1h|1d|1mo)
  *
  * Everything an agent publishes sits under its own `agents/<agent>/` branch, so a broker ACL
  * can bind the branch to the agent's identity (`pattern write dcim/v1/<site>/agents/%u/#`) and
@@ -25,11 +27,17 @@ export type Topic =
   | { kind: 'telemetry'; site: string; agent?: string; device: string }
   | { kind: 'device_status'; site: string; agent?: string; device: string }
   | { kind: 'kpi'; site: string }
-  | { kind: 'alert'; site: string; alert: string };
+  | { kind: 'alert'; site: string; alert: string }
+  | { kind: 'summary'; site: string; window: SummaryWindow };
 
 function checkId(what: string, id: string): string {
   if (!ID_PATTERN.test(id)) throw new DcimError('DCIM_E_MQTT_TOPIC_INVALID', `invalid ${what} id in topic: ${JSON.stringify(id)}`);
   return id;
+}
+
+function summaryWindow(w: string): SummaryWindow {
+  if (!(SUMMARY_WINDOWS as readonly string[]).includes(w)) throw new DcimError('DCIM_E_MQTT_TOPIC_INVALID', `invalid summary window in topic: ${JSON.stringify(w)}`);
+  return w as SummaryWindow;
 }
 
 const agentBranch = (site: string, agent: string) => `${TOPIC_PREFIX}/${checkId('site', site)}/agents/${checkId('agent', agent)}`;
@@ -40,6 +48,7 @@ export const topics = {
   deviceStatus: (site: string, agent: string, device: string) => `${agentBranch(site, agent)}/devices/${checkId('device', device)}/status`,
   kpi: (site: string) => `${TOPIC_PREFIX}/${checkId('site', site)}/kpi`,
   alert: (site: string, alert: string) => `${TOPIC_PREFIX}/${checkId('site', site)}/alerts/${checkId('alert', alert)}`,
+  summary: (site: string, window: SummaryWindow) => `${TOPIC_PREFIX}/${checkId('site', site)}/summary/${summaryWindow(window)}`,
   /** Subscription filters. `site` (and `agent`) may be '+' for every site (agent). */
   filters: {
     telemetry: (site = '+', agent = '+') => `${TOPIC_PREFIX}/${site}/agents/${agent}/devices/+/telemetry`,
@@ -47,6 +56,7 @@ export const topics = {
     agentState: (site = '+') => `${TOPIC_PREFIX}/${site}/agents/+/state`,
     kpi: (site = '+') => `${TOPIC_PREFIX}/${site}/kpi`,
     alerts: (site = '+') => `${TOPIC_PREFIX}/${site}/alerts/+`,
+    summary: (site = '+') => `${TOPIC_PREFIX}/${site}/summary/+`,
   },
   /** The first contract's device topics, without the agent: read during the migration only. */
   legacy: {
@@ -71,6 +81,8 @@ export function buildTopic(t: Topic): string {
       return topics.kpi(t.site);
     case 'alert':
       return topics.alert(t.site, t.alert);
+    case 'summary':
+      return topics.summary(t.site, t.window);
   }
 }
 
@@ -90,6 +102,7 @@ export function parseTopic(topic: string): Topic | undefined {
   const [site, a, b, c, d, e] = rest as [string, ...(string | undefined)[]];
   if (rest.length === 2 && a === 'kpi') return { kind: 'kpi', site };
   if (rest.length === 3 && a === 'alerts' && b !== undefined) return { kind: 'alert', site, alert: b };
+  if (rest.length === 3 && a === 'summary' && b !== undefined && (SUMMARY_WINDOWS as readonly string[]).includes(b)) return { kind: 'summary', site, window: b as SummaryWindow };
   if (rest.length === 4 && b !== undefined) {
     if (a === 'agents' && c === 'state') return { kind: 'agent_state', site, agent: b };
     const kind = deviceLeaf(c);

@@ -11,13 +11,9 @@ import { siteCalendar, type SiteCalendar } from './site-calendar.js';
  * accelerators and CPUs, the local calendar.
  */
 
-/**
- * Meter groups whose energy is summed per site. `it` holds the IT meters at the site's PUE level
- * only (docs/design.md §4: never sum across levels). Green on-site generation is split by whether the
- * incomers see it.
- */
-export const METER_GROUPS = ['facility_in', 'export', 'green_feed', 'green_onsite_behind', 'green_onsite_front', 'it', 'cooling', 'other'] as const;
-export type MeterGroup = (typeof METER_GROUPS)[number];
+/** The meter groups (contract/summary.ts: sites and the bureau sum the same groups). */
+export { METER_GROUPS, type MeterGroup } from '../../contract/summary.js';
+import { METER_GROUPS, type MeterGroup } from '../../contract/summary.js';
 
 /** Facility energy = Σ facility_in + Σ green_feed − Σ export + Σ behind-meter green_onsite. */
 export const FACILITY_TERMS: readonly { group: MeterGroup; sign: 1 | -1 }[] = [
