@@ -4,18 +4,16 @@ import type { KpiValue, Reading, TelemetryMessage } from '../contract/messages.j
 import type { DeviceProfile } from '../contract/profile.js';
 import { EnergyBuckets } from './ledger/energy-buckets.js';
 import { MeterLedger } from './ledger/meter-ledger.js';
-import { meanOfSites, pooledOccupancyDay } from './kpi/cluster-rollup.js';
-import { computeFigures, computeValues, sumComputeFigures, type ComputeFigures, type UnitSeen } from './kpi/compute-scale.js';
-import { pueFromTotals } from './kpi/energy-pue.js';
-import { combineTotals, emptyGroupSums, energyTotals, type EnergyTotals } from './kpi/energy-totals.js';
-import { declaredGreen, GREEN_SHARE_LIVE_KPI, greenShareFromTotals, liveGreenShare, REF_KPI } from './kpi/green-share.js';
-import { LIVE_PUE_KPI, livePue, pooledLive, type LatestLookup } from './kpi/live-pue.js';
+import { computeFigures, type ComputeFigures, type UnitSeen } from './kpi/compute-scale.js';
+import { emptyGroupSums, type GroupSums } from './kpi/energy-totals.js';
+import { declaredItems, liveGreenShare } from './kpi/green-share.js';
+import { livePue, type LatestLookup } from './kpi/live-pue.js';
 import { DEFAULT_STALE_CARRY, type StaleCarry } from './kpi/power-meters.js';
-import { judgeRackDay, occupancyDayValue, occupancyMonthValue, utilisationValue, type OccupancyDay } from './kpi/occupancy.js';
+import { judgeRackDay, type OccupancyDay } from './kpi/occupancy.js';
 import { DAY_MS, QUARTER_MS } from './kpi/site-calendar.js';
-import { finiteKpi } from './kpi/finite-kpi.js';
+import { clusterKpis, pastWindowKpis, siteKpis, type SiteSource } from './kpi/site-kpis.js';
 import { buildSiteModel, DEFAULT_ON_RACK, METER_GROUPS, type MeterBinding, type MeterGroup, type OnRackRule, type SiteModel } from './kpi/site-model.js';
-import { ENERGY_WINDOWS, lastDayEnd, settledEdge, windowAt, type EnergyWindowKind, type WindowBounds } from './kpi/windows.js';
+import { settledEdge, type WindowBounds } from './kpi/windows.js';
 import { staleAfterMs, type LatestValue } from './state/latest-values.js';
 
 /**
@@ -122,6 +120,8 @@ interface SiteState {
   finalized: Map<number, OccupancyDay>;
   nextToFinalize: number | undefined;
   newestQuarter: number;
+  /** The site as a KPI source, built at first use. */
+  source?: SiteSource;
   /** Earliest quarter hour written since the last `takeClosed` (late data), ms; Infinity when none. */
   dirtyFrom: number;
   /** The meters by last reading time, for substitution; rebuilt after any ledger moved. */
@@ -431,28 +431,31 @@ export class KpiEngine {
   /** Every KPI of the site at `now` (empty for an unknown site). */
   evaluate(site: string, now_ms: number): KpiValue[] {
     const st = this.sites.get(site);
-    if (!st) return [];
+    return st ? siteKpis(this.source(st), now_ms, this.config.settle_ms) : [];
+  }
+
+  /** The site as a KPI source (its group sums, occupancy days, compute, live figures); undefined for an unknown site. */
+  siteSource(site: string): SiteSource | undefined {
+    const st = this.sites.get(site);
+    return st ? this.source(st) : undefined;
+  }
+
+  private source(st: SiteState): SiteSource {
+    if (st.source) return st.source;
     const inv = st.model.inventory;
-    const targets = inv.targets;
-    const edge = settledEdge(now_ms, this.config.settle_ms);
-    const out: KpiValue[] = this.liveValues(st, now_ms);
-    for (const kind of ENERGY_WINDOWS) {
-      const w = windowAt(st.model.calendar, kind, edge);
-      out.push(pueFromTotals({ window: w, totals: this.totals(st, w), category: st.model.category, target: targets.pue }));
-    }
-    // The day: physical green supply only (certificates and trades are declared per month).
-    const day = windowAt(st.model.calendar, '1d', edge);
-    out.push(greenShareFromTotals({ window: day, totals: this.totals(st, day), declared: { certificate_kwh: 0, trade_kwh: 0 }, target: targets.green_share, basis: 'energy_physical' }));
-    for (const kind of ['1mo', 'ytd', '1y'] as const) {
-      const w = windowAt(st.model.calendar, kind, edge);
-      const totals = this.totals(st, w);
-      const declared = declaredGreen(inv, w.period!);
-      out.push(greenShareFromTotals({ window: w, totals, declared, target: targets.green_share }));
-      if (kind === '1y') out.push(greenShareFromTotals({ window: w, totals, declared, target: targets.green_share, kpi: REF_KPI, basis: 'iso_iec_30134_3' }));
-    }
-    out.push(...this.occupancyValues(st, edge));
-    out.push(...computeValues(this.computeOf(st, now_ms), now_ms));
-    return out.map(finiteKpi);
+    st.source = {
+      site: st.model.site,
+      calendar: st.model.calendar,
+      category: st.model.category,
+      targets: inv.targets,
+      rated_kw_available: st.model.racks.filter((r) => r.rack.status === 'available').reduce((s, r) => s + r.rack.rated_kw, 0),
+      groupSums: (w) => this.groupSums(st, w),
+      declared: (period) => declaredItems(inv, period),
+      occupancyDay: (day) => this.occupancyDay(st, day),
+      compute: (now_ms) => this.computeOf(st, now_ms),
+      live: (now_ms) => this.liveValues(st, now_ms),
+    };
+    return st.source;
   }
 
   /** Live PUE and live green share of a site, stale meters carried within `stale_carry`. */
@@ -464,7 +467,7 @@ export class KpiEngine {
     ];
   }
 
-  private totals(st: SiteState, w: Pick<WindowBounds, 'start' | 'end'>): EnergyTotals {
+  private groupSums(st: SiteState, w: Pick<WindowBounds, 'start' | 'end'>): GroupSums {
     const sums = emptyGroupSums(st.model.group_declared);
     for (const g of METER_GROUPS) Object.assign(sums[g], st.groups[g].windowSum(w.start, w.end), { meters: st.model.group_declared[g], silent_tail_ms: 0, silent_tail_kwh: 0 });
     // A meter silent since before the window's end: the rest of the window at its last rate is the
@@ -476,7 +479,7 @@ export class KpiEngine {
       g.silent_tail_ms! += missing;
       g.silent_tail_kwh! += (m.rate_kw * missing) / 3_600_000;
     }
-    return energyTotals(sums, w.end - w.start);
+    return sums;
   }
 
   /**
@@ -500,30 +503,6 @@ export class KpiEngine {
 
   private computeOf(st: SiteState, now_ms: number): ComputeFigures {
     return computeFigures(st.gpus.values(), st.cpus.values(), now_ms, this.config.installed_ttl_ms);
-  }
-
-  /** The last complete local day and the month (to that day) holding it. */
-  private occupancyWindows(st: SiteState, edge: number): { day: WindowBounds; month: WindowBounds } {
-    const cal = st.model.calendar;
-    const end = lastDayEnd(cal, edge);
-    const month = cal.monthOf(end - 1);
-    return { day: { window: '1d', start: cal.dayOf(end - 1).start, end }, month: { window: '1mo', start: month.start, end, period: month.period } };
-  }
-
-  private occupancyValues(st: SiteState, edge: number): KpiValue[] {
-    const cal = st.model.calendar;
-    const target = st.model.inventory.targets.rack_occupancy;
-    const { day, month } = this.occupancyWindows(st, edge);
-    const firstDay = cal.dayNumber(month.start);
-    const lastDay = cal.dayNumber(day.start);
-    const days: { value: KpiValue; day_ms: number }[] = [];
-    for (let d = firstDay; d <= lastDay; d++) days.push({ value: occupancyDayValue(this.occupancyDay(st, d), target), day_ms: cal.dayStart(d) });
-    const rated = st.model.racks.filter((r) => r.rack.status === 'available').reduce((s, r) => s + r.rack.rated_kw, 0);
-    const util = (w: WindowBounds) => {
-      const t = this.totals(st, w);
-      return utilisationValue(w, t.missing.includes('it') ? undefined : t.it, t.anomalies, rated);
-    };
-    return [days.at(-1)!.value, occupancyMonthValue(month, days, lastDay - firstDay + 1, target), util(day), util(month)];
   }
 
   /** Occupancy of local day `day`: finalized, cached, or judged from the racks' quarter hours. */
@@ -612,33 +591,12 @@ export class KpiEngine {
     };
     const edge = settledEdge(now_ms, this.config.settle_ms);
     for (const [id, st] of this.sites) {
-      if (st.dirtyFrom < edge - QUARTER_MS) for (const v of this.pastWindows(st, st.dirtyFrom, edge)) emit('site', id, v);
+      if (st.dirtyFrom < edge - QUARTER_MS) for (const v of pastWindowKpis(this.source(st), st.dirtyFrom, edge, this.config.late_days)) emit('site', id, v);
       st.dirtyFrom = Number.POSITIVE_INFINITY;
       for (const v of this.evaluate(id, now_ms)) emit('site', id, v);
     }
     for (const id of this.clusters.keys()) for (const v of this.evaluateCluster(id, now_ms)) emit('cluster', id, v);
     this.pruneEmitted(edge);
-    return out;
-  }
-
-  /** 15-minute, hourly and daily windows ending after `from` and before `edge`. */
-  private pastWindows(st: SiteState, from: number, edge: number): KpiValue[] {
-    const cal = st.model.calendar;
-    const targets = st.model.inventory.targets;
-    const out: KpiValue[] = [];
-    const pue = (w: WindowBounds) => pueFromTotals({ window: w, totals: this.totals(st, w), category: st.model.category, target: targets.pue });
-    const start = Math.max(Math.floor(from / QUARTER_MS) * QUARTER_MS, edge - this.config.late_days * DAY_MS);
-    for (let e = start + QUARTER_MS; e < edge; e += QUARTER_MS) {
-      out.push(pue(windowAt(cal, '15m', e)));
-      if (cal.hourOf(e - 1).end === e) out.push(pue(windowAt(cal, '1h', e)));
-      if (cal.dayOf(e - 1).end === e) {
-        const day = windowAt(cal, '1d', e);
-        out.push(pue(day), occupancyDayValue(this.occupancyDay(st, cal.dayNumber(day.start)), targets.rack_occupancy));
-        const t = this.totals(st, day);
-        const rated = st.model.racks.filter((r) => r.rack.status === 'available').reduce((s, r) => s + r.rack.rated_kw, 0);
-        out.push(utilisationValue(day, t.missing.includes('it') ? undefined : t.it, t.anomalies, rated));
-      }
-    }
     return out;
   }
 
@@ -656,77 +614,7 @@ export class KpiEngine {
     if (!c) return [];
     const hosted = c.sites.map((s) => this.sites.get(s)).filter((s): s is SiteState => s !== undefined);
     const absent = c.sites.filter((s) => !this.sites.has(s));
-    const first = hosted[0];
-    if (!first) return [];
-    const edge = settledEdge(now_ms, this.config.settle_ms);
-    const out: KpiValue[] = [];
-    const noSites = (v: KpiValue): KpiValue => {
-      if (absent.length === 0) return v;
-      const { value: _dropped, ...rest } = v;
-      return { ...rest, ok: false, reason: `DCIM_E_KPI_INSUFFICIENT: site ${absent.join(', ')} is not served by this collector`, reason_code: 'DCIM_E_KPI_INSUFFICIENT', quality: 'insufficient', status: 'grey', coverage: 0 };
-    };
-    const siteValues = (pick: (st: SiteState) => KpiValue) => new Map(hosted.map((st) => [st.model.site, pick(st)]));
-    const categories = new Set(hosted.map((st) => st.model.category));
-    const category = categories.size === 1 ? [...categories][0] : undefined;
-
-    // Live: pooled power (ΣP_facility / ΣP_IT) and the mean of the sites' live values.
-    const live = hosted.map((st) => this.liveValues(st, now_ms));
-    const livePerSite = (i: 0 | 1) => new Map(hosted.map((st, j) => [st.model.site, live[j]![i]]));
-    const liveRollups = [
-      { i: 0 as const, kpi: LIVE_PUE_KPI, numerator: ['facility_power_w'], denominator: 'it_power_w', target: c.targets.pue, direction: 'at_most' as const },
-      { i: 1 as const, kpi: GREEN_SHARE_LIVE_KPI, numerator: ['green_onsite_power_w', 'green_feed_power_w'], denominator: 'facility_power_w', cap: 1, target: c.targets.green_share, direction: 'at_least' as const },
-    ];
-    for (const { i, ...o } of liveRollups) {
-      out.push(noSites(pooledLive(c.sites, livePerSite(i), { ...o, at_ms: now_ms })));
-      const mean = meanOfSites(c.sites, livePerSite(i), o.target, o.direction);
-      if (mean) out.push(mean);
-    }
-
-    // Each site's windows follow its own calendar; the cluster reports the first site's bounds.
-    const windowFor = (st: SiteState, kind: EnergyWindowKind) => windowAt(st.model.calendar, kind, edge);
-    for (const kind of ENERGY_WINDOWS) {
-      const totals = hosted.map((st) => this.totals(st, windowFor(st, kind)));
-      out.push(noSites(pueFromTotals({ window: windowFor(first, kind), totals: combineTotals(totals), category, target: c.targets.pue, basis: 'energy_weighted' })));
-      const perSite = siteValues((st) => pueFromTotals({ window: windowFor(st, kind), totals: this.totals(st, windowFor(st, kind)), category: st.model.category, target: st.model.inventory.targets.pue }));
-      const mean = meanOfSites(c.sites, perSite, c.targets.pue, 'at_most');
-      if (mean) out.push(mean);
-    }
-    for (const kind of ['1mo', 'ytd', '1y'] as const) {
-      const seen = new Set<string>();
-      const declared = hosted.map((st) => declaredGreen(st.model.inventory, windowFor(st, kind).period!, seen));
-      const sum = { certificate_kwh: declared.reduce((s, d) => s + d.certificate_kwh, 0), trade_kwh: declared.reduce((s, d) => s + d.trade_kwh, 0) };
-      const totals = combineTotals(hosted.map((st) => this.totals(st, windowFor(st, kind))));
-      out.push(noSites(greenShareFromTotals({ window: windowFor(first, kind), totals, declared: sum, target: c.targets.green_share, basis: 'energy_weighted' })));
-      const perSite = siteValues((st) => {
-        const w = windowFor(st, kind);
-        return greenShareFromTotals({ window: w, totals: this.totals(st, w), declared: declaredGreen(st.model.inventory, w.period!), target: st.model.inventory.targets.green_share });
-      });
-      const mean = meanOfSites(c.sites, perSite, c.targets.green_share, 'at_least');
-      if (mean) out.push(mean);
-    }
-
-    // Occupancy: pooled days (Σ on-rack / Σ available), month = mean of pooled days; and mean of site values.
-    const occ = hosted.map((st) => {
-      const { day, month } = this.occupancyWindows(st, edge);
-      const cal = st.model.calendar;
-      const days: OccupancyDay[] = [];
-      for (let d = cal.dayNumber(month.start); d <= cal.dayNumber(day.start); d++) days.push(this.occupancyDay(st, d));
-      return { st, day, month, days };
-    });
-    const o0 = occ[0]!;
-    const nDays = Math.min(...occ.map((o) => o.days.length));
-    const pooledDays = Array.from({ length: nDays }, (_, i) => pooledOccupancyDay(occ.map((o) => o.days[o.days.length - nDays + i]!))!);
-    const pooledValues = pooledDays.map((d) => ({ value: { ...occupancyDayValue(d, c.targets.rack_occupancy), basis: 'pooled' }, day_ms: d.start }));
-    out.push(noSites(pooledValues.at(-1)!.value), noSites({ ...occupancyMonthValue(o0.month, pooledValues, o0.days.length, c.targets.rack_occupancy), basis: 'pooled' }));
-    for (const [i, kind] of (['1d', '1mo'] as const).entries()) {
-      const perSite = new Map(occ.map((o) => [o.st.model.site, this.occupancyValues(o.st, edge)[i]!]));
-      const mean = meanOfSites(c.sites, perSite, c.targets.rack_occupancy, 'at_least');
-      if (mean) out.push({ ...mean, window: kind });
-    }
-
-    const compute = sumComputeFigures(hosted.map((st) => this.computeOf(st, now_ms)));
-    out.push(...computeValues(compute, now_ms).map((v) => noSites({ ...v, basis: `sum:${v.basis}` })));
-    return out.map(finiteKpi);
+    return clusterKpis(c, hosted.map((st) => this.source(st)), absent, now_ms, this.config.settle_ms);
   }
 
   stats(): KpiEngineStats {

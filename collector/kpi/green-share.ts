@@ -1,5 +1,6 @@
 import type { SiteInventory } from '../../contract/inventory.js';
 import { KPI_INPUTS_VERSION, type KpiValue } from '../../contract/messages.js';
+import type { DeclaredGreenItems } from '../../contract/summary.js';
 import { energyQuality, uncoveredReason } from './energy-pue.js';
 import { sideInputs, sideKwh, type EnergyTotals } from './energy-totals.js';
 import { liveInputs } from './live-pue.js';
@@ -37,9 +38,22 @@ export interface GreenDeclared {
   trade_kwh: number;
 }
 
-/** Certificates and trades whose period falls in the window's calendar period (a month `YYYY-MM` or a year `YYYY`). */
-export function declaredGreen(inv: Pick<SiteInventory, 'green_certificates' | 'green_trades'>, period: string, seen?: Set<string>): GreenDeclared {
+/** Certificates (× 1,000 kWh each) and trades whose period falls in a calendar period (a month `YYYY-MM` or a year `YYYY`), item by item. */
+export function declaredItems(inv: Pick<SiteInventory, 'green_certificates' | 'green_trades'>, period: string): DeclaredGreenItems {
   const inPeriod = (p: string) => p === period || p.startsWith(`${period}-`);
+  return {
+    certificates: inv.green_certificates.filter((c) => inPeriod(c.period)).map((c) => ({ id: c.id, kwh: c.certificates * 1000 })),
+    trades: inv.green_trades.filter((t) => inPeriod(t.period)).map((t) => ({ id: t.id, kwh: t.kwh })),
+  };
+}
+
+/** What a site declares for a period, summed (see `sumDeclared` for `seen`). */
+export function declaredGreen(inv: Pick<SiteInventory, 'green_certificates' | 'green_trades'>, period: string, seen?: Set<string>): GreenDeclared {
+  return sumDeclared(declaredItems(inv, period), seen);
+}
+
+/** Declared items summed; with `seen`, an id another site of the roll-up already declared is counted once. */
+export function sumDeclared(items: DeclaredGreenItems, seen?: Set<string>): GreenDeclared {
   const once = (kind: string, id: string) => {
     if (!seen) return true;
     const key = `${kind}:${id}`;
@@ -48,9 +62,9 @@ export function declaredGreen(inv: Pick<SiteInventory, 'green_certificates' | 'g
     return true;
   };
   let certificate_kwh = 0;
-  for (const c of inv.green_certificates) if (inPeriod(c.period) && once('gec', c.id)) certificate_kwh += c.certificates * 1000;
+  for (const c of items.certificates) if (once('gec', c.id)) certificate_kwh += c.kwh;
   let trade_kwh = 0;
-  for (const t of inv.green_trades) if (inPeriod(t.period) && once('trade', t.id)) trade_kwh += t.kwh;
+  for (const t of items.trades) if (once('trade', t.id)) trade_kwh += t.kwh;
   return { certificate_kwh, trade_kwh };
 }
 
