@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,6 +17,7 @@ import { topics } from '../../contract/topics.js';
 import type { TelemetryMessage } from '../../contract/messages.js';
 import { RecordingSink } from '../collector/support/recording-sink.js';
 import { startMosquitto } from '../support/mosquitto.js';
+import { makeTestCertificates } from '../support/test-ca.js';
 import { useService } from '../support/require-service.js';
 import { until } from '../support/until.js';
 
@@ -104,6 +104,7 @@ describe('dcim broker-config: the ACL and password file', () => {
       'topic read dcim/v1/demo/agents/+/devices/+/status',
       'topic readwrite dcim/v1/demo/kpi',
       'topic readwrite dcim/v1/demo/alerts/+',
+      'topic readwrite dcim/v1/demo/summary/+',
       'topic readwrite dcim/v1/guian/kpi',
     ]);
     expect(block('grafana')).toEqual(['topic read dcim/v1/demo/kpi', 'topic read dcim/v1/guian/kpi', 'topic read dcim/v1/demo/alerts/+']);
@@ -192,6 +193,10 @@ describe('dcim broker-config on a real mosquitto with the shipped auth config', 
     expect(await pubackCode(edge1, topics.kpi('demo'), '{}')).toBe(0x87);
     expect(await pubackCode(edge1, topics.alert('demo', 'a1'), '{}')).toBe(0x87);
     expect(await pubackCode(edge1, topics.legacy.telemetry('demo', 'pdu-r01-a'), '{}')).toBe(0x87);
+    // The site's summaries for the bureau: the collector's alone.
+    expect(await pubackCode(edge1, topics.summary('demo', '15m'), '{}')).toBe(0x87);
+    expect(await pubackCode(collector, topics.summary('guian', '15m'), '{}')).toBe(0x87);
+    expect(await pubackCode(collector, topics.summary('demo', '15m'), '{"probe":1}')).toBe(0);
     expect(await pubackCode(collector, topics.kpi('demo'), '{"probe":1}')).toBe(0);
 
     await until('the allowed messages delivered', () => seen.includes(own) && seen.includes(topics.kpi('demo')));
@@ -279,24 +284,11 @@ describe('dcim broker-config on a real mosquitto with the shipped auth config', 
   });
 });
 
-/** A throwaway CA, the broker's certificate for 127.0.0.1, and client certificates whose CN is the user name. */
-function makeCertificates(dir: string, users: readonly string[]): void {
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=dcim test CA');
-  writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  const issue = (name: string, cn: string, ext: string[] = []) => {
-    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
-    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '1', ...ext);
-  };
-  issue('broker', '127.0.0.1', ['-extfile', 'san.ext']);
-  for (const u of users) issue(u, u);
-}
-
 describe('dcim broker-config --identity certificate on a real mosquitto (use_identity_as_username)', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'dcim-broker-config-tls-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const broker = useService('mosquitto', async () => {
-    makeCertificates(dir, ['collector', 'demo.edge-1', 'demo.edge-2']);
+    makeTestCertificates(dir, ['collector', 'demo.edge-1', 'demo.edge-2']);
     const seed = path.join(dir, 'site.yaml');
     writeFileSync(seed, JSON.stringify(twoAgentSite()));
     const log = console.log;
