@@ -57,6 +57,12 @@ export interface SimSiteOptions {
   faults?: Readonly<Record<string, readonly FaultSpec[]>>;
   /** Key and certificate for HTTPS BMCs; default: a self-signed pair made with openssl at start. */
   tls?: () => Promise<TlsMaterial>;
+  /**
+   * Small zero-mean noise (±0.2 %, seeded) on the live points served, as real meters show even on
+   * a steady load; the model, the counters and the truth stay exact. Default true; false serves
+   * the model's values exactly.
+   */
+  measurement_noise?: boolean;
 }
 
 export interface SimEndpoint {
@@ -313,6 +319,7 @@ export class SimSiteRunner implements SimSite {
       faults: this.book,
       rand: () => this.rng.next(),
       uptimeMs: () => this.clock.now() - this.real_start,
+      noise: this.opts.measurement_noise === false ? undefined : { seed: hash32(`${this.id}/noise`) ^ (this.opts.rngSeed ?? 1), simTs: () => this.model!.sim_ts },
     };
   }
 
