@@ -84,14 +84,24 @@ export const ComputeCountsSchema = z
   })
   .strict();
 
+/** One green certificate lot (× 1,000 kWh) or settled trade, with the period it is declared for. */
+const DeclaredItemSchema = z
+  .object({
+    id: z.string().min(1).max(200),
+    /** The month it is declared for, `YYYY-MM`. */
+    period: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/),
+    kwh: z.number().finite().min(0),
+  })
+  .strict();
+
 /**
- * Green electricity the site declares for the window's calendar period (certificates × 1,000 kWh,
- * settled trades), each with its id, so a bureau counts a certificate two sites both declare once.
+ * Green electricity the site declares (certificates × 1,000 kWh, settled trades), each item with
+ * its id, so a bureau counts a certificate two sites both declare once, and its month.
  */
 export const DeclaredGreenSchema = z
   .object({
-    certificates: z.array(z.object({ id: z.string().min(1).max(200), kwh: z.number().finite().min(0) }).strict()).max(1000),
-    trades: z.array(z.object({ id: z.string().min(1).max(200), kwh: z.number().finite().min(0) }).strict()).max(1000),
+    certificates: z.array(DeclaredItemSchema).max(1000),
+    trades: z.array(DeclaredItemSchema).max(1000),
   })
   .strict();
 
@@ -121,7 +131,7 @@ export const SiteSummarySchema = z
     occupancy: OccupancyCountsSchema.optional(),
     /** 15m only: the compute installed when the quarter hour was summarised. */
     compute: ComputeCountsSchema.optional(),
-    /** 1mo only: green electricity declared for the month. */
+    /** 1d and 1mo: green electricity declared for the window's month. */
     declared: DeclaredGreenSchema.optional(),
     /** The site's own KPI values of this window. */
     kpis: z.array(KpiValueSchema).max(64),

@@ -42,8 +42,8 @@ export interface GreenDeclared {
 export function declaredItems(inv: Pick<SiteInventory, 'green_certificates' | 'green_trades'>, period: string): DeclaredGreenItems {
   const inPeriod = (p: string) => p === period || p.startsWith(`${period}-`);
   return {
-    certificates: inv.green_certificates.filter((c) => inPeriod(c.period)).map((c) => ({ id: c.id, kwh: c.certificates * 1000 })),
-    trades: inv.green_trades.filter((t) => inPeriod(t.period)).map((t) => ({ id: t.id, kwh: t.kwh })),
+    certificates: inv.green_certificates.filter((c) => inPeriod(c.period)).map((c) => ({ id: c.id, period: c.period, kwh: c.certificates * 1000 })),
+    trades: inv.green_trades.filter((t) => inPeriod(t.period)).map((t) => ({ id: t.id, period: t.period, kwh: t.kwh })),
   };
 }
 

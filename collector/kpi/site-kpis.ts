@@ -203,3 +203,25 @@ export function clusterKpis(c: Cluster, hosted: readonly SiteSource[], absent: r
   }
   return out.map(finiteKpi);
 }
+
+/**
+ * The KPIs of one closed window a site summarises (15m, 1h: PUE; 1d: PUE, physical green share,
+ * occupancy, IT-load utilisation; 1mo: PUE, green share with what was declared, occupancy as the
+ * mean of its days, utilisation).
+ */
+export function windowKpis(src: SiteSource, w: WindowBounds): KpiValue[] {
+  const out = [pueOf(src, w)];
+  const cal = src.calendar;
+  if (w.window === '1d') {
+    out.push(greenShareFromTotals({ window: w, totals: totalsOf(src, w), declared: { certificate_kwh: 0, trade_kwh: 0 }, target: src.targets.green_share, basis: 'energy_physical' }));
+    out.push(occupancyDayValue(src.occupancyDay(cal.dayNumber(w.start)), src.targets.rack_occupancy), utilisationOf(src, w));
+  } else if (w.window === '1mo') {
+    out.push(greenShareFromTotals({ window: w, totals: totalsOf(src, w), declared: sumDeclared(src.declared(w.period!)), target: src.targets.green_share }));
+    const first = cal.dayNumber(w.start);
+    const last = cal.dayNumber(w.end - 1);
+    const days: { value: KpiValue; day_ms: number }[] = [];
+    for (let d = first; d <= last; d++) days.push({ value: occupancyDayValue(src.occupancyDay(d), src.targets.rack_occupancy), day_ms: cal.dayStart(d) });
+    out.push(occupancyMonthValue(w, days, last - first + 1, src.targets.rack_occupancy), utilisationOf(src, w));
+  }
+  return out.map(finiteKpi);
+}
