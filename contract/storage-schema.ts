@@ -2,6 +2,7 @@ import type { DeviceClass } from './ids.js';
 import { ItLevelSchema, MeterRoleSchema } from './inventory.js';
 import { ALERT_SEVERITIES, DeviceStateSchema, KpiQualitySchema, KpiWindowSchema, TargetStatusSchema, type KpiWindow } from './messages.js';
 import { profilePoints, type DeviceProfile } from './profile.js';
+import { SUMMARY_WINDOWS } from './summary.js';
 import { unitForName } from './units.js';
 
 /**
@@ -254,5 +255,20 @@ export function storageSchema(profiles: Iterable<DeviceProfile>): StorageSchema 
     },
     time: 'the transition (firing or resolved); a resolved point carries how long the alert fired',
   });
+  // collector/federation/summary-points.ts: a site's summary of one closed window, as sent to the
+  // bureau (the site's own store and the bureau's); a revision overwrites the same point.
+  schema.set(SUMMARY_MEASUREMENT, {
+    tags: { site: {}, window: { values: SUMMARY_WINDOWS } },
+    fields: {
+      revision: { kind: 'integer' },
+      generated_ms: { kind: 'integer' },
+      window_end_ms: { kind: 'integer' },
+      body: { kind: 'string' },
+    },
+    time: 'the window start',
+  });
   return schema;
 }
+
+/** Where site summaries are stored. */
+export const SUMMARY_MEASUREMENT = 'site_summary';

@@ -50,8 +50,8 @@ function problemsOf(p: MetricPoint): string[] {
 }
 
 describe('contract/storage-schema.ts', () => {
-  it('has a measurement per device class with a profile, plus kpi, agent_health, device_status and alert', () => {
-    expect([...schema.keys()].sort()).toEqual(['agent_health', 'alert', 'chiller', 'crah', 'device_status', 'generic', 'gpu', 'kpi', 'meter', 'pdu', 'pv_inverter', 'sensor', 'ups']);
+  it('has a measurement per device class with a profile, plus kpi, agent_health, device_status, alert and site_summary', () => {
+    expect([...schema.keys()].sort()).toEqual(['agent_health', 'alert', 'chiller', 'crah', 'device_status', 'generic', 'gpu', 'kpi', 'meter', 'pdu', 'pv_inverter', 'sensor', 'site_summary', 'ups']);
   });
 
   it.each([
