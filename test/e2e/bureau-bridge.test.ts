@@ -38,25 +38,35 @@ interface Pair {
   dir: string;
 }
 
-/** A bureau broker (shipped conf, TLS, ACL and passwords from --bureau) and a site broker including the bridge --bridge wrote. */
-function bridgedPair(siteExtra: readonly string[] = []): Pair {
+/**
+ * A bureau broker (the shipped conf on a TLS loopback listener, its ACL and passwords from --bureau)
+ * and a site broker (the shipped site conf and `extra`) including the bridge --bridge wrote. With
+ * `identity: 'certificate'` the bureau takes client certificates as user names and the bridge
+ * presents the certificate of CN bridge.north instead of a password.
+ */
+function bridgedPair(opts: { extra?: readonly string[]; identity?: 'password' | 'certificate' } = {}): Pair {
   const dir = mkdtempSync(path.join(tmpdir(), 'dcim-bureau-bridge-'));
+  const byCertificate = opts.identity === 'certificate';
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const bureau = useService('mosquitto', async () => {
-    makeTestCertificates(dir);
+    makeTestCertificates(dir, byCertificate ? ['bureau', 'bridge.north'] : []);
+    const clusters = path.join(dir, 'clusters.json');
+    writeFileSync(clusters, JSON.stringify({ clusters: [{ id: 'guian', name: "Gui'an", targets: {}, sites: ['north', 'south'] }] }));
     const passwords = path.join(dir, 'passwords');
     mkdirSync(passwords, { mode: 0o700 });
     for (const [user, pw] of Object.entries(PASSWORDS)) writeFileSync(path.join(passwords, user), `${pw}\n`, { mode: 0o600 });
-    const clusters = path.join(dir, 'clusters.json');
-    writeFileSync(clusters, JSON.stringify({ clusters: [{ id: 'guian', name: "Gui'an", targets: {}, sites: ['north', 'south'] }] }));
-    await dcim(['--bureau', '--clusters', clusters, '--password-dir', passwords, '--out', path.join(dir, 'bureau')]);
-    return startMosquitto({
-      config: shipped('mosquitto-bureau.conf', (l) => l.replace('/etc/mosquitto/dcim-bureau/passwd', `${dir}/bureau/passwd`).replace('/etc/mosquitto/dcim-bureau/acl', `${dir}/bureau/acl`).replace('/etc/mosquitto/dcim-bureau/', `${dir}/`)),
+    await dcim(['--bureau', '--clusters', clusters, ...(byCertificate ? ['--identity', 'certificate'] : ['--password-dir', passwords]), '--out', path.join(dir, 'bureau')]);
+    const config = shipped('mosquitto-bureau.conf', (l) => {
+      if (byCertificate && l.startsWith('password_file ')) return undefined;
+      if (byCertificate && l === 'require_certificate false') return 'require_certificate true\nuse_identity_as_username true';
+      return l.replace('/etc/mosquitto/dcim-bureau/passwd', `${dir}/bureau/passwd`).replace('/etc/mosquitto/dcim-bureau/acl', `${dir}/bureau/acl`).replace('/etc/mosquitto/dcim-bureau/', `${dir}/`);
     });
+    return startMosquitto({ config: config.flatMap((l) => l.split('\n')) });
   });
   const site = useService('mosquitto', async () => {
-    await dcim(['--bridge', '--site', 'north', '--bureau-address', `127.0.0.1:${bureau().port}`, '--bureau-ca', path.join(dir, 'ca.pem'), '--remote-password-file', path.join(dir, 'passwords', 'bridge.north'), '--retry-s', '1:1', '--out', path.join(dir, 'conf.d')]);
-    return startMosquitto({ config: [...shipped('mosquitto-dcim.conf', (l) => l), ...siteExtra, `include_dir ${dir}/conf.d`] });
+    const auth = byCertificate ? ['--bridge-cert', path.join(dir, 'bridge.north.pem'), '--bridge-key', path.join(dir, 'bridge.north.key')] : ['--remote-password-file', path.join(dir, 'passwords', 'bridge.north')];
+    await dcim(['--bridge', '--site', 'north', '--bureau-address', `127.0.0.1:${bureau().port}`, '--bureau-ca', path.join(dir, 'ca.pem'), ...auth, '--retry-s', '1:1', '--out', path.join(dir, 'conf.d')]);
+    return startMosquitto({ config: [...shipped('mosquitto-dcim.conf', (l) => l), ...(opts.extra ?? []), `include_dir ${dir}/conf.d`] });
   });
   return { bureau, site, dir };
 }
@@ -66,7 +76,9 @@ const summary = (w: '15m' | '1h' | '1d' | '1mo') => topics.summary('north', w);
 /** A client that records what it receives as `topic payload`, and retained ones with a trailing ` (retained)`. */
 async function recorder(url: string, opts: mqtt.IClientOptions, filters: string[], clients: MqttClient[]): Promise<{ client: MqttClient; got: string[] }> {
   const got: string[] = [];
-  const client = await mqtt.connectAsync(url, { protocolVersion: 5, reconnectPeriod: 100, ...opts });
+  // A reconnection that lands on a broker as it shuts down gets no CONNACK: give up on it quickly
+  // and try again, rather than after mqtt.js's default 30 s.
+  const client = await mqtt.connectAsync(url, { protocolVersion: 5, reconnectPeriod: 100, connectTimeout: 2_000, ...opts });
   clients.push(client);
   client.on('message', (t, p, pk) => got.push(`${t} ${p.toString()}${pk.retain ? ' (retained)' : ''}`));
   await client.subscribeAsync(filters, { qos: 1 });
@@ -132,7 +144,7 @@ describe('site broker → bureau broker over the bridge dcim broker-config --bri
     await pair.bureau().restart();
     await until('the site saw its link back', () => lastState(site.got) === '1', 20_000, () => pair.site().logTail());
     await site.client.publishAsync(summary('15m'), 'after-cut', { qos: 1, retain: true });
-    await until('the summary published after the cut', () => bureau.got.includes(`${summary('15m')} after-cut`), 20_000, () => bureau.got.join('\n'));
+    await until('the summary published after the cut', () => bureau.got.includes(`${summary('15m')} after-cut`), 20_000, () => `connected: ${bureau.client.connected}\n${bureau.got.join('\n')}`);
     expect(arrivals(bureau.got, summary('15m'), 'cut-', N)).toEqual(series(summary('15m'), 'cut-', N));
   }, 60_000);
 
@@ -154,7 +166,7 @@ describe('site broker → bureau broker over the bridge dcim broker-config --bri
 });
 
 describe('the bound: a site broker with max_queued_messages 5', () => {
-  const pair = bridgedPair(['max_queued_messages 5']);
+  const pair = bridgedPair({ extra: ['max_queued_messages 5'] });
   const clients: MqttClient[] = [];
   afterAll(async () => {
     for (const c of clients.splice(0)) await c.endAsync(true);
@@ -175,4 +187,23 @@ describe('the bound: a site broker with max_queued_messages 5', () => {
     await until('the summary published after the outage', () => bureau.got.includes(`${summary('15m')} after`), 20_000, () => bureau.got.join('\n'));
     expect(arrivals(bureau.got, summary('15m'), 'b-', 8)).toEqual([...series(summary('15m'), 'b-', 5), `${summary('15m')} b-8`]);
   }, 60_000);
+});
+
+describe('the bridge with a client certificate (CN bridge.north) instead of a password', () => {
+  const pair = bridgedPair({ identity: 'certificate' });
+  const clients: MqttClient[] = [];
+  afterAll(async () => {
+    for (const c of clients.splice(0)) await c.endAsync(true);
+  });
+
+  it("carries the site's summaries up and nothing else", async () => {
+    const pem = (name: string) => readFileSync(path.join(pair.dir, name));
+    const bureau = await recorder(`mqtts://127.0.0.1:${pair.bureau().port}`, { clientId: 'bureau', ca: pem('ca.pem'), cert: pem('bureau.pem'), key: pem('bureau.key') }, [topics.filters.summary(), '$SYS/broker/connection/+/state'], clients);
+    const site = await recorder(pair.site().url, { clientId: 'site-collector' }, [bridgeStateTopic('north')], clients);
+    await until('the bridge announced its link at the bureau', () => bureau.got.some((g) => g.startsWith(`${bridgeStateTopic('north')} 1`)), 20_000, () => pair.site().logTail() + pair.bureau().logTail());
+    await site.client.publishAsync(topics.telemetry('north', 'edge-1', 'pdu-1'), '{}', { qos: 1 });
+    await site.client.publishAsync(summary('1d'), 'by-certificate', { qos: 1, retain: true });
+    await until('the summary at the bureau', () => bureau.got.includes(`${summary('1d')} by-certificate`), 10_000, () => bureau.got.join('\n'));
+    expect(bureau.got.filter((g) => g.startsWith('dcim/'))).toEqual([`${summary('1d')} by-certificate`]);
+  });
 });
