@@ -309,6 +309,7 @@ function writeBrokerFiles(out: string, acl: string, users: readonly string[], pa
   else console.log('dcim broker-config: no password file: clients present a certificate whose CN is their user name (use_identity_as_username true)');
 }
 
+/** The modes (site broker, --bureau, --bridge) each mode-specific flag belongs to. */
 const ONLY_FOR: Record<string, readonly string[]> = {
   site: ['bridge'],
   'bureau-address': ['bridge'],
