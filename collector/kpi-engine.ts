@@ -2,7 +2,7 @@ import { DcimError } from '../contract/errors.js';
 import type { Cluster, SiteInventory } from '../contract/inventory.js';
 import type { KpiValue, Reading, TelemetryMessage } from '../contract/messages.js';
 import type { DeviceProfile } from '../contract/profile.js';
-import { EnergyBuckets } from './ledger/energy-buckets.js';
+import { EnergyBuckets, type BucketSum } from './ledger/energy-buckets.js';
 import { MeterLedger } from './ledger/meter-ledger.js';
 import { computeFigures, type ComputeFigures, type UnitSeen } from './kpi/compute-scale.js';
 import { emptyGroupSums, type GroupSums } from './kpi/energy-totals.js';
@@ -78,6 +78,14 @@ export interface IngestResult {
   duplicate: number;
 }
 
+/** A local day restored from the store: each meter group's day sum and, when known, the day's occupancy. */
+export interface RestoredDay {
+  /** Local day number (the site calendar's `dayNumber`). */
+  day: number;
+  groups: Record<MeterGroup, BucketSum>;
+  occupancy?: OccupancyDay;
+}
+
 /** A KPI value to store: the scope it belongs to and the value (stamped at its window end). */
 export interface ClosedKpi {
   scope: 'site' | 'cluster';
@@ -124,6 +132,8 @@ interface SiteState {
   source?: SiteSource;
   /** Earliest quarter hour written since the last `takeClosed` (late data), ms; Infinity when none. */
   dirtyFrom: number;
+  /** The same since the last `takeChangedFrom` of the site's source (the summary tracker's own watermark). */
+  changedFrom: number;
   /** The meters by last reading time, for substitution; rebuilt after any ledger moved. */
   byLastReading: LastReading[] | undefined;
 }
@@ -209,9 +219,10 @@ export class KpiEngine {
   private static siteState(model: SiteModel, config: KpiEngineConfig): SiteState {
     const quarter_capacity = (config.late_days + 2) * 96;
     const dayWrites = new Map<number, number>();
-    const state = { dirtyFrom: Number.POSITIVE_INFINITY };
+    const state = { dirtyFrom: Number.POSITIVE_INFINITY, changedFrom: Number.POSITIVE_INFINITY };
     const dirty = (qs: number) => {
       if (qs < state.dirtyFrom) state.dirtyFrom = qs;
+      if (qs < state.changedFrom) state.changedFrom = qs;
     };
     const groups = Object.fromEntries(
       METER_GROUPS.map((g) => [g, new EnergyBuckets({ calendar: model.calendar, quarter_capacity, day_capacity: config.day_retention, on_write: dirty })]),
@@ -426,6 +437,56 @@ export class KpiEngine {
     return { get: (_site, device) => st.power.get(device) };
   }
 
+  // ---------------------------------------------------------------- restoring history
+
+  /**
+   * Restoring a site's history at start, before anything is ingested: the local days before
+   * `horizon_ms` (a local midnight) are set from stored day sums and occupancy, and until
+   * `endRestore` energy booked before the horizon is ignored, so the raw readings replayed from a
+   * little before it (to prime each meter's ledger) add only to the days after it. Days the day
+   * ring no longer holds are refused. Returns the days seeded and refused.
+   */
+  beginRestore(site: string, horizon_ms: number, days: readonly RestoredDay[]): { seeded: number; refused: number } {
+    const st = this.sites.get(site);
+    if (!st) return { seeded: 0, refused: days.length };
+    if (st.newestQuarter >= 0) throw new Error(`restore of site ${site} after data was ingested`);
+    const horizonDay = st.model.calendar.dayNumber(horizon_ms);
+    for (const b of [...Object.values(st.groups), ...st.racks.values()]) b.ignoreBefore(horizon_ms);
+    let seeded = 0;
+    let refused = 0;
+    for (const d of [...days].sort((a, b) => a.day - b.day)) {
+      if (d.day >= horizonDay || !METER_GROUPS.every((g) => st.groups[g].seedDay(d.day, d.groups[g]))) {
+        refused++;
+        continue;
+      }
+      if (d.occupancy) st.finalized.set(d.day, d.occupancy);
+      seeded++;
+    }
+    // Days before the horizon are final as restored: the replay must not judge them again from rack quarter hours it never wrote.
+    st.nextToFinalize = horizonDay;
+    return { seeded, refused };
+  }
+
+  /** Ends the restore: late data for the restored days counts again, as it would have without a restart. */
+  endRestore(site: string): void {
+    const st = this.sites.get(site);
+    if (!st) return;
+    for (const b of [...Object.values(st.groups), ...st.racks.values()]) b.ignoreBefore(Number.NEGATIVE_INFINITY);
+  }
+
+  /** Days back late data still revises closed windows; days of daily energy kept. */
+  get history(): { late_days: number; day_retention: number } {
+    return { late_days: this.config.late_days, day_retention: this.config.day_retention };
+  }
+
+  /** How far before a horizon to replay readings so every meter's ledger has a previous sample: two of its longest poll interval. */
+  primeMs(site: string): number {
+    const st = this.sites.get(site);
+    let longest = 0;
+    for (const m of st?.model.meters.values() ?? []) if (m.energy && m.interval_s > longest) longest = m.interval_s;
+    return 2 * longest * 1000;
+  }
+
   // ---------------------------------------------------------------- evaluation
 
   /** Every KPI of the site at `now` (empty for an unknown site). */
@@ -454,6 +515,11 @@ export class KpiEngine {
       occupancyDay: (day) => this.occupancyDay(st, day),
       compute: (now_ms) => this.computeOf(st, now_ms),
       live: (now_ms) => this.liveValues(st, now_ms),
+      takeChangedFrom: () => {
+        const t = st.changedFrom;
+        st.changedFrom = Number.POSITIVE_INFINITY;
+        return t;
+      },
     };
     return st.source;
   }

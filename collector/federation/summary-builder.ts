@@ -91,9 +91,11 @@ export interface SummaryTrackerOptions {
 }
 
 export class SummaryTracker {
-  /** Per window (`<kind>|<end>`): the content last returned and its revision. */
-  private readonly sent = new Map<string, { key: string; revision: number; compute?: ComputeCounts }>();
+  /** Per window (`<kind>|<end>`): the content last returned, its revision, whether a silent tail was in it. */
+  private readonly sent = new Map<string, { key: string; revision: number; compute?: ComputeCounts; tail: boolean }>();
   private lastRevision = 0;
+  /** The settled edge of the last call: windows ending at or before it were examined then. */
+  private lastEdge = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly src: SiteSource,
@@ -104,10 +106,16 @@ export class SummaryTracker {
   due(now_ms: number): SiteSummary[] {
     const edge = settledEdge(now_ms, this.opts.settle_ms);
     const from = edge - this.opts.late_days * DAY_MS;
+    // A closed window examined before changes only when data was written into it since, or when a
+    // meter silent in it speaks again (its tail turns into uncovered time or is filled).
+    const changedFrom = this.src.takeChangedFrom ? this.src.takeChangedFrom() : Number.NEGATIVE_INFINITY;
+    const settled = Math.min(this.lastEdge, changedFrom);
+    this.lastEdge = edge;
     const out: SiteSummary[] = [];
     for (const w of closedWindows(this.src.calendar, from, edge)) {
       const id = `${w.window}|${w.end}`;
       const prev = this.sent.get(id);
+      if (w.end <= settled && !prev?.tail) continue;
       // The compute installed is a snapshot of the quarter hour it closed in, kept for revisions.
       const compute = w.window === '15m' ? (prev ? prev.compute : this.computeNow(now_ms, w.end, edge)) : undefined;
       const draft = summaryOf(this.src, w, { generated_ms: now_ms, revision: 1, ...(compute ? { compute } : {}) });
@@ -117,11 +125,24 @@ export class SummaryTracker {
       // Revisions grow with the clock and never repeat within the process, even within one ms.
       const revision = Math.max(now_ms, this.lastRevision + 1, (prev?.revision ?? 0) + 1);
       this.lastRevision = revision;
-      this.sent.set(id, { key, revision, ...(compute ? { compute } : {}) });
+      this.sent.set(id, { key, revision, ...(compute ? { compute } : {}), tail: hasTail(draft) });
       out.push({ ...draft, revision });
     }
     for (const id of this.sent.keys()) if (Number(id.slice(id.indexOf('|') + 1)) <= from) this.sent.delete(id);
     return out;
+  }
+
+  /**
+   * Summaries this site already stored (restored at start): a window whose content is unchanged
+   * is not sent again, a changed one goes with a revision above the stored one.
+   */
+  remember(summaries: readonly SiteSummary[]): void {
+    for (const s of summaries) {
+      const id = `${s.window}|${s.window_end}`;
+      if ((this.sent.get(id)?.revision ?? 0) >= s.revision) continue;
+      this.sent.set(id, { key: contentKey(s), revision: s.revision, ...(s.compute ? { compute: s.compute } : {}), tail: hasTail(s) });
+      this.lastRevision = Math.max(this.lastRevision, s.revision);
+    }
   }
 
   /** Compute figures for the quarter hour ending at the edge only: older quarters closed before this process saw them. */
@@ -130,6 +151,10 @@ export class SummaryTracker {
     const f = this.src.compute(now_ms);
     return f ? computeCounts(f, now_ms) : undefined;
   }
+}
+
+function hasTail(s: SiteSummary): boolean {
+  return METER_GROUPS.some((g) => s.groups[g].silent_tail_ms > 0);
 }
 
 function covered(s: SiteSummary): boolean {

@@ -37,6 +37,11 @@ export interface SiteSource {
   compute(now_ms: number): ComputeFigures | undefined;
   /** Live PUE and live green share; undefined for a source without live power (a bureau). */
   live(now_ms: number): [KpiValue, KpiValue] | undefined;
+  /**
+   * The earliest quarter-hour start written since the last call (Infinity when nothing was):
+   * windows ending at or before it cannot have changed. Absent: any window may have changed.
+   */
+  takeChangedFrom?(): number;
 }
 
 export function totalsOf(src: SiteSource, w: Pick<WindowBounds, 'start' | 'end'>): EnergyTotals {
