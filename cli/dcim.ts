@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   sim: async () => (await import('./commands/sim.js')).command,
   agent: async () => (await import('./commands/agent.js')).command,
   collector: async () => (await import('./commands/collector.js')).command,
+  bureau: async () => (await import('./commands/bureau.js')).command,
   poll: async () => (await import('./commands/poll.js')).command,
   kpi: async () => (await import('./commands/kpi.js')).command,
   report: async () => (await import('./commands/report.js')).command,

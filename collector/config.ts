@@ -28,7 +28,7 @@ const TlsSchema = z
   })
   .strict();
 
-const MqttSchema = z
+export const MqttSchema = z
   .object({
     url: BrokerUrlSchema,
     username: z.string().min(1).optional(),
@@ -41,6 +41,7 @@ const MqttSchema = z
   })
   .strict()
   .superRefine(requireTlsScheme);
+export type MqttConfig = z.infer<typeof MqttSchema>;
 
 const HttpUrlSchema = z
   .string()
@@ -261,6 +262,16 @@ function loadClusters(file: string, clustersFile: string, siteFiles: ReadonlyMap
 }
 
 function withAbsolutePaths(c: CollectorConfig, abs: (p: string) => string): CollectorConfig {
+  return {
+    ...c,
+    ...connectionsWithAbsolutePaths(c, abs),
+    collector: { ...c.collector, sites: c.collector.sites.map(abs), ...(c.collector.clusters !== undefined ? { clusters: abs(c.collector.clusters) } : {}) },
+    alerts: alertsConfigWithAbsolutePaths(c.alerts, abs),
+  };
+}
+
+/** The mqtt, store and http sections with every file path absolute (the collector's config and the bureau's). */
+export function connectionsWithAbsolutePaths<T extends { mqtt: MqttConfig; store: StoreConfig; http?: HttpConfig | undefined }>(c: T, abs: (p: string) => string): Pick<T, 'mqtt' | 'store' | 'http'> {
   const tls = c.mqtt.tls;
   const store: StoreConfig =
     c.store.kind === 'sqlite'
@@ -270,14 +281,11 @@ function withAbsolutePaths(c: CollectorConfig, abs: (p: string) => string): Coll
           ...(c.store.quarantine_dir !== undefined ? { quarantine_dir: abs(c.store.quarantine_dir) } : {}),
           ...(c.store.spool !== undefined ? { spool: { ...c.store.spool, dir: abs(c.store.spool.dir) } } : {}),
         };
-  const secret = <T extends SecretRef | undefined>(ref: T): T => (typeof ref === 'object' && 'file' in ref ? ({ file: abs(ref.file) } as T) : ref);
+  const secret = <S extends SecretRef | undefined>(ref: S): S => (typeof ref === 'object' && 'file' in ref ? ({ file: abs(ref.file) } as S) : ref);
   if (store.kind === 'influx_v1' && store.password !== undefined) store.password = secret(store.password);
   if (store.kind === 'influx_v2') store.token = secret(store.token);
   return {
-    ...c,
-    collector: { ...c.collector, sites: c.collector.sites.map(abs), ...(c.collector.clusters !== undefined ? { clusters: abs(c.collector.clusters) } : {}) },
     ...(c.http ? { http: { ...c.http, token: secret(c.http.token), ...(c.http.tls ? { tls: { cert_file: abs(c.http.tls.cert_file), key_file: abs(c.http.tls.key_file) } } : {}) } } : {}),
-    alerts: alertsConfigWithAbsolutePaths(c.alerts, abs),
     mqtt: {
       ...c.mqtt,
       ...(c.mqtt.password !== undefined ? { password: secret(c.mqtt.password) } : {}),
@@ -293,7 +301,7 @@ function withAbsolutePaths(c: CollectorConfig, abs: (p: string) => string): Coll
         : {}),
     },
     store,
-  };
+  } as Pick<T, 'mqtt' | 'store' | 'http'>;
 }
 
 /**

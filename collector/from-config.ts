@@ -7,7 +7,7 @@ import type { DeviceProfile } from '../contract/profile.js';
 import { loadProfiles } from '../contract/profiles.js';
 import { readSecretFile, resolveSecret } from '../contract/secrets.js';
 import { Collector, type CollectorOptions } from './collector.js';
-import type { CollectorSetup, KpiConfig } from './config.js';
+import type { CollectorSetup, HttpConfig, KpiConfig, MqttConfig } from './config.js';
 import type { KpiEngineConfig } from './kpi-engine.js';
 import { createAlertEngine } from './alerts/index.js';
 import { createSink } from './store/create-sink.js';
@@ -51,6 +51,38 @@ export function apiTls(files: { cert_file: string; key_file: string }, env: Node
   return { cert, key };
 }
 
+/** The mqtt section → the broker connection (secrets resolved, TLS files read); the collector's and the bureau's. */
+export function mqttConnection(m: MqttConfig, env: NodeJS.ProcessEnv): { url: string; username?: string; password?: string; clientId?: string; tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; reject_unauthorized: boolean } } {
+  const tls = m.tls;
+  return {
+    url: m.url,
+    ...(m.username !== undefined ? { username: m.username } : {}),
+    ...(m.password !== undefined ? { password: resolveSecret(m.password, 'mqtt.password', env) } : {}),
+    ...(m.client_id !== undefined ? { clientId: m.client_id } : {}),
+    ...(tls
+      ? {
+          tls: {
+            ...(tls.ca_file ? { ca: readTlsFile(tls.ca_file, 'ca_file', env) } : {}),
+            ...(tls.cert_file ? { cert: readTlsFile(tls.cert_file, 'cert_file', env) } : {}),
+            ...(tls.key_file ? { key: readTlsFile(tls.key_file, 'key_file', env) } : {}),
+            reject_unauthorized: tls.reject_unauthorized,
+          },
+        }
+      : {}),
+  };
+}
+
+/** The http section → the API server's options (token resolved, certificate pair checked). */
+export function apiOptions(http: HttpConfig, env: NodeJS.ProcessEnv): { host: string; port: number; token: string; cors_origin?: string; max_connections: number; tls?: { cert: Buffer; key: Buffer } } {
+  return {
+    ...listenHostPort(http.listen),
+    token: resolveSecret(http.token, 'http.token', env),
+    ...(http.cors_origin !== undefined ? { cors_origin: http.cors_origin } : {}),
+    max_connections: http.max_connections,
+    ...(http.tls ? { tls: apiTls(http.tls, env) } : {}),
+  };
+}
+
 /**
  * A loaded config → a ready (not started) collector and the sink it writes to. The caller owns
  * both: `await collector.start()`, and on shutdown `await collector.stop(); await sink.close()`.
@@ -67,7 +99,6 @@ export function createCollectorFromConfig(
   const env = deps.env ?? process.env;
   const sink = createSink(config.store, { clock, logger, env });
   const m = config.mqtt;
-  const tls = m.tls;
   const http = config.http;
   const profiles = deps.profiles ?? loadProfiles();
   // The alert engine publishes through the collector's subscriber (called only after start).
@@ -83,40 +114,14 @@ export function createCollectorFromConfig(
     id: config.collector.id,
     inventories: setup.inventories,
     clusters: setup.clusters,
-    mqtt: {
-      url: m.url,
-      ...(m.username !== undefined ? { username: m.username } : {}),
-      ...(m.password !== undefined ? { password: resolveSecret(m.password, 'mqtt.password', env) } : {}),
-      ...(m.client_id !== undefined ? { clientId: m.client_id } : {}),
-      accept_legacy_topics: m.accept_legacy_topics,
-      ...(tls
-        ? {
-            tls: {
-              ...(tls.ca_file ? { ca: readTlsFile(tls.ca_file, 'ca_file', env) } : {}),
-              ...(tls.cert_file ? { cert: readTlsFile(tls.cert_file, 'cert_file', env) } : {}),
-              ...(tls.key_file ? { key: readTlsFile(tls.key_file, 'key_file', env) } : {}),
-              reject_unauthorized: tls.reject_unauthorized,
-            },
-          }
-        : {}),
-    },
+    mqtt: { ...mqttConnection(m, env), accept_legacy_topics: m.accept_legacy_topics },
     sink,
     clock,
     logger,
     kpiIntervalMs: config.kpi.interval_s * 1000,
     publishEveryMs: config.kpi.publish_every_s * 1000,
     kpi: kpiEngineConfig(config.kpi),
-    ...(http
-      ? {
-          http: {
-            ...listenHostPort(http.listen),
-            token: resolveSecret(http.token, 'http.token', env),
-            ...(http.cors_origin !== undefined ? { cors_origin: http.cors_origin } : {}),
-            max_connections: http.max_connections,
-            ...(http.tls ? { tls: apiTls(http.tls, env) } : {}),
-          },
-        }
-      : {}),
+    ...(http ? { http: apiOptions(http, env) } : {}),
     profiles,
     alerts,
     ...(deps.onKpi ? { onKpi: deps.onKpi } : {}),

@@ -21,6 +21,7 @@ import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from './prometheus-text.js'
  *   GET /api/sites/:id/alerts     the site's alerts (same filters but site)
  *   GET /api/clusters             the clusters
  *   GET /api/clusters/:id/kpi     the cluster roll-ups (same filters)
+ *   GET /api/bureau/sites         a bureau's sites: latest window, lateness, silence, refusals (bureau only)
  *   GET /metrics                  Prometheus text format
  *
  * Everything but /healthz needs `Authorization: Bearer <token>`. /healthz answers a load balancer
@@ -190,6 +191,10 @@ export class ApiRoutes {
       const q = parseQuery(NoQuerySchema, url.searchParams);
       if (!q.ok) return q.response;
       return path === '/api/sites' ? json(200, { sites: this.opts.source.sites() }) : json(200, { clusters: this.opts.source.clusters() });
+    }
+    if (path === '/api/bureau/sites' && this.opts.source.bureauSites) {
+      const q = parseQuery(NoQuerySchema, url.searchParams);
+      return q.ok ? json(200, { sites: this.opts.source.bureauSites() }) : q.response;
     }
     const a = /^\/api\/(?:alerts(?:\/([^/]+))?|sites\/([^/]+)\/alerts)$/.exec(path);
     if (a) return this.alertRoute(url, a[1], a[2]);

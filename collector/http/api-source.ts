@@ -94,4 +94,6 @@ export interface ApiSource {
   clusterKpis(cluster: string): KpiMessage | undefined;
   health(): HealthReport;
   metrics(): MetricFamily[];
+  /** A bureau's view of its sites (GET /api/bureau/sites); absent on a site collector. */
+  bureauSites?(): unknown[];
 }

@@ -72,28 +72,7 @@ export function collectorMetricFamilies(input: MetricsInput): MetricFamily[] {
   out.push(gauge('dcim_collector_broker_connected', '1 while the MQTT session is up.', health.broker.connected ? 1 : 0));
   out.push(gauge('dcim_collector_last_kpi_evaluation_timestamp_seconds', 'When KPIs were last evaluated.', seconds(health.kpi.last_evaluation_ms)));
 
-  const sink = stats.sink;
-  for (const key of STORE_COUNTERS) out.push(counter(`dcim_store_${key}_total`, `Store: ${key.replaceAll('_', ' ')}.`, sink[key]));
-  out.push(gauge('dcim_store_pending_points', 'Points waiting for the store (memory or spool).', sink.pending));
-  out.push(gauge('dcim_store_reachable', '1 while the store answers writes.', health.store.reachable ? 1 : 0, { target: health.store.target }));
-  out.push({
-    name: 'dcim_store_state',
-    help: 'The store state: 1 for the current one of ok, unreachable, refusing, unwritable.',
-    type: 'gauge',
-    samples: (['ok', 'unreachable', 'refusing', 'unwritable'] as const).map((state) => ({ labels: { state }, value: health.store.state === state ? 1 : 0 })),
-  });
-  out.push(gauge('dcim_store_last_success_timestamp_seconds', 'When the store last took a batch.', seconds(health.store.last_success_ms)));
-  if (sink.spool) {
-    const s = sink.spool;
-    out.push(gauge('dcim_store_spool_bytes', 'Bytes of spool segment files on disk.', s.bytes));
-    out.push(gauge('dcim_store_spool_segments', 'Spool segment files.', s.segments));
-    out.push(gauge('dcim_store_spool_oldest_age_seconds', 'Age of the oldest batch waiting in the spool.', s.oldest_age_ms / 1000));
-    out.push(counter('dcim_store_spool_dropped_batches_total', 'Batches the spool dropped at its max_bytes / max_age_h bound.', s.dropped_records));
-    out.push(counter('dcim_store_spool_refused_batches_total', 'Batches the disk refused (full, I/O error).', s.refused_records));
-    out.push(counter('dcim_store_spool_unreadable_batches_total', 'Batches that failed their CRC when read back.', s.unreadable_records));
-    out.push(counter('dcim_store_spool_fsync_errors_total', 'Failed fsyncs of the spool.', s.fsync_errors));
-    out.push(gauge('dcim_store_spool_recovered_batches', 'Batches found in the spool at start.', s.recovered_records));
-  }
+  out.push(...storeMetricFamilies(stats.sink, health));
 
   for (const [key, value] of Object.entries(stats.engine)) {
     if (typeof value !== 'number') continue;
@@ -147,7 +126,34 @@ export function collectorMetricFamilies(input: MetricsInput): MetricFamily[] {
   return out;
 }
 
-function kpiFamilies(scopes: MetricsInput['kpis']): MetricFamily[] {
+/** The store's counters, state and spool (the collector's and the bureau's /metrics). */
+export function storeMetricFamilies(sink: CollectorStats['sink'], health: HealthReport): MetricFamily[] {
+  const out: MetricFamily[] = [];
+  for (const key of STORE_COUNTERS) out.push(counter(`dcim_store_${key}_total`, `Store: ${key.replaceAll('_', ' ')}.`, sink[key]));
+  out.push(gauge('dcim_store_pending_points', 'Points waiting for the store (memory or spool).', sink.pending));
+  out.push(gauge('dcim_store_reachable', '1 while the store answers writes.', health.store.reachable ? 1 : 0, { target: health.store.target }));
+  out.push({
+    name: 'dcim_store_state',
+    help: 'The store state: 1 for the current one of ok, unreachable, refusing, unwritable.',
+    type: 'gauge',
+    samples: (['ok', 'unreachable', 'refusing', 'unwritable'] as const).map((state) => ({ labels: { state }, value: health.store.state === state ? 1 : 0 })),
+  });
+  out.push(gauge('dcim_store_last_success_timestamp_seconds', 'When the store last took a batch.', seconds(health.store.last_success_ms)));
+  if (sink.spool) {
+    const s = sink.spool;
+    out.push(gauge('dcim_store_spool_bytes', 'Bytes of spool segment files on disk.', s.bytes));
+    out.push(gauge('dcim_store_spool_segments', 'Spool segment files.', s.segments));
+    out.push(gauge('dcim_store_spool_oldest_age_seconds', 'Age of the oldest batch waiting in the spool.', s.oldest_age_ms / 1000));
+    out.push(counter('dcim_store_spool_dropped_batches_total', 'Batches the spool dropped at its max_bytes / max_age_h bound.', s.dropped_records));
+    out.push(counter('dcim_store_spool_refused_batches_total', 'Batches the disk refused (full, I/O error).', s.refused_records));
+    out.push(counter('dcim_store_spool_unreadable_batches_total', 'Batches that failed their CRC when read back.', s.unreadable_records));
+    out.push(counter('dcim_store_spool_fsync_errors_total', 'Failed fsyncs of the spool.', s.fsync_errors));
+    out.push(gauge('dcim_store_spool_recovered_batches', 'Batches found in the spool at start.', s.recovered_records));
+  }
+  return out;
+}
+
+export function kpiFamilies(scopes: MetricsInput['kpis']): MetricFamily[] {
   const fam = (name: string, help: string): MetricFamily => ({ name, help, type: 'gauge', samples: [] });
   const value = fam('dcim_kpi_value', 'KPI value (only when it could be computed); ratios 0..1, PUE as is.');
   const ok = fam('dcim_kpi_ok', '1 when the KPI has a value, 0 when it is unknown (insufficient, stale, boundary error).');

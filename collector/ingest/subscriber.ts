@@ -30,6 +30,8 @@ export interface MqttSubscriberOptions {
   tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; reject_unauthorized?: boolean };
   /** Site ids to subscribe for. */
   sites: readonly string[];
+  /** Subscribe to these filters (QoS 1) instead of the sites' device topics (the bureau: every site's summaries). */
+  filters?: readonly string[];
   /** Also subscribe to the old device topics without an agent (a migration switch). */
   legacy_topics?: boolean;
   /** How long the broker keeps the session after a disconnect (default a week). */
@@ -132,7 +134,8 @@ export class MqttSubscriber {
 
   private async subscribe(client: MqttClient): Promise<void> {
     const filters: Record<string, { qos: 1 }> = {};
-    for (const site of this.opts.sites) {
+    for (const f of this.opts.filters ?? []) filters[f] = { qos: 1 };
+    for (const site of this.opts.filters ? [] : this.opts.sites) {
       filters[topics.filters.telemetry(site)] = { qos: 1 };
       filters[topics.filters.deviceStatus(site)] = { qos: 1 };
       filters[topics.filters.agentState(site)] = { qos: 1 };
