@@ -1,4 +1,5 @@
 import type { ALERT_STATES } from '../contract/storage-schema.js';
+import { CATALOGUE, type Lang } from '../collector/i18n/catalogue.js';
 import { influxAnnotation, queryVariable, type InfluxAnnotation, type QueryVariable } from './grafana/dashboard.js';
 import { textMapping, type ValueMapping } from './grafana/panels.js';
 import { col, eq, ident, matchesVar, select, TIME_FILTER } from './influxql/build.js';
@@ -7,6 +8,14 @@ import { col, eq, ident, matchesVar, select, TIME_FILTER } from './influxql/buil
 
 /** Default targets (docs/design.md §4) and the amber band of the target status (§5: 0.05 PUE, 5 points). */
 export const TARGETS = { pue: 1.2, rack_occupancy: 0.7, green_share: 0.8 } as const;
+/**
+ * The compute-monitoring plan's intelligent-compute share (智算占比 ≥ 90 %). Not an inventory
+ * target (the collector gives compute no status), so the dashboards colour it against this figure.
+ */
+export const AI_SHARE_TARGET = 0.9;
+
+/** The languages the bureau's screens come in: zh-CN for the people who read them, English beside. */
+export type DashboardLang = Lang;
 export const AMBER = { pue: 0.05, ratio: 0.05 } as const;
 
 /**
@@ -37,20 +46,28 @@ export function hallVariable(): QueryVariable {
 }
 
 /** The collector's target status (docs/design.md §5) as a traffic light. */
-export const STATUS_COLOURS: ValueMapping[] = textMapping({
-  green: ['● met', 'green'],
-  amber: ['● near', 'orange'],
-  red: ['● missed', 'red'],
-  grey: ['○ no value', 'text'],
-});
+export function statusColours(lang: DashboardLang = 'en'): ValueMapping[] {
+  const w = CATALOGUE[lang];
+  return textMapping({
+    green: [`● ${w['status.green']}`, 'green'],
+    amber: [`● ${w['status.amber']}`, 'orange'],
+    red: [`● ${w['status.red']}`, 'red'],
+    grey: [`○ ${w['status.grey']}`, 'text'],
+  });
+}
+export const STATUS_COLOURS: ValueMapping[] = statusColours('en');
 
-/** KPI quality ladder (docs/design.md §5). */
-export const QUALITY_COLOURS: ValueMapping[] = textMapping({
-  measured: ['measured', 'green'],
-  partial: ['partial', 'yellow'],
-  estimated: ['estimated', 'orange'],
-  insufficient: ['insufficient', 'red'],
-});
+/** KPI quality ladder (docs/design.md §5), in the words of the shared catalogue. */
+export function qualityColours(lang: DashboardLang = 'en'): ValueMapping[] {
+  const w = CATALOGUE[lang];
+  return textMapping({
+    measured: [w['quality.measured'], 'green'],
+    partial: [w['quality.partial'], 'yellow'],
+    estimated: [w['quality.estimated'], 'orange'],
+    insufficient: [w['quality.insufficient'], 'red'],
+  });
+}
+export const QUALITY_COLOURS: ValueMapping[] = qualityColours('en');
 
 export const DEVICE_STATE_COLOURS: ValueMapping[] = textMapping({
   up: ['up', 'green'],

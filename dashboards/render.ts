@@ -1,12 +1,12 @@
 import type { StorageSchema } from '../contract/storage-schema.js';
-import { bureauOverview } from './bureau-overview.js';
+import { bureauOverview, bureauOverviewZh } from './bureau-overview.js';
 import { checkDashboard } from './check-dashboard.js';
 import { deviceHealth } from './device-health.js';
 import type { Dashboard } from './grafana/dashboard.js';
 import { siteOperations } from './site-operations.js';
 
 /** The dcim dashboards and the file each is committed as (dashboards/json/<uid>.json). */
-export const DASHBOARDS: readonly (() => Dashboard)[] = [siteOperations, bureauOverview, deviceHealth];
+export const DASHBOARDS: readonly (() => Dashboard)[] = [siteOperations, bureauOverview, bureauOverviewZh, deviceHealth];
 
 export interface RenderedDashboard {
   /** Relative to dashboards/. */

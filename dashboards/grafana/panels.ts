@@ -73,6 +73,7 @@ export interface PanelSpec {
   fieldConfig: { defaults: FieldDefaults; overrides: Override[] };
   options: Record<string, unknown>;
   transformations?: Transformation[];
+  timeFrom?: string;
 }
 
 /** What every panel builder takes. */
@@ -92,6 +93,8 @@ export interface PanelInput {
   overrides?: Override[];
   transformations?: Transformation[];
   noValue?: string;
+  /** A relative range of the panel's own (e.g. `90d`), whatever range the dashboard shows. */
+  timeFrom?: string;
 }
 
 const REF_IDS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
@@ -131,6 +134,7 @@ function base(type: string, p: PanelInput, fieldDefaults: FieldDefaults, options
     fieldConfig: { defaults: fieldDefaults, overrides: p.overrides ?? [] },
     options,
     ...(p.transformations ? { transformations: p.transformations } : {}),
+    ...(p.timeFrom !== undefined ? { timeFrom: p.timeFrom } : {}),
   };
 }
 

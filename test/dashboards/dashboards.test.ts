@@ -40,8 +40,8 @@ describe('committed dashboards', () => {
     for (const r of rendered) expect(committed.find((c) => c.file === r.file)?.text, r.file).toBe(r.text);
   });
 
-  it('are the three dashboards, with stable uids', () => {
-    expect(dashboards.map((d) => d.json.uid).sort()).toEqual(['dcim-bureau-overview', 'dcim-device-health', 'dcim-site-operations']);
+  it('are the three dashboards (the bureau one in English and Chinese), with stable uids', () => {
+    expect(dashboards.map((d) => d.json.uid).sort()).toEqual(['dcim-bureau-overview', 'dcim-bureau-overview-zh-cn', 'dcim-device-health', 'dcim-site-operations']);
   });
 
   it.each(dashboards.map((d) => [d.file, d.json] as const))('%s names only measurements, fields and tags of contract/storage-schema.ts', (_, d) => {
