@@ -15,6 +15,7 @@ import { decodeState, type DecodedState } from './ingest/decode-status.js';
 import { MqttSubscriber, type MqttSubscriberOptions } from './ingest/subscriber.js';
 import { TelemetryGate, type GateVerdict } from './ingest/telemetry-gate.js';
 import { Ownership } from './ingest/ownership.js';
+import { SummaryPublisher, type SummaryPublisherStats } from './federation/summary-publisher.js';
 import { DEFAULT_ENGINE_CONFIG, KpiEngine, type KpiEngineConfig, type KpiEngineStats } from './kpi-engine.js';
 import { DAY_MS } from './kpi/site-calendar.js';
 import { LogThrottle } from './log-throttle.js';
@@ -38,6 +39,8 @@ import { agentHealthPoint, deviceStatusPoint } from './store/state-points.js';
  *   instants): engine.evaluate per site and cluster; live figures and the windows engine.takeClosed
  *   reports new or revised ─▶ KPI points stamped at window end ─▶ sink;  ─▶ retained dcim/v1/<site|cluster>/kpi (on change, at least every
  *   publishEveryMs);  ─▶ onKpi;  the HTTP API reads the same latest messages.
+ *   Site summaries for the bureau (closed windows, new or revised) ─▶ sink and retained
+ *   dcim/v1/<site>/summary/<window>, pending until acknowledged (federation/summary-publisher.ts).
  *
  * Bad input is counted, logged (throttled) and dropped; nothing in the message path may stop the
  * collector.
@@ -66,6 +69,8 @@ export interface CollectorOptions {
   /** The HTTP API; absent: none. */
   http?: { host: string; port: number; token: string; cors_origin?: string; max_connections?: number; tls?: { cert: Buffer; key: Buffer } };
   onKpi?: (msg: KpiMessage) => void;
+  /** `publish_summaries` (default true): publish and store each site's closed-window summaries for a bureau. */
+  federation?: { publish_summaries?: boolean };
 }
 
 export interface CollectorStats {
@@ -118,10 +123,12 @@ export interface CollectorStats {
   engine: KpiEngineStats;
   alerts?: AlertStats;
   http?: ApiServerStats;
+  /** Site summaries for the bureau; absent when publishing them is off. */
+  summaries?: SummaryPublisherStats;
 }
 
 type TrustCounters = 'seq_implausible' | 'seq_rebased' | 'agents_refused' | 'agents_evicted' | 'series_refused' | 'series_forgotten' | 'latest_refused' | 'log_lines_suppressed' | 'alert_observations_refused';
-type Counters = Omit<CollectorStats, 'sink' | 'invalid_by_code' | 'engine' | 'alerts' | 'http' | TrustCounters>;
+type Counters = Omit<CollectorStats, 'sink' | 'invalid_by_code' | 'engine' | 'alerts' | 'http' | 'summaries' | TrustCounters>;
 
 /** Agents a site may have in the agent-state map: each polls at least one of its devices. */
 const maxSiteAgents = (site: SiteEntry): number => Math.max(4, site.devices.size);
@@ -173,6 +180,7 @@ export class Collector {
   private readonly deviceStatus = new Map<string, Map<string, DeviceStatus>>();
   private readonly agentState = new Map<string, Map<string, AgentState>>();
   private readonly ownership: Ownership;
+  private readonly summaries: SummaryPublisher | undefined;
   private subscriber: MqttSubscriber | undefined;
   private api: ApiServer | undefined;
   private apiUrl: string | undefined;
@@ -191,6 +199,23 @@ export class Collector {
     this.engine = opts.engine ?? KpiEngine.create({ inventories: opts.inventories, profiles: opts.profiles ?? new Map(), clusters: opts.clusters ?? [], ...(opts.kpi ? { config: opts.kpi } : {}) });
     for (const id of this.sites.keys()) this.scopes.set(`site:${id}`, { id, kind: 'site', latest: undefined, publishedSignature: undefined, publishedAt: Number.NEGATIVE_INFINITY });
     for (const id of this.clusters.keys()) this.scopes.set(`cluster:${id}`, { id, kind: 'cluster', latest: undefined, publishedSignature: undefined, publishedAt: Number.NEGATIVE_INFINITY });
+    this.summaries = opts.federation?.publish_summaries === false ? undefined : this.summaryPublisher();
+  }
+
+  private summaryPublisher(): SummaryPublisher {
+    const engine = this.engine;
+    return new SummaryPublisher({
+      sources: [...this.sites.keys()].flatMap((id) => engine.siteSource(id) ?? []),
+      settle_ms: engine.settle_ms,
+      late_days: this.opts.kpi?.late_days ?? DEFAULT_ENGINE_CONFIG.late_days,
+      publish: (s) => {
+        const sub = this.subscriber;
+        return sub ? sub.publishSummary(s) : Promise.reject(new Error('the collector is not connected to the broker'));
+      },
+      write: (points) => this.writePoints(points),
+      // Keyed by kind: a broker refusing one site's summaries refuses them every tick.
+      onRefused: (s, e) => this.logThrottled('summary-publish', 'warn', 'site summary publish failed; kept pending, retried next tick', { site: s.site, window: s.window, window_start: s.window_start, revision: s.revision, error: e as Error }),
+    });
   }
 
   private get intervalMs(): number {
@@ -267,6 +292,7 @@ export class Collector {
       engine: this.engine.stats(),
       ...(this.opts.alerts ? { alerts: this.opts.alerts.stats() } : {}),
       ...(this.api ? { http: this.api.stats() } : {}),
+      ...(this.summaries ? { summaries: this.summaries.stats() } : {}),
     };
   }
 
@@ -329,6 +355,14 @@ export class Collector {
     }
     // Closed windows that are new or changed (late data revises past 15m/1h/1d windows), stamped at their end.
     for (const c of this.engine.takeClosed(at_ms)) this.writeKpis(c.id, [c.value]);
+    if (this.summaries && this.subscriber) {
+      try {
+        this.summaries.tick(at_ms);
+      } catch (e) {
+        this.counters.handler_errors++;
+        this.logger.error('site summaries failed', { error: e as Error });
+      }
+    }
     const alerts = this.opts.alerts;
     if (alerts) {
       try {
@@ -471,6 +505,7 @@ export class Collector {
     this.counters.readings_accepted += m.readings.length;
     // Only new (agent, seq) reach the engine: a redelivery or replay never books energy twice.
     this.engine.ingest(m.site, m.device, m.ts, m.readings);
+    this.summaries?.touched(m.site);
     this.opts.alerts?.observeTelemetry(m);
     this.writePoints(readingPoints(m, device.tags));
   }

@@ -168,6 +168,19 @@ export const KpiConfigSchema = z
   .prefault({});
 export type KpiConfig = z.infer<typeof KpiConfigSchema>;
 
+/**
+ * The site side of bureau federation (README "Bureau federation"): each site's closed-window
+ * summaries, stored and published retained (QoS 1) on dcim/v1/<site>/summary/<window>, for a
+ * broker bridge to carry to the bureau. Off for a collector no bureau reads.
+ */
+export const FederationConfigSchema = z
+  .object({
+    publish_summaries: z.boolean().default(true),
+  })
+  .strict()
+  .prefault({});
+export type FederationConfig = z.infer<typeof FederationConfigSchema>;
+
 export const CollectorConfigSchema = z
   .object({
     collector: z
@@ -184,6 +197,7 @@ export const CollectorConfigSchema = z
     kpi: KpiConfigSchema,
     /** Alert rules and notifiers (collector/alerts, README "Alerts"); absent: the built-in rules, MQTT only. */
     alerts: AlertsConfigSchema,
+    federation: FederationConfigSchema,
   })
   .strict();
 export type CollectorConfig = z.infer<typeof CollectorConfigSchema>;

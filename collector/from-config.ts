@@ -124,6 +124,7 @@ export function createCollectorFromConfig(
     ...(http ? { http: apiOptions(http, env) } : {}),
     profiles,
     alerts,
+    federation: { publish_summaries: config.federation.publish_summaries },
     ...(deps.onKpi ? { onKpi: deps.onKpi } : {}),
   });
   return { collector, sink };

@@ -110,6 +110,16 @@ export function collectorMetricFamilies(input: MetricsInput): MetricFamily[] {
     out.push({ name: 'dcim_alert_notifications_pending', help: 'Alert states waiting for delivery, by notifier.', type: 'gauge', samples: notifiers.map(([notifier, n]) => ({ labels: { notifier }, value: n.pending })) });
   }
 
+  if (stats.summaries) {
+    const s = stats.summaries;
+    out.push({ name: 'dcim_collector_summaries_published_total', help: 'Site summaries the broker acknowledged, by window.', type: 'counter', samples: Object.entries(s.published).map(([window, n]) => ({ labels: { window }, value: n })) });
+    out.push(counter('dcim_collector_summaries_built_total', 'Site summaries built (new closed windows and revisions), each stored.', s.built));
+    out.push(counter('dcim_collector_summary_revisions_total', 'Site summaries rebuilt because late data changed a closed window (a higher revision).', s.revisions));
+    out.push(counter('dcim_collector_summary_publish_failures_total', 'Site summary publishes refused or failed (ACL, broker gone); kept pending and retried.', s.publish_failures));
+    out.push(gauge('dcim_collector_summaries_pending', 'Site summaries waiting for the broker to acknowledge them.', s.pending));
+    out.push(counter('dcim_collector_summaries_expired_total', 'Pending site summaries dropped unsent past the late-data horizon (still in the store).', s.expired));
+  }
+
   if (stats.http) {
     out.push(counter('dcim_http_requests_total', 'HTTP API requests.', stats.http.requests));
     out.push({

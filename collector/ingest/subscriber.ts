@@ -2,6 +2,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { describeNetworkError } from '../../contract/errors.js';
 import type { Logger } from '../../contract/log.js';
 import { AlertMessageSchema, KpiMessageSchema, type AlertMessage, type KpiMessage } from '../../contract/messages.js';
+import { SiteSummarySchema, type SiteSummary } from '../../contract/summary.js';
 import { topics } from '../../contract/topics.js';
 
 /**
@@ -16,7 +17,7 @@ import { topics } from '../../contract/topics.js';
  *   warning;
  * - QoS 1 subscriptions to the telemetry, device-status and agent-state topics of its sites (the
  *   agent-scoped ones; the legacy device topics too while `legacy_topics` is set);
- * - the retained KPI message, validated before it leaves;
+ * - the retained KPI message and the retained site summaries for the bureau, validated before they leave;
  * - reconnects forever at a fixed period; subscriptions are renewed when the broker lost the
  *   session.
  * Payload size is enforced by the decoders (contract MAX_PAYLOAD_BYTES) before any parsing;
@@ -160,6 +161,13 @@ export class MqttSubscriber {
     if (!this.client) throw new Error('MqttSubscriber not started');
     const checked = KpiMessageSchema.parse(msg);
     await this.client.publishAsync(topics.kpi(checked.site), JSON.stringify(checked), { qos: 1, retain: true });
+  }
+
+  /** Publish a site summary on `dcim/v1/<site>/summary/<window>`, retained, QoS 1; resolves on PUBACK. */
+  async publishSummary(s: SiteSummary): Promise<void> {
+    if (!this.client) throw new Error('MqttSubscriber not started');
+    const checked = SiteSummarySchema.parse(s);
+    await this.client.publishAsync(topics.summary(checked.site, checked.window), JSON.stringify(checked), { qos: 1, retain: true });
   }
 
   /**
