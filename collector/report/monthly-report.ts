@@ -1,13 +1,14 @@
 import { KPI_INPUTS_VERSION, type KpiMessage, type KpiQuality, type KpiValue, type KpiWindow, type TargetStatus } from '../../contract/messages.js';
-import type { ClusterSummary, SiteSummary } from '../http/api-source.js';
 
 /**
- * The bureau's monthly report as a pure function of what the collector's HTTP API answers
- * (/api/sites, /api/clusters, /api/sites|clusters/:id/kpi): every figure is the API's KPI value
- * for the month's window, copied, never recomputed, so the report and the API cannot disagree.
- * Month figures come from the `1mo` window (PUE also `12mo`, trailing); the installed compute,
- * its accelerator utilisation and the compute share exist only as `instant` values (the state at
- * report time), which the report says in each figure's `window`.
+ * The bureau's monthly report as a pure function of KPI values: those the collector's HTTP API
+ * answers for the month in progress (/api/sites|clusters/:id/kpi), or those evaluated from stored
+ * site summaries as of a month's end (store-report-source.ts): the same values either way, copied,
+ * never recomputed here, so the report and its source cannot disagree.
+ * Month figures come from the `1mo` window; the verdicts from `ytd` (the year to the month's
+ * end), `12mo` (the trailing year to it) and `1y` (the last complete calendar year); the installed
+ * compute, its accelerator utilisation and the compute share exist only as `instant` values (the
+ * state at report time, or at the month's end from a store), which each figure's `window` says.
  */
 export interface Figure {
   value: number | null;
@@ -68,34 +69,95 @@ export interface ReportRow {
   accelerator_utilisation_pct: Figure;
   pue_month: Figure;
   pue_12mo: Figure;
+  /** Verdicts: PUE of the year to date and of the last complete calendar year. */
+  pue_ytd: Figure;
+  pue_1y: Figure;
   green_share: Figure;
+  /** Green share of the year to date and of the last complete calendar year (certificates and trades included). */
+  green_share_ytd: Figure;
+  green_share_1y: Figure;
   /** The month's energy by side: facility and IT from the month's PUE, green from the month's green share. */
   energy: Record<EnergySide, EnergyFigure>;
   /** Green electricity declared for the month (certificates × 1,000 kWh, settled trades): declared, not metered. */
   green_energy_kwh: { certificates: number | null; trade: number | null };
   data_quality: { worst: KpiQuality; min_coverage: number | null; insufficient: string[] };
+  /** Why the row has no figures at all (no stored summaries of the month); null when it has. */
+  no_data: string | null;
+  /** How the site's summaries of the month arrived (store reports only; null from the API). */
+  reporting: SiteReporting | null;
 }
 
-/** 2: energy by side as measured and substituted parts (`energy`), no single extrapolated total. */
+/**
+ * Whether a site reported its month: its local days with no stored day summary (`missing`) and
+ * those whose stored summary was generated more than `late_after_ms` after the day ended
+ * (`late`). `status`: `silent` (nothing stored for the month), `missing` (some days missing),
+ * `late` (all there, some late), `on_time`.
+ */
+export interface SiteReporting {
+  status: 'on_time' | 'late' | 'missing' | 'silent';
+  days_expected: number;
+  days_reported: number;
+  /** Local dates (YYYY-MM-DD) with no day summary. */
+  days_missing: string[];
+  /** Local dates whose day summary was generated late. */
+  days_late: string[];
+  /** Largest delay of a stored day summary after its day's end, ms; null without any. */
+  max_delay_ms: number | null;
+  late_after_ms: number;
+}
+
+export const RANK_BY = ['pue', 'occupancy', 'green_share', 'compute'] as const;
+export type RankBy = (typeof RANK_BY)[number];
+
+export interface RankEntry {
+  /** 1-based; null for a site without a value for the figure (listed after the ranked ones). */
+  rank: number | null;
+  id: string;
+  name: string;
+  figure: Figure;
+  reporting: SiteReporting | null;
+}
+
+/**
+ * 3: the year-to-date and annual verdicts, `no_data`, `reporting` and `ranking`;
+ * 2: energy by side as measured and substituted parts (`energy`), no single extrapolated total.
+ */
 export interface MonthlyReport {
-  schema: 2;
+  schema: 3;
   month: string;
   generated_ms: number;
   source: string;
+  /** `api`: the month in progress from a collector's API; `store`: evaluated from stored summaries as of `as_of_ms`. */
+  source_kind: 'api' | 'store';
+  /** The instant the figures were evaluated at (the month's end plus the settle time, or now for the month in progress). */
+  as_of_ms: number | null;
   rows: ReportRow[];
+  ranking: { by: RankBy; entries: RankEntry[] } | null;
+}
+
+/** What the report needs to know of a site or cluster besides its KPI values. */
+export interface ScopeIdentity {
+  id: string;
+  name: string;
+  timezone?: string;
+  /** A cluster's sites. */
+  sites?: string[];
 }
 
 export interface ReportScope {
   kind: 'site' | 'cluster';
-  summary: SiteSummary | ClusterSummary;
+  summary: ScopeIdentity;
   kpis: KpiMessage | undefined;
+  /** Why there are no KPI values (nothing stored for the month). */
+  no_data?: string;
+  reporting?: SiteReporting;
 }
 
 const QUALITY_RANK: Record<KpiQuality, number> = { measured: 0, partial: 1, estimated: 2, insufficient: 3 };
 
 export function figure(kpis: readonly KpiValue[], kpi: string, window: KpiWindow): Figure {
   const k = kpis.find((x) => x.kpi === kpi && x.window === window);
-  if (!k) return { value: null, window: null, basis: null, quality: 'insufficient', status: 'grey', target: null, coverage: null, category: null, reason: `the API has no ${kpi} ${window} value` };
+  if (!k) return { value: null, window: null, basis: null, quality: 'insufficient', status: 'grey', target: null, coverage: null, category: null, reason: `no ${kpi} ${window} value` };
   return {
     value: k.ok && k.value !== undefined ? k.value : null,
     window: k.window,
@@ -122,7 +184,7 @@ export function monthAt(ms: number, timezone: string): string {
 export function monthMismatch(scope: ReportScope, month: string): string | undefined {
   const w = scope.kpis?.kpis.find((k) => k.window === '1mo');
   if (!w) return `${scope.kind} ${scope.summary.id}: the API has no month (1mo) window yet`;
-  const tz = 'timezone' in scope.summary ? scope.summary.timezone : 'UTC';
+  const tz = scope.summary.timezone ?? 'UTC';
   const got = monthAt(w.window_start, tz);
   return got === month ? undefined : `${scope.kind} ${scope.summary.id}: the API's month window is ${got}, not ${month}; the API holds the month in progress only (use 'dcim kpi recompute' for earlier months)`;
 }
@@ -159,7 +221,11 @@ export function reportRow(scope: ReportScope): ReportRow {
     accelerator_utilisation_pct: figure(kpis, 'accelerator_utilisation_pct', 'instant'),
     pue_month: figure(kpis, 'pue', '1mo'),
     pue_12mo: figure(kpis, 'pue', '12mo'),
+    pue_ytd: figure(kpis, 'pue', 'ytd'),
+    pue_1y: figure(kpis, 'pue', '1y'),
     green_share: figure(kpis, 'green_share_ratio', '1mo'),
+    green_share_ytd: figure(kpis, 'green_share_ratio', 'ytd'),
+    green_share_1y: figure(kpis, 'green_share_ratio', '1y'),
   };
   const month = [f.rack_occupancy, f.it_load_utilisation, f.pue_month, f.green_share];
   const worst = month.reduce<KpiQuality>((w, x) => (QUALITY_RANK[x.quality] > QUALITY_RANK[w] ? x.quality : w), 'measured');
@@ -171,7 +237,7 @@ export function reportRow(scope: ReportScope): ReportRow {
     scope: scope.kind,
     id: scope.summary.id,
     name: scope.summary.name,
-    sites: 'sites' in scope.summary ? scope.summary.sites : [scope.summary.id],
+    sites: scope.summary.sites ?? [scope.summary.id],
     racks: {
       designed: available !== null && reserved !== null && planned !== null ? available + reserved + planned : null,
       installed: available !== null && reserved !== null ? available + reserved : null,
@@ -194,9 +260,51 @@ export function reportRow(scope: ReportScope): ReportRow {
         .filter(([, x]) => x.quality === 'insufficient')
         .map(([name]) => name),
     },
+    no_data: scope.no_data ?? null,
+    reporting: scope.reporting ?? null,
   };
 }
 
-export function buildMonthlyReport(month: string, scopes: readonly ReportScope[], generated_ms: number, source: string): MonthlyReport {
-  return { schema: 2, month, generated_ms, source, rows: scopes.map(reportRow) };
+/** The figure each ranking orders by, and which way is better. */
+const RANK_FIGURE: Record<RankBy, { pick: (r: ReportRow) => Figure; lower_better: boolean }> = {
+  pue: { pick: (r) => r.pue_month, lower_better: true },
+  occupancy: { pick: (r) => r.rack_occupancy, lower_better: false },
+  green_share: { pick: (r) => r.green_share, lower_better: false },
+  // Dense FP16 of the accelerators (智算): FP16 and FP32 figures do not add up.
+  compute: { pick: (r) => r.compute_ai_pflops, lower_better: false },
+};
+
+/**
+ * The sites of `rows` ranked by one month figure, best first (ties by id). A site without a value
+ * (insufficient, or nothing stored) gets no rank and is listed after the ranked ones: a missing
+ * figure is never ranked as a zero.
+ */
+export function rankSites(rows: readonly ReportRow[], by: RankBy): RankEntry[] {
+  const { pick, lower_better } = RANK_FIGURE[by];
+  const sites = rows.filter((r) => r.scope === 'site');
+  const valued = sites.filter((r) => pick(r).value !== null);
+  valued.sort((a, b) => (lower_better ? pick(a).value! - pick(b).value! : pick(b).value! - pick(a).value!) || a.id.localeCompare(b.id));
+  const unvalued = sites.filter((r) => pick(r).value === null).sort((a, b) => a.id.localeCompare(b.id));
+  const entry = (r: ReportRow, rank: number | null): RankEntry => ({ rank, id: r.id, name: r.name, figure: pick(r), reporting: r.reporting });
+  return [...valued.map((r, i) => entry(r, i + 1)), ...unvalued.map((r) => entry(r, null))];
+}
+
+export interface BuildOptions {
+  source_kind?: 'api' | 'store';
+  as_of_ms?: number;
+  rank_by?: RankBy;
+}
+
+export function buildMonthlyReport(month: string, scopes: readonly ReportScope[], generated_ms: number, source: string, o: BuildOptions = {}): MonthlyReport {
+  const rows = scopes.map(reportRow);
+  return {
+    schema: 3,
+    month,
+    generated_ms,
+    source,
+    source_kind: o.source_kind ?? 'api',
+    as_of_ms: o.as_of_ms ?? null,
+    rows,
+    ranking: o.rank_by ? { by: o.rank_by, entries: rankSites(rows, o.rank_by) } : null,
+  };
 }

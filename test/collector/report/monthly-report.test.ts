@@ -20,7 +20,7 @@ const kpis = engine.evaluate(inventory.site.id, AT);
 const pick = (kpi: string, window: string) => kpis.find((k) => k.kpi === kpi && k.window === window)!;
 const scope = (values: KpiValue[]): ReportScope => ({
   kind: 'site',
-  summary: { id: inventory.site.id, name: inventory.site.name, timezone: inventory.site.timezone, targets: inventory.targets, halls: 1, racks: 1, devices: 1, devices_down: 0, devices_degraded: 0, agents: [], kpi_ts: AT },
+  summary: { id: inventory.site.id, name: inventory.site.name, timezone: inventory.site.timezone },
   kpis: { schema: 1, site: inventory.site.id, ts: AT, kpis: values },
 });
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -142,7 +142,7 @@ describe('dcim report against the API for the same month', () => {
     expect(row.energy.it).toMatchObject({ state: 'total', kwh: pue.it_kwh, measured_kwh: pue.it_measured_kwh });
     expect(row.energy.green_onsite).toMatchObject({ state: 'total', kwh: green.green_onsite_kwh, measured_kwh: green.green_onsite_measured_kwh });
     expect(row.energy.green_feed).toMatchObject({ state: 'total', kwh: green.green_feed_kwh, measured_kwh: green.green_feed_measured_kwh });
-    expect(rep.schema).toBe(2);
+    expect(rep.schema).toBe(3);
     expect(row.data_quality).toMatchObject({ worst: 'measured', min_coverage: 1 });
   }, 20_000);
 
@@ -190,18 +190,6 @@ describe('dcim report against the API for the same month', () => {
     const r = await report('json', args);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(message);
-  });
-
-  it('--config finds the API and its token in the collector config', async () => {
-    const port = new URL(api).port;
-    const file = join(scratch, 'collector.yaml');
-    const seed = new URL('../../../seeds/demo.yaml', import.meta.url).pathname;
-    writeFileSync(file, `collector: { id: main, sites: [${seed}] }\nmqtt: { url: 'mqtt://127.0.0.1:1883' }\nstore: { kind: sqlite, path: x.sqlite, retention_days: 7 }\nhttp: { listen: '0.0.0.0:${port}', token: { env: DCIM_REPORT_TEST_TOKEN } }\n`);
-    const out = join(scratch, 'from-config.json');
-    expect(await command.run(['--month', '2026-02', '--config', file, '--format', 'json', '--out', out])).toBe(0);
-    const rep = JSON.parse(readFileSync(out, 'utf8')) as MonthlyReport;
-    expect(rep.source).toBe(`http://127.0.0.1:${port}`); // the wildcard listen address read on loopback
-    expect(rep.rows[0]?.pue_month.value).toBe(pick(await apiKpis(), 'pue', '1mo').value);
   });
 
   it('a wrong token is exit 1 with the API answer', async () => {
