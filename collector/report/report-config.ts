@@ -1,19 +1,18 @@
 import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
-import { z } from 'zod';
 import { DcimError } from '../../contract/errors.js';
-import { ClustersFileSchema, type Cluster } from '../../contract/inventory.js';
-import { loadYamlFile, parseWith, parseYamlText } from '../../contract/load.js';
-import { KpiConfigSchema, loadCollectorConfig, StoreConfigSchema, type StoreConfig } from '../config.js';
+import type { Cluster } from '../../contract/inventory.js';
+import { parseYamlText } from '../../contract/load.js';
+import { loadBureauConfig } from '../bureau/bureau-config.js';
+import { loadCollectorConfig, type StoreConfig } from '../config.js';
 import type { KnownSite } from './store-report-source.js';
 
 /**
  * What a store-backed report needs from a config file: the store, the sites (id, name and, from
- * a site inventory, the time zone), the clusters and the settle time. Two kinds of config give it:
- * a site collector's (`collector:` lists the site inventories and a clusters file) and the bureau's
- * (`bureau:` names a clusters file; its sites are the clusters' sites, named by id, their time
- * zones taken from their summaries). Only the keys read here are checked in a bureau config; the
- * bureau's own loader checks the rest.
+ * a site inventory, the time zone), the clusters and the settle time. Two kinds of config give it,
+ * told apart by their top-level section: a site collector's (`collector:` lists the site
+ * inventories and a clusters file) and the bureau's (`bureau:` names a clusters file; its sites
+ * are the clusters' sites, named by id, their time zones taken from their summaries). Each is
+ * loaded and checked by its own loader.
  */
 export interface ReportConfig {
   file: string;
@@ -24,12 +23,6 @@ export interface ReportConfig {
   settle_ms: number;
 }
 
-const BureauPartSchema = z.object({
-  bureau: z.object({ clusters: z.string().min(1) }).passthrough(),
-  store: StoreConfigSchema,
-  kpi: KpiConfigSchema.optional(),
-});
-
 export function loadReportConfig(file: string): ReportConfig {
   let text: string;
   try {
@@ -38,15 +31,10 @@ export function loadReportConfig(file: string): ReportConfig {
     throw new DcimError('DCIM_E_CONFIG_UNREADABLE', `${file}: cannot read: ${(e as Error).message}`);
   }
   const raw = parseYamlText(text, file);
-  const top = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
-  if ('bureau' in top && !('collector' in top)) {
-    const b = parseWith(BureauPartSchema, raw, file);
-    const base = dirname(resolve(file));
-    const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
-    const clusters = loadYamlFile(ClustersFileSchema, abs(b.bureau.clusters)).clusters;
-    const ids = [...new Set(clusters.flatMap((c) => c.sites))].sort();
-    const store = b.store.kind === 'sqlite' && b.store.path !== ':memory:' ? { ...b.store, path: abs(b.store.path) } : b.store;
-    return { file, kind: 'bureau', store, sites: ids.map((id) => ({ id, name: id })), clusters, settle_ms: (b.kpi?.settle_s ?? 60) * 1000 };
+  if (raw !== null && typeof raw === 'object' && 'bureau' in raw) {
+    const b = loadBureauConfig(file);
+    const ids = [...new Set(b.clusters.flatMap((c) => c.sites))].sort();
+    return { file, kind: 'bureau', store: b.config.store, sites: ids.map((id) => ({ id, name: id })), clusters: b.clusters, settle_ms: b.config.kpi.settle_s * 1000 };
   }
   const setup = loadCollectorConfig(file);
   return {
