@@ -7,10 +7,13 @@ import { command } from '../../cli/commands/report.js';
 import { summaryPoint } from '../../collector/federation/summary-points.js';
 import type { MonthlyReport } from '../../collector/report/monthly-report.js';
 import { rankingColumns } from '../../collector/report/report-csv.js';
+import { encodeLines } from '../../collector/store/line-protocol.js';
 import { SqliteSink } from '../../collector/store/sqlite-sink.js';
 import { ManualClock } from '../../contract/clock.js';
 import type { KpiValue } from '../../contract/messages.js';
 import { CLUSTER, MAR1, siteInventories, summariseTwoMonths, type Scenario } from '../collector/report/support/summarised-sites.js';
+import { startInfluxV1 } from '../support/influxdb-v1.js';
+import { useService } from '../support/require-service.js';
 
 /**
  * `dcim report --config` for past months: three sites' summaries of January and February 2026 in a
@@ -140,4 +143,38 @@ describe('dcim report --config: a past month from the store', () => {
     expect(await run(['--month', '2026-01', '--config', bureauYaml, '--cluster', 'nope'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/no cluster "nope"/) });
     await expect(command.run(['--month', '2026-01', '--config', bureauYaml, '--rank', '--by', 'speed'])).rejects.toThrow(/--by: expected pue, occupancy, green_share, compute/);
   });
+});
+
+describe('dcim report --config on InfluxDB 1.6.7 (InfluxQL)', () => {
+  const influx = useService('influxd', () => startInfluxV1());
+
+  it('a cluster of January from the day and month summaries in InfluxDB: the engine’s figures', async () => {
+    const i = influx();
+    await i.createDatabase('bureau');
+    // The day and month summaries: what a store keeps of a month past its retention.
+    const kept = scenario.summaries.filter((s) => s.window === '1d' || s.window === '1mo');
+    const batch = encodeLines(kept.map(summaryPoint));
+    expect(batch.points_dropped).toBe(0);
+    await i.write('bureau', batch.lines);
+    const config = join(dir, 'bureau-influx.yaml');
+    writeFileSync(config, stringify({ bureau: { id: 'bureau', clusters: 'clusters.yaml' }, mqtt: { url: 'mqtt://127.0.0.1:1883' }, store: { kind: 'influx_v1', url: i.url, database: 'bureau' } }));
+    const r = await run(['--month', '2026-01', '--config', config, '--cluster', 'c1', '--rank', '--format', 'json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const rep = JSON.parse(r.text) as MonthlyReport;
+    expect(rep.source).toBe(i.url);
+    for (const row of rep.rows) {
+      const engine = scenario.atMonthEnd['2026-01'][row.id]!;
+      const basis = row.scope === 'cluster' ? 'energy_weighted' : undefined;
+      expect(row.pue_month.value, row.id).toBe(pick(engine, 'pue', '1mo', basis).value);
+      expect(row.green_share.value, row.id).toBe(pick(engine, 'green_share_ratio', '1mo', basis).value);
+      expect(row.rack_occupancy.value, row.id).toBe(pick(engine, 'rack_occupancy_ratio', '1mo', row.scope === 'cluster' ? 'pooled' : undefined).value);
+      if (row.scope === 'site') expect(row.it_load_utilisation.value, row.id).toBe(pick(engine, 'it_load_utilisation_ratio', '1mo').value);
+    }
+    expect(rep.ranking!.entries.map((e) => [e.rank, e.id, e.reporting!.status])).toEqual([
+      [1, 'hs2', 'on_time'],
+      [2, 'hs', 'on_time'],
+      [3, 'hs3', 'on_time'],
+    ]);
+  }, 60_000);
 });
