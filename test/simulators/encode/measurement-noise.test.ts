@@ -225,4 +225,21 @@ describe('a steady load served over the wire', () => {
     // The noise changed nothing the truth recorder integrates.
     expect(exact.truth().energy_kwh).toEqual(noisy.truth().energy_kwh);
   });
+
+  it('leaves a stuck device frozen: the noise comes before the faults', async () => {
+    expect(noisy.putFault('meter-lighting', { kind: 'stuck' }).ok).toBe(true);
+    const frozen: number[] = [];
+    for (let k = 0; k < 10; k++) {
+      noisyClock.advance(1000);
+      frozen.push(noisy.servedQuantities('meter-lighting')!.values.active_power_w as number);
+    }
+    expect(new Set(frozen).size).toBe(1);
+    expect(noisy.removeFaults('meter-lighting', 'stuck').ok).toBe(true);
+    const free: number[] = [];
+    for (let k = 0; k < 10; k++) {
+      noisyClock.advance(1000);
+      free.push(noisy.servedQuantities('meter-lighting')!.values.active_power_w as number);
+    }
+    expect(new Set(free).size).toBeGreaterThan(5);
+  });
 });
