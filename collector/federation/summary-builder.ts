@@ -78,10 +78,14 @@ export function closedWindows(cal: SiteCalendar, from: number, edge: number): (W
   return out;
 }
 
-/** What makes two builds of a window the same message: everything but when and which revision. */
+/**
+ * What makes two builds of a window the same message: everything but when and which revision.
+ * Keys sorted, so a summary read back from the store (its keys in schema order) keys the same as
+ * the one built from the engine.
+ */
 function contentKey(s: SiteSummary): string {
   const { revision: _r, generated_ms: _g, ...content } = s;
-  return JSON.stringify(content);
+  return JSON.stringify(content, (_k, v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v));
 }
 
 export interface SummaryTrackerOptions {

@@ -98,6 +98,11 @@ export class EnergyBuckets {
   private readonly days: Ring | undefined;
   /** Quarter-hour pieces refused because the store no longer keeps them. */
   dropped_pieces = 0;
+  /**
+   * Quarter hours starting before this are not written (restoring history: those days were
+   * seeded from stored day sums, and readings replayed to prime the ledgers must not add to them).
+   */
+  private floor_ms = Number.NEGATIVE_INFINITY;
   constructor(private readonly opts: EnergyBucketsOptions) {
     this.quarters = new Ring(Math.max(1, opts.quarter_capacity));
     this.days = opts.day_capacity > 0 ? new Ring(opts.day_capacity) : undefined;
@@ -122,6 +127,7 @@ export class EnergyBuckets {
   }
 
   private write(q: number, qs: number, kwh: number, covered_ms: number, events: number, sign: number): void {
+    if (qs < this.floor_ms) return;
     const day = this.opts.calendar.dayNumber(qs);
     const s = this.quarters.claim(q);
     if (s >= 0) {
@@ -142,6 +148,26 @@ export class EnergyBuckets {
     r.covered[s]! += covered_ms;
     if (events & EVENT_RESET) r.resets[s]! += sign;
     if (events & EVENT_SPIKE) r.spikes[s]! += sign;
+  }
+
+  /**
+   * Sets local day `day` to a stored sum (restoring history at start); false when this store keeps
+   * no days or the day is older than the ring holds.
+   */
+  seedDay(day: number, sum: BucketSum): boolean {
+    if (!this.days) return false;
+    const s = this.days.claim(day);
+    if (s < 0) return false;
+    this.days.kwh[s] = sum.kwh;
+    this.days.covered[s] = sum.covered_ms;
+    this.days.resets[s] = sum.resets;
+    this.days.spikes[s] = sum.spikes;
+    return true;
+  }
+
+  /** Ignore writes to quarter hours before `ms` (while replaying); `-Infinity` lifts it. */
+  ignoreBefore(ms: number): void {
+    this.floor_ms = ms;
   }
 
   /** Sum of the quarter hours in [start, end) (quarter-aligned); `held` false when one is no longer kept. */

@@ -18,7 +18,7 @@ export interface InfluxQlReaderOptions {
   chunk_size?: number;
 }
 
-interface Series {
+export interface InfluxSeries {
   name: string;
   tags?: Record<string, string>;
   columns: string[];
@@ -27,13 +27,13 @@ interface Series {
 
 interface QueryChunk {
   error?: string;
-  results?: { error?: string; series?: Series[] }[];
+  results?: { error?: string; series?: InfluxSeries[] }[];
 }
 
 const STORE_READ = 'DCIM_E_STORE_READ';
 
-const quoteIdent = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-const quoteString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+export const quoteIdent = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+export const quoteString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 /** The InfluxQL of one slice; ms epoch literals (`1767225600000ms`). */
 export function sliceQuery(site: string, measurements: readonly string[], from_ms: number, to_ms: number): string {
@@ -49,9 +49,14 @@ export class InfluxQlReader implements StoredReadings {
 
   async slice(site: string, measurements: readonly DeviceClass[], from_ms: number, to_ms: number): Promise<StoredRow[]> {
     if (measurements.length === 0 || to_ms <= from_ms) return [];
+    return (await this.series(sliceQuery(site, measurements, from_ms, to_ms))).flatMap(seriesRows);
+  }
+
+  /** Every series of an InfluxQL answer, chunks joined; an error or an answer that is not JSON is a DCIM_E_STORE_READ. */
+  async series(influxql: string): Promise<InfluxSeries[]> {
     const o = this.opts;
     const url = new URL('query', o.url.endsWith('/') ? o.url : `${o.url}/`);
-    const form = new URLSearchParams({ q: sliceQuery(site, measurements, from_ms, to_ms), db: o.database, epoch: 'ms', chunked: 'true', chunk_size: String(o.chunk_size ?? 10_000) });
+    const form = new URLSearchParams({ q: influxql, db: o.database, epoch: 'ms', chunked: 'true', chunk_size: String(o.chunk_size ?? 10_000) });
     if (o.retention_policy) form.set('rp', o.retention_policy);
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
     if (o.auth?.kind === 'basic') headers.authorization = `Basic ${Buffer.from(`${o.auth.username}:${o.auth.password}`).toString('base64')}`;
@@ -69,7 +74,7 @@ export class InfluxQlReader implements StoredReadings {
       throw new DcimError(STORE_READ, `read: ${this.target}: query failed: ${(e as Error).message}`);
     }
     if (status !== 200) throw new DcimError(STORE_READ, `read: ${this.target}: HTTP ${status}: ${text.slice(0, 300)}`);
-    const rows: StoredRow[] = [];
+    const out: InfluxSeries[] = [];
     // A chunked answer is one JSON document per line.
     for (const line of text.split('\n')) {
       if (line.trim() === '') continue;
@@ -81,9 +86,9 @@ export class InfluxQlReader implements StoredReadings {
       }
       const err = chunk.error ?? chunk.results?.find((r) => r.error)?.error;
       if (err) throw new DcimError(STORE_READ, `read: ${this.target}: ${err}`);
-      for (const r of chunk.results ?? []) for (const s of r.series ?? []) rows.push(...seriesRows(s));
+      for (const r of chunk.results ?? []) out.push(...(r.series ?? []));
     }
-    return rows;
+    return out;
   }
 
   close(): Promise<void> {
@@ -91,7 +96,7 @@ export class InfluxQlReader implements StoredReadings {
   }
 }
 
-function seriesRows(s: Series): StoredRow[] {
+function seriesRows(s: InfluxSeries): StoredRow[] {
   const t = s.columns.indexOf('time');
   if (t < 0) return [];
   const tags = s.tags ?? {};

@@ -3,6 +3,7 @@ import { SystemClock, type Clock, type TimerHandle } from '../../contract/clock.
 import { DcimError } from '../../contract/errors.js';
 import { createLogger, type Logger } from '../../contract/log.js';
 import { cleanPoint, type CleanPoint } from './line-protocol.js';
+import { SUMMARY_MEASUREMENT } from '../../contract/storage-schema.js';
 import { KPI_FIXED_FIELDS, KPI_MEASUREMENT } from './kpi-points.js';
 import { isIntField, type FieldValue, type MetricPoint } from './metric-point.js';
 import { emptySinkStats, type MetricSink, type SinkHealth, type SinkStats } from './metric-sink.js';
@@ -277,6 +278,12 @@ export class SqliteSink implements MetricSink {
     return rows.map((r) => ({ ts_ms: r.ts_ms, value: r.value, tags: JSON.parse(r.tags) as Record<string, string> }));
   }
 
+  /** The tag sets of every series of one measurement (which sites have stored summaries). */
+  seriesTags(measurement: string): Record<string, string>[] {
+    const rows = this.db().prepare('SELECT tags FROM series WHERE measurement = ?').pluck().all(measurement) as string[];
+    return rows.map((t) => JSON.parse(t) as Record<string, string>);
+  }
+
   /**
    * Raw rows of one site for `dcim kpi recompute`: every sample of these measurements with
    * since_ms <= ts < until_ms, one row per series and timestamp with its fields. Booleans come back
@@ -360,7 +367,10 @@ export class SqliteSink implements MetricSink {
     if (now - this.lastPruneMs < HOUR_MS) return;
     this.lastPruneMs = now;
     const cutoff = now - (this.opts.retention_ms ?? 7 * 24 * HOUR_MS);
-    const removed = this.db().prepare('DELETE FROM samples WHERE ts_ms < ?').run(cutoff).changes;
+    // Day and month summaries are a site's history (month, year and trailing-12-month windows after a restart, past-month reports): kept past the retention.
+    const removed = this.db()
+      .prepare(`DELETE FROM samples WHERE ts_ms < ? AND series_id NOT IN (SELECT id FROM series WHERE measurement = ? AND json_extract(tags, '$.window') IN ('1d', '1mo'))`)
+      .run(cutoff, SUMMARY_MEASUREMENT).changes;
     if (removed > 0) this.logger.info('pruned old samples', { removed, cutoff_ms: cutoff });
   }
 }
