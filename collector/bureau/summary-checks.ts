@@ -26,16 +26,10 @@ const ABS_TOLERANCE_MS = 1;
 
 const refuse = (code: ErrorCode, reason: string, site?: string): SummaryVerdict => ({ ok: false, code, reason, ...(site !== undefined ? { site } : {}) });
 
-/** Calendars by time zone: a zone's offsets are sampled once, and a flood of odd zones cannot grow the map. */
-const calendars = new Map<string, SiteCalendar>();
+/** The zone's calendar (shared per zone by siteCalendar), or why the zone is refused. */
 function calendarOf(tz: string): SiteCalendar | string {
-  const held = calendars.get(tz);
-  if (held) return held;
   try {
-    const cal = siteCalendar(tz);
-    if (calendars.size >= 256) calendars.clear();
-    calendars.set(tz, cal);
-    return cal;
+    return siteCalendar(tz);
   } catch (e) {
     return (e as Error).message;
   }

@@ -79,8 +79,24 @@ function sampleOffsets(fmt: Intl.DateTimeFormat, from: number): number[] {
   return out;
 }
 
+/**
+ * One calendar per zone, shared: building one samples the zone's offsets over two centuries
+ * (~60 ms), which a bureau holding hundreds of sites in a few zones should pay once per zone.
+ */
+const calendars = new Map<string, SiteCalendar>();
+
 /** Throws RangeError for an unknown zone or one whose offsets are not whole quarter hours. */
 export function siteCalendar(timezone: string): SiteCalendar {
+  let cal = calendars.get(timezone);
+  if (!cal) {
+    cal = buildSiteCalendar(timezone);
+    // Only zones the runtime knows get here (others throw above): a bounded set.
+    calendars.set(timezone, cal);
+  }
+  return cal;
+}
+
+function buildSiteCalendar(timezone: string): SiteCalendar {
   const fmt = zoneFormatter(timezone);
   if (sampleOffsets(fmt, 0).some((o) => o % QUARTER_MS !== 0)) throw new RangeError(`time zone ${timezone} has offsets that are not whole quarter hours`);
   const recent = sampleOffsets(fmt, FAST_FROM);
