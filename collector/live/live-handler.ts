@@ -18,6 +18,8 @@ import { livePageHtml } from './live-page.js';
  *                                       every 15 s. `alert` and `floor` carry the server's `ts`, so the page
  *                                       counts alert ages on the collector's clock, not the wall screen's.
  *   GET /api/sites/:id/series?kpi=&hours=  (and /api/clusters/:id/series) the in-memory trend of an instant KPI
+ *   GET /api/sites/:id/series?kpi=pue&window=1d&days=  the daily figures (pue, rack_occupancy_ratio,
+ *                                       green_share_ratio) of the last days, one per closed day (the bureau view)
  *
  * Auth: the data routes need the API token. EventSource cannot send headers, so /api/events also
  * accepts `?token=`; it is checked by the same BearerToken (SHA-256 then timingSafeEqual: constant
@@ -57,6 +59,8 @@ const PAGE_HEADERS = {
 const ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const KPI = /^[a-z][a-z0-9_]{0,62}$/;
 const MAX_HOURS = 24;
+const MAX_DAYS = 90;
+const DAY_MS = 86_400_000;
 
 type Scope = 'site' | 'cluster';
 
@@ -69,10 +73,12 @@ export class LiveHandler {
   private ticks = 0;
   private readonly history: KpiHistory;
   private readonly counters = { streams_refused: 0, events_sent: 0, floor_errors: 0 };
-  private readonly page = livePageHtml();
+  private readonly page: string;
 
   constructor(private readonly opts: LiveHandlerOptions) {
     this.history = new KpiHistory({ keep_ms: opts.history_ms ?? 6 * 3_600_000, min_step_ms: 5_000 });
+    // A bureau's source reports its sites' lateness: the page opens on the bureau view.
+    this.page = livePageHtml({ bureau: typeof opts.source.bureauSites === 'function' });
   }
 
   start(): void {
@@ -122,8 +128,11 @@ export class LiveHandler {
 
   /** `id` undefined: the path's %-escapes do not decode (a client error, not the server's). */
   private answerSeries(scope: Scope, id: string | undefined, params: URLSearchParams, res: http.ServerResponse): void {
-    const kpi = params.get('kpi') ?? 'pue_live';
+    const window = params.get('window') ?? 'instant';
+    const daily = window === '1d';
+    const kpi = params.get('kpi') ?? (daily ? 'pue' : 'pue_live');
     const hours = Number(params.get('hours') ?? '6');
+    const days = Number(params.get('days') ?? '14');
     const known = scope === 'site' ? this.opts.source.sites().some((s) => s.id === id) : this.opts.source.clusters().some((c) => c.id === id);
     let status = 200;
     let body: unknown;
@@ -133,9 +142,17 @@ export class LiveHandler {
     } else if (!ID.test(id) || !known) {
       status = 404;
       body = { error: { code: 'DCIM_E_API_NOT_FOUND', message: `no ${scope} ${JSON.stringify(id.slice(0, 64))}` } };
-    } else if (!KPI.test(kpi) || !Number.isFinite(hours) || hours <= 0 || hours > MAX_HOURS) {
+    } else if (daily) {
+      if (!KPI.test(kpi) || !Number.isInteger(days) || days <= 0 || days > MAX_DAYS) {
+        status = 400;
+        body = { error: { code: 'DCIM_E_API_BAD_REQUEST', message: `expected ?kpi=<snake_case name>&window=1d&days=<1..${MAX_DAYS}>` } };
+      } else {
+        const since = this.opts.now() - days * DAY_MS;
+        body = { [scope]: id, kpi, window: '1d', source: 'memory', samples: this.history.dailySeries(scope, id, kpi, since) };
+      }
+    } else if (window !== 'instant' || !KPI.test(kpi) || !Number.isFinite(hours) || hours <= 0 || hours > MAX_HOURS) {
       status = 400;
-      body = { error: { code: 'DCIM_E_API_BAD_REQUEST', message: `expected ?kpi=<snake_case name>&hours=<0..${MAX_HOURS}>` } };
+      body = { error: { code: 'DCIM_E_API_BAD_REQUEST', message: `expected ?kpi=<snake_case name>&hours=<0..${MAX_HOURS}> or ?kpi=<name>&window=1d&days=<1..${MAX_DAYS}>` } };
     } else {
       const since = this.opts.now() - hours * 3_600_000;
       body = { [scope]: id, kpi, window: 'instant', source: 'memory', samples: this.history.series(scope, id, kpi, since) };

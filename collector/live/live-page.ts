@@ -1,4 +1,5 @@
 import { CATALOGUE, DEFAULT_LANG } from '../i18n/catalogue.js';
+import { bureauView } from './page/bureau-view.js';
 import { liveApp } from './page/live-app.js';
 
 /**
@@ -13,6 +14,9 @@ import { liveApp } from './page/live-app.js';
  * instead of showing "–". Per hall: IT power, hall PUE, racks with power, headroom against rated
  * kW, the inlet temperature of every rack as a heat map in ASHRAE bands, and the cooling units.
  * Firing alerts with their age; trends with time and value axes and the target line.
+ *
+ * Served by a bureau (`bureau: true`: its source answers GET /api/bureau/sites), the page shows the bureau view instead (page/bureau-view.ts):
+ * every site against every target, ranked, with its daily PUE and whether it reports on time.
  *
  * Language: zh-CN by default, `?lang=en` or the header's switch (kept in localStorage). The token,
  * when the API refuses without one, is asked once and kept in sessionStorage (or given as
@@ -69,6 +73,11 @@ th,td{padding:7px 12px;text-align:left;border-bottom:1px solid var(--line);font-
 #login{max-width:420px;margin:80px auto;background:var(--panel);border:1px solid var(--line);border-radius:10px;padding:20px}
 #login input{width:100%;padding:8px;margin:10px 0;background:#0b1016;border:1px solid var(--line);color:var(--text);border-radius:6px}
 #login button{padding:8px 14px;background:#2f81f7;border:0;color:#fff;border-radius:6px;cursor:pointer}
+.bview{display:grid;gap:12px}.btiles{display:grid;grid-template-columns:repeat(6,minmax(0,1fr));gap:10px}
+.branking td,.bclusters td{vertical-align:top}.branking .rank{font-size:22px;font-weight:700;width:56px}.branking .name{font-weight:600}
+.branking .fv,.bclusters .fv{font-size:20px;font-weight:700}svg.bspark{width:150px;height:40px;display:block}
+tr.r-late td:first-child{box-shadow:inset 4px 0 0 var(--amber)}tr.r-silent td:first-child{box-shadow:inset 4px 0 0 var(--red)}tr.r-silent td{opacity:.7}
+td[data-report="late"]{color:var(--amber)}td[data-report="silent"]{color:var(--red)}td[data-report="on-time"]{color:var(--green)}
 `;
 
 /**
@@ -79,9 +88,10 @@ const NAME_SHIM = 'var __name = function (f) { return f; };';
 
 /**
  * The page: CSS, then the script (live-app.ts, as its own compiled text) called with the
- * catalogue, embedded as JSON (`<` escaped so no string can close the script).
+ * catalogue, embedded as JSON (`<` escaped so no string can close the script), the bureau view
+ * and whether the server is a bureau (told, not probed: a probe's 404 is an error in the console).
  */
-export function livePageHtml(): string {
+export function livePageHtml(o: { bureau?: boolean } = {}): string {
   const i18n = JSON.stringify(CATALOGUE).replace(/</g, '\\u003c');
   return `<!doctype html>
 <html lang="${DEFAULT_LANG}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -89,6 +99,6 @@ export function livePageHtml(): string {
 <body><header><span id="live" class="dot"></span><h1 id="title">dcim-pulse</h1><span id="conn"></span><span id="clock"></span><span id="langs" class="langs"></span></header>
 <div id="login" style="display:none"><form><b id="login-title"></b><div id="login-hint" class="none"></div><input id="tok" type="password" autocomplete="off"><button id="login-open" type="submit"></button></form></div>
 <main id="app"><div id="sites"></div><section id="bureau"></section></main>
-<script>"use strict";${NAME_SHIM}(${liveApp.toString()})(${i18n}, ${JSON.stringify(DEFAULT_LANG)});</script></body></html>
+<script>"use strict";${NAME_SHIM}(${liveApp.toString()})(${i18n}, ${JSON.stringify(DEFAULT_LANG)}, ${bureauView.toString()}, ${o.bureau === true});</script></body></html>
 `;
 }

@@ -1,6 +1,7 @@
 import type { AlertMessage, KpiMessage, KpiValue } from '../../../contract/messages.js';
 import type { ClusterSummary, SiteSummary } from '../../http/api-source.js';
 import type { FloorHall, SiteFloor } from '../site-floor.js';
+import type { BureauSiteReport, bureauView } from './bureau-view.js';
 
 /**
  * The live page's script, type-checked and linted with the rest of the code and served as its
@@ -62,7 +63,11 @@ interface ChartOptions {
 /** The stale meters a live figure names (absent from collectors that predate the field). */
 type LiveValue = KpiValue & { stale_meters?: { device: string; carried?: boolean }[] };
 
-export function liveApp(I18N: Catalogue, DEFAULT_LANG: string): void {
+/**
+ * `bureau` is the bureau view (page/bureau-view.ts, also served as its source text), shown instead
+ * of the site sections when the page is served by a bureau (`IS_BUREAU`).
+ */
+export function liveApp(I18N: Catalogue, DEFAULT_LANG: string, bureau: typeof bureauView, IS_BUREAU: boolean): void {
   const $ = (selector: string): El => {
     const el = document.querySelector(selector);
     if (!el) throw new Error(`live page: no ${selector}`);
@@ -98,7 +103,13 @@ export function liveApp(I18N: Catalogue, DEFAULT_LANG: string): void {
     offset: 0,
     conn: 'conn.connecting',
     connError: '',
+    /** The API is a bureau's: the bureau view replaces the site sections. */
+    bureau: false,
+    reports: {} as Record<string, BureauSiteReport>,
+    /** Daily PUE per site (bureau view), oldest first. */
+    daily: {} as Record<string, Sample[]>,
   };
+  const BUREAU_DAYS = 14;
   const serverNow = () => Date.now() + state.offset;
   const WIN_MS: Record<string, number> = { '15m': 15 * 60_000, '1h': 3_600_000, '1d': 86_400_000 };
   const DAY_MS = 86_400_000;
@@ -395,6 +406,12 @@ export function liveApp(I18N: Catalogue, DEFAULT_LANG: string): void {
   }
   function render(): void {
     renderStatic();
+    if (state.bureau) {
+      $('#sites').innerHTML = '';
+      $('#bureau').innerHTML = bureau({ sites: state.sites, clusters: state.clusters, msgs: state.msgs, reports: state.reports, daily: state.daily, days: BUREAU_DAYS }, { t, esc, fmtTime });
+      tick();
+      return;
+    }
     $('#sites').innerHTML = state.sites.map(siteSection).join('') + state.clusters.map(clusterSection).join('') || `<p class="none">${esc(t('site.none'))}</p>`;
     const rows = state.sites.map((s) => bureauRow('site', s.id, s.name)).join('') + state.clusters.map((c) => bureauRow('cluster', c.id, c.name)).join('');
     const heads = ['bureau.scope', 'kpi.pue_live', 'kpi.pue', 'kpi.green_share_ratio', 'kpi.rack_occupancy_ratio', 'kpi.compute_ai_pflops', 'bureau.quality'].map((k) => `<th>${esc(t(k))}</th>`).join('');
@@ -407,9 +424,19 @@ export function liveApp(I18N: Catalogue, DEFAULT_LANG: string): void {
     if (!last || ts > last.ts_ms) list.push({ ts_ms: ts, value });
     while (list.length > 0 && (list[0]!.ts_ms < ts - 6 * 3_600_000 || list.length > 4000)) list.shift();
   }
+  /** A site's daily PUE from its KPI message: a new day is appended, a revised one replaced. */
+  function keepDaily(site: string, kpis: readonly KpiValue[]): void {
+    const k = kpis.find((x) => x.kpi === 'pue' && x.window === '1d' && x.basis !== 'mean_of_sites');
+    if (!has(k)) return;
+    const list = (state.daily[site] ??= []).filter((s) => s.ts_ms !== k.window_end);
+    list.push({ ts_ms: k.window_end, value: k.value });
+    list.sort((a, b) => a.ts_ms - b.ts_ms);
+    state.daily[site] = list.slice(-BUREAU_DAYS);
+  }
   function onKpi(msg: KpiMessage & { scope: Scope }): void {
     const key = `${msg.scope}/${msg.site}`;
     state.msgs[key] = msg;
+    if (state.bureau && msg.scope === 'site') keepDaily(msg.site, msg.kpis);
     for (const name of ['pue_live', 'green_share_live_ratio']) {
       const k = pick(msg.kpis, name, ['instant']);
       if (has(k)) push(`${key}/${name}`, msg.ts, k.value);
@@ -465,6 +492,16 @@ export function liveApp(I18N: Catalogue, DEFAULT_LANG: string): void {
     state.connError = '';
     $('#login').style.display = 'none';
     $('#app').style.display = '';
+    // `?view=site` shows a bureau's sites as a collector would (a section per site).
+    state.bureau = IS_BUREAU && new URLSearchParams(location.search).get('view') !== 'site';
+    if (state.bureau) {
+      try {
+        await loadReports();
+      } catch {
+        // lateness is shown as unknown until the next poll
+      }
+      return startBureau();
+    }
     const scopes: [Scope, string, string][] = [...state.sites.map((s): [Scope, string, string] => ['site', 'sites', s.id]), ...state.clusters.map((c): [Scope, string, string] => ['cluster', 'clusters', c.id])];
     await Promise.all([
       ...scopes.flatMap(([scope, path, id]) =>
@@ -487,6 +524,40 @@ export function liveApp(I18N: Catalogue, DEFAULT_LANG: string): void {
     render();
     follow();
     setInterval(tick, 10_000);
+  }
+  async function loadReports(): Promise<void> {
+    const body = await api<{ sites: BureauSiteReport[] }>('/api/bureau/sites');
+    state.reports = Object.fromEntries(body.sites.map((r) => [r.site, r]));
+  }
+  /** The bureau's figures: each site's and cluster's KPIs, the daily PUE of the last days, then the events. */
+  async function startBureau(): Promise<void> {
+    const scopes: [Scope, string, string][] = [...state.sites.map((s): [Scope, string, string] => ['site', 'sites', s.id]), ...state.clusters.map((c): [Scope, string, string] => ['cluster', 'clusters', c.id])];
+    await Promise.all([
+      ...scopes.map(async ([scope, path, id]) => {
+        try {
+          const body = await api<{ ts: number; kpis: KpiValue[] }>(`/api/${path}/${encodeURIComponent(id)}/kpi`);
+          state.msgs[`${scope}/${id}`] = { schema: 1, site: id, ts: body.ts, kpis: body.kpis };
+        } catch {
+          // the figures arrive with the events
+        }
+      }),
+      ...state.sites.map(async (s) => {
+        try {
+          state.daily[s.id] = (await api<{ samples: Sample[] }>(`/api/sites/${encodeURIComponent(s.id)}/series?kpi=pue&window=1d&days=${BUREAU_DAYS}`)).samples;
+        } catch {
+          state.daily[s.id] = [];
+        }
+        const m = state.msgs[`site/${s.id}`];
+        if (m) keepDaily(s.id, m.kpis);
+      }),
+    ]);
+    render();
+    follow();
+    setInterval(tick, 10_000);
+    // Lateness and silence change without a KPI message (a silent site sends none): ask again each minute.
+    setInterval(() => {
+      loadReports().then(render, () => undefined);
+    }, 60_000);
   }
   document.addEventListener('click', (ev) => {
     const b = ev.target.closest('button[data-lang]');

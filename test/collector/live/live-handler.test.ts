@@ -221,3 +221,47 @@ describe('KpiHistory', () => {
     expect(h.series('cluster', 's', 'pue_live', 0)).toEqual([]);
   });
 });
+
+describe('KpiHistory daily figures (the bureau view\'s trend)', () => {
+  const DAY = 86_400_000;
+  const day = (end: number, value: number, o: Partial<KpiValue> = {}): KpiMessage => ({
+    schema: 1,
+    site: 'gy',
+    ts: end + 600_000,
+    kpis: [{ kpi: 'pue', window: '1d', window_start: end - DAY, window_end: end, value, ok: true, basis: 'energy', coverage: 1, quality: 'measured', status: 'green', ...o }],
+  });
+
+  it('keeps one figure per closed day, a revision replacing it, a cluster\'s mean of sites and a failed day left out', () => {
+    const h = new KpiHistory({ keep_ms: 10_000, min_step_ms: 1000, keep_days: 3 });
+    h.record('site', day(T0, 1.2));
+    h.record('site', day(T0 + DAY, 1.3));
+    h.record('site', day(T0 + DAY, 1.25)); // late data revised the day
+    h.record('site', day(T0 + 2 * DAY, 1.1, { ok: false }));
+    h.record('cluster', day(T0, 1.4, { basis: 'energy_weighted' }));
+    h.record('cluster', day(T0, 1.5, { basis: 'mean_of_sites' }));
+    expect(h.dailySeries('site', 'gy', 'pue', 0)).toEqual([
+      { ts_ms: T0, value: 1.2 },
+      { ts_ms: T0 + DAY, value: 1.25 },
+    ]);
+    expect(h.dailySeries('cluster', 'gy', 'pue', 0)).toEqual([{ ts_ms: T0, value: 1.4 }]);
+    // At most keep_days per KPI: the oldest days fall out.
+    for (let i = 2; i < 6; i++) h.record('site', day(T0 + i * DAY, 1 + i / 100));
+    expect(h.dailySeries('site', 'gy', 'pue', 0).map((s) => s.ts_ms)).toEqual([T0 + 3 * DAY, T0 + 4 * DAY, T0 + 5 * DAY]);
+    expect(h.dailySeries('site', 'gy', 'pue', T0 + 4 * DAY).length).toBe(2);
+    // The instant trend is not mixed with the days.
+    expect(h.series('site', 'gy', 'pue', 0)).toEqual([]);
+  });
+
+  it.each([
+    ['days out of range', '/api/sites/demo/series?kpi=pue&window=1d&days=91', 400],
+    ['days not a whole number', '/api/sites/demo/series?kpi=pue&window=1d&days=1.5', 400],
+    ['a window the trends do not keep', '/api/sites/demo/series?kpi=pue&window=1mo', 400],
+    ['the daily series', '/api/sites/demo/series?kpi=pue&window=1d&days=14', 200],
+  ])('the series route with %s answers %i', async (_what, path, status) => {
+    const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(res.status).toBe(status);
+    const body = (await res.json()) as { window?: string; error?: { code: string } };
+    if (status === 200) expect(body.window).toBe('1d');
+    else expect(body.error?.code).toBe('DCIM_E_API_BAD_REQUEST');
+  });
+});
