@@ -47,7 +47,7 @@ export const command = componentCommand({
   // The SQLite store deletes what is older than retention_days, the month and year summaries included.
   warnings: (setup) =>
     setup.config.store.kind === 'sqlite' && setup.config.store.retention_days < 800
-      ? [`DCIM_E_CONFIG_INVALID: store.retention_days ${setup.config.store.retention_days}: the bureau reads its month and day summaries back at start; below 800 days a restart loses the year and the trailing 12 months`]
+      ? [`DCIM_E_STORE_RETENTION_SHORT: store.retention_days ${setup.config.store.retention_days}: the bureau reads its month and day summaries back at start; below 800 days a restart loses the year and the trailing 12 months`]
       : [],
   async checkBinds(setup) {
     checkSecrets(setup.config, process.env);

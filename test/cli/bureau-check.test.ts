@@ -1,0 +1,43 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inProcessDcim as dcim, ROOT } from './support/run-dcim.js';
+
+/** `dcim bureau --check`: the shipped example, and a config whose clusters file is wrong in several places at once. */
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'dcim-bureau-check-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const env = { DCIM_BUREAU_MQTT_PASSWORD: 'bureau-mqtt-pw', DCIM_API_TOKEN: 'bureau-check-token-0123456' };
+
+describe('dcim bureau --check', () => {
+  it('passes the shipped example, naming its sites and clusters (its SQLite retention is long enough: no warning)', async () => {
+    const r = await dcim(['bureau', '--check', '-c', join(ROOT, 'collector', 'bureau', 'bureau.example.yaml')], env);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('ok (3 site(s), 1 cluster(s), store sqlite, cluster guian (guian-ai, guian-north, guian-south))');
+  });
+
+  it('reports every problem of the config and its clusters file at once, each with its file and path', async () => {
+    writeFileSync(join(dir, 'clusters.yaml'), 'clusters:\n  - { id: c1, name: C1, sites: [a, b] }\n  - { id: c1, name: again, sites: [c] }\n  - { id: a, name: A, sites: [d] }\n');
+    const f = join(dir, 'bureau.yaml');
+    writeFileSync(f, `bureau: { id: b1, clusters: clusters.yaml, silent_after_windows: 4 }\nmqtt: { url: "mqtt://127.0.0.1:1" }\nstore: { kind: sqlite, path: ":memory:", retention_days: 7 }\n`);
+    const r = await dcim(['bureau', '--check', '-c', f], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('DCIM_E_CONFIG_INVALID');
+    expect(r.stderr).toMatch(/clusters\.yaml: clusters\[1\]\.id: duplicate id c1/);
+    expect(r.stderr).toMatch(/clusters\.yaml: clusters\[2\]\.id: a is also a site id/);
+  });
+
+  it('warns when the SQLite store would delete the month and day summaries a restart reads back', async () => {
+    writeFileSync(join(dir, 'ok-clusters.yaml'), 'clusters:\n  - { id: c1, name: C1, sites: [a, b] }\n');
+    const f = join(dir, 'short.yaml');
+    writeFileSync(f, `bureau: { id: b1, clusters: ok-clusters.yaml }\nmqtt: { url: "mqtt://127.0.0.1:1" }\nstore: { kind: sqlite, path: ":memory:", retention_days: 7 }\n`);
+    const r = await dcim(['bureau', '--check', '-c', f], env);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/warning: DCIM_E_STORE_RETENTION_SHORT: store\.retention_days 7/);
+  });
+});
