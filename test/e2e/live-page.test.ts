@@ -9,6 +9,14 @@ import { startSimSite } from '../../simulators/index.js';
 import { startEmbeddedBroker } from '../../cli/embedded-broker.js';
 import { startChromium } from '../support/chromium.js';
 import { useService } from '../support/require-service.js';
+import mqtt from 'mqtt';
+import { Bureau } from '../../collector/bureau/bureau.js';
+import { SqliteSink } from '../../collector/store/sqlite-sink.js';
+import { ManualClock } from '../../contract/clock.js';
+import { topics } from '../../contract/topics.js';
+import { startMosquitto } from '../support/mosquitto.js';
+import { until } from '../support/until.js';
+import { CLUSTER, NOW, SETTLE, SITES, threeSites } from '../collector/bureau/three-sites.js';
 
 /**
  * The live page in headless Chromium (Debian's `chromium`, driven by playwright-core) against the
@@ -129,4 +137,66 @@ describe('live page in headless Chromium', () => {
     const res = await fetch(`${apiUrl}/api/events?token=wrong-token-wrong-token`);
     expect(res.status).toBe(401);
   }, 20_000);
+});
+
+/**
+ * The bureau view against a real bureau: three hand-checked sites' summaries published through a
+ * real mosquitto to a `Bureau` (SQLite store, HTTP API with the live page), and the page in
+ * Chromium. The page must open on the bureau view by itself, rank the sites by the API's
+ * month-to-date PUE and light each figure with the API's status.
+ */
+describe('live page bureau view against a real bureau', () => {
+  const chromium = useService('chromium', startChromium);
+  const broker = useService('mosquitto', () => startMosquitto());
+  const world = threeSites();
+  const dir = mkdtempSync(join(tmpdir(), 'dcim-bureau-page-'));
+  const clock = new ManualClock(NOW - 5_000);
+  let sink: SqliteSink;
+  let bureau: Bureau;
+
+  beforeAll(async () => {
+    sink = new SqliteSink({ path: join(dir, 'bureau.sqlite'), clock, logger: createLogger({ level: 'error' }) });
+    bureau = new Bureau({ id: 'b1', clusters: [CLUSTER], mqtt: { url: broker().url, clientId: 'bureau-page' }, sink, clock, logger: createLogger({ level: 'error' }), tickMs: 15_000, settleMs: SETTLE, silentAfterWindows: 4, maxSkewMs: 300_000, http: { host: '127.0.0.1', port: 0, token: TOKEN } });
+    await bureau.start();
+    const site = await mqtt.connectAsync(broker().url, { clientId: 'bureau-page-sites', protocolVersion: 5 });
+    for (const s of world.sent) await site.publishAsync(topics.summary(s.site, s.window), JSON.stringify(s), { qos: 1 });
+    await site.endAsync();
+    await until('the bureau took every summary', () => bureau.stats().summaries_received === world.sent.length, 20_000);
+    clock.advance(5_000); // the tick at NOW evaluates the sites and the cluster
+    await until('the bureau evaluated the cluster', async () => ((await (await fetch(`${bureau.httpUrl}/api/clusters/c1/kpi`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { kpis: unknown[] }).kpis.length > 0, 10_000);
+  }, 60_000);
+
+  afterAll(async () => {
+    await bureau?.stop();
+    await sink?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('opens on the bureau view: every site, ranked by the API\'s month-to-date PUE, lit with its status; in English after the switch', async () => {
+    const kpis = async (id: string) => ((await (await fetch(`${bureau.httpUrl}/api/sites/${id}/kpi?kpi=pue&window=1mo`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { kpis: KpiMessage['kpis'] }).kpis.find((k) => k.basis === 'energy');
+    const api = await Promise.all(SITES.map(async (id) => ({ id, pue: await kpis(id) })));
+    const ranked = [...api].sort((a, b) => (a.pue?.ok ? a.pue.value! : Infinity) - (b.pue?.ok ? b.pue.value! : Infinity) || a.id.localeCompare(b.id));
+    const page = await chromium().browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${bureau.httpUrl}/live#token=${TOKEN}`);
+    await page.waitForFunction((n) => document.querySelectorAll('tr.bsite').length === n, SITES.length, { timeout: 15_000 });
+    const rows = await page.evaluate(
+      () => Array.from(document.querySelectorAll('tr.bsite')).map((e) => ({ site: e.dataset.site, pue: (e as unknown as { querySelector(s: string): DomElement | null }).querySelector('td.c-pue')?.dataset.status, text: (e as unknown as { querySelector(s: string): DomElement | null }).querySelector('td.c-pue .fv')?.textContent, report: (e as unknown as { querySelector(s: string): DomElement | null }).querySelector('td.c-report')?.dataset.report })),
+      null,
+    );
+    expect(rows.map((r) => r.site)).toEqual(ranked.map((r) => r.id));
+    for (const r of rows) {
+      const a = api.find((x) => x.id === r.site)!.pue;
+      expect(r.text).toBe(a?.ok ? a.value!.toFixed(3) : '–');
+      expect(r.pue).toBe(a?.ok ? a.status : 'grey');
+      // Every site sent its summaries up to the last quarter hour: none is silent.
+      expect(r.report).not.toBe('silent');
+    }
+    expect(await page.evaluate(() => document.querySelector('table.branking thead')?.textContent ?? '', null)).toContain('PUE（本月累计）');
+    await page.click('button[data-lang="en"]');
+    await page.waitForFunction(() => (document.querySelector('table.branking thead')?.textContent ?? '').includes('PUE, month to date'), null, { timeout: 5000 });
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
 });
