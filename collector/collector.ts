@@ -16,6 +16,7 @@ import { MqttSubscriber, type MqttSubscriberOptions } from './ingest/subscriber.
 import { TelemetryGate, type GateVerdict } from './ingest/telemetry-gate.js';
 import { Ownership } from './ingest/ownership.js';
 import { SummaryPublisher, type SummaryPublisherStats } from './federation/summary-publisher.js';
+import type { RestoreReport } from './federation/restore.js';
 import { DEFAULT_ENGINE_CONFIG, KpiEngine, type KpiEngineConfig, type KpiEngineStats } from './kpi-engine.js';
 import { DAY_MS } from './kpi/site-calendar.js';
 import { LogThrottle } from './log-throttle.js';
@@ -71,6 +72,8 @@ export interface CollectorOptions {
   onKpi?: (msg: KpiMessage) => void;
   /** `publish_summaries` (default true): publish and store each site's closed-window summaries for a bureau. */
   federation?: { publish_summaries?: boolean };
+  /** Rebuilds the engine's history from the store at start (federation/restore.ts); resolves undefined when it could not. */
+  restore?: (engine: KpiEngine, now_ms: number) => Promise<RestoreReport | undefined>;
 }
 
 export interface CollectorStats {
@@ -247,6 +250,9 @@ export class Collector {
       await this.opts.alerts?.stop();
       throw e;
     }
+    // Before the first tick and before telemetry: the month and year windows resume from the store, and what it holds is not sent again.
+    const restored = await this.opts.restore?.(this.engine, this.clock.now());
+    if (restored) this.summaries?.remember(restored.recent);
     this.scheduleTick();
     const m = this.opts.mqtt;
     this.subscriber = new MqttSubscriber({

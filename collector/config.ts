@@ -142,6 +142,12 @@ export const KpiConfigSchema = z
     settle_s: z.number().min(0).max(3600).default(60),
     /** Late readings up to this many days old still revise 15m/1h/1d/occupancy windows; older ones need dcim kpi recompute. */
     late_days: z.number().int().min(0).max(31).default(3),
+    /**
+     * At start, rebuild month, year and trailing-12-month windows from the store: day summaries
+     * before the late-data horizon, raw readings after it. Needs a store that keeps summaries
+     * (SQLite, InfluxDB); when it cannot be read the collector logs DCIM_E_RESTORE_FAILED and starts.
+     */
+    restore_history: z.boolean().default(true),
     /** 上架率 on-rack rule: IT power ≥ max(min_kw, min_ratio × rated_kw) for ≥ day_ratio of the day. */
     on_rack: z
       .object({

@@ -7,8 +7,12 @@ import type { DeviceProfile } from '../contract/profile.js';
 import { loadProfiles } from '../contract/profiles.js';
 import { readSecretFile, resolveSecret } from '../contract/secrets.js';
 import { Collector, type CollectorOptions } from './collector.js';
-import type { CollectorSetup, HttpConfig, KpiConfig, MqttConfig } from './config.js';
-import type { KpiEngineConfig } from './kpi-engine.js';
+import type { CollectorSetup, HttpConfig, KpiConfig, MqttConfig, StoreConfig } from './config.js';
+import { restoreAtStart, type RestoreSources } from './federation/restore.js';
+import { storedSummariesFor } from './federation/stored-summaries.js';
+import type { KpiEngine, KpiEngineConfig } from './kpi-engine.js';
+import { storedReadingsFor } from './recompute/recompute-stored.js';
+import { SqliteSink } from './store/sqlite-sink.js';
 import { createAlertEngine } from './alerts/index.js';
 import { createSink } from './store/create-sink.js';
 import type { MetricSink } from './store/metric-sink.js';
@@ -83,6 +87,13 @@ export function apiOptions(http: HttpConfig, env: NodeJS.ProcessEnv): { host: st
   };
 }
 
+/** Where a restart's history comes from: the collector's own SQLite handle, or InfluxQL on the configured InfluxDB. */
+function restoreSources(store: StoreConfig, env: NodeJS.ProcessEnv, sink: MetricSink): RestoreSources & { readonly problems: readonly string[] } {
+  const sqlite = sink instanceof SqliteSink ? sink : undefined;
+  const summaries = storedSummariesFor(store, env, sqlite);
+  return { summaries, readings: storedReadingsFor(store, env, sqlite), get problems() { return summaries.problems; } };
+}
+
 /**
  * A loaded config → a ready (not started) collector and the sink it writes to. The caller owns
  * both: `await collector.start()`, and on shutdown `await collector.stop(); await sink.close()`.
@@ -125,6 +136,7 @@ export function createCollectorFromConfig(
     profiles,
     alerts,
     federation: { publish_summaries: config.federation.publish_summaries },
+    ...(config.kpi.restore_history ? { restore: (engine: KpiEngine, now_ms: number) => restoreAtStart(engine, () => restoreSources(config.store, env, sink), now_ms, logger.child({ component: 'restore' })) } : {}),
     ...(deps.onKpi ? { onKpi: deps.onKpi } : {}),
   });
   return { collector, sink };

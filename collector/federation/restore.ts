@@ -1,5 +1,7 @@
 import { performance } from 'node:perf_hooks';
+import { DcimError } from '../../contract/errors.js';
 import { DEVICE_CLASSES, type DeviceClass } from '../../contract/ids.js';
+import type { Logger } from '../../contract/log.js';
 import { METER_GROUPS, type SiteSummary, type SummaryWindow } from '../../contract/summary.js';
 import type { KpiEngine, RestoredDay } from '../kpi-engine.js';
 import { DAY_MS, HOUR_MS } from '../kpi/site-calendar.js';
@@ -149,4 +151,33 @@ export async function restoreHistory(engine: KpiEngine, stored: RestoreSources, 
   report.rows_skipped = stored.summaries.skipped - skippedBefore;
   report.took_ms = performance.now() - t0;
   return report;
+}
+
+/**
+ * The collector's start: the restore, logged, never thrown. A store that cannot be read (down,
+ * refusing the query, VictoriaMetrics) is a DCIM_E_RESTORE_FAILED line, and the collector starts
+ * with the history it sees from then on.
+ */
+export async function restoreAtStart(engine: KpiEngine, open: () => RestoreSources & { readonly problems?: readonly string[] }, now_ms: number, logger: Logger, opts: RestoreOptions = {}): Promise<RestoreReport | undefined> {
+  let sources: (RestoreSources & { readonly problems?: readonly string[] }) | undefined;
+  try {
+    sources = open();
+    const r = await restoreHistory(engine, sources, now_ms, opts);
+    logger.info('history restored from the store', {
+      store: sources.readings.target,
+      days_seeded: r.days_seeded,
+      polls_replayed: r.polls_replayed,
+      rows_skipped: r.rows_skipped,
+      took_ms: Math.round(r.took_ms),
+      sites: r.sites.map((s) => ({ site: s.site, horizon: new Date(s.horizon_ms).toISOString(), days_seeded: s.days_seeded, days_refused: s.days_refused, polls_replayed: s.polls_replayed, meters_silent: s.meters_silent })),
+    });
+    if (r.rows_skipped > 0) logger.warn('stored summary rows skipped: not a valid summary', { code: 'DCIM_E_SUMMARY_STORED_INVALID', rows: r.rows_skipped, problems: sources.problems ?? [] });
+    return r;
+  } catch (e) {
+    const code = e instanceof DcimError ? e.code : undefined;
+    logger.error('history not restored: month and year windows start from what this process sees', { code: 'DCIM_E_RESTORE_FAILED', ...(code ? { cause: code } : {}), error: e as Error });
+    return undefined;
+  } finally {
+    await sources?.readings.close().catch(() => undefined);
+  }
 }

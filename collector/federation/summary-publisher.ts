@@ -68,6 +68,11 @@ export class SummaryPublisher {
     for (const t of this.trackers) this.dirty.add(t.site);
   }
 
+  /** Summaries already stored (restored at start): those unchanged are not built or sent again. */
+  remember(summaries: ReadonlyMap<string, readonly SiteSummary[]>): void {
+    for (const { site, tracker } of this.trackers) tracker.remember(summaries.get(site) ?? []);
+  }
+
   /** A site took telemetry: its closed windows may have changed. */
   touched(site: string): void {
     this.dirty.add(site);

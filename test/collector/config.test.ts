@@ -115,7 +115,7 @@ describe('loadCollectorConfig: http, clusters, store spool, KPI options', () => 
     expect(config.mqtt.password).toEqual({ file: path.join(dir, 'secrets', 'mqtt') });
     expect(config.http).toEqual({ listen: '127.0.0.1:8080', max_connections: 256, token: { file: path.join(dir, 'secrets', 'api-token') } });
     expect(config.store).toMatchObject({ kind: 'influx_v1', batch_lines: 5000, spool: { dir: path.join(dir, 'spool'), max_bytes: 1024 * 1024 * 1024, max_age_h: 168, fsync: 'interval', fsync_interval_ms: 200 } });
-    expect(config.kpi).toEqual({ interval_s: 5, publish_every_s: 60, settle_s: 60, late_days: 3, on_rack: { min_kw: 0.5, min_ratio: 0.1, day_ratio: 0.5 }, stale_carry: { max_s: 600, max_share: 0.1 } });
+    expect(config.kpi).toEqual({ interval_s: 5, publish_every_s: 60, settle_s: 60, late_days: 3, restore_history: true, on_rack: { min_kw: 0.5, min_ratio: 0.1, day_ratio: 0.5 }, stale_carry: { max_s: 600, max_share: 0.1 } });
     expect(kpiEngineConfig(config.kpi).stale_carry).toEqual({ max_ms: 600_000, max_share: 0.1 });
   });
 
