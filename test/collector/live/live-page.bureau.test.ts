@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiServer } from '../../../collector/http/api-server.js';
 import type { ApiSource } from '../../../collector/http/api-source.js';
@@ -17,6 +20,7 @@ import { CLUSTER_KPIS, CLUSTERS, dayMessage, FIGURES, REPORTS, SITES, siteKpis, 
  * the handler's daily PUE series fills as it would on a bureau running for a week. Checked in
  * zh-CN (the default) and after switching to English: the ranking, the colour of each light, the
  * reporting marks, the trends, and a re-ranking when a site's figure changes, without a reload.
+ * DCIM_UPDATE_SCREENSHOTS=1 writes docs/live-page-bureau.png.
  */
 const TOKEN = 'bureau-page-token-0123456789abcdef';
 const GREEN = 'rgb(47, 191, 113)';
@@ -73,6 +77,7 @@ const lights = (page: Page, site: string) =>
 describe('live page, bureau view, in headless Chromium', () => {
   const chromium = useService('chromium', () => startChromium({ width: 1920, height: 1080 }));
   const bureau = bureauSource();
+  const scratch = mkdtempSync(join(tmpdir(), 'dcim-bureau-wall-'));
   let server: ApiServer;
   let url = '';
 
@@ -88,6 +93,7 @@ describe('live page, bureau view, in headless Chromium', () => {
 
   afterAll(async () => {
     await server?.stop();
+    rmSync(scratch, { recursive: true, force: true });
   });
 
   async function open(query: string): Promise<{ page: Page; errors: string[] }> {
@@ -124,6 +130,11 @@ describe('live page, bureau view, in headless Chromium', () => {
     const heads = await text(page, 'table.branking thead');
     for (const w of ['排名', 'PUE（本月累计）', '上架率', '绿电占比', '算力规模', '智算占比', '上报状态']) expect(heads).toContain(w);
     expect(await text(page, 'tr.bcluster[data-cluster="guian"] td.c-pue.weighted .fv')).toBe('1.251');
+    // The wall: nothing overflows sideways at 1920 px.
+    expect(await page.evaluate(() => (document as unknown as { documentElement: { scrollWidth: number } }).documentElement.scrollWidth <= (globalThis as unknown as { innerWidth: number }).innerWidth, null)).toBe(true);
+    const shot = process.env.DCIM_UPDATE_SCREENSHOTS === '1' ? resolve(import.meta.dirname, '../../../docs/live-page-bureau.png') : join(scratch, 'live-page-bureau.png');
+    await page.screenshot({ path: shot, fullPage: false });
+    expect(statSync(shot).size).toBeGreaterThan(20_000);
 
     await page.click('button[data-lang="en"]');
     await page.waitForFunction(() => document.documentElement.lang === 'en', null, { timeout: 5000 });
