@@ -492,8 +492,7 @@ export function liveApp(I18N: Catalogue, DEFAULT_LANG: string, bureau: typeof bu
     state.connError = '';
     $('#login').style.display = 'none';
     $('#app').style.display = '';
-    // `?view=site` shows a bureau's sites as a collector would (a section per site).
-    state.bureau = IS_BUREAU && new URLSearchParams(location.search).get('view') !== 'site';
+    state.bureau = IS_BUREAU;
     if (state.bureau) {
       try {
         await loadReports();
