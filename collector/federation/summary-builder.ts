@@ -109,7 +109,9 @@ export class SummaryTracker {
   /** Summaries new or changed since the last call, oldest window first. */
   due(now_ms: number): SiteSummary[] {
     const edge = settledEdge(now_ms, this.opts.settle_ms);
-    const from = edge - this.opts.late_days * DAY_MS;
+    // Every window closed since the last call too, so `late_days: 0` (or calls sparser than a
+    // quarter hour) still sends each window once; on the first call, a day back at least.
+    const from = Math.min(edge - this.opts.late_days * DAY_MS, Math.max(this.lastEdge, edge - DAY_MS));
     // A closed window examined before changes only when data was written into it since, or when a
     // meter silent in it speaks again (its tail turns into uncovered time or is filled).
     const changedFrom = this.src.takeChangedFrom ? this.src.takeChangedFrom() : Number.NEGATIVE_INFINITY;

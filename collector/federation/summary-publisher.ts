@@ -41,6 +41,8 @@ export interface SummaryPublisherStats {
   publish_failures: number;
   /** Summaries waiting for an acknowledgement (in flight or to be retried). */
   pending: number;
+  /** Of `pending`: sent and not answered yet. */
+  in_flight: number;
   /** Pending summaries dropped unsent because their window passed the late-data horizon. */
   expired: number;
 }
@@ -60,7 +62,7 @@ export class SummaryPublisher {
   private readonly pending = new Map<string, Pending>();
   /** Windows built by this process (for the revision count), until they pass the horizon. */
   private readonly built = new Map<string, number>();
-  private readonly counts: Omit<SummaryPublisherStats, 'pending' | 'published'> = { built: 0, revisions: 0, publish_failures: 0, expired: 0 };
+  private readonly counts: Omit<SummaryPublisherStats, 'pending' | 'in_flight' | 'published'> = { built: 0, revisions: 0, publish_failures: 0, expired: 0 };
   private readonly published = Object.fromEntries(SUMMARY_WINDOWS.map((w) => [w, 0])) as Record<SummaryWindow, number>;
 
   constructor(private readonly opts: SummaryPublisherOptions) {
@@ -104,7 +106,9 @@ export class SummaryPublisher {
   }
 
   stats(): SummaryPublisherStats {
-    return { ...this.counts, published: { ...this.published }, pending: this.pending.size };
+    let in_flight = 0;
+    for (const p of this.pending.values()) if (p.inFlight) in_flight++;
+    return { ...this.counts, published: { ...this.published }, pending: this.pending.size, in_flight };
   }
 
   private send(id: string, p: Pending): void {
@@ -134,6 +138,7 @@ export class SummaryPublisher {
   private expire(horizon: number): void {
     for (const [id, end] of this.built) if (end <= horizon) this.built.delete(id);
     for (const [id, p] of this.pending) {
+      // One in flight is judged when its answer is in: it may yet be acknowledged.
       if (p.summary.window_end > horizon || p.inFlight) continue;
       this.pending.delete(id);
       this.counts.expired++;

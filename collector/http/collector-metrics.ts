@@ -117,6 +117,7 @@ export function collectorMetricFamilies(input: MetricsInput): MetricFamily[] {
     out.push(counter('dcim_collector_summary_revisions_total', 'Site summaries rebuilt because late data changed a closed window (a higher revision).', s.revisions));
     out.push(counter('dcim_collector_summary_publish_failures_total', 'Site summary publishes refused or failed (ACL, broker gone); kept pending and retried.', s.publish_failures));
     out.push(gauge('dcim_collector_summaries_pending', 'Site summaries waiting for the broker to acknowledge them.', s.pending));
+    out.push(gauge('dcim_collector_summaries_in_flight', 'Of the pending site summaries: sent, not answered yet.', s.in_flight));
     out.push(counter('dcim_collector_summaries_expired_total', 'Pending site summaries dropped unsent past the late-data horizon (still in the store).', s.expired));
   }
 

@@ -76,11 +76,11 @@ async function reader(url: string, id: string): Promise<{ client: MqttClient; go
  * part under test is the summary publishing); the clock steps a minute at a time, each step a KPI
  * tick. Polls of `skip` are held back and delivered by `late()`, with the seqs they were polled with.
  */
-function site(url: string, skip: (device: Device, ts: number) => boolean = () => false, publish_summaries = true) {
+function site(url: string, skip: (device: Device, ts: number) => boolean = () => false, publish_summaries = true, tick: { interval_ms: number; late_days?: number } = { interval_ms: MIN }) {
   const clock = new ManualClock(T0);
   const sink = new RecordingSink();
   const logger = memoryLogger();
-  const collector = new Collector({ id: 'site', inventories: [SITE], profiles: PROFILES, mqtt: { url, username: 'collector', password: 'c-secret', clientId: `site-${url}` }, sink, clock, logger, kpiIntervalMs: MIN, federation: { publish_summaries } });
+  const collector = new Collector({ id: 'site', inventories: [SITE], profiles: PROFILES, mqtt: { url, username: 'collector', password: 'c-secret', clientId: `site-${url}` }, sink, clock, logger, kpiIntervalMs: tick.interval_ms, federation: { publish_summaries }, ...(tick.late_days !== undefined ? { kpi: { late_days: tick.late_days } } : {}) });
   let seq = 0;
   const held: [string, Buffer][] = [];
   const message = (device: Device, ts: number): [string, Buffer] => {
@@ -194,7 +194,7 @@ describe('site collector: summaries for the bureau, retained QoS 1 on dcim/v1/<s
       const lines = stored(s.sink);
       expect(lines).toHaveLength(8);
       for (const g of live.got) expect(lines.some((l) => l.includes(`window=${g.summary.window} `) && l.includes(`revision=${g.summary.revision}i`) && l.endsWith(` ${g.summary.window_start}`))).toBe(true);
-      expect(s.collector.stats().summaries).toEqual({ built: 8, revisions: 2, published: { '15m': 6, '1h': 2, '1d': 0, '1mo': 0 }, publish_failures: 0, pending: 0, expired: 0 });
+      expect(s.collector.stats().summaries).toEqual({ built: 8, revisions: 2, published: { '15m': 6, '1h': 2, '1d': 0, '1mo': 0 }, publish_failures: 0, pending: 0, in_flight: 0, expired: 0 });
     } finally {
       await live.client.endAsync();
       await s.collector.stop();
@@ -237,6 +237,33 @@ describe('site collector: summaries for the bureau, retained QoS 1 on dcim/v1/<s
     } finally {
       writeAcl(true);
       await live.client.endAsync();
+      await s.collector.stop();
+    }
+  });
+
+  it('drops a summary refused past the late-data horizon, counted, so a broker that never takes them costs bounded memory', async () => {
+    writeAcl(false);
+    process.kill(broker().pid!, 'SIGHUP');
+    // late_days 0: a pending summary is kept until its window ended a day before the settled edge.
+    const s = site(broker().url, () => false, true, { interval_ms: 15 * MIN, late_days: 0 });
+    await s.collector.start();
+    try {
+      // Ticks back to back find the refused ones still in flight: their answers come in after.
+      s.run(T0 + 24 * 60 * MIN + 31 * MIN);
+      await until('every refusal answered', () => s.collector.stats().summaries!.in_flight === 0, 10_000, () => JSON.stringify(s.collector.stats().summaries));
+      expect(s.collector.stats().summaries!.expired).toBe(0);
+      // The tick at 16:45 the next day: settled edge 16:30, horizon 16:30 the day before.
+      s.run(T0 + 24 * 60 * MIN + 46 * MIN);
+      const st = s.collector.stats().summaries!;
+      // 16:00 → 16:30 the next day: 98 quarter hours, 24 hours and Jan 1 built, none published.
+      expect(st).toMatchObject({ built: 98 + 24 + 1, published: { '15m': 0, '1h': 0, '1d': 0, '1mo': 0 } });
+      // Those whose window ended a day or more before the settled edge (16:00 → 16:30: two quarter hours) are gone.
+      expect(st.expired).toBe(2);
+      expect(st.pending).toBe(st.built - st.expired);
+      await until('the last retries answered', () => s.collector.stats().summaries!.in_flight === 0);
+      expect(stored(s.sink)).toHaveLength(st.built);
+    } finally {
+      writeAcl(true);
       await s.collector.stop();
     }
   });
