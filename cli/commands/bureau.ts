@@ -1,5 +1,6 @@
 import { createLogger, DcimError, readSecretFile, resolveSecret } from '../../contract/index.js';
-import { loadBureauConfig, type BureauConfig } from '../../collector/bureau/bureau-config.js';
+import { notifiersFromConfig } from '../../collector/alerts/index.js';
+import { loadBureauConfig, type BureauSetup } from '../../collector/bureau/bureau-config.js';
 import { createBureauFromConfig } from '../../collector/bureau/from-config.js';
 import { apiTls, listenHostPort } from '../../collector/from-config.js';
 import type { MetricSink } from '../../collector/store/metric-sink.js';
@@ -7,7 +8,8 @@ import { checkListen } from '../bind-check.js';
 import { componentCommand } from '../component-command.js';
 
 /** `--check`: every secret the start resolves, all problems at once. */
-function checkSecrets(c: BureauConfig, env: NodeJS.ProcessEnv): void {
+function checkSecrets(setup: BureauSetup, env: NodeJS.ProcessEnv): void {
+  const c = setup.config;
   const problems: DcimError[] = [];
   const attempt = (run: () => unknown) => {
     try {
@@ -23,6 +25,8 @@ function checkSecrets(c: BureauConfig, env: NodeJS.ProcessEnv): void {
   const store = c.store;
   if (store.kind === 'influx_v1' && store.password !== undefined) attempt(() => resolveSecret(store.password!, 'store.password', env));
   if (store.kind === 'influx_v2') attempt(() => resolveSecret(store.token, 'store.token', env));
+  // Notifiers resolve their secrets when built and open nothing until they send.
+  attempt(() => notifiersFromConfig(setup.alerts, { env, publish: () => Promise.resolve() }));
   if (problems.length === 0) return;
   const codes = new Set(problems.map((p) => p.code));
   throw new DcimError(codes.size === 1 ? problems[0]!.code : 'DCIM_E_CONFIG_INVALID', `${problems.length} secret problem(s)`, problems.map((p) => p.message));
@@ -50,7 +54,7 @@ export const command = componentCommand({
       ? [`DCIM_E_STORE_RETENTION_SHORT: store.retention_days ${setup.config.store.retention_days}: the bureau reads its month and day summaries back at start; below 800 days a restart loses the year and the trailing 12 months`]
       : [],
   async checkBinds(setup) {
-    checkSecrets(setup.config, process.env);
+    checkSecrets(setup, process.env);
     const http = setup.config.http;
     if (!http) return [];
     const { host, port } = listenHostPort(http.listen);

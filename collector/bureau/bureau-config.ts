@@ -4,7 +4,19 @@ import { DcimError } from '../../contract/errors.js';
 import { IdSchema } from '../../contract/ids.js';
 import { ClustersFileSchema, type Cluster } from '../../contract/inventory.js';
 import { loadYamlFile } from '../../contract/load.js';
+import { AlertsConfigSchema, alertsConfigWithAbsolutePaths, type AlertsConfig } from '../alerts/index.js';
 import { connectionsWithAbsolutePaths, HttpConfigSchema, MqttSchema, StoreConfigSchema } from '../config.js';
+
+/**
+ * The collector's `alerts` section without its rules: the bureau raises one alert of its own (a
+ * silent site) and hands it to the same notifiers. `mqtt` is off by default here: the bureau
+ * broker's ACL grants the bureau reads only, unless it is given the alert topics.
+ */
+const BureauAlertsSchema = AlertsConfigSchema.unwrap()
+  .pick({ generator_url: true, expire_h: true, alertmanager: true, webhooks: true, wecom: true, dingtalk: true })
+  .extend({ mqtt: z.boolean().default(false) })
+  .strict()
+  .prefault({});
 
 /**
  * The bureau's YAML config (docs/bureau.md). The mqtt, store and http sections are the
@@ -32,6 +44,8 @@ export const BureauConfigSchema = z
     mqtt: MqttSchema,
     store: StoreConfigSchema,
     http: HttpConfigSchema.optional(),
+    /** Notifiers for DCIM_E_SITE_SILENT (the collector's Alertmanager, webhooks, WeCom, DingTalk, MQTT). */
+    alerts: BureauAlertsSchema,
     kpi: z
       .object({
         /** Roll-up period: summaries arriving within one tick cost one evaluation of their sites and clusters. */
@@ -51,6 +65,8 @@ export interface BureauSetup {
   file: string;
   config: BureauConfig;
   clusters: Cluster[];
+  /** `alerts` as the collector's section (no rules), secret paths absolute: what notifiersFromConfig takes. */
+  alerts: AlertsConfig;
 }
 
 /** The config and its clusters file, every problem of both at once; paths made absolute. */
@@ -76,5 +92,6 @@ export function loadBureauConfig(file: string): BureauSetup {
     if (siteIds.has(c.id)) problems.push(`${config.bureau.clusters}: clusters[${i}].id: ${c.id} is also a site id`);
   });
   if (problems.length > 0) throw new DcimError('DCIM_E_CONFIG_INVALID', `${file}: ${problems.length} problem(s)`, problems);
-  return { file, config, clusters };
+  const alerts = alertsConfigWithAbsolutePaths({ ...AlertsConfigSchema.parse({}), ...config.alerts, defaults: false }, abs);
+  return { file, config, clusters, alerts };
 }

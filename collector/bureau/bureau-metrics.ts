@@ -51,6 +51,14 @@ export function bureauMetricFamilies(input: BureauMetricsInput): MetricFamily[] 
   out.push(gauge('dcim_bureau_site_silent', '1 while the site is alerted silent.', input.sites.map((s) => ({ labels: { site: s.site }, value: s.silent ? 1 : 0 }))));
   out.push(gauge('dcim_bureau_site_newest_window_end_timestamp_seconds', 'End of the newest summary window held per site.', input.sites.flatMap((s) => (s.newest_window_end !== null ? [{ labels: { site: s.site }, value: s.newest_window_end / 1000 }] : []))));
   out.push(gauge('dcim_bureau_site_lag_seconds', 'How long after its window end the last quarter-hour summary arrived, per site.', input.sites.flatMap((s) => (s.last_lag_ms !== null ? [{ labels: { site: s.site }, value: s.last_lag_ms / 1000 }] : []))));
+  const notifiers = Object.entries(stats.notifiers ?? {});
+  out.push(
+    counter(
+      'dcim_alert_notifications_total',
+      'Silence alert notifications by notifier and result (sent, failed attempts, rejected for good, expired undelivered).',
+      notifiers.flatMap(([notifier, n]) => (['sent', 'failed', 'rejected', 'expired'] as const).map((result) => ({ labels: { notifier, result }, value: result === 'failed' ? n.failures : n[result] }))),
+    ),
+  );
   out.push(...storeMetricFamilies(input.sink, health));
   if (input.http) {
     out.push(counter('dcim_http_requests_total', 'HTTP API requests.', [{ value: input.http.requests }]));

@@ -6,7 +6,10 @@ import { createLogger, type Logger } from '../../contract/log.js';
 import type { AlertMessage, KpiMessage, KpiValue } from '../../contract/messages.js';
 import type { SiteSummary, SUMMARY_WINDOWS } from '../../contract/summary.js';
 import { topics } from '../../contract/topics.js';
+import type { AlertRecord } from '../alerts/alert-record.js';
 import type { AlertFilter } from '../alerts/index.js';
+import { AlertDispatcher, type NotifierStats } from '../alerts/notifiers/dispatcher.js';
+import type { Notifier } from '../alerts/notifiers/notifier.js';
 import { SummarySiteSource, type PutOutcome, type SummarySiteSourceOptions } from '../federation/summary-source.js';
 import { summaryPoint } from '../federation/summary-points.js';
 import type { StoredSummaries } from '../federation/summary-store.js';
@@ -57,6 +60,10 @@ export interface BureauOptions {
   stored?: StoredSummaries;
   sourceOptions?: SummarySiteSourceOptions;
   http?: { host: string; port: number; token: string; cors_origin?: string; max_connections?: number; tls?: { cert: Buffer; key: Buffer } };
+  /** The collector's alert notifiers (Alertmanager, webhooks, group robots, MQTT) for the silence alerts; absent: none. */
+  notifiers?: readonly Notifier[];
+  /** A silence notification not delivered within this long is given up (default a day). */
+  alertExpireMs?: number;
 }
 
 /** What the bureau knows of one site beyond its summaries (GET /api/bureau/sites). */
@@ -98,6 +105,8 @@ export interface BureauStats {
   /** Duration of the last tick's roll-up, ms. */
   last_tick_ms: number;
   refused_by_code: Partial<Record<ErrorCode, number>>;
+  /** Silence notifications by notifier (the collector's dispatcher figures). */
+  notifiers?: Record<string, NotifierStats>;
 }
 
 interface SiteEntry {
@@ -110,10 +119,12 @@ interface SiteEntry {
   accepted: Record<'stored' | 'revised' | 'unchanged', number>;
   refused: Partial<Record<ErrorCode, number>>;
   silentSince: number | undefined;
-  /** The last silence episode, kept after it resolves so /api/alerts can show it. */
-  alert: AlertMessage | undefined;
+  /** The last silence episode, kept after it resolves so /api/alerts and the notifiers have it. */
+  alert: AlertRecord | undefined;
   latest: KpiMessage | undefined;
 }
+
+const SILENT_PREFIX = 'site_silent-';
 
 export class Bureau {
   private readonly clock: Clock;
@@ -147,6 +158,7 @@ export class Bureau {
   private lastEdge: number | undefined;
   private lastTickAt: number | null = null;
   private startedAt: number;
+  private readonly dispatcher: AlertDispatcher | undefined;
 
   constructor(private readonly opts: BureauOptions) {
     this.clock = opts.clock ?? new SystemClock();
@@ -161,6 +173,20 @@ export class Bureau {
       }
     }
     this.startedAt = this.clock.now();
+    // The collector's dispatcher: retries, back-off, expiry and Alertmanager re-sends, per notifier.
+    if (opts.notifiers && opts.notifiers.length > 0) {
+      this.dispatcher = new AlertDispatcher({
+        clock: this.clock,
+        logger: this.logger.child({ component: 'alerts' }),
+        notifiers: opts.notifiers,
+        records: () => [...this.sites.values()].flatMap((e) => (e.alert ? [e.alert] : [])),
+        markDelivered: (id, notifier, version) => {
+          const r = this.sites.get(id.slice(SILENT_PREFIX.length))?.alert;
+          if (r && r.id === id) r.delivered[notifier] = Math.max(r.delivered[notifier] ?? 0, version);
+        },
+        expire_ms: opts.alertExpireMs ?? 86_400_000,
+      });
+    }
   }
 
   private newEntry(): SiteEntry {
@@ -188,6 +214,7 @@ export class Bureau {
       this.apiUrl = (await this.api.start()).url;
     }
     this.scheduleTick();
+    this.dispatcher?.start();
     const m = this.opts.mqtt;
     this.subscriber = new MqttSubscriber({
       url: m.url,
@@ -209,9 +236,18 @@ export class Bureau {
     this.timer = undefined;
     await this.api?.stop();
     this.api = undefined;
+    // Before the subscriber: an MQTT alert publish in flight gets its PUBACK.
+    await this.dispatcher?.stop();
     await this.subscriber?.stop();
     this.subscriber = undefined;
     await this.opts.sink.flush();
+  }
+
+  /** The retained alert topic on the bureau broker, for the MQTT alert notifier; null clears it. */
+  publishAlert(site: string, alert_id: string, msg: AlertMessage | null): Promise<void> {
+    const sub = this.subscriber;
+    if (!sub) return Promise.reject(new Error('the bureau is not connected to its broker'));
+    return sub.publishAlert(site, alert_id, msg);
   }
 
   get httpUrl(): string | undefined {
@@ -366,40 +402,75 @@ export class Bureau {
    */
   private checkSilence(now: number): void {
     const limit = this.opts.silentAfterWindows * QUARTER_MS;
+    let changed = false;
     for (const [site, e] of this.sites) {
       const reference = e.source?.newest_window_end ?? this.startedAt;
       const silent = now - reference >= limit;
+      const quarters = Math.floor((now - reference) / QUARTER_MS);
       if (silent && e.silentSince === undefined) {
         e.silentSince = reference + limit;
-        e.alert = this.silenceAlert(site, e, 'firing', now);
+        e.alert = this.silenceRecord(site, e, 'firing', now, quarters);
+        changed = true;
         this.logger.warn('site silent: no summary for the allowed quarter hours', { code: 'DCIM_E_SITE_SILENT', site, newest_window_end: e.source?.newest_window_end ?? null, silent_after_windows: this.opts.silentAfterWindows });
       } else if (!silent && e.silentSince !== undefined) {
-        e.alert = this.silenceAlert(site, e, 'resolved', now);
+        e.alert = this.silenceRecord(site, e, 'resolved', now, quarters);
         e.silentSince = undefined;
+        changed = true;
         this.logger.info('site reports again', { code: 'DCIM_E_SITE_SILENT', site, newest_window_end: e.source?.newest_window_end ?? null });
       } else if (e.alert?.state === 'firing') {
-        e.alert = { ...e.alert, ts: now, value: Math.floor((now - reference) / QUARTER_MS) };
+        e.alert.value = quarters;
+        e.alert.updated_at = now;
       }
     }
+    if (changed) this.dispatcher?.kick();
   }
 
-  private silenceAlert(site: string, e: SiteEntry, state: 'firing' | 'resolved', now: number): AlertMessage {
+  /** A silence episode as the collector's alert record (what its notifiers deliver); each transition a new version. */
+  private silenceRecord(site: string, e: SiteEntry, state: 'firing' | 'resolved', now: number, quarters: number): AlertRecord {
+    const prev = e.alert;
     const newest = e.source?.newest_window_end;
-    const since = e.silentSince!;
+    return {
+      id: `${SILENT_PREFIX}${site}`,
+      rule: 'site_silent',
+      name: 'SiteSilent',
+      severity: 'warning',
+      // Alertmanager routes on labels alone: the name and severity travel as labels, as the rule engine's do.
+      labels: { alertname: 'SiteSilent', severity: 'warning', site, code: 'DCIM_E_SITE_SILENT', bureau: this.opts.id, clusters: e.clusters.join(',') },
+      state,
+      pending_since: null,
+      starts_at: e.silentSince!,
+      ends_at: state === 'resolved' ? now : null,
+      value: quarters,
+      summary: `site ${site} has sent no summary for ${this.opts.silentAfterWindows} quarter hours (newest window ends ${newest !== undefined ? new Date(newest).toISOString() : 'never'})`,
+      description: `No site summary moved the newest window forward for bureau.silent_after_windows = ${this.opts.silentAfterWindows} quarter hours: the site's uplink, its broker bridge or its collector is down. Its figures lose coverage until it reports again.`,
+      runbook: null,
+      runbook_url: null,
+      inhibited: false,
+      last_event_at: null,
+      version: (prev?.version ?? 0) + 1,
+      changed_at: now,
+      delivered: prev?.delivered ?? {},
+      updated_at: now,
+    };
+  }
+
+  /** A record as the API's alert message. */
+  private alertMessage(site: string, r: AlertRecord): AlertMessage {
     return {
       schema: 1,
-      id: `site_silent-${site}`,
+      id: r.id,
       site,
-      rule: 'site_silent',
-      name: 'Site silent',
-      severity: 'warning',
-      state,
-      labels: { code: 'DCIM_E_SITE_SILENT', bureau: this.opts.id, clusters: e.clusters.join(',') },
-      summary: `site ${site} has sent no summary for ${this.opts.silentAfterWindows} quarter hours (newest window ends ${newest !== undefined ? new Date(newest).toISOString() : 'never'})`,
-      value: Math.floor((now - (newest ?? this.startedAt)) / QUARTER_MS),
-      starts_at: since,
-      ...(state === 'resolved' ? { ends_at: now } : {}),
-      ts: now,
+      rule: r.rule,
+      name: r.name,
+      severity: r.severity,
+      state: r.state,
+      labels: r.labels,
+      summary: r.summary,
+      description: r.description,
+      ...(r.value !== null ? { value: r.value } : {}),
+      ...(r.starts_at !== null ? { starts_at: r.starts_at } : {}),
+      ...(r.ends_at !== null ? { ends_at: r.ends_at } : {}),
+      ts: r.updated_at,
     };
   }
 
@@ -409,6 +480,7 @@ export class Bureau {
       log_lines_suppressed: this.throttle.suppressed,
       sites_silent: [...this.sites.values()].filter((e) => e.silentSince !== undefined).length,
       refused_by_code: { ...this.refusedByCode },
+      ...(this.dispatcher ? { notifiers: this.dispatcher.stats() } : {}),
     };
   }
 
@@ -448,9 +520,9 @@ export class Bureau {
 
   alerts(filter: AlertFilter = {}): AlertMessage[] {
     const out: AlertMessage[] = [];
-    for (const e of this.sites.values()) {
-      const a = e.alert;
-      if (!a) continue;
+    for (const [site, e] of this.sites) {
+      if (!e.alert) continue;
+      const a = this.alertMessage(site, e.alert);
       if (filter.site !== undefined && a.site !== filter.site) continue;
       if (filter.state !== undefined && a.state !== filter.state) continue;
       if (filter.severity !== undefined && a.severity !== filter.severity) continue;

@@ -1,5 +1,6 @@
 import { SystemClock, type Clock } from '../../contract/clock.js';
 import { createLogger, type Logger } from '../../contract/log.js';
+import { notifiersFromConfig } from '../alerts/index.js';
 import { storedSummariesFor } from '../federation/stored-summaries.js';
 import type { StoredSummaries } from '../federation/summary-store.js';
 import { apiOptions, mqttConnection } from '../from-config.js';
@@ -22,6 +23,8 @@ export function createBureauFromConfig(setup: BureauSetup, deps: { clock?: Clock
   const mqtt = mqttConnection(config.mqtt, env);
   const http = config.http ? apiOptions(config.http, env) : undefined;
   const sink = createSink(config.store, { clock, logger, env });
+  // The MQTT notifier publishes through the bureau's own session (called only after start).
+  const notifiers = notifiersFromConfig(setup.alerts, { env, publish: (site, id, msg) => bureau.publishAlert(site, id, msg) });
   const stored = deps.stored ?? storedSummariesFor(config.store, env, sink instanceof SqliteSink ? sink : undefined);
   const bureau = new Bureau({
     id: config.bureau.id,
@@ -36,6 +39,8 @@ export function createBureauFromConfig(setup: BureauSetup, deps: { clock?: Clock
     silentAfterWindows: config.bureau.silent_after_windows,
     maxSkewMs: config.bureau.max_skew_s * 1000,
     stored,
+    notifiers,
+    alertExpireMs: config.alerts.expire_h * 3_600_000,
     ...(http ? { http } : {}),
   });
   return { bureau, sink };

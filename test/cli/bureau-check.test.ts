@@ -40,4 +40,13 @@ describe('dcim bureau --check', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/warning: DCIM_E_STORE_RETENTION_SHORT: store\.retention_days 7/);
   });
+
+  it("resolves the silence notifiers' secrets as the start would", async () => {
+    writeFileSync(join(dir, 'am-clusters.yaml'), 'clusters:\n  - { id: c1, name: C1, sites: [a] }\n');
+    const f = join(dir, 'am.yaml');
+    writeFileSync(f, `bureau: { id: b1, clusters: am-clusters.yaml }\nmqtt: { url: "mqtt://127.0.0.1:1" }\nstore: { kind: sqlite, path: ":memory:", retention_days: 800 }\nalerts: { alertmanager: { urls: ["http://127.0.0.1:9093"], bearer_token: { env: AM_TOKEN_NOT_SET } } }\n`);
+    const r = await dcim(['bureau', '--check', '-c', f], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/DCIM_E_SECRET_MISSING: .*alerts\.alertmanager\.bearer_token/);
+  });
 });
