@@ -240,3 +240,26 @@ describe('store URLs carry no credentials', () => {
     expect(loadCollectorConfig(file).config.store).toMatchObject({ url: 'http://127.0.0.1:8086/x@y?a=b@c' });
   });
 });
+
+describe('federation.publish_summaries: the site summaries for a bureau', () => {
+  const build = async (name: string, federation: string) => {
+    const file = await configFile(name, `collector: { id: main, sites: [${DEMO_SEED}] }\nmqtt: { url: 'mqtt://127.0.0.1:1' }\nstore: { kind: sqlite, path: ":memory:" }\n${federation}`);
+    return loadCollectorConfig(file);
+  };
+
+  it('is on by default and off when set so; the collector builds its publisher accordingly', async () => {
+    for (const [federation, on] of [['', true], ['federation: { publish_summaries: false }\n', false]] as const) {
+      const setup = await build(`federation-${on}.yaml`, federation);
+      expect(setup.config.federation).toEqual({ publish_summaries: on });
+      const { collector, sink } = createCollectorFromConfig(setup, { clock: new ManualClock(), logger: memoryLogger() });
+      expect(collector.stats().summaries !== undefined).toBe(on);
+      await sink.close();
+    }
+  });
+
+  it('refuses a wrong type or an unknown key under federation', async () => {
+    const file = await configFile('federation-bad.yaml', `collector: { id: main, sites: [${DEMO_SEED}] }\nmqtt: { url: 'mqtt://127.0.0.1:1' }\nstore: { kind: sqlite, path: ":memory:" }\nfederation: { publish_summaries: "yes", publish_sumaries: true }\n`);
+    const p = problems(() => loadCollectorConfig(file));
+    expect(p).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^${file}: federation\\.publish_summaries: `)), expect.stringMatching(new RegExp(`^${file}: federation: .*publish_sumaries`))]));
+  });
+});
