@@ -86,7 +86,7 @@ export const ERROR_CODES = {
   DCIM_E_SUMMARY_STALE_REVISION: 'A site summary carries a lower revision than the one the bureau holds for that window, or the same revision with other content; set aside, the stored figures unchanged.',
   DCIM_E_SUMMARY_IMPOSSIBLE: 'A site summary holds sums no site can have (more meter-time covered than its meters × the window, more racks on than available); refused.',
   DCIM_E_SITE_SILENT: 'A site has sent no summary for the number of quarter hours the bureau allows (bureau.silent_after_windows); alerted until it reports again.',
-  DCIM_E_STORE_RETENTION_SHORT: "A bureau's SQLite store keeps fewer days (store.retention_days) than the month and day summaries it reads back at start; flagged by bureau --check: a restart would lose the year and the trailing 12 months.",
+  DCIM_E_STORE_RETENTION_SHORT: "A bureau's SQLite store keeps fewer days (store.retention_days) than the quarter-hour and hour summaries it reads back at start (4); flagged by bureau --check: a restart would lose today's and the late-data days' figures.",
   DCIM_E_KPI_INSUFFICIENT: 'A KPI has too little input data to be computed.',
   DCIM_E_KPI_BOUNDARY: 'A KPI input violates its boundary (e.g. IT energy above facility energy, PUE < 1).',
   DCIM_E_KPI_NOT_FINITE: 'A KPI figure or one of its inputs is not a finite number, or is a ratio no site can have (PUE above 100); it has no value.',
