@@ -1,5 +1,6 @@
 import { createLogger, DcimError, readSecretFile, resolveSecret } from '../../contract/index.js';
 import { notifiersFromConfig } from '../../collector/alerts/index.js';
+import { RESTORED_QUARTER_DAYS } from '../../collector/bureau/bureau.js';
 import { loadBureauConfig, type BureauSetup } from '../../collector/bureau/bureau-config.js';
 import { createBureauFromConfig } from '../../collector/bureau/from-config.js';
 import { apiTls, listenHostPort } from '../../collector/from-config.js';
@@ -48,10 +49,10 @@ export const command = componentCommand({
     const sites = new Set(setup.clusters.flatMap((c) => c.sites));
     return [`${sites.size} site(s), ${setup.clusters.length} cluster(s), store ${setup.config.store.kind}`, ...setup.clusters.map((c) => `cluster ${c.id} (${c.sites.join(', ')})`)].join(', ');
   },
-  // The SQLite store deletes what is older than retention_days, the month and year summaries included.
+  // The SQLite store keeps day and month summaries past its retention, not quarter hours and hours.
   warnings: (setup) =>
-    setup.config.store.kind === 'sqlite' && setup.config.store.retention_days < 800
-      ? [`DCIM_E_STORE_RETENTION_SHORT: store.retention_days ${setup.config.store.retention_days}: the bureau reads its month and day summaries back at start; below 800 days a restart loses the year and the trailing 12 months`]
+    setup.config.store.kind === 'sqlite' && setup.config.store.retention_days < RESTORED_QUARTER_DAYS
+      ? [`DCIM_E_STORE_RETENTION_SHORT: store.retention_days ${setup.config.store.retention_days}: the bureau reads the last ${RESTORED_QUARTER_DAYS} days of quarter-hour and hour summaries back at start; a restart would lose those older than the retention (today's and the late-data days' figures)`]
       : [],
   async checkBinds(setup) {
     checkSecrets(setup, process.env);

@@ -125,6 +125,8 @@ interface SiteEntry {
 }
 
 const SILENT_PREFIX = 'site_silent-';
+/** Days of quarter-hour and hour summaries read back at start (the sources keep 4 by default). */
+export const RESTORED_QUARTER_DAYS = 4;
 
 export class Bureau {
   private readonly clock: Clock;
@@ -263,7 +265,7 @@ export class Bureau {
     const stored = this.opts.stored;
     if (!stored) return;
     const now = this.clock.now();
-    const back: Record<(typeof SUMMARY_WINDOWS)[number], number> = { '1mo': 26 * 31 * DAY_MS, '1d': 400 * DAY_MS, '1h': 4 * DAY_MS, '15m': 4 * DAY_MS };
+    const back: Record<(typeof SUMMARY_WINDOWS)[number], number> = { '1mo': 26 * 31 * DAY_MS, '1d': 400 * DAY_MS, '1h': RESTORED_QUARTER_DAYS * DAY_MS, '15m': RESTORED_QUARTER_DAYS * DAY_MS };
     for (const [site, e] of this.sites) {
       for (const w of ['1mo', '1d', '1h', '15m'] as const) {
         for (const s of await stored.summaries(site, w, now - back[w], now + 1)) {

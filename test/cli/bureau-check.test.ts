@@ -14,7 +14,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const env = { DCIM_BUREAU_MQTT_PASSWORD: 'bureau-mqtt-pw', DCIM_API_TOKEN: 'bureau-check-token-0123456' };
 
 describe('dcim bureau --check', () => {
-  it('passes the shipped example, naming its sites and clusters (its SQLite retention is long enough: no warning)', async () => {
+  it('passes the shipped example, naming its sites and clusters (its SQLite retention covers what a restart reads: no warning)', async () => {
     const r = await dcim(['bureau', '--check', '-c', join(ROOT, 'collector', 'bureau', 'bureau.example.yaml')], env);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -32,19 +32,22 @@ describe('dcim bureau --check', () => {
     expect(r.stderr).toMatch(/clusters\.yaml: clusters\[2\]\.id: a is also a site id/);
   });
 
-  it('warns when the SQLite store would delete the month and day summaries a restart reads back', async () => {
+  it('warns when the SQLite store would delete the quarter hours a restart reads back', async () => {
     writeFileSync(join(dir, 'ok-clusters.yaml'), 'clusters:\n  - { id: c1, name: C1, sites: [a, b] }\n');
     const f = join(dir, 'short.yaml');
-    writeFileSync(f, `bureau: { id: b1, clusters: ok-clusters.yaml }\nmqtt: { url: "mqtt://127.0.0.1:1" }\nstore: { kind: sqlite, path: ":memory:", retention_days: 7 }\n`);
+    writeFileSync(f, `bureau: { id: b1, clusters: ok-clusters.yaml }\nmqtt: { url: "mqtt://127.0.0.1:1" }\nstore: { kind: sqlite, path: ":memory:", retention_days: 3 }\n`);
     const r = await dcim(['bureau', '--check', '-c', f], env);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/warning: DCIM_E_STORE_RETENTION_SHORT: store\.retention_days 7/);
+    expect(r.stderr).toMatch(/warning: DCIM_E_STORE_RETENTION_SHORT: store\.retention_days 3/);
+    const week = join(dir, 'week.yaml');
+    writeFileSync(week, `bureau: { id: b1, clusters: ok-clusters.yaml }\nmqtt: { url: "mqtt://127.0.0.1:1" }\nstore: { kind: sqlite, path: ":memory:", retention_days: 7 }\n`);
+    expect((await dcim(['bureau', '--check', '-c', week], env)).stderr).toBe('');
   });
 
   it("resolves the silence notifiers' secrets as the start would", async () => {
     writeFileSync(join(dir, 'am-clusters.yaml'), 'clusters:\n  - { id: c1, name: C1, sites: [a] }\n');
     const f = join(dir, 'am.yaml');
-    writeFileSync(f, `bureau: { id: b1, clusters: am-clusters.yaml }\nmqtt: { url: "mqtt://127.0.0.1:1" }\nstore: { kind: sqlite, path: ":memory:", retention_days: 800 }\nalerts: { alertmanager: { urls: ["http://127.0.0.1:9093"], bearer_token: { env: AM_TOKEN_NOT_SET } } }\n`);
+    writeFileSync(f, `bureau: { id: b1, clusters: am-clusters.yaml }\nmqtt: { url: "mqtt://127.0.0.1:1" }\nstore: { kind: sqlite, path: ":memory:" }\nalerts: { alertmanager: { urls: ["http://127.0.0.1:9093"], bearer_token: { env: AM_TOKEN_NOT_SET } } }\n`);
     const r = await dcim(['bureau', '--check', '-c', f], env);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/DCIM_E_SECRET_MISSING: .*alerts\.alertmanager\.bearer_token/);
