@@ -103,6 +103,9 @@ describe('dcim report --config: a past month from the store', () => {
     expect(Number(row!.green_share_ytd_ratio)).toBe(pick(engine, 'green_share_ratio', 'ytd').value);
     expect(Number(row!.rack_occupancy_ratio)).toBe(pick(engine, 'rack_occupancy_ratio', '1mo').value);
     expect(Number(row!.it_load_utilisation_ratio)).toBe(pick(engine, 'it_load_utilisation_ratio', '1mo').value);
+    // Feb 9 was summarised 54 h after it ended: late under 24 h, on time under 60 h.
+    const lenient = parseCsv((await run(['--month', '2026-02', '--config', collectorYaml, '--site', 'hs2', '--late-hours', '60'])).text);
+    expect(lenient[0]).toMatchObject({ reporting: 'on_time', days_late: '', max_delay_h: String(Math.round(((scenario.hs2_back_ms - (MAR1 - 19 * 86_400_000)) / 3_600_000) * 100) / 100) });
   });
 
   it('--rank --by pue: the ranking table, best first, with a late and a missing site marked', async () => {

@@ -110,7 +110,11 @@ describe('dcim report against the API for the same month', () => {
     const cases: [keyof typeof row, string, string][] = [
       ['pue_month', 'pue', '1mo'],
       ['pue_12mo', 'pue', '12mo'],
+      ['pue_ytd', 'pue', 'ytd'],
+      ['pue_1y', 'pue', '1y'],
       ['green_share', 'green_share_ratio', '1mo'],
+      ['green_share_ytd', 'green_share_ratio', 'ytd'],
+      ['green_share_1y', 'green_share_ratio', '1y'],
       ['rack_occupancy', 'rack_occupancy_ratio', '1mo'],
       ['it_load_utilisation', 'it_load_utilisation_ratio', '1mo'],
       ['compute_ai_pflops', 'compute_ai_pflops', 'instant'],

@@ -170,6 +170,19 @@ describe('a past month from stored summaries, read back by a fresh process', () 
     expect(r.rows[3]!.no_data).toMatch(/no stored summaries of any site of cluster c1/);
   });
 
+  it('a site whose time zone the config gives, with nothing stored for the month: the same, with its days counted', async () => {
+    const sites = KNOWN.map((k) => ({ ...k, timezone: 'Asia/Shanghai' }));
+    const row = (await report('2025-12', { site: 'hs', sites })).rows[0]!;
+    expect(row.no_data).toBe('no stored summaries of site hs for 2025-12');
+    expect(row.reporting).toMatchObject({ status: 'silent', days_expected: 31, days_reported: 0 });
+  });
+
+  it("a month not begun in the site's own time zone is refused, though it has begun elsewhere", async () => {
+    // Feb 28 19:00 UTC: March in Shanghai, still February in New York.
+    const sites = KNOWN.map((k) => ({ ...k, timezone: 'America/New_York' }));
+    await expect(storeReportScopes(store, options('2026-03', { site: 'hs', sites, now_ms: MAR1 + 3 * 3_600_000 }))).rejects.toThrow(/2026-03 has not begun at site hs \(America\/New_York\)/);
+  });
+
   it('a cluster one of whose sites has nothing for the month: pooled figures are insufficient, naming it', async () => {
     const { scopes } = await storeReportScopes(store, options('2026-01', { cluster: 'c1', sites: KNOWN, clusters: [{ ...CLUSTER, sites: ['hs', 'ghost'] }] }));
     expect(scopes[1]!.no_data).toMatch(/ghost/);
