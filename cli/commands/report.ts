@@ -5,6 +5,7 @@ import { buildMonthlyReport, monthMismatch, RANK_BY, type RankBy, type ReportSco
 import { loadReportConfig } from '../../collector/report/report-config.js';
 import { renderCsv, renderRankingCsv } from '../../collector/report/report-csv.js';
 import { renderHtml } from '../../collector/report/report-html.js';
+import { renderText } from '../../collector/report/report-text.js';
 import { DEFAULT_LATE_AFTER_MS, storeReportScopes } from '../../collector/report/store-report-source.js';
 import { DEFAULT_LANG, LANGS, parseLang } from '../../collector/i18n/catalogue.js';
 import { redactCredentials } from '../../contract/log.js';
@@ -22,13 +23,13 @@ import type { Command } from '../dcim.js';
 export const REPORT_SPEC: CommandSpec = {
   name: 'report',
   summary: "the bureau's monthly report per site and cluster (racks, occupancy, compute, PUE and green share with their year verdicts, data quality, reporting), any month from the store or the month in progress from the API",
-  usage: 'dcim report --month YYYY-MM [--site id | --cluster id] [--rank [--by pue|occupancy|green_share|compute]] [--format csv|json|html] [--lang zh-CN|en] [--out file] (--config collector.yaml|bureau.yaml [--late-hours N] | --api http://… [--token-env VAR])',
+  usage: 'dcim report --month YYYY-MM [--site id | --cluster id] [--rank [--by pue|occupancy|green_share|compute]] [--format csv|json|html|text] [--lang zh-CN|en] [--out file] (--config collector.yaml|bureau.yaml [--late-hours N] | --api http://… [--token-env VAR])',
   options: {
     month: { type: 'string', placeholder: 'YYYY-MM', description: "the month to report (local to each site); with --api it must be the API's month in progress" },
     site: { type: 'string', placeholder: 'id', description: 'only this site (default: every site)' },
     cluster: { type: 'string', placeholder: 'id', description: "this cluster's sites and the cluster roll-up" },
-    format: { type: 'string', placeholder: 'csv|json|html', description: 'output format; html has inline SVG charts', default: 'csv' },
-    lang: { type: 'string', placeholder: 'zh-CN|en', description: 'language of the html report (the live page\'s words)', default: DEFAULT_LANG },
+    format: { type: 'string', placeholder: 'csv|json|html|text', description: 'output format; html has inline SVG charts; text is for a terminal or a mail', default: 'csv' },
+    lang: { type: 'string', placeholder: 'zh-CN|en', description: 'language of the html and text report (the live page\'s words)', default: DEFAULT_LANG },
     rank: { type: 'boolean', description: 'rank the sites by one month figure against the targets, with each figure\'s quality and the sites\' reporting (csv: the ranking table)' },
     by: { type: 'string', placeholder: 'pue|occupancy|green_share|compute', description: 'the figure --rank orders by', default: 'pue' },
     'late-hours': { type: 'string', placeholder: 'N', description: 'with --config: a day summary generated more than N hours after its day ended counts as late', default: String(DEFAULT_LATE_AFTER_MS / 3_600_000) },
@@ -40,7 +41,7 @@ export const REPORT_SPEC: CommandSpec = {
 };
 
 const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
-const FORMATS = ['csv', 'json', 'html'] as const;
+const FORMATS = ['csv', 'json', 'html', 'text'] as const;
 
 interface Scopes {
   scopes: ReportScope[];
@@ -108,7 +109,7 @@ async function run(argv: string[]): Promise<number> {
       return 1;
     }
     const report = buildMonthlyReport(month, got.scopes, Date.now(), got.source, { source_kind: got.source_kind, ...(got.as_of_ms !== undefined ? { as_of_ms: got.as_of_ms } : {}), ...(rank ? { rank_by: by as RankBy } : {}) });
-    const text = format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : format === 'html' ? renderHtml(report, lang) : rank ? renderRankingCsv(report) : renderCsv(report);
+    const text = format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : format === 'html' ? renderHtml(report, lang) : format === 'text' ? renderText(report, lang) : rank ? renderRankingCsv(report) : renderCsv(report);
     const out = stringOption(values, 'out');
     if (out === undefined) process.stdout.write(text);
     else writeFileSync(out, text);

@@ -131,6 +131,9 @@ describe('dcim report --config: a past month from the store', () => {
     const en = await run(['--month', '2026-02', '--config', bureauYaml, '--cluster', 'c1', '--rank', '--format', 'html', '--lang', 'en']);
     for (const w of ['<html lang="en">', 'Rack occupancy 上架率', 'PUE year to date', 'Sites ranked by PUE, month', 'missing: 2026-02-19, 2026-02-20', 'late (&gt; 24 h after the day): 2026-02-09, 2026-02-10', 'on time']) expect(en.text, w).toContain(w);
     expect(en.text).not.toContain('迟报');
+    const text = await run(['--month', '2026-02', '--config', bureauYaml, '--cluster', 'c1', '--format', 'text']);
+    expect(text.text).toContain('缺报：2026-02-19, 2026-02-20');
+    expect(text.text).toMatch(/ {2}PUE（月）: 1\.\d{3} {2}\(月 · 实测 · 100\.0 % · /);
   });
 
   it('a month with nothing stored: a row per site saying so, exit 0', async () => {
