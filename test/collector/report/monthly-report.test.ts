@@ -100,3 +100,31 @@ describe('monthly report: energy of a month the collector saw 25 minutes of', ()
     expect(renderCsv(buildMonthlyReport('2026-02', [scope(old)], AT, 'test'))).not.toContain('18933');
   });
 });
+
+describe('rankSites', () => {
+  const at = Date.UTC(2026, 1, 28);
+  const k = (kpi: string, window: KpiValue['window'], value: number | undefined): KpiValue => ({ kpi, window, window_start: at - 1, window_end: at, basis: 'b', ok: value !== undefined, ...(value !== undefined ? { value } : {}), quality: value !== undefined ? 'measured' : 'insufficient', coverage: 1, status: 'green' });
+  const site = (id: string, occ: number | undefined, ai: number | undefined, general: number): ReportScope => ({
+    kind: 'site',
+    summary: { id, name: id },
+    kpis: { schema: 1, site: id, ts: at, kpis: [k('rack_occupancy_ratio', '1mo', occ), ...(ai !== undefined ? [k('compute_ai_pflops', 'instant', ai)] : []), k('compute_general_pflops', 'instant', general)] },
+  });
+  const scopes = [site('a', 0.6, 10, 1), site('b', 0.9, undefined, 50), site('c', undefined, 30, 2), { kind: 'cluster' as const, summary: { id: 'x', name: 'x', sites: ['a', 'b', 'c'] }, kpis: undefined }];
+  const rank = (by: 'occupancy' | 'compute') => buildMonthlyReport('2026-02', scopes, at, 't', { rank_by: by }).ranking!.entries.map((e) => [e.rank, e.id]);
+
+  it('occupancy: highest first; a site without a value is listed unranked; the cluster is not ranked', () => {
+    expect(rank('occupancy')).toEqual([
+      [1, 'b'],
+      [2, 'a'],
+      [null, 'c'],
+    ]);
+  });
+
+  it('compute: by the AI (FP16) figure, highest first, never mixed with FP32', () => {
+    expect(rank('compute')).toEqual([
+      [1, 'c'],
+      [2, 'a'],
+      [null, 'b'],
+    ]);
+  });
+});
