@@ -16,9 +16,8 @@ import type { ReportScope, SiteReporting } from './monthly-report.js';
  * the last complete calendar year. For the month in progress, as of now.
  *
  * Read per site: month and day summaries from the start of the earliest verdict window (the last
- * complete year or the trailing year) to the month's end; hour and quarter-hour summaries of the
- * month itself (a day whose day summary is missing is assembled from them, as the bureau does;
- * the quarter hours also carry the compute installed).
+ * complete year or the trailing year) to the month's end; hour and quarter-hour summaries only
+ * where the month needs them (`subDayRanges`).
  */
 
 /** A site the config knows: its id, its display name and, when the config says it, its time zone. */
@@ -111,6 +110,26 @@ export function reportingOf(cal: SiteCalendar, month: { start: number; end: numb
   return { status, days_expected: expected, days_reported: reported, days_missing: missing, days_late: late, max_delay_ms: maxDelay, late_after_ms };
 }
 
+/**
+ * Where the month needs hour and quarter-hour summaries: the days of the month with no day
+ * summary (the bureau assembles those from their hours), the last complete day (its quarter hours
+ * carry the compute installed at the end) and a day still in progress. Elsewhere a day summary
+ * covers the day, so its 96 quarter hours are not read.
+ */
+export function subDayRanges(cal: SiteCalendar, monthStart: number, edge: number, daysHeld: ReadonlySet<number>): [number, number][] {
+  const ranges: [number, number][] = [];
+  const add = (a: number, b: number) => {
+    const last = ranges.at(-1);
+    if (last && last[1] >= a) last[1] = Math.max(last[1], b);
+    else ranges.push([a, b]);
+  };
+  const lastFull = lastDayEnd(cal, edge);
+  for (let d = cal.dayNumber(monthStart); cal.dayStart(d) < lastFull; d++) if (!daysHeld.has(cal.dayStart(d))) add(cal.dayStart(d), cal.dayStart(d + 1));
+  const tail = lastFull > monthStart ? cal.dayOf(lastFull - 1).start : monthStart;
+  if (edge > tail) add(tail, edge);
+  return ranges;
+}
+
 async function readSiteMonth(store: StoredSummaries, site: KnownSite, o: StoreReportOptions): Promise<SiteMonth> {
   const late_after_ms = o.late_after_ms ?? DEFAULT_LATE_AFTER_MS;
   const { y, m0 } = monthParts(o.month);
@@ -131,8 +150,16 @@ async function readSiteMonth(store: StoredSummaries, site: KnownSite, o: StoreRe
   const as_of_ms = Math.min(monthEnd + o.settle_ms, o.now_ms);
   const edge = settledEdge(as_of_ms, o.settle_ms);
   const from = Math.min(windowAt(cal, '1y', edge).start, windowAt(cal, '12mo', edge).start, monthStart);
-  const read = (w: SummaryWindow, a: number) => store.summaries(site.id, w, a, edge);
-  const [months, days, hours, quarters] = await Promise.all([read('1mo', from), read('1d', from), read('1h', monthStart), read('15m', monthStart)]);
+  const read = (w: SummaryWindow, a: number, b: number) => store.summaries(site.id, w, a, b);
+  const [months, days] = await Promise.all([read('1mo', from, edge), read('1d', from, edge)]);
+  const ranges = subDayRanges(cal, monthStart, edge, new Set(days.map((d) => d.window_start)));
+  const hours: SiteSummary[] = [];
+  const quarters: SiteSummary[] = [];
+  for (const [a, b] of ranges) {
+    const [h, q] = await Promise.all([read('1h', a, b), read('15m', a, b)]);
+    hours.push(...h);
+    quarters.push(...q);
+  }
   const inMonth = (s: SiteSummary) => s.window_start >= monthStart && s.window_start < monthEnd;
   const monthDays = days.filter(inMonth);
   const month = { start: monthStart, end: lastDayEnd(cal, edge) };

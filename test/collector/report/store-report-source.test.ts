@@ -9,7 +9,10 @@ import { storeReportScopes, type StoreReportOptions } from '../../../collector/r
 import { SqliteSink } from '../../../collector/store/sqlite-sink.js';
 import { ManualClock } from '../../../contract/clock.js';
 import type { KpiValue } from '../../../contract/messages.js';
-import { CLUSTER, MAR1, SETTLE, SITES, summariseTwoMonths, type Scenario } from './support/summarised-sites.js';
+import type { StoredSummaries } from '../../../collector/federation/summary-store.js';
+import { subDayRanges } from '../../../collector/report/store-report-source.js';
+import { siteCalendar } from '../../../collector/kpi/site-calendar.js';
+import { CLUSTER, FEB1, FEB27_NOON, MAR1, SETTLE, SITES, summariseTwoMonths, type Scenario } from './support/summarised-sites.js';
 
 /**
  * The report of a past month from a real SQLite store: three sites' collectors summarised January
@@ -193,6 +196,39 @@ describe('a past month from stored summaries, read back by a fresh process', () 
     await expect(storeReportScopes(store, options('2026-04'))).rejects.toThrow(/2026-04 has not begun/);
     await expect(storeReportScopes(store, options('2026-01', { site: 'nope' }))).rejects.toThrow(/no site "nope"/);
     await expect(storeReportScopes(store, options('2026-01', { cluster: 'nope' }))).rejects.toThrow(/no cluster "nope"/);
+  });
+
+  it('February in progress with a day summary lost: the day assembled from its hours, the engine’s figures', async () => {
+    const lost = FEB1 + 24 * 86_400_000; // Feb 25 local
+    const calls: string[] = [];
+    const partial: StoredSummaries = {
+      summaries: async (site, w, a, b) => {
+        calls.push(`${w} ${new Date(a).toISOString()} ${new Date(b).toISOString()}`);
+        return (await store.summaries(site, w, a, b)).filter((s) => !(s.window === '1d' && s.window_start === lost));
+      },
+      sites: () => store.sites(),
+      skipped: 0,
+    };
+    const now = FEB27_NOON + SETTLE;
+    const { scopes } = await storeReportScopes(partial, options('2026-02', { site: 'hs', now_ms: now }));
+    const got = scopes[0]!.kpis!.kpis;
+    for (const [kpi, window] of [['pue', '1mo'], ['pue', 'ytd'], ['green_share_ratio', '1mo'], ['it_load_utilisation_ratio', '1mo']] as const) {
+      expect(pick(got, kpi, window), `${kpi} ${window}`).toEqual(pick(scenario.hsFeb27Noon, kpi, window));
+    }
+    expect(pick(got, 'pue', '1mo')).toMatchObject({ ok: true, quality: 'measured', window_end: FEB27_NOON });
+    // Hours and quarter hours are read for the lost day and from the last complete day (Feb 26) on, nowhere else.
+    expect(calls.filter((c) => c.startsWith('15m'))).toEqual(['15m 2026-02-24T16:00:00.000Z 2026-02-27T04:00:00.000Z']);
+    expect(scopes[0]!.reporting).toMatchObject({ status: 'missing', days_missing: ['2026-02-25'], days_expected: 26 });
+  });
+
+  it('subDayRanges: missing days and the tail, merged where they touch', () => {
+    const cal = siteCalendar('Asia/Shanghai');
+    const day = (n: number) => FEB1 + (n - 1) * 86_400_000;
+    const held = new Set(Array.from({ length: 28 }, (_, i) => day(i + 1)).filter((d) => d !== day(3) && d !== day(4) && d !== day(27)));
+    expect(subDayRanges(cal, FEB1, MAR1, held)).toEqual([
+      [day(3), day(5)],
+      [day(27), MAR1],
+    ]);
   });
 
   it('the month in progress is evaluated as of now', async () => {

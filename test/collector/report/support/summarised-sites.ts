@@ -24,6 +24,8 @@ export const SETTLE = 60_000;
 const STEP = 5 * 60_000;
 export const FEB1 = JAN1 + 31 * DAY;
 export const MAR1 = FEB1 + 28 * DAY;
+/** Feb 27 12:00 local: the engine's figures of February in progress are taken then too. */
+export const FEB27_NOON = FEB1 + 26 * DAY + 12 * 3_600_000;
 export const SITES = ['hs', 'hs2', 'hs3'] as const;
 export const CLUSTER: Cluster = { id: 'c1', name: 'Cluster one', targets: { pue: 1.25, rack_occupancy: 0.7, green_share: 0.8 }, sites: [...SITES] };
 const FACTOR: Record<string, number> = { hs: 1, hs2: 0.95, hs3: 1.05 };
@@ -46,6 +48,8 @@ export interface Scenario {
   summaries: SiteSummary[];
   /** Engine figures as of each month's end + settle, by month then site (and cluster id). */
   atMonthEnd: Record<'2026-01' | '2026-02', Record<string, KpiValue[]>>;
+  /** hs as of Feb 27 12:00 + settle (February in progress). */
+  hsFeb27Noon: KpiValue[];
   /** When hs2's collector came back. */
   hs2_back_ms: number;
 }
@@ -58,6 +62,7 @@ export function summariseTwoMonths(): Scenario {
   const trackers = new Map<string, SummaryTracker>(SITES.map((s) => [s, tracker(s, 1 / 32)]));
   const summaries: SiteSummary[] = [];
   const atMonthEnd: Scenario['atMonthEnd'] = { '2026-01': {}, '2026-02': {} };
+  let hsFeb27Noon: KpiValue[] = [];
   let hs2Restarted = false;
   const publish = (now: number) => {
     for (const site of SITES) {
@@ -85,10 +90,11 @@ export function summariseTwoMonths(): Scenario {
     }
     if (t === FEB1) capture('2026-01', FEB1 + SETTLE);
     if (t === MAR1) capture('2026-02', MAR1 + SETTLE);
+    if (t === FEB27_NOON) hsFeb27Noon = engine.evaluate('hs', FEB27_NOON + SETTLE);
     while (tick <= t) {
       publish(tick + SETTLE);
       tick += 15 * 60_000;
     }
   }
-  return { summaries, atMonthEnd, hs2_back_ms: HS2_DOWN[1] + SETTLE };
+  return { summaries, atMonthEnd, hsFeb27Noon, hs2_back_ms: HS2_DOWN[1] + SETTLE };
 }
