@@ -104,6 +104,8 @@ export interface KpiEngineStats {
   readings_duplicate: number;
   /** Power polls of table points refused because some rows were missing or bad. */
   power_polls_incomplete: number;
+  /** Energy readings after a restore older than the replay of a meter it primed: not placed (see `endRestore`). */
+  readings_before_restore: number;
   /** Energy pieces older than the buckets keep. */
   pieces_too_old: number;
   rollovers: number;
@@ -134,6 +136,8 @@ interface SiteState {
   dirtyFrom: number;
   /** The same since the last `takeChangedFrom` of the site's source (the summary tracker's own watermark). */
   changedFrom: number;
+  /** Set by a restore: where the replay of stored readings began. */
+  restoredFrom?: number;
   /** The meters by last reading time, for substitution; rebuilt after any ledger moved. */
   byLastReading: LastReading[] | undefined;
 }
@@ -179,6 +183,7 @@ export class KpiEngine {
     readings_absorbed: 0,
     readings_duplicate: 0,
     power_polls_incomplete: 0,
+    readings_before_restore: 0,
   };
 
   /** Last value handed out per (scope, id, kpi, window, basis, window end), for `takeClosed`. */
@@ -365,6 +370,14 @@ export class KpiEngine {
       if (countUsed) res.ignored++;
       return;
     }
+    // After a restore, a reading older than the replay for a meter the replay primed would book the
+    // span up to the meter's first replayed reading into seeded days, which hold that energy already.
+    const first = ledger.first_ts;
+    if (st.restoredFrom !== undefined && ts < st.restoredFrom && first !== undefined && first >= st.restoredFrom) {
+      this.counters.readings_before_restore++;
+      res.absorbed++;
+      return;
+    }
     const o = ledger.sample(ts, v);
     st.byLastReading = undefined;
     if (o === 'applied') {
@@ -467,10 +480,16 @@ export class KpiEngine {
     return { seeded, refused };
   }
 
-  /** Ends the restore: late data for the restored days counts again, as it would have without a restart. */
-  endRestore(site: string): void {
+  /**
+   * Ends the restore: late data for the restored days counts again, as it would have without a
+   * restart — except, for a meter with readings in the replay, readings older than `replay_from_ms`
+   * (the ledger cannot tell what the seeded days already hold for it; they are counted as
+   * `readings_before_restore` and change nothing).
+   */
+  endRestore(site: string, replay_from_ms?: number): void {
     const st = this.sites.get(site);
     if (!st) return;
+    if (replay_from_ms !== undefined) st.restoredFrom = replay_from_ms;
     for (const b of [...Object.values(st.groups), ...st.racks.values()]) b.ignoreBefore(Number.NEGATIVE_INFINITY);
   }
 

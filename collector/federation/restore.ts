@@ -142,7 +142,7 @@ export async function restoreHistory(engine: KpiEngine, stored: RestoreSources, 
       for (const poll of [...found.values()].flat().sort((a, b) => a.ts - b.ts)) feed(poll);
       done.meters_silent = found.size;
     } finally {
-      engine.endRestore(p.site);
+      engine.endRestore(p.site, from);
     }
     report.sites.push(done);
     report.days_seeded += done.days_seeded;

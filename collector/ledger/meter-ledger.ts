@@ -119,6 +119,11 @@ export class MeterLedger {
     return this.opts.mode;
   }
 
+  /** Time of the oldest reading, if any. */
+  get first_ts(): number | undefined {
+    return this.first?.t;
+  }
+
   /** Time of the newest reading, if any. */
   get last_ts(): number | undefined {
     return this.last?.t;

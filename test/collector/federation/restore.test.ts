@@ -230,6 +230,18 @@ function restartSuite(name: string, open: () => Promise<{ sink: MetricSink; summ
       expectSameFigures(longFigures(restored, now), longFigures(original, now));
     });
 
+    it('a reading older than the replay, for a meter it primed, changes no seeded day and is counted', () => {
+      const facility = (day: number) => restored.siteSource(SITE)!.groupSums({ start: DEC1 + day * DAY, end: DEC1 + (day + 1) * DAY }).facility_in;
+      const before = [33, 34, 35, 36].map(facility);
+      const counted = restored.stats().readings_before_restore;
+      // in-1's Jan 4 12:00 reading again (an agent replaying an old spool): the ledger's first reading is at the replay start.
+      const old = ALL.find((p) => p.device === 'in-1' && p.ts === DEC1 + 34 * DAY + 12 * 3_600_000)!;
+      const r = restored.ingest(SITE, old.device, old.ts, old.readings);
+      expect([33, 34, 35, 36].map(facility)).toEqual(before);
+      expect(restored.stats().readings_before_restore).toBe(counted + 1);
+      expect(r.absorbed).toBe(1);
+    });
+
     it('a malformed stored row is skipped and counted, the rest read', async () => {
       const first = stored.find((s) => s.window === '1d')!;
       const before = store.summaries.skipped;

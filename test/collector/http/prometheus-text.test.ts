@@ -27,7 +27,7 @@ describe('Prometheus text format 0.0.4', () => {
 });
 
 describe('the collector as metric families', () => {
-  const engine: KpiEngineStats = { polls: 7, polls_unknown: 0, readings_used: 10, readings_ignored: 1, readings_invalid: 0, readings_late: 0, readings_absorbed: 0, readings_duplicate: 0, power_polls_incomplete: 0, pieces_too_old: 0, rollovers: 0, resets: 1, spikes: 0, bucket_bytes: 4096 };
+  const engine: KpiEngineStats = { polls: 7, polls_unknown: 0, readings_used: 10, readings_ignored: 1, readings_invalid: 0, readings_late: 0, readings_absorbed: 0, readings_duplicate: 0, power_polls_incomplete: 0, readings_before_restore: 0, pieces_too_old: 0, rollovers: 0, resets: 1, spikes: 0, bucket_bytes: 4096 };
   const stats: CollectorStats = {
     messages_received: 12, messages_invalid: 2, messages_unknown: 0, duplicates: 3, replays_too_old: 0, readings_accepted: 20, readings_invalid: 1, readings_late: 0, states_received: 0, points_to_store: 9, kpi_evaluations: 4, kpi_points_written: 5, kpi_published: 4, kpi_publish_errors: 0, kpi_publish_skipped: 0, handler_errors: 0,
     seq_implausible: 0, seq_rebased: 0, agents_refused: 0, agents_evicted: 0, series_refused: 0, series_forgotten: 0, latest_refused: 0, log_lines_suppressed: 0, alert_observations_refused: 0,
