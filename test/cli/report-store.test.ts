@@ -14,6 +14,7 @@ import type { KpiValue } from '../../contract/messages.js';
 import { CLUSTER, MAR1, siteInventories, summariseTwoMonths, type Scenario } from '../collector/report/support/summarised-sites.js';
 import { startInfluxV1 } from '../support/influxdb-v1.js';
 import { useService } from '../support/require-service.js';
+import { spawnDcim } from './support/run-dcim.js';
 
 /**
  * `dcim report --config` for past months: three sites' summaries of January and February 2026 in a
@@ -91,6 +92,19 @@ describe('dcim report --config: a past month from the store', () => {
     expect(rep.rows[0]!.it_load_utilisation.value).toBe(pick(scenario.atMonthEnd['2026-01'].hs!, 'it_load_utilisation_ratio', '1mo').value);
     expect(rep.rows[0]!.pue_month.value).toBeCloseTo(130 / 100.5, 3);
   });
+
+  it('a separate dcim process (nothing but the store): a site and the cluster of January', async () => {
+    const site = await spawnDcim(['report', '--month', '2026-01', '--config', collectorYaml, '--site', 'hs3', '--format', 'json']);
+    expect(site.stderr).toBe('');
+    expect(site.code).toBe(0);
+    const row = (JSON.parse(site.stdout) as MonthlyReport).rows[0]!;
+    expect(row).toMatchObject({ id: 'hs3', name: 'Site hs3', pue_month: { value: pick(scenario.atMonthEnd['2026-01'].hs3!, 'pue', '1mo').value, quality: 'measured' } });
+    const cluster = await spawnDcim(['report', '--month', '2026-01', '--config', collectorYaml, '--cluster', 'c1', '--format', 'json']);
+    expect(cluster.code).toBe(0);
+    const c1 = (JSON.parse(cluster.stdout) as MonthlyReport).rows.find((x) => x.id === 'c1')!;
+    expect(c1.pue_month.value).toBe(pick(scenario.atMonthEnd['2026-01'].c1!, 'pue', '1mo', 'energy_weighted').value);
+    expect(c1.green_share.value).toBe(pick(scenario.atMonthEnd['2026-01'].c1!, 'green_share_ratio', '1mo', 'energy_weighted').value);
+  }, 60_000);
 
   it('the site collector config, one site, February, as csv', async () => {
     const r = await run(['--month', '2026-02', '--config', collectorYaml, '--site', 'hs2']);
