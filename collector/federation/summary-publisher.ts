@@ -70,9 +70,22 @@ export class SummaryPublisher {
     for (const t of this.trackers) this.dirty.add(t.site);
   }
 
-  /** Summaries already stored (restored at start): those unchanged are not built or sent again. */
+  /**
+   * Summaries already stored (restored at start): those unchanged are not built again, and no new
+   * revision is made of them. Each is sent once more as it was: a summary is stored when built, not
+   * when acknowledged, so one still pending when the process stopped would otherwise never leave;
+   * the bureau takes the same message again as unchanged.
+   */
   remember(summaries: ReadonlyMap<string, readonly SiteSummary[]>): void {
-    for (const { site, tracker } of this.trackers) tracker.remember(summaries.get(site) ?? []);
+    for (const { site, tracker } of this.trackers) {
+      const mine = summaries.get(site) ?? [];
+      tracker.remember(mine);
+      for (const s of mine) {
+        const id = windowId(s);
+        const held = this.pending.get(id);
+        if (!held || held.summary.revision < s.revision) this.pending.set(id, { summary: s, inFlight: false });
+      }
+    }
   }
 
   /** A site took telemetry: its closed windows may have changed. */

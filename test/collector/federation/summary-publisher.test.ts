@@ -285,3 +285,49 @@ describe('site collector: summaries for the bureau, retained QoS 1 on dcim/v1/<s
     }
   });
 });
+
+describe('SummaryPublisher after a restart', () => {
+  it('sends the stored summaries once more as they were (one left pending at the stop still leaves), building no new revision of them', async () => {
+    const { SummaryPublisher } = await import('../../../collector/federation/summary-publisher.js');
+    const { summaryFromBody } = await import('../../../collector/federation/summary-points.js');
+    const { KpiEngine } = await import('../../../collector/kpi-engine.js');
+    const { inventory, DEVICES, JAN1, MIN, poll } = await import('../support/hand-site.js');
+    const engine = KpiEngine.create({ inventories: [inventory('pdu_out')], profiles: loadProfiles(), config: { settle_ms: 60_000 } });
+    for (let t = JAN1; t <= JAN1 + 3 * 3_600_000; t += MIN) for (const d of DEVICES) engine.ingest('hs', d, t, poll(d, t).readings);
+    const now = JAN1 + 3 * 3_600_000 + 2 * MIN;
+    const stored: SiteSummary[] = [];
+    // Before the stop: every summary stored, none acknowledged (the broker refused them all).
+    const before = new SummaryPublisher({
+      sources: [engine.siteSource('hs')!],
+      settle_ms: 60_000,
+      late_days: 3,
+      publish: () => Promise.reject(new Error('refused')),
+      write: (points) => stored.push(...points.map((p) => summaryFromBody(p.fields.body)!)),
+      onRefused: () => {},
+    });
+    before.tick(now);
+    expect(stored.length).toBeGreaterThan(10);
+    await until('the refusals', () => before.stats().publish_failures === stored.length);
+    // After the restart: the same engine state (restored), the stored summaries remembered.
+    const sent: SiteSummary[] = [];
+    const written: unknown[] = [];
+    const after = new SummaryPublisher({
+      sources: [engine.siteSource('hs')!],
+      settle_ms: 60_000,
+      late_days: 3,
+      publish: (s) => {
+        sent.push(s);
+        return Promise.resolve();
+      },
+      write: (points) => written.push(...points),
+      onRefused: () => {},
+    });
+    after.remember(new Map([['hs', stored]]));
+    after.tick(now);
+    await until('the acknowledgements', () => after.stats().pending === 0);
+    expect(after.stats().built).toBe(0);
+    expect(written).toEqual([]);
+    const key = (s: SiteSummary) => `${s.window}|${s.window_start}|${s.revision}`;
+    expect(sent.map(key).sort()).toEqual(stored.map(key).sort());
+  });
+});
