@@ -129,7 +129,7 @@ export const SiteSummarySchema = z
     groups: GroupSumsSchema,
     /** 1d only: the day's rack counts. */
     occupancy: OccupancyCountsSchema.optional(),
-    /** 15m only: the compute installed when the quarter hour was summarised. */
+    /** 15m and 1d: the compute installed when the window closed (absent on windows built later). */
     compute: ComputeCountsSchema.optional(),
     /** 1d and 1mo: green electricity declared for the window's month. */
     declared: DeclaredGreenSchema.optional(),

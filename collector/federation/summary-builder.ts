@@ -122,8 +122,9 @@ export class SummaryTracker {
       const id = `${w.window}|${w.end}`;
       const prev = this.sent.get(id);
       if (w.end <= settled && !prev?.tail) continue;
-      // The compute installed is a snapshot of the quarter hour it closed in, kept for revisions.
-      const compute = w.window === '15m' ? (prev ? prev.compute : this.computeNow(now_ms, w.end, edge)) : undefined;
+      // The compute installed is a snapshot taken when the quarter hour (and the day) closed, kept
+      // for revisions; the day's lets a report of a past month show the compute at its end.
+      const compute = w.window === '15m' || w.window === '1d' ? (prev ? prev.compute : this.computeNow(now_ms, w.end, edge)) : undefined;
       const draft = summaryOf(this.src, w, { generated_ms: now_ms, revision: 1, ...(compute ? { compute } : {}) });
       if (!prev && !covered(draft)) continue;
       const key = contentKey(draft);
