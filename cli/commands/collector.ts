@@ -1,43 +1,9 @@
-import { createLogger, DcimError, loadProfiles, readSecretFile, resolveSecret, siteAgents } from '../../contract/index.js';
-import { notifiersFromConfig } from '../../collector/alerts/alerts-config.js';
-import { createCollectorFromConfig, listenHostPort, loadCollectorConfig, type CollectorConfig, type MetricSink } from '../../collector/index.js';
+import { createLogger, loadProfiles, siteAgents } from '../../contract/index.js';
+import { createCollectorFromConfig, listenHostPort, loadCollectorConfig } from '../../collector/index.js';
 import { apiTls } from '../../collector/from-config.js';
 import { checkListen } from '../bind-check.js';
+import { checkServiceSecrets, storeSummary } from '../service-checks.js';
 import { componentCommand } from '../component-command.js';
-
-/**
- * `--check`: every secret the start resolves (set, readable, owner-only), all problems at once;
- * the start would stop at the first.
- */
-function checkSecrets(c: CollectorConfig, env: NodeJS.ProcessEnv): void {
-  const problems: DcimError[] = [];
-  const attempt = (run: () => unknown) => {
-    try {
-      run();
-    } catch (e) {
-      if (e instanceof DcimError) problems.push(e);
-      else throw e;
-    }
-  };
-  if (c.mqtt.password !== undefined) attempt(() => resolveSecret(c.mqtt.password!, 'mqtt.password', env));
-  if (c.mqtt.tls?.key_file !== undefined) attempt(() => readSecretFile(c.mqtt.tls!.key_file!, 'mqtt.tls.key_file', env));
-  if (c.http) attempt(() => resolveSecret(c.http!.token, 'http.token', env));
-  const store = c.store;
-  if (store.kind === 'influx_v1' && store.password !== undefined) attempt(() => resolveSecret(store.password!, 'store.password', env));
-  if (store.kind === 'influx_v2') attempt(() => resolveSecret(store.token, 'store.token', env));
-  // Notifiers resolve their secrets when built and open nothing until they send.
-  attempt(() => notifiersFromConfig(c.alerts, { env, publish: () => Promise.resolve() }));
-  if (problems.length === 0) return;
-  const codes = new Set(problems.map((p) => p.code));
-  throw new DcimError(codes.size === 1 ? problems[0]!.code : 'DCIM_E_CONFIG_INVALID', `${problems.length} secret problem(s)`, problems.map((p) => p.message));
-}
-
-/** The stop line: "written" only for what the store took; the rest named. */
-function storeSummary(sink: MetricSink): Record<string, unknown> {
-  const s = sink.stats();
-  const h = sink.health();
-  return { points_written: s.points_written, points_rejected: s.points_rejected, points_lost: s.points_lost, points_pending: s.pending, store: h.target, store_state: h.state, ...(h.reason ? { store_reason: h.reason } : {}) };
-}
 
 export const command = componentCommand({
   name: 'collector',
@@ -54,7 +20,7 @@ export const command = componentCommand({
   warnings: ({ setup }) =>
     setup.inventories.filter((inv) => siteAgents(inv).size === 0).map((inv) => `DCIM_E_SITE_OPEN: site ${inv.site.id} names no device owner (site.agent, devices[].agent): any agent may speak for its devices`),
   async checkBinds({ setup }) {
-    checkSecrets(setup.config, process.env);
+    checkServiceSecrets(setup.config, setup.config.alerts, process.env);
     const http = setup.config.http;
     if (!http) return [];
     const { host, port } = listenHostPort(http.listen);
