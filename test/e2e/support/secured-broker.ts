@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { command } from '../../../cli/commands/broker-config.js';
 import type { SiteInventory } from '../../../contract/inventory.js';
+import { makeTestCertificates } from '../../support/test-ca.js';
 
 /**
  * A broker set up as docs/security.md deploys it: `dcim broker-config` writes the ACL and the
@@ -21,21 +21,6 @@ export interface SecuredBrokerFiles {
   pem: (name: string) => Buffer;
 }
 
-/** A throwaway CA, the broker's certificate for 127.0.0.1, one client certificate per user (CN = user). */
-function makeCertificates(dir: string, users: readonly string[]): void {
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  // P-256 keys: quick to generate on a busy machine, and what mosquitto's TLS takes as readily as RSA.
-  const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'];
-  ssl('req', '-x509', ...key, '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=dcim attack-suite CA');
-  writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  const issue = (name: string, cn: string, ext: string[] = []) => {
-    ssl('req', ...key, '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
-    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '1', ...ext);
-  };
-  issue('broker', '127.0.0.1', ['-extfile', 'san.ext']);
-  for (const u of users) issue(u, u);
-}
-
 export async function securedBrokerFiles(dir: string, inventory: SiteInventory, passwords: Readonly<Record<string, string>>, tlsPort: number): Promise<SecuredBrokerFiles> {
   const passwordDir = path.join(dir, 'passwords');
   const outDir = path.join(dir, 'out');
@@ -51,7 +36,7 @@ export async function securedBrokerFiles(dir: string, inventory: SiteInventory, 
   } finally {
     console.log = log;
   }
-  makeCertificates(dir, Object.keys(passwords));
+  makeTestCertificates(dir, Object.keys(passwords));
   const shipped = readFileSync(path.join(ROOT, 'collector/deploy/mosquitto-dcim-auth.conf'), 'utf8')
     .split('\n')
     .map((l) => l.trim());
