@@ -7,6 +7,10 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Suites that start real services (mosquitto, influxd) use their own ports; files run in parallel.
     pool: 'forks',
+    // Vitest's default is one worker less than the cores: on a 2-core machine files would run one at
+    // a time, although most of a long suite's time is spent waiting on services and subprocesses
+    // (brokers, stores, simulators). Three at once; every wait is on a condition, never a duration.
+    maxWorkers: 3,
     reporters: ['default'],
   },
 });
