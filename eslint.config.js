@@ -12,4 +12,14 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // Benchmarks and the dev tools they share with the tests stand on their own: a benchmark that
+    // imported from test/ would break whenever a test helper changed for a test's sake.
+    files: ['bench/**/*.ts', 'devtools/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ regex: '(^|/)test/', message: 'bench/ and devtools/ never import from test/: shared helpers live in devtools/.' }],
+      }],
+    },
+  },
 );

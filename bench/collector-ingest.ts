@@ -26,8 +26,8 @@ import { createLogger } from '../contract/log.js';
 import { loadProfiles } from '../contract/profiles.js';
 import { topics } from '../contract/topics.js';
 import { startEmbeddedBroker } from '../cli/embedded-broker.js';
-import { startMosquitto } from '../test/support/services.js';
-import { until } from '../test/support/until.js';
+import { startMosquitto } from '../devtools/mosquitto.js';
+import { until } from '../devtools/until.js';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);

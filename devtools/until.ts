@@ -1,0 +1,11 @@
+/**
+ * Waits in real time until `cond` holds (it may be async), polling every `every_ms`; after
+ * `timeout_ms` fails with `what` and, when given, `state()` to say where things stood.
+ */
+export async function until(what: string, cond: () => boolean | Promise<boolean>, timeout_ms = 10_000, state?: () => string, every_ms = 20): Promise<void> {
+  const deadline = Date.now() + timeout_ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout_ms} ms waiting for ${what}${state ? `: ${state()}` : ''}`);
+    await new Promise((r) => setTimeout(r, every_ms));
+  }
+}
