@@ -13,7 +13,7 @@ import type { ModbusTransport } from '../agent/modbus/modbus-transport.js';
 import { createDeviceReader } from '../agent/reader-factory.js';
 import { SnmpSocketPool } from '../agent/snmp/snmp-socket-pool.js';
 import { startSimSite } from '../simulators/index.js';
-import { BENCH_POINTS, BENCH_PROFILE_ID, benchInventory, benchOid, benchProfileYaml, communityOf } from './agent-snmp-site.js';
+import { BENCH_POINTS, BENCH_PROFILE_ID, benchInventory, benchOid, benchProfileYaml, communityOf } from './support/agent-snmp-site.js';
 
 /**
  * The edge agent at scale against simulated SNMP devices, and prometheus-snmp-exporter (the

@@ -1,4 +1,4 @@
-import { SiteInventorySchema, type SiteInventory } from '../contract/index.js';
+import { SiteInventorySchema, type SiteInventory } from '../../contract/index.js';
 
 /**
  * The site bench/agent-snmp.ts polls: N rack PDUs (two per rack) answering 20 scalar OIDs each
