@@ -1,5 +1,6 @@
 import { DcimError } from '../contract/errors.js';
 import type { Cluster, SiteInventory } from '../contract/inventory.js';
+import { kpiKey } from '../contract/kpi-catalogue.js';
 import type { KpiValue, Reading, TelemetryMessage } from '../contract/messages.js';
 import type { DeviceProfile } from '../contract/profile.js';
 import { EnergyBuckets, type BucketSum } from './ledger/energy-buckets.js';
@@ -25,7 +26,7 @@ import { staleAfterMs, type LatestValue } from './state/latest-values.js';
  * month, green share and REF, compute scale); `evaluateCluster` rolls sites up.
  *
  * State lives in memory, bounded at construction; after a restart it is rebuilt from the stored
- * raw readings by feeding them in time order (`recomputeKpis`, collector/kpi/recompute.ts), which
+ * raw readings by feeding them in time order (`KpiReplay`, collector/recompute/kpi-replay.ts), which
  * is also how `dcim kpi recompute` revises stored KPIs after late data or an inventory fix.
  */
 
@@ -668,7 +669,7 @@ export class KpiEngine {
     const out: ClosedKpi[] = [];
     const emit = (scope: ClosedKpi['scope'], id: string, v: KpiValue) => {
       if (v.window === 'instant') return;
-      const key = `${scope}|${id}|${v.kpi}|${v.window}|${v.basis}|${v.window_end}`;
+      const key = `${scope}|${id}|${kpiKey(v)}|${v.window_end}`;
       const sig = `${v.ok}|${v.value}|${v.quality}|${v.coverage}|${v.status}`;
       if (this.emitted.get(key) === sig) return;
       this.emitted.set(key, sig);

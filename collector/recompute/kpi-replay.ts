@@ -1,3 +1,4 @@
+import { kpiKey } from '../../contract/kpi-catalogue.js';
 import type { KpiValue, Reading } from '../../contract/messages.js';
 import type { ClosedKpi, KpiEngine } from '../kpi-engine.js';
 import { QUARTER_MS } from '../kpi/site-calendar.js';
@@ -14,6 +15,9 @@ import { QUARTER_MS } from '../kpi/site-calendar.js';
  * - start at or after `from`: a recompute of one day must not overwrite the stored month, year
  *   or year-to-date point with a sum over that day alone.
  * Feed from a little before `from` (an hour: counters need a previous sample).
+ *
+ * This is the one replay path: the live collector's restore after a restart, `dcim kpi --readings`,
+ * `dcim kpi recompute` and the "offline equals online" test all go through it.
  */
 export interface RecordedPoll {
   site: string;
@@ -61,8 +65,15 @@ export class KpiReplay {
   }
 
   private take(at: number): void {
-    for (const c of this.engine.takeClosed(at)) this.taken.set(`${c.scope}|${c.id}|${c.value.kpi}|${c.value.window}|${c.value.basis}|${c.value.category ?? ''}|${c.value.window_end}`, c);
+    for (const c of this.engine.takeClosed(at)) this.taken.set(`${c.scope}|${c.id}|${kpiKey(c.value)}|${c.value.window_end}`, c);
   }
 }
 
-const order = (v: KpiValue) => `${v.kpi}|${v.window}|${v.basis}`;
+const order = (v: KpiValue) => kpiKey(v);
+
+/** A whole recorded stream at once (polls in time order): `new KpiReplay(engine)`, every poll fed, `finish(range)`. */
+export function replayKpis(engine: KpiEngine, polls: Iterable<RecordedPoll>, range: { from_ms?: number; to_ms?: number } = {}): ClosedKpi[] {
+  const replay = new KpiReplay(engine);
+  for (const p of polls) replay.feed(p);
+  return replay.finish(range);
+}

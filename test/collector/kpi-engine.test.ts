@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KpiEngine } from '../../collector/kpi-engine.js';
-import { recomputeKpis, type RecordedPoll } from '../../collector/kpi/recompute.js';
+import { replayKpis, type RecordedPoll } from '../../collector/recompute/kpi-replay.js';
 import { DcimError } from '../../contract/errors.js';
 import { SiteInventorySchema } from '../../contract/inventory.js';
 import { KpiValueSchema, type KpiValue, type Reading } from '../../contract/messages.js';
@@ -220,10 +220,10 @@ describe('KpiEngine: faults', () => {
   });
 });
 
-describe('recomputeKpis: offline equals online', () => {
+describe('replayKpis: offline equals online', () => {
   it('the same polls give the same closed windows', () => {
     const polls = day();
-    const offline = recomputeKpis(KpiEngine.create({ inventories: [inventory('pdu_out')], profiles }), polls, { from_ms: JAN1, to_ms: JAN1 + DAY });
+    const offline = replayKpis(KpiEngine.create({ inventories: [inventory('pdu_out')], profiles }), polls, { from_ms: JAN1, to_ms: JAN1 + DAY });
     const d = offline.find((c) => c.value.kpi === 'pue' && c.value.window === '1d');
     expect(d?.value).toMatchObject({ ok: true, value: 1.2935, window_end: JAN1 + DAY });
     expect(offline.filter((c) => c.value.kpi === 'pue' && c.value.window === '15m')).toHaveLength(96);

@@ -1,6 +1,6 @@
 import { SummaryTracker } from '../../../collector/federation/summary-builder.js';
 import { KpiEngine } from '../../../collector/kpi-engine.js';
-import type { RecordedPoll } from '../../../collector/kpi/recompute.js';
+import type { RecordedPoll } from '../../../collector/recompute/kpi-replay.js';
 import type { Cluster, SiteInventory } from '../../../contract/inventory.js';
 import { loadProfiles } from '../../../contract/profiles.js';
 import { SiteSummarySchema, type SiteSummary } from '../../../contract/summary.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SummaryTracker } from '../../../collector/federation/summary-builder.js';
 import { SummarySiteSource } from '../../../collector/federation/summary-source.js';
 import { KpiEngine } from '../../../collector/kpi-engine.js';
-import type { RecordedPoll } from '../../../collector/kpi/recompute.js';
+import type { RecordedPoll } from '../../../collector/recompute/kpi-replay.js';
 import { clusterKpis, siteKpis } from '../../../collector/kpi/site-kpis.js';
 import type { Cluster, SiteInventory } from '../../../contract/inventory.js';
 import type { KpiValue } from '../../../contract/messages.js';

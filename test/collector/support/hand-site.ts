@@ -1,4 +1,4 @@
-import type { RecordedPoll } from '../../../collector/kpi/recompute.js';
+import type { RecordedPoll } from '../../../collector/recompute/kpi-replay.js';
 import { SiteInventorySchema, type SiteInventory } from '../../../contract/inventory.js';
 import type { Reading } from '../../../contract/messages.js';
 
