@@ -252,9 +252,24 @@ const TestVectorSchema = z.object({
   expected: z.union([z.number(), z.string(), z.boolean(), z.null()]),
 });
 
+/**
+ * What the simulator needs to serve a device of this profile that the protocol facts do not say.
+ * The simulator's device kind is the profile's `class`; table sizes are here, so adding a
+ * profile never means editing the simulator. A seed's per-device `sim` hints override these.
+ */
+const SimulationSchema = z
+  .object({
+    /** Rows of the outlet table a simulated PDU serves (a common model of the family); 8 when absent. */
+    outlets: z.number().int().min(0).max(96).optional(),
+  })
+  .strict();
+export type ProfileSimulation = z.infer<typeof SimulationSchema>;
+
 const ProfileCommon = {
   id: IdSchema,
   class: DeviceClassSchema,
+  /** Facts the simulator reads (SimulationSchema); the agent ignores them. */
+  simulation: SimulationSchema.optional(),
   vendor: z.string().min(1),
   model: z.string().min(1),
   description: z.string().optional(),

@@ -15,21 +15,8 @@ import { DEFAULT_LOAD_RATIO, GPU_RACK_NETWORK_W, IDLE_RACK_W, WORKLOAD_CODE, gpu
 export const MODEL_KINDS = ['pdu', 'ups', 'meter', 'chiller', 'crah', 'pv_inverter', 'gpu', 'sensor'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
 
-/** Kinds of the plan's profiles, for callers that do not pass the profile catalogue. */
-export const PROFILE_KINDS: Readonly<Record<string, ModelKind>> = {
-  'apc-rpdu2': 'pdu',
-  'raritan-px2': 'pdu',
-  'rfc1628-ups': 'ups',
-  'eastron-sdm630': 'meter',
-  'wattnode-wnd': 'meter',
-  'carlo-gavazzi-em24-e1': 'meter',
-  'schneider-pm5000': 'meter',
-  'chiller-bms': 'chiller',
-  'crah-bms': 'crah',
-  'sunspec-inverter': 'pv_inverter',
-  'redfish-gpu-server': 'gpu',
-  'xy-md02-th': 'sensor',
-};
+/** Outlets of a simulated PDU when neither the seed nor the profile says. */
+export const DEFAULT_PDU_OUTLETS = 8;
 
 /** What a device's power is a share of. */
 export const MEASURE = {
@@ -163,18 +150,16 @@ export interface SkippedDevice {
 export type PlanResult = { ok: true; plan: SitePlan; skipped: SkippedDevice[] } | { ok: false; problems: string[] };
 
 export interface PlanOptions {
-  profiles?: ReadonlyMap<string, DeviceProfile>;
+  /** The profile catalogue: each device's kind (its class) and table sizes (`simulation`). */
+  profiles: ReadonlyMap<string, DeviceProfile>;
   /** Seed file name, for error messages. */
   file?: string;
 }
 
-function kindOf(device: Device, profiles: ReadonlyMap<string, DeviceProfile> | undefined): ModelKind | undefined {
-  const cls = profiles?.get(device.profile)?.class;
+/** The device's kind is its profile's class; a device of another class is modelled only as a meter with a role. */
+function kindOf(device: Device, profiles: ReadonlyMap<string, DeviceProfile>): ModelKind | undefined {
+  const cls = profiles.get(device.profile)?.class;
   if (cls !== undefined && (MODEL_KINDS as readonly string[]).includes(cls)) return cls as ModelKind;
-  if (cls === 'generic' || cls === undefined) {
-    const known = PROFILE_KINDS[device.profile];
-    if (known) return known;
-  }
   return device.meter ? 'meter' : undefined;
 }
 
@@ -186,7 +171,7 @@ export function pueItLevel(inventory: SiteInventory): ItLevel | undefined {
   return undefined;
 }
 
-export function compileSitePlan(inventory: SiteInventory, seed: number, opts: PlanOptions = {}): PlanResult {
+export function compileSitePlan(inventory: SiteInventory, seed: number, opts: PlanOptions): PlanResult {
   const file = opts.file ?? `${inventory.site.id}.yaml`;
   let hints: SiteHints;
   try {
@@ -235,7 +220,7 @@ class PlanBuilder {
     private readonly hints: SiteHints,
     seed: number,
     private readonly file: string,
-    private readonly profiles: ReadonlyMap<string, DeviceProfile> | undefined,
+    private readonly profiles: ReadonlyMap<string, DeviceProfile>,
     private readonly zone_time: (ts_ms: number) => ZoneTime,
   ) {
     this.rng = new Rng(seed ^ hash32(`${inv.site.id}/plan`));
@@ -542,7 +527,7 @@ class PlanBuilder {
             plan.measure[k] = MEASURE.rack;
             plan.target[k] = rack ?? -1;
             addShare(`rack|${rack}|${kind === 'pdu' ? 'pdu_out' : (d.meter?.level ?? '')}`, k);
-            if (kind === 'pdu') plan.outlet_shares[k] = this.outletShares(hints.outlets ?? (d.profile === 'raritan-px2' ? 24 : 8));
+            if (kind === 'pdu') plan.outlet_shares[k] = this.outletShares(hints.outlets ?? this.profiles.get(d.profile)?.simulation?.outlets ?? DEFAULT_PDU_OUTLETS);
           } else if (role === 'it') {
             plan.measure[k] = MEASURE.hall_ups_out;
             plan.target[k] = hallOf(d);

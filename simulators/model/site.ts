@@ -53,7 +53,7 @@ export interface SiteLive {
 
 export type CreateSiteModelResult = { ok: true; model: SiteModel; skipped: SkippedDevice[] } | { ok: false; problems: string[] };
 
-export function createSiteModel(inventory: SiteInventory, seed: number, opts: { profiles?: ReadonlyMap<string, DeviceProfile>; file?: string } = {}): CreateSiteModelResult {
+export function createSiteModel(inventory: SiteInventory, seed: number, opts: { profiles: ReadonlyMap<string, DeviceProfile>; file?: string }): CreateSiteModelResult {
   const r = compileSitePlan(inventory, seed, opts);
   if (!r.ok) return r;
   return { ok: true, model: new SiteModel(r.plan, seed), skipped: r.skipped };

@@ -97,7 +97,7 @@ describe('site model: built from the seed', () => {
   it('reports bad sim hints with their paths before anything else', () => {
     const inv = site();
     const bad = { ...inv, racks: inv.racks.map((r, i) => (i === 0 ? { ...r, sim: { workload: 'gpu', load_kw: 6 } } : r)), devices: inv.devices.map((d, i) => (i === 0 ? { ...d, sim: { loadkw: 3 } } : d)) };
-    const r = createSiteModel(bad, 1, { file: 'seeds/y.yaml' });
+    const r = createSiteModel(bad, 1, { profiles: PROFILES, file: 'seeds/y.yaml' });
     expect(r.ok).toBe(false);
     if (!r.ok) {
       expect(r.problems).toHaveLength(2);
@@ -109,9 +109,9 @@ describe('site model: built from the seed', () => {
   it('rejects a GPU rack whose servers exceed its rating, and an unknown time zone', () => {
     const inv = site();
     const tooMany = { ...inv, racks: inv.racks.map((r) => (r.id === 'gpu1' ? { ...r, sim: { workload: 'gpu_training', servers: 8 } } : r)) };
-    const r = createSiteModel(tooMany, 1, { file: 'z.yaml' });
+    const r = createSiteModel(tooMany, 1, { profiles: PROFILES, file: 'z.yaml' });
     expect(!r.ok && r.problems[0]).toMatch(/racks\[\d+\]: \(gpu1\) 8 × 8 NVIDIA H100 80GB HBM3 need .* kW at full load, above rated_kw 40/);
-    const tz = createSiteModel({ ...inv, site: { ...inv.site, timezone: 'Mars/Olympus_Mons' } }, 1, { file: 'z.yaml' });
+    const tz = createSiteModel({ ...inv, site: { ...inv.site, timezone: 'Mars/Olympus_Mons' } }, 1, { profiles: PROFILES, file: 'z.yaml' });
     expect(!tz.ok && tz.problems[0]).toMatch(/z\.yaml: site\.timezone: unknown time zone/);
   });
 
