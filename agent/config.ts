@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { BrokerUrlSchema, requireTlsScheme } from '../contract/broker-url.js';
+import { requireTlsScheme } from '../contract/broker-url.js';
+import { checkSegmentBytes, mqttConnectionShape, spoolShape, tlsDeprecationLines } from '../shared/config/connection-schemas.js';
 import {
   builtinProfileDir,
   DcimError,
@@ -12,7 +13,6 @@ import {
   parseYamlText,
   readSecretFile,
   resolveSecret,
-  SecretRefSchema,
   SiteInventorySchema,
   type Address,
   type DeviceProfile,
@@ -29,21 +29,19 @@ import type { FsyncPolicy } from '../contract/spool/spool.js';
 
 const MIB = 1024 * 1024;
 
-/** The telemetry spool (docs/design.md §2); README "The spool" explains each knob. */
+/**
+ * The telemetry spool (docs/design.md §2); README "The spool" explains each knob. The shared
+ * spool keys with the agent's defaults, plus the replay pace, which only a publisher has.
+ */
 export const SpoolConfigSchema = z
   .object({
     dir: z.string().min(1).optional(),
-    max_bytes: z.number().int().min(MIB, 'expected at least 1 MiB (1048576)').max(Number.MAX_SAFE_INTEGER).default(512 * MIB),
-    max_age_h: z.number().positive().max(24 * 366).default(72),
+    ...spoolShape({ maxBytes: 512 * MIB, maxAgeH: 72 }),
     replay_rate_per_s: z.number().positive().max(1_000_000).default(200),
     max_in_flight: z.number().int().min(4).max(65_000).default(32),
-    fsync: z.enum(['interval', 'always', 'never']).default('interval'),
-    fsync_interval_ms: z.number().int().min(10).max(60_000).default(200),
-    // Recovery reads a segment into memory at once: keep it small.
-    segment_bytes: z.number().int().min(64 * 1024).max(256 * MIB).optional(),
   })
   .strict()
-  .refine((s) => s.segment_bytes === undefined || s.segment_bytes <= s.max_bytes / 4, { message: 'segment_bytes must be at most max_bytes / 4', path: ['segment_bytes'] })
+  .superRefine(checkSegmentBytes)
   .prefault({});
 export type SpoolConfig = z.infer<typeof SpoolConfigSchema>;
 
@@ -129,7 +127,8 @@ export function pollingOptions(c: PollingConfig): AgentPollingOptions {
  *     username: agent-edge1
  *     password: { env: DCIM_MQTT_PASSWORD }
  *     client_id: dcim-agent-demo-edge1  # optional: default dcim-agent-<site>-<agent>
- *     tls: { ca: certs/ca.pem, cert: certs/edge1.pem, key: certs/edge1.key, reject_unauthorized: true }
+ *     tls: { ca_file: certs/ca.pem, cert_file: certs/edge1.pem, key_file: certs/edge1.key, reject_unauthorized: true }
+ *                                       # the old ca / cert / key are still read, with a warning
  *   state_dir: /var/lib/dcim-agent      # seq and bd_seq counters
  *   profiles_dirs: [site-profiles]      # optional: searched after the built-in profiles
  *   spool:                              # optional, every key has a default (README "The spool")
@@ -163,24 +162,7 @@ export const AgentConfigSchema = z
         devices: z.array(IdSchema).min(1).optional(),
       })
       .strict(),
-    mqtt: z
-      .object({
-        url: BrokerUrlSchema,
-        username: z.string().min(1).optional(),
-        password: SecretRefSchema.optional(),
-        client_id: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/).optional(),
-        tls: z
-          .object({
-            ca: z.string().min(1).optional(),
-            cert: z.string().min(1).optional(),
-            key: z.string().min(1).optional(),
-            reject_unauthorized: z.boolean().default(true),
-          })
-          .strict()
-          .optional(),
-      })
-      .strict()
-      .superRefine(requireTlsScheme),
+    mqtt: z.object(mqttConnectionShape).strict().superRefine(requireTlsScheme),
     state_dir: z.string().min(1),
     profiles_dirs: z.array(z.string().min(1)).default([]),
     spool: SpoolConfigSchema,
@@ -239,7 +221,7 @@ export interface LoadedAgentConfig {
   /** Concurrency, jitter, back-off and request policies: spread into AgentOptions. */
   polling: AgentPollingOptions;
   deviceIds?: string[];
-  /** Settings that work but are weak (SNMPv3 MD5, DES, no privacy to a public address): `--check` lists them, the start logs them. */
+  /** Settings that work but are weak (SNMPv3 MD5, DES, no privacy to a public address) or deprecated (old TLS keys): `--check` lists them, the start logs them. */
   warnings: { code: ErrorCode; line: string }[];
 }
 
@@ -346,15 +328,18 @@ export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.e
   let tls: AgentMqttOptions['tls'];
   if (config.mqtt.tls) {
     tls = { rejectUnauthorized: config.mqtt.tls.reject_unauthorized };
-    for (const k of ['ca', 'cert', 'key'] as const) {
-      const p = config.mqtt.tls[k];
+    for (const line of tlsDeprecationLines(file, 'mqtt.tls', config.mqtt.tls)) warnings.push({ code: 'DCIM_E_CONFIG_DEPRECATED', line });
+    for (const [k, setting] of [['ca', 'ca_file'], ['cert', 'cert_file'], ['key', 'key_file']] as const) {
+      const p = config.mqtt.tls[setting];
       if (p === undefined) continue;
+      // A problem names the key as the file spells it.
+      const written = config.mqtt.tls.deprecated_keys?.includes(k) ? k : setting;
       try {
         // The private key is a secret: held to the secret-file rule (owner only).
-        tls[k] = k === 'key' ? readSecretFile(resolve(base, p), `${file}: mqtt.tls.key`, env) : readFileSync(resolve(base, p));
+        tls[k] = k === 'key' ? readSecretFile(resolve(base, p), `${file}: mqtt.tls.${written}`, env) : readFileSync(resolve(base, p));
       } catch (e) {
         if (e instanceof DcimError) collect(e, e.code);
-        else problems.push({ code: 'DCIM_E_CONFIG_UNREADABLE', line: `${file}: mqtt.tls.${k}: cannot read ${p}: ${(e as Error).message}` });
+        else problems.push({ code: 'DCIM_E_CONFIG_UNREADABLE', line: `${file}: mqtt.tls.${written}: cannot read ${p}: ${(e as Error).message}` });
       }
     }
   }

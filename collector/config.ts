@@ -1,11 +1,12 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { BrokerUrlSchema, requireTlsScheme } from '../contract/broker-url.js';
+import { requireTlsScheme } from '../contract/broker-url.js';
 import { DcimError } from '../contract/errors.js';
 import { IdSchema } from '../contract/ids.js';
 import { ClustersFileSchema, SiteInventorySchema, TargetsSchema, type Cluster, type SiteInventory } from '../contract/inventory.js';
 import { loadYamlFile } from '../contract/load.js';
 import { SecretRefSchema, type SecretRef } from '../contract/secrets.js';
+import { checkSegmentBytes, mqttConnectionShape, spoolShape, tlsDeprecationLines } from '../shared/config/connection-schemas.js';
 import { AlertsConfigSchema, alertsConfigWithAbsolutePaths, loadAlertRules } from './alerts/index.js';
 
 /**
@@ -19,23 +20,10 @@ import { AlertsConfigSchema, alertsConfigWithAbsolutePaths, loadAlertRules } fro
  *   kpi: { interval_s: 5, on_rack: { min_kw: 0.3 }, stale_carry: { max_s: 900, max_share: 0.1 } }
  */
 
-const TlsSchema = z
-  .object({
-    ca_file: z.string().min(1).optional(),
-    cert_file: z.string().min(1).optional(),
-    key_file: z.string().min(1).optional(),
-    reject_unauthorized: z.boolean().default(true),
-  })
-  .strict();
-
+/** The agent's MQTT keys (TLS files, client id) plus the collector's own. */
 export const MqttSchema = z
   .object({
-    url: BrokerUrlSchema,
-    username: z.string().min(1).optional(),
-    password: SecretRefSchema.optional(),
-    /** Stable across restarts, so the broker keeps the persistent session. Default dcim-collector-<id>. */
-    client_id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
-    tls: TlsSchema.optional(),
+    ...mqttConnectionShape,
     /** Also read the old device topics without an agent id, for one release while agents are upgraded. */
     accept_legacy_topics: z.boolean().default(false),
   })
@@ -59,14 +47,11 @@ const MIB = 1024 * 1024;
 export const StoreSpoolSchema = z
   .object({
     dir: z.string().min(1),
-    max_bytes: z.number().int().min(MIB, 'expected at least 1 MiB (1048576)').max(Number.MAX_SAFE_INTEGER).default(1024 * MIB),
-    max_age_h: z.number().positive().max(24 * 366).default(168),
-    fsync: z.enum(['interval', 'always', 'never']).default('interval'),
-    fsync_interval_ms: z.number().int().min(10).max(60_000).default(200),
-    segment_bytes: z.number().int().min(64 * 1024).max(256 * MIB).optional(),
+    // The agent's spool keys and units; a store keeps a longer outage than an edge agent.
+    ...spoolShape({ maxBytes: 1024 * MIB, maxAgeH: 168 }),
   })
   .strict()
-  .refine((s) => s.segment_bytes === undefined || s.segment_bytes <= s.max_bytes / 4, { message: 'segment_bytes must be at most max_bytes / 4', path: ['segment_bytes'] });
+  .superRefine(checkSegmentBytes);
 export type StoreSpoolConfig = z.infer<typeof StoreSpoolSchema>;
 
 const BatchSchema = {
@@ -215,6 +200,8 @@ export interface CollectorSetup {
   inventories: SiteInventory[];
   /** From `collector.clusters`; empty without one. */
   clusters: Cluster[];
+  /** Old spellings the config still uses (DCIM_E_CONFIG_DEPRECATED), one line each: `--check` prints them, the start logs them. */
+  deprecations: string[];
 }
 
 /**
@@ -253,7 +240,7 @@ export function loadCollectorConfig(file: string): CollectorSetup {
     else problems.push(`${file}: alerts.rules: ${(e as Error).message}`);
   }
   if (problems.length > 0) throw new DcimError('DCIM_E_CONFIG_INVALID', `${file}: ${problems.length} problem(s)`, problems);
-  return { file, config, inventories, clusters };
+  return { file, config, inventories, clusters, deprecations: tlsDeprecationLines(file, 'mqtt.tls', raw.mqtt.tls) };
 }
 
 /**

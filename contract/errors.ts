@@ -5,6 +5,7 @@
 export const ERROR_CODES = {
   DCIM_E_CONFIG_INVALID: 'A config, seed or profile file failed validation; every problem is listed with file and path.',
   DCIM_E_CONFIG_UNREADABLE: 'A config, seed or profile file could not be read or is not valid YAML.',
+  DCIM_E_CONFIG_DEPRECATED: 'A config uses an old spelling of a key (mqtt.tls ca, cert, key for ca_file, cert_file, key_file): still read; --check prints it and the start logs it, with the file and the key to write instead.',
   DCIM_E_SECRET_MISSING: 'A secret referenced by env or file is not set or cannot be read.',
   DCIM_E_SECRET_FILE_INSECURE: 'A secret file (password, token, key) may be read or written by group or others; refused unless DCIM_ALLOW_INSECURE_SECRET_FILES=1, then warned once.',
   DCIM_E_PROFILE_UNKNOWN: 'A device names a profile that does not exist.',

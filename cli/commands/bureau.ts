@@ -18,10 +18,12 @@ export const command = componentCommand({
     return [`${sites.size} site(s), ${setup.clusters.length} cluster(s), store ${setup.config.store.kind}`, ...setup.clusters.map((c) => `cluster ${c.id} (${c.sites.join(', ')})`)].join(', ');
   },
   // The SQLite store keeps day and month summaries past its retention, not quarter hours and hours.
-  warnings: (setup) =>
-    setup.config.store.kind === 'sqlite' && setup.config.store.retention_days < RESTORED_QUARTER_DAYS
+  warnings: (setup) => [
+    ...setup.deprecations.map((line) => `DCIM_E_CONFIG_DEPRECATED: ${line}`),
+    ...(setup.config.store.kind === 'sqlite' && setup.config.store.retention_days < RESTORED_QUARTER_DAYS
       ? [`DCIM_E_STORE_RETENTION_SHORT: store.retention_days ${setup.config.store.retention_days}: the bureau reads the last ${RESTORED_QUARTER_DAYS} days of quarter-hour and hour summaries back at start; a restart would lose those older than the retention (today's and the late-data days' figures)`]
-      : [],
+      : []),
+  ],
   async checkBinds(setup) {
     checkServiceSecrets(setup.config, setup.alerts, process.env);
     const http = setup.config.http;
@@ -36,6 +38,7 @@ export const command = componentCommand({
   },
   async start(setup, signal) {
     const logger = createLogger({ base: { part: 'bureau', bureau: setup.config.bureau.id } });
+    for (const line of setup.deprecations) logger.warn('deprecated setting', { code: 'DCIM_E_CONFIG_DEPRECATED', setting: line });
     const { bureau, sink } = createBureauFromConfig(setup, { logger });
     const onAbort = () => void bureau.stop();
     signal.addEventListener('abort', onAbort, { once: true });

@@ -17,8 +17,10 @@ export const command = componentCommand({
     return [`${setup.inventories.length} site(s), ${devices} devices, ${profiles.size} profiles, store ${setup.config.store.kind}`, ...clusters].join(', ');
   },
   // An open site accepts any agent speaking as itself: fine in a lab, not behind a broker ACL.
-  warnings: ({ setup }) =>
-    setup.inventories.filter((inv) => siteAgents(inv).size === 0).map((inv) => `DCIM_E_SITE_OPEN: site ${inv.site.id} names no device owner (site.agent, devices[].agent): any agent may speak for its devices`),
+  warnings: ({ setup }) => [
+    ...setup.deprecations.map((line) => `DCIM_E_CONFIG_DEPRECATED: ${line}`),
+    ...setup.inventories.filter((inv) => siteAgents(inv).size === 0).map((inv) => `DCIM_E_SITE_OPEN: site ${inv.site.id} names no device owner (site.agent, devices[].agent): any agent may speak for its devices`),
+  ],
   async checkBinds({ setup }) {
     checkServiceSecrets(setup.config, setup.config.alerts, process.env);
     const http = setup.config.http;
@@ -34,6 +36,7 @@ export const command = componentCommand({
   },
   async start({ setup, profiles }, signal) {
     const logger = createLogger({ base: { part: 'collector', collector: setup.config.collector.id } });
+    for (const line of setup.deprecations) logger.warn('deprecated setting', { code: 'DCIM_E_CONFIG_DEPRECATED', setting: line });
     const { collector, sink } = createCollectorFromConfig(setup, { logger, profiles });
     const stop = async () => {
       await collector.stop();

@@ -5,6 +5,7 @@ import { IdSchema } from '../../contract/ids.js';
 import { ClustersFileSchema, type Cluster } from '../../contract/inventory.js';
 import { loadYamlFile } from '../../contract/load.js';
 import { AlertsConfigSchema, alertsConfigWithAbsolutePaths, type AlertsConfig } from '../alerts/index.js';
+import { tlsDeprecationLines } from '../../shared/config/connection-schemas.js';
 import { connectionsWithAbsolutePaths, HttpConfigSchema, MqttSchema, StoreConfigSchema } from '../config.js';
 
 /**
@@ -67,6 +68,8 @@ export interface BureauSetup {
   clusters: Cluster[];
   /** `alerts` as the collector's section (no rules), secret paths absolute: what notifiersFromConfig takes. */
   alerts: AlertsConfig;
+  /** Old spellings the config still uses (DCIM_E_CONFIG_DEPRECATED), one line each. */
+  deprecations: string[];
 }
 
 /** The config and its clusters file, every problem of both at once; paths made absolute. */
@@ -93,5 +96,5 @@ export function loadBureauConfig(file: string): BureauSetup {
   });
   if (problems.length > 0) throw new DcimError('DCIM_E_CONFIG_INVALID', `${file}: ${problems.length} problem(s)`, problems);
   const alerts = alertsConfigWithAbsolutePaths({ ...AlertsConfigSchema.parse({}), ...config.alerts, defaults: false }, abs);
-  return { file, config, clusters, alerts };
+  return { file, config, clusters, alerts, deprecations: tlsDeprecationLines(file, 'mqtt.tls', raw.mqtt.tls) };
 }

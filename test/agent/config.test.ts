@@ -62,6 +62,34 @@ describe('loadAgentConfig', () => {
     expect(t.mqtt.tls).toEqual({ ca: Buffer.from('CA'), rejectUnauthorized: false });
   });
 
+  it('reads mqtt.tls ca_file / cert_file / key_file, the keys the collector and the bureau read', () => {
+    write('ca.pem', 'CA');
+    write('c.pem', 'CERT');
+    write('c.key', 'KEY');
+    const c = loadAgentConfig(write('tls-new.yaml', good.replace('url: mqtt://127.0.0.1:1883', 'url: mqtts://127.0.0.1:8883\n  tls: { ca_file: ca.pem, cert_file: c.pem, key_file: c.key }')), { DCIM_MQTT_PASSWORD: 'x' });
+    expect(c.mqtt.tls).toEqual({ ca: Buffer.from('CA'), cert: Buffer.from('CERT'), key: Buffer.from('KEY'), rejectUnauthorized: true });
+    expect(c.warnings.filter((w) => w.code === 'DCIM_E_CONFIG_DEPRECATED')).toEqual([]);
+  });
+
+  it('still reads the old mqtt.tls ca / cert / key, with one deprecation warning per key naming the file and the new key', () => {
+    write('ca.pem', 'CA');
+    write('c.pem', 'CERT');
+    write('c.key', 'KEY');
+    const f = write('tls-old.yaml', good.replace('url: mqtt://127.0.0.1:1883', 'url: mqtts://127.0.0.1:8883\n  tls: { ca: ca.pem, cert: c.pem, key: c.key }'));
+    const c = loadAgentConfig(f, { DCIM_MQTT_PASSWORD: 'x' });
+    expect(c.mqtt.tls).toEqual({ ca: Buffer.from('CA'), cert: Buffer.from('CERT'), key: Buffer.from('KEY'), rejectUnauthorized: true });
+    expect(c.warnings.filter((w) => w.code === 'DCIM_E_CONFIG_DEPRECATED').map((w) => w.line)).toEqual(
+      ['ca', 'cert', 'key'].map((k) => `${f}: mqtt.tls.${k} is deprecated: write mqtt.tls.${k}_file (same value)`),
+    );
+  });
+
+  it('refuses both spellings of one TLS key at once: either could be the file meant', () => {
+    write('ca.pem', 'CA');
+    const p = problems(write('tls-both.yaml', good.replace('url: mqtt://127.0.0.1:1883', 'url: mqtts://127.0.0.1:8883\n  tls: { ca: ca.pem, ca_file: ca.pem }')), { DCIM_MQTT_PASSWORD: 'x' });
+    expect(p.code).toBe('DCIM_E_CONFIG_INVALID');
+    expect(p.details).toEqual([expect.stringMatching(/tls-both\.yaml: mqtt\.tls\.ca: both ca \(deprecated\) and ca_file are given: keep ca_file only/)]);
+  });
+
   it('refuses tls settings with a plaintext broker URL (the client would connect in the clear)', () => {
     write('ca.pem', 'CA');
     const p = problems(write('tls-plain.yaml', good.replace('url: mqtt://127.0.0.1:1883', 'url: mqtt://127.0.0.1:1883\n  tls: { ca: ca.pem }')), { DCIM_MQTT_PASSWORD: 'x' });

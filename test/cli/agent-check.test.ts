@@ -44,6 +44,16 @@ describe('dcim agent --check', () => {
     expect(r.stdout).toContain('metrics on 127.0.0.1:9464, health every 30 s)');
   });
 
+  it('prints a deprecation warning for the old mqtt.tls key, naming the file and the new key', async () => {
+    const s = write('tls-dep-seed.yaml', seed(`  - { id: pdu-1, profile: apc-rpdu2, rack: r01, address: { protocol: snmp, host: 127.0.0.1, port: 16161, community: public } }`));
+    write('dep-ca.pem', 'CA');
+    const cfg = (tls: string) => write('tls-dep.yaml', `agent: { id: edge1, site_seed: ${s} }\nmqtt: { url: "mqtts://127.0.0.1:1", tls: ${tls} }\nstate_dir: state\n`);
+    const old = await dcim(['agent', '--check', '-c', cfg('{ ca: dep-ca.pem }')]);
+    expect(old.code).toBe(0);
+    expect(old.stderr).toBe(`warning: DCIM_E_CONFIG_DEPRECATED: ${join(dir, 'tls-dep.yaml')}: mqtt.tls.ca is deprecated: write mqtt.tls.ca_file (same value)\n`);
+    expect(await dcim(['agent', '--check', '-c', cfg('{ ca_file: dep-ca.pem }')])).toMatchObject({ code: 0, stderr: '' });
+  });
+
   it('warns when mqtt.username is not <site>.<agent>, the user dcim broker-config grants the agent', async () => {
     const s = write('user-seed.yaml', seed(`  - { id: pdu-1, profile: apc-rpdu2, rack: r01, address: { protocol: snmp, host: 127.0.0.1, port: 16161, community: public } }`));
     const cfg = (user: string) => write(`user-${user}.yaml`, `agent: { id: edge1, site_seed: ${s} }\nmqtt: { url: "mqtt://127.0.0.1:1", username: ${user} }\nstate_dir: state\n`);

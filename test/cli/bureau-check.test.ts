@@ -44,6 +44,24 @@ describe('dcim bureau --check', () => {
     expect((await dcim(['bureau', '--check', '-c', week], env)).stderr).toBe('');
   });
 
+  it('prints a deprecation warning for each old mqtt.tls key, with the file and the new key, and refuses both spellings at once', async () => {
+    writeFileSync(join(dir, 'tls-clusters.yaml'), 'clusters:\n  - { id: c1, name: C1, sites: [a] }\n');
+    writeFileSync(join(dir, 'ca.pem'), 'CA');
+    const old = join(dir, 'tls-old.yaml');
+    writeFileSync(old, `bureau: { id: b1, clusters: tls-clusters.yaml }\nmqtt: { url: "mqtts://127.0.0.1:1", tls: { ca: ca.pem } }\nstore: { kind: sqlite, path: ":memory:" }\n`);
+    const r = await dcim(['bureau', '--check', '-c', old], env);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(`warning: DCIM_E_CONFIG_DEPRECATED: ${old}: mqtt.tls.ca is deprecated: write mqtt.tls.ca_file (same value)\n`);
+    const now = join(dir, 'tls-new.yaml');
+    writeFileSync(now, `bureau: { id: b1, clusters: tls-clusters.yaml }\nmqtt: { url: "mqtts://127.0.0.1:1", tls: { ca_file: ca.pem } }\nstore: { kind: sqlite, path: ":memory:" }\n`);
+    expect(await dcim(['bureau', '--check', '-c', now], env)).toMatchObject({ code: 0, stderr: '' });
+    const both = join(dir, 'tls-both.yaml');
+    writeFileSync(both, `bureau: { id: b1, clusters: tls-clusters.yaml }\nmqtt: { url: "mqtts://127.0.0.1:1", tls: { ca: ca.pem, ca_file: ca.pem } }\nstore: { kind: sqlite, path: ":memory:" }\n`);
+    const b = await dcim(['bureau', '--check', '-c', both], env);
+    expect(b.code).toBe(1);
+    expect(b.stderr).toMatch(/DCIM_E_CONFIG_INVALID[\s\S]*mqtt\.tls\.ca: both ca \(deprecated\) and ca_file are given/);
+  });
+
   it("resolves the silence notifiers' secrets as the start would", async () => {
     writeFileSync(join(dir, 'am-clusters.yaml'), 'clusters:\n  - { id: c1, name: C1, sites: [a] }\n');
     const f = join(dir, 'am.yaml');

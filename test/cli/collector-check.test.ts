@@ -92,3 +92,13 @@ describe('dcim collector --check and device owners', () => {
     expect(r.stderr.trim()).toBe('warning: DCIM_E_SITE_OPEN: site lab names no device owner (site.agent, devices[].agent): any agent may speak for its devices');
   });
 });
+
+describe('dcim collector --check with the old mqtt.tls keys', () => {
+  it('passes, printing one deprecation warning per old key with the file and the key to write instead', async () => {
+    const f = join(dir, 'mqtt-tls-old.yaml');
+    writeFileSync(f, `collector: { id: main, sites: [${join(ROOT, 'seeds', 'demo.yaml')}] }\nmqtt: { url: "mqtts://127.0.0.1:1", tls: { ca: a.pem, cert: a.pem, key: a.key } }\nstore: { kind: sqlite, path: ":memory:" }\n`);
+    const r = await dcim(['collector', '--check', '-c', f]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(['ca', 'cert', 'key'].map((k) => `warning: DCIM_E_CONFIG_DEPRECATED: ${f}: mqtt.tls.${k} is deprecated: write mqtt.tls.${k}_file (same value)\n`).join(''));
+  });
+});

@@ -88,6 +88,33 @@ describe('loadCollectorConfig', () => {
     expect(loadCollectorConfig(secure).config.mqtt).toMatchObject({ url: 'mqtts://127.0.0.1:8883' });
   });
 
+  it('reads mqtt.tls ca_file / cert_file / key_file without a deprecation, paths made absolute', async () => {
+    const file = await configFile('tls-new.yaml', `collector: { id: main, sites: [${DEMO_SEED}] }\nmqtt: { url: 'mqtts://127.0.0.1:8883', tls: { ca_file: ca.pem, cert_file: c.pem, key_file: c.key } }\nstore: { kind: sqlite, path: x.sqlite }\n`);
+    const setup = loadCollectorConfig(file);
+    expect(setup.config.mqtt.tls).toEqual({ ca_file: path.join(dir, 'ca.pem'), cert_file: path.join(dir, 'c.pem'), key_file: path.join(dir, 'c.key'), reject_unauthorized: true });
+    expect(setup.deprecations).toEqual([]);
+  });
+
+  it("still reads the agent's old mqtt.tls ca / cert / key as ca_file / cert_file / key_file, each named in a deprecation line", async () => {
+    const file = await configFile('tls-old.yaml', `collector: { id: main, sites: [${DEMO_SEED}] }\nmqtt: { url: 'mqtts://127.0.0.1:8883', tls: { ca: ca.pem, cert: c.pem, key: c.key, reject_unauthorized: false } }\nstore: { kind: sqlite, path: x.sqlite }\n`);
+    const setup = loadCollectorConfig(file);
+    expect(setup.config.mqtt.tls).toMatchObject({ ca_file: path.join(dir, 'ca.pem'), cert_file: path.join(dir, 'c.pem'), key_file: path.join(dir, 'c.key'), reject_unauthorized: false });
+    expect(setup.deprecations).toEqual(['ca', 'cert', 'key'].map((k) => `${file}: mqtt.tls.${k} is deprecated: write mqtt.tls.${k}_file (same value)`));
+  });
+
+  it('refuses both spellings of one TLS key at once', async () => {
+    const file = await configFile('tls-both.yaml', `collector: { id: main, sites: [${DEMO_SEED}] }\nmqtt: { url: 'mqtts://127.0.0.1:8883', tls: { key: a.key, key_file: b.key } }\nstore: { kind: sqlite, path: x.sqlite }\n`);
+    expect(problems(() => loadCollectorConfig(file))).toEqual([expect.stringMatching(/mqtt\.tls\.key: both key \(deprecated\) and key_file are given: keep key_file only/)]);
+  });
+
+  it("takes the agent's client ids (colons, up to 128 characters): one client-id schema for both", async () => {
+    const id = `site:${'a'.repeat(100)}`;
+    const file = await configFile('client-id.yaml', `collector: { id: main, sites: [${DEMO_SEED}] }\nmqtt: { url: 'mqtt://127.0.0.1:1883', client_id: '${id}' }\nstore: { kind: sqlite, path: x.sqlite }\n`);
+    expect(loadCollectorConfig(file).config.mqtt.client_id).toBe(id);
+    const bad = await configFile('client-id-bad.yaml', `collector: { id: main, sites: [${DEMO_SEED}] }\nmqtt: { url: 'mqtt://127.0.0.1:1883', client_id: 'has space' }\nstore: { kind: sqlite, path: x.sqlite }\n`);
+    expect(problems(() => loadCollectorConfig(bad))).toEqual([expect.stringMatching(/mqtt\.client_id/)]);
+  });
+
   it('refuses unknown keys (a typo must not silently use a default)', async () => {
     const file = await configFile('typo.yaml', `collector: { id: main, sites: [${DEMO_SEED}] }\nmqtt: { url: 'mqtt://127.0.0.1', usrname: x }\nstore: { kind: sqlite, path: x.sqlite, retention: 3 }\n`);
     const p = problems(() => loadCollectorConfig(file));
