@@ -1,10 +1,9 @@
 import { CATALOGUE, DEFAULT_LANG } from '../i18n/catalogue.js';
-import { bureauView } from './page/bureau-view.js';
-import { liveApp } from './page/live-app.js';
+import { PAGE_GLOBAL, pageScript } from './page-script.js';
 
 /**
  * The live page for a wall screen (laid out for 1920 × 1080, read from a few metres): one HTML
- * document with its CSS, script (page/live-app.ts) and message catalogue inline, so it works offline and behind a strict
+ * document with its CSS, script (page/*.ts, bundled: page-script.ts) and message catalogue inline, so it works offline and behind a strict
  * CSP (no CDN, no other asset). It reads /api/sites, /api/clusters and each site's /floor once,
  * the trends from /api/<scope>/:id/series, and then follows /api/events (server-sent events).
  *
@@ -81,15 +80,9 @@ td[data-report="late"]{color:var(--amber)}td[data-report="silent"]{color:var(--r
 `;
 
 /**
- * tsx and vitest compile with esbuild's keepNames, which wraps named functions in `__name(fn,
- * "name")`; the function's text then calls a helper the browser lacks. The identity stands in.
- */
-const NAME_SHIM = 'var __name = function (f) { return f; };';
-
-/**
- * The page: CSS, then the script (live-app.ts, as its own compiled text) called with the
- * catalogue, embedded as JSON (`<` escaped so no string can close the script), the bureau view
- * and whether the server is a bureau (told, not probed: a probe's 404 is an error in the console).
+ * The page: CSS, then the bundled script, started with the catalogue, embedded as JSON (`<`
+ * escaped so no string can close the script), and whether the server is a bureau (told, not
+ * probed: a probe's 404 is an error in the console).
  */
 export function livePageHtml(o: { bureau?: boolean } = {}): string {
   const i18n = JSON.stringify(CATALOGUE).replace(/</g, '\\u003c');
@@ -99,6 +92,7 @@ export function livePageHtml(o: { bureau?: boolean } = {}): string {
 <body><header><span id="live" class="dot"></span><h1 id="title">dcim-pulse</h1><span id="conn"></span><span id="clock"></span><span id="langs" class="langs"></span></header>
 <div id="login" style="display:none"><form><b id="login-title"></b><div id="login-hint" class="none"></div><input id="tok" type="password" autocomplete="off"><button id="login-open" type="submit"></button></form></div>
 <main id="app"><div id="sites"></div><section id="bureau"></section></main>
-<script>"use strict";${NAME_SHIM}(${liveApp.toString()})(${i18n}, ${JSON.stringify(DEFAULT_LANG)}, ${bureauView.toString()}, ${o.bureau === true});</script></body></html>
+<script>${pageScript()}
+${PAGE_GLOBAL}.start(${i18n}, ${JSON.stringify(DEFAULT_LANG)}, ${o.bureau === true});</script></body></html>
 `;
 }

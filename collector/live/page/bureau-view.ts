@@ -7,10 +7,8 @@ import type { ClusterSummary, SiteSummary } from '../../http/api-source.js';
  * month-to-date PUE, with traffic lights, the daily PUE of the last days as a small trend, the
  * compute-monitoring figures, and whether each site reports on time, late or not at all.
  *
- * Like live-app.ts, the function is served as its own source text (live-page.ts embeds
- * `bureauView.toString()` and hands it to the page script), so it is self-contained: it uses only
- * its arguments, and the imports above are types. Pure: state in, HTML out, so the ranking and
- * colours are tested in Node as well as in Chromium.
+ * Bundled for the browser with live-app.ts (page-script.ts), which calls it. Pure: state in,
+ * HTML out, so the ranking and colours are tested in Node as well as in Chromium.
  */
 
 /** What the view reads of a site in GET /api/bureau/sites: its newest window, how late it came, silence. */

@@ -4,10 +4,9 @@ import type { FloorHall, SiteFloor } from '../site-floor.js';
 import type { BureauSiteReport, bureauView } from './bureau-view.js';
 
 /**
- * The live page's script, type-checked and linted with the rest of the code and served as its
- * own source text: live-page.ts embeds `liveApp.toString()` and calls it with the catalogue. So
- * the function must be self-contained: nothing from this module is used at run time (the imports
- * above are types only), and it must run in a browser.
+ * The live page's script, type-checked and linted with the rest of the code and bundled for the
+ * browser with esbuild (page-script.ts; the entry is main.ts, which live-page.ts starts with the
+ * catalogue). It runs in a browser only: nothing here may use Node.
  *
  * The project compiles without the DOM library (it would change Node's globals for every
  * file), so the few browser objects the page uses are declared below, for this module only.
@@ -64,7 +63,7 @@ interface ChartOptions {
 type LiveValue = KpiValue & { stale_meters?: { device: string; carried?: boolean }[] };
 
 /**
- * `bureau` is the bureau view (page/bureau-view.ts, also served as its source text), shown instead
+ * `bureau` is the bureau view (page/bureau-view.ts, in the same bundle), shown instead
  * of the site sections when the page is served by a bureau (`IS_BUREAU`).
  */
 export function liveApp(I18N: Catalogue, DEFAULT_LANG: string, bureau: typeof bureauView, IS_BUREAU: boolean): void {

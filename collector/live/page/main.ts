@@ -1,0 +1,11 @@
+import { bureauView } from './bureau-view.js';
+import { liveApp, type Catalogue } from './live-app.js';
+
+/**
+ * The entry of the page's browser bundle (built by page-script.ts into one IIFE that assigns
+ * `dcimLivePage`): live-page.ts inlines the bundle and calls `start` with the catalogue, the
+ * default language and whether the server is a bureau, which only the server knows.
+ */
+export function start(i18n: Catalogue, defaultLang: string, isBureau: boolean): void {
+  liveApp(i18n, defaultLang, bureauView, isBureau);
+}
