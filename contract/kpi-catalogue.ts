@@ -1,7 +1,7 @@
 import type { KpiWindow } from './messages.js';
 
 /**
- * The KPI catalogue agent, collector, bureau, store and dashboards agree on (docs/kpi-registry.md):
+ * The KPI catalogue agent, collector, bureau, store and dashboards agree on (docs/design.md §5):
  * every KPI's name, windows, basis labels and stored input fields, as data. How a KPI is evaluated
  * is the collector's business (collector/kpi/registry/, one module per KPI bound to a name here);
  * this file holds only what a reader of the stored or published figures needs to know.

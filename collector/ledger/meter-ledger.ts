@@ -24,7 +24,7 @@ import { EVENT_RESET, EVENT_SPIKE } from './energy-buckets.js';
  *   `assistedSample`); no pending span.
  * - `power` meters (no counter, e.g. a UPS: output power summed over its lines): trapezoid between
  *   consecutive readings when they are at most 2 poll intervals apart; a longer gap stays missing
- *   rather than invented (the emoncms #1795 lesson).
+ *   rather than invented (a straight line across an outage books energy nobody measured).
  *
  * Out-of-order and late readings: a reading older than the newest one is placed between its
  * neighbours when it falls into a long step (a gap, or before the first reading): the step is

@@ -1,7 +1,7 @@
 /**
  * Typed builders for the parts of a Grafana 10/11 dashboard we use (JSON model, schemaVersion
  * 39): panels, InfluxQL targets, field config, thresholds, value mappings, overrides and
- * transformations. A panel is built without id and position; layout.ts places it.
+ * transformations. A panel is built without id and position; layout() in dashboard.ts places it.
  */
 
 /** Every panel and variable reads the datasource the `datasource` variable points at. */

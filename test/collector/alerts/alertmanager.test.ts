@@ -43,7 +43,7 @@ interface Notification {
 }
 
 /**
- * The routing of collector/README.md "Routing with Alertmanager": critical pages, the rest goes to
+ * The routing of collector/README.md "Notifiers" (its Alertmanager example): critical pages, the rest goes to
  * a ticket queue; both are webhook receivers on 127.0.0.1 here, so the test sees what on-call sees.
  */
 function routingConfig(port: number): string {
