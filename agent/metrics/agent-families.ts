@@ -1,6 +1,6 @@
 import type { DevicePollStats } from '../scheduler.js';
 import { countStates, DEVICE_STATES, pollTotals, type AgentSnapshot, type DeviceSnapshot } from './agent-snapshot.js';
-import type { MetricFamily, MetricType, Sample } from './exposition.js';
+import type { MetricFamily, MetricType, Sample } from '../../shared/metrics/exposition.js';
 import { PLAUSIBILITY_CODES } from '../plausibility/plausibility.js';
 
 /**

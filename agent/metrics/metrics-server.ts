@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { Logger } from '../../contract/index.js';
-import { EXPOSITION_CONTENT_TYPE } from './exposition.js';
+import { EXPOSITION_CONTENT_TYPE } from '../../shared/metrics/exposition.js';
 import type { ListenAddress } from './listen-address.js';
 
 const gzipAsync = promisify(gzip);

@@ -1,7 +1,7 @@
 import type { Clock, Logger, TimerHandle } from '../../contract/index.js';
 import { agentMetricFamilies } from './agent-families.js';
 import type { AgentSnapshot } from './agent-snapshot.js';
-import { expositionChunks, formatExposition } from './exposition.js';
+import { expositionChunks, formatExposition } from '../../shared/metrics/exposition.js';
 import { healthMap, type HealthMap } from './health-map.js';
 import { formatListenAddress, type ListenAddress } from './listen-address.js';
 import { MetricsServer } from './metrics-server.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AGENT_METRICS, agentMetricFamilies } from '../../../agent/metrics/agent-families.js';
-import { formatExposition } from '../../../agent/metrics/exposition.js';
+import { formatExposition } from '../../../shared/metrics/exposition.js';
 import { parseExposition, type ParsedFamily } from './parse-exposition.js';
 import { snapshot, T0 } from './snapshot-fixture.js';
 

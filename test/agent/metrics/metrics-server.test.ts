@@ -3,7 +3,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { memoryLogger } from '../../../contract/index.js';
-import { EXPOSITION_CONTENT_TYPE, formatExposition } from '../../../agent/metrics/exposition.js';
+import { EXPOSITION_CONTENT_TYPE, formatExposition } from '../../../shared/metrics/exposition.js';
 import { acceptsGzip, MetricsServer } from '../../../agent/metrics/metrics-server.js';
 import { parseExposition } from './parse-exposition.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { escapeHelp, escapeLabelValue, formatExposition, formatValue, type MetricFamily } from '../../../agent/metrics/exposition.js';
-import { parseExposition } from './parse-exposition.js';
+import { escapeHelp, escapeLabelValue, formatExposition, formatValue, type MetricFamily } from '../../../shared/metrics/exposition.js';
+import { parseExposition } from '../../agent/metrics/parse-exposition.js';
 
 describe('Prometheus text format 0.0.4', () => {
   it.each([
