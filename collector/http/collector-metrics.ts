@@ -165,7 +165,8 @@ export function storeMetricFamilies(sink: CollectorStats['sink'], health: Health
 }
 
 export function kpiFamilies(scopes: MetricsInput['kpis']): MetricFamily[] {
-  const fam = (name: string, help: string): MetricFamily => ({ name, help, type: 'gauge', samples: [] });
+  // Filled below, one sample per KPI; handed out as read-only families.
+  const fam = (name: string, help: string): MetricFamily & { samples: MetricSample[] } => ({ name, help, type: 'gauge', samples: [] });
   const value = fam('dcim_kpi_value', 'KPI value (only when it could be computed); ratios 0..1, PUE as is.');
   const ok = fam('dcim_kpi_ok', '1 when the KPI has a value, 0 when it is unknown (insufficient, stale, boundary error).');
   const coverage = fam('dcim_kpi_coverage_ratio', 'Share of required inputs present, 0..1.');
@@ -181,7 +182,7 @@ export function kpiFamilies(scopes: MetricsInput['kpis']): MetricFamily[] {
       // Two samples with one label set fail the whole scrape: keep the first.
       if (seen.has(id)) continue;
       seen.add(id);
-      const push = (f: MetricFamily, v: number | undefined) => {
+      const push = (f: { samples: MetricSample[] }, v: number | undefined) => {
         if (v !== undefined) f.samples.push({ labels, value: v } satisfies MetricSample);
       };
       push(value, k.ok ? k.value : undefined);

@@ -7,10 +7,14 @@
  * - a counter's name ends in `_total` (in 0.0.4 the TYPE line names the family with the suffix);
  * - metric names match `[a-zA-Z_:][a-zA-Z0-9_:]*`, label names `[a-zA-Z_][a-zA-Z0-9_]*` and
  *   never start with `__` (reserved for Prometheus itself);
- * - values are Go-style floats: `NaN`, `+Inf`, `-Inf` spelled out, integers without a fraction;
+ * - values are Go-style floats: `NaN`, `+Inf`, `-Inf` spelled out, integers without a fraction.
+ *   A non-finite value is written, never dropped: the series stays in every scrape, so a
+ *   "not known yet" (a store that never took a batch) reads as NaN rather than as a series that
+ *   comes and goes, and comparisons with NaN in PromQL are false, so no alert fires on it;
  * - no timestamps: the scrape time is the sample time, which is what a live agent means.
- * A family breaking these rules is a bug in the caller, so it throws instead of writing text a
- * scraper would reject as a whole.
+ * A family breaking these rules is a bug in the caller (names are constants in the code), so it
+ * throws instead of writing text a scraper would reject as a whole. Agent, collector and bureau
+ * all render through here.
  */
 export type MetricType = 'counter' | 'gauge';
 

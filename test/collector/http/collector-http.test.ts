@@ -103,13 +103,13 @@ describe('the collector serves its HTTP API', () => {
       expect(new Set(cluster.kpis.map((k) => k.basis))).toEqual(new Set(['energy_weighted', 'mean_of_sites']));
 
       const metrics = await (await get('/metrics')).text();
-      expect(metrics).toContain('dcim_kpi_value{scope="site",site="demo",kpi="pue_live",window="instant",basis="power",category="2"} 1.25\n');
-      expect(metrics).toContain('dcim_kpi_status{scope="site",site="demo",kpi="pue_live",window="instant",basis="power",category="2",status="amber"} 1\n');
+      expect(metrics).toContain('dcim_kpi_value{basis="power",category="2",kpi="pue_live",scope="site",site="demo",window="instant"} 1.25\n');
+      expect(metrics).toContain('dcim_kpi_status{basis="power",category="2",kpi="pue_live",scope="site",site="demo",status="amber",window="instant"} 1\n');
       expect(metrics).toContain('dcim_collector_readings_accepted_total 2\n');
       expect(metrics).toContain('dcim_collector_broker_connected 1\n');
       expect(metrics).toContain('dcim_store_reachable{target="recording"} 1\n');
       expect(metrics).toMatch(/dcim_http_unauthorized_total 8\n/);
-      expect(metrics).toMatch(/^dcim_kpi_ok\{scope="cluster",site="guian",kpi="pue",window="15m",basis="energy_weighted",category="2"\} 0$/m);
+      expect(metrics).toMatch(/^dcim_kpi_ok\{basis="energy_weighted",category="2",kpi="pue",scope="cluster",site="guian",window="15m"\} 0$/m);
 
       const healthy = await get('/healthz', null);
       expect(healthy.status).toBe(200);
