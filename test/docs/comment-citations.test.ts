@@ -12,6 +12,8 @@ import { describe, expect, it } from 'vitest';
  * - A citation is a path-like token ending in .ts, .md, .py, .sh, .yaml, .yml or .json, not glued
  *   to a placeholder or a longer token (`<id>.yaml`, `*.test.ts`, a URL's tail are not citations).
  *   `.js` is left out: in a comment it names a library (mqtt.js), and code imports are not comments.
+ * - A folder from a top-level folder of the repository, written with its trailing slash
+ *   (`collector/kpi/registry/`), must exist.
  * - With a folder: resolved against the repository root, the citing file's folder or one of its
  *   parents (`support/services.ts` from a test under test/agent/). A `.yaml`/`.yml`/`.json` path is
  *   a citation only when it starts at a top-level folder of the repository or with ./ or ../;
@@ -60,29 +62,68 @@ function repoIndex(): RepoIndex {
   };
 }
 
-/** Every comment of a TypeScript file, with its 1-based line. Strings and regular expressions are not comments. */
-export function commentsOf(text: string, file = 'x.ts'): { line: number; text: string }[] {
-  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
-  const found = new Map<number, string>();
-  const add = (ranges: ts.CommentRange[] | undefined) => {
-    for (const r of ranges ?? []) if (!found.has(r.pos)) found.set(r.pos, text.slice(r.pos, r.end));
-  };
-  const visit = (node: ts.Node) => {
-    if (node.kind >= ts.SyntaxKind.FirstJSDocNode && node.kind <= ts.SyntaxKind.LastJSDocNode) return;
-    const children = node.getChildren(sf);
-    if (children.length === 0 || node.kind === ts.SyntaxKind.EndOfFileToken) {
-      add(ts.getLeadingCommentRanges(text, node.getFullStart()));
-      add(ts.getTrailingCommentRanges(text, node.getEnd()));
+/** Token kinds after which a slash divides; anywhere else it starts a regular expression. */
+const ENDS_EXPRESSION = new Set<ts.SyntaxKind>([
+  ts.SyntaxKind.Identifier,
+  ts.SyntaxKind.PrivateIdentifier,
+  ts.SyntaxKind.NumericLiteral,
+  ts.SyntaxKind.BigIntLiteral,
+  ts.SyntaxKind.StringLiteral,
+  ts.SyntaxKind.RegularExpressionLiteral,
+  ts.SyntaxKind.NoSubstitutionTemplateLiteral,
+  ts.SyntaxKind.TemplateTail,
+  ts.SyntaxKind.CloseParenToken,
+  ts.SyntaxKind.CloseBracketToken,
+  ts.SyntaxKind.CloseBraceToken,
+  ts.SyntaxKind.PlusPlusToken,
+  ts.SyntaxKind.MinusMinusToken,
+  ts.SyntaxKind.ThisKeyword,
+  ts.SyntaxKind.SuperKeyword,
+  ts.SyntaxKind.TrueKeyword,
+  ts.SyntaxKind.FalseKeyword,
+  ts.SyntaxKind.NullKeyword,
+]);
+const TRIVIA = new Set<ts.SyntaxKind>([ts.SyntaxKind.WhitespaceTrivia, ts.SyntaxKind.NewLineTrivia, ts.SyntaxKind.ShebangTrivia, ts.SyntaxKind.ConflictMarkerTrivia]);
+
+/**
+ * Every comment of a TypeScript file, with its 1-based line. Strings, templates and regular
+ * expressions are not comments. TypeScript's scanner, not its parser: a parse of every file
+ * takes several times longer, and the scanner only needs told where a template resumes after
+ * `}` and whether a slash divides (a contextual keyword such as `type` may be a variable).
+ */
+export function commentsOf(text: string): { line: number; text: string }[] {
+  const scanner = ts.createScanner(ts.ScriptTarget.Latest, false, ts.LanguageVariant.Standard, text);
+  const lineStarts = ts.computeLineStarts(text);
+  const found: { line: number; text: string }[] = [];
+  /** Open braces inside each template substitution we are in. */
+  const braces: number[] = [];
+  let prev = ts.SyntaxKind.Unknown;
+  for (let kind = scanner.scan(); kind !== ts.SyntaxKind.EndOfFileToken; kind = scanner.scan()) {
+    if (kind === ts.SyntaxKind.SingleLineCommentTrivia || kind === ts.SyntaxKind.MultiLineCommentTrivia) {
+      found.push({ line: ts.computeLineAndCharacterOfPosition(lineStarts, scanner.getTokenStart()).line + 1, text: scanner.getTokenText() });
+      continue;
     }
-    for (const c of children) visit(c);
-  };
-  add(ts.getLeadingCommentRanges(text, 0));
-  visit(sf);
-  return [...found.entries()].sort((a, b) => a[0] - b[0]).map(([pos, t]) => ({ line: sf.getLineAndCharacterOfPosition(pos).line + 1, text: t }));
+    if (TRIVIA.has(kind)) continue;
+    const depth = braces.length - 1;
+    if (kind === ts.SyntaxKind.TemplateHead) braces.push(0);
+    else if (kind === ts.SyntaxKind.OpenBraceToken && depth >= 0) braces[depth]!++;
+    else if (kind === ts.SyntaxKind.CloseBraceToken && depth >= 0) {
+      if (braces[depth] === 0) {
+        kind = scanner.reScanTemplateToken(false);
+        if (kind === ts.SyntaxKind.TemplateTail) braces.pop();
+      } else braces[depth]!--;
+    } else if ((kind === ts.SyntaxKind.SlashToken || kind === ts.SyntaxKind.SlashEqualsToken) && !ENDS_EXPRESSION.has(prev) && !(prev >= ts.SyntaxKind.FirstContextualKeyword && prev <= ts.SyntaxKind.LastContextualKeyword)) {
+      kind = scanner.reScanSlashToken();
+    }
+    prev = kind;
+  }
+  return found;
 }
 
 const URL_RE = /\b[a-z][a-z0-9+.-]*:\/\/[^\s)>`'"]+/gi;
 const CITATION_RE = /(?<![\w./<>…*{}@~$%-])((?:\.{1,2}\/)?(?:[\w.-]+\/)*[\w-][\w.-]*\.(ts|md|py|sh|ya?ml|json))(?![\w/-])/g;
+/** A folder from the root, written with its trailing slash (`collector/kpi/registry/`). */
+const FOLDER_RE = /(?<![\w./<>…*{}@~$%-])((?:[\w-]+\/)+)(?![\w.*<{$-])/g;
 const SOURCE_EXT = new Set(['ts', 'md', 'py', 'sh']);
 const MACHINE_PATH_RE = /(?<![\w.:/-])(?:\/(?:work|home|Users|root|mnt|tmp)\/|[A-Za-z]:\\Users\\)/;
 const TICKET_RES: RegExp[] = [
@@ -113,6 +154,9 @@ export function checkComment(comment: string, file: string, repo: RepoIndex): st
   if (ticket) problems.push(`ticket reference ${ticket[0]}`);
   const parents: string[] = [];
   for (let d = dirname(file); d !== '.'; d = dirname(d)) parents.push(d);
+  for (const m of text.matchAll(FOLDER_RE)) {
+    if (repo.topLevel.has(m[1]!.split('/')[0]!) && !repo.dirs.has(m[1]!.replace(/\/$/, ''))) problems.push(`cites ${m[1]!}, which is no folder of the repository`);
+  }
   for (const m of text.matchAll(CITATION_RE)) {
     const cited = m[1]!;
     const ext = m[2]!;
@@ -162,7 +206,7 @@ describe('source comments cite only what the repository holds', () => {
   it('no comment cites a missing file or section, a machine path or a ticket', () => {
     const problems: string[] = [];
     for (const file of SOURCES) {
-      for (const c of commentsOf(REPO.read(file), file)) for (const p of checkComment(c.text, file, REPO)) problems.push(`${file}:${c.line}: ${p}`);
+      for (const c of commentsOf(REPO.read(file))) for (const p of checkComment(c.text, file, REPO)) problems.push(`${file}:${c.line}: ${p}`);
     }
     expect(problems).toEqual([]);
   });
@@ -171,8 +215,20 @@ describe('source comments cite only what the repository holds', () => {
     const check = (comment: string, file = 'collector/kpi/live-pue.ts') => checkComment(comment, file, REPO);
 
     it('finds comments, not strings or regular expressions', () => {
-      const src = ["const a = '// not a comment';", 'const r = /\\/\\/x/;', '/** one */', 'const b = `/* nor this */`; // two'].join('\n');
-      expect(commentsOf(src).map((c) => c.text)).toEqual(['/** one */', '// two']);
+      const src = [
+        "const a = '// not a comment';",
+        'const r = /\\/\\/x/;',
+        '/** one */',
+        'const b = `/* nor ${ { k: `// this` }.k } ${x / 2} either */`; // two',
+        'const c = a / 2 / 3; /* three */',
+        'if (!/\\/\\//.test(a)) x = `${y}`; // four',
+      ].join('\n');
+      expect(commentsOf(src)).toEqual([
+        { line: 3, text: '/** one */' },
+        { line: 4, text: '// two' },
+        { line: 5, text: '/* three */' },
+        { line: 6, text: '// four' },
+      ]);
     });
 
     it('accepts files and sections that exist', () => {
@@ -189,6 +245,8 @@ describe('source comments cite only what the repository holds', () => {
       expect(check('/** docs/design.md §42 */')).toEqual(['cites docs/design.md §42, which has no such section']);
       expect(check('// README.md "No such heading anywhere"')).toHaveLength(1);
       expect(check('// docs/kpi-nowhere.md')).toHaveLength(1);
+      expect(check('// one module each in collector/kpi/no-such-folder/')).toEqual(['cites collector/kpi/no-such-folder/, which is no folder of the repository']);
+      expect(check('// one module each in collector/kpi/registry/, or seeds/')).toEqual([]);
     });
 
     it('leaves placeholders, globs, URLs, libraries, runtime files and other projects alone', () => {
