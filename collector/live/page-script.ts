@@ -45,15 +45,17 @@ export function bundlePageScript(): string {
 
 let cached: string | undefined;
 
-/**
- * The bundle as it goes into the page's inline `<script>`: `</script` cannot occur in it (it would
- * end the element; `<\/` means the same in every JavaScript string, template and regex).
- */
+/** The bundle as it goes into the page's inline `<script>` (see inlineSafe). */
 export function pageScript(): string {
   if (cached === undefined) {
     const fromSources = import.meta.url.endsWith('.ts');
     const text = fromSources ? bundlePageScript() : readFileSync(new URL(PAGE_BUNDLE, import.meta.url), 'utf8');
-    cached = text.replace(/<\/(script)/gi, '<\\/$1');
+    cached = inlineSafe(text);
   }
   return cached;
+}
+
+/** `</script` (any case) as `<\/script`, which ends no element and means the same to JavaScript. */
+export function inlineSafe(js: string): string {
+  return js.replace(/<\/(script)/gi, '<\\/$1');
 }
