@@ -103,8 +103,8 @@ describe('bureau view', () => {
     expect(en).not.toMatch(/排名|上报状态/);
   });
 
-  it('is self-contained, so the page can run its source text', () => {
-    // live-page.ts serves bureauView.toString(): a module-level reference would fail in the browser.
+  it('is self-contained: it uses only its arguments', () => {
+    // Pure, so the same function runs in Node here and in the browser bundle: rebuilt from its text alone.
     const fn = new Function(`return (${bureauView.toString()})`)() as typeof bureauView;
     expect(fn(input(), { t: (k) => k, esc: String, fmtTime: String })).toContain('data-view="bureau"');
     expect(dayMessage('gy-d', 0)?.kpis.find((k) => k.window === '1d')?.ok).toBe(false);
