@@ -21,7 +21,7 @@ export const command = componentCommand({
   },
   async start(cfg) {
     const logger = createLogger({ base: { part: 'agent', agent: cfg.id, site: cfg.inventory.site.id } });
-    for (const w of cfg.warnings) logger.warn('weak setting', { code: w.code, setting: w.line });
+    for (const w of cfg.warnings) logger.warn(w.code === 'DCIM_E_CONFIG_DEPRECATED' ? 'deprecated setting' : 'weak setting', { code: w.code, setting: w.line });
     const agent = new Agent({
       id: cfg.id,
       inventory: cfg.inventory,

@@ -52,7 +52,12 @@ describe('dcim agent --check', () => {
     expect(old.code).toBe(0);
     expect(old.stderr).toBe(`warning: DCIM_E_CONFIG_DEPRECATED: ${join(dir, 'tls-dep.yaml')}: mqtt.tls.ca is deprecated: write mqtt.tls.ca_file (same value)\n`);
     expect(await dcim(['agent', '--check', '-c', cfg('{ ca_file: dep-ca.pem }')])).toMatchObject({ code: 0, stderr: '' });
-  });
+    // The start logs it once, as a deprecation (no broker: the agent spools and stops on time).
+    const run = write('tls-dep-run.yaml', `agent: { id: edge1, site_seed: ${s} }\nmqtt: { url: "mqtts://127.0.0.1:1", tls: { ca: dep-ca.pem } }\nstate_dir: ${join(dir, 'dep-state')}\n`);
+    const r = await spawnDcim(['agent', '-c', run, '--duration-s', '1'], {});
+    const logged = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.code === 'DCIM_E_CONFIG_DEPRECATED');
+    expect(logged).toEqual([expect.objectContaining({ msg: 'deprecated setting', setting: `${run}: mqtt.tls.ca is deprecated: write mqtt.tls.ca_file (same value)` })]);
+  }, 30_000);
 
   it('warns when mqtt.username is not <site>.<agent>, the user dcim broker-config grants the agent', async () => {
     const s = write('user-seed.yaml', seed(`  - { id: pdu-1, profile: apc-rpdu2, rack: r01, address: { protocol: snmp, host: 127.0.0.1, port: 16161, community: public } }`));
