@@ -93,14 +93,17 @@ const TRIVIA = new Set<ts.SyntaxKind>([ts.SyntaxKind.WhitespaceTrivia, ts.Syntax
  */
 export function commentsOf(text: string): { line: number; text: string }[] {
   const scanner = ts.createScanner(ts.ScriptTarget.Latest, false, ts.LanguageVariant.Standard, text);
-  const lineStarts = ts.computeLineStarts(text);
+  let line = 1;
+  let counted = 0;
   const found: { line: number; text: string }[] = [];
   /** Open braces inside each template substitution we are in. */
   const braces: number[] = [];
   let prev = ts.SyntaxKind.Unknown;
   for (let kind = scanner.scan(); kind !== ts.SyntaxKind.EndOfFileToken; kind = scanner.scan()) {
     if (kind === ts.SyntaxKind.SingleLineCommentTrivia || kind === ts.SyntaxKind.MultiLineCommentTrivia) {
-      found.push({ line: ts.computeLineAndCharacterOfPosition(lineStarts, scanner.getTokenStart()).line + 1, text: scanner.getTokenText() });
+      const start = scanner.getTokenStart();
+      for (; counted < start; counted++) if (text.charCodeAt(counted) === 10) line++;
+      found.push({ line, text: scanner.getTokenText() });
       continue;
     }
     if (TRIVIA.has(kind)) continue;
@@ -112,7 +115,7 @@ export function commentsOf(text: string): { line: number; text: string }[] {
         kind = scanner.reScanTemplateToken(false);
         if (kind === ts.SyntaxKind.TemplateTail) braces.pop();
       } else braces[depth]!--;
-    } else if ((kind === ts.SyntaxKind.SlashToken || kind === ts.SyntaxKind.SlashEqualsToken) && !ENDS_EXPRESSION.has(prev) && !(prev >= ts.SyntaxKind.FirstContextualKeyword && prev <= ts.SyntaxKind.LastContextualKeyword)) {
+    } else if ((kind === ts.SyntaxKind.SlashToken || kind === ts.SyntaxKind.SlashEqualsToken) && !ENDS_EXPRESSION.has(prev) && !(prev > ts.SyntaxKind.LastFutureReservedWord && prev <= ts.SyntaxKind.LastKeyword)) {
       kind = scanner.reScanSlashToken();
     }
     prev = kind;
