@@ -50,7 +50,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   {
     name: 'kpi-engine',
     measures: 'KPI engine readings per second on one core, memory at ~100,000 series, cost of evaluate',
-    takes: '~1 min',
+    takes: '~30 s',
     args: '[--racks 4000] [--minutes 60]',
   },
   {
@@ -62,13 +62,13 @@ export const BENCHMARKS: readonly Benchmark[] = [
   {
     name: 'model-scale',
     measures: "the simulator's physical model and truth recorder at ~10,000 devices: memory, time per step",
-    takes: '~30 s',
+    takes: '~10 s',
     args: '[halls=20]',
   },
   {
     name: 'sim-scale',
     measures: 'the simulator serving ~10,000 devices over SNMP and Modbus: CPU per 1,000 requests, rate',
-    takes: '~2 min',
+    takes: '~1 min',
     args: '[halls=20] [requests per kind=5000]',
   },
 ];
