@@ -1,0 +1,21 @@
+import { meanOfSites } from '../cluster-rollup.js';
+import { GREEN_SHARE_LIVE_KPI } from '../green-share.js';
+import { pooledLive } from '../live-pue.js';
+import { liveRollup } from './live-rollup.js';
+import { defineKpi } from './kpi-module.js';
+
+/** Live green share of the facility's power; a cluster pools power and takes the mean of its sites. */
+export const greenShareLive = defineKpi({
+  name: 'green_share_live_ratio',
+  site: (ctx) => {
+    const l = ctx.live();
+    return l ? [l[1]] : [];
+  },
+  cluster: (ctx) =>
+    liveRollup(ctx, 1, (perSite) => {
+      const c = ctx.cluster;
+      const o = { kpi: GREEN_SHARE_LIVE_KPI, numerator: ['green_onsite_power_w', 'green_feed_power_w'], denominator: 'facility_power_w', cap: 1, target: c.targets.green_share, direction: 'at_least' as const };
+      const mean = meanOfSites(c.sites, perSite, o.target, o.direction);
+      return [ctx.noSites(pooledLive(c.sites, perSite, { ...o, at_ms: ctx.now_ms })), ...(mean ? [mean] : [])];
+    }),
+});

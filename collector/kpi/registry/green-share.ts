@@ -1,0 +1,37 @@
+import type { KpiValue } from '../../../contract/messages.js';
+import { meanOfSites } from '../cluster-rollup.js';
+import { combineTotals } from '../energy-totals.js';
+import { greenShareFromTotals, sumDeclared } from '../green-share.js';
+import { totalsOf, type SiteSource } from '../site-source.js';
+import { windowAt, type WindowBounds } from '../windows.js';
+import { defineKpi } from './kpi-module.js';
+
+/** The day counts physical green supply only (certificates and trades are declared per month). */
+export function greenShareOf(src: SiteSource, w: WindowBounds): KpiValue {
+  const totals = totalsOf(src, w);
+  if (w.window === '1d') return greenShareFromTotals({ window: w, totals, declared: { certificate_kwh: 0, trade_kwh: 0 }, target: src.targets.green_share, basis: 'energy_physical' });
+  return greenShareFromTotals({ window: w, totals, declared: sumDeclared(src.declared(w.period!)), target: src.targets.green_share });
+}
+
+const DECLARED_WINDOWS = ['1mo', 'ytd', '1y'] as const;
+
+/** Green electricity share of the facility's energy; a cluster pools energy and declarations (each declared item once) and takes the mean of its sites. */
+export const greenShare = defineKpi({
+  name: 'green_share_ratio',
+  site: ({ src, edge }) => (['1d', ...DECLARED_WINDOWS] as const).map((kind) => greenShareOf(src, windowAt(src.calendar, kind, edge))),
+  closed: (src, w) => (w.window === '1d' || w.window === '1mo' ? greenShareOf(src, w) : undefined),
+  cluster: (ctx) => {
+    const c = ctx.cluster;
+    const out: KpiValue[] = [];
+    for (const kind of DECLARED_WINDOWS) {
+      const seen = new Set<string>();
+      const declared = ctx.hosted.map((src) => sumDeclared(src.declared(ctx.windowFor(src, kind).period!), seen));
+      const sum = { certificate_kwh: declared.reduce((s, d) => s + d.certificate_kwh, 0), trade_kwh: declared.reduce((s, d) => s + d.trade_kwh, 0) };
+      const totals = combineTotals(ctx.hosted.map((src) => totalsOf(src, ctx.windowFor(src, kind))));
+      out.push(ctx.noSites(greenShareFromTotals({ window: ctx.windowFor(ctx.hosted[0], kind), totals, declared: sum, target: c.targets.green_share, basis: 'energy_weighted' })));
+      const mean = meanOfSites(c.sites, ctx.siteValues((src) => greenShareOf(src, ctx.windowFor(src, kind))), c.targets.green_share, 'at_least');
+      if (mean) out.push(mean);
+    }
+    return out;
+  },
+});

@@ -1,0 +1,21 @@
+import type { KpiValue } from '../../../contract/messages.js';
+import { utilisationValue } from '../occupancy.js';
+import { occupancyWindows, totalsOf, type SiteSource } from '../site-source.js';
+import type { WindowBounds } from '../windows.js';
+import { defineKpi } from './kpi-module.js';
+
+function utilisationOf(src: SiteSource, w: WindowBounds): KpiValue {
+  const t = totalsOf(src, w);
+  return utilisationValue(w, t.missing.includes('it') ? undefined : t.it, t.anomalies, src.rated_kw_available);
+}
+
+/** IT energy over the rated power of the available racks, per day and month (no cluster roll-up). */
+export const itLoadUtilisation = defineKpi({
+  name: 'it_load_utilisation_ratio',
+  site: ({ src, edge }) => {
+    const { day, month } = occupancyWindows(src.calendar, edge);
+    return [utilisationOf(src, day), utilisationOf(src, month)];
+  },
+  closed: (src, w) => (w.window === '1d' || w.window === '1mo' ? utilisationOf(src, w) : undefined),
+  revised: ['1d'],
+});

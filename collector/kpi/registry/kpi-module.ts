@@ -1,0 +1,64 @@
+import type { Cluster } from '../../../contract/inventory.js';
+import type { KpiName } from '../../../contract/kpi-catalogue.js';
+import type { KpiValue } from '../../../contract/messages.js';
+import type { SiteSource } from '../site-source.js';
+import type { EnergyWindowKind, WindowBounds } from '../windows.js';
+
+/**
+ * One KPI as the collector evaluates it: bound by name to its entry in the contract's KPI
+ * catalogue (windows, basis labels, stored inputs), with how a site's figures are evaluated at a
+ * settled edge, what a closed window a site summarises holds, which past windows late data
+ * revises, and how a cluster rolls the figure up. The engine (live sites), the bureau (sites
+ * rebuilt from summaries) and the report all evaluate through the registry (./index.ts), so a KPI
+ * added there is computed, published, stored, summarised and rolled up everywhere at once.
+ */
+export interface KpiModule {
+  readonly name: KpiName;
+  /** The site's figures at `ctx.edge` (instant figures at `ctx.now_ms`), in window order. */
+  site(ctx: SiteContext): KpiValue[];
+  /**
+   * The figure of one closed window a site summarises (15m, 1h, 1d, 1mo) or late data revises;
+   * undefined for a window kind the KPI does not summarise.
+   */
+  closed?(src: SiteSource, w: WindowBounds): KpiValue | undefined;
+  /** Window kinds whose past windows late data re-evaluates (through `closed`), up to the engine's late-days bound. */
+  readonly revised?: readonly EnergyWindowKind[];
+  /** The cluster's roll-up figures (pooled and mean of sites, each labelled by its basis); absent: none. */
+  cluster?(ctx: ClusterContext): KpiValue[];
+}
+
+export interface SiteContext {
+  readonly src: SiteSource;
+  readonly now_ms: number;
+  /** The settled quarter-hour edge windows end at. */
+  readonly edge: number;
+  /** The source's live pair (PUE, green share), asked once per evaluation. */
+  live(): readonly [KpiValue, KpiValue] | undefined;
+  /** The compute-scale figures at `now_ms`, computed once per evaluation; empty when the source has none. */
+  computeValues(): readonly KpiValue[];
+}
+
+export interface ClusterContext {
+  readonly cluster: Cluster;
+  /** Sources of the cluster's sites this collector serves (at least one). */
+  readonly hosted: readonly [SiteSource, ...SiteSource[]];
+  readonly now_ms: number;
+  readonly edge: number;
+  /** The sites' common IT measurement category, undefined when they differ. */
+  readonly category: 1 | 2 | 3 | undefined;
+  /** Blanks a pooled figure when a cluster site has no source here (a roll-up that silently drops a site reports a different cluster). */
+  noSites(v: KpiValue): KpiValue;
+  /** A site's window of `kind` at the edge (each site follows its own calendar). */
+  windowFor(src: SiteSource, kind: EnergyWindowKind): WindowBounds;
+  /** Each hosted site's figure, by site id. */
+  siteValues(pick: (src: SiteSource) => KpiValue): Map<string, KpiValue>;
+  /** Each hosted source's live pair (undefined for a source without live power), asked once per evaluation. */
+  live(): readonly (readonly [KpiValue, KpiValue] | undefined)[];
+  /** The summed compute-scale figures (blanked when a site is absent or silent), computed once per evaluation. */
+  computeValues(): readonly KpiValue[];
+}
+
+/** A KPI module keeps its catalogue name as its type, so the registry can check it covers the catalogue. */
+export function defineKpi<N extends KpiName>(m: KpiModule & { readonly name: N }): KpiModule & { readonly name: N } {
+  return m;
+}

@@ -1,0 +1,20 @@
+import { meanOfSites } from '../cluster-rollup.js';
+import { LIVE_PUE_KPI, pooledLive } from '../live-pue.js';
+import { liveRollup } from './live-rollup.js';
+import { defineKpi } from './kpi-module.js';
+
+/** Live PUE from the latest power readings; a cluster pools power (ΣP_facility / ΣP_IT) and takes the mean of its sites. */
+export const pueLive = defineKpi({
+  name: 'pue_live',
+  site: (ctx) => {
+    const l = ctx.live();
+    return l ? [l[0]] : [];
+  },
+  cluster: (ctx) =>
+    liveRollup(ctx, 0, (perSite) => {
+      const c = ctx.cluster;
+      const o = { kpi: LIVE_PUE_KPI, numerator: ['facility_power_w'], denominator: 'it_power_w', target: c.targets.pue, direction: 'at_most' as const };
+      const mean = meanOfSites(c.sites, perSite, o.target, o.direction);
+      return [ctx.noSites(pooledLive(c.sites, perSite, { ...o, at_ms: ctx.now_ms })), ...(mean ? [mean] : [])];
+    }),
+});

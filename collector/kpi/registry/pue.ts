@@ -1,0 +1,30 @@
+import type { KpiValue } from '../../../contract/messages.js';
+import { meanOfSites } from '../cluster-rollup.js';
+import { pueFromTotals } from '../energy-pue.js';
+import { combineTotals } from '../energy-totals.js';
+import { totalsOf, type SiteSource } from '../site-source.js';
+import { ENERGY_WINDOWS, windowAt, type WindowBounds } from '../windows.js';
+import { defineKpi } from './kpi-module.js';
+
+export function pueOf(src: SiteSource, w: WindowBounds): KpiValue {
+  return pueFromTotals({ window: w, totals: totalsOf(src, w), category: src.category, target: src.targets.pue });
+}
+
+/** Energy PUE (ISO/IEC 30134-2) over every energy window; a cluster pools energy and takes the mean of its sites. */
+export const pue = defineKpi({
+  name: 'pue',
+  site: ({ src, edge }) => ENERGY_WINDOWS.map((kind) => pueOf(src, windowAt(src.calendar, kind, edge))),
+  closed: pueOf,
+  revised: ['15m', '1h', '1d'],
+  cluster: (ctx) => {
+    const c = ctx.cluster;
+    const out: KpiValue[] = [];
+    for (const kind of ENERGY_WINDOWS) {
+      const totals = combineTotals(ctx.hosted.map((src) => totalsOf(src, ctx.windowFor(src, kind))));
+      out.push(ctx.noSites(pueFromTotals({ window: ctx.windowFor(ctx.hosted[0], kind), totals, category: ctx.category, target: c.targets.pue, basis: 'energy_weighted' })));
+      const mean = meanOfSites(c.sites, ctx.siteValues((src) => pueOf(src, ctx.windowFor(src, kind))), c.targets.pue, 'at_most');
+      if (mean) out.push(mean);
+    }
+    return out;
+  },
+});
