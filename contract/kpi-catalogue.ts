@@ -58,6 +58,8 @@ export const KPI_CATALOGUE = {
   compute_ai_pflops: { windows: ['instant'], site_basis: ['fp16_dense'], cluster_basis: ['sum:fp16_dense'], inputs: ACCELERATORS },
   compute_general_pflops: { windows: ['instant'], site_basis: ['fp32'], cluster_basis: ['sum:fp32'], inputs: CPUS },
   compute_ai_share_ratio: { windows: ['instant'], site_basis: ['fp16_dense+fp32'], cluster_basis: ['sum:fp16_dense+fp32'], inputs: [...ACCELERATORS, ...CPUS, 'ai_pflops', 'general_pflops'] },
+  /** The Green Grid's cooling load factor: ΣE_cooling / ΣE_IT per day and month. */
+  cooling_load_factor_ratio: { windows: ['1d', '1mo'], site_basis: ['energy'], cluster_basis: ['energy_weighted'], inputs: [...sideInputs('cooling'), ...sideInputs('it'), 'substituted_ratio', 'anomalies'] },
   accelerator_utilisation_pct: { windows: ['instant'], site_basis: ['mean_of_reporting'], cluster_basis: ['sum:mean_of_reporting'], inputs: ['accelerators', 'accelerators_reporting'] },
 } as const satisfies Record<string, KpiSpec>;
 

@@ -3,6 +3,7 @@ import { acceleratorUtilisation } from './accelerator-utilisation.js';
 import { computeAiShare } from './compute-ai-share.js';
 import { computeAi } from './compute-ai.js';
 import { computeGeneral } from './compute-general.js';
+import { coolingLoadFactorKpi } from './cooling-load-factor.js';
 import { greenShareLive } from './green-share-live.js';
 import { greenShare } from './green-share.js';
 import { itLoadUtilisation } from './it-load-utilisation.js';
@@ -24,6 +25,7 @@ export const KPI_MODULES = {
   ref_ratio: ref,
   rack_occupancy_ratio: rackOccupancy,
   it_load_utilisation_ratio: itLoadUtilisation,
+  cooling_load_factor_ratio: coolingLoadFactorKpi,
   compute_ai_pflops: computeAi,
   compute_general_pflops: computeGeneral,
   compute_ai_share_ratio: computeAiShare,
