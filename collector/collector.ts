@@ -7,7 +7,8 @@ import type { DeviceProfile } from '../contract/profile.js';
 import { parseTopic } from '../contract/topics.js';
 import type { AlertEngine, AlertMessage, AlertStats } from './alerts/index.js';
 import { ApiServer, type ApiServerStats } from './http/api-server.js';
-import type { ApiSource, ClusterSummary, DevicePoint, DeviceSummary, HealthReport, SiteSummary } from './http/api-source.js';
+import type { ApiSource, HealthReport } from './http/api-source.js';
+import { collectorApiSource } from './http/collector-view.js';
 import { BearerToken } from './http/bearer-token.js';
 import { collectorMetricFamilies } from './http/collector-metrics.js';
 import type { DecodeFailure } from './ingest/decode-failure.js';
@@ -20,10 +21,9 @@ import type { RestoreReport } from './federation/restore.js';
 import { DEFAULT_ENGINE_CONFIG, KpiEngine, type KpiEngineConfig, type KpiEngineStats } from './kpi-engine.js';
 import { DAY_MS } from './kpi/site-calendar.js';
 import { LogThrottle } from './log-throttle.js';
-import { isStale, LatestValues } from './state/latest-values.js';
+import { LatestValues } from './state/latest-values.js';
 import { SeqDedup } from './state/seq-dedup.js';
-import { buildSiteRegistry, type SiteDevice, type SiteEntry } from './state/site-registry.js';
-import { siteFloor } from './live/site-floor.js';
+import { buildSiteRegistry, type SiteEntry } from './state/site-registry.js';
 import { DEFAULT_ON_RACK } from './kpi/site-model.js';
 import { kpiPoint } from './store/kpi-points.js';
 import type { MetricSink, SinkStats } from './store/metric-sink.js';
@@ -577,81 +577,20 @@ export class Collector {
     };
   }
 
-  private siteSummary(entry: SiteEntry): SiteSummary {
-    const inv = entry.inventory;
-    const statuses = [...(this.deviceStatus.get(inv.site.id)?.values() ?? [])];
-    const agents = [...(this.agentState.get(inv.site.id)?.entries() ?? [])].map(([id, a]) => ({ id, online: a.online, ts: a.ts }));
-    return {
-      id: inv.site.id,
-      name: inv.site.name,
-      timezone: inv.site.timezone,
-      ...(inv.site.cluster !== undefined ? { cluster: inv.site.cluster } : {}),
-      targets: inv.targets,
-      halls: inv.halls.length,
-      racks: inv.racks.length,
-      devices: inv.devices.length,
-      devices_down: statuses.filter((s) => s.state === 'down').length,
-      devices_degraded: statuses.filter((s) => s.state === 'degraded').length,
-      agents,
-      kpi_ts: this.latestKpi(inv.site.id)?.ts ?? null,
-    };
-  }
-
-  private deviceSummary(site: string, d: SiteDevice, now: number): DeviceSummary {
-    const last = this.latest.deviceTs(site, d.device.id);
-    return {
-      id: d.device.id,
-      profile: d.device.profile,
-      ...(d.class !== undefined ? { class: d.class } : {}),
-      ...d.tags,
-      interval_s: d.device.interval_s,
-      status: this.deviceStatus.get(site)?.get(d.device.id) ?? null,
-      last_ts: last ?? null,
-      stale: isStale(last === undefined ? undefined : { ts_ms: last }, now, d.device.interval_s),
-    };
-  }
-
-  /** The read-only view the HTTP API serves. */
+  /** The read-only view the HTTP API serves (collector/http/collector-view.ts). */
   private apiSource(): ApiSource {
-    const empty = (id: string): KpiMessage => ({ schema: 1, site: id, ts: this.clock.now(), kpis: [] });
-    return {
-      sites: () => [...this.sites.values()].map((e) => this.siteSummary(e)),
-      siteKpis: (id) => (this.sites.has(id) ? (this.latestKpi(id) ?? empty(id)) : undefined),
-      devices: (id) => {
-        const entry = this.sites.get(id);
-        if (!entry) return undefined;
-        const now = this.clock.now();
-        return { site: id, ts: now, devices: [...entry.devices.values()].map((d) => this.deviceSummary(id, d, now)) };
-      },
-      device: (id, deviceId) => {
-        const d = this.sites.get(id)?.devices.get(deviceId);
-        if (!d) return undefined;
-        const now = this.clock.now();
-        const points = this.latest.deviceSeries(id, deviceId).map((v): DevicePoint => ({ ...v, stale: isStale(v, now, d.device.interval_s) }));
-        return { site: id, ts: now, device: this.deviceSummary(id, d, now), points };
-      },
-      alerts: (filter) => this.opts.alerts?.list(filter),
-      alert: (id) => this.opts.alerts?.get(id),
-      floor: (id) => {
-        const entry = this.sites.get(id);
-        if (!entry) return undefined;
-        const statuses = this.deviceStatus.get(id);
-        const on_rack = { ...DEFAULT_ON_RACK, ...this.opts.kpi?.on_rack };
-        return siteFloor({ inventory: entry.inventory, profiles: this.opts.profiles ?? new Map(), series: (d) => this.latest.deviceSeries(id, d), status: (d) => statuses?.get(d), now: this.clock.now(), on_rack });
-      },
-      clusters: () =>
-        [...this.clusters.values()].map(
-          (c): ClusterSummary => ({
-            id: c.id,
-            name: c.name,
-            // The roll-up's windows are those of its first served site (kpi-engine.ts).
-            timezone: this.sites.get(c.sites.find((s) => this.sites.has(s)) ?? '')?.inventory.site.timezone ?? 'UTC',
-            targets: c.targets,
-            sites: c.sites,
-            kpi_ts: this.latestClusterKpi(c.id)?.ts ?? null,
-          }),
-        ),
-      clusterKpis: (id) => (this.clusters.has(id) ? (this.latestClusterKpi(id) ?? empty(id)) : undefined),
+    return collectorApiSource({
+      sites: this.sites,
+      clusters: this.clusters,
+      deviceStatus: this.deviceStatus,
+      agentState: this.agentState,
+      latest: this.latest,
+      profiles: this.opts.profiles ?? new Map(),
+      on_rack: { ...DEFAULT_ON_RACK, ...this.opts.kpi?.on_rack },
+      alerts: this.opts.alerts,
+      now: () => this.clock.now(),
+      latestKpi: (id) => this.latestKpi(id),
+      latestClusterKpi: (id) => this.latestClusterKpi(id),
       health: () => this.health(),
       metrics: () =>
         collectorMetricFamilies({
@@ -660,7 +599,7 @@ export class Collector {
           health: this.health(),
           kpis: [...this.scopes.values()].flatMap((s) => (s.latest ? [{ scope: s.id, kind: s.kind, message: s.latest }] : [])),
         }),
-    };
+    });
   }
 
   private logThrottled(key: string, level: 'warn' | 'error', msg: string, fields: Record<string, unknown>): void {
