@@ -9,8 +9,8 @@ export default defineConfig({
     pool: 'forks',
     // Vitest's default is one worker less than the cores: on a 2-core machine files would run one at
     // a time, although most of a long suite's time is spent waiting on services and subprocesses
-    // (brokers, stores, simulators). Three at once; every wait is on a condition, never a duration.
-    maxWorkers: 3,
+    // (brokers, stores, simulators). Two at once; every wait is on a condition, never a duration.
+    maxWorkers: 2,
     reporters: ['default'],
   },
 });

@@ -142,11 +142,11 @@ describe('site broker → bureau broker over the bridge dcim broker-config --bri
     const N = 30;
     for (let i = 1; i <= N; i++) await site.client.publishAsync(summary('15m'), `cut-${i}`, { qos: 1, retain: true });
     await pair.bureau().restart();
-    await until('the site saw its link back', () => lastState(site.got) === '1', 20_000, () => pair.site().logTail());
+    await until('the site saw its link back', () => lastState(site.got) === '1', 60_000, () => pair.site().logTail());
     await site.client.publishAsync(summary('15m'), 'after-cut', { qos: 1, retain: true });
-    await until('the summary published after the cut', () => bureau.got.includes(`${summary('15m')} after-cut`), 20_000, () => `connected: ${bureau.client.connected}\n${bureau.got.join('\n')}`);
+    await until('the summary published after the cut', () => bureau.got.includes(`${summary('15m')} after-cut`), 60_000, () => `connected: ${bureau.client.connected}\n${bureau.got.join('\n')}`);
     expect(arrivals(bureau.got, summary('15m'), 'cut-', N)).toEqual(series(summary('15m'), 'cut-', N));
-  }, 60_000);
+  }, 150_000);
 
   it("keeps the queue over a restart of the site broker (persistence)", async () => {
     bureau.got.length = 0;
@@ -157,12 +157,12 @@ describe('site broker → bureau broker over the bridge dcim broker-config --bri
     await until('the site collector reconnected', () => site.client.connected, 10_000);
     for (let i = 1; i <= 10; i++) await site.client.publishAsync(summary('1h'), `after-restart-${i}`, { qos: 1, retain: true });
     await pair.bureau().restart();
-    await until('the site saw its link back', () => lastState(site.got) === '1', 20_000, () => pair.site().logTail());
+    await until('the site saw its link back', () => lastState(site.got) === '1', 60_000, () => pair.site().logTail());
     await site.client.publishAsync(summary('1h'), 'marker-2', { qos: 1, retain: true });
-    await until('the marker', () => bureau.got.includes(`${summary('1h')} marker-2`), 20_000, () => bureau.got.join('\n'));
+    await until('the marker', () => bureau.got.includes(`${summary('1h')} marker-2`), 60_000, () => bureau.got.join('\n'));
     expect(arrivals(bureau.got, summary('1h'), 'before-restart-', 10)).toEqual(series(summary('1h'), 'before-restart-', 10));
     expect(arrivals(bureau.got, summary('1h'), 'after-restart-', 10)).toEqual(series(summary('1h'), 'after-restart-', 10));
-  }, 60_000);
+  }, 150_000);
 });
 
 describe('the bound: a site broker with max_queued_messages 5', () => {
