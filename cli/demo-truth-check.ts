@@ -1,4 +1,5 @@
 import type { KpiMessage, KpiValue } from '../contract/index.js';
+import { kpiKey } from '../contract/kpi-catalogue.js';
 import type { SiteTruth } from '../simulators/index.js';
 import { zoneTimeIn } from '../simulators/model/local-time.js';
 import { QUARTER_MS, dayOf, hourOf, localDate, type ZoneFn } from '../simulators/truth/windows.js';
@@ -95,7 +96,7 @@ export class DemoTruthCheck {
     for (const c of CHECKED) {
       const k = msg.kpis.find((x) => x.kpi === c.kpi && x.basis === c.basis && x.window === c.window);
       if (!k) continue;
-      const key = `${c.kpi}|${c.basis}|${c.window}`;
+      const key = kpiKey(c);
       if (k.window_end <= this.opts.started_ms || (this.printed.get(key) ?? -Infinity) >= k.window_end) continue;
       this.printed.set(key, k.window_end);
       t ??= truth();

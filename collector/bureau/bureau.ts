@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { SystemClock, type Clock, type TimerHandle } from '../../contract/clock.js';
 import type { ErrorCode } from '../../contract/errors.js';
+import { kpiKey } from '../../contract/kpi-catalogue.js';
 import type { Cluster } from '../../contract/inventory.js';
 import { createLogger, type Logger } from '../../contract/log.js';
 import type { AlertMessage, KpiMessage, KpiValue } from '../../contract/messages.js';
@@ -378,7 +379,7 @@ export class Bureau {
   private writeKpis(scope: string, kpis: readonly KpiValue[]): void {
     const points: MetricPoint[] = [];
     for (const k of kpis) {
-      const id = `${scope}|${k.kpi}|${k.window}|${k.basis}|${k.window_end}`;
+      const id = `${scope}|${kpiKey(k)}|${k.window_end}`;
       // A digest, not the JSON: 500 sites hold some 140,000 of these.
       const sig = createHash('sha1').update(JSON.stringify(k)).digest('base64');
       if (this.written.get(id) === sig) continue;
