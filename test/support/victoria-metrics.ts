@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
@@ -91,4 +92,28 @@ export async function startVictoriaMetrics(): Promise<Launched<VictoriaMetrics>>
   if (!launched.ok) return launched;
   const { proc, ports, dir } = launched.value;
   return ok(new VictoriaMetrics(proc, ports[0] as number, dir));
+}
+
+/**
+ * VictoriaMetrics scraping `job` every second on a second free loopback port (`target`), where the
+ * test serves the metric text: a third-party scraper must take every sample the text holds.
+ */
+export async function startScrapingVictoriaMetrics(job: string): Promise<Launched<VictoriaMetrics & { target: number }>> {
+  const launched = await launch({
+    service: 'victoria-metrics',
+    binary: ['victoria-metrics', 'victoria-metrics-prod'],
+    port_count: 2, // [VM's HTTP, the scraped /metrics]
+    prepare: async ({ ports, dir }) => {
+      const [port, target] = ports as [number, number];
+      const config = path.join(dir, 'scrape.yml');
+      writeFileSync(config, `scrape_configs:\n  - job_name: ${job}\n    scrape_interval: 1s\n    static_configs: [{ targets: ["${LOOPBACK}:${target}"] }]\n`);
+      return {
+        args: [`-httpListenAddr=${LOOPBACK}:${port}`, `-storageDataPath=${path.join(dir, 'data')}`, `-promscrape.config=${config}`, '-search.latencyOffset=0s', '-search.disableCache'],
+        probe: (signal) => answers(`http://${LOOPBACK}:${port}/health`, 200, signal),
+      };
+    },
+  });
+  if (!launched.ok) return launched;
+  const { proc, ports, dir } = launched.value;
+  return ok(Object.assign(new VictoriaMetrics(proc, ports[0] as number, dir), { target: ports[1] as number }));
 }

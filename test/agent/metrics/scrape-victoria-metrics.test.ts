@@ -1,13 +1,13 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import path, { join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../../agent/agent.js';
 import type { DeviceReader } from '../../../agent/device-reader.js';
-import { loadProfiles, memoryLogger, ok, SiteInventorySchema } from '../../../contract/index.js';
-import { answers, launch, LOOPBACK } from '../../support/local-service.js';
+import { loadProfiles, memoryLogger, SiteInventorySchema } from '../../../contract/index.js';
+import { LOOPBACK } from '../../support/local-service.js';
 import { useService } from '../../support/require-service.js';
-import { VictoriaMetrics } from '../../support/victoria-metrics.js';
+import { startScrapingVictoriaMetrics } from '../../support/victoria-metrics.js';
 import { parseExposition } from './parse-exposition.js';
 
 /**
@@ -16,25 +16,6 @@ import { parseExposition } from './parse-exposition.js';
  * `scrape_samples_scraped` equals the number of samples the strict parser counts, and the values
  * it stored are the agent's.
  */
-async function startScrapingVm() {
-  const launched = await launch({
-    service: 'victoria-metrics',
-    binary: ['victoria-metrics', 'victoria-metrics-prod'],
-    port_count: 2, // [VM's HTTP, the agent's /metrics]
-    prepare: async ({ ports, dir }) => {
-      const [port, target] = ports as [number, number];
-      const config = path.join(dir, 'scrape.yml');
-      writeFileSync(config, `scrape_configs:\n  - job_name: dcim-agent\n    scrape_interval: 1s\n    static_configs: [{ targets: ["${LOOPBACK}:${target}"] }]\n`);
-      return {
-        args: [`-httpListenAddr=${LOOPBACK}:${port}`, `-storageDataPath=${path.join(dir, 'data')}`, `-promscrape.config=${config}`, '-search.latencyOffset=0s', '-search.disableCache'],
-        probe: (signal) => answers(`http://${LOOPBACK}:${port}/health`, 200, signal),
-      };
-    },
-  });
-  if (!launched.ok) return launched;
-  const { proc, ports, dir } = launched.value;
-  return ok(Object.assign(new VictoriaMetrics(proc, ports[0] as number, dir), { target: ports[1] as number }));
-}
 
 const profiles = loadProfiles();
 const inventory = SiteInventorySchema.parse({
@@ -57,7 +38,7 @@ const reader = (answering: boolean): DeviceReader => ({
 });
 
 describe('VictoriaMetrics scraping the agent', () => {
-  const vm = useService('victoria-metrics', startScrapingVm);
+  const vm = useService('victoria-metrics', () => startScrapingVictoriaMetrics('dcim-agent'));
   const dirs: string[] = [];
   const agents: Agent[] = [];
   afterAll(async () => {

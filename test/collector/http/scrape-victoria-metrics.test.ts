@@ -1,14 +1,11 @@
 import { createServer, type Server } from 'node:http';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { HealthReport } from '../../../collector/http/api-source.js';
 import { collectorMetricFamilies } from '../../../collector/http/collector-metrics.js';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from '../../../collector/http/prometheus-text.js';
-import { ok } from '../../../contract/index.js';
-import { answers, launch, LOOPBACK } from '../../support/local-service.js';
+import { LOOPBACK } from '../../support/local-service.js';
 import { useService } from '../../support/require-service.js';
-import { VictoriaMetrics } from '../../support/victoria-metrics.js';
+import { startScrapingVictoriaMetrics } from '../../support/victoria-metrics.js';
 import { parseExposition } from '../../agent/metrics/parse-exposition.js';
 import { health, stats } from './metrics-fixture.js';
 
@@ -16,28 +13,9 @@ import { health, stats } from './metrics-fixture.js';
  * A third-party scraper reads the collector's metric text, NaN samples included (a store that
  * never took a batch): VictoriaMetrics must take every sample the strict parser counts.
  */
-async function startScrapingVm() {
-  const launched = await launch({
-    service: 'victoria-metrics',
-    binary: ['victoria-metrics', 'victoria-metrics-prod'],
-    port_count: 2, // [VM's HTTP, the /metrics server]
-    prepare: async ({ ports, dir }) => {
-      const [port, target] = ports as [number, number];
-      const config = path.join(dir, 'scrape.yml');
-      writeFileSync(config, `scrape_configs:\n  - job_name: dcim-collector\n    scrape_interval: 1s\n    static_configs: [{ targets: ["${LOOPBACK}:${target}"] }]\n`);
-      return {
-        args: [`-httpListenAddr=${LOOPBACK}:${port}`, `-storageDataPath=${path.join(dir, 'data')}`, `-promscrape.config=${config}`, '-search.latencyOffset=0s', '-search.disableCache'],
-        probe: (signal) => answers(`http://${LOOPBACK}:${port}/health`, 200, signal),
-      };
-    },
-  });
-  if (!launched.ok) return launched;
-  const { proc, ports, dir } = launched.value;
-  return ok(Object.assign(new VictoriaMetrics(proc, ports[0] as number, dir), { target: ports[1] as number }));
-}
 
 describe('VictoriaMetrics scraping the collector metric text', () => {
-  const vm = useService('victoria-metrics', startScrapingVm);
+  const vm = useService('victoria-metrics', () => startScrapingVictoriaMetrics('dcim-collector'));
   let server: Server | undefined;
   afterAll(async () => {
     await new Promise((r) => (server ? server.close(r) : r(undefined)));
