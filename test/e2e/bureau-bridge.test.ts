@@ -11,7 +11,7 @@ import { makeTestCertificates } from '../support/test-ca.js';
 import { until } from '../support/until.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const PASSWORDS: Record<string, string> = { bureau: 'bureau-secret-1', 'bridge.north': 'north-bridge-secret-1', 'bridge.south': 'south-bridge-secret-2' };
+const PASSWORDS: Record<string, string> = { bureau: 'bureau-secret-1', dashboard: 'dashboard-secret-3', 'bridge.north': 'north-bridge-secret-1', 'bridge.south': 'south-bridge-secret-2' };
 
 async function dcim(args: string[]): Promise<void> {
   const log = console.log;
@@ -55,7 +55,7 @@ function bridgedPair(opts: { extra?: readonly string[]; identity?: 'password' | 
     const passwords = path.join(dir, 'passwords');
     mkdirSync(passwords, { mode: 0o700 });
     for (const [user, pw] of Object.entries(PASSWORDS)) writeFileSync(path.join(passwords, user), `${pw}\n`, { mode: 0o600 });
-    await dcim(['--bureau', '--clusters', clusters, ...(byCertificate ? ['--identity', 'certificate'] : ['--password-dir', passwords]), '--out', path.join(dir, 'bureau')]);
+    await dcim(['--bureau', '--clusters', clusters, '--viewer', 'dashboard', ...(byCertificate ? ['--identity', 'certificate'] : ['--password-dir', passwords]), '--out', path.join(dir, 'bureau')]);
     const config = shipped('mosquitto-bureau.conf', (l) => {
       if (byCertificate && l.startsWith('password_file ')) return undefined;
       if (byCertificate && l === 'require_certificate false') return 'require_certificate true\nuse_identity_as_username true';
@@ -128,8 +128,10 @@ describe('site broker → bureau broker over the bridge dcim broker-config --bri
     await until('the marker at the bureau', () => bureau.got.includes(`${summary('15m')} marker`), 10_000, () => bureau.got.join('\n'));
     expect(bureau.got.filter((g) => g.startsWith('dcim/'))).toEqual([...(['15m', '1h', '1d', '1mo'] as const).map((w) => `${summary(w)} first-${w}`), `${summary('15m')} marker`]);
 
-    // A bureau client that subscribes now gets the latest summary of each window, retained.
-    const late = await recorder(bureauUrl(), { clientId: 'late', username: 'bureau', password: PASSWORDS.bureau!, ...tls() }, [topics.filters.summary()], clients);
+    // A client that subscribes now gets the latest summary of each window, retained. A viewer, not a
+    // second `bureau` login: client ids are user names on the bureau broker, so that would take
+    // over the bureau collector's session.
+    const late = await recorder(bureauUrl(), { clientId: 'late', username: 'dashboard', password: PASSWORDS.dashboard!, ...tls() }, [topics.filters.summary()], clients);
     await until('the retained summaries', () => late.got.length === 4, 10_000, () => late.got.join('\n'));
     expect(late.got.sort()).toEqual([`${summary('15m')} marker (retained)`, `${summary('1d')} first-1d (retained)`, `${summary('1h')} first-1h (retained)`, `${summary('1mo')} first-1mo (retained)`]);
     await late.client.endAsync(true);
