@@ -2,6 +2,8 @@ import { DcimError, readSecretFile, resolveSecret, type SecretRef } from '../con
 import { notifiersFromConfig } from '../collector/alerts/alerts-config.js';
 import type { AlertsConfig } from '../collector/alerts/index.js';
 import type { CollectorConfig } from '../collector/config.js';
+import { apiTls, listenHostPort } from '../collector/from-config.js';
+import { checkListen } from './bind-check.js';
 import type { MetricSink } from '../collector/store/metric-sink.js';
 
 /** What the collector and the bureau both connect with: a broker, a store, an optional HTTP API. */
@@ -40,4 +42,21 @@ export function storeSummary(sink: MetricSink): Record<string, unknown> {
   const s = sink.stats();
   const h = sink.health();
   return { points_written: s.points_written, points_rejected: s.points_rejected, points_lost: s.points_lost, points_pending: s.pending, store: h.target, store_state: h.state, ...(h.reason ? { store_reason: h.reason } : {}) };
+}
+
+/**
+ * `--check` of a collector or a bureau: its secrets, then the HTTP API's address bound and let go
+ * and its certificate, key permissions and pair read as the start would read them.
+ */
+export async function checkServiceBinds(c: ServiceConnections, alerts: AlertsConfig, env: NodeJS.ProcessEnv): Promise<string[]> {
+  checkServiceSecrets(c, alerts, env);
+  const http = c.http;
+  if (!http) return [];
+  const { host, port } = listenHostPort(http.listen);
+  const notes = [await checkListen('http.listen', host, port)];
+  if (http.tls) {
+    apiTls(http.tls, env);
+    notes.push('http.tls: certificate and key ok (HTTPS)');
+  }
+  return notes;
 }

@@ -2,9 +2,7 @@ import { createLogger } from '../../contract/index.js';
 import { RESTORED_QUARTER_DAYS } from '../../collector/bureau/bureau.js';
 import { loadBureauConfig } from '../../collector/bureau/bureau-config.js';
 import { createBureauFromConfig } from '../../collector/bureau/from-config.js';
-import { apiTls, listenHostPort } from '../../collector/from-config.js';
-import { checkListen } from '../bind-check.js';
-import { checkServiceSecrets, storeSummary } from '../service-checks.js';
+import { checkServiceBinds, storeSummary } from '../service-checks.js';
 import { componentCommand } from '../component-command.js';
 
 export const command = componentCommand({
@@ -24,17 +22,8 @@ export const command = componentCommand({
       ? [`DCIM_E_STORE_RETENTION_SHORT: store.retention_days ${setup.config.store.retention_days}: the bureau reads the last ${RESTORED_QUARTER_DAYS} days of quarter-hour and hour summaries back at start; a restart would lose those older than the retention (today's and the late-data days' figures)`]
       : []),
   ],
-  async checkBinds(setup) {
-    checkServiceSecrets(setup.config, setup.alerts, process.env);
-    const http = setup.config.http;
-    if (!http) return [];
-    const { host, port } = listenHostPort(http.listen);
-    const notes = [await checkListen('http.listen', host, port)];
-    if (http.tls) {
-      apiTls(http.tls, process.env);
-      notes.push('http.tls: certificate and key ok (HTTPS)');
-    }
-    return notes;
+  checkBinds(setup) {
+    return checkServiceBinds(setup.config, setup.alerts, process.env);
   },
   async start(setup, signal) {
     const logger = createLogger({ base: { part: 'bureau', bureau: setup.config.bureau.id } });

@@ -1,8 +1,6 @@
 import { createLogger, loadProfiles, siteAgents } from '../../contract/index.js';
-import { createCollectorFromConfig, listenHostPort, loadCollectorConfig } from '../../collector/index.js';
-import { apiTls } from '../../collector/from-config.js';
-import { checkListen } from '../bind-check.js';
-import { checkServiceSecrets, storeSummary } from '../service-checks.js';
+import { createCollectorFromConfig, loadCollectorConfig } from '../../collector/index.js';
+import { checkServiceBinds, storeSummary } from '../service-checks.js';
 import { componentCommand } from '../component-command.js';
 
 export const command = componentCommand({
@@ -21,18 +19,8 @@ export const command = componentCommand({
     ...setup.deprecations.map((line) => `DCIM_E_CONFIG_DEPRECATED: ${line}`),
     ...setup.inventories.filter((inv) => siteAgents(inv).size === 0).map((inv) => `DCIM_E_SITE_OPEN: site ${inv.site.id} names no device owner (site.agent, devices[].agent): any agent may speak for its devices`),
   ],
-  async checkBinds({ setup }) {
-    checkServiceSecrets(setup.config, setup.config.alerts, process.env);
-    const http = setup.config.http;
-    if (!http) return [];
-    const { host, port } = listenHostPort(http.listen);
-    const notes = [await checkListen('http.listen', host, port)];
-    // The certificate, the key's permissions and the pair, as the start would read them.
-    if (http.tls) {
-      apiTls(http.tls, process.env);
-      notes.push('http.tls: certificate and key ok (HTTPS)');
-    }
-    return notes;
+  checkBinds({ setup }) {
+    return checkServiceBinds(setup.config, setup.config.alerts, process.env);
   },
   async start({ setup, profiles }, signal) {
     const logger = createLogger({ base: { part: 'collector', collector: setup.config.collector.id } });
