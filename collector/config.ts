@@ -5,7 +5,7 @@ import { DcimError } from '../contract/errors.js';
 import { IdSchema } from '../contract/ids.js';
 import { ClustersFileSchema, SiteInventorySchema, TargetsSchema, type Cluster, type SiteInventory } from '../contract/inventory.js';
 import { loadYamlFile } from '../contract/load.js';
-import { SecretRefSchema, type SecretRef } from '../contract/secrets.js';
+import { SecretRefSchema, type SecretRef } from '../contract/secret-ref.js';
 import { checkSegmentBytes, mqttConnectionShape, spoolShape, tlsDeprecationLines } from '../shared/config/connection-schemas.js';
 import { AlertsConfigSchema, alertsConfigWithAbsolutePaths, loadAlertRules } from './alerts/index.js';
 

@@ -10,6 +10,7 @@ export * from './profiles.js';
 export * from './codec/modbus-words.js';
 export * from './codec/scale.js';
 export * from './result.js';
+export * from './secret-ref.js';
 export * from './secrets.js';
 export * from './summary.js';
 export * from './topics.js';

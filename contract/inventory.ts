@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { IdSchema } from './ids.js';
-import { SecretRefSchema } from './secrets.js';
+import { SecretRefSchema } from './secret-ref.js';
 
 /**
  * A site inventory (seeds/*.yaml, docs/design.md §4): halls, racks, devices with address and

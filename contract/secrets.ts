@@ -1,19 +1,9 @@
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { z } from 'zod';
 import { DcimError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
+import type { SecretRef } from './secret-ref.js';
 
-/**
- * A secret is given by reference: `{env: NAME}` or `{file: path}`. A plain string is allowed
- * for non-secret defaults such as the community "public" on a lab device.
- */
-export const SecretRefSchema = z.union([
-  z.string(),
-  z.object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/) }).strict(),
-  z.object({ file: z.string().min(1) }).strict(),
-]);
-export type SecretRef = z.infer<typeof SecretRefSchema>;
 
 /**
  * Set to 1 (or true, yes) to accept secret files that group or others may read or write, with a

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BrokerUrlSchema } from '../../contract/broker-url.js';
-import { SecretRefSchema } from '../../contract/secrets.js';
+import { SecretRefSchema } from '../../contract/secret-ref.js';
 
 /**
  * The settings agent, collector and bureau share, declared once so a key means the same thing,
