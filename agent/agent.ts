@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { createLogger, DCIM_VERSION, DcimError, describeNetworkError, SystemClock, topics, type Clock, type DeviceProfile, type DeviceStatus, type Logger, type SiteInventory } from '../contract/index.js';
+import { DCIM_VERSION, DcimError, describeNetworkError, SystemClock, topics, type Clock, type DeviceProfile, type DeviceStatus, type SiteInventory } from '../contract/index.js';
+import { createLogger, type Logger } from '../shared/log.js';
 import type { AgentMqttOptions, AgentSpoolOptions } from './config.js';
 import type { DeviceReader, PollResult, RequestPolicy } from './device-reader.js';
 import { selectDevices, type AgentDevice } from './devices.js';
@@ -16,7 +17,7 @@ import { formatListenAddress, type ListenAddress } from './metrics/listen-addres
 import { AgentSelfMetrics, DEFAULT_HEALTH_INTERVAL_MS } from './metrics/self-metrics.js';
 // --- end self-metrics ---
 import { DEFAULT_MAX_IN_FLIGHT, DEFAULT_REPLAY_RATE_PER_S, SpoolOutbox, emptyOutboxStats, type OutboxStats, type TelemetryOutbox } from './telemetry-outbox.js';
-import { DEFAULT_FSYNC, MIB, Spool } from '../contract/spool/spool.js';
+import { DEFAULT_FSYNC, MIB, Spool } from '../shared/spool/spool.js';
 
 /**
  * The agent's composition root: builds every part once and wires them (after

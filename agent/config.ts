@@ -2,30 +2,18 @@ import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { requireTlsScheme } from '../contract/broker-url.js';
+import { requireTlsScheme } from '../shared/config/broker-url.js';
 import { checkSegmentBytes, mqttConnectionShape, spoolShape, tlsDeprecationLines } from '../shared/config/connection-schemas.js';
-import {
-  builtinProfileDir,
-  DcimError,
-  formatIssues,
-  IdSchema,
-  loadProfiles,
-  parseYamlText,
-  readSecretFile,
-  resolveSecret,
-  SiteInventorySchema,
-  type Address,
-  type DeviceProfile,
-  type ErrorCode,
-  type SecretRef,
-  type SiteInventory,
-} from '../contract/index.js';
+import { DcimError, IdSchema, SiteInventorySchema, type Address, type DeviceProfile, type ErrorCode, type SecretRef, type SiteInventory } from '../contract/index.js';
+import { builtinProfileDir, loadProfiles } from '../profiles/catalogue.js';
+import { formatIssues, parseYamlText } from '../shared/config/load.js';
+import { readSecretFile, resolveSecret } from '../shared/config/secrets.js';
 import { DEFAULT_MODBUS_POLICY, DEFAULT_PROMETHEUS_POLICY, DEFAULT_REDFISH_POLICY, DEFAULT_SNMP_POLICY, type RequestPolicy } from './device-reader.js';
 import { selectDevices } from './devices.js';
 import { DEFAULT_BACKOFF_MAX_MS, DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_JITTER_MS } from './scheduler.js';
 import { listenHostProblem, parseListenAddress, type ListenAddress } from './metrics/listen-address.js';
 import { snmpV3Findings } from './snmp/snmp-v3-security.js';
-import type { FsyncPolicy } from '../contract/spool/spool.js';
+import type { FsyncPolicy } from '../shared/spool/spool.js';
 
 const MIB = 1024 * 1024;
 

@@ -1,4 +1,4 @@
-import type { Logger } from '../contract/index.js';
+import type { Logger } from '../shared/log.js';
 
 /**
  * A child logger made on first use. Every device's reader logs under its own id, but most never

@@ -1,4 +1,5 @@
-import type { Clock, DeviceStatus, ErrorCode, Logger, TimerHandle } from '../contract/index.js';
+import type { Clock, DeviceStatus, ErrorCode, TimerHandle } from '../contract/index.js';
+import type { Logger } from '../shared/log.js';
 import type { PollResult, ReadOptions } from './device-reader.js';
 import { judgePoll, nextStatus } from './device-status.js';
 

@@ -1,7 +1,9 @@
-import { topics, type Clock, type Logger, type Result, type TelemetryMessage, type TimerHandle } from '../contract/index.js';
+import { topics, type Clock, type TelemetryMessage, type TimerHandle } from '../contract/index.js';
+import { type Logger } from '../shared/log.js';
+import { type Result } from '../shared/result.js';
 import type { PublishFailure } from './publisher.js';
-import { Pacer } from '../contract/spool/pacer.js';
-import { emptySpoolStats, type Spool, type SpoolStats } from '../contract/spool/spool.js';
+import { Pacer } from '../shared/spool/pacer.js';
+import { emptySpoolStats, type Spool, type SpoolStats } from '../shared/spool/spool.js';
 
 /**
  * Where finished telemetry messages go (docs/design.md §2). The scheduler's sink hands every

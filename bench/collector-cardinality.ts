@@ -19,11 +19,11 @@ import { Collector } from '../collector/collector.js';
 import { CountingSink } from './support/counting-sink.js';
 import { ManualClock } from '../contract/clock.js';
 import { SiteInventorySchema } from '../contract/inventory.js';
-import { loadYamlFile } from '../contract/load.js';
-import { createLogger } from '../contract/log.js';
+import { loadYamlFile } from '../shared/config/load.js';
+import { createLogger } from '../shared/log.js';
 import type { Reading } from '../contract/messages.js';
 import { profilePoints } from '../contract/profile.js';
-import { loadProfiles } from '../contract/profiles.js';
+import { loadProfiles } from '../profiles/catalogue.js';
 import { topics } from '../contract/topics.js';
 
 const arg = (name: string, dflt: number) => {

@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { KpiEngine } from '../collector/kpi-engine.js';
 import { SiteInventorySchema } from '../contract/inventory.js';
 import type { Reading } from '../contract/messages.js';
-import { loadProfiles } from '../contract/profiles.js';
+import { loadProfiles } from '../profiles/catalogue.js';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);

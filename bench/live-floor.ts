@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { siteFloor } from '../collector/live/site-floor.js';
 import { LatestValues } from '../collector/state/latest-values.js';
 import { SiteInventorySchema } from '../contract/inventory.js';
-import { loadProfiles } from '../contract/profiles.js';
+import { loadProfiles } from '../profiles/catalogue.js';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);

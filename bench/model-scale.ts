@@ -1,4 +1,5 @@
-import { SiteInventorySchema, loadProfiles } from '../contract/index.js';
+import { SiteInventorySchema } from '../contract/index.js';
+import { loadProfiles } from '../profiles/catalogue.js';
 import { GUIAN, bigSite, type HallSpec } from '../seeds/generate.js';
 import { createSiteModel } from '../simulators/model/site.js';
 import { TruthRecorder } from '../simulators/truth/truth-recorder.js';

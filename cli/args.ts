@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { z } from 'zod';
-import { loadYamlFile } from '../contract/index.js';
+import { loadYamlFile } from '../shared/config/load.js';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';

@@ -1,4 +1,5 @@
-import { DcimError, readSecretFile, resolveSecret, type SecretRef } from '../contract/index.js';
+import { DcimError, type SecretRef } from '../contract/index.js';
+import { readSecretFile, resolveSecret } from '../shared/config/secrets.js';
 import { notifiersFromConfig } from '../collector/alerts/alerts-config.js';
 import type { AlertsConfig } from '../collector/alerts/index.js';
 import type { CollectorConfig } from '../collector/config.js';

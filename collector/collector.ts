@@ -1,7 +1,7 @@
 import { SystemClock, type Clock, type TimerHandle } from '../contract/clock.js';
 import type { ErrorCode } from '../contract/errors.js';
 import type { Cluster, SiteInventory } from '../contract/inventory.js';
-import { createLogger, type Logger } from '../contract/log.js';
+import { createLogger, type Logger } from '../shared/log.js';
 import type { AgentState, DeviceStatus, KpiMessage, KpiValue } from '../contract/messages.js';
 import type { DeviceProfile } from '../contract/profile.js';
 import { parseTopic } from '../contract/topics.js';
@@ -19,7 +19,7 @@ import { Ownership } from './ingest/ownership.js';
 import { SummaryPublisher, type SummaryPublisherStats } from './federation/summary-publisher.js';
 import type { RestoreReport } from './federation/restore.js';
 import { DEFAULT_ENGINE_CONFIG, KpiEngine, type KpiEngineConfig, type KpiEngineStats } from './kpi-engine.js';
-import { DAY_MS } from './kpi/site-calendar.js';
+import { DAY_MS } from '../shared/time/site-calendar.js';
 import { LogThrottle } from './log-throttle.js';
 import { LatestValues } from './state/latest-values.js';
 import { SeqDedup } from './state/seq-dedup.js';

@@ -1,10 +1,10 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { requireTlsScheme } from '../contract/broker-url.js';
+import { requireTlsScheme } from '../shared/config/broker-url.js';
 import { DcimError } from '../contract/errors.js';
 import { IdSchema } from '../contract/ids.js';
 import { ClustersFileSchema, SiteInventorySchema, TargetsSchema, type Cluster, type SiteInventory } from '../contract/inventory.js';
-import { loadYamlFile } from '../contract/load.js';
+import { loadYamlFile } from '../shared/config/load.js';
 import { SecretRefSchema, type SecretRef } from '../contract/secret-ref.js';
 import { checkSegmentBytes, mqttConnectionShape, spoolShape, tlsDeprecationLines } from '../shared/config/connection-schemas.js';
 import { AlertsConfigSchema, alertsConfigWithAbsolutePaths, loadAlertRules } from './alerts/index.js';

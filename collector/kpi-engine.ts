@@ -11,7 +11,7 @@ import { declaredItems, liveGreenShare } from './kpi/green-share.js';
 import { livePue, type LatestLookup } from './kpi/live-pue.js';
 import { DEFAULT_STALE_CARRY, type StaleCarry } from './kpi/power-meters.js';
 import { judgeRackDay, type OccupancyDay } from './kpi/occupancy.js';
-import { DAY_MS, QUARTER_MS } from './kpi/site-calendar.js';
+import { DAY_MS, QUARTER_MS } from '../shared/time/site-calendar.js';
 import { clusterKpis, pastWindowKpis, siteKpis, type SiteSource } from './kpi/site-kpis.js';
 import { buildSiteModel, DEFAULT_ON_RACK, METER_GROUPS, type MeterBinding, type MeterGroup, type OnRackRule, type SiteModel } from './kpi/site-model.js';
 import { settledEdge, type WindowBounds } from './kpi/windows.js';

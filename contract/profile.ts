@@ -3,7 +3,7 @@ import { DeviceClassSchema, IdSchema, IndexTagSchema, PointNameSchema } from './
 import { UnitSchema } from './units.js';
 
 /**
- * Device profiles are data (docs/design.md §3): one YAML file per device model under agent/profiles/.
+ * Device profiles are data (docs/design.md §3): one YAML file per device model under profiles/devices/.
  * One scale convention everywhere: value = raw * scale + offset
  * (times 10^sf when a SunSpec-style scale-factor register is named).
  */

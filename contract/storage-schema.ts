@@ -158,7 +158,7 @@ function kpiMeasurement(): MeasurementSpec {
 }
 
 /**
- * The whole catalogue. Pure: the profiles are passed in (contract/profiles.ts loadProfiles reads
+ * The whole catalogue. Pure: the profiles are passed in (profiles/catalogue.ts loadProfiles reads
  * them). A class's measurement holds the points of all its profiles; table points add their
  * index tag.
  */

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadProfiles } from '../contract/profiles.js';
+import { loadProfiles } from '../profiles/catalogue.js';
 import { storageSchema } from '../contract/storage-schema.js';
 import { checkRendered, renderDashboards } from './render.js';
 

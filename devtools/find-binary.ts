@@ -1,6 +1,6 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
-import { fail, ok, type Result } from '../contract/result.js';
+import { fail, ok, type Result } from '../shared/result.js';
 
 /**
  * Debian installs daemons (mosquitto, snmpd) in /usr/sbin, which is on root's PATH but often

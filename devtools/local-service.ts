@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fail, ok, type Result } from '../contract/result.js';
+import { fail, ok, type Result } from '../shared/result.js';
 import { findBinary } from './find-binary.js';
 import { freePort } from './free-port.js';
 import { ManagedProcess, ServiceStartError, type ExitStatus, type ProcessSpec } from './managed-process.js';

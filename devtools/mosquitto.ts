@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ok } from '../contract/result.js';
+import { ok } from '../shared/result.js';
 import { isListening } from './free-port.js';
 import { LocalService, LOOPBACK, launch, type Launched } from './local-service.js';
 import type { ManagedProcess } from './managed-process.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { IdSchema, parseWith, type SiteInventory } from '../contract/index.js';
+import { IdSchema, type SiteInventory } from '../contract/index.js';
+import { parseWith } from '../shared/config/load.js';
 import { DeviceFaultsSchema } from './faults/fault-spec.js';
 
 /**

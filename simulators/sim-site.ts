@@ -1,17 +1,7 @@
-import {
-  DcimError,
-  SystemClock,
-  createLogger,
-  loadProfiles,
-  profilePoints,
-  resolveSecret,
-  type Clock,
-  type Device,
-  type DeviceProfile,
-  type Logger,
-  type SiteInventory,
-  type TimerHandle,
-} from '../contract/index.js';
+import { DcimError, SystemClock, profilePoints, type Clock, type Device, type DeviceProfile, type SiteInventory, type TimerHandle } from '../contract/index.js';
+import { createLogger, type Logger } from '../shared/log.js';
+import { loadProfiles } from '../profiles/catalogue.js';
+import { resolveSecret } from '../shared/config/secrets.js';
 import { encodeModbusImage } from './encode/modbus-registers.js';
 import { encodeRedfishDocuments } from './encode/redfish-documents.js';
 import { encodeSnmpValues } from './encode/snmp-values.js';
@@ -42,7 +32,7 @@ export interface SimSiteOptions {
   inventory: SiteInventory;
   /** The seed file, for error messages. */
   file?: string;
-  /** Defaults to the built-in profiles (agent/profiles). */
+  /** Defaults to the built-in profiles (profiles/devices). */
   profiles?: Map<string, DeviceProfile>;
   clock?: Clock;
   /** Simulated seconds per real second; default 1. */

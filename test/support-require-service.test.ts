@@ -1,5 +1,5 @@
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { fail, ok } from '../contract/result.js';
+import { fail, ok } from '../shared/result.js';
 import type { Launched } from './support/local-service.js';
 import { needService, servicePolicy, useService, type Launcher } from './support/require-service.js';
 

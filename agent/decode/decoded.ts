@@ -1,5 +1,5 @@
 import type { ErrorCode, Reading } from '../../contract/index.js';
-import { toEngineering } from '../../contract/index.js';
+import { toEngineering } from '../../shared/codec/scale.js';
 
 /**
  * What a decoder returns for one point: an engineering value, or a failure with a code.
@@ -75,7 +75,7 @@ export function enumName(map: Readonly<Record<string, string>>, key: string): st
 }
 
 /**
- * raw → engineering value with the one scale convention (contract/codec/scale.ts) and the
+ * raw → engineering value with the one scale convention (shared/codec/scale.ts) and the
  * enum map. Identity scaling returns the raw value untouched: toEngineering rounds to 12
  * significant digits, which would corrupt large counters.
  *

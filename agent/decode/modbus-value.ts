@@ -1,5 +1,5 @@
 import type { ModbusPoint } from '../../contract/index.js';
-import { decodeWords, registerCount, type RawValue } from '../../contract/index.js';
+import { decodeWords, registerCount, type RawValue } from '../../shared/codec/modbus-words.js';
 import { applyNumeric, decoded, enumName, failed, isSentinel, isTypeSentinel, MAX_STRING_CHARS, type Decoded } from './decoded.js';
 
 /**

@@ -1,4 +1,4 @@
-import { resolveJsonPointer } from '../../contract/codec/json-pointer.js';
+import { resolveJsonPointer } from '../../shared/codec/json-pointer.js';
 
 /**
  * Navigating Redfish documents as a profile's collections describe them (contract

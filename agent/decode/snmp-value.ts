@@ -1,7 +1,7 @@
 import type { SnmpPoint } from '../../contract/index.js';
 import { isVarbindException, snmpTypeName, SnmpType } from '../snmp/asn1-types.js';
 import { applyNumeric, decoded, enumName, failed, isSentinel, isTypeSentinel, MAX_STRING_CHARS, type DecodeFailure, type Decoded, type ValueSpec } from './decoded.js';
-import { exponentOf } from '../../contract/codec/exponent.js';
+import { exponentOf } from '../../shared/codec/exponent.js';
 
 /**
  * Varbind (type tag + value as net-snmp returns it) → engineering value. Pure.

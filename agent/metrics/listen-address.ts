@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { Result } from '../../contract/index.js';
+import type { Result } from '../../shared/result.js';
 
 /**
  * `host:port` of the /metrics endpoint: `127.0.0.1:9464` (loopback only, the default advice),

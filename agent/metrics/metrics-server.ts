@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import type { Logger } from '../../contract/index.js';
+import type { Logger } from '../../shared/log.js';
 import { EXPOSITION_CONTENT_TYPE } from '../../shared/metrics/exposition.js';
 import type { ListenAddress } from './listen-address.js';
 

@@ -1,4 +1,5 @@
-import type { Clock, Logger, TimerHandle } from '../../contract/index.js';
+import type { Clock, TimerHandle } from '../../contract/index.js';
+import type { Logger } from '../../shared/log.js';
 import { agentMetricFamilies } from './agent-families.js';
 import type { AgentSnapshot } from './agent-snapshot.js';
 import { expositionChunks, formatExposition } from '../../shared/metrics/exposition.js';

@@ -1,4 +1,5 @@
-import type { Clock, ErrorCode, Logger, ModbusProfile, Reading } from '../../contract/index.js';
+import type { Clock, ErrorCode, ModbusProfile, Reading } from '../../contract/index.js';
+import type { Logger } from '../../shared/log.js';
 import { isHostUnknownMessage } from '../../contract/errors.js';
 import { badReading, toReading } from '../decode/decoded.js';
 import { decodeModbusValue, pointRegisterCount } from '../decode/modbus-value.js';

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { ModbusRTU as ModbusClient } from 'modbus-serial/ModbusRTU.js';
-import type { Logger } from '../../contract/index.js';
+import type { Logger } from '../../shared/log.js';
 import { checkDeviceIdentification, type DeviceIdentification } from './device-identification.js';
 import type { ModbusOutcome, ModbusRegisters, ModbusTransport } from './modbus-transport.js';
 import type { RegisterKind } from './read-planner.js';

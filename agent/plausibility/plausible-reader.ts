@@ -1,4 +1,5 @@
-import type { DeviceProfile, Logger, Reading } from '../../contract/index.js';
+import type { DeviceProfile, Reading } from '../../contract/index.js';
+import type { Logger } from '../../shared/log.js';
 import type { DeviceReader, PollResult, ReadOptions } from '../device-reader.js';
 import { isSubtreeProber } from '../snmp/snmp-probe.js';
 import { PlausibilityChecker, type Finding } from './plausibility.js';

@@ -1,4 +1,5 @@
-import type { Clock, ErrorCode, Logger, PrometheusPoint, PrometheusProfile, Reading } from '../../contract/index.js';
+import type { Clock, ErrorCode, PrometheusPoint, PrometheusProfile, Reading } from '../../contract/index.js';
+import type { Logger } from '../../shared/log.js';
 import { isHostUnknownMessage } from '../../contract/errors.js';
 import { badReading, toReading } from '../decode/decoded.js';
 import { PollCounter, type DeviceReader, type PollResult, type ReadOptions, type RequestPolicy } from '../device-reader.js';

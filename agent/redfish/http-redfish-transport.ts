@@ -1,4 +1,4 @@
-import type { Logger } from '../../contract/index.js';
+import type { Logger } from '../../shared/log.js';
 import { createBoundedGetClient } from '../http/bounded-get.js';
 import type { RedfishOutcome, RedfishTransport } from './redfish-transport.js';
 

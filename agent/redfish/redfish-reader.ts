@@ -1,6 +1,7 @@
-import type { Clock, ErrorCode, Logger, Reading, RedfishProfile } from '../../contract/index.js';
+import type { Clock, ErrorCode, Reading, RedfishProfile } from '../../contract/index.js';
+import type { Logger } from '../../shared/log.js';
 import { isHostUnknownMessage } from '../../contract/errors.js';
-import { resolveJsonPointer } from '../../contract/codec/json-pointer.js';
+import { resolveJsonPointer } from '../../shared/codec/json-pointer.js';
 import { badReading, toReading } from '../decode/decoded.js';
 import { collectionMembers, followLink, matchesWhere, memberIndex } from '../decode/redfish-links.js';
 import { decodeRedfishValue } from '../decode/redfish-value.js';

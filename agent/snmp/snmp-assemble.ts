@@ -1,6 +1,6 @@
 import type { ErrorCode, Reading } from '../../contract/index.js';
-import { exponentTermOid } from '../../contract/codec/exponent.js';
-import { rowIndexOf } from '../../contract/codec/table-index.js';
+import { exponentTermOid } from '../../shared/codec/exponent.js';
+import { rowIndexOf } from '../../shared/codec/table-index.js';
 import { badReading, failed, toReading, type Decoded } from '../decode/decoded.js';
 import { decodeSnmpValue, exponentVarbind } from '../decode/snmp-value.js';
 import { SnmpType, type Varbind } from './asn1-types.js';

@@ -1,5 +1,5 @@
 import type { ExponentTerm, SnmpProfile } from '../../contract/index.js';
-import { exponentTermOid } from '../../contract/codec/exponent.js';
+import { exponentTermOid } from '../../shared/codec/exponent.js';
 
 /**
  * What to ask an SNMP device for, planned once per profile (docs/design.md §3). Pure.

@@ -1,4 +1,5 @@
-import type { Clock, ErrorCode, Logger, SnmpProfile } from '../../contract/index.js';
+import type { Clock, ErrorCode, SnmpProfile } from '../../contract/index.js';
+import type { Logger } from '../../shared/log.js';
 import { isHostUnknownMessage } from '../../contract/errors.js';
 import { PollCounter, type DeviceReader, type PollResult, type ReadOptions, type RequestPolicy } from '../device-reader.js';
 import { isVarbindException, type Varbind } from './asn1-types.js';

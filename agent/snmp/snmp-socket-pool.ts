@@ -1,6 +1,7 @@
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import type { Clock, Logger } from '../../contract/index.js';
+import type { Clock } from '../../contract/index.js';
+import type { Logger } from '../../shared/log.js';
 import { messageKey } from './message-id.js';
 
 /**

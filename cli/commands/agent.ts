@@ -1,4 +1,4 @@
-import { createLogger } from '../../contract/index.js';
+import { createLogger } from '../../shared/log.js';
 import { Agent, loadAgentConfig } from '../../agent/index.js';
 import { formatListenAddress } from '../../agent/metrics/listen-address.js';
 import { checkListen } from '../bind-check.js';

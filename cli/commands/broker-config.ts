@@ -1,18 +1,9 @@
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import {
-  ClustersFileSchema,
-  DcimError,
-  IdSchema,
-  SiteInventorySchema,
-  loadYamlFile,
-  siteAgents,
-  topics,
-  type Cluster,
-  type SiteInventory,
-} from '../../contract/index.js';
-import { readSecretFile } from '../../contract/secrets.js';
+import { ClustersFileSchema, DcimError, IdSchema, SiteInventorySchema, siteAgents, topics, type Cluster, type SiteInventory } from '../../contract/index.js';
+import { loadYamlFile } from '../../shared/config/load.js';
+import { readSecretFile } from '../../shared/config/secrets.js';
 import { UsageError, helpText, parseCommandArgs, stringOption, stringsOption, type CommandSpec, type ParsedValues } from '../args.js';
 import type { Command } from '../dcim.js';
 

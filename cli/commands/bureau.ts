@@ -1,4 +1,4 @@
-import { createLogger } from '../../contract/index.js';
+import { createLogger } from '../../shared/log.js';
 import { RESTORED_QUARTER_DAYS } from '../../collector/bureau/bureau.js';
 import { loadBureauConfig } from '../../collector/bureau/bureau-config.js';
 import { createBureauFromConfig } from '../../collector/bureau/from-config.js';

@@ -1,4 +1,6 @@
-import { createLogger, loadProfiles, siteAgents } from '../../contract/index.js';
+import { siteAgents } from '../../contract/index.js';
+import { createLogger } from '../../shared/log.js';
+import { loadProfiles } from '../../profiles/catalogue.js';
 import { createCollectorFromConfig, loadCollectorConfig } from '../../collector/index.js';
 import { checkServiceBinds, storeSummary } from '../service-checks.js';
 import { componentCommand } from '../component-command.js';

@@ -1,10 +1,13 @@
 import { resolve } from 'node:path';
-import { SystemClock, createLogger, loadProfiles, loadYamlFile, SiteInventorySchema, DcimError, KpiWindowSchema, NAME_PATTERN, type KpiValue } from '../../contract/index.js';
+import { SystemClock, SiteInventorySchema, DcimError, KpiWindowSchema, NAME_PATTERN, type KpiValue } from '../../contract/index.js';
+import { createLogger } from '../../shared/log.js';
+import { loadProfiles } from '../../profiles/catalogue.js';
+import { loadYamlFile } from '../../shared/config/load.js';
 import { loadCollectorConfig } from '../../collector/config.js';
 import { kpiEngineConfig } from '../../collector/from-config.js';
 import { TelemetryGate } from '../../collector/ingest/telemetry-gate.js';
 import { KpiEngine } from '../../collector/kpi-engine.js';
-import { siteCalendar, type SiteCalendar } from '../../collector/kpi/site-calendar.js';
+import { siteCalendar, type SiteCalendar } from '../../shared/time/site-calendar.js';
 import { KpiReplay } from '../../collector/recompute/kpi-replay.js';
 import { ReadingsFile } from '../../collector/recompute/readings-file.js';
 import { recomputeStored } from '../../collector/recompute/recompute-stored.js';

@@ -1,19 +1,8 @@
 import { resolve } from 'node:path';
-import {
-  builtinProfileDir,
-  createLogger,
-  DcimError,
-  DeviceSchema,
-  ERROR_CODES,
-  loadProfiles,
-  resolveSecret,
-  SystemClock,
-  type Device,
-  type DeviceProfile,
-  type ErrorCode,
-  type LogLevel,
-  type SecretRef,
-} from '../../contract/index.js';
+import { DcimError, DeviceSchema, ERROR_CODES, SystemClock, type Device, type DeviceProfile, type ErrorCode, type SecretRef } from '../../contract/index.js';
+import { builtinProfileDir, loadProfiles } from '../../profiles/catalogue.js';
+import { createLogger, type LogLevel } from '../../shared/log.js';
+import { resolveSecret } from '../../shared/config/secrets.js';
 import { GENERIC_SNMP_PROFILE } from '../../agent/detect.js';
 import { DEFAULT_MODBUS_POLICY } from '../../agent/device-reader.js';
 import { modbusDetectReport, scanModbus, type ModbusDetectReport } from '../../agent/modbus/modbus-detect.js';
@@ -35,7 +24,7 @@ const spec: CommandSpec = {
   summary: 'poll one device once by profile and print its readings as JSON, or detect its profile',
   usage: 'dcim poll --profile <id> --host <addr> [--port N] [SNMP | Modbus | Redfish options]   dcim poll --profile <id> --url http://<addr>:<port>/metrics [Prometheus options]   dcim poll --detect --host <addr> [SNMP options | --unit-id N for Modbus]',
   options: {
-    profile: { type: 'string', placeholder: 'id', description: 'profile to read the device with (agent/profiles/ or --profiles-dir)' },
+    profile: { type: 'string', placeholder: 'id', description: 'profile to read the device with (profiles/devices/ or --profiles-dir)' },
     detect: { type: 'boolean', description: 'suggest a profile (instead of --profile): over SNMP from sysObjectID; over Modbus (with --unit-id, --transport or --port 502) from the SunSpec chain and Read Device Identification' },
     host: { type: 'string', placeholder: 'addr', description: 'device address (IP or host name); required' },
     port: { type: 'string', placeholder: 'N', description: 'device port (default: SNMP 161, Modbus 502, Redfish 443 or 80 for http)' },

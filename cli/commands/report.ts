@@ -8,8 +8,8 @@ import { renderHtml } from '../../collector/report/report-html.js';
 import { renderText } from '../../collector/report/report-text.js';
 import { DEFAULT_LATE_AFTER_MS, storeReportScopes } from '../../collector/report/store-report-source.js';
 import { DEFAULT_LANG, LANGS, parseLang } from '../../collector/i18n/catalogue.js';
-import { redactCredentials } from '../../contract/log.js';
-import { resolveSecret } from '../../contract/secrets.js';
+import { redactCredentials } from '../../shared/log.js';
+import { resolveSecret } from '../../shared/config/secrets.js';
 import { UsageError, helpText, numberOption, parseCommandArgs, requiredString, stringOption, type CommandSpec, type ParsedValues } from '../args.js';
 import type { Command } from '../dcim.js';
 

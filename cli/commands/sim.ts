@@ -1,6 +1,9 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DcimError, SiteInventorySchema, SystemClock, createLogger, loadProfiles, loadYamlFile, type SiteInventory } from '../../contract/index.js';
+import { DcimError, SiteInventorySchema, SystemClock, type SiteInventory } from '../../contract/index.js';
+import { createLogger } from '../../shared/log.js';
+import { loadProfiles } from '../../profiles/catalogue.js';
+import { loadYamlFile } from '../../shared/config/load.js';
 import { ControlServer } from '../../simulators/control/control-server.js';
 import { TruthFileWriter } from '../../simulators/control/truth-file-writer.js';
 import { FaultsFileSchema, startSimSite, type FaultSpec, type SimSite } from '../../simulators/index.js';

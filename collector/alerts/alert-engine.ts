@@ -1,6 +1,6 @@
 import { SystemClock, type Clock } from '../../contract/clock.js';
 import type { SiteInventory } from '../../contract/inventory.js';
-import { createLogger, type Logger } from '../../contract/log.js';
+import { createLogger, type Logger } from '../../shared/log.js';
 import type { AgentState, AlertMessage, DeviceStatus, KpiValue, Reading, TelemetryMessage } from '../../contract/messages.js';
 import type { DeviceProfile } from '../../contract/profile.js';
 import type { MetricPoint } from '../store/metric-point.js';

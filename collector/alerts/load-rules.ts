@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DcimError } from '../../contract/errors.js';
-import { formatIssues, parseYamlText } from '../../contract/load.js';
+import { formatIssues, parseYamlText } from '../../shared/config/load.js';
 import { unknownPlaceholders } from './alert-template.js';
 import { RulesFileSchema, type AlertRule, type InhibitRule } from './rule-schema.js';
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { DcimError } from '../../contract/errors.js';
 import { IdSchema } from '../../contract/ids.js';
 import { ClustersFileSchema, type Cluster } from '../../contract/inventory.js';
-import { loadYamlFile } from '../../contract/load.js';
+import { loadYamlFile } from '../../shared/config/load.js';
 import { AlertsConfigSchema, alertsConfigWithAbsolutePaths, type AlertsConfig } from '../alerts/index.js';
 import { tlsDeprecationLines } from '../../shared/config/connection-schemas.js';
 import { connectionsWithAbsolutePaths, HttpConfigSchema, MqttSchema, StoreConfigSchema } from '../config.js';

@@ -3,7 +3,7 @@ import { SystemClock, type Clock, type TimerHandle } from '../../contract/clock.
 import type { ErrorCode } from '../../contract/errors.js';
 import { kpiKey } from '../../contract/kpi-catalogue.js';
 import type { Cluster } from '../../contract/inventory.js';
-import { createLogger, type Logger } from '../../contract/log.js';
+import { createLogger, type Logger } from '../../shared/log.js';
 import type { AlertMessage, KpiMessage, KpiValue } from '../../contract/messages.js';
 import type { SiteSummary, SUMMARY_WINDOWS } from '../../contract/summary.js';
 import { topics } from '../../contract/topics.js';
@@ -18,7 +18,7 @@ import { ApiServer } from '../http/api-server.js';
 import type { ApiSource, ClusterSummary, HealthReport, SiteSummary as ApiSiteSummary } from '../http/api-source.js';
 import { BearerToken } from '../http/bearer-token.js';
 import { MqttSubscriber, type MqttSubscriberOptions } from '../ingest/subscriber.js';
-import { DAY_MS, QUARTER_MS } from '../kpi/site-calendar.js';
+import { DAY_MS, QUARTER_MS } from '../../shared/time/site-calendar.js';
 import { clusterKpis, pastWindowKpis, siteKpis } from '../kpi/site-kpis.js';
 import { settledEdge } from '../kpi/windows.js';
 import { LogThrottle } from '../log-throttle.js';

@@ -1,5 +1,5 @@
 import { SystemClock, type Clock } from '../../contract/clock.js';
-import { createLogger, type Logger } from '../../contract/log.js';
+import { createLogger, type Logger } from '../../shared/log.js';
 import { notifiersFromConfig } from '../alerts/index.js';
 import { storedSummariesFor } from '../federation/stored-summaries.js';
 import type { StoredSummaries } from '../federation/summary-store.js';

@@ -1,7 +1,7 @@
 import type { ErrorCode } from '../../contract/errors.js';
 import { METER_GROUPS, MAX_SUMMARY_BYTES, SiteSummarySchema, type SiteSummary } from '../../contract/summary.js';
 import { parseTopic } from '../../contract/topics.js';
-import { QUARTER_MS, siteCalendar, type SiteCalendar } from '../kpi/site-calendar.js';
+import { QUARTER_MS, siteCalendar, type SiteCalendar } from '../../shared/time/site-calendar.js';
 
 /**
  * What the bureau checks before a site summary may change anything (docs/bureau.md "Checks"):

@@ -1,10 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import { DcimError } from '../../contract/errors.js';
 import { DEVICE_CLASSES, type DeviceClass } from '../../contract/ids.js';
-import type { Logger } from '../../contract/log.js';
+import type { Logger } from '../../shared/log.js';
 import { METER_GROUPS, type SiteSummary, type SummaryWindow } from '../../contract/summary.js';
 import type { KpiEngine, RestoredDay } from '../kpi-engine.js';
-import { DAY_MS, HOUR_MS } from '../kpi/site-calendar.js';
+import { DAY_MS, HOUR_MS } from '../../shared/time/site-calendar.js';
 import { settledEdge } from '../kpi/windows.js';
 import type { RecordedPoll } from '../recompute/kpi-replay.js';
 import { pollsFromRows, type StoredReadings } from '../recompute/stored-polls.js';

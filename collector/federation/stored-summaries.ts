@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { DcimError, describeNetworkError } from '../../contract/errors.js';
-import { resolveSecret } from '../../contract/secrets.js';
+import { resolveSecret } from '../../shared/config/secrets.js';
 import { SUMMARY_MEASUREMENT } from '../../contract/storage-schema.js';
 import type { SiteSummary, SummaryWindow } from '../../contract/summary.js';
 import type { StoreConfig } from '../config.js';

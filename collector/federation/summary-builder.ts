@@ -1,7 +1,7 @@
 import { METER_GROUPS, type ComputeCounts, type SiteSummary, type SummaryWindow } from '../../contract/summary.js';
 import type { ComputeFigures } from '../kpi/compute-scale.js';
 import type { OccupancyDay } from '../kpi/occupancy.js';
-import { DAY_MS, QUARTER_MS, type SiteCalendar } from '../kpi/site-calendar.js';
+import { DAY_MS, QUARTER_MS, type SiteCalendar } from '../../shared/time/site-calendar.js';
 import { windowKpis, type SiteSource } from '../kpi/site-kpis.js';
 import { settledEdge, type WindowBounds } from '../kpi/windows.js';
 

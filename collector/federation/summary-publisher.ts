@@ -1,5 +1,5 @@
 import { SUMMARY_WINDOWS, type SiteSummary, type SummaryWindow } from '../../contract/summary.js';
-import { DAY_MS } from '../kpi/site-calendar.js';
+import { DAY_MS } from '../../shared/time/site-calendar.js';
 import type { SiteSource } from '../kpi/site-kpis.js';
 import { settledEdge } from '../kpi/windows.js';
 import type { MetricPoint } from '../store/metric-point.js';

@@ -4,7 +4,7 @@ import { METER_GROUPS, type ComputeCounts, type DeclaredGreenItems, type Occupan
 import type { ComputeFigures } from '../kpi/compute-scale.js';
 import { emptyGroupSums, type GroupSums } from '../kpi/energy-totals.js';
 import type { OccupancyDay } from '../kpi/occupancy.js';
-import { DAY_MS, QUARTER_MS, siteCalendar, type SiteCalendar } from '../kpi/site-calendar.js';
+import { DAY_MS, QUARTER_MS, siteCalendar, type SiteCalendar } from '../../shared/time/site-calendar.js';
 import type { SiteSource } from '../kpi/site-kpis.js';
 import type { WindowBounds } from '../kpi/windows.js';
 

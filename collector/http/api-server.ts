@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import type { Logger } from '../../contract/log.js';
+import type { Logger } from '../../shared/log.js';
 import { LiveHandler } from '../live/live-handler.js';
 import { LogThrottle } from '../log-throttle.js';
 import { apiError, ApiRoutes, type ApiResponse, type ApiRoutesOptions } from './api-routes.js';

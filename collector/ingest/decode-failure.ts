@@ -1,6 +1,6 @@
 import type { ErrorCode } from '../../contract/errors.js';
 import { MAX_PAYLOAD_BYTES } from '../../contract/messages.js';
-import { fail, ok, type Result } from '../../contract/result.js';
+import { fail, ok, type Result } from '../../shared/result.js';
 
 /** Why a whole MQTT message was refused: a catalogue code and a reason for the log line. */
 export interface DecodeFailure {

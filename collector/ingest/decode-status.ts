@@ -1,6 +1,6 @@
-import { formatIssues } from '../../contract/load.js';
+import { formatIssues } from '../../shared/config/load.js';
 import { AgentStateSchema, DeviceStatusSchema, type AgentState, type DeviceStatus } from '../../contract/messages.js';
-import { fail, ok, type Result } from '../../contract/result.js';
+import { fail, ok, type Result } from '../../shared/result.js';
 import { parseTopic } from '../../contract/topics.js';
 import { parseJsonPayload, type DecodeFailure } from './decode-failure.js';
 

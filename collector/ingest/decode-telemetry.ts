@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { ErrorCode } from '../../contract/errors.js';
-import { formatIssues } from '../../contract/load.js';
+import { formatIssues } from '../../shared/config/load.js';
 import { isPlainRecord, ReadingSchema, readingIfPlain, TelemetryMessageSchema, type Reading, type TelemetryMessage } from '../../contract/messages.js';
-import { fail, ok, type Result } from '../../contract/result.js';
+import { fail, ok, type Result } from '../../shared/result.js';
 import { DEVICE_CLASSES, ID_PATTERN } from '../../contract/ids.js';
 import { parseTopic } from '../../contract/topics.js';
 import { unitForName } from '../../contract/units.js';

@@ -1,5 +1,5 @@
 import { deviceOwner } from '../../contract/inventory.js';
-import { fail, ok, type Result } from '../../contract/result.js';
+import { fail, ok, type Result } from '../../shared/result.js';
 import { parseTopic } from '../../contract/topics.js';
 import type { SiteEntry } from '../state/site-registry.js';
 import type { DecodeFailure } from './decode-failure.js';

@@ -1,6 +1,6 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { describeNetworkError } from '../../contract/errors.js';
-import type { Logger } from '../../contract/log.js';
+import type { Logger } from '../../shared/log.js';
 import { AlertMessageSchema, KpiMessageSchema, type AlertMessage, type KpiMessage } from '../../contract/messages.js';
 import { SiteSummarySchema, type SiteSummary } from '../../contract/summary.js';
 import { topics } from '../../contract/topics.js';

@@ -3,7 +3,7 @@ import type { BucketSum } from '../ledger/energy-buckets.js';
 import { energyQuality, uncoveredReason } from './energy-pue.js';
 import { sideInputs, sideKwh, type SideEnergy } from './energy-totals.js';
 import { qualityFromCoverage } from './quality.js';
-import { QUARTER_MS } from './site-calendar.js';
+import { QUARTER_MS } from '../../shared/time/site-calendar.js';
 import { targetStatus } from './target-status.js';
 import type { WindowBounds } from './windows.js';
 

@@ -3,7 +3,7 @@ import type { KpiValue } from '../../contract/messages.js';
 import { computeValues, sumComputeFigures, type ComputeFigures } from './compute-scale.js';
 import { finiteKpi } from './finite-kpi.js';
 import { KPI_REGISTRY, type ClusterContext, type SiteContext } from './registry/index.js';
-import { DAY_MS, QUARTER_MS } from './site-calendar.js';
+import { DAY_MS, QUARTER_MS } from '../../shared/time/site-calendar.js';
 import type { SiteSource } from './site-source.js';
 import { settledEdge, windowAt, type EnergyWindowKind, type WindowBounds } from './windows.js';
 

@@ -3,7 +3,7 @@ import { profilePoints, type DeviceProfile } from '../../contract/profile.js';
 import { DECIMAL_RESOLUTION, energyPointOf, type CounterResolution } from '../ledger/counter-range.js';
 import { chooseItLevel } from './live-pue.js';
 import { powerPointSpec, sitePowerModel, type SitePowerModel } from './power-meters.js';
-import { siteCalendar, type SiteCalendar } from './site-calendar.js';
+import { siteCalendar, type SiteCalendar } from '../../shared/time/site-calendar.js';
 
 /**
  * What the KPI engine needs to know of one site, compiled once from its inventory and the device

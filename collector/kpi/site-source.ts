@@ -4,7 +4,7 @@ import type { KpiValue } from '../../contract/messages.js';
 import type { ComputeFigures } from './compute-scale.js';
 import { energyTotals, type EnergyTotals, type GroupSums } from './energy-totals.js';
 import type { OccupancyDay } from './occupancy.js';
-import type { SiteCalendar } from './site-calendar.js';
+import type { SiteCalendar } from '../../shared/time/site-calendar.js';
 import { lastDayEnd, type WindowBounds } from './windows.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { KpiWindow } from '../../contract/messages.js';
-import { QUARTER_MS, type PeriodBounds, type SiteCalendar } from './site-calendar.js';
+import { QUARTER_MS, type PeriodBounds, type SiteCalendar } from '../../shared/time/site-calendar.js';
 
 /**
  * Which window each KPI figure covers at an evaluation time `now` (docs/design.md §5; windows align

@@ -1,4 +1,4 @@
-import { QUARTER_MS, type SiteCalendar } from '../kpi/site-calendar.js';
+import { QUARTER_MS, type SiteCalendar } from '../../shared/time/site-calendar.js';
 
 /**
  * Energy of a set of meters (a site's meter group, or one rack) in 15-minute buckets, plus, when

@@ -1,7 +1,7 @@
 import { kpiKey } from '../../contract/kpi-catalogue.js';
 import type { KpiValue, Reading } from '../../contract/messages.js';
 import type { ClosedKpi, KpiEngine } from '../kpi-engine.js';
-import { QUARTER_MS } from '../kpi/site-calendar.js';
+import { QUARTER_MS } from '../../shared/time/site-calendar.js';
 
 /**
  * Recorded polls → the KPI windows the live collector would have written, incrementally, so the

@@ -1,5 +1,5 @@
-import { fail, ok, type Result } from '../../contract/result.js';
-import type { SiteCalendar } from '../kpi/site-calendar.js';
+import { fail, ok, type Result } from '../../shared/result.js';
+import type { SiteCalendar } from '../../shared/time/site-calendar.js';
 
 /**
  * A time given on the command line (`--from`, `--to`):

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { DcimError } from '../../contract/errors.js';
 import type { Cluster } from '../../contract/inventory.js';
-import { parseYamlText } from '../../contract/load.js';
+import { parseYamlText } from '../../shared/config/load.js';
 import { loadBureauConfig } from '../bureau/bureau-config.js';
 import { loadCollectorConfig, type StoreConfig } from '../config.js';
 import type { KnownSite } from './store-report-source.js';

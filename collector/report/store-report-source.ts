@@ -3,7 +3,7 @@ import type { SiteSummary, SummaryWindow } from '../../contract/summary.js';
 import { SummarySiteSource } from '../federation/summary-source.js';
 import type { StoredSummaries } from '../federation/summary-store.js';
 import { clusterKpis, siteKpis } from '../kpi/site-kpis.js';
-import { DAY_MS, siteCalendar, type SiteCalendar } from '../kpi/site-calendar.js';
+import { DAY_MS, siteCalendar, type SiteCalendar } from '../../shared/time/site-calendar.js';
 import { lastDayEnd, settledEdge, windowAt } from '../kpi/windows.js';
 import { ReportSourceError } from './api-report-source.js';
 import type { ReportScope, SiteReporting } from './monthly-report.js';

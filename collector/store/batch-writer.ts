@@ -1,5 +1,5 @@
 import { SystemClock, type Clock, type TimerHandle } from '../../contract/clock.js';
-import { createLogger, type Logger } from '../../contract/log.js';
+import { createLogger, type Logger } from '../../shared/log.js';
 import { MemoryBatchQueue, type BatchQueue, type QueuedBatch } from './batch-queue.js';
 import type { BatchTransport } from './batch-transport.js';
 import { encodeLines } from './line-protocol.js';

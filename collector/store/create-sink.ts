@@ -1,6 +1,6 @@
 import type { Clock } from '../../contract/clock.js';
-import type { Logger } from '../../contract/log.js';
-import { resolveSecret } from '../../contract/secrets.js';
+import type { Logger } from '../../shared/log.js';
+import { resolveSecret } from '../../shared/config/secrets.js';
 import type { StoreConfig, StoreSpoolConfig } from '../config.js';
 import type { BatchQueue } from './batch-queue.js';
 import { InfluxV1Sink } from './influx-v1-sink.js';

@@ -1,7 +1,7 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { describeNetworkError } from '../../contract/errors.js';
-import type { Logger } from '../../contract/log.js';
+import type { Logger } from '../../shared/log.js';
 import { outcomeOfError, outcomeOfStatus, storeMessage, type BatchTransport, type SendOutcome } from './batch-transport.js';
 
 const gzipAsync = promisify(gzip);

@@ -1,4 +1,4 @@
-import { fail, ok, type Result } from '../../contract/result.js';
+import { fail, ok, type Result } from '../../shared/result.js';
 import { isIntField, type FieldValue, type MetricPoint } from './metric-point.js';
 
 /**

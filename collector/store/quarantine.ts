@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from '../../contract/log.js';
+import type { Logger } from '../../shared/log.js';
 
 /**
  * Batches a store refused (4xx other than 413/429). Retrying would fail the same way, so they are

@@ -1,10 +1,10 @@
 import type { Clock } from '../../contract/clock.js';
-import type { Logger } from '../../contract/log.js';
-import { Spool, type FsyncPolicy } from '../../contract/spool/spool.js';
+import type { Logger } from '../../shared/log.js';
+import { Spool, type FsyncPolicy } from '../../shared/spool/spool.js';
 import type { BatchQueue, PushResult, QueueStats, QueuedBatch } from './batch-queue.js';
 
 /**
- * Batches on disk, in the same durable spool the agent uses for telemetry (contract/spool/): one
+ * Batches on disk, in the same durable spool the agent uses for telemetry (shared/spool/): one
  * record per sealed batch, its lines joined by "\n" (line protocol never contains a raw newline,
  * line-protocol.ts refuses it). Every batch is written here before it is sent — write-ahead,
  * like the agent — so neither a store outage nor a collector restart loses what was accepted,

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { SystemClock, type Clock, type TimerHandle } from '../../contract/clock.js';
 import { DcimError } from '../../contract/errors.js';
-import { createLogger, type Logger } from '../../contract/log.js';
+import { createLogger, type Logger } from '../../shared/log.js';
 import { cleanPoint, type CleanPoint } from './line-protocol.js';
 import { SUMMARY_MEASUREMENT } from '../../contract/storage-schema.js';
 import { KPI_FIXED_FIELDS, KPI_MEASUREMENT } from './kpi-points.js';

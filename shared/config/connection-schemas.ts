@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BrokerUrlSchema } from '../../contract/broker-url.js';
+import { BrokerUrlSchema } from './broker-url.js';
 import { SecretRefSchema } from '../../contract/secret-ref.js';
 
 /**
@@ -63,7 +63,7 @@ export const MqttClientIdSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, '
 const MIB = 1024 * 1024;
 
 /**
- * The keys of a durable spool (contract/spool), the same for the agent's telemetry spool and the
+ * The keys of a durable spool (shared/spool), the same for the agent's telemetry spool and the
  * collector's store spool; each side gives its own size and age defaults.
  */
 export function spoolShape(defaults: { maxBytes: number; maxAgeH: number }) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ID_PATTERN, formatIssues } from '../../contract/index.js';
+import { ID_PATTERN } from '../../contract/index.js';
+import { formatIssues } from '../../shared/config/load.js';
 import { FAULT_KINDS, FaultSpecSchema, type FaultKind } from '../faults/fault-spec.js';
 import type { SimSite } from '../sim-site.js';
 import type { TruthQuery } from '../truth/truth-recorder.js';

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { bindOrStop, boundPort, closeHttpServer, readBody } from '../servers/listener.js';
-import type { Logger } from '../../contract/index.js';
+import type { Logger } from '../../shared/log.js';
 import { controlError, routeControl, type ControlResponse, type ControlTarget } from './control-routes.js';
 
 /**

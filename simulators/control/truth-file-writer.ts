@@ -1,4 +1,5 @@
-import type { Clock, Logger, TimerHandle } from '../../contract/index.js';
+import type { Clock, TimerHandle } from '../../contract/index.js';
+import type { Logger } from '../../shared/log.js';
 import type { SimSite } from '../sim-site.js';
 import { writeTruthFile } from '../truth/truth-file.js';
 import type { TruthQuery } from '../truth/truth-recorder.js';

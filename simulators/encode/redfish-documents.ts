@@ -1,5 +1,6 @@
-import { toRaw, type RedfishPoint, type RedfishProfile } from '../../contract/index.js';
-import { parseJsonPointer } from '../../contract/codec/json-pointer.js';
+import { type RedfishPoint, type RedfishProfile } from '../../contract/index.js';
+import { toRaw } from '../../shared/codec/scale.js';
+import { parseJsonPointer } from '../../shared/codec/json-pointer.js';
 import type { DeviceQuantities, QuantityValue } from '../model/quantities.js';
 
 /**

@@ -1,6 +1,7 @@
-import { toRaw, type ExponentTerm, type SnmpProfile } from '../../contract/index.js';
-import { exponentTermOid, MAX_EXPONENT } from '../../contract/codec/exponent.js';
-import { fullRowIndex } from '../../contract/codec/table-index.js';
+import { type ExponentTerm, type SnmpProfile } from '../../contract/index.js';
+import { toRaw } from '../../shared/codec/scale.js';
+import { exponentTermOid, MAX_EXPONENT } from '../../shared/codec/exponent.js';
+import { fullRowIndex } from '../../shared/codec/table-index.js';
 import type { DeviceQuantities, QuantityValue } from '../model/quantities.js';
 
 /**

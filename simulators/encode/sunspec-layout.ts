@@ -1,4 +1,5 @@
-import { encodeWords, type ModbusProfile } from '../../contract/index.js';
+import { type ModbusProfile } from '../../contract/index.js';
+import { encodeWords } from '../../shared/codec/modbus-words.js';
 
 /**
  * The SunSpec discovery structure (SunSpec Information Model, sunspec/models): "SunS"

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { bindOrStop, boundPort } from './listener.js';
-import type { Clock, Logger, TimerHandle } from '../../contract/index.js';
+import type { Clock, TimerHandle } from '../../contract/index.js';
+import type { Logger } from '../../shared/log.js';
 import type { RegisterImage } from '../encode/modbus-registers.js';
 import type { RequestDecision } from '../faults/request-faults.js';
 import { MbapFramer, RtuFramer, mbapFrame, rtuFrame, type FramerOutput, type ModbusRequestFrame } from './modbus-framing.js';

@@ -1,7 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import { bindOrStop, boundPort, closeHttpServer, readBody } from './listener.js';
-import type { Clock, Logger, TimerHandle } from '../../contract/index.js';
+import type { Clock, TimerHandle } from '../../contract/index.js';
+import type { Logger } from '../../shared/log.js';
 import type { RequestDecision } from '../faults/request-faults.js';
 import { SessionTable, handleRedfish, redfishError, type RedfishCredentials, type RedfishResponse } from './redfish-service.js';
 

@@ -1,6 +1,7 @@
 import dgram from 'node:dgram';
 import { bindOrStop } from './listener.js';
-import type { Clock, Logger, TimerHandle } from '../../contract/index.js';
+import type { Clock, TimerHandle } from '../../contract/index.js';
+import type { Logger } from '../../shared/log.js';
 import type { SnmpServedValue } from '../encode/snmp-values.js';
 import type { RequestDecision } from '../faults/request-faults.js';
 import { COUNTER32_TYPE, ERROR_STATUS, PDU, parseMessage, toWire, type NetSnmpMessage, type NetSnmpPdu, type NetSnmpVarbind } from './snmp-message.js';

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadProfiles, SystemClock, type Reading, type SnmpProfile } from '../../contract/index.js';
+import { SystemClock, type Reading, type SnmpProfile } from '../../contract/index.js';
+import { loadProfiles } from '../../profiles/catalogue.js';
 import { withPlausibility } from '../../agent/plausibility/plausible-reader.js';
 import { createNetSnmpTransport } from '../../agent/snmp/net-snmp-transport.js';
 import { SnmpReader } from '../../agent/snmp/snmp-reader.js';

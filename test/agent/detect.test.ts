@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadProfiles, SnmpProfileSchema, type DeviceProfile } from '../../contract/index.js';
+import { SnmpProfileSchema, type DeviceProfile } from '../../contract/index.js';
+import { loadProfiles } from '../../profiles/catalogue.js';
 import { detectProfile, GENERIC_SNMP_PROFILE, probeOids, type ProbeAnswers } from '../../agent/detect.js';
 import { probeAnswers, varbindText } from '../../agent/snmp/snmp-probe.js';
 import { SnmpType } from '../../agent/snmp/asn1-types.js';

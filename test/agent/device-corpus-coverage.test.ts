@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadProfiles } from '../../contract/index.js';
+import { loadProfiles } from '../../profiles/catalogue.js';
 import { CORPUS_DIR, corpusFolders, readExpected } from './support/device-corpus.js';
 
 /**

@@ -2,8 +2,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { selectDevices } from '../../agent/devices.js';
 import { SiteInventorySchema } from '../../contract/inventory.js';
-import { loadYamlFile } from '../../contract/load.js';
-import { loadProfiles } from '../../contract/profiles.js';
+import { loadYamlFile } from '../../shared/config/load.js';
+import { loadProfiles } from '../../profiles/catalogue.js';
 
 /** Which devices an agent polls: the inventory's owners decide, and a config listing another agent's device is an error. */
 const ROOT = path.resolve(import.meta.dirname, '../..');

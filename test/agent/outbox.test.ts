@@ -2,9 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock, memoryLogger, ok, type Result, type TelemetryMessage } from '../../contract/index.js';
+import { ManualClock, type TelemetryMessage } from '../../contract/index.js';
+import { memoryLogger } from '../../shared/log.js';
+import { ok, type Result } from '../../shared/result.js';
 import type { PublishFailure } from '../../agent/publisher.js';
-import { Spool } from '../../contract/spool/spool.js';
+import { Spool } from '../../shared/spool/spool.js';
 import { SpoolOutbox, type TelemetryPublisher } from '../../agent/telemetry-outbox.js';
 
 /**

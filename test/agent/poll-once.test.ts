@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DeviceSchema, loadProfiles, ManualClock, type DeviceProfile, type Reading } from '../../contract/index.js';
+import { DeviceSchema, ManualClock, type DeviceProfile, type Reading } from '../../contract/index.js';
+import { loadProfiles } from '../../profiles/catalogue.js';
 import type { DeviceReader, PollResult } from '../../agent/device-reader.js';
 import type { AgentDevice } from '../../agent/devices.js';
 import type { ProbeAnswers } from '../../agent/detect.js';

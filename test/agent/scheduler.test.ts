@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock, memoryLogger, type DeviceStatus, type Reading } from '../../contract/index.js';
+import { ManualClock, type DeviceStatus, type Reading } from '../../contract/index.js';
+import { memoryLogger } from '../../shared/log.js';
 import type { PollResult, ReadOptions } from '../../agent/device-reader.js';
 import { backoffDelay, deviceOffset, nextSlot, Scheduler, type ScheduledDevice } from '../../agent/scheduler.js';
 

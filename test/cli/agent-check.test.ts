@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../cli/embedded-broker.js';
-import { memoryLogger, SiteInventorySchema, type SiteInventory } from '../../contract/index.js';
+import { SiteInventorySchema, type SiteInventory } from '../../contract/index.js';
+import { memoryLogger } from '../../shared/log.js';
 import { startSimSite, type SimSite } from '../../simulators/index.js';
 import { inProcessDcim, spawnDcim } from './support/run-dcim.js';
 

@@ -9,10 +9,10 @@ import { agentUser, brokerAcl, command, passwordLine } from '../../cli/commands/
 import { Collector } from '../../collector/collector.js';
 import { ManualClock, SystemClock } from '../../contract/clock.js';
 import { SiteInventorySchema, type SiteInventory } from '../../contract/inventory.js';
-import { loadYamlFile } from '../../contract/load.js';
-import { memoryLogger } from '../../contract/log.js';
-import { loadProfiles } from '../../contract/profiles.js';
-import { Spool } from '../../contract/spool/spool.js';
+import { loadYamlFile } from '../../shared/config/load.js';
+import { memoryLogger } from '../../shared/log.js';
+import { loadProfiles } from '../../profiles/catalogue.js';
+import { Spool } from '../../shared/spool/spool.js';
 import { topics } from '../../contract/topics.js';
 import type { TelemetryMessage } from '../../contract/messages.js';
 import { RecordingSink } from '../collector/support/recording-sink.js';

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { listCommands } from '../../cli/dcim.js';
-import { SiteInventorySchema, loadYamlFile } from '../../contract/index.js';
+import { SiteInventorySchema } from '../../contract/index.js';
+import { loadYamlFile } from '../../shared/config/load.js';
 import { until } from '../support/until.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');

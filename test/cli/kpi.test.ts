@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../cli/dcim.js';
-import { SiteInventorySchema, loadProfiles, loadYamlFile, type KpiValue, type TelemetryMessage } from '../../contract/index.js';
+import { SiteInventorySchema, type KpiValue, type TelemetryMessage } from '../../contract/index.js';
+import { loadProfiles } from '../../profiles/catalogue.js';
+import { loadYamlFile } from '../../shared/config/load.js';
 import { simulateReadings, type SimReadings } from './kpi-sim-readings.js';
 
 /**

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadYamlFile, memoryLogger, SiteInventorySchema, type Device } from '../../contract/index.js';
+import { SiteInventorySchema, type Device } from '../../contract/index.js';
+import { loadYamlFile } from '../../shared/config/load.js';
+import { memoryLogger } from '../../shared/log.js';
 import { startSimSite, type SimSite } from '../../simulators/index.js';
 import { inProcessDcim, ROOT, spawnDcim, type Ran } from './support/run-dcim.js';
 

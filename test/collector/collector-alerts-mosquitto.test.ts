@@ -8,7 +8,7 @@ import { loadCollectorConfig } from '../../collector/config.js';
 import { createCollectorFromConfig } from '../../collector/from-config.js';
 import type { SqliteSink } from '../../collector/store/sqlite-sink.js';
 import { ManualClock } from '../../contract/clock.js';
-import { memoryLogger } from '../../contract/log.js';
+import { memoryLogger } from '../../shared/log.js';
 import { topics } from '../../contract/topics.js';
 import { startMosquitto } from '../support/mosquitto.js';
 import { useService } from '../support/require-service.js';

@@ -7,10 +7,10 @@ import { Collector } from '../../collector/collector.js';
 import { SqliteSink } from '../../collector/store/sqlite-sink.js';
 import { ManualClock } from '../../contract/clock.js';
 import { SiteInventorySchema } from '../../contract/inventory.js';
-import { loadYamlFile } from '../../contract/load.js';
-import { memoryLogger } from '../../contract/log.js';
+import { loadYamlFile } from '../../shared/config/load.js';
+import { memoryLogger } from '../../shared/log.js';
 import { KpiMessageSchema, MAX_PAYLOAD_BYTES, type KpiMessage } from '../../contract/messages.js';
-import { loadProfiles } from '../../contract/profiles.js';
+import { loadProfiles } from '../../profiles/catalogue.js';
 import { topics } from '../../contract/topics.js';
 
 const DEMO = loadYamlFile(SiteInventorySchema, path.resolve(import.meta.dirname, '../../seeds/minimal.yaml'));

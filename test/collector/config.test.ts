@@ -10,7 +10,7 @@ import { InfluxV2Sink } from '../../collector/store/influx-v2-sink.js';
 import { SqliteSink } from '../../collector/store/sqlite-sink.js';
 import { ManualClock } from '../../contract/clock.js';
 import { DcimError } from '../../contract/errors.js';
-import { memoryLogger } from '../../contract/log.js';
+import { memoryLogger } from '../../shared/log.js';
 
 const DEMO_SEED = path.resolve(import.meta.dirname, '../../seeds/demo.yaml');
 let dir: string;

@@ -3,7 +3,7 @@ import { KpiEngine } from '../../collector/kpi-engine.js';
 import { ManualClock } from '../../contract/clock.js';
 import { SiteInventorySchema } from '../../contract/inventory.js';
 import { KPI_INPUTS_VERSION, KpiValueSchema, type KpiValue, type Reading } from '../../contract/messages.js';
-import { loadProfiles } from '../../contract/profiles.js';
+import { loadProfiles } from '../../profiles/catalogue.js';
 
 /**
  * The engine publishes what its meters measured, plus substitution only within the quality

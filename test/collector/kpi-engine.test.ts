@@ -4,7 +4,7 @@ import { replayKpis, type RecordedPoll } from '../../collector/recompute/kpi-rep
 import { DcimError } from '../../contract/errors.js';
 import { SiteInventorySchema } from '../../contract/inventory.js';
 import { KpiValueSchema, type KpiValue, type Reading } from '../../contract/messages.js';
-import { loadProfiles } from '../../contract/profiles.js';
+import { loadProfiles } from '../../profiles/catalogue.js';
 
 const profiles = loadProfiles();
 import { DAY, day, inventory, JAN1, MIN, poll, r, snmp } from './support/hand-site.js';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { deviceOwner, SiteInventorySchema, siteAgents } from '../../contract/inventory.js';
-import { loadYamlFile } from '../../contract/load.js';
+import { loadYamlFile } from '../../shared/config/load.js';
 
 /** Device ownership in the site inventory: site.agent is the default, devices[].agent overrides it. */
 const ROOT = path.resolve(import.meta.dirname, '../..');

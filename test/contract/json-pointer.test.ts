@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatJsonPointer, parseJsonPointer, resolveJsonPointer } from '../../contract/codec/json-pointer.js';
+import { formatJsonPointer, parseJsonPointer, resolveJsonPointer } from '../../shared/codec/json-pointer.js';
 
 // RFC 6901 §5 example document.
 const rfc = JSON.parse(`{

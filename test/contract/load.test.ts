@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DcimError, SiteInventorySchema, loadYamlFile } from '../../contract/index.js';
+import { DcimError, SiteInventorySchema } from '../../contract/index.js';
+import { loadYamlFile } from '../../shared/config/load.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dcim-load-'));
 function file(name: string, text: string): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { memoryLogger, redactCredentials } from '../../contract/log.js';
+import { memoryLogger, redactCredentials } from '../../shared/log.js';
 
 /**
  * The logger's last line of defence: whatever a caller passes, a URL's password and a field named

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { decodeWords, encodeWords, toEngineering, toRaw, type WordOrder } from '../../contract/index.js';
+import { type WordOrder } from '../../contract/index.js';
+import { decodeWords, encodeWords } from '../../shared/codec/modbus-words.js';
+import { toEngineering, toRaw } from '../../shared/codec/scale.js';
 
 // Hand-computed: 5000.0 = 0x459C4000; 123456789 = 0x075BCD15.
 describe('register word codec', () => {

@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { builtinProfileDir, DcimError, loadProfiles, profilePoints, type SnmpProfile } from '../../contract/index.js';
+import { DcimError, profilePoints, type SnmpProfile } from '../../contract/index.js';
+import { builtinProfileDir, loadProfiles } from '../../profiles/catalogue.js';
 
 /** The profile loader's templates: profiles that extend shared parts, and every way that goes wrong. */
 const dirs: string[] = [];

@@ -2,7 +2,9 @@ import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ALLOW_INSECURE_SECRET_FILES_ENV, DcimError, memoryLogger, modeProblem, readSecretFile, resolveSecret } from '../../contract/index.js';
+import { DcimError } from '../../contract/index.js';
+import { ALLOW_INSECURE_SECRET_FILES_ENV, modeProblem, readSecretFile, resolveSecret } from '../../shared/config/secrets.js';
+import { memoryLogger } from '../../shared/log.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dcim-secrets-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

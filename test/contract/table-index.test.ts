@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fullRowIndex, rowIndexOf } from '../../contract/codec/table-index.js';
+import { fullRowIndex, rowIndexOf } from '../../shared/codec/table-index.js';
 
 const outletPower = { index_prefix: '1', index_suffix: '5' };
 const polePower = { index_prefix: '1.1', index_suffix: '5' };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadProfiles } from '../../contract/profiles.js';
+import { loadProfiles } from '../../profiles/catalogue.js';
 import { storageSchema } from '../../contract/storage-schema.js';
 import { bureauOverviewIn } from '../../dashboards/bureau-overview.js';
 import { checkDashboard, type DashboardJson } from '../../dashboards/check-dashboard.js';

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { loadProfiles } from '../../contract/profiles.js';
+import { loadProfiles } from '../../profiles/catalogue.js';
 import { storageSchema } from '../../contract/storage-schema.js';
 import { checkDashboard, dashboardQueries, type DashboardJson } from '../../dashboards/check-dashboard.js';
 import { DATASOURCE_UID } from '../../dashboards/grafana/panels.js';

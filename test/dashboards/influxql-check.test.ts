@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadProfiles } from '../../contract/profiles.js';
+import { loadProfiles } from '../../profiles/catalogue.js';
 import { storageSchema } from '../../contract/storage-schema.js';
 import { expandMacros, variablesIn } from '../../dashboards/grafana/macros.js';
 import { checkInfluxQl, regexAlternatives } from '../../dashboards/influxql/check.js';

@@ -6,11 +6,11 @@ import { KPI_FIXED_FIELDS as COLLECTOR_KPI_FIELDS, kpiPoint } from '../../collec
 import { isIntField, type FieldValue, type MetricPoint } from '../../collector/store/metric-point.js';
 import { readingPoints } from '../../collector/store/reading-points.js';
 import { agentHealthPoint, deviceStatusPoint } from '../../collector/store/state-points.js';
-import { loadYamlFile } from '../../contract/load.js';
+import { loadYamlFile } from '../../shared/config/load.js';
 import { SiteInventorySchema } from '../../contract/inventory.js';
 import type { Reading, TelemetryMessage } from '../../contract/messages.js';
 import { profilePoints } from '../../contract/profile.js';
-import { loadProfiles } from '../../contract/profiles.js';
+import { loadProfiles } from '../../profiles/catalogue.js';
 import { AGENT_HEALTH_FIELDS, KPI_CATALOGUE, KPI_FIXED_FIELDS, storageSchema, type FieldKind, type KpiSpec } from '../../contract/storage-schema.js';
 
 /**

@@ -1,7 +1,9 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { IT_LEVEL_CATEGORY, SiteInventorySchema, loadProfiles, loadYamlFile, type SiteInventory } from '../../contract/index.js';
+import { IT_LEVEL_CATEGORY, SiteInventorySchema, type SiteInventory } from '../../contract/index.js';
+import { loadProfiles } from '../../profiles/catalogue.js';
+import { loadYamlFile } from '../../shared/config/load.js';
 import { renderSeeds } from '../../seeds/generate.js';
 import { parseSimHints } from '../../simulators/sim-hints.js';
 import { createSiteModel, type SiteModel } from '../../simulators/model/site.js';

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { DeviceProfileSchema, decodeWords, loadProfiles, toEngineering, type ModbusProfile } from '../../contract/index.js';
+import { DeviceProfileSchema, type ModbusProfile } from '../../contract/index.js';
+import { decodeWords } from '../../shared/codec/modbus-words.js';
+import { loadProfiles } from '../../profiles/catalogue.js';
+import { toEngineering } from '../../shared/codec/scale.js';
 import { decodeModbusValue } from '../../agent/decode/modbus-value.js';
 import { MODBUS_EXCEPTION, encodeModbusImage, profileSpans, readImage, type RegisterImage } from '../../simulators/encode/modbus-registers.js';
 import { modelAddresses, sunspecLayoutOf, sunspecSpan } from '../../simulators/encode/sunspec-layout.js';

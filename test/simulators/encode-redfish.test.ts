@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { loadProfiles, RedfishProfileSchema, type RedfishProfile } from '../../contract/index.js';
-import { resolveJsonPointer } from '../../contract/codec/json-pointer.js';
+import { RedfishProfileSchema, type RedfishProfile } from '../../contract/index.js';
+import { loadProfiles } from '../../profiles/catalogue.js';
+import { resolveJsonPointer } from '../../shared/codec/json-pointer.js';
 import { collectionMembers, followLink, linkPath, matchesWhere, memberIndex } from '../../agent/decode/redfish-links.js';
 import { decodeRedfishValue } from '../../agent/decode/redfish-value.js';
 import { encodeRedfishDocuments, encodeRedfishValue, followTarget, type JsonObject } from '../../simulators/encode/redfish-documents.js';

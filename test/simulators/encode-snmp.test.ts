@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { loadProfiles, SnmpProfileSchema, type SnmpProfile } from '../../contract/index.js';
+import { SnmpProfileSchema, type SnmpProfile } from '../../contract/index.js';
+import { loadProfiles } from '../../profiles/catalogue.js';
 import { decodeSnmpValue } from '../../agent/decode/snmp-value.js';
-import { rowIndexOf } from '../../contract/codec/table-index.js';
+import { rowIndexOf } from '../../shared/codec/table-index.js';
 import { SnmpType } from '../../agent/snmp/asn1-types.js';
 import { encodeSnmpValue, encodeSnmpValues, snmpObjectOids } from '../../simulators/encode/snmp-values.js';
 import type { DeviceQuantities, QuantityValue } from '../../simulators/model/quantities.js';

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { decodeWords, loadProfiles, type DeviceProfile, type ModbusProfile, type RedfishProfile, type SnmpProfile } from '../../contract/index.js';
+import { type DeviceProfile, type ModbusProfile, type RedfishProfile, type SnmpProfile } from '../../contract/index.js';
+import { decodeWords } from '../../shared/codec/modbus-words.js';
+import { loadProfiles } from '../../profiles/catalogue.js';
 import { decodeModbusValue } from '../../agent/decode/modbus-value.js';
 import { decodeSnmpValue } from '../../agent/decode/snmp-value.js';
-import { resolveJsonPointer } from '../../contract/codec/json-pointer.js';
+import { resolveJsonPointer } from '../../shared/codec/json-pointer.js';
 import { decodeRedfishValue } from '../../agent/decode/redfish-value.js';
 import { followLink } from '../../agent/decode/redfish-links.js';
-import { fullRowIndex } from '../../contract/codec/table-index.js';
-import { exponentTermOid } from '../../contract/codec/exponent.js';
+import { fullRowIndex } from '../../shared/codec/table-index.js';
+import { exponentTermOid } from '../../shared/codec/exponent.js';
 import { SnmpType } from '../../agent/snmp/asn1-types.js';
 import { encodeModbusImage, readImage } from '../../simulators/encode/modbus-registers.js';
 import { encodeRedfishDocuments } from '../../simulators/encode/redfish-documents.js';

@@ -1,7 +1,9 @@
 import dgram from 'node:dgram';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SiteInventorySchema, loadYamlFile, memoryLogger, type SiteInventory } from '../../contract/index.js';
+import { SiteInventorySchema, type SiteInventory } from '../../contract/index.js';
+import { loadYamlFile } from '../../shared/config/load.js';
+import { memoryLogger } from '../../shared/log.js';
 import { ControlServer } from '../../simulators/control/control-server.js';
 import { noiseAmplitude } from '../../simulators/encode/measurement-noise.js';
 import { startSimSite, type SimSite } from '../../simulators/index.js';

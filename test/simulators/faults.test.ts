@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { formatIssues, loadProfiles, type DeviceProfile } from '../../contract/index.js';
+import { type DeviceProfile } from '../../contract/index.js';
+import { formatIssues } from '../../shared/config/load.js';
+import { loadProfiles } from '../../profiles/catalogue.js';
 import { counterModuli } from '../../simulators/faults/counter-limits.js';
 import { FaultBook } from '../../simulators/faults/fault-book.js';
 import { DeviceFaultsSchema, FAULT_KINDS, FaultSpecSchema, FaultsFileSchema, type FaultSpec } from '../../simulators/faults/fault-spec.js';

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SiteInventorySchema, loadProfiles, type SiteInventory } from '../../contract/index.js';
+import { SiteInventorySchema, type SiteInventory } from '../../contract/index.js';
+import { loadProfiles } from '../../profiles/catalogue.js';
 import { PLANT } from '../../simulators/model/site-plan.js';
 import { createSiteModel, type SiteModel } from '../../simulators/model/site.js';
 

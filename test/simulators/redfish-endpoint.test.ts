@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SystemClock, memoryLogger } from '../../contract/index.js';
+import { SystemClock } from '../../contract/index.js';
+import { memoryLogger } from '../../shared/log.js';
 import { ANSWER_NOW, type RequestDecision } from '../../simulators/faults/request-faults.js';
 import { RedfishEndpoint } from '../../simulators/servers/redfish-endpoint.js';
 import { SessionTable, handleRedfish, type RedfishContext } from '../../simulators/servers/redfish-service.js';

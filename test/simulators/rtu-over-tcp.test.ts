@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SystemClock, memoryLogger } from '../../contract/index.js';
+import { SystemClock } from '../../contract/index.js';
+import { memoryLogger } from '../../shared/log.js';
 import type { RegisterImage } from '../../simulators/encode/modbus-registers.js';
 import { ANSWER_NOW, type RequestDecision } from '../../simulators/faults/request-faults.js';
 import { ModbusEndpoint, type ModbusUnitBinding } from '../../simulators/servers/modbus-endpoint.js';

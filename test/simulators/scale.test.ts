@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SiteInventorySchema, memoryLogger } from '../../contract/index.js';
+import { SiteInventorySchema } from '../../contract/index.js';
+import { memoryLogger } from '../../shared/log.js';
 import { GUIAN, bigSite, type HallSpec } from '../../seeds/generate.js';
 import { noiseAmplitude } from '../../simulators/encode/measurement-noise.js';
 import { startSimSite, type SimSite } from '../../simulators/index.js';

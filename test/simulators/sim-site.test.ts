@@ -1,7 +1,10 @@
 import dgram from 'node:dgram';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DcimError, ManualClock, SiteInventorySchema, loadProfiles, loadYamlFile, memoryLogger, type DeviceProfile, type SiteInventory } from '../../contract/index.js';
+import { DcimError, ManualClock, SiteInventorySchema, type DeviceProfile, type SiteInventory } from '../../contract/index.js';
+import { loadProfiles } from '../../profiles/catalogue.js';
+import { loadYamlFile } from '../../shared/config/load.js';
+import { memoryLogger } from '../../shared/log.js';
 import { noiseAmplitude } from '../../simulators/encode/measurement-noise.js';
 import { startSimSite, type SimSite } from '../../simulators/index.js';
 import { missingTools, parseMbpoll, parseSnmpOutput, run, snmpInt } from './external-tools.js';

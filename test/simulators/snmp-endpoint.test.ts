@@ -1,6 +1,7 @@
 import dgram from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock, SystemClock, memoryLogger } from '../../contract/index.js';
+import { ManualClock, SystemClock } from '../../contract/index.js';
+import { memoryLogger } from '../../shared/log.js';
 import type { SnmpServedValue } from '../../simulators/encode/snmp-values.js';
 import { ANSWER_NOW, type RequestDecision } from '../../simulators/faults/request-faults.js';
 import { SnmpEndpoint, type SnmpDeviceBinding } from '../../simulators/servers/snmp-endpoint.js';

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { ok } from '../../contract/result.js';
+import { ok } from '../../shared/result.js';
 import { LocalService, LOOPBACK, answers, expectOk, launch, type Launched } from './local-service.js';
 import type { ManagedProcess } from './managed-process.js';
 

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fail, ok } from '../../contract/result.js';
+import { fail, ok } from '../../shared/result.js';
 
 /**
  * Headless Chromium (Debian's `chromium`, driven by playwright-core) for the live page tests.

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { fail, ok, type Result } from '../../contract/result.js';
+import { fail, ok, type Result } from '../../shared/result.js';
 import type { Launched } from './local-service.js';
 
 /**

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { ok } from '../../contract/result.js';
+import { ok } from '../../shared/result.js';
 import { LocalService, LOOPBACK, answers, expectOk, launch, type Launched } from './local-service.js';
 import type { ManagedProcess } from './managed-process.js';
 

@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from '../../../contract/clock.js';
-import type { Logger } from '../../../contract/log.js';
+import type { Logger } from '../../../shared/log.js';
 import type { AlertRecord } from '../alert-record.js';
 import { deliverableState } from '../lifecycle.js';
 import type { Delivery, Notifier } from './notifier.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ExponentTermSchema, type ExponentTerm } from '../../../contract/index.js';
-import { exponentOf, exponentTermOid, MAX_EXPONENT } from '../../../contract/codec/exponent.js';
+import { exponentOf, exponentTermOid, MAX_EXPONENT } from '../../../shared/codec/exponent.js';
 import { decodeSnmpValue, exponentVarbind, type SnmpValueSpec } from '../../../agent/decode/snmp-value.js';
 import { SnmpType as T } from '../../../agent/snmp/asn1-types.js';
 import { bigintBytes } from '../profile-vectors.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeWords } from '../../../contract/index.js';
+import { encodeWords } from '../../../shared/codec/modbus-words.js';
 import { decodeModbusValue, type ModbusValueSpec } from '../../../agent/decode/modbus-value.js';
 
 const spec = (over: Partial<ModbusValueSpec> = {}): ModbusValueSpec => ({ register: 'holding', type: 'uint16', order: 'ABCD', scale: 1, offset: 0, ...over });

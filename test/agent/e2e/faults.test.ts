@@ -1,6 +1,9 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadProfiles, loadYamlFile, memoryLogger, ReadingSchema, SiteInventorySchema, SystemClock, type DeviceStatus, type SiteInventory } from '../../../contract/index.js';
+import { ReadingSchema, SiteInventorySchema, SystemClock, type DeviceStatus, type SiteInventory } from '../../../contract/index.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
+import { loadYamlFile } from '../../../shared/config/load.js';
+import { memoryLogger } from '../../../shared/log.js';
 import type { DeviceReader, PollResult, RequestPolicy } from '../../../agent/device-reader.js';
 import { judgePoll } from '../../../agent/device-status.js';
 import { selectDevices, type AgentDevice } from '../../../agent/devices.js';

@@ -6,7 +6,10 @@ import { Agent } from '../../../agent/agent.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../../cli/embedded-broker.js';
 import { Collector } from '../../../collector/collector.js';
 import { SqliteSink } from '../../../collector/store/sqlite-sink.js';
-import { loadProfiles, loadYamlFile, memoryLogger, SiteInventorySchema, type SiteInventory } from '../../../contract/index.js';
+import { SiteInventorySchema, type SiteInventory } from '../../../contract/index.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
+import { loadYamlFile } from '../../../shared/config/load.js';
+import { memoryLogger } from '../../../shared/log.js';
 import { startSimSite, type SimSite } from '../../../simulators/index.js';
 import { parseExposition, type ParsedFamily } from './parse-exposition.js';
 

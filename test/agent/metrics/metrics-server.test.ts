@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { memoryLogger } from '../../../contract/index.js';
+import { memoryLogger } from '../../../shared/log.js';
 import { EXPOSITION_CONTENT_TYPE, formatExposition } from '../../../shared/metrics/exposition.js';
 import { acceptsGzip, MetricsServer } from '../../../agent/metrics/metrics-server.js';
 import { parseExposition } from './parse-exposition.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock, memoryLogger } from '../../../contract/index.js';
+import { ManualClock } from '../../../contract/index.js';
+import { memoryLogger } from '../../../shared/log.js';
 import type { HealthMap } from '../../../agent/metrics/health-map.js';
 import { AgentSelfMetrics } from '../../../agent/metrics/self-metrics.js';
 import { snapshot } from './snapshot-fixture.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadProfiles } from '../../../contract/index.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
 import { useService } from '../support/services.js';
 import { describeModbusFixtures } from '../support/device-corpus.js';
 import { modbusFixtures, startModbusCorpus } from './device-corpus.js';

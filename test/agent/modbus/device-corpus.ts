@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { fail, ok } from '../../../contract/result.js';
+import { fail, ok } from '../../../shared/result.js';
 import type { Launched } from '../../support/local-service.js';
 import { findPymodbusPython } from '../support/services.js';
 

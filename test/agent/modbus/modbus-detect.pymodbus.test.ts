@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { inProcessDcim } from '../../cli/support/run-dcim.js';
 import { modbusFixtures, startModbusCorpus } from './device-corpus.js';
 import { useService } from '../support/services.js';
-import { loadProfiles, ModbusProfileSchema, type DeviceProfile, type ModbusProfile } from '../../../contract/index.js';
+import { ModbusProfileSchema, type DeviceProfile, type ModbusProfile } from '../../../contract/index.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
 import { detectModbusProfile, scanModbus } from '../../../agent/modbus/modbus-detect.js';
 import { createModbusSerialTransport } from '../../../agent/modbus/modbus-serial-transport.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadProfiles, ModbusProfileSchema, SystemClock, type ModbusProfile, type Reading } from '../../../contract/index.js';
+import { ModbusProfileSchema, SystemClock, type ModbusProfile, type Reading } from '../../../contract/index.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
 import { ModbusReader } from '../../../agent/modbus/modbus-reader.js';
 import { createModbusSerialTransport } from '../../../agent/modbus/modbus-serial-transport.js';
 import { freeTcpPort, startPymodbus, useService } from '../support/services.js';

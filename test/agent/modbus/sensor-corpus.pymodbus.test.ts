@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadProfiles, type Reading } from '../../../contract/index.js';
+import { type Reading } from '../../../contract/index.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
 import { inProcessDcim } from '../../cli/support/run-dcim.js';
 import { useService } from '../support/services.js';
 import { describeModbusFixtures, expectDetectedAsFixture } from '../support/device-corpus.js';

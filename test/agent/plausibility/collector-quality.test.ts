@@ -3,8 +3,8 @@ import { Collector } from '../../../collector/collector.js';
 import { SqliteSink } from '../../../collector/store/sqlite-sink.js';
 import { ManualClock } from '../../../contract/clock.js';
 import { SiteInventorySchema, type DeviceProfile, type KpiMessage, type KpiValue, type Reading } from '../../../contract/index.js';
-import { memoryLogger } from '../../../contract/log.js';
-import { loadProfiles } from '../../../contract/profiles.js';
+import { memoryLogger } from '../../../shared/log.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
 import { topics } from '../../../contract/topics.js';
 import { PlausibilityChecker } from '../../../agent/plausibility/plausibility.js';
 

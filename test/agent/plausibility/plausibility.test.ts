@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DeviceProfileSchema, loadProfiles, type DeviceProfile, type Reading } from '../../../contract/index.js';
+import { DeviceProfileSchema, type DeviceProfile, type Reading } from '../../../contract/index.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
 import { countImplausible, PlausibilityChecker, plausibilityProblems, type PlausibilityCode } from '../../../agent/plausibility/plausibility.js';
 import { checkProfile } from '../../../agent/profile-checks.js';
 import { UNIT_BOUNDS } from '../../../agent/plausibility/bounds.js';

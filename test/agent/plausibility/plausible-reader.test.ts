@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DeviceProfileSchema, memoryLogger, type Reading } from '../../../contract/index.js';
+import { DeviceProfileSchema, type Reading } from '../../../contract/index.js';
+import { memoryLogger } from '../../../shared/log.js';
 import type { DeviceReader, PollResult } from '../../../agent/device-reader.js';
 import { withPlausibility } from '../../../agent/plausibility/plausible-reader.js';
 

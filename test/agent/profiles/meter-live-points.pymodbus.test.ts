@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadProfiles, SystemClock, type ModbusProfile, type Reading } from '../../../contract/index.js';
+import { SystemClock, type ModbusProfile, type Reading } from '../../../contract/index.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
 import { ModbusReader } from '../../../agent/modbus/modbus-reader.js';
 import { createModbusSerialTransport } from '../../../agent/modbus/modbus-serial-transport.js';
 import { DEFAULT_STUCK_POLLS } from '../../../agent/plausibility/plausibility.js';

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSiteModel } from '../../../collector/kpi/site-model.js';
 import { acceleratorSpec } from '../../../collector/kpi/compute-catalogue.js';
-import { loadProfiles, SiteInventorySchema } from '../../../contract/index.js';
+import { SiteInventorySchema } from '../../../contract/index.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
 import { inProcessDcim } from '../../cli/support/run-dcim.js';
 import { CORPUS_DIR as CORPUS, expectReadingsAsExpected, readExpected, type ExpectedReading, type PolledReading as R } from '../support/device-corpus.js';
 

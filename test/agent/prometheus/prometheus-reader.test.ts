@@ -3,11 +3,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock, DeviceSchema, loadProfiles, type PrometheusProfile, type Reading } from '../../../contract/index.js';
+import { ManualClock, DeviceSchema, type PrometheusProfile, type Reading } from '../../../contract/index.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
 import { createDeviceReader } from '../../../agent/reader-factory.js';
 import { PrometheusReader } from '../../../agent/prometheus/prometheus-reader.js';
 import { createHttpScrapeTransport } from '../../../agent/prometheus/http-scrape.js';
-import { createLogger } from '../../../contract/log.js';
+import { createLogger } from '../../../shared/log.js';
 
 const CORPUS = join(import.meta.dirname, '..', '..', 'fixtures', 'devices');
 const DCGM = readFileSync(join(CORPUS, 'gpu-dcgm-h100', 'metrics.prom'), 'utf8');

@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadProfiles, memoryLogger, SiteInventorySchema, SystemClock, type Reading } from '../../../contract/index.js';
+import { SiteInventorySchema, SystemClock, type Reading } from '../../../contract/index.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
+import { memoryLogger } from '../../../shared/log.js';
 import { selectDevices } from '../../../agent/devices.js';
 import { createDeviceReader } from '../../../agent/reader-factory.js';
 import { CORPUS_DIR, expectReadingsAsExpected, pollRedfishMockup, readExpected, redfishFixtures, useRedfishMockup, type RedfishExpected } from '../support/device-corpus.js';

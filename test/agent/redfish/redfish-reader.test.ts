@@ -1,7 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadProfiles, memoryLogger, RedfishProfileSchema, SystemClock, type Reading, type RedfishProfile } from '../../../contract/index.js';
+import { RedfishProfileSchema, SystemClock, type Reading, type RedfishProfile } from '../../../contract/index.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
+import { memoryLogger } from '../../../shared/log.js';
 import { judgePoll } from '../../../agent/device-status.js';
 import { createHttpRedfishTransport } from '../../../agent/redfish/http-redfish-transport.js';
 import { MAX_COLLECTION_MEMBERS, RedfishReader } from '../../../agent/redfish/redfish-reader.js';

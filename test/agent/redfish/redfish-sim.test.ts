@@ -1,6 +1,9 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadProfiles, loadYamlFile, memoryLogger, SiteInventorySchema, SystemClock, type SiteInventory } from '../../../contract/index.js';
+import { SiteInventorySchema, SystemClock, type SiteInventory } from '../../../contract/index.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
+import { loadYamlFile } from '../../../shared/config/load.js';
+import { memoryLogger } from '../../../shared/log.js';
 import { judgePoll } from '../../../agent/device-status.js';
 import { selectDevices } from '../../../agent/devices.js';
 import { createDeviceReader } from '../../../agent/reader-factory.js';

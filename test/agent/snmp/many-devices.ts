@@ -1,4 +1,5 @@
-import { memoryLogger, SystemClock, type Clock } from '../../../contract/index.js';
+import { SystemClock, type Clock } from '../../../contract/index.js';
+import { memoryLogger } from '../../../shared/log.js';
 import { ANSWER_NOW, type RequestDecision } from '../../../simulators/faults/request-faults.js';
 import type { SnmpServedValue } from '../../../simulators/encode/snmp-values.js';
 import { SnmpEndpoint } from '../../../simulators/index.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadProfiles, SnmpProfileSchema, type SnmpProfile } from '../../../contract/index.js';
+import { SnmpProfileSchema, type SnmpProfile } from '../../../contract/index.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
 import { planSnmpReads } from '../../../agent/snmp/snmp-plan.js';
 
 const profiles = loadProfiles();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadProfiles, ManualClock, type SnmpProfile } from '../../../contract/index.js';
+import { ManualClock, type SnmpProfile } from '../../../contract/index.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
 import { SnmpType } from '../../../agent/snmp/asn1-types.js';
 import { probeAnswers } from '../../../agent/snmp/snmp-probe.js';
 import { SnmpReader } from '../../../agent/snmp/snmp-reader.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadProfiles, ManualClock, type Reading, type SnmpProfile } from '../../../contract/index.js';
+import { ManualClock, type Reading, type SnmpProfile } from '../../../contract/index.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
 import { SnmpType as T } from '../../../agent/snmp/asn1-types.js';
 import { SnmpReader } from '../../../agent/snmp/snmp-reader.js';
 import { fakeTransport, type FakeOptions } from './fake-snmp-transport.js';

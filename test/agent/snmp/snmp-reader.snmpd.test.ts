@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DeviceSchema, loadProfiles, memoryLogger, SnmpProfileSchema, SystemClock, type Reading } from '../../../contract/index.js';
+import { DeviceSchema, SnmpProfileSchema, SystemClock, type Reading } from '../../../contract/index.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
+import { memoryLogger } from '../../../shared/log.js';
 import { createDeviceReader } from '../../../agent/reader-factory.js';
 import { createNetSnmpTransport, type ResolvedSnmpAddress } from '../../../agent/snmp/net-snmp-transport.js';
 import { SnmpReader } from '../../../agent/snmp/snmp-reader.js';

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadProfiles, memoryLogger, SnmpProfileSchema, SystemClock, type Logger, type Reading, type SnmpProfile } from '../../../contract/index.js';
+import { SnmpProfileSchema, SystemClock, type Reading, type SnmpProfile } from '../../../contract/index.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
+import { memoryLogger, type Logger } from '../../../shared/log.js';
 import { createNetSnmpTransport } from '../../../agent/snmp/net-snmp-transport.js';
 import { SnmpReader } from '../../../agent/snmp/snmp-reader.js';
 import { freeUdpPort, startSnmpsim, useService } from '../support/services.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadProfiles, ManualClock, type ModbusProfile } from '../../../contract/index.js';
+import { ManualClock, type ModbusProfile } from '../../../contract/index.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
 import { ModbusReader } from '../../../agent/modbus/modbus-reader.js';
 import type { ModbusOutcome, ModbusRegisters, ModbusTransport } from '../../../agent/modbus/modbus-transport.js';
 import { walkSunspecChain } from '../../../agent/sunspec/sunspec-chain.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../contract/clock.js';
-import { memoryLogger } from '../../../contract/log.js';
+import { memoryLogger } from '../../../shared/log.js';
 import type { KpiValue } from '../../../contract/messages.js';
 import { AlertEngine } from '../../../collector/alerts/alert-engine.js';
 import type { AlertTransition } from '../../../collector/alerts/alert-record.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SystemClock } from '../../../contract/clock.js';
-import { memoryLogger } from '../../../contract/log.js';
+import { memoryLogger } from '../../../shared/log.js';
 import { AlertEngine } from '../../../collector/alerts/alert-engine.js';
 import { loadAlertRuleSet } from '../../../collector/alerts/load-rules.js';
 import { AlertmanagerNotifier } from '../../../collector/alerts/notifiers/alertmanager.js';

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SystemClock } from '../../../contract/clock.js';
-import { memoryLogger } from '../../../contract/log.js';
+import { memoryLogger } from '../../../shared/log.js';
 import { AlertEngine } from '../../../collector/alerts/alert-engine.js';
 import { loadAlertRuleSet } from '../../../collector/alerts/load-rules.js';
 import { AlertmanagerNotifier } from '../../../collector/alerts/notifiers/alertmanager.js';

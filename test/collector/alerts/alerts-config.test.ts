@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseYamlText } from '../../../contract/load.js';
+import { parseYamlText } from '../../../shared/config/load.js';
 import { AlertsConfigSchema, alertsConfigWithAbsolutePaths, notifiersFromConfig } from '../../../collector/alerts/alerts-config.js';
 import { DingtalkNotifier } from '../../../collector/alerts/notifiers/dingtalk.js';
 import { WecomNotifier } from '../../../collector/alerts/notifiers/wecom.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../contract/clock.js';
-import { memoryLogger } from '../../../contract/log.js';
+import { memoryLogger } from '../../../shared/log.js';
 import { AlertEngine } from '../../../collector/alerts/alert-engine.js';
 import { parseAlertRules } from '../../../collector/alerts/load-rules.js';
 import type { Delivery, Notifier, SendResult } from '../../../collector/alerts/notifiers/notifier.js';

@@ -1,6 +1,6 @@
 import { SiteInventorySchema, type SiteInventory } from '../../../contract/inventory.js';
 import type { AgentState, DeviceStatus, Reading } from '../../../contract/messages.js';
-import { loadProfiles } from '../../../contract/profiles.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
 
 /**
  * A small site for alert tests: hall h1 with racks r1, r2 (rack group pod-a) and r3 (pod-b), a

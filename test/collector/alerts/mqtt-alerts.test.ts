@@ -1,7 +1,7 @@
 import { connectAsync, type MqttClient } from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { SystemClock } from '../../../contract/clock.js';
-import { memoryLogger } from '../../../contract/log.js';
+import { memoryLogger } from '../../../shared/log.js';
 import { topics } from '../../../contract/topics.js';
 import { AlertEngine } from '../../../collector/alerts/alert-engine.js';
 import { AlertMessageSchema } from '../../../contract/messages.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { parseYamlText } from '../../../contract/load.js';
+import { parseYamlText } from '../../../shared/config/load.js';
 import { AlertsConfigSchema } from '../../../collector/alerts/alerts-config.js';
 import { loadAlertRuleSet } from '../../../collector/alerts/load-rules.js';
 import { TEMPLATE_VARS } from '../../../collector/alerts/alert-template.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SystemClock } from '../../../contract/clock.js';
-import { memoryLogger } from '../../../contract/log.js';
+import { memoryLogger } from '../../../shared/log.js';
 import { AlertEngine } from '../../../collector/alerts/alert-engine.js';
 import { AlertMessageSchema } from '../../../contract/messages.js';
 import { parseAlertRules } from '../../../collector/alerts/load-rules.js';

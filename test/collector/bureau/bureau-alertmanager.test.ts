@@ -3,7 +3,7 @@ import { Bureau } from '../../../collector/bureau/bureau.js';
 import { AlertmanagerNotifier } from '../../../collector/alerts/notifiers/alertmanager.js';
 import { SqliteSink } from '../../../collector/store/sqlite-sink.js';
 import { ManualClock } from '../../../contract/clock.js';
-import { memoryLogger } from '../../../contract/log.js';
+import { memoryLogger } from '../../../shared/log.js';
 import { METER_GROUPS, type SiteSummary } from '../../../contract/summary.js';
 import { topics } from '../../../contract/topics.js';
 import { startAlertmanager } from '../../support/alertmanager.js';

@@ -8,7 +8,7 @@ import { createBureauFromConfig } from '../../../collector/bureau/from-config.js
 import { SummarySiteSource } from '../../../collector/federation/summary-source.js';
 import { clusterKpis } from '../../../collector/kpi/site-kpis.js';
 import { ManualClock } from '../../../contract/clock.js';
-import { memoryLogger } from '../../../contract/log.js';
+import { memoryLogger } from '../../../shared/log.js';
 import type { KpiValue } from '../../../contract/messages.js';
 import { topics } from '../../../contract/topics.js';
 import { startInfluxV1 } from '../../support/influxdb-v1.js';

@@ -9,7 +9,7 @@ import { SummarySiteSource } from '../../../collector/federation/summary-source.
 import { clusterKpis, siteKpis } from '../../../collector/kpi/site-kpis.js';
 import { SqliteSink } from '../../../collector/store/sqlite-sink.js';
 import { ManualClock } from '../../../contract/clock.js';
-import { memoryLogger } from '../../../contract/log.js';
+import { memoryLogger } from '../../../shared/log.js';
 import type { AlertMessage, KpiValue } from '../../../contract/messages.js';
 import { SUMMARY_MEASUREMENT } from '../../../contract/storage-schema.js';
 import { MAX_SUMMARY_BYTES, type SiteSummary } from '../../../contract/summary.js';

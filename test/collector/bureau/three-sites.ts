@@ -2,7 +2,7 @@ import { SummaryTracker } from '../../../collector/federation/summary-builder.js
 import { KpiEngine } from '../../../collector/kpi-engine.js';
 import type { RecordedPoll } from '../../../collector/recompute/kpi-replay.js';
 import type { Cluster, SiteInventory } from '../../../contract/inventory.js';
-import { loadProfiles } from '../../../contract/profiles.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
 import { SiteSummarySchema, type SiteSummary } from '../../../contract/summary.js';
 import { DAY, DEVICES, inventory, JAN1, MIN, poll } from '../support/hand-site.js';
 

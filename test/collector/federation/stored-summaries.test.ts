@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { newestRevisions, type SummaryRow } from '../../../collector/federation/stored-summaries.js';
 import { SummaryTracker } from '../../../collector/federation/summary-builder.js';
 import { KpiEngine } from '../../../collector/kpi-engine.js';
-import { loadProfiles } from '../../../contract/profiles.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
 import type { SiteSummary } from '../../../contract/summary.js';
 import { day, DAY, inventory, JAN1 } from '../support/hand-site.js';
 

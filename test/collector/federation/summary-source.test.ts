@@ -7,7 +7,7 @@ import { clusterKpis, siteKpis } from '../../../collector/kpi/site-kpis.js';
 import type { Cluster, SiteInventory } from '../../../contract/inventory.js';
 import type { KpiValue } from '../../../contract/messages.js';
 import { SiteSummarySchema, type SiteSummary } from '../../../contract/summary.js';
-import { loadProfiles } from '../../../contract/profiles.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
 import { DAY, DEVICES, inventory, JAN1, MIN, poll } from '../support/hand-site.js';
 
 const profiles = loadProfiles();

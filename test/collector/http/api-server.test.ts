@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiSource, HealthReport } from '../../../collector/http/api-source.js';
 import { ApiServer } from '../../../collector/http/api-server.js';
 import { BearerToken } from '../../../collector/http/bearer-token.js';
-import { memoryLogger } from '../../../contract/log.js';
+import { memoryLogger } from '../../../shared/log.js';
 import type { KpiMessage, KpiValue } from '../../../contract/messages.js';
 import type { AlertMessage } from '../../../collector/alerts/index.js';
 

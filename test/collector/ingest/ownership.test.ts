@@ -5,9 +5,9 @@ import { Ownership } from '../../../collector/ingest/ownership.js';
 import { buildSiteRegistry } from '../../../collector/state/site-registry.js';
 import { ManualClock } from '../../../contract/clock.js';
 import { SiteInventorySchema, type SiteInventory } from '../../../contract/inventory.js';
-import { loadYamlFile } from '../../../contract/load.js';
-import { memoryLogger } from '../../../contract/log.js';
-import { loadProfiles } from '../../../contract/profiles.js';
+import { loadYamlFile } from '../../../shared/config/load.js';
+import { memoryLogger } from '../../../shared/log.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
 import { topics } from '../../../contract/topics.js';
 import { RecordingSink } from '../support/recording-sink.js';
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { checkAgainstProfile, profileReadingRules } from '../../../collector/ingest/profile-readings.js';
 import type { Reading } from '../../../contract/messages.js';
-import { loadProfiles } from '../../../contract/profiles.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
 
 /**
  * The device corpus (test/fixtures/devices/) holds, per recorded device, every reading a poll must

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Reading } from '../../../contract/messages.js';
 import { DeviceProfileSchema, profilePoints } from '../../../contract/profile.js';
-import { loadProfiles } from '../../../contract/profiles.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
 import { checkAgainstProfile, profileReadingRules } from '../../../collector/ingest/profile-readings.js';
 
 const profiles = loadProfiles();

@@ -1,7 +1,7 @@
 import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { MqttSubscriber } from '../../../collector/ingest/subscriber.js';
-import { memoryLogger } from '../../../contract/log.js';
+import { memoryLogger } from '../../../shared/log.js';
 import { topics } from '../../../contract/topics.js';
 import { startMosquitto } from '../../support/mosquitto.js';
 import { useService } from '../../support/require-service.js';

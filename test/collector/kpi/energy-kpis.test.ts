@@ -4,7 +4,7 @@ import { pueFromTotals } from '../../../collector/kpi/energy-pue.js';
 import { combineTotals, emptyGroupSums, energyTotals, type GroupSums } from '../../../collector/kpi/energy-totals.js';
 import { declaredGreen, greenShareFromTotals } from '../../../collector/kpi/green-share.js';
 import { METER_GROUPS, type MeterGroup } from '../../../collector/kpi/site-model.js';
-import { QUARTER_MS, siteCalendar } from '../../../collector/kpi/site-calendar.js';
+import { QUARTER_MS, siteCalendar } from '../../../shared/time/site-calendar.js';
 import type { WindowBounds } from '../../../collector/kpi/windows.js';
 import { KpiValueSchema } from '../../../contract/messages.js';
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { KpiEngine } from '../../../collector/kpi-engine.js';
 import { SiteInventorySchema } from '../../../contract/inventory.js';
-import { loadYamlFile } from '../../../contract/load.js';
+import { loadYamlFile } from '../../../shared/config/load.js';
 import type { KpiValue } from '../../../contract/messages.js';
-import { loadProfiles } from '../../../contract/profiles.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
 import { createSiteModel } from '../../../simulators/model/site.js';
 import { TruthRecorder } from '../../../simulators/truth/truth-recorder.js';
 import { modelReadings } from '../support/model-readings.js';

@@ -5,9 +5,9 @@ import { sitePowerModel } from '../../../collector/kpi/power-meters.js';
 import { SqliteSink } from '../../../collector/store/sqlite-sink.js';
 import { ManualClock } from '../../../contract/clock.js';
 import { SiteInventorySchema } from '../../../contract/inventory.js';
-import { memoryLogger } from '../../../contract/log.js';
+import { memoryLogger } from '../../../shared/log.js';
 import { KpiMessageSchema, type KpiMessage, type KpiValue } from '../../../contract/messages.js';
-import { loadProfiles } from '../../../contract/profiles.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
 import { topics } from '../../../contract/topics.js';
 
 /**

@@ -6,7 +6,7 @@ import { targetStatus } from '../../../collector/kpi/target-status.js';
 import type { LatestValue } from '../../../collector/state/latest-values.js';
 import { KpiValueSchema } from '../../../contract/messages.js';
 import { SiteInventorySchema } from '../../../contract/inventory.js';
-import { loadProfiles } from '../../../contract/profiles.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
 
 const AT = 1_767_225_600_000;
 const m = (device: string, role: PowerMeter['role'], extra: Partial<PowerMeter> = {}): PowerMeter => ({ device, role, behind_meter: false, interval_s: 5, power_point: 'active_power_w', ...extra });

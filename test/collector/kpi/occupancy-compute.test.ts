@@ -3,7 +3,7 @@ import { meanOfSites, pooledOccupancyDay } from '../../../collector/kpi/cluster-
 import { acceleratorSpec, cpuFp32Tflops, cpuSpec, normaliseModel } from '../../../collector/kpi/compute-catalogue.js';
 import { computeFigures, computeValues, sumComputeFigures, type UnitSeen } from '../../../collector/kpi/compute-scale.js';
 import { judgeRackDay, occupancyDayValue, occupancyMonthValue, utilisationValue, type OccupancyDay } from '../../../collector/kpi/occupancy.js';
-import { QUARTER_MS } from '../../../collector/kpi/site-calendar.js';
+import { QUARTER_MS } from '../../../shared/time/site-calendar.js';
 import type { KpiValue } from '../../../contract/messages.js';
 
 const T0 = Date.UTC(2025, 11, 31, 16);

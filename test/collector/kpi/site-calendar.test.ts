@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DAY_MS, HOUR_MS, QUARTER_MS, siteCalendar } from '../../../collector/kpi/site-calendar.js';
+import { DAY_MS, HOUR_MS, QUARTER_MS, siteCalendar } from '../../../shared/time/site-calendar.js';
 import { settledEdge, windowAt, type EnergyWindowKind } from '../../../collector/kpi/windows.js';
 
 const iso = (t: number) => new Date(t).toISOString();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { KPI_CATALOGUE } from '../../../contract/kpi-catalogue.js';
 import { emptyGroupSums, type GroupSums } from '../../../collector/kpi/energy-totals.js';
-import { siteCalendar } from '../../../collector/kpi/site-calendar.js';
+import { siteCalendar } from '../../../shared/time/site-calendar.js';
 import { pastWindowKpis, siteKpis, windowKpis, type SiteSource } from '../../../collector/kpi/site-kpis.js';
 import { METER_GROUPS } from '../../../collector/kpi/site-model.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { counterDelta, type CounterStep } from '../../../collector/ledger/counter-delta.js';
 import { decimalsOf, energyPointOf, resolutionKwh, wrapModulusKwh } from '../../../collector/ledger/counter-range.js';
-import { loadProfiles } from '../../../contract/profiles.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
 
 const T0 = 1_767_225_600_000;
 const step = (prev: number, cur: number, extra: Partial<CounterStep> = {}): CounterStep => ({ prev_kwh: prev, prev_ts_ms: T0, cur_kwh: cur, cur_ts_ms: T0 + 5_000, ...extra });

@@ -1,6 +1,6 @@
 import { EnergyBuckets } from '../../../collector/ledger/energy-buckets.js';
 import { MeterLedger } from '../../../collector/ledger/meter-ledger.js';
-import { QUARTER_MS, siteCalendar } from '../../../collector/kpi/site-calendar.js';
+import { QUARTER_MS, siteCalendar } from '../../../shared/time/site-calendar.js';
 
 /**
  * A generated meter for the ledger's accuracy tests: a load that changes at poll instants (what

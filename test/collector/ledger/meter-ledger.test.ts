@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EnergyBuckets, EVENT_RESET, EVENT_SPIKE } from '../../../collector/ledger/energy-buckets.js';
 import { MeterLedger, type LedgerSink } from '../../../collector/ledger/meter-ledger.js';
-import { QUARTER_MS, siteCalendar } from '../../../collector/kpi/site-calendar.js';
+import { QUARTER_MS, siteCalendar } from '../../../shared/time/site-calendar.js';
 import { drawCase, runCase } from './generated-meter.js';
 
 // 2026-01-01T00:00:00+08:00, a quarter-hour boundary.

@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
-import { SiteInventorySchema, loadProfiles, loadYamlFile } from '../../../contract/index.js';
+import { SiteInventorySchema } from '../../../contract/index.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
+import { loadYamlFile } from '../../../shared/config/load.js';
 import type { DeviceStatus } from '../../../contract/messages.js';
 import { powerPointOf } from '../../../collector/kpi/power-meters.js';
 import type { SiteFloorInput } from '../../../collector/live/site-floor.js';

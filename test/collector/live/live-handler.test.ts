@@ -7,7 +7,7 @@ import { BearerToken } from '../../../collector/http/bearer-token.js';
 import { KpiHistory } from '../../../collector/live/kpi-history.js';
 import { LiveHandler } from '../../../collector/live/live-handler.js';
 import { until } from '../../support/until.js';
-import { memoryLogger } from '../../../contract/log.js';
+import { memoryLogger } from '../../../shared/log.js';
 import type { KpiMessage, KpiValue } from '../../../contract/messages.js';
 import type { AlertMessage } from '../../../collector/alerts/index.js';
 import { siteFloor, type SiteFloor } from '../../../collector/live/site-floor.js';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiServer } from '../../../collector/http/api-server.js';
 import type { ApiSource } from '../../../collector/http/api-source.js';
 import { BearerToken } from '../../../collector/http/bearer-token.js';
-import { memoryLogger } from '../../../contract/log.js';
+import { memoryLogger } from '../../../shared/log.js';
 import type { KpiMessage } from '../../../contract/messages.js';
 import { startChromium, type Page } from '../../support/chromium.js';
 import { useService } from '../../support/require-service.js';

@@ -7,7 +7,7 @@ import { ApiServer } from '../../../collector/http/api-server.js';
 import type { ApiSource } from '../../../collector/http/api-source.js';
 import { BearerToken } from '../../../collector/http/bearer-token.js';
 import { siteFloor } from '../../../collector/live/site-floor.js';
-import { memoryLogger } from '../../../contract/log.js';
+import { memoryLogger } from '../../../shared/log.js';
 import type { KpiMessage, KpiValue } from '../../../contract/messages.js';
 import { startChromium, type Page } from '../../support/chromium.js';
 import { useService } from '../../support/require-service.js';

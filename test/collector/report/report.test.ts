@@ -9,7 +9,7 @@ import type { ApiSource } from '../../../collector/http/api-source.js';
 import { BearerToken } from '../../../collector/http/bearer-token.js';
 import type { MonthlyReport } from '../../../collector/report/monthly-report.js';
 import { reportColumns } from '../../../collector/report/report-csv.js';
-import { memoryLogger } from '../../../contract/log.js';
+import { memoryLogger } from '../../../shared/log.js';
 import type { KpiMessage, KpiValue } from '../../../contract/messages.js';
 import { simulateMonth } from './simulated-month.js';
 

@@ -1,7 +1,7 @@
 import { KpiEngine } from '../../../collector/kpi-engine.js';
 import { SiteInventorySchema, type SiteInventory } from '../../../contract/inventory.js';
-import { loadYamlFile } from '../../../contract/load.js';
-import { loadProfiles } from '../../../contract/profiles.js';
+import { loadYamlFile } from '../../../shared/config/load.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
 import { createSiteModel } from '../../../simulators/model/site.js';
 import { modelReadings } from '../support/model-readings.js';
 

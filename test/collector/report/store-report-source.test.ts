@@ -11,7 +11,7 @@ import { ManualClock } from '../../../contract/clock.js';
 import type { KpiValue } from '../../../contract/messages.js';
 import type { StoredSummaries } from '../../../collector/federation/summary-store.js';
 import { subDayRanges } from '../../../collector/report/store-report-source.js';
-import { siteCalendar } from '../../../collector/kpi/site-calendar.js';
+import { siteCalendar } from '../../../shared/time/site-calendar.js';
 import { CLUSTER, FEB1, FEB27_NOON, MAR1, SETTLE, SITES, summariseTwoMonths, type Scenario } from './support/summarised-sites.js';
 
 /**

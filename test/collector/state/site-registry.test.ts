@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildSiteRegistry } from '../../../collector/state/site-registry.js';
 import { SiteInventorySchema } from '../../../contract/inventory.js';
-import { loadProfiles } from '../../../contract/profiles.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
 
 const snmp = (port: number) => ({ protocol: 'snmp', host: '127.0.0.1', port, community: 'public' });
 

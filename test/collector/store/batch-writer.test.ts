@@ -11,7 +11,7 @@ import type { MetricPoint } from '../../../collector/store/metric-point.js';
 import { SpoolBatchQueue } from '../../../collector/store/spool-batch-queue.js';
 import { ManualClock } from '../../../contract/clock.js';
 import { DcimError } from '../../../contract/errors.js';
-import { memoryLogger } from '../../../contract/log.js';
+import { memoryLogger } from '../../../shared/log.js';
 import { until } from '../../support/until.js';
 
 /**

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InfluxV1Sink } from '../../../collector/store/influx-v1-sink.js';
 import { int, type MetricPoint } from '../../../collector/store/metric-point.js';
 import { ManualClock } from '../../../contract/clock.js';
-import { memoryLogger } from '../../../contract/log.js';
+import { memoryLogger } from '../../../shared/log.js';
 import { startInfluxV1 } from '../../support/influxdb-v1.js';
 import { useService } from '../../support/require-service.js';
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InfluxV2Sink } from '../../../collector/store/influx-v2-sink.js';
 import { int, type MetricPoint } from '../../../collector/store/metric-point.js';
 import { ManualClock } from '../../../contract/clock.js';
-import { memoryLogger } from '../../../contract/log.js';
+import { memoryLogger } from '../../../shared/log.js';
 import { useService } from '../../support/require-service.js';
 import { startVictoriaMetrics } from '../../support/victoria-metrics.js';
 

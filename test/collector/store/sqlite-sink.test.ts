@@ -6,7 +6,7 @@ import { kpiPoint } from '../../../collector/store/kpi-points.js';
 import { int, type MetricPoint } from '../../../collector/store/metric-point.js';
 import { SqliteSink } from '../../../collector/store/sqlite-sink.js';
 import { ManualClock } from '../../../contract/clock.js';
-import { memoryLogger } from '../../../contract/log.js';
+import { memoryLogger } from '../../../shared/log.js';
 import type { KpiValue } from '../../../contract/messages.js';
 
 const T0 = Date.UTC(2026, 0, 1, 8);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DoneIds, parseDoneIds } from '../../../contract/spool/done-ids.js';
+import { DoneIds, parseDoneIds } from '../../../shared/spool/done-ids.js';
 
 describe('DoneIds', () => {
   it('acks in order raise the floor and keep no ranges', () => {

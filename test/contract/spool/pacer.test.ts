@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Pacer } from '../../../contract/spool/pacer.js';
+import { Pacer } from '../../../shared/spool/pacer.js';
 
 /** How many takes succeed when asked every `stepMs` for `durationMs`. */
 function takes(p: Pacer, durationMs: number, stepMs: number, start = 0): number {

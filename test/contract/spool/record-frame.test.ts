@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeRecordAt, encodeRecord, MAX_RECORD_PAYLOAD_BYTES, RECORD_HEADER_BYTES } from '../../../contract/spool/record-frame.js';
+import { decodeRecordAt, encodeRecord, MAX_RECORD_PAYLOAD_BYTES, RECORD_HEADER_BYTES } from '../../../shared/spool/record-frame.js';
 
 const payload = Buffer.from('dcim/v1/demo/devices/pdu-r01-a/telemetry\n{"seq":7,"value":"µ—✓"}');
 const good = () => encodeRecord(41, 1_767_225_600_123.5, payload);

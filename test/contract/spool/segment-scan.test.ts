@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { encodeRecord } from '../../../contract/spool/record-frame.js';
-import { scanSegment } from '../../../contract/spool/segment-scan.js';
+import { encodeRecord } from '../../../shared/spool/record-frame.js';
+import { scanSegment } from '../../../shared/spool/segment-scan.js';
 
 /** A segment of records with ids base, base+1, …, payloads of varying length. */
 function segment(n: number, base = 100): { buf: Buffer; offsets: number[] } {

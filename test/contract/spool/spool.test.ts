@@ -2,10 +2,11 @@ import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DcimError, ManualClock, memoryLogger } from '../../../contract/index.js';
-import { encodeRecord } from '../../../contract/spool/record-frame.js';
-import { Spool, type SpoolOptions } from '../../../contract/spool/spool.js';
-import { nodeSpoolFs, type SpoolFs } from '../../../contract/spool/spool-fs.js';
+import { DcimError, ManualClock } from '../../../contract/index.js';
+import { memoryLogger } from '../../../shared/log.js';
+import { encodeRecord } from '../../../shared/spool/record-frame.js';
+import { Spool, type SpoolOptions } from '../../../shared/spool/spool.js';
+import { nodeSpoolFs, type SpoolFs } from '../../../shared/spool/spool-fs.js';
 
 const dirs: string[] = [];
 const opened: Spool[] = [];

@@ -1,6 +1,9 @@
 import { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock, SiteInventorySchema, loadProfiles, loadYamlFile, memoryLogger, type DeviceProfile } from '../../../contract/index.js';
+import { ManualClock, SiteInventorySchema, type DeviceProfile } from '../../../contract/index.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
+import { loadYamlFile } from '../../../shared/config/load.js';
+import { memoryLogger } from '../../../shared/log.js';
 import { NOISE_MAX_RELATIVE, NOISE_RELATIVE, applyMeasurementNoise, noiseAmplitude, noisyPoints } from '../../../simulators/encode/measurement-noise.js';
 import { startSimSite, type SimSite } from '../../../simulators/index.js';
 import type { DeviceQuantities } from '../../../simulators/model/quantities.js';

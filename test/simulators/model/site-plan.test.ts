@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { SiteInventorySchema, loadProfiles, type DeviceProfile, type SiteInventory } from '../../../contract/index.js';
+import { SiteInventorySchema, type DeviceProfile, type SiteInventory } from '../../../contract/index.js';
+import { loadProfiles } from '../../../profiles/catalogue.js';
 import { DEFAULT_PDU_OUTLETS, compileSitePlan } from '../../../simulators/model/site-plan.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));

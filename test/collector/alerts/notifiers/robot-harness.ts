@@ -1,5 +1,5 @@
 import { ManualClock } from '../../../../contract/clock.js';
-import { memoryLogger } from '../../../../contract/log.js';
+import { memoryLogger } from '../../../../shared/log.js';
 import { AlertEngine } from '../../../../collector/alerts/alert-engine.js';
 import { loadAlertRuleSet, type AlertRuleSet } from '../../../../collector/alerts/load-rules.js';
 import type { Notifier } from '../../../../collector/alerts/notifiers/notifier.js';

@@ -4,7 +4,7 @@ import { KPI_CATALOGUE } from '../../../../contract/kpi-catalogue.js';
 import type { KpiValue } from '../../../../contract/messages.js';
 import { emptyGroupSums, type GroupSums } from '../../../../collector/kpi/energy-totals.js';
 import { coolingLoadFactor } from '../../../../collector/kpi/registry/cooling-load-factor.js';
-import { siteCalendar } from '../../../../collector/kpi/site-calendar.js';
+import { siteCalendar } from '../../../../shared/time/site-calendar.js';
 import { clusterKpis, siteKpis, windowKpis, type SiteSource } from '../../../../collector/kpi/site-kpis.js';
 import { METER_GROUPS } from '../../../../collector/kpi/site-model.js';
 

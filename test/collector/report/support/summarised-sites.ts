@@ -3,7 +3,7 @@ import { KpiEngine } from '../../../../collector/kpi-engine.js';
 import type { RecordedPoll } from '../../../../collector/recompute/kpi-replay.js';
 import type { Cluster, SiteInventory } from '../../../../contract/inventory.js';
 import type { KpiValue } from '../../../../contract/messages.js';
-import { loadProfiles } from '../../../../contract/profiles.js';
+import { loadProfiles } from '../../../../profiles/catalogue.js';
 import type { SiteSummary } from '../../../../contract/summary.js';
 import { DAY, DEVICES, inventory, JAN1, poll } from '../../support/hand-site.js';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { DcimError } from './errors.js';
+import { DcimError } from '../../contract/errors.js';
 
 /**
  * The one config loader: YAML file → zod schema → domain type. Every problem is reported at

@@ -1,8 +1,8 @@
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DcimError } from './errors.js';
-import { createLogger, type Logger } from './log.js';
-import type { SecretRef } from './secret-ref.js';
+import { DcimError } from '../../contract/errors.js';
+import { createLogger, type Logger } from '../log.js';
+import type { SecretRef } from '../../contract/secret-ref.js';
 
 
 /**

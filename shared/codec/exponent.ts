@@ -1,5 +1,5 @@
-import type { ErrorCode } from '../errors.js';
-import type { ExponentTerm } from '../profile.js';
+import type { ErrorCode } from '../../contract/errors.js';
+import type { ExponentTerm } from '../../contract/profile.js';
 
 /**
  * Decimal exponents read from the device itself (contract ExponentTermSchema): Raritan PDU2-MIB
@@ -9,7 +9,7 @@ import type { ExponentTerm } from '../profile.js';
  *   value = raw * scale * 10^(Σ factor * max(v + bias, at_least)) + offset
  *
  * The exponent is applied through the same scale convention as a SunSpec scale factor
- * (contract/codec/scale.ts), so one code path rounds away the binary noise.
+ * (shared/codec/scale.ts), so one code path rounds away the binary noise.
  */
 
 /**

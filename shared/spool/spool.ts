@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Clock, TimerHandle } from '../clock.js';
-import { DcimError } from '../errors.js';
+import type { Clock, TimerHandle } from '../../contract/clock.js';
+import { DcimError } from '../../contract/errors.js';
 import type { Logger } from '../log.js';
 import { fail, ok, type Result } from '../result.js';
 import { DoneIds, parseDoneIds } from './done-ids.js';

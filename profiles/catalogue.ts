@@ -1,15 +1,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DcimError } from './errors.js';
-import { parseWith, parseYamlText } from './load.js';
-import { DeviceProfileSchema, profilePoints, type DeviceProfile } from './profile.js';
+import { DcimError } from '../contract/errors.js';
+import { parseWith, parseYamlText } from '../shared/config/load.js';
+import { DeviceProfileSchema, profilePoints, type DeviceProfile } from '../contract/profile.js';
 
-/** Where the built-in profiles live (agent/profiles/), from source or from dist/. */
+/** Where the built-in profiles live (profiles/devices/), from source or from dist/. */
 export function builtinProfileDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  // contract/ → ../agent/profiles ; dist/contract/ → ../../agent/profiles
-  for (const candidate of [join(here, '..', 'agent', 'profiles'), join(here, '..', '..', 'agent', 'profiles')]) {
+  // profiles/ → ./devices ; dist/profiles/ → ../../profiles/devices (the YAML is not copied into dist/)
+  for (const candidate of [join(here, 'devices'), join(here, '..', '..', 'profiles', 'devices')]) {
     try {
       if (readdirSync(candidate).some((f) => f.endsWith('.yaml'))) return resolve(candidate);
     } catch {

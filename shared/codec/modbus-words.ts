@@ -1,4 +1,4 @@
-import type { ModbusValueType, WordOrder } from '../profile.js';
+import type { ModbusValueType, WordOrder } from '../../contract/profile.js';
 
 /**
  * Register-word codec shared by the agent (decode) and the simulators (encode). Pure.
