@@ -7,7 +7,7 @@ export interface OptionSpec {
   /** The flag may repeat (string options only); its value is then a list. */
   multiple?: boolean;
   short?: string;
-  /** Shown in --help; the README's CLI reference is kept in step by test/cli/cli.test.ts. */
+  /** Shown in --help; the README's CLI reference is kept in step by test/cli/dcim.test.ts. */
   description: string;
   default?: string | boolean;
   placeholder?: string;

@@ -39,7 +39,7 @@ export const isPlainRecord = (x: unknown): x is Record<string, unknown> => typeo
  * The reading itself when it is a plain, valid one (only the schema's keys, every value as
  * ReadingSchema accepts it), else undefined: then ReadingSchema decides and explains. The
  * collector checks every reading of every poll; this answers the common case without building
- * a parse result. test/contract/reading-fast-path.test.ts holds it to ReadingSchema.
+ * a parse result. test/contract/messages.fast-path.test.ts holds it to ReadingSchema.
  */
 export function readingIfPlain(raw: unknown): Reading | undefined {
   if (!isPlainRecord(raw)) return undefined;

@@ -46,7 +46,7 @@ const isId = (x: unknown): boolean => typeof x === 'string' && ID_PATTERN.test(x
 /**
  * The envelope itself when it is a plain, valid one (only the schema's keys, each as
  * EnvelopeSchema accepts it), else undefined: then the schema decides and explains. Every poll
- * passes here; test/collector/envelope-fast-path.test.ts holds it to EnvelopeSchema.
+ * passes here; test/collector/ingest/decode-telemetry.fast-path.test.ts holds it to EnvelopeSchema.
  */
 export function envelopeIfPlain(raw: unknown): Envelope | undefined {
   if (!isPlainRecord(raw)) return undefined;

@@ -10,7 +10,7 @@ import type { AnswerVarbind } from './snmp-view.js';
  * proxy forwarder; the simulator needs none of that, only the codec. net-snmp does not export
  * its Message class, so one Agent is built over a socket-less dgram stand-in, a constant probe
  * is parsed through it, and the class is taken from the result. Checked against net-snmp
- * 3.29.2 (pinned in package.json); test/simulators/snmp-endpoint.test.ts drives every seam used
+ * 3.29.2 (pinned in package.json); test/simulators/servers/snmp-endpoint.test.ts drives every seam used
  * (v1, v2c and v3 requests, reports, malformed datagrams) over the wire.
  */
 

@@ -18,7 +18,7 @@ export interface ModbusFixture {
   unit_id: number;
   /** Hand-worked engineering values; null: the device marks the value not available. */
   readings: Record<string, number | string | null>;
-  /** A test file of its own reads this fixture (`meters`: meter-corpus.pymodbus.test.ts). */
+  /** A test file of its own reads this fixture (`meters`: test/profiles/devices.meter-corpus.pymodbus.test.ts). */
   suite?: string;
   /** Whether `dcim poll --detect` can name the profile (false: the device has no identification registers). */
   detect?: boolean;

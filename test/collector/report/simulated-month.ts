@@ -8,7 +8,7 @@ import { modelReadings } from '../support/model-readings.js';
 /**
  * A month of the demo seed, fast: the simulator's physical model stepped every `step_ms` and every
  * device's quantities fed to the KPI engine as polls (what the agent would publish, without
- * protocols), as in test/collector/kpi/engine-vs-truth.test.ts.
+ * protocols), as in test/collector/kpi-engine.truth.test.ts.
  */
 export function simulateMonth(from_ms: number, to_ms: number, step_ms: number): { engine: KpiEngine; inventory: SiteInventory } {
   const inventory = loadYamlFile(SiteInventorySchema, new URL('../../../seeds/demo.yaml', import.meta.url).pathname);
