@@ -1,6 +1,7 @@
 import type { KpiMessage, KpiValue } from '../../../contract/messages.js';
 import type { BureauSiteState } from '../../bureau/bureau.js';
 import type { ClusterSummary, SiteSummary } from '../../http/api-source.js';
+import type { pickKpi } from './kpi-pick.js';
 
 /**
  * The live page's bureau view: every site of a bureau against every target, ranked by the
@@ -35,6 +36,8 @@ export interface BureauViewDeps {
   t(key: string, vars?: Record<string, string | number>): string;
   esc(s: unknown): string;
   fmtTime(ms: number, tz: string | undefined, withDate: boolean): string;
+  /** The page's one KPI picker (passed in: this view runs from its text alone). */
+  pick: typeof pickKpi;
 }
 
 export function bureauView(input: BureauViewInput, d: BureauViewDeps): string {
@@ -51,18 +54,7 @@ export function bureauView(input: BureauViewInput, d: BureauViewDeps): string {
   const has = (k: KpiValue | undefined): k is Figure => !!k && k.ok && typeof k.value === 'number';
   // A site's own figure, or a cluster's energy-weighted (pooled, summed) one: never the mean of sites here.
   const headline = (b: string) => b !== 'mean_of_sites';
-  function pick(kpis: readonly KpiValue[] | undefined, name: string, wins: readonly string[], basis: (b: string) => boolean = headline): KpiValue | undefined {
-    const all = (kpis ?? []).filter((k) => k.kpi === name && basis(k.basis));
-    for (const w of wins) {
-      const k = all.find((x) => x.window === w && has(x));
-      if (k) return k;
-    }
-    for (const w of wins) {
-      const k = all.find((x) => x.window === w);
-      if (k) return k;
-    }
-    return undefined;
-  }
+  const pick = (kpis: readonly KpiValue[] | undefined, name: string, wins: readonly string[], basis: (b: string) => boolean = headline) => d.pick(kpis, name, wins, basis);
   const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
   const COMPUTE_WINDOWS = ['instant', '15m', '1h', '1d', '1mo'];
   const PUE_WINDOWS = ['1mo'];

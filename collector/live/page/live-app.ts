@@ -2,6 +2,7 @@ import type { AlertMessage, KpiMessage, KpiValue } from '../../../contract/messa
 import type { ClusterSummary, SiteSummary } from '../../http/api-source.js';
 import type { FloorHall, SiteFloor } from '../site-floor.js';
 import type { BureauSiteReport, bureauView } from './bureau-view.js';
+import { pickKpi } from './kpi-pick.js';
 
 /**
  * The live page's script, type-checked and linted with the rest of the code and bundled for the
@@ -120,19 +121,7 @@ export function liveApp(I18N: Catalogue, DEFAULT_LANG: string, bureau: typeof bu
     if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
     return (await r.json()) as T;
   }
-  /** The first window with a value, else the first window present. */
-  function pick(kpis: readonly KpiValue[] | undefined, name: string, wins: readonly string[]): LiveValue | undefined {
-    const all = (kpis ?? []).filter((k) => k.kpi === name);
-    for (const w of wins) {
-      const k = all.find((x) => x.window === w && x.ok && x.value !== undefined);
-      if (k) return k;
-    }
-    for (const w of wins) {
-      const k = all.find((x) => x.window === w);
-      if (k) return k;
-    }
-    return undefined;
-  }
+  const pick = (kpis: readonly KpiValue[] | undefined, name: string, wins: readonly string[]): LiveValue | undefined => pickKpi(kpis, name, wins);
   const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
   const kw = (w: number | null | undefined) => (w === null || w === undefined ? '–' : `${(w / 1000).toFixed(1)} kW`);
   const deg = (c: number | null | undefined) => (c === null || c === undefined ? '–' : `${c.toFixed(1)} °C`);
@@ -407,7 +396,7 @@ export function liveApp(I18N: Catalogue, DEFAULT_LANG: string, bureau: typeof bu
     renderStatic();
     if (state.bureau) {
       $('#sites').innerHTML = '';
-      $('#bureau').innerHTML = bureau({ sites: state.sites, clusters: state.clusters, msgs: state.msgs, reports: state.reports, daily: state.daily, days: BUREAU_DAYS }, { t, esc, fmtTime });
+      $('#bureau').innerHTML = bureau({ sites: state.sites, clusters: state.clusters, msgs: state.msgs, reports: state.reports, daily: state.daily, days: BUREAU_DAYS }, { t, esc, fmtTime, pick: pickKpi });
       tick();
       return;
     }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bureauView, type BureauSample, type BureauViewInput } from '../../../../collector/live/page/bureau-view.js';
+import { pickKpi } from '../../../../collector/live/page/kpi-pick.js';
 import { CATALOGUE, type Lang } from '../../../../collector/i18n/catalogue.js';
 import type { KpiMessage } from '../../../../contract/messages.js';
 import { CLUSTER_KPIS, CLUSTERS, dayMessage, FIGURES, LAST_DAY_END, REPORTS, SITES, siteKpis } from './bureau-fixture.js';
@@ -27,7 +28,7 @@ function render(lang: Lang, i = input()): string {
   const t = (key: string, vars: Record<string, string | number> = {}) => String((CATALOGUE[lang] as Record<string, string>)[key] ?? key).replace(/\{([a-z_]+)\}/g, (m, n: string) => (n in vars ? String(vars[n]) : m));
   const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   const fmtTime = (ms: number) => new Date(ms).toISOString().slice(5, 16);
-  return bureauView(i, { t, esc, fmtTime });
+  return bureauView(i, { t, esc, fmtTime, pick: pickKpi });
 }
 
 /** Each site row in order: id, rank, and the status of each figure cell. */
@@ -106,7 +107,7 @@ describe('bureau view', () => {
   it('is self-contained: it uses only its arguments', () => {
     // Pure, so the same function runs in Node here and in the browser bundle: rebuilt from its text alone.
     const fn = new Function(`return (${bureauView.toString()})`)() as typeof bureauView;
-    expect(fn(input(), { t: (k) => k, esc: String, fmtTime: String })).toContain('data-view="bureau"');
+    expect(fn(input(), { t: (k) => k, esc: String, fmtTime: String, pick: pickKpi })).toContain('data-view="bureau"');
     expect(dayMessage('gy-d', 0)?.kpis.find((k) => k.window === '1d')?.ok).toBe(false);
   });
 });
