@@ -6,7 +6,6 @@ export { ApiServer, type ApiServerOptions, type ApiServerStats } from './http/ap
 export type { ApiSource, ClusterSummary, DevicePoint, DeviceSummary, HealthReport, SiteSummary } from './http/api-source.js';
 export { BearerToken } from './http/bearer-token.js';
 export { collectorMetricFamilies } from './http/collector-metrics.js';
-export { PROMETHEUS_CONTENT_TYPE, renderPrometheus, type MetricFamily, type MetricSample } from './http/prometheus-text.js';
 export { parseJsonPayload, type DecodeFailure } from './ingest/decode-failure.js';
 export { decodeState, type DecodedState } from './ingest/decode-status.js';
 export { decodeTelemetry, readingKey, type DecodedTelemetry, type DroppedReading } from './ingest/decode-telemetry.js';

@@ -2,7 +2,7 @@ import { DCIM_VERSION } from '../../contract/index.js';
 import type { ApiServerStats } from '../http/api-server.js';
 import type { HealthReport } from '../http/api-source.js';
 import { kpiFamilies, storeMetricFamilies, type MetricsInput } from '../http/collector-metrics.js';
-import type { MetricFamily } from '../http/prometheus-text.js';
+import type { MetricFamily } from '../../shared/metrics/exposition.js';
 import type { SinkStats } from '../store/metric-sink.js';
 import type { BureauSiteState, BureauStats } from './bureau.js';
 

@@ -3,7 +3,7 @@ import { ID_PATTERN, NAME_PATTERN } from '../../contract/ids.js';
 import { KpiWindowSchema, type KpiMessage, type KpiValue } from '../../contract/messages.js';
 import type { ApiSource, HealthReport } from './api-source.js';
 import type { BearerToken } from './bearer-token.js';
-import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from './prometheus-text.js';
+import { EXPOSITION_CONTENT_TYPE, formatExposition } from '../../shared/metrics/exposition.js';
 
 /**
  * The HTTP API as a pure function: a parsed request in, a response out (status, headers, body).
@@ -185,7 +185,7 @@ export class ApiRoutes {
     if (path === '/metrics') {
       const q = parseQuery(NoQuerySchema, url.searchParams);
       if (!q.ok) return q.response;
-      return { status: 200, headers: { ...BASE_HEADERS, 'content-type': PROMETHEUS_CONTENT_TYPE }, body: renderPrometheus(this.opts.source.metrics()) };
+      return { status: 200, headers: { ...BASE_HEADERS, 'content-type': EXPOSITION_CONTENT_TYPE }, body: formatExposition(this.opts.source.metrics()) };
     }
     if (path === '/api/sites' || path === '/api/clusters') {
       const q = parseQuery(NoQuerySchema, url.searchParams);

@@ -3,7 +3,7 @@ import type { DeviceStatus, KpiMessage } from '../../contract/messages.js';
 import type { AlertFilter, AlertMessage } from '../alerts/index.js';
 import type { SiteFloor } from '../live/site-floor.js';
 import type { SinkHealth } from '../store/metric-sink.js';
-import type { MetricFamily } from './prometheus-text.js';
+import type { MetricFamily } from '../../shared/metrics/exposition.js';
 
 /**
  * What the HTTP API reads, and nothing else: the collector implements it, tests can too. The

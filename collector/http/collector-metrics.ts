@@ -2,7 +2,7 @@ import { DCIM_VERSION } from '../../contract/index.js';
 import { KpiQualitySchema, TargetStatusSchema, type KpiMessage } from '../../contract/messages.js';
 import type { CollectorStats } from '../collector.js';
 import type { HealthReport } from './api-source.js';
-import type { MetricFamily, MetricSample } from './prometheus-text.js';
+import type { MetricFamily, Sample as MetricSample } from '../../shared/metrics/exposition.js';
 
 /**
  * The collector's state as Prometheus metric families (GET /metrics): its own counters, the

@@ -7,7 +7,7 @@ import { siteFloor } from '../live/site-floor.js';
 import { isStale, type LatestValues } from '../state/latest-values.js';
 import type { SiteDevice, SiteEntry } from '../state/site-registry.js';
 import type { ApiSource, ClusterSummary, DevicePoint, DeviceSummary, HealthReport, SiteSummary } from './api-source.js';
-import type { MetricFamily } from './prometheus-text.js';
+import type { MetricFamily } from '../../shared/metrics/exposition.js';
 
 /**
  * The site collector's view model: the shapes /api/sites, /api/sites/:id/kpi, /api/clusters and

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { HealthReport } from '../../../collector/http/api-source.js';
 import { collectorMetricFamilies } from '../../../collector/http/collector-metrics.js';
-import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from '../../../collector/http/prometheus-text.js';
+import { EXPOSITION_CONTENT_TYPE as PROMETHEUS_CONTENT_TYPE, formatExposition as renderPrometheus } from '../../../shared/metrics/exposition.js';
 import { LOOPBACK } from '../../support/local-service.js';
 import { useService } from '../../support/require-service.js';
 import { startScrapingVictoriaMetrics } from '../../support/victoria-metrics.js';

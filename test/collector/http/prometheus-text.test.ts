@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HealthReport } from '../../../collector/http/api-source.js';
 import { collectorMetricFamilies } from '../../../collector/http/collector-metrics.js';
-import { renderPrometheus } from '../../../collector/http/prometheus-text.js';
+import { formatExposition as renderPrometheus } from '../../../shared/metrics/exposition.js';
 import { parseExposition } from '../../agent/metrics/parse-exposition.js';
 import { health, stats } from './metrics-fixture.js';
 
