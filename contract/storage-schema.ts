@@ -1,7 +1,6 @@
 import type { DeviceClass } from './ids.js';
 import { ItLevelSchema, MeterRoleSchema } from './inventory.js';
-import { KPI_CATALOGUE, KPI_NAMES, type KpiSpec } from './kpi-catalogue.js';
-import { ALERT_SEVERITIES, DeviceStateSchema, KpiQualitySchema, KpiWindowSchema, TargetStatusSchema } from './messages.js';
+import { ALERT_SEVERITIES, DeviceStateSchema } from './messages.js';
 import { profilePoints, type DeviceProfile } from './profile.js';
 import { SUMMARY_WINDOWS } from './summary.js';
 import { unitForName } from './units.js';
@@ -9,10 +8,10 @@ import { unitForName } from './units.js';
 /**
  * What the pipeline writes to the time-series store (docs/design.md §7), as data: every measurement
  * with its tags and typed fields. Raw measurements follow from the device profiles (one field per
- * point, one measurement per class); `kpi`, `agent_health`, `device_status` and `alert` are
- * declared here. Dashboards are checked against this catalogue, and the pipeline test checks
- * that the store holds nothing the catalogue lacks, so a renamed point or KPI input breaks a
- * test instead of a panel.
+ * point, one measurement per class); `agent_health`, `device_status` and `alert` are declared here;
+ * `kpi` follows from the collector's KPI registry and is passed in (collector/store/kpi-schema.ts).
+ * Dashboards are checked against this catalogue, and the pipeline test checks that the store holds
+ * nothing the catalogue lacks, so a renamed point or KPI input breaks a test instead of a panel.
  */
 
 /** InfluxDB field types: a field keeps its type forever, so readers may rely on it. */
@@ -37,25 +36,6 @@ export interface MeasurementSpec {
 }
 
 export type StorageSchema = ReadonlyMap<string, MeasurementSpec>;
-
-export { KPI_CATALOGUE, KPI_NAMES, kpiKey, type KpiName, type KpiSpec } from './kpi-catalogue.js';
-
-/** Fields every `kpi` point may carry, whatever the KPI (collector/store/kpi-points.ts). */
-export const KPI_FIXED_FIELDS: Readonly<Record<string, FieldSpec>> = {
-  value: { kind: 'float' },
-  quality: { kind: 'string', values: KpiQualitySchema.options },
-  /** The quality as a number (3 measured … 0 insufficient), for stores that drop string fields. */
-  quality_rank: { kind: 'integer' },
-  status: { kind: 'string', values: TargetStatusSchema.options },
-  coverage: { kind: 'float' },
-  target: { kind: 'float' },
-  ok: { kind: 'boolean' },
-  reason: { kind: 'string' },
-  reason_code: { kind: 'string' },
-  window_start_ms: { kind: 'integer' },
-  /** KpiValue.inputs_version: how the energy inputs are named (2: measured and substituted apart). */
-  inputs_version: { kind: 'integer' },
-};
 
 /**
  * The agent's self-metrics (AgentState.health, built by agent/metrics/health-map.ts), stored as
@@ -140,29 +120,12 @@ function fieldKindOf(point: RawPoint): FieldKind {
   return 'float';
 }
 
-function kpiMeasurement(): MeasurementSpec {
-  const specs = Object.values(KPI_CATALOGUE) as KpiSpec[];
-  const fields: Record<string, FieldSpec> = { ...KPI_FIXED_FIELDS };
-  for (const s of specs) for (const name of s.inputs) fields[name] ??= { kind: 'float' };
-  return {
-    tags: {
-      site: {},
-      kpi: { values: KPI_NAMES },
-      window: { values: KpiWindowSchema.options },
-      basis: { values: [...new Set(specs.flatMap((s) => [...s.site_basis, ...s.cluster_basis]))] },
-      category: { values: ['1', '2', '3'] },
-    },
-    fields,
-    time: 'the window end (instant figures: the evaluation time)',
-  };
-}
-
 /**
- * The whole catalogue. Pure: the profiles are passed in (profiles/catalogue.ts loadProfiles reads
- * them). A class's measurement holds the points of all its profiles; table points add their
- * index tag.
+ * The whole catalogue. Pure: the profiles and the `kpi` measurement are passed in (profiles/catalogue.ts
+ * loadProfiles reads the profiles; the collector's store builds `kpi` from its KPI registry). A
+ * class's measurement holds the points of all its profiles; table points add their index tag.
  */
-export function storageSchema(profiles: Iterable<DeviceProfile>): StorageSchema {
+export function storageSchema(profiles: Iterable<DeviceProfile>, kpi: MeasurementSpec): StorageSchema {
   const raw = new Map<DeviceClass, { tags: Record<string, TagSpec>; fields: Record<string, FieldSpec> }>();
   for (const p of profiles) {
     let m = raw.get(p.class);
@@ -172,7 +135,7 @@ export function storageSchema(profiles: Iterable<DeviceProfile>): StorageSchema 
   }
   const schema = new Map<string, MeasurementSpec>();
   for (const [cls, m] of [...raw].sort(([a], [b]) => a.localeCompare(b))) schema.set(cls, { ...m, time: 'the poll start (telemetry ts)' });
-  schema.set('kpi', kpiMeasurement());
+  schema.set('kpi', kpi);
   schema.set('agent_health', {
     tags: { site: {}, agent: {} },
     fields: {

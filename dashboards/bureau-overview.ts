@@ -2,7 +2,7 @@ import { CATALOGUE } from '../collector/i18n/catalogue.js';
 import { AI_SHARE_TARGET, AMBER, qualityColours, statusColours, TARGETS, type DashboardLang } from './common.js';
 import { customVariable, dashboard, type Dashboard } from './grafana/dashboard.js';
 import { atLeast, atMost, byName, colouredCells, joinOn, mergeTables, prop, table, timeseries, type Override, type Transformation } from './grafana/panels.js';
-import { anyOfConditions, col, eq, eqVar, ident, kpiWhere, LATEST_RANGE, last, oneOf, select, sum, TIME_FILTER, type KpiBasisOf } from './influxql/build.js';
+import { anyOfConditions, col, eq, eqVar, ident, kpiWhere, LATEST_RANGE, last, oneOf, select, sum, TIME_FILTER } from './influxql/build.js';
 
 /**
  * Bureau overview: every site and cluster side by side against the targets, for the big-data
@@ -22,7 +22,7 @@ const HEADLINE_BASIS = {
   pue: ['energy', 'energy_weighted'],
   rack_occupancy_ratio: ['on_rack_count', 'mean_of_days', 'pooled'],
   green_share_ratio: ['energy_and_certificates', 'energy_weighted'],
-} as const satisfies { [K in 'pue' | 'rack_occupancy_ratio' | 'green_share_ratio']: readonly KpiBasisOf<K>[] };
+} as const;
 
 /** How long the trends reach back (the bureau compares the last quarter). */
 const TREND_RANGE = '90d';

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadProfiles } from '../profiles/catalogue.js';
-import { storageSchema } from '../contract/storage-schema.js';
+import { storeSchema } from '../collector/store/kpi-schema.js';
 import { checkRendered, renderDashboards } from './render.js';
 
 /**
@@ -17,7 +17,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const check = process.argv.includes('--check');
 
 const rendered = renderDashboards();
-const problems = checkRendered(rendered, storageSchema(loadProfiles().values()));
+const problems = checkRendered(rendered, storeSchema(loadProfiles().values()));
 if (problems.length > 0) {
   console.error(`dashboards: ${problems.length} query problem(s) against contract/storage-schema.ts:\n  ${problems.join('\n  ')}`);
   process.exit(1);

@@ -1,4 +1,7 @@
-import { KPI_CATALOGUE, KPI_FIXED_FIELDS, type FieldKind, type FieldSpec, type KpiSpec, type MeasurementSpec, type StorageSchema, type TagSpec } from '../../contract/storage-schema.js';
+import type { KpiSpec } from '../../contract/kpi-catalogue.js';
+import type { FieldKind, FieldSpec, MeasurementSpec, StorageSchema, TagSpec } from '../../contract/storage-schema.js';
+import { KPI_CATALOGUE } from '../../collector/kpi/registry/index.js';
+import { KPI_FIXED_FIELD_SPECS } from '../../collector/store/kpi-schema.js';
 import { parseInfluxQl, type Column, type Dimension, type Expr, type SelectStatement, type ShowTagValuesStatement, type Source } from './parse.js';
 
 /**
@@ -87,12 +90,12 @@ function narrowKpi(scope: Scope, where: Expr | undefined, problems: string[]): S
   if (!names) return scope;
   const specs: KpiSpec[] = [];
   for (const n of names) {
-    const spec = (KPI_CATALOGUE as Record<string, KpiSpec>)[n];
+    const spec = KPI_CATALOGUE.get(n);
     if (spec) specs.push(spec);
     else problems.push(`kpi: no KPI named ${JSON.stringify(n)}`);
   }
   if (specs.length === 0) return scope;
-  const allowed = new Set([...Object.keys(KPI_FIXED_FIELDS), ...specs.flatMap((s) => s.inputs)]);
+  const allowed = new Set([...Object.keys(KPI_FIXED_FIELD_SPECS), ...specs.flatMap((s) => s.inputs)]);
   const fields = new Map([...scope.fields].filter(([f]) => allowed.has(f)));
   return { ...scope, label: `kpi (${names.join(', ')})`, fields, kpis: specs };
 }

@@ -10,7 +10,9 @@ import { SiteInventorySchema } from '../../contract/inventory.js';
 import type { Reading, TelemetryMessage } from '../../contract/messages.js';
 import { profilePoints } from '../../contract/profile.js';
 import { loadProfiles } from '../../profiles/catalogue.js';
-import { AGENT_HEALTH_FIELDS, KPI_CATALOGUE, KPI_FIXED_FIELDS, storageSchema, type FieldKind, type KpiSpec } from '../../contract/storage-schema.js';
+import { AGENT_HEALTH_FIELDS, type FieldKind } from '../../contract/storage-schema.js';
+import { KPI_CATALOGUE } from '../../collector/kpi/registry/index.js';
+import { KPI_FIXED_FIELD_SPECS as KPI_FIXED_FIELDS, storeSchema } from '../../collector/store/kpi-schema.js';
 import { repoPath } from '../support/repo-path.js';
 
 /**
@@ -19,7 +21,7 @@ import { repoPath } from '../support/repo-path.js';
  * A renamed profile point, KPI, window, basis, health field or alert field fails here.
  */
 const profiles = loadProfiles();
-const schema = storageSchema(profiles.values());
+const schema = storeSchema(profiles.values());
 const demo = loadYamlFile(SiteInventorySchema, repoPath('seeds', 'demo.yaml'));
 
 function kindOf(v: FieldValue): FieldKind {
@@ -123,7 +125,7 @@ describe('contract/storage-schema.ts', () => {
     expect(values.length).toBeGreaterThan(20);
     const problems: string[] = [];
     for (const [scope, v] of values) {
-      const spec = (KPI_CATALOGUE as Record<string, KpiSpec>)[v.kpi];
+      const spec = KPI_CATALOGUE.get(v.kpi);
       if (!spec) {
         problems.push(`kpi ${v.kpi}`);
         continue;
@@ -136,7 +138,7 @@ describe('contract/storage-schema.ts', () => {
     }
     expect(problems).toEqual([]);
     // Every KPI of the catalogue is produced for a site.
-    expect(new Set(values.filter(([s]) => s === 'site').map(([, v]) => v.kpi))).toEqual(new Set(Object.keys(KPI_CATALOGUE)));
+    expect(new Set(values.filter(([s]) => s === 'site').map(([, v]) => v.kpi))).toEqual(new Set(KPI_CATALOGUE.keys()));
   });
 
   it('holds the alert points the alert engine writes', () => {

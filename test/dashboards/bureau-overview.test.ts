@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadProfiles } from '../../profiles/catalogue.js';
-import { storageSchema } from '../../contract/storage-schema.js';
+import { storeSchema } from '../../collector/store/kpi-schema.js';
 import { bureauOverviewIn } from '../../dashboards/bureau-overview.js';
 import { checkDashboard, type DashboardJson } from '../../dashboards/check-dashboard.js';
 
@@ -31,7 +31,7 @@ interface Dash {
   templating: { list: { type: string; name: string; label?: string }[] };
 }
 
-const schema = storageSchema(loadProfiles().values());
+const schema = storeSchema(loadProfiles().values());
 const en = JSON.parse(JSON.stringify(bureauOverviewIn('en'))) as Dash;
 const zh = JSON.parse(JSON.stringify(bureauOverviewIn('zh-CN'))) as Dash;
 const HAN = /[\u4e00-\u9fff]/;

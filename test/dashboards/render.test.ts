@@ -3,14 +3,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { loadProfiles } from '../../profiles/catalogue.js';
-import { storageSchema } from '../../contract/storage-schema.js';
+import { storeSchema } from '../../collector/store/kpi-schema.js';
 import { checkDashboard, dashboardQueries, type DashboardJson } from '../../dashboards/check-dashboard.js';
 import { DATASOURCE_UID } from '../../dashboards/grafana/panels.js';
 import { renderDashboards } from '../../dashboards/render.js';
 import { repoPath } from '../support/repo-path.js';
 
 const DIR = repoPath('dashboards');
-const schema = storageSchema(loadProfiles().values());
+const schema = storeSchema(loadProfiles().values());
 const committed = readdirSync(join(DIR, 'json'))
   .filter((f) => f.endsWith('.json'))
   .sort()

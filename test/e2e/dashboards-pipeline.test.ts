@@ -10,7 +10,9 @@ import { ScaledClock, SiteInventorySchema, SystemClock, type SiteInventory } fro
 import { createLogger } from '../../shared/log.js';
 import { loadProfiles } from '../../profiles/catalogue.js';
 import { loadYamlFile } from '../../shared/config/load.js';
-import { KPI_CATALOGUE, storageSchema, type FieldKind, type KpiSpec } from '../../contract/storage-schema.js';
+import type { FieldKind } from '../../contract/storage-schema.js';
+import { KPI_CATALOGUE } from '../../collector/kpi/registry/index.js';
+import { storeSchema } from '../../collector/store/kpi-schema.js';
 import { dashboardQueries, variableCombinations, type DashboardJson } from '../../dashboards/check-dashboard.js';
 import { expandMacros } from '../../dashboards/grafana/macros.js';
 import { checkInfluxQl } from '../../dashboards/influxql/check.js';
@@ -42,7 +44,7 @@ const POLL_INTERVAL_S = 60;
 const SEED = repoPath('seeds', 'demo.yaml');
 const JSON_DIR = repoPath('dashboards', 'json');
 const profiles = loadProfiles();
-const schema = storageSchema(profiles.values());
+const schema = storeSchema(profiles.values());
 const logger = createLogger({ level: 'error' });
 const QUARTER_MS = 15 * 60_000;
 const CLUSTER = { id: 'guian', name: "Gui'an", targets: { pue: 1.2, rack_occupancy: 0.7, green_share: 0.8 }, sites: ['demo'] };
@@ -290,7 +292,7 @@ describe('dashboards against InfluxDB 1.x filled by the pipeline from the simula
     }
     // Each KPI's windows and basis labels as the catalogue lists them for it.
     for (const s of await influx().query('dcim', `SELECT count("quality") FROM "kpi" GROUP BY "kpi", "window", "basis"`)) {
-      const spec = (KPI_CATALOGUE as Record<string, KpiSpec>)[s.tags.kpi!];
+      const spec = KPI_CATALOGUE.get(s.tags.kpi!);
       if (!spec) continue; // reported above as a tag value
       if (!spec.windows.includes(s.tags.window as never)) problems.push(`kpi ${s.tags.kpi}: window ${s.tags.window}`);
       if (![...spec.site_basis, ...spec.cluster_basis].includes(s.tags.basis!)) problems.push(`kpi ${s.tags.kpi}: basis ${s.tags.basis}`);

@@ -1,13 +1,15 @@
-import type { KpiName } from '../../../contract/kpi-catalogue.js';
+import type { KpiSpec } from '../../../contract/kpi-catalogue.js';
 import { defineKpi, type KpiModule } from './kpi-module.js';
 
 /**
  * The compute-scale figures come from one set of installed units (compute-scale.ts evaluates the
  * four together); each KPI module picks its own. A cluster sums what its sites tell.
  */
-export function computeKpi<N extends KpiName>(name: N): KpiModule & { readonly name: N } {
+export function computeKpi(name: string, order: number, spec: KpiSpec): KpiModule {
   return defineKpi({
     name,
+    order,
+    spec,
     site: (ctx) => ctx.computeValues().filter((v) => v.kpi === name),
     cluster: (ctx) => ctx.computeValues().filter((v) => v.kpi === name),
   });

@@ -1,19 +1,28 @@
 import type { Cluster } from '../../../contract/inventory.js';
-import type { KpiName } from '../../../contract/kpi-catalogue.js';
+import type { KpiSpec } from '../../../contract/kpi-catalogue.js';
 import type { KpiValue } from '../../../contract/messages.js';
 import type { SiteSource } from '../site-source.js';
 import type { EnergyWindowKind, WindowBounds } from '../windows.js';
 
 /**
- * One KPI as the collector evaluates it: bound by name to its entry in the contract's KPI
- * catalogue (windows, basis labels, stored inputs), with how a site's figures are evaluated at a
+ * One KPI, all of it in one file of ./kpis/: its name, its catalogue entry (windows, basis labels,
+ * stored inputs), where it sits in the publishing order, how a site's figures are evaluated at a
  * settled edge, what a closed window a site summarises holds, which past windows late data
- * revises, and how a cluster rolls the figure up. The engine (live sites), the bureau (sites
- * rebuilt from summaries) and the report all evaluate through the registry (./index.ts), so a KPI
- * added there is computed, published, stored, summarised and rolled up everywhere at once.
+ * revises, and how a cluster rolls the figure up. The registry (./index.ts) loads every module of
+ * that folder; the engine (live sites), the bureau (sites rebuilt from summaries), the store
+ * schema and the report all read the registry, so a KPI dropped there is computed, published,
+ * stored, summarised and rolled up everywhere at once.
  */
 export interface KpiModule {
-  readonly name: KpiName;
+  /** snake_case, with the unit or `_ratio` suffix of the figure (pue is the standard's name). */
+  readonly name: string;
+  /**
+   * Where its figures come in a KPI message: the registry sorts by it (a folder listing has no
+   * order of its own). Unique; gaps leave room for a KPI between two others.
+   */
+  readonly order: number;
+  /** What readers of the stored and published figures need to know (the contract's shape). */
+  readonly spec: KpiSpec;
   /** The site's figures at `ctx.edge` (instant figures at `ctx.now_ms`), in window order. */
   site(ctx: SiteContext): KpiValue[];
   /**
@@ -58,7 +67,7 @@ export interface ClusterContext {
   computeValues(): readonly KpiValue[];
 }
 
-/** A KPI module keeps its catalogue name as its type, so the registry can check it covers the catalogue. */
-export function defineKpi<N extends KpiName>(m: KpiModule & { readonly name: N }): KpiModule & { readonly name: N } {
+/** A KPI module's default export: typed here, checked by the registry when it loads (unique name and order). */
+export function defineKpi(m: KpiModule): KpiModule {
   return m;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KPI_CATALOGUE } from '../../../contract/kpi-catalogue.js';
+import { KPI_CATALOGUE } from '../../../collector/kpi/registry/index.js';
 import { emptyGroupSums, type GroupSums } from '../../../collector/kpi/energy-totals.js';
 import { siteCalendar } from '../../../shared/time/site-calendar.js';
 import { pastWindowKpis, siteKpis, windowKpis, type SiteSource } from '../../../collector/kpi/site-kpis.js';
@@ -55,6 +55,6 @@ describe('siteKpis, windowKpis, pastWindowKpis over the registry', () => {
     expect(names(windowKpis(src, { window: '1d', start: D0, end: D0 + DAY }))).toEqual(['pue/1d', 'green_share_ratio/1d', 'rack_occupancy_ratio/1d', 'it_load_utilisation_ratio/1d', 'cooling_load_factor_ratio/1d']);
     expect(names(windowKpis(src, { window: '15m', start: D0, end: D0 + 15 * 60_000 }))).toEqual(['pue/15m']);
     // Every figure is a catalogue KPI in one of its windows.
-    for (const v of windowKpis(src, { window: '1mo', start: D0, end: D0 + DAY, period: '2026-03' })) expect((KPI_CATALOGUE as Record<string, { windows: readonly string[] }>)[v.kpi]?.windows).toContain(v.window);
+    for (const v of windowKpis(src, { window: '1mo', start: D0, end: D0 + DAY, period: '2026-03' })) expect(KPI_CATALOGUE.get(v.kpi)?.windows).toContain(v.window);
   });
 });

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { loadProfiles } from '../../../profiles/catalogue.js';
-import { storageSchema } from '../../../contract/storage-schema.js';
+import { storeSchema } from '../../../collector/store/kpi-schema.js';
 import { expandMacros, variablesIn } from '../../../dashboards/grafana/macros.js';
 import { checkInfluxQl, regexAlternatives } from '../../../dashboards/influxql/check.js';
 import { parseInfluxQl } from '../../../dashboards/influxql/parse.js';
 
-const schema = storageSchema(loadProfiles().values());
+const schema = storeSchema(loadProfiles().values());
 
 describe('the InfluxQL catalogue check', () => {
   it.each([

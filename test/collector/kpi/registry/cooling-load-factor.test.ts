@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Cluster } from '../../../../contract/inventory.js';
-import { KPI_CATALOGUE } from '../../../../contract/kpi-catalogue.js';
+import { KPI_CATALOGUE } from '../../../../collector/kpi/registry/index.js';
 import type { KpiValue } from '../../../../contract/messages.js';
 import { emptyGroupSums, type GroupSums } from '../../../../collector/kpi/energy-totals.js';
-import { coolingLoadFactor } from '../../../../collector/kpi/registry/cooling-load-factor.js';
+import { coolingLoadFactor } from '../../../../collector/kpi/registry/kpis/cooling-load-factor.js';
 import { siteCalendar } from '../../../../shared/time/site-calendar.js';
 import { clusterKpis, siteKpis, windowKpis, type SiteSource } from '../../../../collector/kpi/site-kpis.js';
 import { METER_GROUPS } from '../../../../collector/kpi/site-model.js';
@@ -73,7 +73,7 @@ describe('cooling load factor (ΣE_cooling / ΣE_IT)', () => {
   });
 
   it('its windows, bases and inputs are the catalogue entry the store and dashboards read', () => {
-    const spec = KPI_CATALOGUE.cooling_load_factor_ratio;
+    const spec = KPI_CATALOGUE.get('cooling_load_factor_ratio')!;
     const v = coolingLoadFactor([source('a', { meters: 2, kw: 30 }, 100).groupSums({ start: D0, end: D0 + DAY })], { window: '1d', start: D0, end: D0 + DAY }, 'energy');
     expect((spec.windows as readonly string[]).includes(v.window)).toBe(true);
     expect((spec.site_basis as readonly string[]).includes(v.basis)).toBe(true);

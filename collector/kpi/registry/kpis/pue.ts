@@ -1,10 +1,11 @@
-import type { KpiValue } from '../../../contract/messages.js';
-import { meanOfSites } from '../cluster-rollup.js';
-import { pueFromTotals } from '../energy-pue.js';
-import { combineTotals } from '../energy-totals.js';
-import { totalsOf, type SiteSource } from '../site-source.js';
-import { ENERGY_WINDOWS, windowAt, type WindowBounds } from '../windows.js';
-import { defineKpi } from './kpi-module.js';
+import type { KpiValue } from '../../../../contract/messages.js';
+import { meanOfSites } from '../../cluster-rollup.js';
+import { pueFromTotals } from '../../energy-pue.js';
+import { combineTotals } from '../../energy-totals.js';
+import { totalsOf, type SiteSource } from '../../site-source.js';
+import { ENERGY_WINDOWS, windowAt, type WindowBounds } from '../../windows.js';
+import { defineKpi } from '../kpi-module.js';
+import { MEAN_OF_SITES, sideInputNames } from '../spec-inputs.js';
 
 export function pueOf(src: SiteSource, w: WindowBounds): KpiValue {
   return pueFromTotals({ window: w, totals: totalsOf(src, w), category: src.category, target: src.targets.pue });
@@ -13,6 +14,13 @@ export function pueOf(src: SiteSource, w: WindowBounds): KpiValue {
 /** Energy PUE (ISO/IEC 30134-2) over every energy window; a cluster pools energy and takes the mean of its sites. */
 export const pue = defineKpi({
   name: 'pue',
+  order: 30,
+  spec: {
+    windows: ['15m', '1h', '1d', '1mo', 'ytd', '12mo', '1y'],
+    site_basis: ['energy'],
+    cluster_basis: ['energy_weighted', 'mean_of_sites'],
+    inputs: [...sideInputNames('facility'), ...sideInputNames('it'), 'substituted_ratio', 'anomalies', ...MEAN_OF_SITES],
+  },
   site: ({ src, edge }) => ENERGY_WINDOWS.map((kind) => pueOf(src, windowAt(src.calendar, kind, edge))),
   closed: pueOf,
   revised: ['15m', '1h', '1d'],
@@ -28,3 +36,5 @@ export const pue = defineKpi({
     return out;
   },
 });
+
+export default pue;

@@ -1,12 +1,15 @@
-import { meanOfSites } from '../cluster-rollup.js';
-import { GREEN_SHARE_LIVE_KPI } from '../green-share.js';
-import { pooledLive } from '../live-pue.js';
-import { liveRollup } from './live-rollup.js';
-import { defineKpi } from './kpi-module.js';
+import { meanOfSites } from '../../cluster-rollup.js';
+import { GREEN_SHARE_LIVE_KPI } from '../../green-share.js';
+import { pooledLive } from '../../live-pue.js';
+import { liveRollup } from '../live-rollup.js';
+import { defineKpi } from '../kpi-module.js';
+import { LIVE_INPUTS, MEAN_OF_SITES } from '../spec-inputs.js';
 
 /** Live green share of the facility's power; a cluster pools power and takes the mean of its sites. */
 export const greenShareLive = defineKpi({
   name: 'green_share_live_ratio',
+  order: 20,
+  spec: { windows: ['instant'], site_basis: ['power_metered'], cluster_basis: ['power_weighted', 'mean_of_sites'], inputs: ['facility_power_w', 'green_onsite_power_w', 'green_feed_power_w', ...LIVE_INPUTS, ...MEAN_OF_SITES] },
   site: (ctx) => {
     const l = ctx.live();
     return l ? [l[1]] : [];
@@ -19,3 +22,5 @@ export const greenShareLive = defineKpi({
       return [ctx.noSites(pooledLive(c.sites, perSite, { ...o, at_ms: ctx.now_ms })), ...(mean ? [mean] : [])];
     }),
 });
+
+export default greenShareLive;

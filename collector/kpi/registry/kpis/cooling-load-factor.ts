@@ -1,9 +1,10 @@
-import { KPI_INPUTS_VERSION, type KpiValue } from '../../../contract/messages.js';
-import { energyQuality, uncoveredReason } from '../energy-pue.js';
-import { groupEnergy, sideInputs, sideKwh, type GroupSums } from '../energy-totals.js';
-import type { SiteSource } from '../site-source.js';
-import { windowAt, type WindowBounds } from '../windows.js';
-import { defineKpi } from './kpi-module.js';
+import { KPI_INPUTS_VERSION, type KpiValue } from '../../../../contract/messages.js';
+import { energyQuality, uncoveredReason } from '../../energy-pue.js';
+import { groupEnergy, sideInputs, sideKwh, type GroupSums } from '../../energy-totals.js';
+import type { SiteSource } from '../../site-source.js';
+import { windowAt, type WindowBounds } from '../../windows.js';
+import { defineKpi } from '../kpi-module.js';
+import { sideInputNames } from '../spec-inputs.js';
 
 /**
  * Cooling load factor (The Green Grid's CLF, a partial-PUE view of the cooling plant): the energy
@@ -59,9 +60,13 @@ const ofSite = (src: SiteSource, w: WindowBounds) => coolingLoadFactor([src.grou
 
 export const coolingLoadFactorKpi = defineKpi({
   name: KPI,
+  order: 80,
+  spec: { windows: WINDOWS, site_basis: ['energy'], cluster_basis: ['energy_weighted'], inputs: [...sideInputNames('cooling'), ...sideInputNames('it'), 'substituted_ratio', 'anomalies'] },
   site: ({ src, edge }) => WINDOWS.map((kind) => ofSite(src, windowAt(src.calendar, kind, edge))),
   closed: (src, w) => ((WINDOWS as readonly string[]).includes(w.window) ? ofSite(src, w) : undefined),
   revised: ['1d'],
   cluster: (ctx) =>
     WINDOWS.map((kind) => ctx.noSites(coolingLoadFactor(ctx.hosted.map((src) => src.groupSums(ctx.windowFor(src, kind))), ctx.windowFor(ctx.hosted[0], kind), 'energy_weighted'))),
 });
+
+export default coolingLoadFactorKpi;

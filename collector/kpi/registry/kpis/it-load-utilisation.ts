@@ -1,8 +1,9 @@
-import type { KpiValue } from '../../../contract/messages.js';
-import { utilisationValue } from '../occupancy.js';
-import { occupancyWindows, totalsOf, type SiteSource } from '../site-source.js';
-import type { WindowBounds } from '../windows.js';
-import { defineKpi } from './kpi-module.js';
+import type { KpiValue } from '../../../../contract/messages.js';
+import { utilisationValue } from '../../occupancy.js';
+import { occupancyWindows, totalsOf, type SiteSource } from '../../site-source.js';
+import type { WindowBounds } from '../../windows.js';
+import { defineKpi } from '../kpi-module.js';
+import { sideInputNames } from '../spec-inputs.js';
 
 function utilisationOf(src: SiteSource, w: WindowBounds): KpiValue {
   const t = totalsOf(src, w);
@@ -12,6 +13,8 @@ function utilisationOf(src: SiteSource, w: WindowBounds): KpiValue {
 /** IT energy over the rated power of the available racks, per day and month (no cluster roll-up). */
 export const itLoadUtilisation = defineKpi({
   name: 'it_load_utilisation_ratio',
+  order: 70,
+  spec: { windows: ['1d', '1mo'], site_basis: ['energy'], cluster_basis: [], inputs: [...sideInputNames('it'), 'substituted_ratio', 'rated_kw_available', 'hours'] },
   site: ({ src, edge }) => {
     const { day, month } = occupancyWindows(src.calendar, edge);
     return [utilisationOf(src, day), utilisationOf(src, month)];
@@ -19,3 +22,5 @@ export const itLoadUtilisation = defineKpi({
   closed: (src, w) => (w.window === '1d' || w.window === '1mo' ? utilisationOf(src, w) : undefined),
   revised: ['1d'],
 });
+
+export default itLoadUtilisation;

@@ -1,10 +1,11 @@
-import type { KpiValue } from '../../../contract/messages.js';
-import { meanOfSites } from '../cluster-rollup.js';
-import { combineTotals } from '../energy-totals.js';
-import { greenShareFromTotals, sumDeclared } from '../green-share.js';
-import { totalsOf, type SiteSource } from '../site-source.js';
-import { windowAt, type WindowBounds } from '../windows.js';
-import { defineKpi } from './kpi-module.js';
+import type { KpiValue } from '../../../../contract/messages.js';
+import { meanOfSites } from '../../cluster-rollup.js';
+import { combineTotals } from '../../energy-totals.js';
+import { greenShareFromTotals, sumDeclared } from '../../green-share.js';
+import { totalsOf, type SiteSource } from '../../site-source.js';
+import { windowAt, type WindowBounds } from '../../windows.js';
+import { defineKpi } from '../kpi-module.js';
+import { GREEN_INPUTS, MEAN_OF_SITES } from '../spec-inputs.js';
 
 /** The day counts physical green supply only (certificates and trades are declared per month). */
 export function greenShareOf(src: SiteSource, w: WindowBounds): KpiValue {
@@ -18,6 +19,14 @@ const DECLARED_WINDOWS = ['1mo', 'ytd', '1y'] as const;
 /** Green electricity share of the facility's energy; a cluster pools energy and declarations (each declared item once) and takes the mean of its sites. */
 export const greenShare = defineKpi({
   name: 'green_share_ratio',
+  order: 40,
+  spec: {
+    windows: ['1d', '1mo', 'ytd', '1y'],
+    // The day counts physical green supply only; month and year add certificates and trades.
+    site_basis: ['energy_physical', 'energy_and_certificates'],
+    cluster_basis: ['energy_weighted', 'mean_of_sites'],
+    inputs: [...GREEN_INPUTS, ...MEAN_OF_SITES],
+  },
   site: ({ src, edge }) => (['1d', ...DECLARED_WINDOWS] as const).map((kind) => greenShareOf(src, windowAt(src.calendar, kind, edge))),
   closed: (src, w) => (w.window === '1d' || w.window === '1mo' ? greenShareOf(src, w) : undefined),
   cluster: (ctx) => {
@@ -35,3 +44,5 @@ export const greenShare = defineKpi({
     return out;
   },
 });
+
+export default greenShare;

@@ -1,9 +1,10 @@
-import type { KpiValue } from '../../../contract/messages.js';
-import { meanOfSites, pooledOccupancyDay } from '../cluster-rollup.js';
-import { occupancyDayValue, occupancyMonthValue, type OccupancyDay } from '../occupancy.js';
-import { occupancyWindows, type SiteSource } from '../site-source.js';
-import type { WindowBounds } from '../windows.js';
-import { defineKpi } from './kpi-module.js';
+import type { KpiValue } from '../../../../contract/messages.js';
+import { meanOfSites, pooledOccupancyDay } from '../../cluster-rollup.js';
+import { occupancyDayValue, occupancyMonthValue, type OccupancyDay } from '../../occupancy.js';
+import { occupancyWindows, type SiteSource } from '../../site-source.js';
+import type { WindowBounds } from '../../windows.js';
+import { defineKpi } from '../kpi-module.js';
+import { MEAN_OF_SITES } from '../spec-inputs.js';
 
 /** A month (or the month to date) of a site's occupancy: the mean of its days. */
 function monthValue(src: SiteSource, w: WindowBounds): KpiValue {
@@ -33,6 +34,13 @@ function siteOccupancy(src: SiteSource, edge: number): [KpiValue, KpiValue] {
  */
 export const rackOccupancy = defineKpi({
   name: 'rack_occupancy_ratio',
+  order: 60,
+  spec: {
+    windows: ['1d', '1mo'],
+    site_basis: ['on_rack_count', 'mean_of_days'],
+    cluster_basis: ['pooled', 'mean_of_sites'],
+    inputs: ['racks_available', 'racks_on', 'racks_metered', 'racks_reserved', 'racks_planned', 'standard_racks_available', 'standard_racks_on', 'days', 'days_with_value', ...MEAN_OF_SITES],
+  },
   site: ({ src, edge }) => siteOccupancy(src, edge),
   closed: occupancyOf,
   revised: ['1d'],
@@ -58,3 +66,5 @@ export const rackOccupancy = defineKpi({
     return out;
   },
 });
+
+export default rackOccupancy;
