@@ -3,8 +3,12 @@
  * so both say 上架率 for the same figure. Chinese (zh-CN) is the default: the operators of the
  * bureau's sites read Chinese; English is selectable. The KPI names follow the plan's own terms
  * (PUE, 上架率, 绿电占比, 算力规模, 智算占比). A message may hold `{name}` placeholders, filled by
- * `translate`; both languages must have the same keys (a test holds them in step).
+ * `translate`; both languages must have the same keys (a test holds them in step). A KPI's own
+ * name (`kpi.<name>`) comes from its module in the KPI registry, so a new KPI is named everywhere
+ * with no edit here; the words for views of several figures (`kpi.pue_month`) stay here.
  */
+import { KPI_REGISTRY } from '../kpi/registry/index.js';
+
 export const LANGS = ['zh-CN', 'en'] as const;
 export type Lang = (typeof LANGS)[number];
 export const DEFAULT_LANG: Lang = 'zh-CN';
@@ -25,19 +29,9 @@ const EN = {
   'site.none': 'no sites',
   'site.waiting': 'waiting for the first KPIs',
 
-  'kpi.pue': 'PUE',
-  'kpi.pue_live': 'Live PUE',
   'kpi.pue_month': 'PUE, month',
   'kpi.pue_12mo': 'PUE, trailing 12 months',
-  'kpi.rack_occupancy_ratio': 'Rack occupancy 上架率',
-  'kpi.green_share_ratio': 'Green share 绿电占比',
-  'kpi.green_share_live_ratio': 'Green share now',
   'kpi.compute_scale': 'Compute scale 算力规模',
-  'kpi.compute_ai_pflops': 'AI compute',
-  'kpi.compute_general_pflops': 'General compute',
-  'kpi.compute_ai_share_ratio': 'AI compute share 智算占比',
-  'kpi.accelerator_utilisation_pct': 'Accelerator utilisation',
-  'kpi.it_load_utilisation_ratio': 'IT load utilisation',
 
   'window.instant': 'live',
   'window.15m': '15 min',
@@ -210,9 +204,11 @@ const EN = {
   'report.rank_by.compute': 'compute scale 算力规模 (AI, FP16 dense PFLOPS)',
 } as const;
 
-export type MessageKey = keyof typeof EN;
+type StaticKey = keyof typeof EN;
+/** A static message, or a registered KPI's name (`kpi.<name>`, from the KPI registry). */
+export type MessageKey = StaticKey | `kpi.${string}`;
 
-const ZH: Record<MessageKey, string> = {
+const ZH: Record<StaticKey, string> = {
   'lang.name': '中文',
   'page.title': 'dcim-pulse · 实时监控',
   'page.language': '语言',
@@ -228,19 +224,9 @@ const ZH: Record<MessageKey, string> = {
   'site.none': '没有站点',
   'site.waiting': '等待首次计算',
 
-  'kpi.pue': 'PUE',
-  'kpi.pue_live': '实时 PUE',
   'kpi.pue_month': 'PUE（月）',
   'kpi.pue_12mo': 'PUE（近 12 个月）',
-  'kpi.rack_occupancy_ratio': '上架率',
-  'kpi.green_share_ratio': '绿电占比',
-  'kpi.green_share_live_ratio': '实时绿电占比',
   'kpi.compute_scale': '算力规模',
-  'kpi.compute_ai_pflops': '智算算力',
-  'kpi.compute_general_pflops': '通用算力',
-  'kpi.compute_ai_share_ratio': '智算占比',
-  'kpi.accelerator_utilisation_pct': '加速卡利用率',
-  'kpi.it_load_utilisation_ratio': 'IT 负载率',
 
   'window.instant': '实时',
   'window.15m': '15 分钟',
@@ -412,7 +398,10 @@ const ZH: Record<MessageKey, string> = {
   'report.rank_by.compute': '算力规模（智算，FP16 稠密 PFLOPS）',
 };
 
-export const CATALOGUE: Readonly<Record<Lang, Readonly<Record<MessageKey, string>>>> = { 'zh-CN': ZH, en: EN };
+/** Each registered KPI's name in `lang`, as `kpi.<name>`. */
+const kpiLabels = (lang: Lang): Record<`kpi.${string}`, string> => Object.fromEntries(KPI_REGISTRY.map((m) => [`kpi.${m.name}`, m.display.label[lang]]));
+
+export const CATALOGUE: Readonly<Record<Lang, Readonly<Record<MessageKey, string>>>> = { 'zh-CN': { ...ZH, ...kpiLabels('zh-CN') }, en: { ...EN, ...kpiLabels('en') } };
 
 /** `zh`, `zh-cn`, `zh-Hans` → zh-CN; `en`, `en-GB` → en; anything else undefined. */
 export function parseLang(s: string | null | undefined): Lang | undefined {
@@ -424,5 +413,6 @@ export function parseLang(s: string | null | undefined): Lang | undefined {
 
 /** The message in `lang` with its `{name}` placeholders filled; an unknown placeholder stays visible. */
 export function translate(lang: Lang, key: MessageKey, vars: Readonly<Record<string, string | number>> = {}): string {
-  return CATALOGUE[lang][key].replace(/\{([a-z_]+)\}/g, (m, name: string) => (name in vars ? String(vars[name]) : m));
+  // A `kpi.<name>` of no registered KPI shows the key, as the live page does.
+  return (CATALOGUE[lang][key] ?? key).replace(/\{([a-z_]+)\}/g, (m, name: string) => (name in vars ? String(vars[name]) : m));
 }

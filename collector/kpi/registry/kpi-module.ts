@@ -23,6 +23,11 @@ export interface KpiModule {
   readonly order: number;
   /** What readers of the stored and published figures need to know (the contract's shape). */
   readonly spec: KpiSpec;
+  /**
+   * How people read it: its name in each language of the operator's catalogue (the live page, the
+   * report and the dashboards say it as `kpi.<name>`; collector/i18n/catalogue.ts takes it from here).
+   */
+  readonly display: KpiDisplay;
   /** The site's figures at `ctx.edge` (instant figures at `ctx.now_ms`), in window order. */
   site(ctx: SiteContext): KpiValue[];
   /**
@@ -34,6 +39,11 @@ export interface KpiModule {
   readonly revised?: readonly EnergyWindowKind[];
   /** The cluster's roll-up figures (pooled and mean of sites, each labelled by its basis); absent: none. */
   cluster?(ctx: ClusterContext): KpiValue[];
+}
+
+export interface KpiDisplay {
+  /** Chinese (the default) and English, in the plan's own terms (PUE, 上架率, 绿电占比, 智算占比). */
+  readonly label: { readonly 'zh-CN': string; readonly en: string };
 }
 
 export interface SiteContext {

@@ -13,7 +13,7 @@ describe('message catalogue', () => {
     const keys = Object.keys(CATALOGUE.en).sort();
     for (const lang of LANGS) {
       expect(Object.keys(CATALOGUE[lang]).sort()).toEqual(keys);
-      for (const k of keys as MessageKey[]) expect([lang, k, placeholders(CATALOGUE[lang][k])]).toEqual([lang, k, placeholders(CATALOGUE.en[k])]);
+      for (const k of keys as MessageKey[]) expect([lang, k, placeholders(CATALOGUE[lang][k]!)]).toEqual([lang, k, placeholders(CATALOGUE.en[k]!)]);
     }
   });
 

@@ -2,4 +2,4 @@ import { computeKpi } from '../compute.js';
 import { ACCELERATORS } from '../spec-inputs.js';
 
 /** Installed AI compute, PFLOPS FP16 dense, from the accelerators seen and the compute catalogue. */
-export default computeKpi('compute_ai_pflops', 90, { windows: ['instant'], site_basis: ['fp16_dense'], cluster_basis: ['sum:fp16_dense'], inputs: ACCELERATORS });
+export default computeKpi('compute_ai_pflops', 90, { windows: ['instant'], site_basis: ['fp16_dense'], cluster_basis: ['sum:fp16_dense'], inputs: ACCELERATORS }, { label: { 'zh-CN': '智算算力', en: 'AI compute' } });

@@ -62,6 +62,7 @@ export const coolingLoadFactorKpi = defineKpi({
   name: KPI,
   order: 80,
   spec: { windows: WINDOWS, site_basis: ['energy'], cluster_basis: ['energy_weighted'], inputs: [...sideInputNames('cooling'), ...sideInputNames('it'), 'substituted_ratio', 'anomalies'] },
+  display: { label: { 'zh-CN': '制冷负载系数（CLF）', en: 'Cooling load factor (CLF)' } },
   site: ({ src, edge }) => WINDOWS.map((kind) => ofSite(src, windowAt(src.calendar, kind, edge))),
   closed: (src, w) => ((WINDOWS as readonly string[]).includes(w.window) ? ofSite(src, w) : undefined),
   revised: ['1d'],

@@ -10,6 +10,7 @@ export const greenShareLive = defineKpi({
   name: 'green_share_live_ratio',
   order: 20,
   spec: { windows: ['instant'], site_basis: ['power_metered'], cluster_basis: ['power_weighted', 'mean_of_sites'], inputs: ['facility_power_w', 'green_onsite_power_w', 'green_feed_power_w', ...LIVE_INPUTS, ...MEAN_OF_SITES] },
+  display: { label: { 'zh-CN': '实时绿电占比', en: 'Green share now' } },
   site: (ctx) => {
     const l = ctx.live();
     return l ? [l[1]] : [];

@@ -27,6 +27,7 @@ export const greenShare = defineKpi({
     cluster_basis: ['energy_weighted', 'mean_of_sites'],
     inputs: [...GREEN_INPUTS, ...MEAN_OF_SITES],
   },
+  display: { label: { 'zh-CN': '绿电占比', en: 'Green share 绿电占比' } },
   site: ({ src, edge }) => (['1d', ...DECLARED_WINDOWS] as const).map((kind) => greenShareOf(src, windowAt(src.calendar, kind, edge))),
   closed: (src, w) => (w.window === '1d' || w.window === '1mo' ? greenShareOf(src, w) : undefined),
   cluster: (ctx) => {

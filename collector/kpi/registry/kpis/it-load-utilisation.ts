@@ -15,6 +15,7 @@ export const itLoadUtilisation = defineKpi({
   name: 'it_load_utilisation_ratio',
   order: 70,
   spec: { windows: ['1d', '1mo'], site_basis: ['energy'], cluster_basis: [], inputs: [...sideInputNames('it'), 'substituted_ratio', 'rated_kw_available', 'hours'] },
+  display: { label: { 'zh-CN': 'IT 负载率', en: 'IT load utilisation' } },
   site: ({ src, edge }) => {
     const { day, month } = occupancyWindows(src.calendar, edge);
     return [utilisationOf(src, day), utilisationOf(src, month)];

@@ -9,6 +9,7 @@ export const pueLive = defineKpi({
   name: 'pue_live',
   order: 10,
   spec: { windows: ['instant'], site_basis: ['power'], cluster_basis: ['power_weighted', 'mean_of_sites'], inputs: ['facility_power_w', 'it_power_w', ...LIVE_INPUTS, ...MEAN_OF_SITES] },
+  display: { label: { 'zh-CN': '实时 PUE', en: 'Live PUE' } },
   site: (ctx) => {
     const l = ctx.live();
     return l ? [l[0]] : [];

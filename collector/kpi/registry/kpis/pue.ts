@@ -21,6 +21,7 @@ export const pue = defineKpi({
     cluster_basis: ['energy_weighted', 'mean_of_sites'],
     inputs: [...sideInputNames('facility'), ...sideInputNames('it'), 'substituted_ratio', 'anomalies', ...MEAN_OF_SITES],
   },
+  display: { label: { 'zh-CN': 'PUE', en: 'PUE' } },
   site: ({ src, edge }) => ENERGY_WINDOWS.map((kind) => pueOf(src, windowAt(src.calendar, kind, edge))),
   closed: pueOf,
   revised: ['15m', '1h', '1d'],

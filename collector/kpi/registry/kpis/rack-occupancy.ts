@@ -41,6 +41,7 @@ export const rackOccupancy = defineKpi({
     cluster_basis: ['pooled', 'mean_of_sites'],
     inputs: ['racks_available', 'racks_on', 'racks_metered', 'racks_reserved', 'racks_planned', 'standard_racks_available', 'standard_racks_on', 'days', 'days_with_value', ...MEAN_OF_SITES],
   },
+  display: { label: { 'zh-CN': '上架率', en: 'Rack occupancy 上架率' } },
   site: ({ src, edge }) => siteOccupancy(src, edge),
   closed: occupancyOf,
   revised: ['1d'],

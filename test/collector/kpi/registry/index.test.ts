@@ -2,6 +2,7 @@ import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'n
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KPI_CATALOGUE, KPI_MODULE_DIR, KPI_REGISTRY, loadKpiModules } from '../../../../collector/kpi/registry/index.js';
+import { CATALOGUE, LANGS, translate } from '../../../../collector/i18n/catalogue.js';
 import { kpiMeasurement } from '../../../../collector/store/kpi-schema.js';
 
 /**
@@ -30,6 +31,7 @@ const waterUsage = (name: string, order: number) => `export default {
   name: '${name}',
   order: ${order},
   spec: { windows: ['1d'], site_basis: ['energy'], cluster_basis: [], inputs: ['water_l', 'it_kwh'] },
+  display: { label: { 'zh-CN': '水利用效率', en: 'Water usage effectiveness' } },
   site: ({ edge }) => [{ kpi: '${name}', window: '1d', window_start: edge - 86400000, window_end: edge, basis: 'energy', ok: true, value: 1.8, quality: 'measured', status: 'grey', coverage: 1, inputs: { water_l: 4320, it_kwh: 2400 } }],
 };
 `;
@@ -51,6 +53,13 @@ describe('KPI registry: the modules of collector/kpi/registry/kpis/', () => {
   it('publishes in the order the modules declare, not the folder listing order', () => {
     expect(KPI_REGISTRY.map((m) => m.name)).toEqual(PUBLISHED_ORDER);
     expect([...KPI_CATALOGUE.keys()]).toEqual(PUBLISHED_ORDER);
+  });
+
+  it("names every KPI in the operators' catalogue (live page, report, dashboards) from its module, in both languages", () => {
+    for (const m of KPI_REGISTRY) for (const lang of LANGS) expect([m.name, lang, CATALOGUE[lang][`kpi.${m.name}`]]).toEqual([m.name, lang, m.display.label[lang]]);
+    expect(translate('zh-CN', 'kpi.rack_occupancy_ratio')).toBe('上架率');
+    // A name no module has shows its key rather than failing the page or the report.
+    expect(translate('en', 'kpi.no_such_kpi')).toBe('kpi.no_such_kpi');
   });
 
   it('takes a module file dropped into the folder, at the place its order names, into the catalogue and the store schema', async () => {
