@@ -1,4 +1,5 @@
 import { CATALOGUE, DEFAULT_LANG } from '../i18n/catalogue.js';
+import { KPI_REGISTRY } from '../kpi/registry/index.js';
 import { PAGE_GLOBAL, pageScript } from './page-script.js';
 
 /**
@@ -80,12 +81,13 @@ td[data-report="late"]{color:var(--amber)}td[data-report="silent"]{color:var(--r
 `;
 
 /**
- * The page: CSS, then the bundled script, started with the catalogue, embedded as JSON (`<`
- * escaped so no string can close the script), and whether the server is a bureau (told, not
- * probed: a probe's 404 is an error in the console).
+ * The page: CSS, then the bundled script, started with the catalogue and each registered KPI's
+ * number format, embedded as JSON (`<` escaped so no string can close the script), and whether
+ * the server is a bureau (told, not probed: a probe's 404 is an error in the console).
  */
 export function livePageHtml(o: { bureau?: boolean } = {}): string {
   const i18n = JSON.stringify(CATALOGUE).replace(/</g, '\\u003c');
+  const formats = JSON.stringify(Object.fromEntries(KPI_REGISTRY.map((m) => [m.name, m.display.format]))).replace(/</g, '\\u003c');
   return `<!doctype html>
 <html lang="${DEFAULT_LANG}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <link rel="icon" href="data:,"><title>dcim-pulse</title><style>${CSS}</style></head>
@@ -93,6 +95,6 @@ export function livePageHtml(o: { bureau?: boolean } = {}): string {
 <div id="login" style="display:none"><form><b id="login-title"></b><div id="login-hint" class="none"></div><input id="tok" type="password" autocomplete="off"><button id="login-open" type="submit"></button></form></div>
 <main id="app"><div id="sites"></div><section id="bureau"></section></main>
 <script>${pageScript()}
-${PAGE_GLOBAL}.start(${i18n}, ${JSON.stringify(DEFAULT_LANG)}, ${o.bureau === true});</script></body></html>
+${PAGE_GLOBAL}.start(${i18n}, ${JSON.stringify(DEFAULT_LANG)}, ${o.bureau === true}, ${formats});</script></body></html>
 `;
 }

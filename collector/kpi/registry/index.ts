@@ -21,7 +21,7 @@ const SNAKE = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/;
 
 function isKpiModule(m: unknown): m is KpiModule {
   const k = m as Partial<KpiModule> | undefined;
-  return typeof k === 'object' && k !== null && typeof k.name === 'string' && typeof k.order === 'number' && typeof k.site === 'function' && typeof k.spec === 'object' && typeof k.display?.label?.['zh-CN'] === 'string' && typeof k.display.label.en === 'string';
+  return typeof k === 'object' && k !== null && typeof k.name === 'string' && typeof k.order === 'number' && typeof k.site === 'function' && typeof k.spec === 'object' && typeof k.display?.label?.['zh-CN'] === 'string' && typeof k.display.label.en === 'string' && typeof k.display.format?.digits === 'number';
 }
 
 /**
@@ -55,4 +55,4 @@ export const KPI_REGISTRY: readonly KpiModule[] = await loadKpiModules(KPI_MODUL
 export const KPI_CATALOGUE: KpiCatalogue = catalogueOf(KPI_REGISTRY);
 export const KPI_NAMES: readonly string[] = KPI_REGISTRY.map((m) => m.name);
 
-export type { ClusterContext, KpiDisplay, KpiModule, SiteContext } from './kpi-module.js';
+export type { ClusterContext, KpiDisplay, KpiFormat, KpiModule, SiteContext } from './kpi-module.js';

@@ -44,7 +44,24 @@ export interface KpiModule {
 export interface KpiDisplay {
   /** Chinese (the default) and English, in the plan's own terms (PUE, 上架率, 绿电占比, 智算占比). */
   readonly label: { readonly 'zh-CN': string; readonly en: string };
+  /** How its number is written on the live page (the server hands the formats to the page). */
+  readonly format: KpiFormat;
 }
+
+/** value × `scale`, `digits` decimals, then `unit` (with its leading space; PUE has none). */
+export interface KpiFormat {
+  readonly scale: number;
+  readonly digits: number;
+  readonly unit: string;
+}
+
+/** The formats the KPIs share: a PUE, a share written as a percentage, a percentage, PFLOPS. */
+export const FORMATS = {
+  pue: { scale: 1, digits: 3, unit: '' },
+  ratio: { scale: 100, digits: 1, unit: ' %' },
+  pct: { scale: 1, digits: 1, unit: ' %' },
+  pflops: { scale: 1, digits: 2, unit: ' PF' },
+} as const satisfies Record<string, KpiFormat>;
 
 export interface SiteContext {
   readonly src: SiteSource;

@@ -2,6 +2,7 @@ import type { AlertMessage, KpiMessage, KpiValue } from '../../../contract/messa
 import type { ClusterSummary, SiteSummary } from '../../http/api-source.js';
 import type { FloorHall, SiteFloor } from '../site-floor.js';
 import type { BureauSiteReport, bureauView } from './bureau-view.js';
+import { formatKpi, type KpiFormat } from './kpi-format.js';
 import { pickKpi } from './kpi-pick.js';
 
 /**
@@ -65,9 +66,10 @@ type LiveValue = KpiValue & { stale_meters?: { device: string; carried?: boolean
 
 /**
  * `bureau` is the bureau view (page/bureau-view.ts, in the same bundle), shown instead
- * of the site sections when the page is served by a bureau (`IS_BUREAU`).
+ * of the site sections when the page is served by a bureau (`IS_BUREAU`). `FORMATS`: each
+ * registered KPI's number format by name, from the server's KPI registry.
  */
-export function liveApp(I18N: Catalogue, DEFAULT_LANG: string, bureau: typeof bureauView, IS_BUREAU: boolean): void {
+export function liveApp(I18N: Catalogue, DEFAULT_LANG: string, bureau: typeof bureauView, IS_BUREAU: boolean, FORMATS: Readonly<Record<string, KpiFormat>>): void {
   const $ = (selector: string): El => {
     const el = document.querySelector(selector);
     if (!el) throw new Error(`live page: no ${selector}`);
@@ -126,14 +128,7 @@ export function liveApp(I18N: Catalogue, DEFAULT_LANG: string, bureau: typeof bu
   const kw = (w: number | null | undefined) => (w === null || w === undefined ? '–' : `${(w / 1000).toFixed(1)} kW`);
   const deg = (c: number | null | undefined) => (c === null || c === undefined ? '–' : `${c.toFixed(1)} °C`);
   const has = (k: KpiValue | undefined): k is KpiValue & { value: number } => !!k && k.ok && k.value !== undefined;
-  function fmt(k: KpiValue & { value: number }): string {
-    const v = k.value;
-    if (k.kpi.startsWith('pue')) return v.toFixed(3);
-    if (k.kpi.endsWith('_ratio')) return pct(v);
-    if (k.kpi.endsWith('_pct')) return `${v.toFixed(1)} %`;
-    if (k.kpi.endsWith('_pflops')) return `${v.toFixed(2)} PF`;
-    return String(Math.round(v * 1000) / 1000);
-  }
+  const fmt = (k: KpiValue & { value: number }): string => formatKpi(k.value, FORMATS[k.kpi]);
   const st = (k: KpiValue | undefined) => k?.status ?? 'grey';
   // A figure without a target (compute) is shown plainly, not greyed as "no verdict".
   const valueClass = (k: KpiValue | undefined) => (k && k.target === undefined && has(k) ? 's-none' : `s-${st(k)}`);

@@ -1,11 +1,13 @@
 import { bureauView } from './bureau-view.js';
+import type { KpiFormat } from './kpi-format.js';
 import { liveApp, type Catalogue } from './live-app.js';
 
 /**
  * The entry of the page's browser bundle (built by page-script.ts into one IIFE that assigns
  * `dcimLivePage`): live-page.ts inlines the bundle and calls `start` with the catalogue, the
- * default language and whether the server is a bureau, which only the server knows.
+ * default language, whether the server is a bureau and the KPIs' number formats (from the KPI
+ * registry), which only the server knows.
  */
-export function start(i18n: Catalogue, defaultLang: string, isBureau: boolean): void {
-  liveApp(i18n, defaultLang, bureauView, isBureau);
+export function start(i18n: Catalogue, defaultLang: string, isBureau: boolean, formats: Readonly<Record<string, KpiFormat>>): void {
+  liveApp(i18n, defaultLang, bureauView, isBureau, formats);
 }

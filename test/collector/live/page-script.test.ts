@@ -12,13 +12,13 @@ describe('the live page script bundle', () => {
     expect(typeof page.start).toBe('function');
   });
 
-  it('is what the page inlines, started once with the catalogue and the bureau flag', () => {
+  it('is what the page inlines, started once with the catalogue, the bureau flag and the KPI formats', () => {
     const html = livePageHtml({ bureau: true });
     const script = html.slice(html.indexOf('<script>') + '<script>'.length, html.lastIndexOf('</script>'));
     expect(script.startsWith(pageScript())).toBe(true);
     expect(script.match(new RegExp(`${PAGE_GLOBAL}\\.start\\(`, 'g'))).toHaveLength(1);
-    expect(script).toMatch(/, "zh-CN", true\);$/);
-    expect(livePageHtml()).toMatch(/, "zh-CN", false\);<\/script>/);
+    expect(script).toMatch(/, "zh-CN", true, \{"pue_live":\{[^}]*\},.*\}\);$/);
+    expect(livePageHtml()).toMatch(/, "zh-CN", false, \{.*\}\);<\/script>/);
     expect(html.match(/<script/g)).toHaveLength(1);
   });
 

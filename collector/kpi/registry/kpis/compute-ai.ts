@@ -1,5 +1,6 @@
 import { computeKpi } from '../compute.js';
+import { FORMATS } from '../kpi-module.js';
 import { ACCELERATORS } from '../spec-inputs.js';
 
 /** Installed AI compute, PFLOPS FP16 dense, from the accelerators seen and the compute catalogue. */
-export default computeKpi('compute_ai_pflops', 90, { windows: ['instant'], site_basis: ['fp16_dense'], cluster_basis: ['sum:fp16_dense'], inputs: ACCELERATORS }, { label: { 'zh-CN': '智算算力', en: 'AI compute' } });
+export default computeKpi('compute_ai_pflops', 90, { windows: ['instant'], site_basis: ['fp16_dense'], cluster_basis: ['sum:fp16_dense'], inputs: ACCELERATORS }, { label: { 'zh-CN': '智算算力', en: 'AI compute' }, format: FORMATS.pflops });

@@ -3,7 +3,7 @@ import { energyQuality, uncoveredReason } from '../../energy-pue.js';
 import { groupEnergy, sideInputs, sideKwh, type GroupSums } from '../../energy-totals.js';
 import type { SiteSource } from '../../site-source.js';
 import { windowAt, type WindowBounds } from '../../windows.js';
-import { defineKpi } from '../kpi-module.js';
+import { defineKpi, FORMATS } from '../kpi-module.js';
 import { sideInputNames } from '../spec-inputs.js';
 
 /**
@@ -62,7 +62,7 @@ export const coolingLoadFactorKpi = defineKpi({
   name: KPI,
   order: 80,
   spec: { windows: WINDOWS, site_basis: ['energy'], cluster_basis: ['energy_weighted'], inputs: [...sideInputNames('cooling'), ...sideInputNames('it'), 'substituted_ratio', 'anomalies'] },
-  display: { label: { 'zh-CN': '制冷负载系数（CLF）', en: 'Cooling load factor (CLF)' } },
+  display: { label: { 'zh-CN': '制冷负载系数（CLF）', en: 'Cooling load factor (CLF)' }, format: FORMATS.ratio },
   site: ({ src, edge }) => WINDOWS.map((kind) => ofSite(src, windowAt(src.calendar, kind, edge))),
   closed: (src, w) => ((WINDOWS as readonly string[]).includes(w.window) ? ofSite(src, w) : undefined),
   revised: ['1d'],

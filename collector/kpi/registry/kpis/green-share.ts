@@ -4,7 +4,7 @@ import { combineTotals } from '../../energy-totals.js';
 import { greenShareFromTotals, sumDeclared } from '../../green-share.js';
 import { totalsOf, type SiteSource } from '../../site-source.js';
 import { windowAt, type WindowBounds } from '../../windows.js';
-import { defineKpi } from '../kpi-module.js';
+import { defineKpi, FORMATS } from '../kpi-module.js';
 import { GREEN_INPUTS, MEAN_OF_SITES } from '../spec-inputs.js';
 
 /** The day counts physical green supply only (certificates and trades are declared per month). */
@@ -27,7 +27,7 @@ export const greenShare = defineKpi({
     cluster_basis: ['energy_weighted', 'mean_of_sites'],
     inputs: [...GREEN_INPUTS, ...MEAN_OF_SITES],
   },
-  display: { label: { 'zh-CN': '绿电占比', en: 'Green share 绿电占比' } },
+  display: { label: { 'zh-CN': '绿电占比', en: 'Green share 绿电占比' }, format: FORMATS.ratio },
   site: ({ src, edge }) => (['1d', ...DECLARED_WINDOWS] as const).map((kind) => greenShareOf(src, windowAt(src.calendar, kind, edge))),
   closed: (src, w) => (w.window === '1d' || w.window === '1mo' ? greenShareOf(src, w) : undefined),
   cluster: (ctx) => {

@@ -2,7 +2,7 @@ import type { KpiValue } from '../../../../contract/messages.js';
 import { utilisationValue } from '../../occupancy.js';
 import { occupancyWindows, totalsOf, type SiteSource } from '../../site-source.js';
 import type { WindowBounds } from '../../windows.js';
-import { defineKpi } from '../kpi-module.js';
+import { defineKpi, FORMATS } from '../kpi-module.js';
 import { sideInputNames } from '../spec-inputs.js';
 
 function utilisationOf(src: SiteSource, w: WindowBounds): KpiValue {
@@ -15,7 +15,7 @@ export const itLoadUtilisation = defineKpi({
   name: 'it_load_utilisation_ratio',
   order: 70,
   spec: { windows: ['1d', '1mo'], site_basis: ['energy'], cluster_basis: [], inputs: [...sideInputNames('it'), 'substituted_ratio', 'rated_kw_available', 'hours'] },
-  display: { label: { 'zh-CN': 'IT 负载率', en: 'IT load utilisation' } },
+  display: { label: { 'zh-CN': 'IT 负载率', en: 'IT load utilisation' }, format: FORMATS.ratio },
   site: ({ src, edge }) => {
     const { day, month } = occupancyWindows(src.calendar, edge);
     return [utilisationOf(src, day), utilisationOf(src, month)];

@@ -1,7 +1,7 @@
 import { meanOfSites } from '../../cluster-rollup.js';
 import { LIVE_PUE_KPI, pooledLive } from '../../live-pue.js';
 import { liveRollup } from '../live-rollup.js';
-import { defineKpi } from '../kpi-module.js';
+import { defineKpi, FORMATS } from '../kpi-module.js';
 import { LIVE_INPUTS, MEAN_OF_SITES } from '../spec-inputs.js';
 
 /** Live PUE from the latest power readings; a cluster pools power (ΣP_facility / ΣP_IT) and takes the mean of its sites. */
@@ -9,7 +9,7 @@ export const pueLive = defineKpi({
   name: 'pue_live',
   order: 10,
   spec: { windows: ['instant'], site_basis: ['power'], cluster_basis: ['power_weighted', 'mean_of_sites'], inputs: ['facility_power_w', 'it_power_w', ...LIVE_INPUTS, ...MEAN_OF_SITES] },
-  display: { label: { 'zh-CN': '实时 PUE', en: 'Live PUE' } },
+  display: { label: { 'zh-CN': '实时 PUE', en: 'Live PUE' }, format: FORMATS.pue },
   site: (ctx) => {
     const l = ctx.live();
     return l ? [l[0]] : [];

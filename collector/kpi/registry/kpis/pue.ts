@@ -4,7 +4,7 @@ import { pueFromTotals } from '../../energy-pue.js';
 import { combineTotals } from '../../energy-totals.js';
 import { totalsOf, type SiteSource } from '../../site-source.js';
 import { ENERGY_WINDOWS, windowAt, type WindowBounds } from '../../windows.js';
-import { defineKpi } from '../kpi-module.js';
+import { defineKpi, FORMATS } from '../kpi-module.js';
 import { MEAN_OF_SITES, sideInputNames } from '../spec-inputs.js';
 
 export function pueOf(src: SiteSource, w: WindowBounds): KpiValue {
@@ -21,7 +21,7 @@ export const pue = defineKpi({
     cluster_basis: ['energy_weighted', 'mean_of_sites'],
     inputs: [...sideInputNames('facility'), ...sideInputNames('it'), 'substituted_ratio', 'anomalies', ...MEAN_OF_SITES],
   },
-  display: { label: { 'zh-CN': 'PUE', en: 'PUE' } },
+  display: { label: { 'zh-CN': 'PUE', en: 'PUE' }, format: FORMATS.pue },
   site: ({ src, edge }) => ENERGY_WINDOWS.map((kind) => pueOf(src, windowAt(src.calendar, kind, edge))),
   closed: pueOf,
   revised: ['15m', '1h', '1d'],

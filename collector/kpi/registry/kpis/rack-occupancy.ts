@@ -3,7 +3,7 @@ import { meanOfSites, pooledOccupancyDay } from '../../cluster-rollup.js';
 import { occupancyDayValue, occupancyMonthValue, type OccupancyDay } from '../../occupancy.js';
 import { occupancyWindows, type SiteSource } from '../../site-source.js';
 import type { WindowBounds } from '../../windows.js';
-import { defineKpi } from '../kpi-module.js';
+import { defineKpi, FORMATS } from '../kpi-module.js';
 import { MEAN_OF_SITES } from '../spec-inputs.js';
 
 /** A month (or the month to date) of a site's occupancy: the mean of its days. */
@@ -41,7 +41,7 @@ export const rackOccupancy = defineKpi({
     cluster_basis: ['pooled', 'mean_of_sites'],
     inputs: ['racks_available', 'racks_on', 'racks_metered', 'racks_reserved', 'racks_planned', 'standard_racks_available', 'standard_racks_on', 'days', 'days_with_value', ...MEAN_OF_SITES],
   },
-  display: { label: { 'zh-CN': '上架率', en: 'Rack occupancy 上架率' } },
+  display: { label: { 'zh-CN': '上架率', en: 'Rack occupancy 上架率' }, format: FORMATS.ratio },
   site: ({ src, edge }) => siteOccupancy(src, edge),
   closed: occupancyOf,
   revised: ['1d'],

@@ -31,7 +31,7 @@ const waterUsage = (name: string, order: number) => `export default {
   name: '${name}',
   order: ${order},
   spec: { windows: ['1d'], site_basis: ['energy'], cluster_basis: [], inputs: ['water_l', 'it_kwh'] },
-  display: { label: { 'zh-CN': '水利用效率', en: 'Water usage effectiveness' } },
+  display: { label: { 'zh-CN': '水利用效率', en: 'Water usage effectiveness' }, format: { scale: 1, digits: 2, unit: ' L/kWh' } },
   site: ({ edge }) => [{ kpi: '${name}', window: '1d', window_start: edge - 86400000, window_end: edge, basis: 'energy', ok: true, value: 1.8, quality: 'measured', status: 'grey', coverage: 1, inputs: { water_l: 4320, it_kwh: 2400 } }],
 };
 `;
