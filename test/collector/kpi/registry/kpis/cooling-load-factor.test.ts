@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { Cluster } from '../../../../contract/inventory.js';
-import { KPI_CATALOGUE } from '../../../../collector/kpi/registry/index.js';
-import type { KpiValue } from '../../../../contract/messages.js';
-import { emptyGroupSums, type GroupSums } from '../../../../collector/kpi/energy-totals.js';
-import { coolingLoadFactor } from '../../../../collector/kpi/registry/kpis/cooling-load-factor.js';
-import { siteCalendar } from '../../../../shared/time/site-calendar.js';
-import { clusterKpis, siteKpis, windowKpis, type SiteSource } from '../../../../collector/kpi/site-kpis.js';
-import { METER_GROUPS } from '../../../../collector/kpi/site-model.js';
+import type { Cluster } from '../../../../../contract/inventory.js';
+import { KPI_CATALOGUE } from '../../../../../collector/kpi/registry/index.js';
+import type { KpiValue } from '../../../../../contract/messages.js';
+import { emptyGroupSums, type GroupSums } from '../../../../../collector/kpi/energy-totals.js';
+import { coolingLoadFactor } from '../../../../../collector/kpi/registry/kpis/cooling-load-factor.js';
+import { siteCalendar } from '../../../../../shared/time/site-calendar.js';
+import { clusterKpis, siteKpis, windowKpis, type SiteSource } from '../../../../../collector/kpi/site-kpis.js';
+import { METER_GROUPS } from '../../../../../collector/kpi/site-model.js';
 
 /**
  * Cooling load factor, worked by hand. Site "a": two cooling meters drawing 15 kW each (30 kW) and
