@@ -17,6 +17,7 @@
  * (test/collector/store/fixtures/store-measure.ts), so this isolates the collector's CPU.
  */
 import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'mqtt';
 import { Collector } from '../collector/collector.js';
@@ -65,6 +66,7 @@ function publish(url: string, messages: number, rate: number): Promise<{ sent: n
   });
 }
 
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 const cpuMs = (since: NodeJS.CpuUsage) => {
   const u = process.cpuUsage(since);
   return (u.user + u.system) / 1000;
@@ -77,7 +79,7 @@ const pct = (xs: number[], p: number) => {
 // QoS 1 messages per session drops everything beyond it while the collector is behind a burst.
 const mosq = await startMosquitto({ config: ['max_queued_messages 1000000', 'max_queued_bytes 0'] });
 const broker = mosq.ok ? { url: mosq.value.url, stop: () => mosq.value.stop(), name: 'mosquitto' } : { ...(await startEmbeddedBroker()), name: 'aedes (embedded)' };
-console.log(`broker: ${broker.name} ${broker.url}; ${DEVICES} devices, ${MESSAGES} messages of ${READINGS_PER_MESSAGE} readings`);
+console.log(`broker: ${broker.name} ${broker.url}; ${DEVICES} devices, ${MESSAGES} messages of ${READINGS_PER_MESSAGE} readings; load average ${load()}`);
 
 /**
  * One consumer's rate on the stream, two ways:
@@ -100,7 +102,13 @@ interface Rate {
   msg_per_s: number;
   readings_per_s: number;
   readings_per_cpu_s: number;
+  /** The process's highest RSS while the messages came in (sampled every 50 ms), MiB. */
+  peak_rss_mib: number;
 }
+
+const MIB = 2 ** 20;
+let peakRss = 0;
+const rssSampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
 
 async function measure(c: Consumer, mode: 'live' | 'backlog'): Promise<Rate> {
   if (mode === 'backlog') {
@@ -109,6 +117,7 @@ async function measure(c: Consumer, mode: 'live' | 'backlog'): Promise<Rate> {
   }
   const before = c.received();
   c.mark();
+  peakRss = process.memoryUsage.rss();
   const pub = mode === 'live' ? publish(broker.url, MESSAGES, 0) : undefined;
   if (mode === 'backlog') await c.connect();
   await until(`${MESSAGES} messages`, () => c.received() - before >= MESSAGES, 300_000);
@@ -117,10 +126,12 @@ async function measure(c: Consumer, mode: 'live' | 'backlog'): Promise<Rate> {
   const cpu = cpuMs(first.cpu);
   await pub;
   const seconds = (end - first.at) / 1000;
-  return { msg_per_s: MESSAGES / seconds, readings_per_s: (MESSAGES * READINGS_PER_MESSAGE) / seconds, readings_per_cpu_s: (MESSAGES * READINGS_PER_MESSAGE) / (cpu / 1000) };
+  return { msg_per_s: MESSAGES / seconds, readings_per_s: (MESSAGES * READINGS_PER_MESSAGE) / seconds, readings_per_cpu_s: (MESSAGES * READINGS_PER_MESSAGE) / (cpu / 1000), peak_rss_mib: Math.round(Math.max(peakRss, process.memoryUsage.rss()) / MIB) };
 }
 
-const fmt = (r: Rate) => `${Math.round(r.readings_per_s)} readings/s (${Math.round(r.msg_per_s)} msg/s), ${Math.round(r.readings_per_cpu_s)} per CPU-second`;
+/** CPU time of this process per message: the consumer's own cost (mqtt.js included), whatever the broker's pace. */
+const usPerMessage = (r: Rate) => ((1e6 * READINGS_PER_MESSAGE) / r.readings_per_cpu_s).toFixed(1);
+const fmt = (r: Rate) => `${Math.round(r.readings_per_s)} readings/s (${Math.round(r.msg_per_s)} msg/s), ${Math.round(r.readings_per_cpu_s)} per CPU-second (${usPerMessage(r)} µs CPU per message), peak RSS ${r.peak_rss_mib} MiB`;
 
 // A. the broker to a plain subscriber (persistent session, as the collector's).
 let plainGot = 0;
@@ -222,9 +233,16 @@ const collectorBacklog = await measure(collectorConsumer, 'backlog');
   // With --expose-gc the figure is the live collector's, without the first instance's garbage.
   (globalThis as { gc?: () => void }).gc?.();
   const m = process.memoryUsage();
+  const mib = (b: number) => Math.round(b / MIB);
   console.log(`B  collector, live: ${fmt(collectorLive)}; ratio to the broker's plain delivery ${(collectorLive.readings_per_s / brokerLive.readings_per_s).toFixed(2)}`);
   console.log(`B  collector, backlog: ${fmt(collectorBacklog)}; ratio to the broker's plain delivery ${(collectorBacklog.readings_per_s / brokerBacklog.readings_per_s).toFixed(2)}`);
-  console.log(`   accepted ${s.readings_accepted}, invalid ${s.readings_invalid}, duplicates ${s.duplicates}, points to the sink ${sink.points}; RSS ${Math.round(m.rss / 2 ** 20)} MiB, heap ${Math.round(m.heapUsed / 2 ** 20)} MiB with ${DEVICES * (READINGS_PER_MESSAGE - 1) + DEVICES} series`);
+  console.log(`   accepted ${s.readings_accepted}, invalid ${s.readings_invalid}, duplicates ${s.duplicates}, points to the sink ${sink.points} with ${DEVICES * (READINGS_PER_MESSAGE - 1) + DEVICES} series`);
+  // Array buffers are the KPI engine's energy rings (a quarter-hour ring per rack and meter group,
+  // allocated at start); the process's high-water mark holds both collector instances of this run.
+  console.log(
+    `   memory after a full GC: RSS ${mib(m.rss)} MiB = heap ${mib(m.heapUsed)} MiB used of ${mib(m.heapTotal)} MiB, array buffers ${mib(m.arrayBuffers)} MiB, ` +
+      `the rest ${mib(m.rss - m.heapTotal - m.arrayBuffers)} MiB (code, stacks, allocator); process high-water ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB`,
+  );
 }
 {
   const rate = DEVICES / 10;
@@ -244,3 +262,5 @@ const collectorBacklog = await measure(collectorConsumer, 'backlog');
 }
 await collector!.stop();
 await broker.stop();
+clearInterval(rssSampler);
+console.log(`load average at the end ${load()}`);

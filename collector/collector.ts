@@ -322,9 +322,9 @@ export class Collector {
   ingest(topic: string, payload: Uint8Array): void {
     this.counters.messages_received++;
     try {
-      const kind = parseTopic(topic)?.kind;
-      if (kind === 'telemetry') {
-        this.onTelemetry(this.gate.check(topic, payload, this.clock.now()), topic);
+      const parsed = parseTopic(topic);
+      if (parsed?.kind === 'telemetry') {
+        this.onTelemetry(this.gate.check(topic, payload, this.clock.now(), parsed), topic);
       } else {
         const r = decodeState(topic, payload);
         const owned = r.ok ? this.ownership.state(r.value) : r;

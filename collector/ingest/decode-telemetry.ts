@@ -4,7 +4,7 @@ import { formatIssues } from '../../shared/config/load.js';
 import { isPlainRecord, ReadingSchema, readingIfPlain, TelemetryMessageSchema, type Reading, type TelemetryMessage } from '../../contract/messages.js';
 import { fail, ok, type Result } from '../../shared/result.js';
 import { DEVICE_CLASSES, ID_PATTERN } from '../../contract/ids.js';
-import { parseTopic } from '../../contract/topics.js';
+import { parseTopic, type Topic } from '../../contract/topics.js';
 import { unitForName } from '../../contract/units.js';
 import { parseJsonPayload, type DecodeFailure } from './decode-failure.js';
 
@@ -118,8 +118,9 @@ function droppedReading(raw: unknown, index: number, reason: string): DroppedRea
  * `max_age_ms`, polls older than anything the collector still keeps (a 1970 stamp from a device
  * whose clock was reset, or a forged one that would open store shards decades back).
  */
-export function decodeTelemetry(topic: string, payload: Uint8Array, now_ms?: number, max_age_ms?: number): Result<DecodedTelemetry, DecodeFailure> {
-  const t = parseTopic(topic);
+export function decodeTelemetry(topic: string, payload: Uint8Array, now_ms?: number, max_age_ms?: number, parsed?: Topic): Result<DecodedTelemetry, DecodeFailure> {
+  // `parsed`: the caller's parse of this same topic (the collector parses it once to route it).
+  const t = parsed ?? parseTopic(topic);
   if (!t || t.kind !== 'telemetry') return fail({ code: 'DCIM_E_MQTT_TOPIC_INVALID', reason: `not a telemetry topic: ${JSON.stringify(topic.slice(0, 200))}` });
   const json = parseJsonPayload(payload);
   if (!json.ok) return json;
@@ -151,14 +152,23 @@ export function decodeTelemetry(topic: string, payload: Uint8Array, now_ms?: num
     });
   }
 
-  const readings: Reading[] = [];
   const dropped: DroppedReading[] = [];
   const seen = new Set<string>();
   const raws = env.readings;
+  // A copy only once a reading differs from its raw form (dropped, or rebuilt by the schema):
+  // a clean poll keeps its parsed array and envelope, saving two allocations per message.
+  let readings: Reading[] | undefined;
   for (let index = 0; index < raws.length; index++) {
     const checked = checkReading(raws[index], index, seen);
-    if (typeof checked === 'string') dropped.push(droppedReading(raws[index], index, checked));
-    else readings.push(checked);
+    if (typeof checked === 'string') {
+      readings ??= raws.slice(0, index) as Reading[];
+      dropped.push(droppedReading(raws[index], index, checked));
+    } else if (readings !== undefined) readings.push(checked);
+    else if (checked !== raws[index]) {
+      readings = raws.slice(0, index) as Reading[];
+      readings.push(checked);
+    }
   }
-  return ok({ message: { ...env, readings }, dropped });
+  if (readings === undefined && env === json.value) return ok({ message: env as TelemetryMessage, dropped });
+  return ok({ message: { ...env, readings: readings ?? (raws as Reading[]) }, dropped });
 }

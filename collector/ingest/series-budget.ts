@@ -56,7 +56,8 @@ export class SeriesBudget {
       if (why) return `device has ${this.max_points} point names already (${why})`;
     }
     if (r.index) {
-      for (const [tag, value] of Object.entries(r.index)) {
+      for (const tag in r.index) {
+        const value = r.index[tag as keyof typeof r.index];
         if (value === undefined) continue;
         const why = this.touch(sets, tag, value, this.max_index, now_ms);
         if (why) return `index ${tag}=${value}: device has ${this.max_index} ${tag} values already (${why})`;

@@ -19,7 +19,10 @@ import { topics } from '../../contract/topics.js';
  *   agent-scoped ones; the legacy device topics too while `legacy_topics` is set);
  * - the retained KPI message and the retained site summaries for the bureau, validated before they leave;
  * - reconnects forever at a fixed period; subscriptions are renewed when the broker lost the
- *   session.
+ *   session;
+ * - an MQTT 5 receive maximum (default 1,000): the broker keeps at most that many QoS 1 messages
+ *   unacknowledged towards us, so a backlog drained after an outage waits in the broker's queue,
+ *   not in our socket buffers (each message is acknowledged once its handler has returned).
  * Payload size is enforced by the decoders (contract MAX_PAYLOAD_BYTES) before any parsing;
  * the broker's own `max_packet_size` should be set to match.
  */
@@ -37,6 +40,8 @@ export interface MqttSubscriberOptions {
   legacy_topics?: boolean;
   /** How long the broker keeps the session after a disconnect (default a week). */
   session_expiry_s?: number;
+  /** QoS 1 messages the broker may have in flight to us (MQTT 5 receive maximum, 1–65535; default 1,000). */
+  receive_maximum?: number;
   on_message: (topic: string, payload: Buffer) => void;
   logger: Logger;
   reconnect_period_ms?: number;
@@ -44,6 +49,13 @@ export interface MqttSubscriberOptions {
   keepalive_s?: number;
   stop_timeout_ms?: number;
 }
+
+/**
+ * Unacknowledged QoS 1 deliveries the broker may keep in flight to the collector: enough to keep a
+ * drain streaming (acknowledgements go back while the next messages are on the wire), small enough
+ * that a backlog stays in the broker (1,000 × a 1.3 KB poll ≈ 1.3 MB; MQTT 5 allows up to 65,535).
+ */
+export const DEFAULT_RECEIVE_MAXIMUM = 1000;
 
 export class MqttSubscriber {
   private client: MqttClient | undefined;
@@ -60,7 +72,7 @@ export class MqttSubscriber {
       clientId: o.client_id,
       clean: false,
       protocolVersion: 5,
-      properties: { sessionExpiryInterval: o.session_expiry_s ?? 7 * 24 * 3600 },
+      properties: { sessionExpiryInterval: o.session_expiry_s ?? 7 * 24 * 3600, receiveMaximum: o.receive_maximum ?? DEFAULT_RECEIVE_MAXIMUM },
       resubscribe: false,
       reconnectPeriod: o.reconnect_period_ms ?? 1000,
       connectTimeout: o.connect_timeout_ms ?? 10_000,

@@ -1,5 +1,5 @@
 import type { TelemetryMessage } from '../../contract/messages.js';
-import { topics } from '../../contract/topics.js';
+import { parseTopic, topics, type Topic } from '../../contract/topics.js';
 import type { AgentState } from '../../contract/messages.js';
 import type { BirthVerdict, SeqDedup } from '../state/seq-dedup.js';
 import type { SiteDevice, SiteEntry } from '../state/site-registry.js';
@@ -35,14 +35,18 @@ export class TelemetryGate {
     private readonly ownership: Ownership = new Ownership(sites),
   ) {}
 
-  /** One message from `topic`; `now_ms` refuses polls stamped in the future or too long ago. */
-  check(topic: string, payload: Uint8Array, now_ms?: number): GateVerdict {
-    const r = decodeTelemetry(topic, payload, now_ms, this.maxAgeMs);
+  /**
+   * One message from `topic`; `now_ms` refuses polls stamped in the future or too long ago.
+   * `parsed`: the caller's parseTopic(topic), when it already has it.
+   */
+  check(topic: string, payload: Uint8Array, now_ms?: number, parsed: Topic | undefined = parseTopic(topic)): GateVerdict {
+    const r = decodeTelemetry(topic, payload, now_ms, this.maxAgeMs, parsed);
     if (!r.ok) return { kind: 'invalid', failure: r.reason };
     const { message: m, dropped } = r.value;
     const device = this.sites.get(m.site)?.devices.get(m.device);
     if (!device) return { kind: 'unknown', site: m.site, what: this.sites.has(m.site) ? `device ${m.device}` : `site ${m.site}` };
-    const owned = this.ownership.telemetryOn(topic, m);
+    // decodeTelemetry refused anything but a telemetry topic.
+    const owned = this.ownership.telemetry(m.site, parsed?.kind === 'telemetry' ? parsed.agent : undefined, m.agent, m.device);
     if (!owned.ok) return { kind: 'invalid', failure: owned.reason };
     if (device.class !== undefined && device.class !== m.class) {
       // The class is the measurement: a wrong one would file the readings under another table.

@@ -37,31 +37,55 @@ function definedTags(index: TelemetryMessage['readings'][number]['index']): Reco
   return out;
 }
 
-/** The group of readings sharing index tags: sorted `k=v` pairs (most polls have none or one). */
-function indexKey(index: Record<string, string>): string {
-  const keys = Object.keys(index);
-  if (keys.length === 0) return '';
-  if (keys.length === 1) return `${keys[0]}=${index[keys[0]!]}`;
-  return keys
+/** The group of readings sharing index tags: sorted `k=v` pairs of the defined tags (most polls have none or one). */
+function indexKey(index: TelemetryMessage['readings'][number]['index']): string {
+  if (index === undefined) return '';
+  let only: string | undefined;
+  let many = false;
+  for (const k in index) {
+    if (index[k as keyof typeof index] === undefined) continue;
+    if (only === undefined) only = k;
+    else many = true;
+  }
+  if (only === undefined) return '';
+  if (!many) return `${only}=${index[only as keyof typeof index]}`;
+  const tags = definedTags(index);
+  return Object.keys(tags)
     .sort()
-    .map((k) => `${k}=${index[k]}`)
+    .map((k) => `${k}=${tags[k]}`)
     .join(',');
 }
 
+/**
+ * A device's own tags (site, device, then its place) are the same in every poll: built once per
+ * device and shared, frozen, by the points of its polls without index tags.
+ */
+const baseTagsCache = new WeakMap<DeviceTags, Readonly<Record<string, string>>>();
+
+function baseTags(msg: TelemetryMessage, device: DeviceTags): Readonly<Record<string, string>> {
+  const cached = baseTagsCache.get(device);
+  if (cached !== undefined && cached.site === msg.site && cached.device === msg.device) return cached;
+  const tags = Object.freeze({ site: msg.site, device: msg.device, ...device } as Record<string, string>);
+  baseTagsCache.set(device, tags);
+  return tags;
+}
+
 export function readingPoints(msg: TelemetryMessage, device: DeviceTags): MetricPoint[] {
-  const byIndex = new Map<string, { index: Record<string, string>; fields: Record<string, FieldValue> }>();
+  const base = baseTags(msg, device);
+  const points: MetricPoint[] = [];
+  // Group key → its point's fields; a poll has a handful of groups, so lists beat a Map.
+  const keys: string[] = [];
+  const fields: Record<string, FieldValue>[] = [];
   for (const r of msg.readings) {
     if (r.value === null) continue;
-    const index = definedTags(r.index);
-    const key = indexKey(index);
-    let group = byIndex.get(key);
-    if (!group) byIndex.set(key, (group = { index, fields: {} }));
-    group.fields[r.point] = fieldValue(r.point, r.value);
+    const key = indexKey(r.index);
+    let at = keys.indexOf(key);
+    if (at < 0) {
+      at = keys.push(key) - 1;
+      fields.push({});
+      points.push({ measurement: msg.class, tags: key === '' ? base : { ...base, ...definedTags(r.index) }, fields: fields[at]!, ts_ms: msg.ts });
+    }
+    fields[at]![r.point] = fieldValue(r.point, r.value);
   }
-  return [...byIndex.values()].map(({ index, fields }) => ({
-    measurement: msg.class,
-    tags: { site: msg.site, device: msg.device, ...device, ...index },
-    fields,
-    ts_ms: msg.ts,
-  }));
+  return points;
 }

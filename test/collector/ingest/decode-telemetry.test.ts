@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeState } from '../../../collector/ingest/decode-status.js';
 import { decodeTelemetry } from '../../../collector/ingest/decode-telemetry.js';
 import { MAX_PAYLOAD_BYTES } from '../../../contract/messages.js';
+import { parseTopic } from '../../../contract/topics.js';
 
 const TOPIC = 'dcim/v1/demo/devices/pdu-r01-a/telemetry';
 const msg = (over: Record<string, unknown> = {}) => ({
@@ -121,6 +122,22 @@ describe('decodeTelemetry: readings dropped one by one', () => {
     const r = decodeTelemetry(TOPIC, buf(msg({ readings: [good, { ...good, value: 5 }, { ...good, index: { phase: '1' } }] })));
     expect(r.ok && r.value.dropped.map((d) => d.reason)).toEqual(['duplicate reading for active_power_w']);
     expect(r.ok && r.value.message.readings).toHaveLength(2);
+  });
+
+  it('a clean poll is the parsed message itself; one reading rebuilt by the schema is kept in its place', () => {
+    const clean = decodeTelemetry(TOPIC, buf(msg({ readings: [good, { point: 'energy_kwh', value: '12345', unit: 'kWh', quality: 'good' }] })));
+    expect(clean.ok && clean.value.message.readings).toEqual([good, { point: 'energy_kwh', value: '12345', unit: 'kWh', quality: 'good' }]);
+    // A key the schema does not know is stripped by ReadingSchema: the reading stays, in order, without it.
+    const stripped = decodeTelemetry(TOPIC, buf(msg({ readings: [good, { point: 'energy_kwh', value: 3, unit: 'kWh', quality: 'good', note: 'x' }, { point: 'phase_current_a', value: 1, unit: 'A', quality: 'good', index: { phase: '1' } }] })));
+    expect(stripped.ok && stripped.value.dropped).toEqual([]);
+    expect(stripped.ok && stripped.value.message.readings).toEqual([good, { point: 'energy_kwh', value: 3, unit: 'kWh', quality: 'good' }, { point: 'phase_current_a', value: 1, unit: 'A', quality: 'good', index: { phase: '1' } }]);
+  });
+
+  it('gives the same verdict with the caller\'s parsed topic as without', () => {
+    const payload = buf(msg());
+    for (const topic of [TOPIC, 'dcim/v1/demo/devices/pdu-r01-a/status', 'dcim/v1/demo/agents/edge-1/devices/pdu-r01-a/telemetry']) {
+      expect(decodeTelemetry(topic, payload, undefined, undefined, parseTopic(topic))).toEqual(decodeTelemetry(topic, payload));
+    }
   });
 
   it('keeps a valid message with every reading invalid (the poll still happened)', () => {
