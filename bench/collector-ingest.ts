@@ -214,6 +214,10 @@ function newCollector(): Collector {
 }
 const collectorConsumer: Consumer = {
   async connect() {
+    // A restart is a new process: the stopped instance's engine is gone before the new one is built,
+    // so the figures below hold one collector's memory, not two.
+    collector = undefined;
+    (globalThis as { gc?: () => void }).gc?.();
     collector = newCollector();
     await collector.start();
   },
