@@ -29,7 +29,8 @@ afterEach(async () => {
   rmSync(stateDir, { recursive: true, force: true });
 });
 
-describe('spool with a real mosquitto', () => {
+// Each wait below is bounded on its own, generously for a loaded machine; the test's bound is the sum.
+describe('spool with a real mosquitto', { timeout: 120_000 }, () => {
   const broker = useService('mosquitto', () => startMosquitto());
 
   function agent(devices: number, taken: TakenReading[], over: Partial<AgentOptions> = {}, readMs = 0, padReadings = 0) {
