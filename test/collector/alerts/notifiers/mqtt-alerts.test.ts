@@ -19,12 +19,18 @@ const RULES = parseAlertRules('rules: [{ id: agent_offline, kind: agent_offline,
 async function retainedAlerts(url: string): Promise<Map<string, string>> {
   const client: MqttClient = await connectAsync(url, { clientId: `probe-${Math.random().toString(16).slice(2)}`, reconnectPeriod: 0 });
   const got = new Map<string, string>();
+  // The broker sends the retained messages on SUBSCRIBE, before anything this client publishes
+  // afterwards: a marker to its own topic, once back, says every retained message is in.
+  const marker = `probe/${Math.random().toString(16).slice(2)}`;
+  let markerBack = false;
   client.on('message', (topic, payload, packet) => {
-    if (packet.retain) got.set(topic, payload.toString('utf8'));
+    if (topic === marker) markerBack = true;
+    else if (packet.retain) got.set(topic, payload.toString('utf8'));
   });
   await client.subscribeAsync(topics.filters.alerts('t'), { qos: 1 });
-  // Retained messages arrive right after SUBACK; a short quiet period collects them all.
-  await new Promise((r) => setTimeout(r, 300));
+  await client.subscribeAsync(marker, { qos: 1 });
+  await client.publishAsync(marker, 'done', { qos: 1 });
+  await until('the retained alerts, then the marker', () => markerBack, 30_000);
   await client.endAsync();
   return got;
 }
