@@ -9,6 +9,7 @@ import { Agent } from '../../agent/index.js';
 import { startBroker, subscriber, type TestBroker } from './support/broker.js';
 import { freeTcpPort, startPymodbus, startSnmpsim, useService } from './support/services.js';
 import { offsetFromSlot } from '../support/slot-offset.js';
+import { until } from '../support/until.js';
 
 /**
  * The smallest site end to end on loopback: snmpsimd (APC rPDU2 recording) and pymodbus
@@ -49,6 +50,9 @@ describe('Agent with real devices', () => {
   const snmp = useService('snmpsimd', () => startSnmpsim({ 'apc-rpdu2': apcRecording }));
   const modbus = useService('pymodbus', () => startPymodbus());
 
+  // Real peers answer in milliseconds, but on a loaded machine snmpsimd and pymodbus (Python)
+  // may take longer than the 300 ms the failing-device tests use: wait for their answers.
+  const patient = { snmp: { timeoutMs: 3000, retries: 0 }, modbus: { timeoutMs: 3000, retries: 0 } };
   const devices = () => [
     { id: 'pdu-r01-a', profile: 'apc-rpdu2', rack: 'r01', interval_s: 1, address: { protocol: 'snmp', host: '127.0.0.1', port: snmp().port, community: 'apc-rpdu2' } },
     { id: 'meter-incomer-1', profile: 'eastron-sdm630', hall: 'h1', interval_s: 1, address: { protocol: 'modbus', host: '127.0.0.1', port: modbus().tcpPort, unit_id: 1 } },
@@ -56,7 +60,7 @@ describe('Agent with real devices', () => {
 
   it('polls both devices, publishes telemetry (QoS 1, aligned ts, rising seq), retained statuses and its state', async () => {
     const sub = await subscriber(broker.url, 'dcim/v1/demo/#');
-    const a = agent(inventory(devices()));
+    const a = agent(inventory(devices()), patient);
     await a.start();
     // Polls taken before the broker connection was up are spooled and delivered too, so the first
     // message of each device may come from different cycles: pair them by second.
@@ -65,7 +69,7 @@ describe('Agent with real devices', () => {
     const second = (m: { payload: Record<string, unknown> }) => Math.floor((m.payload.ts as number) / 1000);
     const pairOf = (m: { topic: string; payload: Record<string, unknown> }) =>
       sub.messages.find((x) => (m.topic === pduTopic ? x.topic === meterTopic : m.topic === meterTopic && x.topic === pduTopic) && second(x) === second(m));
-    const first = await sub.waitFor((m) => pairOf(m) !== undefined, 4000);
+    const first = await sub.waitFor((m) => pairOf(m) !== undefined, 20_000);
     const [pdu, meter] = first.topic === pduTopic ? [first, pairOf(first)!] : [pairOf(first)!, first];
     const value = (m: typeof pdu, point: string) => (m.payload.readings as { point: string; value: unknown }[]).find((r) => r.point === point)?.value;
     expect(pdu.qos).toBe(1);
@@ -75,20 +79,32 @@ describe('Agent with real devices', () => {
     expect(meter.payload).toMatchObject({ class: 'meter' });
     expect(value(meter, 'active_power_w')).toBe(8123.5);
     expect(value(meter, 'energy_kwh')).toBe(46341.5);
-    // Same interval → read at nearly the same instant, each at its slot plus the jitter cap (a
-    // tenth of 1 s). The slack allows for timers firing late on a loaded machine; polls that were
-    // not aligned would spread over the whole second.
-    const LATE_TIMER_SLACK_MS = 400;
-    expect(Math.abs((pdu.payload.ts as number) - (meter.payload.ts as number))).toBeLessThan(100 + LATE_TIMER_SLACK_MS);
-    for (const m of [pdu, meter]) expect(offsetFromSlot(m.payload.ts as number)).toBeLessThan(100 + LATE_TIMER_SLACK_MS);
     expect(pdu.payload.seq).not.toBe(meter.payload.seq);
+    // Same interval → read at nearly the same instant, each at its slot plus the jitter cap (a
+    // tenth of 1 s). Polls that were not aligned keep the phase they started with, so the best of
+    // three cycles is as far off as the first; a loaded machine makes some timers late, rarely
+    // all three by the slack.
+    const LATE_TIMER_SLACK_MS = 400;
+    const pairs = () => {
+      const bySecond = new Map<number, [typeof pdu, typeof pdu]>();
+      for (const m of sub.messages) {
+        const other = m.topic === pduTopic ? pairOf(m) : undefined;
+        if (other) bySecond.set(second(m), [m, other]);
+      }
+      return [...bySecond.values()];
+    };
+    await until('three cycles of both devices', () => pairs().length >= 3, 30_000);
+    const best = (f: (p: [typeof pdu, typeof pdu]) => number) => Math.min(...pairs().map(f));
+    expect(best(([p, m]) => Math.abs((p.payload.ts as number) - (m.payload.ts as number)))).toBeLessThan(100 + LATE_TIMER_SLACK_MS);
+    expect(best(([p]) => offsetFromSlot(p.payload.ts as number))).toBeLessThan(100 + LATE_TIMER_SLACK_MS);
+    expect(best(([, m]) => offsetFromSlot(m.payload.ts as number))).toBeLessThan(100 + LATE_TIMER_SLACK_MS);
 
     const up = await sub.waitFor((m) => m.topic === topics.deviceStatus('demo', 'edge1', 'meter-incomer-1'));
     expect(up).toMatchObject({ qos: 1, payload: { state: 'up' } });
     const state = await sub.waitFor((m) => m.topic === topics.agentState('demo', 'edge1'));
     expect(state.payload).toMatchObject({ online: true, devices: 2, bd_seq: 0 });
 
-    await sub.waitFor((m) => m.topic.endsWith('/telemetry') && (m.payload.seq as number) >= 3, 4000);
+    await sub.waitFor((m) => m.topic.endsWith('/telemetry') && (m.payload.seq as number) >= 3, 20_000);
     const seqs = sub.messages.filter((m) => m.topic.endsWith('/telemetry')).map((m) => m.payload.seq as number);
     expect([...seqs].sort((x, y) => x - y)).toEqual(seqs.slice().sort((x, y) => x - y));
     expect(new Set(seqs).size).toBe(seqs.length);
@@ -109,14 +125,14 @@ describe('Agent with real devices', () => {
 
   it('seq keeps rising across an agent restart', async () => {
     const sub = await subscriber(broker.url, topics.filters.telemetry('demo'));
-    const first = agent(inventory(devices().slice(1)));
+    const first = agent(inventory(devices().slice(1)), patient);
     await first.start();
-    await sub.waitFor(() => true, 4000);
+    await sub.waitFor(() => true, 20_000);
     await first.stop();
     const before = Math.max(...sub.messages.map((m) => m.payload.seq as number));
-    const second = agent(inventory(devices().slice(1)));
+    const second = agent(inventory(devices().slice(1)), patient);
     await second.start();
-    const next = await sub.waitFor((m) => (m.payload.seq as number) > before, 4000);
+    const next = await sub.waitFor((m) => (m.payload.seq as number) > before, 20_000);
     expect(next.payload.seq).toBeGreaterThanOrEqual(1000); // the first block was reserved up to 1000
     await sub.client.endAsync();
   });
@@ -133,8 +149,8 @@ describe('Agent with failing devices (broker only)', () => {
       { env: {} },
     );
     await a.start();
-    const secret = await sub.waitFor((m) => m.topic.includes('pdu-secret'), 4000);
-    const gone = await sub.waitFor((m) => m.topic.includes('meter-gone'), 4000);
+    const secret = await sub.waitFor((m) => m.topic.includes('pdu-secret'), 20_000);
+    const gone = await sub.waitFor((m) => m.topic.includes('meter-gone'), 20_000);
     expect(secret.payload).toMatchObject({ state: 'down', code: 'DCIM_E_SECRET_MISSING', last_ok: null });
     expect(gone.payload).toMatchObject({ state: 'down', code: 'DCIM_E_MODBUS_CONNECT' });
     await sub.client.endAsync();
@@ -157,7 +173,7 @@ describe('Agent with failing devices (broker only)', () => {
     });
     agents.push(a);
     await a.start();
-    await new Promise((r) => setTimeout(r, 1300));
+    await until('a poll spooled', () => (a.stats().polling.devices['meter-gone']?.polls ?? 0) >= 1 && a.stats().telemetry.spool.records >= 1, 30_000);
     const s = a.stats();
     expect(s.polling.devices['meter-gone']?.polls).toBeGreaterThanOrEqual(1);
     expect(s.telemetry.spool.records).toBeGreaterThanOrEqual(1);

@@ -7,6 +7,7 @@ import { memoryLogger } from '../../shared/log.js';
 import { Publisher, redactUrl, type PublisherOptions } from '../../agent/publisher.js';
 import { SeqStore } from '../../agent/seq-store.js';
 import { clientsOf, startBroker, subscriber, type TestBroker } from './support/broker.js';
+import { until } from '../support/until.js';
 
 let broker: TestBroker;
 let dir: string;
@@ -49,7 +50,7 @@ describe('Publisher (aedes on loopback)', () => {
   it('publishes a retained online state with bd_seq on connect, seen by a late subscriber', async () => {
     const { p } = publisher();
     p.start();
-    expect(await p.whenConnected(3000)).toBe(true);
+    expect(await p.whenConnected(20_000)).toBe(true);
     await new Promise((r) => setTimeout(r, 100));
     const sub = await subscriber(broker.url, stateTopic);
     const m = await sub.waitFor((x) => x.topic === stateTopic);
@@ -60,7 +61,7 @@ describe('Publisher (aedes on loopback)', () => {
   it('uses a persistent session with the stable client id', async () => {
     const { p } = publisher();
     p.start();
-    await p.whenConnected(3000);
+    await p.whenConnected(20_000);
     expect(clientsOf(broker.broker)['dcim-agent-demo-edge1']?.clean).toBe(false);
   });
 
@@ -68,7 +69,7 @@ describe('Publisher (aedes on loopback)', () => {
     const { p } = publisher();
     const sub = await subscriber(broker.url, topics.filters.telemetry('demo'));
     p.start();
-    await p.whenConnected(3000);
+    await p.whenConnected(20_000);
     const r = await p.publish(topics.telemetry('demo', 'edge1', 'pdu-r01-a'), telemetry());
     expect(r).toEqual({ ok: true, value: undefined });
     const m = await sub.waitFor((x) => x.topic.endsWith('/telemetry'));
@@ -101,7 +102,7 @@ describe('Publisher (aedes on loopback)', () => {
     const { p, logger } = publisher();
     const sub = await subscriber(broker.url, '#');
     p.start();
-    await p.whenConnected(3000);
+    await p.whenConnected(20_000);
     const r = await p.publish(topic, payload);
     expect(r).toMatchObject({ ok: false, reason: { code } });
     expect(p.stats().refused_invalid).toBe(1);
@@ -124,7 +125,7 @@ describe('Publisher (aedes on loopback)', () => {
     const reconnected: number[] = [];
     p.onConnect(() => reconnected.push(p.stats().bd_seq));
     p.start();
-    await p.whenConnected(3000);
+    await p.whenConnected(20_000);
     const sub = await subscriber(broker.url, stateTopic);
     await sub.waitFor((m) => m.payload.online === true && m.payload.bd_seq === 0);
     broker.cut('dcim-agent-');
@@ -146,9 +147,9 @@ describe('Publisher (aedes on loopback)', () => {
     p.onConnect(() => events.push('connect'));
     p.onClose(() => events.push('close'));
     p.start();
-    await p.whenConnected(3000);
+    await p.whenConnected(20_000);
     broker.cut('dcim-agent-');
-    for (let i = 0; i < 100 && events.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    await until('the reconnect', () => events.length >= 3, 20_000, () => events.join(', '));
     expect(events).toEqual(['connect', 'close', 'connect']);
   });
 
@@ -156,7 +157,7 @@ describe('Publisher (aedes on loopback)', () => {
     const { p } = publisher();
     const sub = await subscriber(broker.url, topics.filters.telemetry('demo'));
     p.start();
-    await p.whenConnected(3000);
+    await p.whenConnected(20_000);
     expect(p.prepare(topics.telemetry('demo', 'edge1', 'pdu-r01-a'), { schema: 1 })).toMatchObject({ ok: false, reason: { code: 'DCIM_E_MQTT_PAYLOAD_INVALID' } });
     const prepared = p.prepare(topics.telemetry('demo', 'edge1', 'pdu-r01-a'), telemetry({ seq: 9 }));
     expect(prepared.ok).toBe(true);
@@ -170,7 +171,7 @@ describe('Publisher (aedes on loopback)', () => {
   it('stop() publishes the offline state itself and the broker sends no will', async () => {
     const { p } = publisher();
     p.start();
-    await p.whenConnected(3000);
+    await p.whenConnected(20_000);
     const sub = await subscriber(broker.url, stateTopic);
     await sub.waitFor((m) => m.payload.online === true);
     await p.stop();
@@ -184,11 +185,11 @@ describe('Publisher (aedes on loopback)', () => {
   it('bd_seq keeps rising across publisher restarts', async () => {
     const first = publisher().p;
     first.start();
-    await first.whenConnected(3000);
+    await first.whenConnected(20_000);
     await first.stop();
     const second = publisher().p;
     second.start();
-    await second.whenConnected(3000);
+    await second.whenConnected(20_000);
     expect(second.stats().bd_seq).toBe(1);
   });
 
@@ -196,7 +197,7 @@ describe('Publisher (aedes on loopback)', () => {
     const { p } = publisher();
     const sub = await subscriber(broker.url, '#');
     p.start();
-    await p.whenConnected(3000);
+    await p.whenConnected(20_000);
     expect(await p.publishPrepared(topics.legacy.telemetry('demo', 'pdu-r01-a'), JSON.stringify(telemetry({ seq: 11 })))).toEqual({ ok: true, value: undefined });
     const m = await sub.waitFor((x) => x.topic.endsWith('/telemetry'));
     expect(m).toMatchObject({ topic: topics.telemetry('demo', 'edge1', 'pdu-r01-a'), payload: { seq: 11 } });
@@ -206,7 +207,7 @@ describe('Publisher (aedes on loopback)', () => {
   it('speaks MQTT 5; a broker that refuses it (aedes) gets 3.1.1 at once, said once, the same bd_seq', async () => {
     const { p, logger } = publisher();
     p.start();
-    expect(await p.whenConnected(3000)).toBe(true);
+    expect(await p.whenConnected(20_000)).toBe(true);
     expect(p.stats()).toMatchObject({ protocol_version: 4, bd_seq: 0, connects: 1 });
     expect(logger.lines.filter((l) => /does not speak MQTT 5/.test(String(l.msg)))).toHaveLength(1);
   });

@@ -128,7 +128,7 @@ describe('plausibility end to end: snmpsimd → Agent → MQTT', () => {
     });
     await agent.start();
 
-    const first = await sub.waitFor(() => true, 5000);
+    const first = await sub.waitFor(() => true, 20_000);
     const readings = new Map((first.payload.readings as Reading[]).map((r) => [key(r), r]));
     const judged = Object.fromEntries([...readings].map(([k, r]) => [k, r.quality === 'good' ? r.value : `${r.quality} ${r.error}`]));
     expect(judged).toEqual({
@@ -154,7 +154,7 @@ describe('plausibility end to end: snmpsimd → Agent → MQTT', () => {
     expect(readings.get('output_power_w[1]')).toMatchObject({ value: null, index: { line: '1' } });
 
     // The recording never changes: by the third poll the live input power is stuck, and only it.
-    const third = await sub.waitFor((m) => (m.payload.readings as Reading[]).some((r) => r.error === 'DCIM_E_VALUE_STUCK'), 8000);
+    const third = await sub.waitFor((m) => (m.payload.readings as Reading[]).some((r) => r.error === 'DCIM_E_VALUE_STUCK'), 20_000);
     const stuck = (third.payload.readings as Reading[]).filter((r) => r.error === 'DCIM_E_VALUE_STUCK');
     expect(stuck).toEqual([{ point: 'input_power_w', unit: 'W', index: { line: '1' }, value: 1790, quality: 'uncertain', error: 'DCIM_E_VALUE_STUCK' }]);
     expect(sub.messages.filter((m) => m.payload.seq as number <= (third.payload.seq as number)).length).toBeGreaterThanOrEqual(3);

@@ -65,7 +65,7 @@ export async function subscriber(url: string, filter: string): Promise<{ client:
   return {
     client,
     messages,
-    waitFor: (pred, ms = 3000) => {
+    waitFor: (pred, ms = 20_000) => {
       const seen = messages.find(pred);
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {

@@ -251,7 +251,7 @@ describe('dcim broker-config on a real mosquitto with the shipped auth config', 
     await collector.subscribeAsync(topics.filters.telemetry('demo'), { qos: 1 });
     try {
       publisher.start();
-      expect(await publisher.whenConnected(5000)).toBe(true);
+      expect(await publisher.whenConnected(20_000)).toBe(true);
       outbox.start();
       outbox.submit(poll('edge-1', 'meter-incomer-1', 1));
       await until('the broker refused it', () => publisher.stats().refused_by_broker >= 1);
