@@ -3,8 +3,10 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Generous bounds: a test waits on conditions, each bounded on its own; these only catch a hang,
+    // and must not catch a test that is slow because others load the machine (DCIM_CI_BUSY).
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
     // Suites that start real services (mosquitto, influxd) use their own ports; files run in parallel.
     pool: 'forks',
     // Vitest's default is one worker less than the cores: on a 2-core machine files would run one at

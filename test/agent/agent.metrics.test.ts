@@ -76,7 +76,7 @@ async function scrape(): Promise<Map<string, ParsedFamily>> {
 const v = (m: Map<string, ParsedFamily>, name: string, labels: Record<string, string> = {}) =>
   m.get(name)?.samples.find((s) => Object.entries(labels).every(([k, x]) => s.labels[k] === x))?.value;
 
-async function until<T>(what: string, get: () => Promise<T | undefined> | T | undefined, ms = 6000): Promise<T> {
+async function until<T>(what: string, get: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const x = await get();

@@ -201,7 +201,7 @@ describe('Collector end to end through an MQTT broker (aedes on loopback)', () =
     clients.push(c);
     return c;
   };
-  const until = async (what: string, cond: () => boolean, timeout_ms = 3000) => {
+  const until = async (what: string, cond: () => boolean, timeout_ms = 20_000) => {
     const deadline = Date.now() + timeout_ms;
     while (!cond()) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
