@@ -5,6 +5,7 @@ import { createNetSnmpTransport } from '../../../agent/snmp/net-snmp-transport.j
 import { SnmpSocketPool } from '../../../agent/snmp/snmp-socket-pool.js';
 import type { SnmpTransport } from '../../../agent/snmp/snmp-transport.js';
 import { GAUGE_BASE, startManyDevices, type ManyDevices } from './many-devices.js';
+import { until } from '../../support/until.js';
 
 /**
  * The shared-socket pool under real net-snmp sessions, against the simulator's SNMP engine
@@ -66,7 +67,7 @@ describe('SnmpSocketPool', () => {
     try {
       const r = await slow.get(['1.3.6.1.2.1.1.5.0']);
       expect(r).toMatchObject({ ok: false, kind: 'timeout' });
-      await new Promise((res) => setTimeout(res, 450));
+      await until('the late answer', () => pool.stats().received >= 1, 30_000);
       const ok = await fast.get(['1.3.6.1.2.1.1.5.0']);
       expect(ok.ok && String(ok.value[0]?.value)).toBe('dev-8');
       // The late answer went to the session that asked, which had given up on it.
@@ -89,7 +90,7 @@ describe('SnmpSocketPool', () => {
       await other.get(['1.3.6.1.2.1.1.5.0']); // rotates once: the slow id is in the older generation
       clock.advance(1500);
       await other.get(['1.3.6.1.2.1.1.5.0']); // rotates again: the slow id is gone
-      await new Promise((res) => setTimeout(res, 450));
+      await until('the very late answer', () => pool.stats().received >= 3, 30_000);
       expect(pool.stats()).toMatchObject({ sent: 3, received: 3, stray: 1 });
     } finally {
       slow.close();

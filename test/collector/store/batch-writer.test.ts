@@ -247,7 +247,7 @@ describe.each(transports)('BatchWriter over $name', (t) => {
     await new Promise((r) => setTimeout(r, 50));
     expect(received).toHaveLength(0);
     clock.advance(1);
-    for (let i = 0; i < 100 && w.stats().points_written === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await until('the timer flush', () => w.stats().points_written > 0);
     expect(w.stats().points_written).toBe(1);
     await w.close();
   });
