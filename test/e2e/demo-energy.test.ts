@@ -13,6 +13,7 @@ import { startSimSite, type SimSite, type SiteTruth } from '../../simulators/ind
 import { useService } from '../support/require-service.js';
 import { startMosquitto } from '../support/services.js';
 import { until } from '../support/until.js';
+import { PATIENT_REQUESTS } from '../support/patient-requests.js';
 
 /**
  * What `dcim demo` shows, proven: the demo seed with the real device profiles (APC PDUs counting
@@ -127,7 +128,7 @@ async function runDemoSite(broker: string, poll_ms: number, from: number, to: nu
       }
     },
   });
-  const agent = new Agent({ id: `demo-energy-${poll_ms}-edge`, inventory, profiles, mqtt: { url: broker }, stateDir: mkdtempSync(join(tmpdir(), 'dcim-demo-energy-')), logger, clock, maxConcurrent: 128 });
+  const agent = new Agent({ id: `demo-energy-${poll_ms}-edge`, inventory, profiles, mqtt: { url: broker }, stateDir: mkdtempSync(join(tmpdir(), 'dcim-demo-energy-')), logger, clock, maxConcurrent: 128, ...PATIENT_REQUESTS });
   running = { sim, agent, collector, sink };
   await collector.start();
   await agent.start();

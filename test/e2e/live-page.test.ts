@@ -19,6 +19,7 @@ import { ManualClock } from '../../contract/clock.js';
 import { topics } from '../../contract/topics.js';
 import { startMosquitto } from '../support/mosquitto.js';
 import { until } from '../support/until.js';
+import { PATIENT_REQUESTS } from '../support/patient-requests.js';
 import { CLUSTER, NOW, SETTLE, SITES, threeSites } from '../collector/bureau/three-sites.js';
 
 /**
@@ -54,7 +55,7 @@ describe('live page in headless Chromium', () => {
     const broker = await startEmbeddedBroker();
     const sink = createSink({ kind: 'sqlite', path: join(scratch, 'demo.sqlite'), retention_days: 7 }, { clock: new SystemClock(), logger });
     const collector = new Collector({ id: 'live-test', inventories: [inventory], mqtt: { url: broker.url }, sink, profiles, logger, kpiIntervalMs: 1000, http: { host: '127.0.0.1', port: 0, token: TOKEN } });
-    const agent = new Agent({ id: 'edge-1', inventory, profiles, mqtt: { url: broker.url }, stateDir: join(scratch, 'agent'), logger });
+    const agent = new Agent({ id: 'edge-1', inventory, profiles, mqtt: { url: broker.url }, stateDir: join(scratch, 'agent'), logger, ...PATIENT_REQUESTS });
     await collector.start();
     await agent.start();
     apiUrl = collector.httpUrl ?? '';
@@ -65,7 +66,7 @@ describe('live page in headless Chromium', () => {
       await sim.stop();
       await broker.stop();
     };
-  }, 30_000);
+  }, 120_000);
 
   afterAll(async () => {
     await stopAll?.();
@@ -97,7 +98,7 @@ describe('live page in headless Chromium', () => {
       const live = msg.kpis.find((k) => k.kpi === 'pue_live');
       expect(live?.ok).toBe(true);
       try {
-        await page.waitForFunction(([sel, ts]) => (document.querySelector(sel))?.dataset.ts === ts, [cardTs, String(msg.ts)] as const, { timeout: 3000 });
+        await page.waitForFunction(([sel, ts]) => (document.querySelector(sel))?.dataset.ts === ts, [cardTs, String(msg.ts)] as const, { timeout: 30_000 });
       } catch {
         continue; // the page already moved on to a newer evaluation: read the API again
       }
@@ -122,7 +123,7 @@ describe('live page in headless Chromium', () => {
     // Updates in place: the timestamp moves on with new events; no navigation happened.
     const before = await page.evaluate((sel) => document.querySelector(sel)?.dataset.ts ?? '', cardTs);
     await page.evaluate(() => (window.sameDocument = true), null);
-    await page.waitForFunction(([sel, ts]) => document.querySelector(sel)?.dataset.ts !== ts, [cardTs, before] as const, { timeout: 10_000 });
+    await page.waitForFunction(([sel, ts]) => document.querySelector(sel)?.dataset.ts !== ts, [cardTs, before] as const, { timeout: 30_000 });
     expect(await page.evaluate(() => window.sameDocument === true, null)).toBe(true);
 
     // The trend has a few points before the screenshot.
@@ -136,7 +137,7 @@ describe('live page in headless Chromium', () => {
   it('asks for the token when none is kept, and refuses the event stream without it', async () => {
     const page = await chromium().browser.newPage();
     await page.goto(`${apiUrl}/`);
-    await page.waitForFunction(() => getComputedStyle(document.querySelector('#login')).display !== 'none', null, { timeout: 5000 });
+    await page.waitForFunction(() => getComputedStyle(document.querySelector('#login')).display !== 'none', null, { timeout: 30_000 });
     const res = await fetch(`${apiUrl}/api/events?token=wrong-token-wrong-token`);
     expect(res.status).toBe(401);
   }, 20_000);
@@ -198,7 +199,7 @@ describe('live page bureau view against a real bureau', () => {
     }
     expect(await page.evaluate(() => document.querySelector('table.branking thead')?.textContent ?? '', null)).toContain('PUE（本月累计）');
     await page.click('button[data-lang="en"]');
-    await page.waitForFunction(() => (document.querySelector('table.branking thead')?.textContent ?? '').includes('PUE, month to date'), null, { timeout: 5000 });
+    await page.waitForFunction(() => (document.querySelector('table.branking thead')?.textContent ?? '').includes('PUE, month to date'), null, { timeout: 30_000 });
     expect(errors).toEqual([]);
     await page.close();
   }, 60_000);

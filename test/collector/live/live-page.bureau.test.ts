@@ -101,7 +101,7 @@ describe('live page, bureau view, in headless Chromium', () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`${url}/live${query}#token=${TOKEN}`);
-    await page.waitForFunction(() => document.querySelectorAll('tr.bsite').length === 4, null, { timeout: 10_000 });
+    await page.waitForFunction(() => document.querySelectorAll('tr.bsite').length === 4, null, { timeout: 30_000 });
     return { page, errors };
   }
 
@@ -137,7 +137,7 @@ describe('live page, bureau view, in headless Chromium', () => {
     expect(statSync(shot).size).toBeGreaterThan(20_000);
 
     await page.click('button[data-lang="en"]');
-    await page.waitForFunction(() => document.documentElement.lang === 'en', null, { timeout: 5000 });
+    await page.waitForFunction(() => document.documentElement.lang === 'en', null, { timeout: 30_000 });
     const enHeads = await text(page, 'table.branking thead');
     for (const w of ['Rank', 'PUE, month to date', 'Rack occupancy 上架率', 'Green share 绿电占比', 'Compute scale 算力规模', 'AI compute share 智算占比', 'Reporting']) expect(enHeads).toContain(w);
     expect(await text(page, 'tr.bsite[data-site="gy-b"] td.c-report')).toMatch(/^late · last window /);
@@ -155,7 +155,7 @@ describe('live page, bureau view, in headless Chromium', () => {
     expect(await order(page)).toEqual(['1 gy-a', '2 gy-b', '3 gy-c', '– gy-d']);
     // gy-c's month improves to 1.150 (green): it moves to the top.
     bureau.set('gy-c', { ...siteKpis('gy-c', { ...FIGURES['gy-c']!, pue: 1.15, pueStatus: 'green' }, 1.42), ts: T0 + 60_000 });
-    await page.waitForFunction(() => document.querySelector('tr.bsite')?.dataset.site === 'gy-c', null, { timeout: 10_000 });
+    await page.waitForFunction(() => document.querySelector('tr.bsite')?.dataset.site === 'gy-c', null, { timeout: 30_000 });
     expect(await order(page)).toEqual(['1 gy-c', '2 gy-a', '3 gy-b', '– gy-d']);
     expect((await lights(page, 'gy-c'))['c-pue']).toBe(GREEN);
     expect(errors).toEqual([]);
@@ -168,7 +168,7 @@ describe('live page, bureau view, in headless Chromium', () => {
     try {
       const page = await chromium().browser.newPage();
       await page.goto(`${siteUrl}/live#token=${TOKEN}`);
-      await page.waitForFunction(() => document.querySelectorAll('.card[data-scope="site"]').length === 4, null, { timeout: 10_000 });
+      await page.waitForFunction(() => document.querySelectorAll('.card[data-scope="site"]').length === 4, null, { timeout: 30_000 });
       expect(await page.evaluate(() => document.querySelectorAll('tr.bsite').length, null)).toBe(0);
       await page.close();
     } finally {

@@ -157,8 +157,8 @@ describe('wall page in headless Chromium at 1920 × 1080', () => {
       if (m.type() === 'error') errors.push(m.text());
     });
     await page.goto(`${app.url}/live${lang === 'en' ? '?lang=en' : ''}#token=${TOKEN}`);
-    await page.waitForFunction(() => /^\d\.\d{3}$/.test(document.querySelector('.card[data-id="demo"] .big[data-kpi="pue_live"]')?.textContent ?? ''), null, { timeout: 10_000 });
-    await page.waitForFunction(() => document.querySelectorAll('.rack[data-rack]').length === 16 && document.querySelector('.alerts li[data-alert]') !== null, null, { timeout: 10_000 });
+    await page.waitForFunction(() => /^\d\.\d{3}$/.test(document.querySelector('.card[data-id="demo"] .big[data-kpi="pue_live"]')?.textContent ?? ''), null, { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelectorAll('.rack[data-rack]').length === 16 && document.querySelector('.alerts li[data-alert]') !== null, null, { timeout: 30_000 });
     return { page, errors };
   }
 
@@ -207,7 +207,7 @@ describe('wall page in headless Chromium at 1920 × 1080', () => {
     expect(alert).toContain('r12 · th-r12');
 
     // The trend: samples, value axis with its unit, time ticks, the target line.
-    await page.waitForFunction(() => Number(document.querySelector('svg.spark')?.dataset.n ?? 0) >= 4, null, { timeout: 10_000 });
+    await page.waitForFunction(() => Number(document.querySelector('svg.spark')?.dataset.n ?? 0) >= 4, null, { timeout: 30_000 });
     const chart = await text(page, 'svg.spark');
     expect(chart).toContain('PUE');
     expect(chart).toContain(want.time);
@@ -239,7 +239,7 @@ describe('wall page in headless Chromium at 1920 × 1080', () => {
     const { page } = await open('zh-CN');
     expect(await text(page, '.box[data-kpi="rack_occupancy_ratio/1d"] .l')).toBe('上架率');
     await page.click('button[data-lang="en"]');
-    await page.waitForFunction(() => document.documentElement.lang === 'en', null, { timeout: 5000 });
+    await page.waitForFunction(() => document.documentElement.lang === 'en', null, { timeout: 30_000 });
     expect(await text(page, '.box[data-kpi="rack_occupancy_ratio/1d"] .l')).toBe('Rack occupancy 上架率');
     expect(await page.evaluate(() => (globalThis as unknown as { location: { search: string } }).location.search, null)).toBe('?lang=en');
     await page.close();
@@ -250,11 +250,11 @@ describe('wall page in headless Chromium at 1920 × 1080', () => {
     try {
       const page = await chromium().browser.newPage();
       await page.goto(`${off.url}/live?lang=en#token=${TOKEN}`);
-      await page.waitForFunction(() => document.querySelector('.alerts [data-alerts]') !== null, null, { timeout: 10_000 });
+      await page.waitForFunction(() => document.querySelector('.alerts [data-alerts]') !== null, null, { timeout: 30_000 });
       expect(await text(page, '.alerts [data-alerts]')).toBe('alerting is not configured on this collector');
       expect(await page.evaluate(() => document.querySelector('.alerts [data-alerts]')?.dataset.alerts, null)).toBe('off');
       // A silent PDU: the hall PUE is withheld and says why; the rack is neither load nor headroom.
-      await page.waitForFunction(() => document.querySelector('[data-hall-pue]') !== null, null, { timeout: 10_000 });
+      await page.waitForFunction(() => document.querySelector('[data-hall-pue]') !== null, null, { timeout: 30_000 });
       expect(await text(page, '[data-hall-pue]')).toBe('–');
       const stats = await text(page, '.hall[data-hall="h1"] .hall-stats');
       expect(stats).toContain('a meter has no fresh data');
