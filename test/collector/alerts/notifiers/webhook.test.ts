@@ -71,7 +71,9 @@ function engineFor(url: string, state_file?: string) {
     rules: RULES,
     clock: new SystemClock(),
     logger,
-    notifiers: [new WebhookNotifier({ url, name: 'webhook-ops', secret: SECRET, timeout_ms: 300 })],
+    // Long enough that only the receiver's deliberate hang times out, not an answer a loaded
+    // machine was slow to give (one more attempt would be counted).
+    notifiers: [new WebhookNotifier({ url, name: 'webhook-ops', secret: SECRET, timeout_ms: 2000 })],
     backoff_min_ms: 20,
     backoff_max_ms: 100,
     ...(state_file ? { state_file } : {}),
