@@ -11,7 +11,7 @@ import { Scheduler, type SchedulerStats } from './scheduler.js';
 import { SeqStore } from './seq-store.js';
 import { SnmpSocketPool } from './snmp/snmp-socket-pool.js';
 import { buildTelemetry } from './telemetry.js';
-import { countImplausible, type PlausibilityCode } from './plausibility/plausibility.js';
+import { countImplausible, isPlausibilityCode, type PlausibilityCode } from './plausibility/plausibility.js';
 // --- self-metrics (H-ops) ---
 import { formatListenAddress, type ListenAddress } from './metrics/listen-address.js';
 import { AgentSelfMetrics, DEFAULT_HEALTH_INTERVAL_MS } from './metrics/self-metrics.js';
@@ -166,7 +166,10 @@ export class Agent {
             this.readingsDropped += dropped.length;
             logger.warn('readings dropped', { code: 'DCIM_E_READING_INVALID', device, dropped });
           }
-          countImplausible(message.readings, (this.implausible[device] ??= {}));
+          // A device gets its counts at its first implausible reading: most never have one.
+          const counts = this.implausible[device];
+          if (counts) countImplausible(message.readings, counts);
+          else if (message.readings.some((r) => isPlausibilityCode(r.error))) countImplausible(message.readings, (this.implausible[device] = {}));
           outbox.submit(message);
         },
         status: (device: string, status: DeviceStatus) => {

@@ -18,13 +18,22 @@ export interface PollVerdict {
   code?: ErrorCode;
 }
 
+const UP: PollVerdict = Object.freeze({ state: 'up' });
+
 export function judgePoll(readings: readonly Reading[]): PollVerdict {
-  const faults = readings.map((r) => r.error as ErrorCode | undefined).filter((c): c is ErrorCode => c !== undefined && TRANSPORT_FAILURES.has(c));
-  if (faults.length === 0) return { state: 'up' };
-  const counts = new Map<ErrorCode, number>();
-  for (const c of faults) counts.set(c, (counts.get(c) ?? 0) + 1);
+  // Called for every poll of every device: a poll with no transport failure (nearly all of
+  // them) allocates nothing.
+  let counts: Map<ErrorCode, number> | undefined;
+  let faults = 0;
+  for (const r of readings) {
+    const c = r.error as ErrorCode | undefined;
+    if (c === undefined || !TRANSPORT_FAILURES.has(c)) continue;
+    faults++;
+    (counts ??= new Map()).set(c, (counts.get(c) ?? 0) + 1);
+  }
+  if (!counts) return UP;
   const code = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] as ErrorCode;
-  return { state: faults.length === readings.length ? 'down' : 'degraded', code };
+  return { state: faults === readings.length ? 'down' : 'degraded', code };
 }
 
 /** The next retained status; `changed` when state or code differ (that is when it is published). */

@@ -51,14 +51,15 @@ export function devicePolicy(device: AgentDevice['device'], base: RequestPolicy)
 }
 
 export function createDeviceReader(d: AgentDevice, ctx: ReaderContext): DeviceReader {
-  const reader = createProtocolReader(d, ctx);
+  // One lazy logger per device, shared by its protocol reader and its plausibility check.
+  const log = new LazyChildLogger(ctx.logger, { device: d.device.id });
+  const reader = createProtocolReader(d, ctx, log);
   // Every value is judged before it is published (agent/plausibility): nothing impossible goes out as good.
-  return withPlausibility(reader, d.profile, new LazyChildLogger(ctx.logger, { device: d.device.id }));
+  return withPlausibility(reader, d.profile, log);
 }
 
-function createProtocolReader(d: AgentDevice, ctx: ReaderContext): DeviceReader {
+function createProtocolReader(d: AgentDevice, ctx: ReaderContext, log: Logger): DeviceReader {
   const { device, profile } = d;
-  const log = new LazyChildLogger(ctx.logger, { device: device.id });
   const a = device.address;
   if (a.protocol === 'snmp' && profile.protocol === 'snmp') {
     const policy = devicePolicy(device, ctx.snmp ?? DEFAULT_SNMP_POLICY);

@@ -93,7 +93,8 @@ export function backoffDelay(intervalMs: number, failures: number, maxMs: number
 interface Slot {
   dev: ScheduledDevice;
   offset: number;
-  timer?: TimerHandle;
+  /** When its next poll is due (Clock ms) while it waits in `dueAt`; undefined otherwise. */
+  at?: number | undefined;
   running?: Promise<void>;
   queued: boolean;
   status?: DeviceStatus;
@@ -118,6 +119,15 @@ export function deviceOffset(id: string, intervalMs: number, maxJitterMs: number
 
 export class Scheduler {
   private readonly slots = new Map<string, Slot>();
+  /**
+   * Devices waiting for their next poll, by due time, under one clock timer for the earliest:
+   * polls align to boundaries (plus an offset under a second), so 10,000 devices share a few
+   * hundred due times, and one timer per device would cost a timer object, a closure and a
+   * handle each (about 400 bytes) for nothing.
+   */
+  private readonly dueAt = new Map<number, Slot[]>();
+  private timer: TimerHandle | undefined;
+  private timerAt = Infinity;
   private readonly queue: Slot[] = [];
   private readonly probeQueue: Slot[] = [];
   private active = 0;
@@ -141,7 +151,11 @@ export class Scheduler {
   async stop(): Promise<void> {
     this.stopping = true;
     [...this.queue.splice(0), ...this.probeQueue.splice(0)].forEach((s) => (s.queued = false));
-    for (const s of this.slots.values()) s.timer?.cancel();
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    for (const waiting of this.dueAt.values()) for (const s of waiting) s.at = undefined;
+    this.dueAt.clear();
     await Promise.all([...this.slots.values()].map((s) => s.running));
   }
 
@@ -169,11 +183,42 @@ export class Scheduler {
       at = Math.max(at, nextSlot(slot.stats.last_ts + backoff - 1, intervalMs, slot.offset));
     }
     slot.stats.next_due_ts = at;
-    slot.timer = this.opts.clock.setTimeout(() => this.due(slot), at - now);
+    slot.at = at;
+    const waiting = this.dueAt.get(at);
+    if (waiting) waiting.push(slot);
+    else this.dueAt.set(at, [slot]);
+    if (at < this.timerAt) this.arm(at, now);
+  }
+
+  /** One clock timer, for the earliest due time. */
+  private arm(at: number, now: number): void {
+    this.timer?.cancel();
+    this.timerAt = at;
+    this.timer = this.opts.clock.setTimeout(() => this.fire(at), Math.max(0, at - now));
+  }
+
+  /**
+   * The timer for `at` ran: every device due at or before it, earliest first and in the order
+   * they were scheduled within one due time (as their own timers would have run), then the
+   * timer for the next due time.
+   */
+  private fire(at: number): void {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    const times = [...this.dueAt.keys()].filter((t) => t <= at).sort((a, b) => a - b);
+    for (const t of times) {
+      const waiting = this.dueAt.get(t) as Slot[];
+      this.dueAt.delete(t);
+      for (const slot of waiting) this.due(slot);
+    }
+    if (this.stopping) return;
+    let next = Infinity;
+    for (const t of this.dueAt.keys()) if (t < next) next = t;
+    if (next < this.timerAt) this.arm(next, this.opts.clock.now());
   }
 
   private due(slot: Slot): void {
-    slot.timer = undefined;
+    slot.at = undefined;
     slot.stats.next_due_ts = null;
     if (this.stopping || slot.queued || slot.running) return;
     slot.queued = true;

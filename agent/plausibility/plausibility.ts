@@ -22,6 +22,11 @@ export const PLAUSIBILITY_CODES = ['DCIM_E_VALUE_UNAVAILABLE', 'DCIM_E_VALUE_OUT
 export type PlausibilityCode = (typeof PLAUSIBILITY_CODES)[number];
 const CODE_SET: ReadonlySet<string> = new Set(PLAUSIBILITY_CODES);
 
+/** Whether an error code is one of PLAUSIBILITY_CODES. */
+export function isPlausibilityCode(code: string | undefined): code is PlausibilityCode {
+  return code !== undefined && CODE_SET.has(code);
+}
+
 /** A live point's value may repeat this many polls in a row before it is called stuck. */
 export const DEFAULT_STUCK_POLLS = 30;
 /** A counter that falls from at least this share of its maximum has rolled over, not gone back. */
@@ -155,16 +160,32 @@ export interface Finding {
   detail: string;
 }
 
+/**
+ * The rules of one profile object, built once and shared by every device of that model: they
+ * depend on the profile alone, and 10,000 PDUs × 20 points would otherwise hold 200,000 copies
+ * (about 3 KB per device). Read-only once built; a profile is not changed after it is loaded.
+ */
+const sharedRules = new WeakMap<DeviceProfile, ReadonlyMap<string, PointRule>>();
+export function profileRules(profile: DeviceProfile): ReadonlyMap<string, PointRule> {
+  let rules = sharedRules.get(profile);
+  if (!rules) {
+    rules = pointRules(profile);
+    sharedRules.set(profile, rules);
+  }
+  return rules;
+}
+
 export class PlausibilityChecker {
-  private readonly rules: Map<string, PointRule>;
+  private readonly rules: ReadonlyMap<string, PointRule>;
   private readonly checks: readonly PlausibilityCheck[];
-  /** Last accepted value of each cumulative series. */
-  private readonly lastCounter = new Map<string, number>();
-  /** Each live series' last value and how many polls in a row it had it. */
-  private readonly runs = new Map<string, { value: number; polls: number }>();
+  /** Last accepted value of each cumulative series; made on the first one (most devices have few or none). */
+  private lastCounter: Map<string, number> | undefined;
+  /** Each live series' last value and how many polls in a row it had it; made on the first. */
+  private runs: Map<string, { value: number; polls: number }> | undefined;
 
   constructor(profile: DeviceProfile) {
-    this.rules = pointRules(profile);
+    // Per profile, not per device; the state below is this device's alone.
+    this.rules = profileRules(profile);
     this.checks = profile.checks ?? [];
   }
 
@@ -191,8 +212,9 @@ export class PlausibilityChecker {
       if (v === undefined) continue;
       const key = seriesKey(r);
       if (rule.cumulative) {
-        const prev = this.lastCounter.get(key);
-        this.lastCounter.set(key, v);
+        const counters = (this.lastCounter ??= new Map());
+        const prev = counters.get(key);
+        counters.set(key, v);
         const rolledOver = rule.counterMax !== undefined && prev !== undefined && prev >= rule.counterMax * ROLLOVER_NEAR_MAX;
         if (prev !== undefined && v < prev && !rolledOver) {
           note(r, 'DCIM_E_COUNTER_DECREASED', `${prev} → ${v}`);
@@ -201,9 +223,10 @@ export class PlausibilityChecker {
         }
       }
       if (rule.stuckPolls !== undefined) {
-        const run = this.runs.get(key);
+        const runs = (this.runs ??= new Map());
+        const run = runs.get(key);
         if (run && run.value === v) run.polls++;
-        else this.runs.set(key, { value: v, polls: 1 });
+        else runs.set(key, { value: v, polls: 1 });
         const polls = run && run.value === v ? run.polls : 1;
         // An idle load reads exactly zero for as long as it is idle: that is not a frozen sensor.
         if (v !== 0 && polls >= rule.stuckPolls) {

@@ -12,12 +12,13 @@ import { PlausibilityChecker, type Finding } from './plausibility.js';
  */
 export function withPlausibility(reader: DeviceReader, profile: DeviceProfile, logger?: Logger): DeviceReader {
   const checker = new PlausibilityChecker(profile);
-  const open = new Map<string, Finding>();
+  // The open findings, made on the first one: a device that never lies never holds a map.
+  let open: Map<string, Finding> | undefined;
   return {
     async read(opts?: ReadOptions): Promise<PollResult> {
       const result = await reader.read(opts);
       const { readings, findings } = checker.check(result.readings);
-      if (logger) logTransitions(logger, open, findings, readings);
+      if (logger && (findings.length > 0 || (open !== undefined && open.size > 0))) logTransitions(logger, (open ??= new Map()), findings, readings);
       return { ...result, readings };
     },
     close: () => reader.close(),
