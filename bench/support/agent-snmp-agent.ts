@@ -67,12 +67,13 @@ class CountedReader implements DeviceReader {
 }
 
 // DCIM_BENCH_ALLOC_PROF=<file>: a sampling profile of every allocation (collected ones too) from
-// here to the 'heap' message: where the garbage that grows the heap comes from.
+// here to the 'heap' message: where the garbage that grows the heap comes from (with
+// DCIM_BENCH_ALLOC_PROF_PROMOTED=1 only what survived the young generation: the old-space garbage).
 const allocProf = process.env.DCIM_BENCH_ALLOC_PROF;
 const inspector = allocProf ? new Session() : undefined;
 if (inspector) {
   inspector.connect();
-  await inspector.post('HeapProfiler.startSampling', { samplingInterval: 32768, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as object);
+  await inspector.post('HeapProfiler.startSampling', { samplingInterval: 32768, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: !process.env.DCIM_BENCH_ALLOC_PROF_PROMOTED } as object);
 }
 
 const dir = arg('dir');

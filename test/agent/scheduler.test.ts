@@ -270,3 +270,63 @@ describe('Scheduler', () => {
     }
   });
 });
+
+describe('Scheduler: one clock timer for every device', () => {
+  /** A manual clock that counts the timers it holds that neither ran nor were cancelled. */
+  function countingClock() {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1, 0, 0, 0));
+    let live = 0;
+    let most = 0;
+    const setTimeout = clock.setTimeout.bind(clock);
+    clock.setTimeout = (fn, ms) => {
+      let done = false;
+      const end = () => {
+        if (!done) (done = true), live--;
+      };
+      live++;
+      most = Math.max(most, live);
+      const h = setTimeout(() => (end(), fn()), ms);
+      return { cancel: () => (end(), h.cancel()) };
+    };
+    return { clock, most: () => most, live: () => live };
+  }
+
+  it('polls each device at its own slot, whatever the order their due times were scheduled in', async () => {
+    const { clock, most, live } = countingClock();
+    const calls: Call[] = [];
+    // Intervals of 5, 7 and 3 s and offsets up to 0.3 s: due times interleave, and a device due
+    // earlier than the one the timer waits for is scheduled after it.
+    const devices = ['pdu-a', 'pdu-b', 'ups-c', 'meter-d', 'crah-e', 'pdu-f'].map((id, i) => device(clock, id, [5000, 7000, 3000][i % 3] as number, calls));
+    const s = new Scheduler({ devices, sink: sinkRecorder().sink, clock, logger: memoryLogger(), maxJitterMs: 300 });
+    const start = clock.now();
+    s.start();
+    await runFor(clock, 21_500);
+    for (const d of devices) {
+      const offset = deviceOffset(d.id, d.intervalMs, 300);
+      const expected: number[] = [];
+      for (let at = nextSlot(start, d.intervalMs, offset); at <= start + 21_500; at = nextSlot(at, d.intervalMs, offset)) expected.push(at);
+      expect(calls.filter((c) => c.id === d.id).map((c) => c.ts), d.id).toEqual(expected);
+    }
+    // The readers above set no timers of their own: every timer was the scheduler's.
+    expect(most()).toBe(1);
+    await s.stop();
+    expect(live()).toBe(0);
+    const polled = calls.length;
+    await runFor(clock, 10_000);
+    expect(calls.length).toBe(polled);
+  });
+
+  it('a device whose poll overruns rejoins the timer after it, the others keep their slots', async () => {
+    const { clock } = countingClock();
+    const calls: Call[] = [];
+    const s = new Scheduler({ devices: [device(clock, 'slow', 5000, calls, (n) => ({ takesMs: n === 0 ? 7000 : 10 })), device(clock, 'fast', 5000, calls)], sink: sinkRecorder().sink, clock, logger: memoryLogger(), maxJitterMs: 0 });
+    const base = clock.now();
+    s.start();
+    await runFor(clock, 21_000);
+    await s.stop();
+    const at = (id: string) => calls.filter((c) => c.id === id).map((c) => (c.ts - base) / 1000);
+    expect(at('fast')).toEqual([5, 10, 15, 20]);
+    // Polled at 5 s, done at 12 s: the 10 s slot is skipped, the next is 15 s.
+    expect(at('slow')).toEqual([5, 15, 20]);
+  });
+});

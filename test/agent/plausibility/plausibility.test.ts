@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DeviceProfileSchema, type DeviceProfile, type Reading } from '../../../contract/index.js';
 import { loadProfiles } from '../../../profiles/catalogue.js';
-import { countImplausible, PlausibilityChecker, plausibilityProblems, type PlausibilityCode } from '../../../agent/plausibility/plausibility.js';
+import { countImplausible, PlausibilityChecker, plausibilityProblems, profileRules, type PlausibilityCode } from '../../../agent/plausibility/plausibility.js';
 import { checkProfile } from '../../../agent/profile-checks.js';
 import { UNIT_BOUNDS } from '../../../agent/plausibility/bounds.js';
 
@@ -350,5 +350,37 @@ describe('plausibilityProblems (part of checkProfile: refused before polling)', 
       'checks[2] (sum): part output_current_a (A) cannot be added to total total_power_w (W)',
     ]);
     expect(checkProfile(p)).toEqual(expect.arrayContaining(plausibilityProblems(p)));
+  });
+});
+
+describe('plausibility: devices of one profile', () => {
+  // The rules are built once per profile object and shared; each device's history is its own.
+  const profile = ups({ columns: [{ name: 'output_true_power_w', column: 9, type: 'integer', unit: 'W', live: true, stuck_polls: 3 }] });
+
+  it('share the rules of their profile object', () => {
+    expect(profileRules(profile)).toBe(profileRules(profile));
+    expect(profileRules(profile).get('energy_kwh')).toMatchObject({ cumulative: true, counterMax: 1_000_000 });
+    expect(profileRules(ups())).not.toBe(profileRules(profile));
+  });
+
+  it('keep their own counters: one device going back says nothing about another', () => {
+    const a = new PlausibilityChecker(profile);
+    const b = new PlausibilityChecker(profile);
+    expect(one(a, good('energy_kwh', 5000, 'kWh')).quality).toBe('good');
+    // b's first reading is lower than a's last: not a decrease, b has no history yet.
+    expect(one(b, good('energy_kwh', 100, 'kWh')).quality).toBe('good');
+    expect(one(a, good('energy_kwh', 4000, 'kWh')).quality).toBe('uncertain');
+    expect(one(b, good('energy_kwh', 101, 'kWh')).quality).toBe('good');
+  });
+
+  it('keep their own runs of identical values', () => {
+    const a = new PlausibilityChecker(profile);
+    const b = new PlausibilityChecker(profile);
+    const poll = (c: PlausibilityChecker) => one(c, good('output_true_power_w', 1200, 'W', '1')).quality;
+    expect([poll(a), poll(b), poll(a), poll(b)]).toEqual(['good', 'good', 'good', 'good']);
+    // The third poll of each is its third, not the fifth of a shared run.
+    expect(poll(a)).toBe('uncertain');
+    expect(poll(b)).toBe('uncertain');
+    expect(one(new PlausibilityChecker(profile), good('output_true_power_w', 1200, 'W', '1')).quality).toBe('good');
   });
 });
