@@ -281,7 +281,9 @@ describe('Scheduler: one clock timer for every device', () => {
     clock.setTimeout = (fn, ms) => {
       let done = false;
       const end = () => {
-        if (!done) (done = true), live--;
+        if (done) return;
+        done = true;
+        live--;
       };
       live++;
       most = Math.max(most, live);
