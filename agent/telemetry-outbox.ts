@@ -94,6 +94,8 @@ export interface SpoolOutboxOptions {
 
 export const DEFAULT_MAX_IN_FLIGHT = 32;
 export const DEFAULT_REPLAY_RATE_PER_S = 200;
+/** Bound on the records kept in memory for the live cursor; beyond it they are read back from disk. */
+const MAX_FRESH = 1024;
 
 type Via = 'live' | 'replay';
 
@@ -101,6 +103,13 @@ export class SpoolOutbox implements TelemetryOutbox {
   private readonly maxInFlight: number;
   private readonly pacer: Pacer;
   private readonly inFlight = new Map<number, Via>();
+  /**
+   * Records appended while connected and not yet sent, as the bytes just written: the live
+   * cursor sends them without reading them back. Only ids the spool still holds are ever sent
+   * (nextEligible), so a record a bound dropped meanwhile is not; a record sent and not
+   * acknowledged is read from the spool when it is sent again.
+   */
+  private readonly fresh = new Map<number, { topic: string; json: string }>();
   private liveFrom = 0;
   private liveNext = 0;
   private replayNext = 0;
@@ -155,12 +164,18 @@ export class SpoolOutbox implements TelemetryOutbox {
       this.counts.refused_spool++;
       return;
     }
+    if (this.session && this.opts.publisher.connected) {
+      // Entries of records a bound dropped unsent would stay: past the bound, start over from disk.
+      if (this.fresh.size >= MAX_FRESH) this.fresh.clear();
+      this.fresh.set(appended.value, { topic, json: prepared.value });
+    }
     this.counts.submitted++;
     this.pump();
   }
 
   async stop(timeoutMs: number): Promise<void> {
     this.running = false;
+    this.fresh.clear();
     this.wake?.cancel();
     this.wake = undefined;
     for (const u of this.unsubscribe.splice(0)) u();
@@ -191,6 +206,8 @@ export class SpoolOutbox implements TelemetryOutbox {
   /** Everything waiting now is backlog; what is appended from here on is live. */
   private moveLiveBoundary(): void {
     const s = this.opts.spool;
+    // What piled up is backlog now, replayed from disk.
+    this.fresh.clear();
     this.liveFrom = s.nextId;
     this.liveNext = s.nextId;
     this.replayNext = s.floor;
@@ -242,6 +259,13 @@ export class SpoolOutbox implements TelemetryOutbox {
   }
 
   private send(id: number, via: Via): boolean {
+    const fresh = this.fresh.get(id);
+    if (fresh) {
+      this.fresh.delete(id);
+      this.inFlight.set(id, via);
+      void this.opts.publisher.publishPrepared(fresh.topic, fresh.json).then((res) => this.settle(id, via, res));
+      return true;
+    }
     const r = this.opts.spool.read(id);
     if (!r.ok) return false; // acknowledged or dropped meanwhile, or unreadable (counted by the spool)
     const payload = r.value.payload;

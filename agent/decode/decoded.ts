@@ -105,14 +105,20 @@ function finite(v: number): Decoded {
   return Number.isFinite(v) ? decoded(v) : failed('DCIM_E_DECODE_VALUE', `scaled value ${v} is not finite`);
 }
 
-/** Build the reading for one point from its decode outcome. */
+/**
+ * Build the reading for one point from its decode outcome. Every reading of every poll passes
+ * here, so the object is written as a literal (no spreads, which V8 builds key by key), its keys
+ * in ReadingSchema's order: the JSON published is the same as the schema's parse output.
+ */
 export function toReading(point: string, unit: Reading['unit'], d: Decoded, index?: Reading['index']): Reading {
-  const base = { point, ...(unit ? { unit } : {}), ...(index ? { index } : {}) };
-  if (d.ok) return { ...base, value: d.value, quality: 'good' };
-  return { ...base, value: null, quality: 'bad', error: d.error };
+  if (!d.ok) return badReading(point, unit, d.error, index);
+  const value = d.value;
+  if (index) return unit ? { point, value, unit, quality: 'good', index } : { point, value, quality: 'good', index };
+  return unit ? { point, value, unit, quality: 'good' } : { point, value, quality: 'good' };
 }
 
 /** A bad reading for a point that could not be read at all (timeout, exception …). */
 export function badReading(point: string, unit: Reading['unit'], error: ErrorCode, index?: Reading['index']): Reading {
-  return { point, ...(unit ? { unit } : {}), ...(index ? { index } : {}), value: null, quality: 'bad', error };
+  if (index) return unit ? { point, value: null, unit, quality: 'bad', index, error } : { point, value: null, quality: 'bad', index, error };
+  return unit ? { point, value: null, unit, quality: 'bad', error } : { point, value: null, quality: 'bad', error };
 }
