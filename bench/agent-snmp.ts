@@ -31,6 +31,8 @@ import { BENCH_POINTS, BENCH_PROFILE_ID, benchInventory, benchOid, benchProfileY
  *      /snmp?target=…&module=… for every device once per interval with `max_concurrent`
  *      scrapes in flight, as Prometheus would. Its HTTP client runs here, so the exporter's CPU
  *      is its own.
+ *   C. A plain net-snmp GET loop (this file's rawLoop): the same GETs with nothing done to the
+ *      answers, sweeps back to back; the floor under any poller in Node, printed as agent / raw.
  * The agent runs as compiled JavaScript under plain node, as it is deployed (`dist/`), built for
  * the run into .dcim/bench-agent-snmp/ (tsx's loader thread alone adds ~37 MB of RSS); the
  * simulator runs under tsx. `--tsx` runs the agent under tsx too.
@@ -63,6 +65,27 @@ async function simulator(dir: string): Promise<void> {
   process.on('message', (m: Msg) => {
     if (m.cmd === 'stop') void site.stop().then(() => process.exit(0));
   });
+}
+
+/** One warm-up sweep, then CYCLES sweeps measured: OIDs per CPU-second of the loop's process. */
+async function phaseRaw(dir: string): Promise<{ good: number; bad: number; cpu_s: number; wall_s: number }> {
+  // Compiled and under plain node, as the agent runs.
+  const args = [`--dir=${dir}`, `--max-concurrent=${MAX_CONCURRENT}`];
+  const stdio: ['ignore', 'inherit', 'inherit', 'ipc'] = ['ignore', 'inherit', 'inherit', 'ipc'];
+  const child = process.argv.includes('--tsx')
+    ? fork(join(dirname(fileURLToPath(import.meta.url)), 'support', 'agent-snmp-raw.ts'), args, { execArgv: process.execArgv, stdio })
+    : fork(compileAgent('agent-snmp-raw'), args, { execArgv: [], stdio });
+  try {
+    await next(child, 'ready');
+    const start = (await next(child, 'sweep', { cmd: 'sweep' })).counts as Record<string, number>;
+    const cpu0 = cpuSeconds(child.pid as number);
+    const t0 = Date.now();
+    let end = start;
+    for (let c = 0; c < CYCLES; c++) end = (await next(child, 'sweep', { cmd: 'sweep' })).counts as Record<string, number>;
+    return { good: (end.good ?? 0) - (start.good ?? 0), bad: (end.bad ?? 0) - (start.bad ?? 0), cpu_s: cpuSeconds(child.pid as number) - cpu0, wall_s: (Date.now() - t0) / 1000 };
+  } finally {
+    await stopChild(child);
+  }
 }
 
 /* ---------------------------------------------------------------- measuring */
@@ -372,7 +395,7 @@ async function startBroker(dir: string): Promise<{ url: string; proc: ChildProce
 
 /* ---------------------------------------------------------------- report */
 
-function report(a: Awaited<ReturnType<typeof phaseAgent>>, e: Awaited<ReturnType<typeof phaseExporter>> | undefined, exporterError?: string): void {
+function report(a: Awaited<ReturnType<typeof phaseAgent>>, e: Awaited<ReturnType<typeof phaseExporter>> | undefined, exporterError?: string, raw?: Awaited<ReturnType<typeof phaseRaw>>): void {
   const row = (label: string, w: Window) => {
     const oidsPerS = w.good / w.wall_s;
     const perCpuS = w.poller_cpu_s > 0 ? w.good / w.poller_cpu_s : Infinity;
@@ -410,6 +433,11 @@ function report(a: Awaited<ReturnType<typeof phaseAgent>>, e: Awaited<ReturnType
     const ratio = a.good / a.poller_cpu_s / (e.good / e.poller_cpu_s);
     console.log(`OIDs per CPU-second, agent / snmp_exporter: ${ratio.toFixed(2)}`);
   } else console.log(`snmp_exporter not measured: ${exporterError}`);
+  if (raw) {
+    const rawPerCpuS = raw.good / raw.cpu_s;
+    console.log(`plain net-snmp GET loop (the protocol alone, same devices, sweeps back to back): ${rawPerCpuS.toFixed(0)} OIDs per CPU-second (${raw.good} read, ${raw.bad} bad or missing, ${raw.cpu_s.toFixed(2)} CPU-s in ${raw.wall_s.toFixed(1)} s)`);
+    console.log(`OIDs per CPU-second, agent / raw GET loop: ${(a.good / a.poller_cpu_s / rawPerCpuS).toFixed(2)}`);
+  }
   const expected = DEVICES * OIDS * CYCLES;
   const cores = a.poller_cpu_s / a.wall_s;
   const verdicts = [
@@ -450,7 +478,9 @@ async function main(): Promise<void> {
     } catch (x) {
       exporterError = (x as Error).message;
     }
-    report(a, e, exporterError);
+    console.log('phase C: a plain net-snmp GET loop over the same devices …');
+    const raw = await phaseRaw(dir);
+    report(a, e, exporterError, raw);
   } finally {
     for (const c of children.reverse()) {
       if (c.connected) await stopChild(c);
@@ -461,14 +491,15 @@ async function main(): Promise<void> {
 }
 
 /** Build this file and what it imports into .dcim/bench-agent-snmp/ (gitignored); the entry to fork. */
-function compileAgent(): string {
+/** Compiles the bench's child programs (the agent, the raw loop) and returns the entry of one of them. */
+function compileAgent(child: 'agent-snmp-agent' | 'agent-snmp-raw' = 'agent-snmp-agent'): string {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
   const out = join(root, '.dcim', 'bench-agent-snmp');
   mkdirSync(out, { recursive: true });
   const config = {
     extends: '../../tsconfig.json',
     compilerOptions: { noEmit: false, outDir: './dist', rootDir: '../..', sourceMap: false, incremental: true, tsBuildInfoFile: './tsbuildinfo' },
-    include: ['../../bench/support/agent-snmp-agent.ts'],
+    include: ['../../bench/support/agent-snmp-agent.ts', '../../bench/support/agent-snmp-raw.ts'],
   };
   writeFileSync(join(out, 'tsconfig.json'), JSON.stringify(config));
   try {
@@ -476,7 +507,7 @@ function compileAgent(): string {
   } catch {
     // Type errors elsewhere in the tree do not stop the emit; a missing file would.
   }
-  const entry = join(out, 'dist', 'bench', 'support', 'agent-snmp-agent.js');
+  const entry = join(out, 'dist', 'bench', 'support', `${child}.js`);
   if (!existsSync(entry)) throw new Error(`could not build the agent into ${out}`);
   return entry;
 }
