@@ -64,7 +64,7 @@ const isId = (x: unknown): boolean => typeof x === 'string' && ID_PATTERN.test(x
  * as TelemetryMessageSchema accepts it, every reading plain and valid), else undefined: then the
  * schema decides and explains. The publisher checks every message before it is spooled; this
  * answers the messages buildTelemetry makes without a second zod parse.
- * test/agent/telemetry-fast-path.test.ts holds it to TelemetryMessageSchema.
+ * test/agent/telemetry.fast-path.test.ts holds it to TelemetryMessageSchema.
  */
 export function telemetryIfPlain(raw: unknown): TelemetryMessage | undefined {
   if (!isPlainRecord(raw)) return undefined;

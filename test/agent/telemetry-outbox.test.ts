@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock, type TelemetryMessage } from '../../contract/index.js';
 import { memoryLogger } from '../../shared/log.js';
 import { ok, type Result } from '../../shared/result.js';
@@ -245,5 +245,24 @@ describe('SpoolOutbox', () => {
     expect(stopped).toBe(true);
     submit(1);
     expect(broker.sent).toHaveLength(2); // stopped: spooled, not sent
+  });
+
+  it('sends a live record as it was appended, without reading it back; a resend after a failure reads the spool', async () => {
+    const { spool, broker, submit } = setup();
+    broker.connect();
+    const reads = vi.spyOn(spool, 'read');
+    submit(3);
+    expect(broker.seqs()).toEqual([0, 1, 2]);
+    expect(reads).not.toHaveBeenCalled();
+    broker.autoAck = false;
+    submit(1);
+    broker.sent[3]?.answer({ ok: false, reason: { code: 'offline', message: 'write failed' } });
+    await settle();
+    expect(spool.stats().records).toBe(1);
+    broker.autoAck = true;
+    submit(1); // the next event sends both, the failed one first, read from the spool
+    await settle();
+    expect(broker.seqs()).toEqual([0, 1, 2, 3, 3, 4]);
+    expect(reads.mock.calls.map(([id]) => id)).toEqual([3]);
   });
 });
