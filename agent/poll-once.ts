@@ -116,9 +116,18 @@ export function pollReport(target: AgentDevice, ts: number, result: PollResult):
     status: { state: verdict.state, ...(verdict.code ? { code: verdict.code } : {}) },
     poll: { ...result.poll, ms: Math.round(result.poll.ms) },
     summary,
-    readings: result.readings.map((r) => ({ ...r, display: displayValue(r, prec.get(r.point)) })),
+    readings: result.readings.map((r) => ({ ...readingForPeople(r), display: displayValue(r, prec.get(r.point)) })),
     errors,
   };
+}
+
+/**
+ * The reading with its keys in the order people read them (name, unit, index, then the value):
+ * readers build readings in the contract schema's order, which suits the wire, not this report.
+ */
+function readingForPeople(r: Reading): Reading {
+  const { point, unit, index, value, quality, error, ...rest } = r;
+  return { point, ...(unit !== undefined ? { unit } : {}), ...(index !== undefined ? { index } : {}), value, quality, ...(error !== undefined ? { error } : {}), ...rest };
 }
 
 /** Read the device once with a reader from `readerFor`; the reader is closed afterwards. */

@@ -43,6 +43,8 @@ describe('pollReport', () => {
       errors: { DCIM_E_VALUE_UNAVAILABLE: { readings: 2, meaning: expect.stringMatching(/not available/) } },
     });
     expect(r.readings[3]).toEqual({ point: 'phase_current_a', value: 3.1, unit: 'A', quality: 'good', index: { phase: '1' }, display: '3.1 A' });
+    // Printed for people: name, unit, index, then the value (the wire uses the schema's order).
+    expect(Object.keys(r.readings[3] ?? {})).toEqual(['point', 'unit', 'index', 'value', 'quality', 'display']);
   });
 
   it.each<[Reading, number | undefined, string]>([
