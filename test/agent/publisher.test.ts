@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SystemClock, topics, type TelemetryMessage } from '../../contract/index.js';
 import { memoryLogger } from '../../shared/log.js';
 import { Publisher, redactUrl, type PublisherOptions } from '../../agent/publisher.js';
@@ -63,6 +63,34 @@ describe('Publisher (aedes on loopback)', () => {
     p.start();
     await p.whenConnected(20_000);
     expect(clientsOf(broker.broker)['dcim-agent-demo-edge1']?.clean).toBe(false);
+  });
+
+  it('publishes made in one event-loop turn leave in one write, in order, each acknowledged', async () => {
+    const { p } = publisher();
+    const sub = await subscriber(broker.url, topics.filters.telemetry('demo'));
+    p.start();
+    await p.whenConnected(3000);
+    const socket = (p as unknown as { client: { stream: { _write: unknown; _writev: unknown } } }).client.stream;
+    const writes = [vi.spyOn(socket as { _write: () => void }, '_write'), vi.spyOn(socket as { _writev: () => void }, '_writev')];
+    const count = () => writes.reduce((n, w) => n + w.mock.calls.length, 0);
+    await new Promise((r) => setImmediate(r));
+    const before = count();
+    // Five callbacks of one event-loop phase, as a burst of UDP answers ends five polls in one
+    // turn (immediates queued together run in one check phase; a timer's ms could split them).
+    const results = await new Promise<Promise<unknown>[]>((resolve) => {
+      const out: Promise<unknown>[] = [];
+      for (let seq = 0; seq < 5; seq++) {
+        setImmediate(() => {
+          out.push(p.publish(topics.telemetry('demo', 'edge1', 'pdu-r01-a'), telemetry({ seq })));
+          if (out.length === 5) resolve(out);
+        });
+      }
+    });
+    expect(await Promise.all(results)).toEqual(Array.from({ length: 5 }, () => ({ ok: true, value: undefined })));
+    expect(count() - before).toBe(1);
+    for (let seq = 0; seq < 5; seq++) await sub.waitFor((x) => x.topic.endsWith('/telemetry') && (x.payload as { seq: number }).seq === seq);
+    expect(sub.messages.filter((x) => x.topic.endsWith('/telemetry')).map((x) => (x.payload as { seq: number }).seq)).toEqual([0, 1, 2, 3, 4]);
+    await sub.client.endAsync();
   });
 
   it('delivers telemetry with QoS 1 and resolves on PUBACK', async () => {
