@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { AgentStateSchema, describeNetworkError, DeviceStatusSchema, KpiMessageSchema, MAX_PAYLOAD_BYTES, parseTopic, TelemetryMessageSchema, topics, type AgentState, type Clock, type ErrorCode } from '../contract/index.js';
 import { type Logger } from '../shared/log.js';
 import { type Result } from '../shared/result.js';
-import { telemetryIfPlain } from './telemetry.js';
+import { telemetryIfPlain } from '../contract/messages.js';
 
 /**
  * The agent's one MQTT wrapper, the only file that touches mqtt.js (after

@@ -1,4 +1,4 @@
-import { DEVICE_CLASSES, ID_PATTERN, isPlainRecord, ReadingSchema, readingIfPlain, type DeviceClass, type Reading, type TelemetryMessage } from '../contract/index.js';
+import { ReadingSchema, readingIfPlain, type DeviceClass, type Reading, type TelemetryMessage } from '../contract/index.js';
 import type { PollResult } from './device-reader.js';
 
 /**
@@ -53,30 +53,3 @@ export function buildTelemetry(input: TelemetryInput): { message: TelemetryMessa
   };
 }
 
-const TELEMETRY_KEYS = new Set(['schema', 'agent', 'site', 'device', 'class', 'seq', 'ts', 'readings', 'poll']);
-const POLL_KEYS = new Set(['ms', 'requests', 'retries', 'timeouts']);
-const CLASSES: ReadonlySet<unknown> = new Set(DEVICE_CLASSES);
-const isCount = (x: unknown): boolean => Number.isSafeInteger(x) && (x as number) >= 0;
-const isId = (x: unknown): boolean => typeof x === 'string' && ID_PATTERN.test(x);
-
-/**
- * The message itself when it is a plain, valid telemetry message (only the schema's keys, each
- * as TelemetryMessageSchema accepts it, every reading plain and valid), else undefined: then the
- * schema decides and explains. The publisher checks every message before it is spooled; this
- * answers the messages buildTelemetry makes without a second zod parse.
- * test/agent/telemetry.fast-path.test.ts holds it to TelemetryMessageSchema.
- */
-export function telemetryIfPlain(raw: unknown): TelemetryMessage | undefined {
-  if (!isPlainRecord(raw)) return undefined;
-  for (const k in raw) if (!TELEMETRY_KEYS.has(k)) return undefined;
-  const { schema, agent, site, device, seq, ts, readings, poll } = raw;
-  if (schema !== 1 || !isId(agent) || !isId(site) || !isId(device) || !CLASSES.has(raw.class)) return undefined;
-  if (!isCount(seq) || !Number.isSafeInteger(ts) || (ts as number) <= 0) return undefined;
-  if (!Array.isArray(readings) || readings.length > 10_000 || !isPlainRecord(poll)) return undefined;
-  for (const k in poll) if (!POLL_KEYS.has(k)) return undefined;
-  const ms = poll.ms;
-  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0 || !isCount(poll.requests) || !isCount(poll.retries)) return undefined;
-  if (poll.timeouts !== undefined && !isCount(poll.timeouts)) return undefined;
-  for (const r of readings) if (readingIfPlain(r) === undefined) return undefined;
-  return raw as TelemetryMessage;
-}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DeviceClassSchema, IdSchema, INDEX_TAGS, IndexTagSchema, NAME_PATTERN, PointNameSchema } from './ids.js';
+import { DeviceClassSchema, ID_PATTERN, IdSchema, INDEX_TAGS, IndexTagSchema, NAME_PATTERN, PointNameSchema } from './ids.js';
 import { MeterRoleSchema } from './inventory.js';
 import { UNITS, UnitSchema } from './units.js';
 
@@ -86,6 +86,44 @@ export const TelemetryMessageSchema = z.object({
   poll: PollStatsSchema,
 });
 export type TelemetryMessage = z.infer<typeof TelemetryMessageSchema>;
+
+/** A telemetry message whose readings are not yet checked: the collector checks them one by one, so one bad reading never costs the poll. */
+export const EnvelopeSchema = TelemetryMessageSchema.extend({ readings: z.array(z.unknown()).max(10_000) });
+export type TelemetryEnvelope = z.infer<typeof EnvelopeSchema>;
+
+const ENVELOPE_KEYS = new Set(['schema', 'agent', 'site', 'device', 'class', 'seq', 'ts', 'readings', 'poll']);
+const POLL_KEYS = new Set(['ms', 'requests', 'retries', 'timeouts']);
+const CLASSES: ReadonlySet<unknown> = new Set(DeviceClassSchema.options);
+const isCount = (x: unknown): boolean => Number.isSafeInteger(x) && (x as number) >= 0;
+const isId = (x: unknown): boolean => typeof x === 'string' && ID_PATTERN.test(x);
+
+/**
+ * The envelope itself when it is a plain, valid one (only the schema's keys, each as
+ * EnvelopeSchema accepts it), else undefined: then the schema decides and explains. Every poll the
+ * collector receives and every message the agent publishes passes here, so the common case builds
+ * no parse result; test/contract/messages.fast-path.test.ts holds it to EnvelopeSchema.
+ */
+export function envelopeIfPlain(raw: unknown): TelemetryEnvelope | undefined {
+  if (!isPlainRecord(raw)) return undefined;
+  for (const k in raw) if (!ENVELOPE_KEYS.has(k)) return undefined;
+  const { schema, agent, site, device, seq, ts, readings, poll } = raw;
+  if (schema !== 1 || !isId(agent) || !isId(site) || !isId(device) || !CLASSES.has(raw.class)) return undefined;
+  if (!isCount(seq) || !Number.isSafeInteger(ts) || (ts as number) <= 0) return undefined;
+  if (!Array.isArray(readings) || readings.length > 10_000 || !isPlainRecord(poll)) return undefined;
+  for (const k in poll) if (!POLL_KEYS.has(k)) return undefined;
+  const ms = poll.ms;
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0 || !isCount(poll.requests) || !isCount(poll.retries)) return undefined;
+  if (poll.timeouts !== undefined && !isCount(poll.timeouts)) return undefined;
+  return raw as TelemetryEnvelope;
+}
+
+/** The message itself when its envelope and every reading are plain and valid (as TelemetryMessageSchema accepts them), else undefined. */
+export function telemetryIfPlain(raw: unknown): TelemetryMessage | undefined {
+  const env = envelopeIfPlain(raw);
+  if (env === undefined) return undefined;
+  for (const r of env.readings) if (readingIfPlain(r) === undefined) return undefined;
+  return env as TelemetryMessage;
+}
 
 /** Retained on `…/agents/<agent>/state`; also the MQTT last will with `online: false`. */
 export const AgentStateSchema = z.object({

@@ -1,9 +1,7 @@
-import { z } from 'zod';
 import type { ErrorCode } from '../../contract/errors.js';
 import { formatIssues } from '../../shared/config/load.js';
-import { isPlainRecord, ReadingSchema, readingIfPlain, TelemetryMessageSchema, type Reading, type TelemetryMessage } from '../../contract/messages.js';
+import { EnvelopeSchema, envelopeIfPlain, ReadingSchema, readingIfPlain, type Reading, type TelemetryEnvelope as Envelope, type TelemetryMessage } from '../../contract/messages.js';
 import { fail, ok, type Result } from '../../shared/result.js';
-import { DEVICE_CLASSES, ID_PATTERN } from '../../contract/ids.js';
 import { parseTopic, type Topic } from '../../contract/topics.js';
 import { unitForName } from '../../contract/units.js';
 import { parseJsonPayload, type DecodeFailure } from './decode-failure.js';
@@ -34,33 +32,6 @@ export interface DecodedTelemetry {
  */
 export const MAX_CLOCK_AHEAD_MS = 5 * 60_000;
 
-export const EnvelopeSchema = TelemetryMessageSchema.extend({ readings: z.array(z.unknown()).max(10_000) });
-type Envelope = z.infer<typeof EnvelopeSchema>;
-
-const ENVELOPE_KEYS = new Set(['schema', 'agent', 'site', 'device', 'class', 'seq', 'ts', 'readings', 'poll']);
-const POLL_KEYS = new Set(['ms', 'requests', 'retries', 'timeouts']);
-const CLASSES: ReadonlySet<unknown> = new Set(DEVICE_CLASSES);
-const isCount = (x: unknown): boolean => Number.isSafeInteger(x) && (x as number) >= 0;
-const isId = (x: unknown): boolean => typeof x === 'string' && ID_PATTERN.test(x);
-
-/**
- * The envelope itself when it is a plain, valid one (only the schema's keys, each as
- * EnvelopeSchema accepts it), else undefined: then the schema decides and explains. Every poll
- * passes here; test/collector/ingest/decode-telemetry.fast-path.test.ts holds it to EnvelopeSchema.
- */
-export function envelopeIfPlain(raw: unknown): Envelope | undefined {
-  if (!isPlainRecord(raw)) return undefined;
-  for (const k in raw) if (!ENVELOPE_KEYS.has(k)) return undefined;
-  const { schema, agent, site, device, seq, ts, readings, poll } = raw;
-  if (schema !== 1 || !isId(agent) || !isId(site) || !isId(device) || !CLASSES.has(raw.class)) return undefined;
-  if (!isCount(seq) || !Number.isSafeInteger(ts) || (ts as number) <= 0) return undefined;
-  if (!Array.isArray(readings) || readings.length > 10_000 || !isPlainRecord(poll)) return undefined;
-  for (const k in poll) if (!POLL_KEYS.has(k)) return undefined;
-  const ms = poll.ms;
-  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0 || !isCount(poll.requests) || !isCount(poll.retries)) return undefined;
-  if (poll.timeouts !== undefined && !isCount(poll.timeouts)) return undefined;
-  return raw as Envelope;
-}
 
 const DECIMAL = /^\d{1,20}$/;
 

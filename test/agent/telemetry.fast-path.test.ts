@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { TelemetryMessageSchema, type Reading } from '../../contract/index.js';
+import { TelemetryMessageSchema, telemetryIfPlain, type Reading } from '../../contract/index.js';
 import { badReading, toReading } from '../../agent/decode/decoded.js';
-import { buildTelemetry, telemetryIfPlain } from '../../agent/telemetry.js';
+import { buildTelemetry } from '../../agent/telemetry.js';
 import { Rng } from '../../simulators/model/rng.js';
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EnvelopeSchema, envelopeIfPlain } from '../../../collector/ingest/decode-telemetry.js';
-import { Rng } from '../../../simulators/model/rng.js';
+import { EnvelopeSchema, envelopeIfPlain } from '../../contract/messages.js';
+import { Rng } from '../../simulators/model/rng.js';
 
 /**
  * envelopeIfPlain answers the common case of the telemetry envelope without zod. On any JSON
