@@ -95,6 +95,19 @@ CREATE TABLE IF NOT EXISTS kpi_latest (
 
 const HOUR_MS = 3_600_000;
 
+/**
+ * The raw rows of one site and time slice. CROSS JOIN keeps samples the outer loop, so SQLite
+ * walks the time index over the slice only; with a plain JOIN it picks series first and reads
+ * every stored sample of each series (the primary key puts the field before the time) for every
+ * slice, so a recompute or a restore cost grew with everything the store held.
+ */
+export function rawRowsSql(measurements: number): string {
+  return `SELECT s.id AS sid, s.measurement AS m, s.tags AS tags, x.field AS field, x.ts_ms AS ts, x.value AS value
+         FROM samples x CROSS JOIN series s ON s.id = x.series_id
+         WHERE s.measurement IN (${Array.from({ length: measurements }, () => '?').join(',')}) AND json_extract(s.tags, '$.site') = ? AND x.ts_ms >= ? AND x.ts_ms < ?
+         ORDER BY x.ts_ms, s.id`;
+}
+
 function sqlValue(v: FieldValue): number | bigint | string {
   if (typeof v === 'boolean') return v ? 1 : 0;
   if (isIntField(v)) return v.int;
@@ -273,7 +286,7 @@ export class SqliteSink implements MetricSink {
     }
     args.push(q.limit ?? 10_000);
     const rows = this.db()
-      .prepare(`SELECT x.ts_ms, x.value, s.tags FROM samples x JOIN series s ON s.id = x.series_id WHERE ${where.join(' AND ')} ORDER BY x.ts_ms LIMIT ?`)
+      .prepare(`SELECT x.ts_ms, x.value, s.tags FROM samples x CROSS JOIN series s ON s.id = x.series_id WHERE ${where.join(' AND ')} ORDER BY x.ts_ms LIMIT ?`)
       .all(...args) as { ts_ms: number; value: number | string | null; tags: string }[];
     return rows.map((r) => ({ ts_ms: r.ts_ms, value: r.value, tags: JSON.parse(r.tags) as Record<string, string> }));
   }
@@ -292,18 +305,19 @@ export class SqliteSink implements MetricSink {
   rawRows(site: string, measurements: readonly string[], since_ms: number, until_ms: number): { measurement: string; tags: Record<string, string>; ts_ms: number; fields: Record<string, unknown> }[] {
     if (measurements.length === 0) return [];
     const rows = this.db()
-      .prepare(
-        `SELECT s.id AS sid, s.measurement AS m, s.tags AS tags, x.field AS field, x.ts_ms AS ts, x.value AS value
-         FROM samples x JOIN series s ON s.id = x.series_id
-         WHERE s.measurement IN (${measurements.map(() => '?').join(',')}) AND json_extract(s.tags, '$.site') = ? AND x.ts_ms >= ? AND x.ts_ms < ?
-         ORDER BY x.ts_ms, s.id`,
-      )
+      .prepare(rawRowsSql(measurements.length))
       .all(...measurements, site, since_ms, until_ms) as { sid: number; m: string; tags: string; field: string; ts: number; value: unknown }[];
     const out = new Map<string, { measurement: string; tags: Record<string, string>; ts_ms: number; fields: Record<string, unknown> }>();
+    // One parse per series, not per sample: a series' rows share its tags object.
+    const tagsOf = new Map<number, Record<string, string>>();
     for (const r of rows) {
       const key = `${r.sid}|${r.ts}`;
       let row = out.get(key);
-      if (!row) out.set(key, (row = { measurement: r.m, tags: JSON.parse(r.tags) as Record<string, string>, ts_ms: r.ts, fields: {} }));
+      if (!row) {
+        let tags = tagsOf.get(r.sid);
+        if (!tags) tagsOf.set(r.sid, (tags = JSON.parse(r.tags) as Record<string, string>));
+        out.set(key, (row = { measurement: r.m, tags, ts_ms: r.ts, fields: {} }));
+      }
       row.fields[r.field] = typeof r.value === 'bigint' ? Number(r.value) : r.value;
     }
     return [...out.values()];

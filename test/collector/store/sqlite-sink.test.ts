@@ -1,10 +1,11 @@
+import Database from 'better-sqlite3';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kpiPoint } from '../../../collector/store/kpi-points.js';
 import { int, type MetricPoint } from '../../../collector/store/metric-point.js';
-import { SqliteSink } from '../../../collector/store/sqlite-sink.js';
+import { rawRowsSql, SqliteSink } from '../../../collector/store/sqlite-sink.js';
 import { ManualClock } from '../../../contract/clock.js';
 import { memoryLogger } from '../../../shared/log.js';
 import type { KpiValue } from '../../../contract/messages.js';
@@ -51,6 +52,30 @@ describe('SqliteSink', () => {
     expect(sink.series({ measurement: 'pdu', field: 'on', since_ms: 0 })[0]!.value).toBe(1);
     expect(sink.series({ measurement: 'pdu', field: 'active_power_w', tags: { device: "x' OR 1=1 --" }, since_ms: 0 })).toEqual([]);
     await sink.close();
+  });
+
+  it('reads a slice of raw rows through the time index, whatever else the store holds', async () => {
+    const file = path.join(dir, 'raw-rows.sqlite');
+    const sink = new SqliteSink({ path: file, clock: new ManualClock(T0), logger: memoryLogger() });
+    // A week of two PDUs every 15 minutes; the slice is one hour of it.
+    const points: MetricPoint[] = [];
+    for (let k = 0; k < 7 * 96; k++) for (const d of ['pdu-1', 'pdu-2']) points.push(raw(d, T0 + k * 900_000, { active_power_w: 1000 + k, energy_kwh: 10 + k }));
+    points.push({ ...raw('pdu-9', T0 + 900_000, { active_power_w: 5 }), tags: { site: 'other', device: 'pdu-9' } });
+    sink.write(points);
+    await sink.flush();
+    const rows = sink.rawRows('demo', ['pdu'], T0 + 900_000, T0 + 2 * 900_000);
+    expect(rows).toEqual([
+      { measurement: 'pdu', tags: { device: 'pdu-1', hall: 'h1', site: 'demo' }, ts_ms: T0 + 900_000, fields: { active_power_w: 1001, energy_kwh: 11 } },
+      { measurement: 'pdu', tags: { device: 'pdu-2', hall: 'h1', site: 'demo' }, ts_ms: T0 + 900_000, fields: { active_power_w: 1001, energy_kwh: 11 } },
+    ]);
+    await sink.close();
+    // A JOIN lets SQLite start from the series and read every stored sample of each (the key puts
+    // the field before the time) for every slice: a year's recompute then reads the year 8,760 times.
+    const db = new Database(file, { readonly: true });
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${rawRowsSql(1)}`).all('pdu', 'demo', 0, 1) as { detail: string }[]).map((r) => r.detail);
+    db.close();
+    expect(plan[0]).toMatch(/^SEARCH x USING INDEX samples_ts \(ts_ms>\? AND ts_ms<\?\)/);
+    expect(plan.some((d) => /SEARCH x USING PRIMARY KEY/.test(d))).toBe(false);
   });
 
   it('keeps numeric-looking text as text', async () => {
