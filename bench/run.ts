@@ -54,6 +54,18 @@ export const BENCHMARKS: readonly Benchmark[] = [
     args: '[--racks 4000] [--minutes 60]',
   },
   {
+    name: 'kpi-recompute-year',
+    measures: "dcim kpi recompute over 1-12 months of the Gui'an site (1,010 devices, 15-min polls) from SQLite: time, CPU, peak RSS/heap against the store's own read",
+    takes: '~30 min',
+    args: '[--months 1,3,6,12] [--devices 250,500,1010] [--device-months 1] [--month-devices 1010] [--dir DIR] [--keep]',
+  },
+  {
+    name: 'kpi-restore-year',
+    measures: "a collector's start restoring month and year windows (day summaries + raw replay) of the Gui'an site: time, memory against the store's own read",
+    takes: '~5 min',
+    args: '[--months 1,3,6,12] [--devices 250,500,1010] [--device-months 12] [--dir DIR] [--keep]',
+  },
+  {
     name: 'live-floor',
     measures: "the live page's floor (GET /api/sites/:id/floor): time per call and JSON size",
     takes: '~10 s',

@@ -1,0 +1,208 @@
+/**
+ * `dcim kpi recompute` over a year (printed figures, not a timed test).
+ *
+ *   npm run bench -- kpi-recompute-year [--months 1,3,6,12] [--devices 250,500,1010] [--device-months 1] [--month-devices 1010] [--dir DIR] [--keep]
+ *
+ * The Gui'an seed site (1,010 devices; fewer by whole racks), every device polled every 15
+ * minutes through 2025 (Asia/Shanghai), stored in the SQLite store's own format by the
+ * generator in devtools/year-site.ts, which knows the true energy of every meter group. Then
+ * `recomputeStored` — the path `dcim kpi recompute` takes: hourly slices read from the store, one
+ * KpiReplay, the KPIs written back — over the first 1, 3, 6 and 12 months at 1,010 devices, and
+ * over `--device-months` months at each device count. Each recompute runs in its own process, so
+ * its peak RSS is its own. Printed per run: wall and CPU time, peak RSS and heap (sampled at every
+ * slice), and the peer measured in the same process on the same store: the store's own read of
+ * the same hourly slices (`SqliteSink.rawRows`), so the KPI work shows as a multiple of the raw read.
+ *
+ * The check: every month's energy PUE and (over 12 months) the calendar year's, against the truth;
+ * a wrong figure makes the timing worthless. InfluxDB is not measured here: writing a year of
+ * 60 million samples into a local influxd takes longer than the recompute it would time.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { CollectorConfigSchema, type CollectorSetup } from '../collector/config.js';
+import { recomputeStored } from '../collector/recompute/recompute-stored.js';
+import type { StoredReadings } from '../collector/recompute/stored-polls.js';
+import { buildSiteRegistry } from '../collector/state/site-registry.js';
+import { SqliteSink } from '../collector/store/sqlite-sink.js';
+import { ManualClock } from '../contract/clock.js';
+import type { DeviceClass } from '../contract/ids.js';
+import { memoryLogger } from '../contract/log.js';
+import { loadProfiles } from '../contract/profiles.js';
+import { guianSite, QUARTER_MS, truthPue, writeYearStore, type YearTruth } from '../devtools/year-site.js';
+
+const HOUR_MS = 3_600_000;
+/** 2025-01-01T00:00 in Asia/Shanghai, the Gui'an seed's zone. */
+const YEAR_START = Date.UTC(2024, 11, 31, 16);
+const monthEnd = (months: number) => Date.UTC(2025, months, 1) - 8 * HOUR_MS;
+/** Stored from an hour before the year (counters need a previous sample) to half an hour after the last month (the engine's settle time). */
+const STORE_START = YEAR_START - HOUR_MS;
+const quartersTo = (months: number) => (monthEnd(months) + 30 * 60_000 - STORE_START) / QUARTER_MS;
+
+const gc = (globalThis as { gc?: () => void }).gc;
+const mib = (b: number) => Math.round(b / 2 ** 20);
+const s1 = (ms: number) => Math.round(ms / 100) / 10;
+
+function argOf(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+const list = (name: string, dflt: number[]) => (argOf(name)?.split(',').map(Number) ?? dflt);
+
+interface ChildJob {
+  store: string;
+  devices: number;
+  months: number;
+  truth_file: string;
+}
+
+interface ChildResult {
+  devices: number;
+  months: number;
+  polls: number;
+  readings: number;
+  kpis: number;
+  wall_ms: number;
+  cpu_ms: number;
+  peak_rss_mib: number;
+  peak_heap_mib: number;
+  raw_read_ms: number;
+  raw_rows: number;
+  pue: { months_checked: number; max_abs_error: number; year?: { recomputed: number | undefined; truth: number; quality: string | undefined } };
+}
+
+/** One recompute, in this process (spawned by the parent). */
+async function child(job: ChildJob): Promise<ChildResult> {
+  const profiles = loadProfiles();
+  const site = guianSite(job.devices);
+  const truth = readTruth(job.truth_file);
+  const config = CollectorConfigSchema.parse({ collector: { id: 'bench', sites: ['guian.yaml'] }, mqtt: { url: 'mqtt://127.0.0.1:1' }, store: { kind: 'sqlite', path: job.store, retention_days: 3650 } });
+  const setup: CollectorSetup = { file: 'bench.yaml', config, inventories: [site], clusters: [], deprecations: [] };
+  const clock = new ManualClock(monthEnd(12) + 86_400_000);
+  const store = new SqliteSink({ path: job.store, clock, retention_ms: 3650 * 86_400_000, logger: memoryLogger() });
+  let peakHeap = 0;
+  const sample = () => void (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed));
+  // The reader `dcim kpi recompute` builds over the SQLite store, sampling the heap at every slice.
+  const reader: StoredReadings = { target: `sqlite ${job.store}`, slice: (s, m, from, to) => (sample(), Promise.resolve(store.rawRows(s, m, from, to))), close: () => Promise.resolve() };
+  const to = monthEnd(job.months);
+  gc?.();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const report = await recomputeStored({ setup, site: site.site.id, from_ms: YEAR_START, to_ms: to, profiles, clock, logger: memoryLogger('warn'), reader, sink: store });
+  sample();
+  const wall = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const peakRss = process.resourceUsage().maxRSS * 1024;
+
+  // The peer: the store's own read of the same hourly slices, rows dropped as they come.
+  const classes = new Set<DeviceClass>();
+  for (const d of buildSiteRegistry([site], profiles).get(site.site.id)!.devices.values()) if (d.class) classes.add(d.class);
+  const measurements = [...classes].sort();
+  const r0 = performance.now();
+  let rawRows = 0;
+  for (let t = YEAR_START - HOUR_MS; t < to + 60_001; t += HOUR_MS) rawRows += store.rawRows(site.site.id, measurements, t, Math.min(t + HOUR_MS, to + 60_001)).length;
+  const rawMs = performance.now() - r0;
+  await store.close();
+
+  let maxErr = 0;
+  let checked = 0;
+  const pueOf = (window: string, start: number) => report.kpis.find((c) => c.value.kpi === 'pue' && c.value.window === window && c.value.window_start === start)?.value;
+  for (let m = 0; m < job.months; m++) {
+    const start = m === 0 ? YEAR_START : monthEnd(m);
+    const v = pueOf('1mo', start);
+    const err = typeof v?.value === 'number' ? Math.abs(v.value - truthPue(truth, start, monthEnd(m + 1))) : Number.POSITIVE_INFINITY;
+    maxErr = Math.max(maxErr, err);
+    checked++;
+  }
+  const year = job.months === 12 ? pueOf('1y', YEAR_START) : undefined;
+  return {
+    devices: site.devices.length,
+    months: job.months,
+    polls: report.polls,
+    readings: report.readings,
+    kpis: report.kpis.length,
+    wall_ms: wall,
+    cpu_ms: (cpu.user + cpu.system) / 1000,
+    peak_rss_mib: mib(peakRss),
+    peak_heap_mib: mib(peakHeap),
+    raw_read_ms: rawMs,
+    raw_rows: rawRows,
+    pue: { months_checked: checked, max_abs_error: maxErr, ...(job.months === 12 ? { year: { recomputed: year?.value as number | undefined, truth: truthPue(truth, YEAR_START, monthEnd(12)), quality: year?.quality } } : {}) },
+  };
+}
+
+/** The truth goes to the child as a file: the groups' quarter-hour energy as JSON arrays. */
+function writeTruth(file: string, t: YearTruth): void {
+  writeFileSync(file, JSON.stringify({ start_ms: t.start_ms, quarters: t.quarters, groups: Object.fromEntries(Object.entries(t.groups).map(([g, a]) => [g, Array.from(a)])) }));
+}
+
+function readTruth(file: string): YearTruth {
+  const raw = JSON.parse(readFileSync(file, 'utf8')) as { start_ms: number; quarters: number; groups: Record<string, number[]> };
+  return { start_ms: raw.start_ms, quarters: raw.quarters, groups: Object.fromEntries(Object.entries(raw.groups).map(([g, a]) => [g, Float64Array.from(a)])) as YearTruth['groups'] };
+}
+
+function runChild(job: ChildJob): ChildResult {
+  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', import.meta.filename, '--child', JSON.stringify(job)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 2 ** 20 });
+  if (r.status !== 0) throw new Error(`recompute of ${job.devices} devices × ${job.months} months failed (status ${r.status})`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ChildResult;
+}
+
+async function main(): Promise<void> {
+  const months = list('months', [1, 3, 6, 12]);
+  const deviceCounts = list('devices', [250, 500, 1010]);
+  const deviceMonths = Number(argOf('device-months') ?? 1);
+  const monthDevices = Number(argOf('month-devices') ?? 1010);
+  const dir = argOf('dir') ?? mkdtempSync(join(tmpdir(), 'dcim-bench-recompute-year-'));
+  mkdirSync(dir, { recursive: true });
+  const profiles = loadProfiles();
+  console.log(`kpi-recompute-year: Gui'an seed, 15-minute polls, SQLite store in ${dir}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} on this machine`);
+
+  const stores = new Map<number, { path: string; truth_file: string; months: number }>();
+  const full = Math.max(...months, deviceMonths);
+  for (const n of [...new Set([...deviceCounts, monthDevices])].sort((a, b) => b - a)) {
+    const m = n === monthDevices ? full : deviceMonths;
+    const path = join(dir, `guian-${n}-${m}mo.sqlite`);
+    rmSync(path, { force: true });
+    const site = guianSite(n);
+    const w = await writeYearStore({ path, site, profiles, start_ms: STORE_START, quarters: quartersTo(m) });
+    const truth_file = join(dir, `guian-${n}-${m}mo.truth.json`);
+    writeTruth(truth_file, w.truth);
+    stores.set(n, { path, truth_file, months: m });
+    console.log(`  store: ${site.devices.length} devices × ${m} months: ${(w.samples / 1e6).toFixed(1)} M samples in ${w.series} series, ${mib(statSync(path).size)} MiB, written in ${s1(w.took_ms)} s`);
+  }
+
+  const rows: ChildResult[] = [];
+  // Device counts first (short), then months growing: a run cut short still printed rows.
+  const deviceJobs: ChildJob[] = deviceCounts.map((n) => ({ store: stores.get(n)!.path, truth_file: stores.get(n)!.truth_file, devices: n, months: deviceMonths }));
+  const monthJobs: ChildJob[] = months.filter((m) => !(m === deviceMonths && deviceCounts.includes(monthDevices))).map((m) => ({ store: stores.get(monthDevices)!.path, truth_file: stores.get(monthDevices)!.truth_file, devices: monthDevices, months: m }));
+  for (const job of [...deviceJobs, ...monthJobs]) {
+    const r = runChild(job);
+    rows.push(r);
+    console.log(`  done: ${JSON.stringify(r)}`);
+  }
+  const monthSite = guianSite(monthDevices).devices.length;
+  const byMonths = rows.filter((r) => r.devices === monthSite).filter((r) => months.includes(r.months)).sort((a, b) => a.months - b.months);
+  const byDevices = rows.filter((r) => r.months === deviceMonths).sort((a, b) => a.devices - b.devices);
+  const table = (title: string, rs: ChildResult[]) => {
+    console.log(`\n${title}`);
+    console.log('devices  months   polls (M)  readings (M)  wall s  cpu s  peak RSS MiB  peak heap MiB  raw read s  recompute / raw read  µs CPU per reading  PUE max |error|');
+    for (const r of rs) {
+      console.log(
+        `${String(r.devices).padStart(7)}  ${String(r.months).padStart(6)}  ${(r.polls / 1e6).toFixed(2).padStart(10)}  ${(r.readings / 1e6).toFixed(2).padStart(12)}  ${String(s1(r.wall_ms)).padStart(6)}  ${String(s1(r.cpu_ms)).padStart(5)}  ${String(r.peak_rss_mib).padStart(12)}  ${String(r.peak_heap_mib).padStart(13)}  ${String(s1(r.raw_read_ms)).padStart(10)}  ${(r.wall_ms / r.raw_read_ms).toFixed(2).padStart(20)}  ${((r.cpu_ms * 1000) / r.readings).toFixed(2).padStart(18)}  ${r.pue.max_abs_error.toExponential(1)} (${r.pue.months_checked} mo)`,
+      );
+    }
+  };
+  table(`Growth with months (${monthSite} devices):`, byMonths);
+  table(`Growth with devices (${deviceMonths} months):`, byDevices);
+  const year = rows.find((r) => r.pue.year)?.pue.year;
+  if (year) console.log(`\nCalendar year 2025 energy PUE: recomputed ${year.recomputed} (${year.quality}), truth ${year.truth.toFixed(6)}${year.recomputed !== undefined && Math.abs(year.recomputed - year.truth) < 1e-3 ? ' — agrees' : ' — DOES NOT AGREE: the figures above are not worth reading'}`);
+  console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(JSON.stringify({ rows }, null, 0));
+  if (argOf('dir') === undefined && !process.argv.includes('--keep')) rmSync(dir, { recursive: true, force: true });
+}
+
+const childArg = argOf('child');
+if (childArg !== undefined) console.log(JSON.stringify(await child(JSON.parse(childArg) as ChildJob)));
+else await main();
