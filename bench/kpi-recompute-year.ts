@@ -137,7 +137,7 @@ async function child(job: ChildJob): Promise<ChildResult> {
 }
 
 /** facility_kwh / it_kwh of a PUE value: its ratio before rounding. */
-const ratioOf = (v: KpiValue) => (v.inputs.facility_kwh ?? Number.NaN) / (v.inputs.it_kwh ?? Number.NaN);
+const ratioOf = (v: KpiValue) => (v.inputs?.facility_kwh ?? Number.NaN) / (v.inputs?.it_kwh ?? Number.NaN);
 
 /** The truth goes to the child as a file: the groups' quarter-hour energy as JSON arrays. */
 function writeTruth(file: string, t: YearTruth): void {
