@@ -30,8 +30,8 @@ import { SqliteSink } from '../collector/store/sqlite-sink.js';
 import { ManualClock } from '../contract/clock.js';
 import type { DeviceClass } from '../contract/ids.js';
 import type { KpiValue } from '../contract/messages.js';
-import { memoryLogger } from '../contract/log.js';
-import { loadProfiles } from '../contract/profiles.js';
+import { memoryLogger } from '../shared/log.js';
+import { loadProfiles } from '../profiles/catalogue.js';
 import { guianSite, QUARTER_MS, truthPue, writeYearStore, type YearTruth } from '../devtools/year-site.js';
 
 const HOUR_MS = 3_600_000;

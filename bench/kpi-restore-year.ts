@@ -25,14 +25,14 @@ import { performance } from 'node:perf_hooks';
 import { restoreHistory } from '../collector/federation/restore.js';
 import { SqliteSummaries } from '../collector/federation/stored-summaries.js';
 import { KpiEngine } from '../collector/kpi-engine.js';
-import { siteCalendar } from '../collector/kpi/site-calendar.js';
+import { siteCalendar } from '../shared/time/site-calendar.js';
 import type { StoredReadings } from '../collector/recompute/stored-polls.js';
 import { buildSiteRegistry } from '../collector/state/site-registry.js';
 import { SqliteSink } from '../collector/store/sqlite-sink.js';
 import { ManualClock } from '../contract/clock.js';
 import type { DeviceClass } from '../contract/ids.js';
-import { memoryLogger } from '../contract/log.js';
-import { loadProfiles } from '../contract/profiles.js';
+import { memoryLogger } from '../shared/log.js';
+import { loadProfiles } from '../profiles/catalogue.js';
 import { guianSite, QUARTER_MS, truthPue, writeYearStore, type YearTruth } from '../devtools/year-site.js';
 
 const HOUR_MS = 3_600_000;

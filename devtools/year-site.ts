@@ -1,17 +1,17 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { summaryPoint } from '../collector/federation/summary-points.js';
-import type { SiteCalendar } from '../collector/kpi/site-calendar.js';
+import type { SiteCalendar } from '../shared/time/site-calendar.js';
 import { buildSiteRegistry } from '../collector/state/site-registry.js';
 import { readingPoints } from '../collector/store/reading-points.js';
 import { SqliteSink } from '../collector/store/sqlite-sink.js';
 import { ManualClock } from '../contract/clock.js';
 import { SiteInventorySchema, type SiteInventory } from '../contract/inventory.js';
-import { memoryLogger } from '../contract/log.js';
+import { memoryLogger } from '../shared/log.js';
 import type { Reading, TelemetryMessage } from '../contract/messages.js';
 import { profilePoints, type DeviceProfile } from '../contract/profile.js';
 import { METER_GROUPS, type MeterGroup, type SiteSummary } from '../contract/summary.js';
-import { loadYamlFile } from '../contract/load.js';
+import { loadYamlFile } from '../shared/config/load.js';
 
 /**
  * A year of the Gui'an seed site's stored readings for the year-long benchmarks, with the truth
