@@ -70,6 +70,7 @@ interface ChildResult {
   peak_rss_mib: number;
   peak_heap_mib: number;
   raw_read_ms: number;
+  raw_read_cpu_ms: number;
   raw_rows: number;
   pue: { months_checked: number; max_abs_error: number; year?: { recomputed: number | undefined; truth: number; quality: string | undefined } };
 }
@@ -102,9 +103,11 @@ async function child(job: ChildJob): Promise<ChildResult> {
   for (const d of buildSiteRegistry([site], profiles).get(site.site.id)!.devices.values()) if (d.class) classes.add(d.class);
   const measurements = [...classes].sort();
   const r0 = performance.now();
+  const rc0 = process.cpuUsage();
   let rawRows = 0;
   for (let t = YEAR_START - HOUR_MS; t < to + 60_001; t += HOUR_MS) rawRows += store.rawRows(site.site.id, measurements, t, Math.min(t + HOUR_MS, to + 60_001)).length;
   const rawMs = performance.now() - r0;
+  const rawCpu = process.cpuUsage(rc0);
   await store.close();
 
   let maxErr = 0;
@@ -131,6 +134,7 @@ async function child(job: ChildJob): Promise<ChildResult> {
     peak_rss_mib: mib(peakRss),
     peak_heap_mib: mib(peakHeap),
     raw_read_ms: rawMs,
+    raw_read_cpu_ms: (rawCpu.user + rawCpu.system) / 1000,
     raw_rows: rawRows,
     pue: { months_checked: checked, max_abs_error: maxErr, ...(job.months === 12 ? { year: { recomputed: year?.value as number | undefined, truth: truthPue(truth, YEAR_START, monthEnd(12)), quality: year?.quality } } : {}) },
   };
@@ -193,10 +197,10 @@ async function main(): Promise<void> {
   const byDevices = rows.filter((r) => r.months === deviceMonths).sort((a, b) => a.devices - b.devices);
   const table = (title: string, rs: ChildResult[]) => {
     console.log(`\n${title}`);
-    console.log('devices  months   polls (M)  readings (M)  wall s  cpu s  peak RSS MiB  peak heap MiB  raw read s  recompute / raw read  µs CPU per reading  PUE max |error| (energy ratio)');
+    console.log('devices  months   polls (M)  readings (M)  wall s  cpu s  peak RSS MiB  peak heap MiB  raw read s (cpu)  recompute / raw read (cpu)  µs CPU per reading  PUE max |error| (energy ratio)');
     for (const r of rs) {
       console.log(
-        `${String(r.devices).padStart(7)}  ${String(r.months).padStart(6)}  ${(r.polls / 1e6).toFixed(2).padStart(10)}  ${(r.readings / 1e6).toFixed(2).padStart(12)}  ${String(s1(r.wall_ms)).padStart(6)}  ${String(s1(r.cpu_ms)).padStart(5)}  ${String(r.peak_rss_mib).padStart(12)}  ${String(r.peak_heap_mib).padStart(13)}  ${String(s1(r.raw_read_ms)).padStart(10)}  ${(r.wall_ms / r.raw_read_ms).toFixed(2).padStart(20)}  ${((r.cpu_ms * 1000) / r.readings).toFixed(2).padStart(18)}  ${r.pue.max_abs_error.toExponential(1)} (${r.pue.months_checked} mo)`,
+        `${String(r.devices).padStart(7)}  ${String(r.months).padStart(6)}  ${(r.polls / 1e6).toFixed(2).padStart(10)}  ${(r.readings / 1e6).toFixed(2).padStart(12)}  ${String(s1(r.wall_ms)).padStart(6)}  ${String(s1(r.cpu_ms)).padStart(5)}  ${String(r.peak_rss_mib).padStart(12)}  ${String(r.peak_heap_mib).padStart(13)}  ${`${s1(r.raw_read_ms)} (${s1(r.raw_read_cpu_ms)})`.padStart(16)}  ${`${(r.wall_ms / r.raw_read_ms).toFixed(2)} (${(r.cpu_ms / r.raw_read_cpu_ms).toFixed(2)})`.padStart(26)}  ${((r.cpu_ms * 1000) / r.readings).toFixed(2).padStart(18)}  ${r.pue.max_abs_error.toExponential(1)} (${r.pue.months_checked} mo)`,
       );
     }
   };
