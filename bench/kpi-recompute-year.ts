@@ -112,16 +112,17 @@ async function child(job: ChildJob): Promise<ChildResult> {
 
   let maxErr = 0;
   let checked = 0;
-  const pueOf = (window: string, start: number) => report.kpis.find((c) => c.value.kpi === 'pue' && c.value.window === window && c.value.window_start === start)?.value;
+  // A to-date window (1mo) has a value at every quarter-hour edge: the month's own is the one ending with it.
+  const pueOf = (window: string, start: number, end: number) => report.kpis.find((c) => c.value.kpi === 'pue' && c.value.window === window && c.value.window_start === start && c.value.window_end === end)?.value;
   for (let m = 0; m < job.months; m++) {
     const start = m === 0 ? YEAR_START : monthEnd(m);
-    const v = pueOf('1mo', start);
+    const v = pueOf('1mo', start, monthEnd(m + 1));
     // The published value is rounded; the energies beside it are not.
     const err = v?.ok === true ? Math.abs(ratioOf(v) - truthPue(truth, start, monthEnd(m + 1))) : Number.POSITIVE_INFINITY;
     maxErr = Math.max(maxErr, err);
     checked++;
   }
-  const year = job.months === 12 ? pueOf('1y', YEAR_START) : undefined;
+  const year = job.months === 12 ? pueOf('1y', YEAR_START, monthEnd(12)) : undefined;
   if (year?.ok === true) maxErr = Math.max(maxErr, Math.abs(ratioOf(year) - truthPue(truth, YEAR_START, monthEnd(12))));
   return {
     devices: site.devices.length,
