@@ -32,32 +32,18 @@ import type { DeviceClass } from '../contract/ids.js';
 import type { KpiValue } from '../contract/messages.js';
 import { memoryLogger } from '../shared/log.js';
 import { loadProfiles } from '../profiles/catalogue.js';
-import { guianSite, QUARTER_MS, truthPue, writeYearStore, type YearTruth } from '../devtools/year-site.js';
+import { benchArg, benchList, guianSite, HOUR_MS, monthEnd, QUARTER_MS, STORE_START, truthPue, writeYearStore, YEAR_START, type YearBenchJob, type YearTruth } from '../devtools/year-site.js';
 
-const HOUR_MS = 3_600_000;
-/** 2025-01-01T00:00 in Asia/Shanghai, the Gui'an seed's zone. */
-const YEAR_START = Date.UTC(2024, 11, 31, 16);
-const monthEnd = (months: number) => Date.UTC(2025, months, 1) - 8 * HOUR_MS;
-/** Stored from an hour before the year (counters need a previous sample) to half an hour after the last month (the engine's settle time). */
-const STORE_START = YEAR_START - HOUR_MS;
 const quartersTo = (months: number) => (monthEnd(months) + 30 * 60_000 - STORE_START) / QUARTER_MS;
 
 const gc = (globalThis as { gc?: () => void }).gc;
 const mib = (b: number) => Math.round(b / 2 ** 20);
 const s1 = (ms: number) => Math.round(ms / 100) / 10;
 
-function argOf(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : undefined;
-}
-const list = (name: string, dflt: number[]) => (argOf(name)?.split(',').map(Number) ?? dflt);
+const argOf = benchArg;
+const list = benchList;
 
-interface ChildJob {
-  store: string;
-  devices: number;
-  months: number;
-  truth_file: string;
-}
+type ChildJob = YearBenchJob;
 
 interface ChildResult {
   devices: number;

@@ -33,34 +33,21 @@ import { ManualClock } from '../contract/clock.js';
 import type { DeviceClass } from '../contract/ids.js';
 import { memoryLogger } from '../shared/log.js';
 import { loadProfiles } from '../profiles/catalogue.js';
-import { guianSite, QUARTER_MS, truthPue, writeYearStore, type YearTruth } from '../devtools/year-site.js';
+import { benchArg, benchList, guianSite, HOUR_MS, monthEnd, QUARTER_MS, STORE_START, truthPue, writeYearStore, YEAR_START, type YearBenchJob, type YearTruth } from '../devtools/year-site.js';
 
-const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
-/** 2025-01-01T00:00 in Asia/Shanghai, the Gui'an seed's zone. */
-const YEAR_START = Date.UTC(2024, 11, 31, 16);
-const monthEnd = (months: number) => Date.UTC(2025, months, 1) - 8 * HOUR_MS;
 /** The restart: six hours into the month after the last. */
 const restartAt = (months: number) => monthEnd(months) + 6 * HOUR_MS;
-const STORE_START = YEAR_START - HOUR_MS;
 const RAW_DAYS = 5;
 
 const gc = (globalThis as { gc?: () => void }).gc;
 const mib = (b: number) => Math.round(b / 2 ** 20);
 const s2 = (ms: number) => Math.round(ms / 10) / 100;
 
-function argOf(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : undefined;
-}
-const list = (name: string, dflt: number[]) => (argOf(name)?.split(',').map(Number) ?? dflt);
+const argOf = benchArg;
+const list = benchList;
 
-interface ChildJob {
-  store: string;
-  devices: number;
-  months: number;
-  truth_file: string;
-}
+type ChildJob = YearBenchJob;
 
 interface ChildResult {
   devices: number;

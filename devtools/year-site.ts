@@ -26,6 +26,28 @@ import { loadYamlFile } from '../shared/config/load.js';
  * with the time index built afterwards, which is how a year of rows is written in minutes.
  */
 export const QUARTER_MS = 15 * 60_000;
+export const HOUR_MS = 3_600_000;
+/** 2025-01-01T00:00 in Asia/Shanghai, the Gui'an seed's zone. */
+export const YEAR_START = Date.UTC(2024, 11, 31, 16);
+/** The end of the first `months` months of 2025, local time. */
+export const monthEnd = (months: number) => Date.UTC(2025, months, 1) - 8 * HOUR_MS;
+/** Stored from an hour before the year (counters need a previous sample). */
+export const STORE_START = YEAR_START - HOUR_MS;
+
+/** A year benchmark's `--name value` argument, and a comma-separated list of numbers. */
+export function benchArg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+export const benchList = (name: string, dflt: number[]): number[] => benchArg(name)?.split(',').map(Number) ?? dflt;
+
+/** What a year benchmark's parent asks of the child process that runs one measurement. */
+export interface YearBenchJob {
+  store: string;
+  devices: number;
+  months: number;
+  truth_file: string;
+}
 const QUARTERS_PER_DAY = 96;
 const GUIAN = join(import.meta.dirname, '..', 'seeds', 'guian.yaml');
 
