@@ -6,7 +6,7 @@ import { Agent } from '../../agent/index.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../cli/embedded-broker.js';
 import { alertPoint } from '../../collector/alerts/alert-points.js';
 import { Collector, createSink, encodePoint, type MetricSink } from '../../collector/index.js';
-import { ScaledClock, SiteInventorySchema, SystemClock, type SiteInventory } from '../../contract/index.js';
+import { ManualClock, SiteInventorySchema, SystemClock, type SiteInventory } from '../../contract/index.js';
 import { createLogger } from '../../shared/log.js';
 import { loadProfiles } from '../../profiles/catalogue.js';
 import { loadYamlFile } from '../../shared/config/load.js';
@@ -19,7 +19,8 @@ import { checkInfluxQl } from '../../dashboards/influxql/check.js';
 import { startSimSite, type SimSite } from '../../simulators/index.js';
 import { useService } from '../support/require-service.js';
 import { startInfluxV1, type InfluxSeries } from '../support/services.js';
-import { until } from '../support/until.js';
+import { PATIENT_REQUESTS } from '../support/patient-requests.js';
+import { stepPolls } from '../support/step-polls.js';
 import { repoPath } from '../support/repo-path.js';
 
 /**
@@ -27,20 +28,24 @@ import { repoPath } from '../support/repo-path.js';
  * filled from the simulators: demo seed → simulator → agent → embedded MQTT broker → collector →
  * influxd (/write). Grafana's macros and variables are substituted as Grafana would.
  *
- * Time is accelerated (120×, shared ScaledClock) so that complete 15-minute energy windows exist
- * after ~15 s: the run starts a few simulated minutes before a quarter hour and ends after the
- * first complete 15-minute PUE window is stored. Windows longer than the run (hour, day, month,
- * year) exist as points with no value (quality insufficient); panels drawing day ends by the
- * dashboard range (occupancy, daily PUE) have none in a 25-minute run: those queries must run
- * without error, and their reason is listed below.
- *
- * Test-only topology: each Modbus device gets its own port (the demo seed puts 12 units behind
- * one gateway). The agent's poll deadline is simulated time (0.8 × interval), and a shared
- * gateway's queue, in real time, does not shrink 120-fold.
+ * Time is ONE ManualClock shared by simulator, agent and collector (as in demo-energy.test.ts):
+ * the test advances it one poll interval at a time and waits in real time until every device has
+ * polled, published and been ingested, so nothing falls behind simulated time and what is stored
+ * does not depend on the machine's load. The run starts a few simulated minutes before a quarter
+ * hour (midday, so the PV inverter produces) and ends once the first complete 15-minute PUE window
+ * is stored and a good live PUE followed it. Windows longer than the run (hour, day, month, year)
+ * exist as points with no value (quality insufficient); panels drawing day ends by the dashboard
+ * range (occupancy, daily PUE) have none in a 25-minute run: those queries must run without
+ * error, and their reason is listed below.
  */
 
-const SPEED = 120;
-const POLL_INTERVAL_S = 60;
+const POLL_MS = 60_000;
+/** Past the agent's per-device offset (≤ a tenth of the interval), so a step's polls all start within it. */
+const PAST_SLOT_MS = 1000;
+/** 2026-12-07 12:00 Asia/Shanghai (UTC+8), a quarter hour. */
+const NOON = Date.UTC(2026, 11, 7, 4);
+/** A poll before the window for a counter baseline, then the window, then a live PUE after it: 40 steps is ample. */
+const MAX_STEPS = 40;
 const SEED = repoPath('seeds', 'demo.yaml');
 const JSON_DIR = repoPath('dashboards', 'json');
 const profiles = loadProfiles();
@@ -122,8 +127,8 @@ const EXPECTED: Record<string, Expect> = {
   'dcim-device-health panel "Devices by state" A': COUNT,
   'dcim-device-health panel "Devices by state over time" A': COUNT,
   'dcim-device-health panel "Device status" A': { kind: 'rows' },
-  // Simulated milliseconds: at 120× a 0.3 s poll lasts 36 s of simulated time.
-  'dcim-device-health panel "Poll latency" A': { kind: 'values', min: 0, max: 600_000 },
+  // Within the poll interval.
+  'dcim-device-health panel "Poll latency" A': { kind: 'values', min: 0, max: POLL_MS },
   'dcim-device-health panel "Poll errors, timeouts and retries" A': COUNT,
   'dcim-device-health panel "Spool depth" A': COUNT,
   'dcim-device-health panel "Spool depth" B': COUNT,
@@ -151,17 +156,6 @@ const englishKey = new Map<string, string>();
   byUid('dcim-bureau-overview-zh-cn').forEach((q, i) => englishKey.set(`${q.dashboard} ${q.where}`, `${en[i]!.dashboard} ${en[i]!.where}`));
 }
 
-/**
- * Simulated time starts `lead` before a quarter hour, so the first complete 15-minute window is
- * covered from its start (the agent needs a poll before it to have a counter baseline).
- */
-function scaledClock(lead_ms: number): ScaledClock {
-  const real = Date.now();
-  const start = Math.floor(real / QUARTER_MS) * QUARTER_MS - lead_ms;
-  // ScaledClock: now = origin + (real − origin) × speed; choose origin so that now = start today.
-  return new ScaledClock(new SystemClock(), SPEED, (real * SPEED - start) / (SPEED - 1));
-}
-
 /** The numbers in the value columns (not the time) of every row. */
 function numbersOf(series: readonly InfluxSeries[]): number[] {
   return series.flatMap((s) => s.values.flatMap((row) => row.slice(1).filter((v): v is number => typeof v === 'number')));
@@ -180,17 +174,16 @@ describe('dashboards against InfluxDB 1.x filled by the pipeline from the simula
       return; // influxd unavailable: useService skips (or fails) every test of the block
     }
     await db.createDatabase('dcim');
-    const clock = scaledClock(6 * 60_000);
-    const t0 = clock.now();
+    const t0 = NOON - 6 * 60_000;
+    const clock = new ManualClock(t0 + PAST_SLOT_MS);
     const seed = loadYamlFile(SiteInventorySchema, SEED);
-    const spread: SiteInventory = { ...seed, devices: seed.devices.map((d, i) => (d.address.protocol === 'modbus' ? { ...d, address: { ...d.address, port: 20_000 + i } } : d)) };
-    parts.sim = await startSimSite({ inventory: spread, profiles, bind: 'ephemeral', logger, clock, tickMs: 5000 });
+    parts.sim = await startSimSite({ inventory: seed, profiles, bind: 'ephemeral', logger, clock, tickMs: 5000 });
     const bound = parts.sim.inventory();
-    const inventory: SiteInventory = { ...bound, devices: bound.devices.map((d) => ({ ...d, interval_s: POLL_INTERVAL_S })) };
+    const inventory: SiteInventory = { ...bound, devices: bound.devices.map((d) => ({ ...d, interval_s: POLL_MS / 1000 })) };
     parts.broker = await startEmbeddedBroker();
     parts.sink = createSink({ kind: 'influx_v1', url: db.url, database: 'dcim', batch_lines: 5000 }, { clock: new SystemClock(), logger });
-    parts.collector = new Collector({ id: 'dash', inventories: [inventory], clusters: [CLUSTER], mqtt: { url: parts.broker.url, clientId: 'dash-collector' }, sink: parts.sink, profiles, logger, clock, kpiIntervalMs: 15_000 });
-    parts.agent = new Agent({ id: 'edge-1', inventory, profiles, mqtt: { url: parts.broker.url }, stateDir: mkdtempSync(join(tmpdir(), 'dcim-dash-agent-')), logger, clock });
+    parts.collector = new Collector({ id: 'dash', inventories: [inventory], clusters: [CLUSTER], mqtt: { url: parts.broker.url, clientId: 'dash-collector' }, sink: parts.sink, profiles, logger, clock, kpiIntervalMs: POLL_MS });
+    parts.agent = new Agent({ id: 'edge-1', inventory, profiles, mqtt: { url: parts.broker.url }, stateDir: mkdtempSync(join(tmpdir(), 'dcim-dash-agent-')), logger, clock, maxConcurrent: 128, ...PATIENT_REQUESTS });
     await parts.collector.start();
     await parts.agent.start();
 
@@ -200,22 +193,23 @@ describe('dashboards against InfluxDB 1.x filled by the pipeline from the simula
     const live = ['pue_live', 'green_share_live_ratio', 'accelerator_utilisation_pct', 'compute_ai_pflops', 'compute_general_pflops', 'compute_ai_share_ratio'];
     const seen = new Set<string>();
     let lastLive = 0;
-    await until(
-      `a stored 15-minute PUE, then a good live PUE, and a value of each of ${live.join(', ')}`,
-      () => {
-        for (const name of live) if (kpi(name, 'instant')?.ok) seen.add(name);
-        const pue = kpi('pue_live', 'instant');
-        if (pue?.ok) lastLive = pue.window_end;
-        const quarter = kpi('pue', '15m');
-        return quarter?.ok === true && lastLive > quarter.window_end + 60_000 && seen.size === live.length;
-      },
-      45_000,
-    );
+    const complete = () => {
+      for (const name of live) if (kpi(name, 'instant')?.ok) seen.add(name);
+      const pue = kpi('pue_live', 'instant');
+      if (pue?.ok) lastLive = pue.window_end;
+      const quarter = kpi('pue', '15m');
+      return quarter?.ok === true && lastLive > quarter.window_end + 60_000 && seen.size === live.length;
+    };
+    const steps = await stepPolls({ clock, agent: parts.agent, collector: parts.collector, devices: inventory.devices.map((d) => d.id), poll_ms: POLL_MS, more: () => !complete() && (clock.now() - t0) / POLL_MS < MAX_STEPS });
+    if (!complete()) {
+      const quarter = kpi('pue', '15m');
+      throw new Error(`after ${steps} polls: 15-minute PUE ${JSON.stringify(quarter && { ok: quarter.ok, end: quarter.window_end, reason: quarter.reason })}, last good live PUE at ${lastLive}, live figures seen: ${[...seen].join(', ')}`);
+    }
     await parts.agent.stop();
     await parts.collector.stop();
     await parts.sink.flush();
     run = { from_ms: t0, to_ms: lastLive, vars: { site: 'demo', hall: 'h1', agent: 'edge-1' } };
-  }, 90_000);
+  }, 600_000);
 
   afterAll(async () => {
     const p = parts;

@@ -12,7 +12,7 @@ import { loadYamlFile } from '../../shared/config/load.js';
 import { startSimSite, type SimSite, type SiteTruth } from '../../simulators/index.js';
 import { useService } from '../support/require-service.js';
 import { startMosquitto } from '../support/services.js';
-import { until } from '../support/until.js';
+import { stepPolls } from '../support/step-polls.js';
 import { PATIENT_REQUESTS } from '../support/patient-requests.js';
 
 /**
@@ -133,34 +133,7 @@ async function runDemoSite(broker: string, poll_ms: number, from: number, to: nu
   await collector.start();
   await agent.start();
 
-  const ids = inventory.devices.map((d) => d.id);
-  const polls = (): Record<string, number> => Object.fromEntries(Object.entries(agent.stats().polling.devices).map(([id, d]) => [id, d.polls]));
-  /** Polls that published telemetry: all but those of a device found down. */
-  const telemetrySent = () => Object.values(agent.stats().polling.devices).reduce((n, d) => n + d.polls - d.down_polls, 0);
-  let steps = 0;
-  while (clock.now() < to) {
-    const before = polls();
-    clock.advance(poll_ms);
-    steps++;
-    await until(
-      `the polls of ${new Date(clock.now()).toISOString()}`,
-      () => {
-        const s = agent.stats();
-        if (s.polling.in_flight > 0 || s.polling.queued > 0) return false;
-        if (!ids.every((id) => (s.polling.devices[id]?.polls ?? 0) > (before[id] ?? 0))) return false;
-        // Every poll's telemetry in the KPI engine (the collector also receives status and its own
-        // KPI messages, so a count of all messages would pass a poll or two early).
-        return collector.stats().engine.polls >= telemetrySent();
-      },
-      30_000,
-      () => {
-        const s = agent.stats();
-        const behind = ids.filter((id) => (s.polling.devices[id]?.polls ?? 0) <= (before[id] ?? 0));
-        return JSON.stringify({ telemetry_sent: telemetrySent(), ingested: collector.stats().engine.polls, in_flight: s.polling.in_flight, queued: s.polling.queued, behind: behind.slice(0, 3).map((id) => [id, s.polling.devices[id]]) });
-      },
-      2,
-    );
-  }
+  const steps = await stepPolls({ clock, agent, collector, devices: inventory.devices.map((d) => d.id), poll_ms, more: () => clock.now() < to });
   const failed_devices = Object.entries(agent.stats().polling.devices).filter(([, d]) => d.down_polls > 0 || d.timeouts > 0).map(([id]) => id);
   const { spikes, resets, rollovers } = collector.stats().engine;
   // Every window of the run (a day is 96 quarter hours; the default keeps the newest 96).
