@@ -55,7 +55,7 @@ const QUARTER_MS = 15 * 60_000;
 const CLUSTER = { id: 'guian', name: "Gui'an", targets: { pue: 1.2, rack_occupancy: 0.7, green_share: 0.8 }, sites: ['demo'] };
 
 type Expect =
-  /** Rows with at least one number, every number in [min, max]. */
+  /** Rows with at least one number, every number in [min, max], something in every value column. */
   | { kind: 'values'; min: number; max: number }
   /** Rows (text, booleans, or numbers that may be null: windows longer than the run). */
   | { kind: 'rows'; why?: string }
@@ -156,6 +156,15 @@ const englishKey = new Map<string, string>();
   byUid('dcim-bureau-overview-zh-cn').forEach((q, i) => englishKey.set(`${q.dashboard} ${q.where}`, `${en[i]!.dashboard} ${en[i]!.where}`));
 }
 
+/**
+ * The value columns (not the time) that hold nothing in any row: a field the store lacks, named
+ * beside one it has, is such a column (InfluxDB answers a misspelt field with nulls, not an error).
+ */
+function emptyColumns(series: readonly InfluxSeries[]): string[] {
+  const columns = series[0]?.columns.slice(1) ?? [];
+  return columns.filter((_, i) => series.every((s) => s.values.every((row) => row[i + 1] === null || row[i + 1] === undefined)));
+}
+
 /** The numbers in the value columns (not the time) of every row. */
 function numbersOf(series: readonly InfluxSeries[]): number[] {
   return series.flatMap((s) => s.values.flatMap((row) => row.slice(1).filter((v): v is number => typeof v === 'number')));
@@ -249,6 +258,8 @@ describe('dashboards against InfluxDB 1.x filled by the pipeline from the simula
           if (expected.kind !== 'valid' && rows === 0) problems.push(`${label}: no rows`);
           if (expected.kind === 'values') {
             if (numbers.length === 0) problems.push(`${label}: no numbers`);
+            const empty = emptyColumns(series);
+            if (rows > 0 && empty.length > 0) problems.push(`${label}: nothing in column ${empty.join(', ')}`);
             const out = numbers.filter((v) => v < expected.min || v > expected.max);
             if (out.length > 0) problems.push(`${label}: ${out.length} values outside [${expected.min}, ${expected.max}], e.g. ${out[0]}`);
           }
