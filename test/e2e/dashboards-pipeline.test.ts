@@ -51,7 +51,6 @@ const JSON_DIR = repoPath('dashboards', 'json');
 const profiles = loadProfiles();
 const schema = storeSchema(profiles.values());
 const logger = createLogger({ level: 'error' });
-const QUARTER_MS = 15 * 60_000;
 const CLUSTER = { id: 'guian', name: "Gui'an", targets: { pue: 1.2, rack_occupancy: 0.7, green_share: 0.8 }, sites: ['demo'] };
 
 type Expect =
