@@ -1,3 +1,4 @@
+import { REPORT_LAYOUT, targetKpi, type LaidFigure, type TargetKey } from './report-layout.js';
 import { KPI_INPUTS_VERSION, type KpiMessage, type KpiQuality, type KpiValue, type KpiWindow, type TargetStatus } from '../../contract/messages.js';
 
 /**
@@ -44,7 +45,16 @@ export interface EnergyFigure {
 export const ENERGY_SIDES = ['facility', 'it', 'green_onsite', 'green_feed'] as const;
 export type EnergySide = (typeof ENERGY_SIDES)[number];
 
+/**
+ * One site or cluster of the report. Its figures are fields named by the KPI modules' report
+ * declarations (today `rack_occupancy`, `it_load_utilisation`, `compute_ai_pflops`,
+ * `compute_general_pflops`, `compute_ai_share`, `accelerator_utilisation_pct`, `pue_month`,
+ * `pue_12mo`, `pue_ytd`, `pue_1y`, `green_share`, `green_share_ytd`, `green_share_1y`), between
+ * `racks` and `energy`; `rowFigure` reads one.
+ */
 export interface ReportRow {
+  /** A figure of a KPI's report declaration, by its field. */
+  readonly [field: string]: unknown;
   scope: 'site' | 'cluster';
   id: string;
   name: string;
@@ -61,21 +71,6 @@ export interface ReportRow {
     standard_installed: number | null;
     standard_on_rack: number | null;
   };
-  rack_occupancy: Figure;
-  it_load_utilisation: Figure;
-  compute_ai_pflops: Figure;
-  compute_general_pflops: Figure;
-  compute_ai_share: Figure;
-  accelerator_utilisation_pct: Figure;
-  pue_month: Figure;
-  pue_12mo: Figure;
-  /** Verdicts: PUE of the year to date and of the last complete calendar year. */
-  pue_ytd: Figure;
-  pue_1y: Figure;
-  green_share: Figure;
-  /** Green share of the year to date and of the last complete calendar year (certificates and trades included). */
-  green_share_ytd: Figure;
-  green_share_1y: Figure;
   /** The month's energy by side: facility and IT from the month's PUE, green from the month's green share. */
   energy: Record<EnergySide, EnergyFigure>;
   /** Green electricity declared for the month (certificates × 1,000 kWh, settled trades): declared, not metered. */
@@ -106,8 +101,9 @@ export interface SiteReporting {
   late_after_ms: number;
 }
 
-export const RANK_BY = ['pue', 'occupancy', 'green_share', 'compute'] as const;
-export type RankBy = (typeof RANK_BY)[number];
+/** The keys `--by` ranks by, from the KPI modules' report declarations: pue, occupancy, green_share, compute. */
+export const RANK_BY: readonly string[] = [...REPORT_LAYOUT.rank.keys()];
+export type RankBy = string;
 
 export interface RankEntry {
   /** 1-based; null for a site without a value for the figure (listed after the ranked ones). */
@@ -206,28 +202,23 @@ export function energyFigure(k: KpiValue | undefined, side: EnergySide): EnergyF
   };
 }
 
+/** A row's figure of one field (every declared field has one, valued or not). */
+export function rowFigure(r: ReportRow, field: string): Figure {
+  return r[field] as Figure;
+}
+
 export function reportRow(scope: ReportScope): ReportRow {
   const kpis = scope.kpis?.kpis ?? [];
-  const day = kpis.find((k) => k.kpi === 'rack_occupancy_ratio' && k.window === '1d')?.inputs ?? {};
-  const pueMonth = kpis.find((k) => k.kpi === 'pue' && k.window === '1mo');
-  const greenMonth = kpis.find((k) => k.kpi === 'green_share_ratio' && k.window === '1mo');
+  // Racks and energy by side are the inputs of the figures judged against the plan's targets: a
+  // layout of the report's own, keyed by the target (occupancy's last day, PUE's and green share's month).
+  const ofTarget = (key: TargetKey, window: KpiWindow) => kpis.find((k) => k.kpi === targetKpi(key) && k.window === window);
+  const day = ofTarget('rack_occupancy', '1d')?.inputs ?? {};
+  const pueMonth = ofTarget('pue', '1mo');
+  const greenMonth = ofTarget('green_share', '1mo');
   const green = greenMonth?.inputs ?? {};
-  const f = {
-    rack_occupancy: figure(kpis, 'rack_occupancy_ratio', '1mo'),
-    it_load_utilisation: figure(kpis, 'it_load_utilisation_ratio', '1mo'),
-    compute_ai_pflops: figure(kpis, 'compute_ai_pflops', 'instant'),
-    compute_general_pflops: figure(kpis, 'compute_general_pflops', 'instant'),
-    compute_ai_share: figure(kpis, 'compute_ai_share_ratio', 'instant'),
-    accelerator_utilisation_pct: figure(kpis, 'accelerator_utilisation_pct', 'instant'),
-    pue_month: figure(kpis, 'pue', '1mo'),
-    pue_12mo: figure(kpis, 'pue', '12mo'),
-    pue_ytd: figure(kpis, 'pue', 'ytd'),
-    pue_1y: figure(kpis, 'pue', '1y'),
-    green_share: figure(kpis, 'green_share_ratio', '1mo'),
-    green_share_ytd: figure(kpis, 'green_share_ratio', 'ytd'),
-    green_share_1y: figure(kpis, 'green_share_ratio', '1y'),
-  };
-  const month = [f.rack_occupancy, f.it_load_utilisation, f.pue_month, f.green_share];
+  const f: Record<string, Figure> = {};
+  for (const x of REPORT_LAYOUT.columns) f[x.field] = figure(kpis, x.kpi, x.window);
+  const month = REPORT_LAYOUT.columns.filter((x) => x.month).map((x) => f[x.field]!);
   const worst = month.reduce<KpiQuality>((w, x) => (QUALITY_RANK[x.quality] > QUALITY_RANK[w] ? x.quality : w), 'measured');
   const coverages = month.map((x) => x.coverage).filter((c): c is number => c !== null);
   const available = num(day.racks_available);
@@ -265,14 +256,12 @@ export function reportRow(scope: ReportScope): ReportRow {
   };
 }
 
-/** The figure each ranking orders by, and which way is better. */
-const RANK_FIGURE: Record<RankBy, { pick: (r: ReportRow) => Figure; lower_better: boolean }> = {
-  pue: { pick: (r) => r.pue_month, lower_better: true },
-  occupancy: { pick: (r) => r.rack_occupancy, lower_better: false },
-  green_share: { pick: (r) => r.green_share, lower_better: false },
-  // Dense FP16 of the accelerators (智算): FP16 and FP32 figures do not add up.
-  compute: { pick: (r) => r.compute_ai_pflops, lower_better: false },
-};
+/** The figure a ranking orders by (its module's first report figure). */
+export function rankFigure(by: RankBy): LaidFigure {
+  const f = REPORT_LAYOUT.rank.get(by);
+  if (!f) throw new RangeError(`report: no KPI ranks by ${JSON.stringify(by)} (expected ${RANK_BY.join(', ')})`);
+  return f;
+}
 
 /**
  * The sites of `rows` ranked by one month figure, best first (ties by id). A site without a value
@@ -280,7 +269,10 @@ const RANK_FIGURE: Record<RankBy, { pick: (r: ReportRow) => Figure; lower_better
  * figure is never ranked as a zero.
  */
 export function rankSites(rows: readonly ReportRow[], by: RankBy): RankEntry[] {
-  const { pick, lower_better } = RANK_FIGURE[by];
+  const ranked = rankFigure(by);
+  const pick = (r: ReportRow) => rowFigure(r, ranked.field);
+  // Lower is better against an at-most target (PUE); more is better otherwise, with no target too (compute).
+  const lower_better = ranked.target?.direction === 'at_most';
   const sites = rows.filter((r) => r.scope === 'site');
   const valued = sites.filter((r) => pick(r).value !== null);
   valued.sort((a, b) => (lower_better ? pick(a).value! - pick(b).value! : pick(b).value! - pick(a).value!) || a.id.localeCompare(b.id));

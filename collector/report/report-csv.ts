@@ -1,4 +1,5 @@
-import { ENERGY_SIDES, type EnergyFigure, type Figure, type MonthlyReport, type RankEntry, type ReportRow, type SiteReporting } from './monthly-report.js';
+import { ENERGY_SIDES, rowFigure, type EnergyFigure, type MonthlyReport, type RankEntry, type SiteReporting } from './monthly-report.js';
+import { REPORT_LAYOUT } from './report-layout.js';
 
 /**
  * The report as CSV (RFC 4180: comma, CRLF, quotes doubled), one row per site or cluster. Each
@@ -10,21 +11,8 @@ import { ENERGY_SIDES, type EnergyFigure, type Figure, type MonthlyReport, type 
  * Column names are machine names in either language (scripts and spreadsheets key on them); the
  * words a reader sees are in the html report.
  */
-const FIGURES: [keyof ReportRow & string, string][] = [
-  ['pue_month', 'pue_month'],
-  ['pue_12mo', 'pue_12mo'],
-  ['pue_ytd', 'pue_ytd'],
-  ['pue_1y', 'pue_1y'],
-  ['green_share', 'green_share_ratio'],
-  ['green_share_ytd', 'green_share_ytd_ratio'],
-  ['green_share_1y', 'green_share_1y_ratio'],
-  ['rack_occupancy', 'rack_occupancy_ratio'],
-  ['it_load_utilisation', 'it_load_utilisation_ratio'],
-  ['compute_ai_pflops', 'compute_ai_pflops'],
-  ['compute_general_pflops', 'compute_general_pflops'],
-  ['compute_ai_share', 'compute_ai_share_ratio'],
-  ['accelerator_utilisation_pct', 'accelerator_utilisation_pct'],
-];
+const FIGURES = REPORT_LAYOUT.csv;
+const CATEGORIES = FIGURES.filter((f) => f.category);
 
 function cell(v: string | number | null): string {
   if (v === null) return '';
@@ -38,8 +26,11 @@ function energyCells(e: EnergyFigure): (string | number | null)[] {
 
 export function reportColumns(): string[] {
   const cols = ['month', 'scope', 'id', 'name', 'racks_designed', 'racks_installed', 'racks_on_rack', 'standard_racks_installed', 'standard_racks_on_rack'];
-  for (const [, name] of FIGURES) cols.push(name, `${name}_window`, `${name}_basis`, `${name}_quality`, `${name}_status`, `${name}_coverage`);
-  cols.push('pue_month_category', 'pue_12mo_category');
+  for (const { field, csv } of FIGURES) {
+    const name = csv ?? field;
+    cols.push(name, `${name}_window`, `${name}_basis`, `${name}_quality`, `${name}_status`, `${name}_coverage`);
+  }
+  for (const { field } of CATEGORIES) cols.push(`${field}_category`);
   for (const side of ENERGY_SIDES) cols.push(`${side}_kwh`, `${side}_measured_kwh`, `${side}_substituted_kwh`, `${side}_coverage`);
   cols.push('green_certificate_kwh', 'green_trade_kwh', 'data_quality', 'data_min_coverage', 'data_insufficient', 'no_data', ...REPORTING_COLUMNS);
   return cols;
@@ -72,11 +63,11 @@ export function renderCsv(report: MonthlyReport): string {
   const lines = [reportColumns().map(cell).join(',')];
   for (const r of report.rows) {
     const row: (string | number | null)[] = [report.month, r.scope, r.id, r.name, r.racks.designed, r.racks.installed, r.racks.on_rack, r.racks.standard_installed, r.racks.standard_on_rack];
-    for (const [key] of FIGURES) {
-      const f = r[key] as Figure;
+    for (const { field } of FIGURES) {
+      const f = rowFigure(r, field);
       row.push(f.value, f.window, f.basis, f.quality, f.status, f.coverage);
     }
-    row.push(r.pue_month.category, r.pue_12mo.category);
+    for (const { field } of CATEGORIES) row.push(rowFigure(r, field).category);
     for (const side of ENERGY_SIDES) row.push(...energyCells(r.energy[side]));
     const g = r.green_energy_kwh;
     row.push(g.certificates, g.trade, r.data_quality.worst, r.data_quality.min_coverage, r.data_quality.insufficient.join(' '), r.no_data, ...reportingCells(r.reporting));

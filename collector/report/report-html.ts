@@ -1,5 +1,7 @@
 import { DEFAULT_LANG, translate, type Lang, type MessageKey } from '../i18n/catalogue.js';
-import { ENERGY_SIDES, type EnergyFigure, type EnergySide, type Figure, type MonthlyReport, type RankBy, type ReportRow, type SiteReporting } from './monthly-report.js';
+import type { KpiFormat } from '../kpi/registry/index.js';
+import { ENERGY_SIDES, rankFigure, rowFigure, type EnergyFigure, type EnergySide, type Figure, type MonthlyReport, type ReportRow, type SiteReporting } from './monthly-report.js';
+import { figureLabel, REPORT_LAYOUT, reportNumber, type LaidFigure } from './report-layout.js';
 
 /**
  * The report as one self-contained HTML document (inline CSS and SVG charts: no CDN, prints and
@@ -12,10 +14,9 @@ const COLOURS: Record<string, string> = { green: '#2f9e5b', amber: '#d99a0b', re
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-function show(f: Figure, kind: 'pue' | 'ratio' | 'pct' | 'pflops'): string {
+function show(f: Figure, format: KpiFormat): string {
   if (f.value === null) return `<span class="na" title="${esc(f.reason ?? '')}">–</span>`;
-  const v = kind === 'pue' ? f.value.toFixed(3) : kind === 'ratio' ? `${(f.value * 100).toFixed(1)} %` : kind === 'pct' ? `${f.value.toFixed(1)} %` : `${f.value.toFixed(2)}`;
-  return `<span style="color:${COLOURS[f.status]}">${v}</span>`;
+  return `<span style="color:${COLOURS[f.status]}">${reportNumber(f.value, format)}</span>`;
 }
 
 function meta(f: Figure, t: Translate): string {
@@ -81,61 +82,68 @@ function reportingCell(r: SiteReporting | null, t: Translate): string {
   return `<span style="color:${colour}">${esc(t(`report.reporting.${r.status}`))}</span>${lines.map((l) => `<div class="m">${esc(l)}</div>`).join('')}`;
 }
 
-const RANK_FORMAT: Record<RankBy, 'pue' | 'ratio' | 'pflops'> = { pue: 'pue', occupancy: 'ratio', green_share: 'ratio', compute: 'pflops' };
-
 function rankingTable(report: MonthlyReport, t: Translate): string {
   const ranking = report.ranking;
   if (!ranking) return '';
-  const kind = RANK_FORMAT[ranking.by];
-  const target = (v: number | null) => (v === null ? '–' : kind === 'pue' ? v.toFixed(2) : kind === 'ratio' ? `${(v * 100).toFixed(0)} %` : String(v));
+  const format = rankFigure(ranking.by).format;
+  // A target is a round figure: one decimal fewer than the figures (1.20, 70 %).
+  const target = (v: number | null) => (v === null ? '–' : reportNumber(v, { ...format, digits: Math.max(0, format.digits - 1) }));
   const rows = ranking.entries
-    .map((e) => `<tr><td>${e.rank === null ? esc(t('report.unranked')) : e.rank}</td><td><b>${esc(e.name)}</b><div class="m">${esc(e.id)}</div></td><td>${show(e.figure, kind)}${meta(e.figure, t)}</td><td>${esc(target(e.figure.target))}</td><td>${reportingCell(e.reporting, t)}</td></tr>`)
+    .map((e) => `<tr><td>${e.rank === null ? esc(t('report.unranked')) : e.rank}</td><td><b>${esc(e.name)}</b><div class="m">${esc(e.id)}</div></td><td>${show(e.figure, format)}${meta(e.figure, t)}</td><td>${esc(target(e.figure.target))}</td><td>${reportingCell(e.reporting, t)}</td></tr>`)
     .join('\n');
   const head = (['report.col_rank', 'report.col_site', 'report.col_figure', 'report.col_target', 'report.col_reporting'] as const).map((k) => `<th>${esc(t(k))}</th>`).join('');
-  return `<h2>${esc(t('report.ranking_title', { by: t(`report.rank_by.${ranking.by}`) }))}</h2>\n<table class="rank"><thead><tr>${head}</tr></thead><tbody>\n${rows}\n</tbody></table>`;
+  return `<h2>${esc(t('report.ranking_title', { by: t(`report.rank_by.${ranking.by}` as MessageKey) }))}</h2>\n<table class="rank"><thead><tr>${head}</tr></thead><tbody>\n${rows}\n</tbody></table>`;
 }
 
-const COLUMNS = [
-  'report.col_site',
-  'report.col_racks',
-  'report.col_occupancy',
-  'report.col_compute',
-  'report.col_accel',
-  'report.col_pue_month',
-  'report.col_pue_12mo',
-  'report.col_pue_ytd',
-  'report.col_pue_1y',
-  'report.col_green',
-  'report.col_green_ytd',
-  'report.col_green_1y',
-  'report.col_energy',
-  'report.col_quality',
-  'report.col_reporting',
-] as const;
+/**
+ * Cells that are a layout of their own rather than one figure: the compute column joins the AI
+ * compute, the general compute and the AI share of the compute-scale modules (their fields, as
+ * those modules declare them); the month's green share names the certificates and trades declared.
+ */
+const CELLS: Record<NonNullable<NonNullable<LaidFigure['html']>['cell']>, { head: MessageKey; cell: (r: ReportRow, f: LaidFigure, t: Translate) => string }> = {
+  compute: {
+    head: 'report.col_compute',
+    cell: (r, f, t) => {
+      const ai = rowFigure(r, f.field);
+      const general = rowFigure(r, 'compute_general_pflops');
+      const share = rowFigure(r, 'compute_ai_share');
+      return `${show(ai, f.format)} ${esc(t('report.ai'))}<div class="m">${esc(ai.basis ?? '')}</div>${show(general, f.format)} ${esc(t('report.general'))}<div class="m">${esc(general.basis ?? '')} · ${t('report.ai_share', { value: show(share, RATIO) })}</div>`;
+    },
+  },
+  green_declared: {
+    head: 'report.col_green',
+    cell: (r, f, t) => `${plainCell(rowFigure(r, f.field), f, t)}<div class="m">${esc(t('report.certificates', { cert: r.green_energy_kwh.certificates ?? '–', trade: r.green_energy_kwh.trade ?? '–' }))}</div>`,
+  },
+};
+const RATIO: KpiFormat = { scale: 100, digits: 1, unit: ' %' };
+
+const plainCell = (x: Figure, f: LaidFigure, t: Translate) => `${show(x, f.format)}${meta(x, t)}`;
+
+/** The html table's figure columns: each figure that declares one, in the report's column order. */
+const FIGURE_COLUMNS = REPORT_LAYOUT.columns.filter((f) => f.html);
+const CHARTS = REPORT_LAYOUT.csv.filter((f) => f.chart);
+
+function figureCell(r: ReportRow, f: LaidFigure, t: Translate): string {
+  const curated = f.html?.cell;
+  return curated ? CELLS[curated].cell(r, f, t) : plainCell(rowFigure(r, f.field), f, t);
+}
 
 export function renderHtml(report: MonthlyReport, lang: Lang = DEFAULT_LANG): string {
   const t: Translate = (key, vars) => translate(lang, key, vars);
   const rows = report.rows;
-  const pueMax = Math.max(2, ...rows.flatMap((r) => [r.pue_month.value ?? 0, r.pue_12mo.value ?? 0]));
+  const columns = [t('report.col_site'), t('report.col_racks'), ...FIGURE_COLUMNS.map((f) => (f.html?.cell ? t(CELLS[f.html.cell].head) : figureLabel(f, lang))), ...(['report.col_energy', 'report.col_quality', 'report.col_reporting'] as const).map((k) => t(k))];
+  // Charts without a declared end (PUE) share one axis up to the largest of their values, at least 2.
+  const open = CHARTS.filter((f) => f.chart!.to === undefined);
+  const openMax = Math.max(2, ...rows.flatMap((r) => open.map((f) => rowFigure(r, f.field).value ?? 0)));
   const racks = (n: number | null) => (n === null ? '–' : String(n));
   const name = (r: ReportRow) => `<td><b>${esc(r.name)}</b><div class="m">${esc(t(`report.scope.${r.scope}`))} ${esc(r.id)}</div></td>`;
   const body = rows
     .map((r) =>
       r.no_data !== null
-        ? `<tr>${name(r)}<td colspan="${COLUMNS.length - 2}" class="na">${esc(t('report.no_data', { reason: r.no_data }))}</td><td>${reportingCell(r.reporting, t)}</td></tr>`
+        ? `<tr>${name(r)}<td colspan="${columns.length - 2}" class="na">${esc(t('report.no_data', { reason: r.no_data }))}</td><td>${reportingCell(r.reporting, t)}</td></tr>`
         : `<tr>${name(r)}
 <td>${racks(r.racks.designed)} / ${racks(r.racks.installed)} / ${racks(r.racks.on_rack)}<div class="m">${esc(t('report.standard_racks', { installed: racks(r.racks.standard_installed), on_rack: racks(r.racks.standard_on_rack) }))}</div></td>
-<td>${show(r.rack_occupancy, 'ratio')}${meta(r.rack_occupancy, t)}</td>
-<td>${show(r.compute_ai_pflops, 'pflops')} ${esc(t('report.ai'))}<div class="m">${esc(r.compute_ai_pflops.basis ?? '')}</div>${show(r.compute_general_pflops, 'pflops')} ${esc(t('report.general'))}<div class="m">${esc(r.compute_general_pflops.basis ?? '')} · ${t('report.ai_share', { value: show(r.compute_ai_share, 'ratio') })}</div></td>
-<td>${show(r.accelerator_utilisation_pct, 'pct')}${meta(r.accelerator_utilisation_pct, t)}</td>
-<td>${show(r.pue_month, 'pue')}${meta(r.pue_month, t)}</td>
-<td>${show(r.pue_12mo, 'pue')}${meta(r.pue_12mo, t)}</td>
-<td>${show(r.pue_ytd, 'pue')}${meta(r.pue_ytd, t)}</td>
-<td>${show(r.pue_1y, 'pue')}${meta(r.pue_1y, t)}</td>
-<td>${show(r.green_share, 'ratio')}${meta(r.green_share, t)}<div class="m">${esc(t('report.certificates', { cert: r.green_energy_kwh.certificates ?? '–', trade: r.green_energy_kwh.trade ?? '–' }))}</div></td>
-<td>${show(r.green_share_ytd, 'ratio')}${meta(r.green_share_ytd, t)}</td>
-<td>${show(r.green_share_1y, 'ratio')}${meta(r.green_share_1y, t)}</td>
-<td>${ENERGY_SIDES.map((side) => `<div class="e">${esc(energyLine(side, r.energy[side], t))}</div>`).join('')}</td>
+${FIGURE_COLUMNS.map((f) => `<td>${figureCell(r, f, t)}</td>\n`).join('')}<td>${ENERGY_SIDES.map((side) => `<div class="e">${esc(energyLine(side, r.energy[side], t))}</div>`).join('')}</td>
 <td>${esc(t(`quality.${r.data_quality.worst}`))}<div class="m">${esc(t('report.min_coverage', { value: r.data_quality.min_coverage === null ? '–' : `${(r.data_quality.min_coverage * 100).toFixed(1)} %` }))}</div></td>
 <td>${reportingCell(r.reporting, t)}</td></tr>`,
     )
@@ -153,12 +161,8 @@ th,td{border-bottom:1px solid #dde2e7;padding:6px 8px;text-align:left;vertical-a
 <p class="m">${esc(generated)}</p>
 ${rankingTable(report, t)}
 <div class="charts">
-${barChart(t('report.chart_pue_month'), rows, (r) => r.pue_month, { min: 1, max: pueMax }, (v) => v.toFixed(3), t)}
-${barChart(t('report.chart_pue_12mo'), rows, (r) => r.pue_12mo, { min: 1, max: pueMax }, (v) => v.toFixed(3), t)}
-${barChart(t('report.chart_green'), rows, (r) => r.green_share, { min: 0, max: 1 }, (v) => `${(v * 100).toFixed(1)} %`, t)}
-${barChart(t('report.chart_occupancy'), rows, (r) => r.rack_occupancy, { min: 0, max: 1 }, (v) => `${(v * 100).toFixed(1)} %`, t)}
-</div>
-<table><thead><tr>${COLUMNS.map((k) => `<th>${esc(t(k))}</th>`).join('')}</tr></thead>
+${CHARTS.map((f) => `${barChart(t(f.chart!.title), rows, (r) => rowFigure(r, f.field), { min: f.chart!.from, max: f.chart!.to ?? openMax }, (v) => reportNumber(v, f.format), t)}\n`).join('')}</div>
+<table><thead><tr>${columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead>
 <tbody>
 ${body}
 </tbody></table></body></html>

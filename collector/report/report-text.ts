@@ -1,5 +1,7 @@
 import { DEFAULT_LANG, translate, type Lang, type MessageKey } from '../i18n/catalogue.js';
-import type { Figure, MonthlyReport, ReportRow, SiteReporting } from './monthly-report.js';
+import { rankFigure, rowFigure, type Figure, type MonthlyReport, type ReportRow, type SiteReporting } from './monthly-report.js';
+import { figureLabel, REPORT_LAYOUT, reportNumber } from './report-layout.js';
+import type { KpiFormat } from '../kpi/registry/index.js';
 
 /**
  * The report as plain text for a terminal or a mail body, in the catalogue's words (zh-CN by
@@ -8,16 +10,14 @@ import type { Figure, MonthlyReport, ReportRow, SiteReporting } from './monthly-
  * for reading as in the html report; the csv and json keep them unrounded.
  */
 type Translate = (key: MessageKey, vars?: Readonly<Record<string, string | number>>) => string;
-type Kind = 'pue' | 'ratio' | 'pct' | 'pflops';
 
-function value(f: Figure, kind: Kind): string {
-  if (f.value === null) return '–';
-  return kind === 'pue' ? f.value.toFixed(3) : kind === 'ratio' ? `${(f.value * 100).toFixed(1)} %` : kind === 'pct' ? `${f.value.toFixed(1)} %` : f.value.toFixed(2);
+function value(f: Figure, format: KpiFormat): string {
+  return f.value === null ? '–' : reportNumber(f.value, format);
 }
 
-function line(label: string, f: Figure, kind: Kind, t: Translate): string {
+function line(label: string, f: Figure, format: KpiFormat, t: Translate): string {
   const parts = [f.window !== null ? t(`window.${f.window}` as MessageKey) : '', t(`quality.${f.quality}` as MessageKey), f.coverage !== null ? `${(f.coverage * 100).toFixed(1)} %` : '', t(`status.${f.status}` as MessageKey)];
-  return `  ${label}: ${value(f, kind)}  (${parts.filter((p) => p).join(' · ')})`;
+  return `  ${label}: ${value(f, format)}  (${parts.filter((p) => p).join(' · ')})`;
 }
 
 function reporting(r: SiteReporting, t: Translate): string[] {
@@ -27,23 +27,11 @@ function reporting(r: SiteReporting, t: Translate): string[] {
   return out;
 }
 
-function block(r: ReportRow, t: Translate): string[] {
+function block(r: ReportRow, t: Translate, lang: Lang): string[] {
   const out = [`${t(`report.scope.${r.scope}`)} ${r.id} · ${r.name}`];
   if (r.no_data !== null) out.push(`  ${t('report.no_data', { reason: r.no_data })}`);
   else {
-    out.push(
-      line(t('report.col_pue_month'), r.pue_month, 'pue', t),
-      line(t('report.col_pue_ytd'), r.pue_ytd, 'pue', t),
-      line(t('report.col_pue_12mo'), r.pue_12mo, 'pue', t),
-      line(t('report.col_pue_1y'), r.pue_1y, 'pue', t),
-      line(t('report.col_green'), r.green_share, 'ratio', t),
-      line(t('report.col_green_ytd'), r.green_share_ytd, 'ratio', t),
-      line(t('report.col_green_1y'), r.green_share_1y, 'ratio', t),
-      line(t('report.col_occupancy'), r.rack_occupancy, 'ratio', t),
-      line(`${t('report.col_compute')} ${t('report.ai')}`, r.compute_ai_pflops, 'pflops', t),
-      line(t('report.ai_share', { value: '' }).trim(), r.compute_ai_share, 'ratio', t),
-      line(t('report.col_accel'), r.accelerator_utilisation_pct, 'pct', t),
-    );
+    for (const f of REPORT_LAYOUT.text) out.push(line(figureLabel(f, lang), rowFigure(r, f.field), f.format, t));
   }
   if (r.reporting) out.push(...reporting(r.reporting, t));
   return out;
@@ -57,14 +45,14 @@ export function renderText(report: MonthlyReport, lang: Lang = DEFAULT_LANG): st
       : t('report.generated', { time: new Date(report.generated_ms).toISOString(), source: report.source });
   const out = [t('report.title', { month: report.month }), generated, ''];
   if (report.ranking) {
-    const kind: Kind = report.ranking.by === 'pue' ? 'pue' : report.ranking.by === 'compute' ? 'pflops' : 'ratio';
-    out.push(t('report.ranking_title', { by: t(`report.rank_by.${report.ranking.by}`) }));
+    const format = rankFigure(report.ranking.by).format;
+    out.push(t('report.ranking_title', { by: t(`report.rank_by.${report.ranking.by}` as MessageKey) }));
     for (const e of report.ranking.entries) {
       const status = e.reporting ? ` · ${t(`report.reporting.${e.reporting.status}`)}` : '';
-      out.push(`  ${e.rank === null ? t('report.unranked') : `${e.rank}.`} ${e.id} ${e.name}: ${value(e.figure, kind)} (${t(`quality.${e.figure.quality}` as MessageKey)} · ${t(`status.${e.figure.status}` as MessageKey)})${status}`);
+      out.push(`  ${e.rank === null ? t('report.unranked') : `${e.rank}.`} ${e.id} ${e.name}: ${value(e.figure, format)} (${t(`quality.${e.figure.quality}` as MessageKey)} · ${t(`status.${e.figure.status}` as MessageKey)})${status}`);
     }
     out.push('');
   }
-  for (const r of report.rows) out.push(...block(r, t), '');
+  for (const r of report.rows) out.push(...block(r, t, lang), '');
   return out.join('\n');
 }

@@ -1,6 +1,8 @@
 import type { Cluster } from '../../../contract/inventory.js';
 import type { KpiSpec } from '../../../contract/kpi-catalogue.js';
-import type { KpiValue } from '../../../contract/messages.js';
+import type { Targets } from '../../../contract/inventory.js';
+import type { KpiValue, KpiWindow } from '../../../contract/messages.js';
+import type { MessageKey } from '../../i18n/catalogue.js';
 import type { SiteSource } from '../site-source.js';
 import type { EnergyWindowKind, WindowBounds } from '../windows.js';
 
@@ -28,6 +30,13 @@ export interface KpiModule {
    * report and the dashboards say it as `kpi.<name>`; collector/i18n/catalogue.ts takes it from here).
    */
   readonly display: KpiDisplay;
+  /**
+   * The plan's target its figures are judged against (the inventory's `targets.<key>`) and which
+   * way is better; absent for a figure with no target (compute scale). The report ranks by it.
+   */
+  readonly target?: KpiTarget;
+  /** Where the operators' views show it, as data: the views iterate the registry, never a name list. */
+  readonly views?: KpiViews;
   /** The site's figures at `ctx.edge` (instant figures at `ctx.now_ms`), in window order. */
   site(ctx: SiteContext): KpiValue[];
   /**
@@ -46,6 +55,51 @@ export interface KpiDisplay {
   readonly label: { readonly 'zh-CN': string; readonly en: string };
   /** How its number is written on the live page (the server hands the formats to the page). */
   readonly format: KpiFormat;
+}
+
+export interface KpiTarget {
+  readonly key: keyof Targets;
+  readonly direction: 'at_most' | 'at_least';
+}
+
+/** The views a KPI appears in; a view it does not declare leaves it out. */
+export interface KpiViews {
+  readonly report?: ReportView;
+}
+
+/**
+ * The monthly report's figures of this KPI. Each figure is one field of a report row (its json),
+ * a group of csv columns and, when it says so, a line of the text report and a column of the html
+ * table. The csv and the text follow the registry's order; the json row and the html table follow
+ * `column` (the report reads from the occupancy to the energy verdicts, not in publishing order).
+ */
+export interface ReportView {
+  /** Its figures' place among the report's columns (json row fields, html table), left to right. */
+  readonly column: number;
+  /** Its figures, in the order of their csv and json fields. */
+  readonly figures: readonly ReportFigure[];
+  /** The fields that get a line of the text report, in that order. */
+  readonly text?: readonly string[];
+  /** `dcim report --by <key>` ranks the sites by the first figure, better by the target's direction (more is better without one); `at` orders the keys. */
+  readonly rank?: { readonly by: string; readonly at: number };
+}
+
+export interface ReportFigure {
+  /** The report row's field (json) and the stem of its csv columns, unique across the registry. */
+  readonly field: string;
+  readonly window: KpiWindow;
+  /** The csv column's name when it is not `field`. */
+  readonly csv?: string;
+  /** The words of its text line and html column (each key's text, joined by a space); default: the KPI's name and the window's. */
+  readonly label?: readonly MessageKey[];
+  /** One of the month's figures the row's data quality (worst quality, least coverage) is judged on. */
+  readonly month?: true;
+  /** Its PUE measurement category gets a csv column `<field>_category`. */
+  readonly category?: true;
+  /** Its own column of the html table (`cell`: a curated cell that joins other figures, see report-html.ts). */
+  readonly html?: { readonly cell?: 'compute' | 'green_declared' };
+  /** A bar chart of the html report, one bar per row, against the target: its title and axis (`to` absent: up to the largest value of such charts, at least 2). */
+  readonly chart?: { readonly title: MessageKey; readonly from: number; readonly to?: number };
 }
 
 /** value × `scale`, `digits` decimals, then `unit` (with its leading space; PUE has none). */

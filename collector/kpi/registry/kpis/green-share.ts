@@ -28,6 +28,20 @@ export const greenShare = defineKpi({
     inputs: [...GREEN_INPUTS, ...MEAN_OF_SITES],
   },
   display: { label: { 'zh-CN': '绿电占比', en: 'Green share 绿电占比' }, format: FORMATS.ratio },
+  target: { key: 'green_share', direction: 'at_least' },
+  views: {
+    report: {
+      column: 80,
+      figures: [
+        // The month's column also names the certificates and trades declared for it.
+        { field: 'green_share', window: '1mo', csv: 'green_share_ratio', label: ['report.col_green'], month: true, html: { cell: 'green_declared' }, chart: { title: 'report.chart_green', from: 0, to: 1 } },
+        { field: 'green_share_ytd', window: 'ytd', csv: 'green_share_ytd_ratio', label: ['report.col_green_ytd'], html: {} },
+        { field: 'green_share_1y', window: '1y', csv: 'green_share_1y_ratio', label: ['report.col_green_1y'], html: {} },
+      ],
+      text: ['green_share', 'green_share_ytd', 'green_share_1y'],
+      rank: { by: 'green_share', at: 3 },
+    },
+  },
   site: ({ src, edge }) => (['1d', ...DECLARED_WINDOWS] as const).map((kind) => greenShareOf(src, windowAt(src.calendar, kind, edge))),
   closed: (src, w) => (w.window === '1d' || w.window === '1mo' ? greenShareOf(src, w) : undefined),
   cluster: (ctx) => {

@@ -16,6 +16,7 @@ export const itLoadUtilisation = defineKpi({
   order: 70,
   spec: { windows: ['1d', '1mo'], site_basis: ['energy'], cluster_basis: [], inputs: [...sideInputNames('it'), 'substituted_ratio', 'rated_kw_available', 'hours'] },
   display: { label: { 'zh-CN': 'IT 负载率', en: 'IT load utilisation' }, format: FORMATS.ratio },
+  views: { report: { column: 20, figures: [{ field: 'it_load_utilisation', window: '1mo', csv: 'it_load_utilisation_ratio', month: true }] } },
   site: ({ src, edge }) => {
     const { day, month } = occupancyWindows(src.calendar, edge);
     return [utilisationOf(src, day), utilisationOf(src, month)];

@@ -22,6 +22,20 @@ export const pue = defineKpi({
     inputs: [...sideInputNames('facility'), ...sideInputNames('it'), 'substituted_ratio', 'anomalies', ...MEAN_OF_SITES],
   },
   display: { label: { 'zh-CN': 'PUE', en: 'PUE' }, format: FORMATS.pue },
+  target: { key: 'pue', direction: 'at_most' },
+  views: {
+    report: {
+      column: 70,
+      figures: [
+        { field: 'pue_month', window: '1mo', label: ['report.col_pue_month'], month: true, category: true, html: {}, chart: { title: 'report.chart_pue_month', from: 1 } },
+        { field: 'pue_12mo', window: '12mo', label: ['report.col_pue_12mo'], category: true, html: {}, chart: { title: 'report.chart_pue_12mo', from: 1 } },
+        { field: 'pue_ytd', window: 'ytd', label: ['report.col_pue_ytd'], html: {} },
+        { field: 'pue_1y', window: '1y', label: ['report.col_pue_1y'], html: {} },
+      ],
+      text: ['pue_month', 'pue_ytd', 'pue_12mo', 'pue_1y'],
+      rank: { by: 'pue', at: 1 },
+    },
+  },
   site: ({ src, edge }) => ENERGY_WINDOWS.map((kind) => pueOf(src, windowAt(src.calendar, kind, edge))),
   closed: pueOf,
   revised: ['15m', '1h', '1d'],

@@ -42,6 +42,15 @@ export const rackOccupancy = defineKpi({
     inputs: ['racks_available', 'racks_on', 'racks_metered', 'racks_reserved', 'racks_planned', 'standard_racks_available', 'standard_racks_on', 'days', 'days_with_value', ...MEAN_OF_SITES],
   },
   display: { label: { 'zh-CN': '上架率', en: 'Rack occupancy 上架率' }, format: FORMATS.ratio },
+  target: { key: 'rack_occupancy', direction: 'at_least' },
+  views: {
+    report: {
+      column: 10,
+      figures: [{ field: 'rack_occupancy', window: '1mo', csv: 'rack_occupancy_ratio', label: ['report.col_occupancy'], month: true, html: {}, chart: { title: 'report.chart_occupancy', from: 0, to: 1 } }],
+      text: ['rack_occupancy'],
+      rank: { by: 'occupancy', at: 2 },
+    },
+  },
   site: ({ src, edge }) => siteOccupancy(src, edge),
   closed: occupancyOf,
   revised: ['1d'],
