@@ -1,3 +1,4 @@
+import { KPI_REGISTRY, type KpiModule } from '../collector/kpi/registry/index.js';
 import type { StorageSchema } from '../contract/storage-schema.js';
 import { bureauOverview, bureauOverviewZh } from './bureau-overview.js';
 import { checkDashboard } from './check-dashboard.js';
@@ -6,7 +7,7 @@ import type { Dashboard } from './grafana/dashboard.js';
 import { siteOperations } from './site-operations.js';
 
 /** The dcim dashboards and the file each is committed as (dashboards/json/<uid>.json). */
-export const DASHBOARDS: readonly (() => Dashboard)[] = [siteOperations, bureauOverview, bureauOverviewZh, deviceHealth];
+export const DASHBOARDS: readonly ((modules: readonly KpiModule[]) => Dashboard)[] = [siteOperations, () => bureauOverview(), () => bureauOverviewZh(), () => deviceHealth()];
 
 export interface RenderedDashboard {
   /** Relative to dashboards/. */
@@ -15,10 +16,10 @@ export interface RenderedDashboard {
   text: string;
 }
 
-/** Two-space JSON with a final newline: stable, so the committed files diff cleanly. */
-export function renderDashboards(): RenderedDashboard[] {
+/** Two-space JSON with a final newline: stable, so the committed files diff cleanly. `modules`: the KPI registry unless a test gives its own. */
+export function renderDashboards(modules: readonly KpiModule[] = KPI_REGISTRY): RenderedDashboard[] {
   return DASHBOARDS.map((make) => {
-    const d = make();
+    const d = make(modules);
     return { file: `json/${d.uid}.json`, uid: d.uid, text: `${JSON.stringify(d, null, 2)}\n` };
   });
 }

@@ -1,3 +1,5 @@
+import { KPI_REGISTRY, type KpiModule } from '../collector/kpi/registry/index.js';
+import { registryRows } from './registry-panels.js';
 import { AMBER, alertAnnotations, hallVariable, QUALITY_COLOURS, siteVariable, STATUS_COLOURS, TARGETS } from './common.js';
 import { dashboard, type Dashboard } from './grafana/dashboard.js';
 import { atLeast, atMost, byName, byRegexp, colouredCells, gauge, heatGrid, mergeTables, prop, stat, stateTimeline, table, timeseries } from './grafana/panels.js';
@@ -274,7 +276,8 @@ const gpuRow = {
   ],
 };
 
-export function siteOperations(): Dashboard {
+/** `modules`: the KPI registry (a test gives its own); each module's declared panel goes in the KPIs row after the curated rows. */
+export function siteOperations(modules: readonly KpiModule[] = KPI_REGISTRY): Dashboard {
   return dashboard({
     uid: 'dcim-site-operations',
     title: 'DCIM · Site operations',
@@ -284,6 +287,6 @@ export function siteOperations(): Dashboard {
     refresh: '30s',
     variables: [siteVariable(), hallVariable()],
     annotations: alertAnnotations(),
-    rows: [pueRow, powerRow, targetsRow, coolingRow, gpuRow],
+    rows: [pueRow, powerRow, targetsRow, coolingRow, gpuRow, ...registryRows(modules)],
   });
 }

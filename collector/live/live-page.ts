@@ -1,6 +1,14 @@
 import { CATALOGUE, DEFAULT_LANG } from '../i18n/catalogue.js';
 import { KPI_REGISTRY } from '../kpi/registry/index.js';
+import type { KpiModule } from '../kpi/registry/index.js';
+import type { KpiTile } from './page/kpi-tile.js';
 import { PAGE_GLOBAL, pageScript } from './page-script.js';
+
+/** The tiles the KPI modules declare (`views.live`), left to right. */
+export function liveTiles(modules: readonly KpiModule[]): KpiTile[] {
+  const tiles = modules.flatMap((m) => (m.views?.live?.tiles ?? []).map((t) => ({ at: t.at, tile: { kpi: m.name, windows: t.windows, label: t.label ?? [`kpi.${m.name}`], ...(t.beside ? { beside: t.beside } : {}) } })));
+  return tiles.sort((a, b) => a.at - b.at).map((t) => t.tile);
+}
 
 /**
  * The live page for a wall screen (laid out for 1920 × 1080, read from a few metres): one HTML
@@ -8,8 +16,9 @@ import { PAGE_GLOBAL, pageScript } from './page-script.js';
  * CSP (no CDN, no other asset). It reads /api/sites, /api/clusters and each site's /floor once,
  * the trends from /api/<scope>/:id/series, and then follows /api/events (server-sent events).
  *
- * Per site: live PUE (with its category, quality, and the stale meter it is estimated for), the
- * 15-minute, hour and day PUE, 上架率, 绿电占比, 算力规模 and 智算占比, each against its target
+ * Per site: live PUE (with its category, quality, and the stale meter it is estimated for), then
+ * the tiles the KPI modules declare (today the 15-minute, hour and day PUE, 上架率, 绿电占比,
+ * 算力规模 and 智算占比), each against its target
  * in the target status colour; a window that has no value yet says when its first value is due
  * instead of showing "–". Per hall: IT power, hall PUE, racks with power, headroom against rated
  * kW, the inlet temperature of every rack as a heat map in ASHRAE bands, and the cooling units.
@@ -22,7 +31,7 @@ import { PAGE_GLOBAL, pageScript } from './page-script.js';
  * when the API refuses without one, is asked once and kept in sessionStorage (or given as
  * `#token=…`, which browsers never send to the server).
  */
-const CSS = `
+const css = (tiles: number) => `
 :root{--bg:#0b1016;--panel:#131b23;--panel2:#18222c;--line:#263340;--text:#e8eef4;--dim:#93a1ae;--green:#2fbf71;--amber:#f0b429;--red:#ef4e4e;--grey:#6b7785;--blue:#4c9bff}
 *{box-sizing:border-box}html,body{margin:0;background:var(--bg);color:var(--text);font:16px/1.35 system-ui,-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei","Noto Sans CJK SC","WenQuanYi Micro Hei",Roboto,sans-serif}
 header{display:flex;align-items:center;gap:18px;padding:10px 28px;border-bottom:1px solid var(--line);background:#0f161d}
@@ -34,7 +43,7 @@ header .dot.on{background:var(--green);box-shadow:0 0 10px var(--green)}#conn{co
 main{padding:14px 28px 28px;display:grid;gap:16px}
 h2{font-size:15px;letter-spacing:.04em;color:var(--dim);margin:0 0 8px;font-weight:600}
 .site{display:grid;gap:14px}
-.site-head{display:grid;grid-template-columns:minmax(0,1.35fr) repeat(7,minmax(0,1fr));gap:10px}
+.site-head{display:grid;grid-template-columns:minmax(0,1.35fr) repeat(${tiles},minmax(0,1fr));gap:10px}
 .box{background:var(--panel);border:1px solid var(--line);border-radius:10px;padding:10px 14px;border-top:4px solid var(--grey);min-width:0}
 .box .l{color:var(--dim);font-size:15px;line-height:1.25}
 .box .v{font-size:34px;font-weight:700;font-variant-numeric:tabular-nums;line-height:1.15;white-space:nowrap}
@@ -81,20 +90,23 @@ td[data-report="late"]{color:var(--amber)}td[data-report="silent"]{color:var(--r
 `;
 
 /**
- * The page: CSS, then the bundled script, started with the catalogue and each registered KPI's
- * number format, embedded as JSON (`<` escaped so no string can close the script), and whether
+ * The page: CSS, then the bundled script, started with the catalogue, each registered KPI's
+ * number format and the tiles the modules declare (`modules`: the registry unless a test gives
+ * its own), embedded as JSON (`<` escaped so no string can close the script), and whether
  * the server is a bureau (told, not probed: a probe's 404 is an error in the console).
  */
-export function livePageHtml(o: { bureau?: boolean } = {}): string {
+export function livePageHtml(o: { bureau?: boolean; modules?: readonly KpiModule[] } = {}): string {
+  const modules = o.modules ?? KPI_REGISTRY;
+  const tiles = liveTiles(modules);
   const i18n = JSON.stringify(CATALOGUE).replace(/</g, '\\u003c');
-  const formats = JSON.stringify(Object.fromEntries(KPI_REGISTRY.map((m) => [m.name, m.display.format]))).replace(/</g, '\\u003c');
+  const formats = JSON.stringify(Object.fromEntries(modules.map((m) => [m.name, m.display.format]))).replace(/</g, '\\u003c');
   return `<!doctype html>
 <html lang="${DEFAULT_LANG}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<link rel="icon" href="data:,"><title>dcim-pulse</title><style>${CSS}</style></head>
+<link rel="icon" href="data:,"><title>dcim-pulse</title><style>${css(tiles.length)}</style></head>
 <body><header><span id="live" class="dot"></span><h1 id="title">dcim-pulse</h1><span id="conn"></span><span id="clock"></span><span id="langs" class="langs"></span></header>
 <div id="login" style="display:none"><form><b id="login-title"></b><div id="login-hint" class="none"></div><input id="tok" type="password" autocomplete="off"><button id="login-open" type="submit"></button></form></div>
 <main id="app"><div id="sites"></div><section id="bureau"></section></main>
 <script>${pageScript()}
-${PAGE_GLOBAL}.start(${i18n}, ${JSON.stringify(DEFAULT_LANG)}, ${o.bureau === true}, ${formats});</script></body></html>
+${PAGE_GLOBAL}.start(${i18n}, ${JSON.stringify(DEFAULT_LANG)}, ${o.bureau === true}, ${formats}, ${JSON.stringify(tiles).replace(/</g, '\\u003c')});</script></body></html>
 `;
 }

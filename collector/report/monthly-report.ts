@@ -1,4 +1,4 @@
-import { REPORT_LAYOUT, targetKpi, type LaidFigure, type TargetKey } from './report-layout.js';
+import { REPORT_LAYOUT, type LaidFigure, type ReportLayout, type TargetKey } from './report-layout.js';
 import { KPI_INPUTS_VERSION, type KpiMessage, type KpiQuality, type KpiValue, type KpiWindow, type TargetStatus } from '../../contract/messages.js';
 
 /**
@@ -207,18 +207,18 @@ export function rowFigure(r: ReportRow, field: string): Figure {
   return r[field] as Figure;
 }
 
-export function reportRow(scope: ReportScope): ReportRow {
+export function reportRow(scope: ReportScope, layout: ReportLayout = REPORT_LAYOUT): ReportRow {
   const kpis = scope.kpis?.kpis ?? [];
   // Racks and energy by side are the inputs of the figures judged against the plan's targets: a
   // layout of the report's own, keyed by the target (occupancy's last day, PUE's and green share's month).
-  const ofTarget = (key: TargetKey, window: KpiWindow) => kpis.find((k) => k.kpi === targetKpi(key) && k.window === window);
+  const ofTarget = (key: TargetKey, window: KpiWindow) => kpis.find((k) => k.kpi === layout.targets.get(key) && k.window === window);
   const day = ofTarget('rack_occupancy', '1d')?.inputs ?? {};
   const pueMonth = ofTarget('pue', '1mo');
   const greenMonth = ofTarget('green_share', '1mo');
   const green = greenMonth?.inputs ?? {};
   const f: Record<string, Figure> = {};
-  for (const x of REPORT_LAYOUT.columns) f[x.field] = figure(kpis, x.kpi, x.window);
-  const month = REPORT_LAYOUT.columns.filter((x) => x.month).map((x) => f[x.field]!);
+  for (const x of layout.columns) f[x.field] = figure(kpis, x.kpi, x.window);
+  const month = layout.columns.filter((x) => x.month).map((x) => f[x.field]!);
   const worst = month.reduce<KpiQuality>((w, x) => (QUALITY_RANK[x.quality] > QUALITY_RANK[w] ? x.quality : w), 'measured');
   const coverages = month.map((x) => x.coverage).filter((c): c is number => c !== null);
   const available = num(day.racks_available);
@@ -257,9 +257,9 @@ export function reportRow(scope: ReportScope): ReportRow {
 }
 
 /** The figure a ranking orders by (its module's first report figure). */
-export function rankFigure(by: RankBy): LaidFigure {
-  const f = REPORT_LAYOUT.rank.get(by);
-  if (!f) throw new RangeError(`report: no KPI ranks by ${JSON.stringify(by)} (expected ${RANK_BY.join(', ')})`);
+export function rankFigure(by: RankBy, layout: ReportLayout = REPORT_LAYOUT): LaidFigure {
+  const f = layout.rank.get(by);
+  if (!f) throw new RangeError(`report: no KPI ranks by ${JSON.stringify(by)} (expected ${[...layout.rank.keys()].join(', ')})`);
   return f;
 }
 
@@ -268,8 +268,8 @@ export function rankFigure(by: RankBy): LaidFigure {
  * (insufficient, or nothing stored) gets no rank and is listed after the ranked ones: a missing
  * figure is never ranked as a zero.
  */
-export function rankSites(rows: readonly ReportRow[], by: RankBy): RankEntry[] {
-  const ranked = rankFigure(by);
+export function rankSites(rows: readonly ReportRow[], by: RankBy, layout: ReportLayout = REPORT_LAYOUT): RankEntry[] {
+  const ranked = rankFigure(by, layout);
   const pick = (r: ReportRow) => rowFigure(r, ranked.field);
   // Lower is better against an at-most target (PUE); more is better otherwise, with no target too (compute).
   const lower_better = ranked.target?.direction === 'at_most';
@@ -285,10 +285,13 @@ export interface BuildOptions {
   source_kind?: 'api' | 'store';
   as_of_ms?: number;
   rank_by?: RankBy;
+  /** What the report shows: the KPI registry's declarations unless a test gives its own. */
+  layout?: ReportLayout;
 }
 
 export function buildMonthlyReport(month: string, scopes: readonly ReportScope[], generated_ms: number, source: string, o: BuildOptions = {}): MonthlyReport {
-  const rows = scopes.map(reportRow);
+  const layout = o.layout ?? REPORT_LAYOUT;
+  const rows = scopes.map((s) => reportRow(s, layout));
   return {
     schema: 3,
     month,
@@ -297,6 +300,6 @@ export function buildMonthlyReport(month: string, scopes: readonly ReportScope[]
     source_kind: o.source_kind ?? 'api',
     as_of_ms: o.as_of_ms ?? null,
     rows,
-    ranking: o.rank_by ? { by: o.rank_by, entries: rankSites(rows, o.rank_by) } : null,
+    ranking: o.rank_by ? { by: o.rank_by, entries: rankSites(rows, o.rank_by, layout) } : null,
   };
 }

@@ -1,5 +1,5 @@
 import { ENERGY_SIDES, rowFigure, type EnergyFigure, type MonthlyReport, type RankEntry, type SiteReporting } from './monthly-report.js';
-import { REPORT_LAYOUT } from './report-layout.js';
+import { REPORT_LAYOUT, type ReportLayout } from './report-layout.js';
 
 /**
  * The report as CSV (RFC 4180: comma, CRLF, quotes doubled), one row per site or cluster. Each
@@ -11,8 +11,7 @@ import { REPORT_LAYOUT } from './report-layout.js';
  * Column names are machine names in either language (scripts and spreadsheets key on them); the
  * words a reader sees are in the html report.
  */
-const FIGURES = REPORT_LAYOUT.csv;
-const CATEGORIES = FIGURES.filter((f) => f.category);
+const categories = (layout: ReportLayout) => layout.csv.filter((f) => f.category);
 
 function cell(v: string | number | null): string {
   if (v === null) return '';
@@ -24,13 +23,14 @@ function energyCells(e: EnergyFigure): (string | number | null)[] {
   return [e.state === 'measured_only' ? 'insufficient' : e.kwh, e.measured_kwh, e.substituted_kwh, e.coverage];
 }
 
-export function reportColumns(): string[] {
+/** `layout`: the KPI registry's declarations unless a test gives its own. */
+export function reportColumns(layout: ReportLayout = REPORT_LAYOUT): string[] {
   const cols = ['month', 'scope', 'id', 'name', 'racks_designed', 'racks_installed', 'racks_on_rack', 'standard_racks_installed', 'standard_racks_on_rack'];
-  for (const { field, csv } of FIGURES) {
+  for (const { field, csv } of layout.csv) {
     const name = csv ?? field;
     cols.push(name, `${name}_window`, `${name}_basis`, `${name}_quality`, `${name}_status`, `${name}_coverage`);
   }
-  for (const { field } of CATEGORIES) cols.push(`${field}_category`);
+  for (const { field } of categories(layout)) cols.push(`${field}_category`);
   for (const side of ENERGY_SIDES) cols.push(`${side}_kwh`, `${side}_measured_kwh`, `${side}_substituted_kwh`, `${side}_coverage`);
   cols.push('green_certificate_kwh', 'green_trade_kwh', 'data_quality', 'data_min_coverage', 'data_insufficient', 'no_data', ...REPORTING_COLUMNS);
   return cols;
@@ -59,15 +59,15 @@ export function renderRankingCsv(report: MonthlyReport): string {
   return lines.join('\r\n') + '\r\n';
 }
 
-export function renderCsv(report: MonthlyReport): string {
-  const lines = [reportColumns().map(cell).join(',')];
+export function renderCsv(report: MonthlyReport, layout: ReportLayout = REPORT_LAYOUT): string {
+  const lines = [reportColumns(layout).map(cell).join(',')];
   for (const r of report.rows) {
     const row: (string | number | null)[] = [report.month, r.scope, r.id, r.name, r.racks.designed, r.racks.installed, r.racks.on_rack, r.racks.standard_installed, r.racks.standard_on_rack];
-    for (const { field } of FIGURES) {
+    for (const { field } of layout.csv) {
       const f = rowFigure(r, field);
       row.push(f.value, f.window, f.basis, f.quality, f.status, f.coverage);
     }
-    for (const { field } of CATEGORIES) row.push(rowFigure(r, field).category);
+    for (const { field } of categories(layout)) row.push(rowFigure(r, field).category);
     for (const side of ENERGY_SIDES) row.push(...energyCells(r.energy[side]));
     const g = r.green_energy_kwh;
     row.push(g.certificates, g.trade, r.data_quality.worst, r.data_quality.min_coverage, r.data_quality.insufficient.join(' '), r.no_data, ...reportingCells(r.reporting));

@@ -1,7 +1,7 @@
 import { DEFAULT_LANG, translate, type Lang, type MessageKey } from '../i18n/catalogue.js';
 import type { KpiFormat } from '../kpi/registry/index.js';
 import { ENERGY_SIDES, rankFigure, rowFigure, type EnergyFigure, type EnergySide, type Figure, type MonthlyReport, type ReportRow, type SiteReporting } from './monthly-report.js';
-import { figureLabel, REPORT_LAYOUT, reportNumber, type LaidFigure } from './report-layout.js';
+import { figureLabel, REPORT_LAYOUT, reportNumber, type LaidFigure, type ReportLayout } from './report-layout.js';
 
 /**
  * The report as one self-contained HTML document (inline CSS and SVG charts: no CDN, prints and
@@ -82,10 +82,10 @@ function reportingCell(r: SiteReporting | null, t: Translate): string {
   return `<span style="color:${colour}">${esc(t(`report.reporting.${r.status}`))}</span>${lines.map((l) => `<div class="m">${esc(l)}</div>`).join('')}`;
 }
 
-function rankingTable(report: MonthlyReport, t: Translate): string {
+function rankingTable(report: MonthlyReport, t: Translate, layout: ReportLayout): string {
   const ranking = report.ranking;
   if (!ranking) return '';
-  const format = rankFigure(ranking.by).format;
+  const format = rankFigure(ranking.by, layout).format;
   // A target is a round figure: one decimal fewer than the figures (1.20, 70 %).
   const target = (v: number | null) => (v === null ? '–' : reportNumber(v, { ...format, digits: Math.max(0, format.digits - 1) }));
   const rows = ranking.entries
@@ -119,16 +119,17 @@ const RATIO: KpiFormat = { scale: 100, digits: 1, unit: ' %' };
 
 const plainCell = (x: Figure, f: LaidFigure, t: Translate) => `${show(x, f.format)}${meta(x, t)}`;
 
-/** The html table's figure columns: each figure that declares one, in the report's column order. */
-const FIGURE_COLUMNS = REPORT_LAYOUT.columns.filter((f) => f.html);
-const CHARTS = REPORT_LAYOUT.csv.filter((f) => f.chart);
 
 function figureCell(r: ReportRow, f: LaidFigure, t: Translate): string {
   const curated = f.html?.cell;
   return curated ? CELLS[curated].cell(r, f, t) : plainCell(rowFigure(r, f.field), f, t);
 }
 
-export function renderHtml(report: MonthlyReport, lang: Lang = DEFAULT_LANG): string {
+/** `layout`: the KPI registry's declarations unless a test gives its own. */
+export function renderHtml(report: MonthlyReport, lang: Lang = DEFAULT_LANG, layout: ReportLayout = REPORT_LAYOUT): string {
+  // The table's figure columns: each figure that declares one, in the report's column order.
+  const FIGURE_COLUMNS = layout.columns.filter((f) => f.html);
+  const CHARTS = layout.csv.filter((f) => f.chart);
   const t: Translate = (key, vars) => translate(lang, key, vars);
   const rows = report.rows;
   const columns = [t('report.col_site'), t('report.col_racks'), ...FIGURE_COLUMNS.map((f) => (f.html?.cell ? t(CELLS[f.html.cell].head) : figureLabel(f, lang))), ...(['report.col_energy', 'report.col_quality', 'report.col_reporting'] as const).map((k) => t(k))];
@@ -159,7 +160,7 @@ th,td{border-bottom:1px solid #dde2e7;padding:6px 8px;text-align:left;vertical-a
 .m{color:#6b7785;font-size:11px}.na{color:#8a94a0}.e{white-space:nowrap}.charts{display:flex;flex-wrap:wrap;gap:24px}svg .t{font-weight:600;font-size:13px}svg .l,svg .v{font-size:11px}</style></head>
 <body><h1>${esc(t('report.title', { month: report.month }))}</h1>
 <p class="m">${esc(generated)}</p>
-${rankingTable(report, t)}
+${rankingTable(report, t, layout)}
 <div class="charts">
 ${CHARTS.map((f) => `${barChart(t(f.chart!.title), rows, (r) => rowFigure(r, f.field), { min: f.chart!.from, max: f.chart!.to ?? openMax }, (v) => reportNumber(v, f.format), t)}\n`).join('')}</div>
 <table><thead><tr>${columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead>

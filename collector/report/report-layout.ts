@@ -9,6 +9,8 @@ import type { KpiTarget, ReportFigure } from '../kpi/registry/kpi-module.js';
  * that declares report figures gets its fields in the json, its columns in the csv and, as it
  * declares, lines of the text report, columns and charts of the html report.
  */
+export type TargetKey = KpiTarget['key'];
+
 export interface LaidFigure extends ReportFigure {
   readonly kpi: string;
   readonly format: KpiFormat;
@@ -24,6 +26,8 @@ export interface ReportLayout {
   readonly text: readonly LaidFigure[];
   /** `--by` keys, each with the figure it ranks by. */
   readonly rank: ReadonlyMap<string, LaidFigure>;
+  /** The KPI judged against each target of the plan. */
+  readonly targets: ReadonlyMap<TargetKey, string>;
 }
 
 export function reportLayout(modules: readonly KpiModule[]): ReportLayout {
@@ -52,14 +56,8 @@ export function reportLayout(modules: readonly KpiModule[]): ReportLayout {
   }
   placed.sort((a, b) => a.column - b.column);
   ranks.sort((a, b) => a.at - b.at);
-  return { csv, columns: placed.flatMap((p) => p.figures), text, rank: new Map(ranks.map((r) => [r.by, r.f])) };
-}
-
-export type TargetKey = KpiTarget['key'];
-
-/** The KPI judged against a target of the plan (undefined when no module declares it). */
-export function targetKpi(key: TargetKey, modules: readonly KpiModule[] = KPI_REGISTRY): string | undefined {
-  return modules.find((m) => m.target?.key === key)?.name;
+  const targets = new Map(modules.flatMap((m) => (m.target ? [[m.target.key, m.name] as const] : [])));
+  return { csv, columns: placed.flatMap((p) => p.figures), text, rank: new Map(ranks.map((r) => [r.by, r.f])), targets };
 }
 
 export const REPORT_LAYOUT: ReportLayout = reportLayout(KPI_REGISTRY);

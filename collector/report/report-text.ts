@@ -1,6 +1,6 @@
 import { DEFAULT_LANG, translate, type Lang, type MessageKey } from '../i18n/catalogue.js';
 import { rankFigure, rowFigure, type Figure, type MonthlyReport, type ReportRow, type SiteReporting } from './monthly-report.js';
-import { figureLabel, REPORT_LAYOUT, reportNumber } from './report-layout.js';
+import { figureLabel, REPORT_LAYOUT, reportNumber, type ReportLayout } from './report-layout.js';
 import type { KpiFormat } from '../kpi/registry/index.js';
 
 /**
@@ -27,17 +27,18 @@ function reporting(r: SiteReporting, t: Translate): string[] {
   return out;
 }
 
-function block(r: ReportRow, t: Translate, lang: Lang): string[] {
+function block(r: ReportRow, t: Translate, lang: Lang, layout: ReportLayout): string[] {
   const out = [`${t(`report.scope.${r.scope}`)} ${r.id} · ${r.name}`];
   if (r.no_data !== null) out.push(`  ${t('report.no_data', { reason: r.no_data })}`);
   else {
-    for (const f of REPORT_LAYOUT.text) out.push(line(figureLabel(f, lang), rowFigure(r, f.field), f.format, t));
+    for (const f of layout.text) out.push(line(figureLabel(f, lang), rowFigure(r, f.field), f.format, t));
   }
   if (r.reporting) out.push(...reporting(r.reporting, t));
   return out;
 }
 
-export function renderText(report: MonthlyReport, lang: Lang = DEFAULT_LANG): string {
+/** `layout`: the KPI registry's declarations unless a test gives its own (as it gave buildMonthlyReport). */
+export function renderText(report: MonthlyReport, lang: Lang = DEFAULT_LANG, layout: ReportLayout = REPORT_LAYOUT): string {
   const t: Translate = (key, vars) => translate(lang, key, vars);
   const generated =
     report.source_kind === 'store' && report.as_of_ms !== null
@@ -45,7 +46,7 @@ export function renderText(report: MonthlyReport, lang: Lang = DEFAULT_LANG): st
       : t('report.generated', { time: new Date(report.generated_ms).toISOString(), source: report.source });
   const out = [t('report.title', { month: report.month }), generated, ''];
   if (report.ranking) {
-    const format = rankFigure(report.ranking.by).format;
+    const format = rankFigure(report.ranking.by, layout).format;
     out.push(t('report.ranking_title', { by: t(`report.rank_by.${report.ranking.by}` as MessageKey) }));
     for (const e of report.ranking.entries) {
       const status = e.reporting ? ` · ${t(`report.reporting.${e.reporting.status}`)}` : '';
@@ -53,6 +54,6 @@ export function renderText(report: MonthlyReport, lang: Lang = DEFAULT_LANG): st
     }
     out.push('');
   }
-  for (const r of report.rows) out.push(...block(r, t, lang), '');
+  for (const r of report.rows) out.push(...block(r, t, lang, layout), '');
   return out.join('\n');
 }

@@ -65,6 +65,37 @@ export interface KpiTarget {
 /** The views a KPI appears in; a view it does not declare leaves it out. */
 export interface KpiViews {
   readonly report?: ReportView;
+  readonly live?: LiveView;
+  readonly dashboard?: DashboardView;
+}
+
+/** The live page's tiles of this KPI, in the row of tiles beside each site's live PUE. */
+export interface LiveView {
+  readonly tiles: readonly LiveTile[];
+}
+
+export interface LiveTile {
+  /** Its place in the row, left to right, among every module's tiles. */
+  readonly at: number;
+  /** The windows it shows, in preference order: the first with a value, else the first present (which says why it has none). */
+  readonly windows: readonly KpiWindow[];
+  /** Its heading (each key's text, joined by ` · `); default: the KPI's name. */
+  readonly label?: readonly MessageKey[];
+  /** A second figure written under the value (its KPI's name and number), when it has one. */
+  readonly beside?: { readonly kpi: string; readonly windows: readonly KpiWindow[] };
+}
+
+/**
+ * The Grafana panel the site-operations dashboard draws for this KPI, in the dashboard's row of
+ * registry KPIs. The panels of the plan's targets (PUE, occupancy, green share) and of the GPU
+ * and compute rows are curated rows of their own (dashboards/site-operations.ts).
+ */
+export interface DashboardView {
+  /** `timeseries`: the figures of `windows` over the range; `stat`: the newest figure of the first window. */
+  readonly panel: 'timeseries' | 'stat';
+  readonly windows: readonly KpiWindow[];
+  /** Its place in the row, left to right. */
+  readonly at: number;
 }
 
 /**

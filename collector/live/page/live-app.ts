@@ -4,6 +4,7 @@ import type { FloorHall, SiteFloor } from '../site-floor.js';
 import type { BureauSiteReport, bureauView } from './bureau-view.js';
 import { formatKpi, type KpiFormat } from './kpi-format.js';
 import { pickKpi } from './kpi-pick.js';
+import type { KpiTile } from './kpi-tile.js';
 
 /**
  * The live page's script, type-checked and linted with the rest of the code and bundled for the
@@ -69,7 +70,7 @@ type LiveValue = KpiValue & { stale_meters?: { device: string; carried?: boolean
  * of the site sections when the page is served by a bureau (`IS_BUREAU`). `FORMATS`: each
  * registered KPI's number format by name, from the server's KPI registry.
  */
-export function liveApp(I18N: Catalogue, DEFAULT_LANG: string, bureau: typeof bureauView, IS_BUREAU: boolean, FORMATS: Readonly<Record<string, KpiFormat>>): void {
+export function liveApp(I18N: Catalogue, DEFAULT_LANG: string, bureau: typeof bureauView, IS_BUREAU: boolean, FORMATS: Readonly<Record<string, KpiFormat>>, TILES: readonly KpiTile[]): void {
   const $ = (selector: string): El => {
     const el = document.querySelector(selector);
     if (!el) throw new Error(`live page: no ${selector}`);
@@ -207,22 +208,13 @@ export function liveApp(I18N: Catalogue, DEFAULT_LANG: string, bureau: typeof bu
   function siteHead(scope: Scope, id: string, name: string, tz: string | undefined): string {
     const m = state.msgs[`${scope}/${id}`];
     const kpis = m?.kpis;
-    const ai = pick(kpis, 'compute_ai_pflops', ['instant', '1d']);
-    const gen = pick(kpis, 'compute_general_pflops', ['instant', '1d']);
-    const greenNow = pick(kpis, 'green_share_live_ratio', ['instant']);
-    const computeExtra = has(gen) ? `<div class="w">${esc(t('kpi.compute_general_pflops'))} ${fmt(gen)}</div>` : '';
-    const greenExtra = has(greenNow) ? `<div class="w">${esc(t('kpi.green_share_live_ratio'))} ${fmt(greenNow)}</div>` : '';
-    return (
-      `<div class="site-head">${hero(name, m, tz)}` +
-      kpiBox(pick(kpis, 'pue', ['15m']), `${t('kpi.pue')} · ${t('window.15m')}`, tz) +
-      kpiBox(pick(kpis, 'pue', ['1h']), `${t('kpi.pue')} · ${t('window.1h')}`, tz) +
-      kpiBox(pick(kpis, 'pue', ['1d']), `${t('kpi.pue')} · ${t('window.1d')}`, tz) +
-      kpiBox(pick(kpis, 'rack_occupancy_ratio', ['1d', 'instant', '1mo']), t('kpi.rack_occupancy_ratio'), tz) +
-      kpiBox(pick(kpis, 'green_share_ratio', ['1mo', '1d', 'ytd']), t('kpi.green_share_ratio'), tz, greenExtra) +
-      kpiBox(ai, `${t('kpi.compute_scale')} · ${t('kpi.compute_ai_pflops')}`, tz, computeExtra) +
-      kpiBox(pick(kpis, 'compute_ai_share_ratio', ['instant', '1d']), t('kpi.compute_ai_share_ratio'), tz) +
-      '</div>'
-    );
+    // The tiles the KPI modules declare, in their order; a second figure beside a value only when it has one.
+    const tile = (x: KpiTile) => {
+      const near = x.beside ? pick(kpis, x.beside.kpi, x.beside.windows) : undefined;
+      const extra = x.beside && has(near) ? `<div class="w">${esc(t(`kpi.${x.beside.kpi}`))} ${fmt(near)}</div>` : '';
+      return kpiBox(pick(kpis, x.kpi, x.windows), x.label.map((k) => t(k)).join(' · '), tz, extra);
+    };
+    return `<div class="site-head">${hero(name, m, tz)}${TILES.map(tile).join('')}</div>`;
   }
   const stat = (label: string, value: string, note = '', attr = '') => `<div class="stat"><div class="l">${esc(label)}</div><div class="v"${attr}>${value}</div>${note ? `<div class="w">${esc(note)}</div>` : ''}</div>`;
   function hallPanel(h: FloorHall): string {

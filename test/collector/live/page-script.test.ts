@@ -12,13 +12,13 @@ describe('the live page script bundle', () => {
     expect(typeof page.start).toBe('function');
   });
 
-  it('is what the page inlines, started once with the catalogue, the bureau flag and the KPI formats', () => {
+  it('is what the page inlines, started once with the catalogue, the bureau flag, the KPI formats and the tiles the KPI modules declare', () => {
     const html = livePageHtml({ bureau: true });
     const script = html.slice(html.indexOf('<script>') + '<script>'.length, html.lastIndexOf('</script>'));
     expect(script.startsWith(pageScript())).toBe(true);
     expect(script.match(new RegExp(`${PAGE_GLOBAL}\\.start\\(`, 'g'))).toHaveLength(1);
-    expect(script).toMatch(/, "zh-CN", true, \{"pue_live":\{[^}]*\},.*\}\);$/);
-    expect(livePageHtml()).toMatch(/, "zh-CN", false, \{.*\}\);<\/script>/);
+    expect(script).toMatch(/, "zh-CN", true, \{"pue_live":\{[^}]*\},.*\}, \[\{"kpi":"pue","windows":\["15m"\],"label":\["kpi\.pue","window\.15m"\]\},.*\]\);$/);
+    expect(livePageHtml()).toMatch(/, "zh-CN", false, \{.*\}, \[.*\]\);<\/script>/);
     expect(html.match(/<script/g)).toHaveLength(1);
   });
 

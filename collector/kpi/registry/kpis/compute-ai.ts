@@ -11,5 +11,6 @@ export default computeKpi(
   {
     // The html report's compute column joins the general compute and the AI share beside it.
     report: { column: 30, figures: [{ field: 'compute_ai_pflops', window: 'instant', label: ['report.col_compute', 'report.ai'], html: { cell: 'compute' } }], text: ['compute_ai_pflops'], rank: { by: 'compute', at: 4 } },
+    live: { tiles: [{ at: 60, windows: ['instant', '1d'], label: ['kpi.compute_scale', 'kpi.compute_ai_pflops'], beside: { kpi: 'compute_general_pflops', windows: ['instant', '1d'] } }] },
   },
 );

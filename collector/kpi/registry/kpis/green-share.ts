@@ -41,6 +41,7 @@ export const greenShare = defineKpi({
       text: ['green_share', 'green_share_ytd', 'green_share_1y'],
       rank: { by: 'green_share', at: 3 },
     },
+    live: { tiles: [{ at: 50, windows: ['1mo', '1d', 'ytd'], beside: { kpi: 'green_share_live_ratio', windows: ['instant'] } }] },
   },
   site: ({ src, edge }) => (['1d', ...DECLARED_WINDOWS] as const).map((kind) => greenShareOf(src, windowAt(src.calendar, kind, edge))),
   closed: (src, w) => (w.window === '1d' || w.window === '1mo' ? greenShareOf(src, w) : undefined),

@@ -35,6 +35,7 @@ export const pue = defineKpi({
       text: ['pue_month', 'pue_ytd', 'pue_12mo', 'pue_1y'],
       rank: { by: 'pue', at: 1 },
     },
+    live: { tiles: (['15m', '1h', '1d'] as const).map((w, i) => ({ at: 10 * (i + 1), windows: [w], label: ['kpi.pue', `window.${w}`] })) },
   },
   site: ({ src, edge }) => ENERGY_WINDOWS.map((kind) => pueOf(src, windowAt(src.calendar, kind, edge))),
   closed: pueOf,

@@ -50,6 +50,7 @@ export const rackOccupancy = defineKpi({
       text: ['rack_occupancy'],
       rank: { by: 'occupancy', at: 2 },
     },
+    live: { tiles: [{ at: 40, windows: ['1d', 'instant', '1mo'] }] },
   },
   site: ({ src, edge }) => siteOccupancy(src, edge),
   closed: occupancyOf,
