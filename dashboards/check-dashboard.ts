@@ -1,3 +1,5 @@
+import { KPI_CATALOGUE } from '../collector/kpi/registry/index.js';
+import type { KpiCatalogue } from '../contract/kpi-catalogue.js';
 import type { StorageSchema } from '../contract/storage-schema.js';
 import { expandMacros, variablesIn } from './grafana/macros.js';
 import { checkInfluxQl } from './influxql/check.js';
@@ -73,7 +75,8 @@ export function variableCombinations(query: string, variables: readonly JsonVari
   return combos;
 }
 
-export function checkDashboard(d: DashboardJson, schema: StorageSchema): string[] {
+/** `kpis`: the KPI catalogue a query's pinned KPI is checked against (the registry's unless a test gives its own). */
+export function checkDashboard(d: DashboardJson, schema: StorageSchema, kpis: KpiCatalogue = KPI_CATALOGUE): string[] {
   const variables = d.templating?.list ?? [];
   const problems: string[] = [];
   for (const q of dashboardQueries(d)) {
@@ -89,7 +92,7 @@ export function checkDashboard(d: DashboardJson, schema: StorageSchema): string[
         .filter(([, v]) => v !== QUERY_VARIABLE_VALUE)
         .map(([k, v]) => `$${k}=${v}`)
         .join(' ');
-      for (const p of checkInfluxQl(expanded, schema)) problems.push(`${q.dashboard}: ${q.where}${given ? ` (${given})` : ''}: ${p}`);
+      for (const p of checkInfluxQl(expanded, schema, kpis)) problems.push(`${q.dashboard}: ${q.where}${given ? ` (${given})` : ''}: ${p}`);
     }
   }
   return [...new Set(problems)];

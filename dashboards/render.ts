@@ -1,4 +1,5 @@
-import { KPI_REGISTRY, type KpiModule } from '../collector/kpi/registry/index.js';
+import { KPI_CATALOGUE, KPI_REGISTRY, type KpiModule } from '../collector/kpi/registry/index.js';
+import type { KpiCatalogue } from '../contract/kpi-catalogue.js';
 import type { StorageSchema } from '../contract/storage-schema.js';
 import { bureauOverview, bureauOverviewZh } from './bureau-overview.js';
 import { checkDashboard } from './check-dashboard.js';
@@ -25,6 +26,6 @@ export function renderDashboards(modules: readonly KpiModule[] = KPI_REGISTRY): 
 }
 
 /** Every problem of every dashboard against the storage catalogue (none: fine). */
-export function checkRendered(rendered: readonly RenderedDashboard[], schema: StorageSchema): string[] {
-  return rendered.flatMap((r) => checkDashboard(JSON.parse(r.text), schema));
+export function checkRendered(rendered: readonly RenderedDashboard[], schema: StorageSchema, kpis: KpiCatalogue = KPI_CATALOGUE): string[] {
+  return rendered.flatMap((r) => checkDashboard(JSON.parse(r.text), schema, kpis));
 }

@@ -1,4 +1,4 @@
-import type { KpiSpec } from '../../contract/kpi-catalogue.js';
+import type { KpiCatalogue, KpiSpec } from '../../contract/kpi-catalogue.js';
 import type { FieldKind, FieldSpec, MeasurementSpec, StorageSchema, TagSpec } from '../../contract/storage-schema.js';
 import { KPI_CATALOGUE } from '../../collector/kpi/registry/index.js';
 import { KPI_FIXED_FIELD_SPECS } from '../../collector/store/kpi-schema.js';
@@ -27,7 +27,7 @@ const NUMERIC_FUNCTIONS = new Set([
 ]);
 const ANY_FUNCTIONS = new Set(['last', 'first', 'count', 'distinct', 'mode', 'sample', 'top', 'bottom']);
 
-export function checkInfluxQl(query: string, schema: StorageSchema): string[] {
+export function checkInfluxQl(query: string, schema: StorageSchema, kpis: KpiCatalogue = KPI_CATALOGUE): string[] {
   let statements;
   try {
     statements = parseInfluxQl(query);
@@ -36,7 +36,7 @@ export function checkInfluxQl(query: string, schema: StorageSchema): string[] {
   }
   const problems: string[] = [];
   for (const s of statements) {
-    if (s.kind === 'select') checkSelect(s, schema, problems);
+    if (s.kind === 'select') checkSelect(s, schema, problems, kpis);
     else checkShowTagValues(s, schema, problems);
   }
   return problems;
@@ -83,14 +83,14 @@ function pinnedValues(e: Expr, name: string): string[] | undefined {
 }
 
 /** On `kpi`, a pinned KPI name narrows the fields to its inputs and the windows and basis to its own. */
-function narrowKpi(scope: Scope, where: Expr | undefined, problems: string[]): Scope {
+function narrowKpi(scope: Scope, where: Expr | undefined, problems: string[], kpis: KpiCatalogue): Scope {
   const names = conjuncts(where)
     .map((c) => pinnedValues(c, 'kpi'))
     .find((v) => v !== undefined);
   if (!names) return scope;
   const specs: KpiSpec[] = [];
   for (const n of names) {
-    const spec = KPI_CATALOGUE.get(n);
+    const spec = kpis.get(n);
     if (spec) specs.push(spec);
     else problems.push(`kpi: no KPI named ${JSON.stringify(n)}`);
   }
@@ -100,24 +100,24 @@ function narrowKpi(scope: Scope, where: Expr | undefined, problems: string[]): S
   return { ...scope, label: `kpi (${names.join(', ')})`, fields, kpis: specs };
 }
 
-function sourceScope(src: Source, where: Expr | undefined, schema: StorageSchema, problems: string[]): Scope | undefined {
+function sourceScope(src: Source, where: Expr | undefined, schema: StorageSchema, problems: string[], kpis: KpiCatalogue): Scope | undefined {
   if (src.t === 'regex') {
     problems.push(`FROM /${src.value}/: name the measurements, a regex hides what the panel reads`);
     return undefined;
   }
-  if (src.t === 'subquery') return subqueryScope(src.query, schema, problems);
+  if (src.t === 'subquery') return subqueryScope(src.query, schema, problems, kpis);
   const spec = schema.get(src.name);
   if (!spec) {
     problems.push(`no measurement named ${JSON.stringify(src.name)}`);
     return undefined;
   }
   const scope = measurementScope(src.name, spec);
-  return src.name === 'kpi' ? narrowKpi(scope, where, problems) : scope;
+  return src.name === 'kpi' ? narrowKpi(scope, where, problems, kpis) : scope;
 }
 
 /** The columns a subquery hands to its outer query: its output names and its GROUP BY tags. */
-function subqueryScope(q: SelectStatement, schema: StorageSchema, problems: string[]): Scope | undefined {
-  const inner = checkSelect(q, schema, problems);
+function subqueryScope(q: SelectStatement, schema: StorageSchema, problems: string[], kpis: KpiCatalogue): Scope | undefined {
+  const inner = checkSelect(q, schema, problems, kpis);
   if (!inner) return undefined;
   const fields = new Map<string, FieldSpec>();
   for (const c of q.columns) {
@@ -156,8 +156,8 @@ function intersect(scopes: Scope[]): Scope {
   };
 }
 
-function checkSelect(q: SelectStatement, schema: StorageSchema, problems: string[]): Scope | undefined {
-  const scopes = q.sources.map((s) => sourceScope(s, q.where, schema, problems));
+function checkSelect(q: SelectStatement, schema: StorageSchema, problems: string[], kpis: KpiCatalogue): Scope | undefined {
+  const scopes = q.sources.map((s) => sourceScope(s, q.where, schema, problems, kpis));
   if (scopes.some((s) => s === undefined)) return undefined;
   const scope = intersect(scopes as Scope[]);
   let fieldSelected = false;
