@@ -1,5 +1,6 @@
 import { DEFAULT_LANG, translate, type Lang, type MessageKey } from '../i18n/catalogue.js';
 import type { KpiFormat } from '../kpi/registry/index.js';
+import type { CuratedCell } from '../kpi/registry/kpi-module.js';
 import { ENERGY_SIDES, rankFigure, rowFigure, type EnergyFigure, type EnergySide, type Figure, type MonthlyReport, type ReportRow, type SiteReporting } from './monthly-report.js';
 import { figureLabel, REPORT_LAYOUT, reportNumber, type LaidFigure, type ReportLayout } from './report-layout.js';
 
@@ -100,7 +101,7 @@ function rankingTable(report: MonthlyReport, t: Translate, layout: ReportLayout)
  * compute, the general compute and the AI share of the compute-scale modules (their fields, as
  * those modules declare them); the month's green share names the certificates and trades declared.
  */
-const CELLS: Record<NonNullable<NonNullable<LaidFigure['html']>['cell']>, { head: MessageKey; cell: (r: ReportRow, f: LaidFigure, t: Translate) => string }> = {
+const CELLS: Record<CuratedCell, { head: MessageKey; cell: (r: ReportRow, f: LaidFigure, t: Translate) => string }> = {
   compute: {
     head: 'report.col_compute',
     cell: (r, f, t) => {

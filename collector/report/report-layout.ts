@@ -1,5 +1,4 @@
-import type { Lang } from '../i18n/catalogue.js';
-import { translate } from '../i18n/catalogue.js';
+import { translate, type Lang } from '../i18n/catalogue.js';
 import { KPI_REGISTRY, type KpiFormat, type KpiModule } from '../kpi/registry/index.js';
 import type { KpiTarget, ReportFigure } from '../kpi/registry/kpi-module.js';
 

@@ -115,6 +115,9 @@ export interface ReportView {
   readonly rank?: { readonly by: string; readonly at: number };
 }
 
+/** An html cell that joins other figures with this one (report-html.ts draws it). */
+export type CuratedCell = 'compute' | 'green_declared';
+
 export interface ReportFigure {
   /** The report row's field (json) and the stem of its csv columns, unique across the registry. */
   readonly field: string;
@@ -128,7 +131,7 @@ export interface ReportFigure {
   /** Its PUE measurement category gets a csv column `<field>_category`. */
   readonly category?: true;
   /** Its own column of the html table (`cell`: a curated cell that joins other figures, see report-html.ts). */
-  readonly html?: { readonly cell?: 'compute' | 'green_declared' };
+  readonly html?: { readonly cell?: CuratedCell };
   /** A bar chart of the html report, one bar per row, against the target: its title and axis (`to` absent: up to the largest value of such charts, at least 2). */
   readonly chart?: { readonly title: MessageKey; readonly from: number; readonly to?: number };
 }
