@@ -47,6 +47,8 @@ type ChildJob = YearBenchJob;
 
 interface ChildResult {
   devices: number;
+  /** The most recomputed values held in memory at once (the rest were written as they settled). */
+  held_peak: number;
   months: number;
   polls: number;
   readings: number;
@@ -78,7 +80,12 @@ async function child(job: ChildJob): Promise<ChildResult> {
   gc?.();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const report = await recomputeStored({ setup, site: site.site.id, from_ms: YEAR_START, to_ms: to, profiles, clock, logger: memoryLogger('warn'), reader, sink: store });
+  // As `dcim kpi recompute` writes: values handed to the store as they settle, the PUE of each month and the year kept for the check.
+  const pues: KpiValue[] = [];
+  const report = await recomputeStored({
+    setup, site: site.site.id, from_ms: YEAR_START, to_ms: to, profiles, clock, logger: memoryLogger('warn'), reader, sink: store, keep_kpis: false,
+    observe: (c) => void (c.value.kpi === 'pue' && (c.value.window === '1mo' || c.value.window === '1y') && pues.push(c.value)),
+  });
   sample();
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
@@ -99,7 +106,7 @@ async function child(job: ChildJob): Promise<ChildResult> {
   let maxErr = 0;
   let checked = 0;
   // A to-date window (1mo) has a value at every quarter-hour edge: the month's own is the one ending with it.
-  const pueOf = (window: string, start: number, end: number) => report.kpis.find((c) => c.value.kpi === 'pue' && c.value.window === window && c.value.window_start === start && c.value.window_end === end)?.value;
+  const pueOf = (window: string, start: number, end: number) => pues.find((v) => v.window === window && v.window_start === start && v.window_end === end);
   for (let m = 0; m < job.months; m++) {
     const start = m === 0 ? YEAR_START : monthEnd(m);
     const v = pueOf('1mo', start, monthEnd(m + 1));
@@ -115,7 +122,8 @@ async function child(job: ChildJob): Promise<ChildResult> {
     months: job.months,
     polls: report.polls,
     readings: report.readings,
-    kpis: report.kpis.length,
+    kpis: report.recomputed,
+    held_peak: report.held_peak,
     wall_ms: wall,
     cpu_ms: (cpu.user + cpu.system) / 1000,
     peak_rss_mib: mib(peakRss),

@@ -110,13 +110,13 @@ async function recompute(values: ParsedValues): Promise<number> {
   const cal = siteCalendar(inventory.site.timezone);
   const logger = createLogger({ level: (process.env.DCIM_LOG_LEVEL as 'info' | undefined) ?? 'warn', base: { part: 'kpi-recompute', site } });
   const dry = values['dry-run'] === true;
-  const report = await recomputeStored({ setup, site, from_ms: time(values, 'from', cal)!, to_ms: time(values, 'to', cal)!, profiles: loadProfiles(), clock: new SystemClock(), logger, dry_run: dry });
-  const { kpis, written, ...summary } = report;
+  const report = await recomputeStored({ setup, site, from_ms: time(values, 'from', cal)!, to_ms: time(values, 'to', cal)!, profiles: loadProfiles(), clock: new SystemClock(), logger, dry_run: dry, keep_kpis: dry });
+  const { kpis, written, recomputed, held_peak: _held, ...summary } = report;
   const out = {
     ...summary,
     from: iso(report.from_ms),
     to: iso(report.to_ms),
-    kpis_recomputed: kpis.length,
+    kpis_recomputed: recomputed,
     ...(written ? { written: { points: written.points_written, batches: written.batches_written } } : {}),
     ...(dry ? { kpis: kpis.map((c) => c.value) } : {}),
   };

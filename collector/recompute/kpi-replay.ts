@@ -1,7 +1,7 @@
 import { kpiKey } from '../../contract/kpi-catalogue.js';
 import type { KpiValue, Reading } from '../../contract/messages.js';
 import type { ClosedKpi, KpiEngine } from '../kpi-engine.js';
-import { QUARTER_MS } from '../../shared/time/site-calendar.js';
+import { DAY_MS, QUARTER_MS } from '../../shared/time/site-calendar.js';
 
 /**
  * Recorded polls → the KPI windows the live collector would have written, incrementally, so the
@@ -51,17 +51,37 @@ export class KpiReplay {
     return { polls: this.polls, first_ts: this.firstTs, last_ts: this.lastTs };
   }
 
-  /** Takes the edges up to `to_ms` (default: the newest poll) and returns the windows in [from_ms, to_ms], by end then name. */
+  /** Closed values held until they are settled or finished: what a long replay keeps in memory. */
+  get held(): number {
+    return this.taken.size;
+  }
+
+  /**
+   * Hands over, and forgets, the values of windows that ended more than the engine's late horizon
+   * before the newest poll fed: no later poll can change them (their quarter hours are past the
+   * buckets the engine keeps), so a long replay need not hold them to its end. In [from_ms, to_ms]
+   * only, ordered as `finish` orders them.
+   */
+  settled(range: { from_ms?: number; to_ms?: number } = {}): ClosedKpi[] {
+    if (this.lastTs === undefined) return [];
+    const before = this.lastTs - (this.engine.history.late_days + 2) * DAY_MS;
+    const out: ClosedKpi[] = [];
+    for (const [key, c] of this.taken) {
+      if (c.value.window_end > before) continue;
+      this.taken.delete(key);
+      out.push(c);
+    }
+    return inRange(out, range.from_ms, range.to_ms);
+  }
+
+  /** Takes the edges up to `to_ms` (default: the newest poll) and returns the windows in [from_ms, to_ms] not handed over yet, by end then name. */
   finish(range: { from_ms?: number; to_ms?: number } = {}): ClosedKpi[] {
     const to = range.to_ms ?? this.lastTs;
     if (this.next !== undefined && to !== undefined) {
       const last = Math.floor(to / QUARTER_MS) * QUARTER_MS + this.engine.settle_ms;
       for (; this.next <= last; this.next += QUARTER_MS) this.take(this.next);
     }
-    const from = range.from_ms ?? Number.NEGATIVE_INFINITY;
-    return [...this.taken.values()]
-      .filter((c) => c.value.window_start >= from && (to === undefined || c.value.window_end <= to))
-      .sort((a, b) => a.value.window_end - b.value.window_end || a.id.localeCompare(b.id) || order(a.value).localeCompare(order(b.value)));
+    return inRange([...this.taken.values()], range.from_ms, to);
   }
 
   private take(at: number): void {
@@ -70,6 +90,12 @@ export class KpiReplay {
 }
 
 const order = (v: KpiValue) => kpiKey(v);
+
+function inRange(values: ClosedKpi[], from = Number.NEGATIVE_INFINITY, to?: number): ClosedKpi[] {
+  return values
+    .filter((c) => c.value.window_start >= from && (to === undefined || c.value.window_end <= to))
+    .sort((a, b) => a.value.window_end - b.value.window_end || a.id.localeCompare(b.id) || order(a.value).localeCompare(order(b.value)));
+}
 
 /** A whole recorded stream at once (polls in time order): `new KpiReplay(engine)`, every poll fed, `finish(range)`. */
 export function replayKpis(engine: KpiEngine, polls: Iterable<RecordedPoll>, range: { from_ms?: number; to_ms?: number } = {}): ClosedKpi[] {

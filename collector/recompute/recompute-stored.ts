@@ -41,6 +41,15 @@ export interface RecomputeOptions {
   env?: NodeJS.ProcessEnv;
   /** Compute and return, write nothing. */
   dry_run?: boolean;
+  /**
+   * Return every recomputed value in the report (default). False, when writing: values are written
+   * as they settle (their windows ended more than the engine's late horizon before the replay's
+   * newest poll), so a recompute of months holds days of values, not months; the report then
+   * carries only their count.
+   */
+  keep_kpis?: boolean;
+  /** Sees every recomputed value in [from, to] once, in either mode (a benchmark's truth check). */
+  observe?: (c: ClosedKpi) => void;
   slice_ms?: number;
   /** Tests: read from / write to these instead of the configured store. */
   reader?: StoredReadings;
@@ -57,8 +66,12 @@ export interface RecomputeReport {
   readings: number;
   /** Windows recomputed, by window kind. */
   windows: Record<string, number>;
-  /** The recomputed values (every one with --dry-run). */
+  /** The recomputed values (none with `keep_kpis: false`). */
   kpis: ClosedKpi[];
+  /** How many values were recomputed in [from, to]. */
+  recomputed: number;
+  /** The most closed values the replay held at once. */
+  held_peak: number;
   written?: SinkStats;
 }
 
@@ -120,6 +133,22 @@ export async function recomputeStored(o: RecomputeOptions): Promise<RecomputeRep
   const reader = o.reader ?? storedReadingsFor(store, env, sink instanceof SqliteSink ? sink : undefined);
 
   const replay = new KpiReplay(engine);
+  const range = { from_ms: o.from_ms, to_ms: o.to_ms };
+  const stream = o.keep_kpis === false && !o.dry_run && sink !== undefined;
+  const kept: ClosedKpi[] = [];
+  const windows: Record<string, number> = {};
+  let recomputed = 0;
+  let heldPeak = 0;
+  const handOver = (batch: readonly ClosedKpi[]) => {
+    for (const c of batch) {
+      windows[c.value.window] = (windows[c.value.window] ?? 0) + 1;
+      o.observe?.(c);
+    }
+    recomputed += batch.length;
+    if (stream) sink.write(batch.map((c) => kpiPoint(c.id, c.value)));
+    else kept.push(...batch);
+  };
+  if (stream) sink.start?.();
   const slice = o.slice_ms ?? HOUR_MS;
   const end = o.to_ms + engine.settle_ms + 1;
   let slices = 0;
@@ -132,25 +161,28 @@ export async function recomputeStored(o: RecomputeOptions): Promise<RecomputeRep
         readings += p.readings.length;
         replay.feed(p);
       }
+      heldPeak = Math.max(heldPeak, replay.held);
+      if (stream) handOver(replay.settled(range));
     }
   } finally {
     if (!o.reader) await reader.close();
   }
-  const kpis = replay.finish({ from_ms: o.from_ms, to_ms: o.to_ms });
-  const windows: Record<string, number> = {};
-  for (const c of kpis) windows[c.value.window] = (windows[c.value.window] ?? 0) + 1;
-  const report: RecomputeReport = { site: o.site, from_ms: o.from_ms, to_ms: o.to_ms, store: reader.target, slices, polls: replay.stats.polls, readings, windows, kpis };
+  handOver(replay.finish(range));
+  heldPeak = Math.max(heldPeak, replay.held);
+  const report: RecomputeReport = { site: o.site, from_ms: o.from_ms, to_ms: o.to_ms, store: reader.target, slices, polls: replay.stats.polls, readings, windows, kpis: kept, recomputed, held_peak: heldPeak };
   if (o.dry_run || !sink) return report;
 
-  sink.start?.();
-  sink.write(kpis.map((c) => kpiPoint(c.id, c.value)));
+  if (!stream) {
+    sink.start?.();
+    sink.write(kept.map((c) => kpiPoint(c.id, c.value)));
+  }
   await sink.flush();
   if (ownSink) await ownSink.close();
   const s = sink.stats();
   report.written = s;
   const unconfirmed = s.points_invalid + s.points_rejected + s.points_lost + s.pending;
   if (unconfirmed > 0) {
-    throw new DcimError('DCIM_E_STORE_WRITE', `recompute: ${unconfirmed} of ${kpis.length} KPI points not written (invalid ${s.points_invalid}, rejected ${s.points_rejected}, lost ${s.points_lost}, pending ${s.pending}); see the log`);
+    throw new DcimError('DCIM_E_STORE_WRITE', `recompute: ${unconfirmed} of ${recomputed} KPI points not written (invalid ${s.points_invalid}, rejected ${s.points_rejected}, lost ${s.points_lost}, pending ${s.pending}); see the log`);
   }
   return report;
 }
