@@ -94,11 +94,11 @@ describe('agent killed with SIGKILL and restarted', () => {
 
     // Life 1: live for a while, then a broker outage builds a backlog, then the kill mid-replay.
     const first = startAgent({ ...common, startAt: 1 });
-    await first.until((s) => s.telemetry.published >= 60, 15_000, 'live telemetry');
+    await first.until((s) => s.telemetry.published >= 60, 60_000, 'live telemetry');
     await broker().halt();
     await sleep(2000);
     await broker().restart();
-    await first.until((s) => s.mqtt.connected && s.telemetry.replayed >= 8 && s.telemetry.backlog >= 10, 10_000, 'the replay to be under way');
+    await first.until((s) => s.mqtt.connected && s.telemetry.replayed >= 8 && s.telemetry.backlog >= 10, 60_000, 'the replay to be under way');
     first.child.kill('SIGKILL');
     expect((await first.exited).signal).toBe('SIGKILL');
     const killedAt = Date.now();
@@ -116,8 +116,8 @@ describe('agent killed with SIGKILL and restarted', () => {
     // Life 2: same state dir, its readings numbered differently so they cannot be confused.
     const second = startAgent({ ...common, startAt: 1_000_000 });
     const firstLife = Array.from({ length: lastSeq + 1 }, (_, i) => i);
-    await sub.until(() => firstLife.every((seq) => sub.arrivals.some((m) => m.payload.seq === seq)), 20_000, 'every reading of the first life');
-    await second.until((s) => s.telemetry.backlog === 0 && s.telemetry.in_flight === 0 && s.telemetry.published >= 20, 10_000, 'the second life to catch up');
+    await sub.until(() => firstLife.every((seq) => sub.arrivals.some((m) => m.payload.seq === seq)), 60_000, 'every reading of the first life');
+    await second.until((s) => s.telemetry.backlog === 0 && s.telemetry.in_flight === 0 && s.telemetry.published >= 20, 60_000, 'the second life to catch up');
     second.child.kill('SIGTERM');
     expect((await second.exited).code).toBe(0);
     const end = second.latest() as AgentStats;

@@ -56,16 +56,16 @@ describe('spool with a real mosquitto', { timeout: 120_000 }, () => {
     const sub = await subscribe();
     const { a, logger, readsInFlight } = agent(8, taken, { spool: { replayRatePerS: rate } }, 250);
     await a.start();
-    await sub.until(() => sub.arrivals.length >= 8, 20_000, 'a first full cycle');
+    await sub.until(() => sub.arrivals.length >= 8, 60_000, 'a first full cycle');
 
     // Stop the broker while reads are under way.
-    await sub.until(() => readsInFlight() > 0, 10_000, 'a poll in progress');
+    await sub.until(() => readsInFlight() > 0, 60_000, 'a poll in progress');
     const downFrom = Date.now();
     await broker().halt();
     // Down for at least 1.6 s and until a full cycle of readings was taken meanwhile: a loaded
     // machine may poll late, and the outage lasts until it has something to hold.
     const heldFor = Date.now() + 1600;
-    await sub.until(() => Date.now() >= heldFor && taken.filter((t) => t.ts >= downFrom).length >= 8, 20_000, 'a cycle of readings taken while the broker is down');
+    await sub.until(() => Date.now() >= heldFor && taken.filter((t) => t.ts >= downFrom).length >= 8, 60_000, 'a cycle of readings taken while the broker is down');
     const downTo = Date.now();
     await broker().restart();
     const upAt = Date.now();
@@ -75,7 +75,7 @@ describe('spool with a real mosquitto', { timeout: 120_000 }, () => {
     const downKeys = new Set(whileDown.map((t) => key(t.device, t.n)));
     await sub.until(() => [...downKeys].every((k) => sub.arrivals.some((m) => keyOf(m) === k)), 30_000, 'every reading taken while the broker was down');
     const takenSoFar = [...taken];
-    await sub.until(() => takenSoFar.every((t) => sub.arrivals.some((m) => keyOf(m) === key(t.device, t.n))), 20_000, 'every reading taken');
+    await sub.until(() => takenSoFar.every((t) => sub.arrivals.some((m) => keyOf(m) === key(t.device, t.n))), 60_000, 'every reading taken');
 
     // Exactly once, for what was taken while the broker was down.
     const fromDown = sub.arrivals.filter((m) => downKeys.has(keyOf(m)));

@@ -182,7 +182,7 @@ describe('services ride out a missing broker: one line with the code, then stop 
   ])('%s: %s', async (command, code, config) => {
     const p = startDcim([command, '-c', config()]);
     try {
-      await until(`${command} says ${code}`, () => p.stderr().includes(code), 20_000, () => p.stderr());
+      await until(`${command} says ${code}`, () => p.stderr().includes(code), 60_000, () => p.stderr());
       // Retries go on (every 1–2 s) without repeating the line.
       await new Promise((resolve) => setTimeout(resolve, 2500));
       const lines = p.stderr().split('\n').filter((l) => l.includes(code));

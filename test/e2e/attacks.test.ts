@@ -211,7 +211,7 @@ describe('attacks against a secured site: every one refused or bounded, the KPIs
       if (code === 0) passed++;
       return code;
     };
-    const settled = (what: string) => until(what, () => collector.stats().messages_received === passed, 20_000, () => `${collector.stats().messages_received} of ${passed}`, 2);
+    const settled = (what: string) => until(what, () => collector.stats().messages_received === passed, 60_000, () => `${collector.stats().messages_received} of ${passed}`, 2);
     /** What the collector refused since the last call, by code, once everything sent has arrived. */
     let seenCodes: Record<string, number> = {};
     const refusedSince = async (what: string): Promise<Record<string, number>> => {
@@ -266,7 +266,7 @@ describe('attacks against a secured site: every one refused or bounded, the KPIs
 
         // The idle connections: those beyond the cap were dropped at once; the held ones are
         // closed by the headers timeout, and the API answers again.
-        await until('the idle connections closed by the server', () => idle.every((s) => s.destroyed), 20_000);
+        await until('the idle connections closed by the server', () => idle.every((s) => s.destroyed), 60_000);
         // What a newcomer finds retained on the broker: the real births and the collector's KPI,
         // no forged status, state, KPI or alert (subscribed in that order, the KPI last).
         const viewer = await connect('collector', undefined, 'attacks-viewer');

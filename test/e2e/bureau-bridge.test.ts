@@ -117,7 +117,7 @@ describe('site broker → bureau broker over the bridge dcim broker-config --bri
   it("carries the site's summaries up, retained at the bureau, and nothing else", async () => {
     bureau = await bureauCollector();
     site = await siteCollector();
-    await until('the bridge announced its link at the bureau', () => lastState(bureau.got) === '1', 20_000, () => pair.site().logTail());
+    await until('the bridge announced its link at the bureau', () => lastState(bureau.got) === '1', 60_000, () => pair.site().logTail());
     for (const w of ['15m', '1h', '1d', '1mo'] as const) await site.client.publishAsync(summary(w), `first-${w}`, { qos: 1, retain: true });
     // What must stay on the site: telemetry, the live KPI, an alert, another site's summary topic.
     await site.client.publishAsync(topics.telemetry('north', 'edge-1', 'pdu-1'), '{}', { qos: 1 });
@@ -125,14 +125,14 @@ describe('site broker → bureau broker over the bridge dcim broker-config --bri
     await site.client.publishAsync(topics.alert('north', 'a1'), '{}', { qos: 1 });
     await site.client.publishAsync(topics.summary('south', '15m'), 'not-mine', { qos: 1, retain: true });
     await site.client.publishAsync(summary('15m'), 'marker', { qos: 1, retain: true });
-    await until('the marker at the bureau', () => bureau.got.includes(`${summary('15m')} marker`), 10_000, () => bureau.got.join('\n'));
+    await until('the marker at the bureau', () => bureau.got.includes(`${summary('15m')} marker`), 60_000, () => bureau.got.join('\n'));
     expect(bureau.got.filter((g) => g.startsWith('dcim/'))).toEqual([...(['15m', '1h', '1d', '1mo'] as const).map((w) => `${summary(w)} first-${w}`), `${summary('15m')} marker`]);
 
     // A client that subscribes now gets the latest summary of each window, retained. A viewer, not a
     // second `bureau` login: client ids are user names on the bureau broker, so that would take
     // over the bureau collector's session.
     const late = await recorder(bureauUrl(), { clientId: 'late', username: 'dashboard', password: PASSWORDS.dashboard!, ...tls() }, [topics.filters.summary()], clients);
-    await until('the retained summaries', () => late.got.length === 4, 10_000, () => late.got.join('\n'));
+    await until('the retained summaries', () => late.got.length === 4, 60_000, () => late.got.join('\n'));
     expect(late.got.sort()).toEqual([`${summary('15m')} marker (retained)`, `${summary('1d')} first-1d (retained)`, `${summary('1h')} first-1h (retained)`, `${summary('1mo')} first-1mo (retained)`]);
     await late.client.endAsync(true);
   });
@@ -140,7 +140,7 @@ describe('site broker → bureau broker over the bridge dcim broker-config --bri
   it('queues the summaries published while the bureau is down and delivers every one when it is back', async () => {
     bureau.got.length = 0;
     await pair.bureau().halt();
-    await until('the site saw its link drop', () => lastState(site.got) === '0', 20_000, () => site.got.join('\n'));
+    await until('the site saw its link drop', () => lastState(site.got) === '0', 60_000, () => site.got.join('\n'));
     const N = 30;
     for (let i = 1; i <= N; i++) await site.client.publishAsync(summary('15m'), `cut-${i}`, { qos: 1, retain: true });
     await pair.bureau().restart();
@@ -153,10 +153,10 @@ describe('site broker → bureau broker over the bridge dcim broker-config --bri
   it("keeps the queue over a restart of the site broker (persistence)", async () => {
     bureau.got.length = 0;
     await pair.bureau().halt();
-    await until('the site saw its link drop', () => lastState(site.got) === '0', 20_000, () => site.got.join('\n'));
+    await until('the site saw its link drop', () => lastState(site.got) === '0', 60_000, () => site.got.join('\n'));
     for (let i = 1; i <= 10; i++) await site.client.publishAsync(summary('1h'), `before-restart-${i}`, { qos: 1, retain: true });
     await pair.site().restart();
-    await until('the site collector reconnected', () => site.client.connected, 10_000);
+    await until('the site collector reconnected', () => site.client.connected, 60_000);
     for (let i = 1; i <= 10; i++) await site.client.publishAsync(summary('1h'), `after-restart-${i}`, { qos: 1, retain: true });
     await pair.bureau().restart();
     await until('the site saw its link back', () => lastState(site.got) === '1', 60_000, () => pair.site().logTail());
@@ -178,15 +178,15 @@ describe('the bound: a site broker with max_queued_messages 5', () => {
     const bureau = await recorder(`mqtts://127.0.0.1:${pair.bureau().port}`, { clientId: 'bureau', username: 'bureau', password: PASSWORDS.bureau!, clean: false, properties: { sessionExpiryInterval: 3600 }, ca: readFileSync(path.join(pair.dir, 'ca.pem')) }, [topics.filters.summary()], clients);
     const site = await recorder(pair.site().url, { clientId: 'site-collector' }, [bridgeStateTopic('north')], clients);
     const lastState = () => site.got.filter((g) => g.startsWith(bridgeStateTopic('north'))).at(-1)?.split(' ')[1];
-    await until('the link up', () => lastState() === '1', 20_000, () => pair.site().logTail());
+    await until('the link up', () => lastState() === '1', 60_000, () => pair.site().logTail());
     await pair.bureau().halt();
-    await until('the link down', () => lastState() === '0', 20_000);
+    await until('the link down', () => lastState() === '0', 60_000);
     // mosquitto.conf: max_queued_messages is the count held per client (here the bridge's local session); the rest are dropped.
     for (let i = 1; i <= 8; i++) await site.client.publishAsync(summary('15m'), `b-${i}`, { qos: 1, retain: true });
     await pair.bureau().restart();
-    await until('the link up again', () => lastState() === '1', 20_000);
+    await until('the link up again', () => lastState() === '1', 60_000);
     await site.client.publishAsync(summary('15m'), 'after', { qos: 1, retain: true });
-    await until('the summary published after the outage', () => bureau.got.includes(`${summary('15m')} after`), 20_000, () => bureau.got.join('\n'));
+    await until('the summary published after the outage', () => bureau.got.includes(`${summary('15m')} after`), 60_000, () => bureau.got.join('\n'));
     expect(arrivals(bureau.got, summary('15m'), 'b-', 8)).toEqual([...series(summary('15m'), 'b-', 5), `${summary('15m')} b-8`]);
   }, 60_000);
 });
@@ -202,10 +202,10 @@ describe('the bridge with a client certificate (CN bridge.north) instead of a pa
     const pem = (name: string) => readFileSync(path.join(pair.dir, name));
     const bureau = await recorder(`mqtts://127.0.0.1:${pair.bureau().port}`, { clientId: 'bureau', ca: pem('ca.pem'), cert: pem('bureau.pem'), key: pem('bureau.key') }, [topics.filters.summary(), '$SYS/broker/connection/+/state'], clients);
     const site = await recorder(pair.site().url, { clientId: 'site-collector' }, [bridgeStateTopic('north')], clients);
-    await until('the bridge announced its link at the bureau', () => bureau.got.some((g) => g.startsWith(`${bridgeStateTopic('north')} 1`)), 20_000, () => pair.site().logTail() + pair.bureau().logTail());
+    await until('the bridge announced its link at the bureau', () => bureau.got.some((g) => g.startsWith(`${bridgeStateTopic('north')} 1`)), 60_000, () => pair.site().logTail() + pair.bureau().logTail());
     await site.client.publishAsync(topics.telemetry('north', 'edge-1', 'pdu-1'), '{}', { qos: 1 });
     await site.client.publishAsync(summary('1d'), 'by-certificate', { qos: 1, retain: true });
-    await until('the summary at the bureau', () => bureau.got.includes(`${summary('1d')} by-certificate`), 10_000, () => bureau.got.join('\n'));
+    await until('the summary at the bureau', () => bureau.got.includes(`${summary('1d')} by-certificate`), 60_000, () => bureau.got.join('\n'));
     expect(bureau.got.filter((g) => g.startsWith('dcim/'))).toEqual([`${summary('1d')} by-certificate`]);
   });
 });

@@ -21,6 +21,7 @@ import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
 import { useService } from '../support/require-service.js';
 import { makeTestCertificates } from '../support/test-ca.js';
 import { until } from '../support/until.js';
+import { PATIENT_REQUESTS } from '../support/patient-requests.js';
 
 /**
  * The bureau across three sites, every part real: per site a simulator (SNMP PDUs, Modbus meters
@@ -211,7 +212,7 @@ describe('three sites bridged to a bureau: the bureau rolls the cluster up as on
       const collector = new Collector({ id: `site-${site}`, inventories: [inventories[site]], profiles, mqtt: { url: siteBrokers[site]().url, clientId: `collector-${site}` }, sink: new RecordingSink(), clock, logger, kpiIntervalMs: TICK_MS, kpi: { settle_ms: SETTLE_MS } });
       parts.collectors.push(collector);
       await collector.start();
-      const agent = new Agent({ id: 'edge-1', inventory: inventories[site], profiles, mqtt: { url: siteBrokers[site]().url, clientId: `agent-${site}` }, stateDir: mkdtempSync(path.join(dir, `agent-${site}-`)), logger, clock, maxConcurrent: 32 });
+      const agent = new Agent({ id: 'edge-1', inventory: inventories[site], profiles, mqtt: { url: siteBrokers[site]().url, clientId: `agent-${site}` }, stateDir: mkdtempSync(path.join(dir, `agent-${site}-`)), logger, clock, maxConcurrent: 32, ...PATIENT_REQUESTS });
       parts.agents.push(agent);
       await agent.start();
     }
@@ -259,13 +260,13 @@ describe('three sites bridged to a bureau: the bureau rolls the cluster up as on
           const ingested = parts.collectors.reduce((n, c) => n + c.stats().engine.polls, 0);
           return ingested >= sent && telemetry.count >= sent && settled();
         },
-        20_000,
+        60_000,
         () => JSON.stringify({ agents: parts.agents.map((a) => ({ in_flight: a.stats().polling.in_flight, queued: a.stats().polling.queued })), collectors: parts.collectors.map((c) => ({ polls: c.stats().engine.polls, summaries: c.stats().summaries })), telemetry: telemetry.count }),
       );
-      if (!cut) await until(`${new Date(at).toISOString()}: the bureau holds every summary`, () => missing().length === 0, 20_000, () => missing().slice(0, 5).join('\n'));
+      if (!cut) await until(`${new Date(at).toISOString()}: the bureau holds every summary`, () => missing().length === 0, 60_000, () => missing().slice(0, 5).join('\n'));
     }
     // Everything a site published during the cut reached the bureau once the link was back.
-    await until('the bureau holds every summary', () => missing().length === 0, 20_000, () => missing().slice(0, 5).join('\n'));
+    await until('the bureau holds every summary', () => missing().length === 0, 60_000, () => missing().slice(0, 5).join('\n'));
     expect(last).toBeDefined();
     const { at: NOW } = last!;
     bureau.tick(NOW);
@@ -308,5 +309,5 @@ describe('three sites bridged to a bureau: the bureau rolls the cluster up as on
     expect([...fromSummaries.keys()].some((k) => k.startsWith('compute'))).toBe(true);
     // What the run measured, for the record.
     console.log(JSON.stringify({ compared: fromTelemetry.length, held_back: heldBack, published: published.length, revisions: revisions.length, pue_1d: [got('pue|1d|energy_weighted')!.value, got('pue|1d|mean_of_sites')!.value] }));
-  }, 180_000);
+  }, 900_000);
 });

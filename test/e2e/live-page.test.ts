@@ -165,9 +165,9 @@ describe('live page bureau view against a real bureau', () => {
     const site = await mqtt.connectAsync(broker().url, { clientId: 'bureau-page-sites', protocolVersion: 5 });
     for (const s of world.sent) await site.publishAsync(topics.summary(s.site, s.window), JSON.stringify(s), { qos: 1 });
     await site.endAsync();
-    await until('the bureau took every summary', () => bureau.stats().summaries_received === world.sent.length, 20_000);
+    await until('the bureau took every summary', () => bureau.stats().summaries_received === world.sent.length, 60_000);
     clock.advance(5_000); // the tick at NOW evaluates the sites and the cluster
-    await until('the bureau evaluated the cluster', async () => ((await (await fetch(`${bureau.httpUrl}/api/clusters/c1/kpi`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { kpis: unknown[] }).kpis.length > 0, 10_000);
+    await until('the bureau evaluated the cluster', async () => ((await (await fetch(`${bureau.httpUrl}/api/clusters/c1/kpi`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { kpis: unknown[] }).kpis.length > 0, 60_000);
   }, 60_000);
 
   afterAll(async () => {

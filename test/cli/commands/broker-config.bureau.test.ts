@@ -138,7 +138,7 @@ describe('dcim broker-config --bureau on a real mosquitto with the shipped burea
 
     const south = await connect('bridge.south');
     expect(await pubackCode(south, topics.summary('south', '1h'), 'south-1h', true)).toBe(0);
-    await until('what the ACL allowed', () => seen.length === 4, 10_000, () => seen.join('\n'));
+    await until('what the ACL allowed', () => seen.length === 4, 60_000, () => seen.join('\n'));
     expect(seen.sort()).toEqual([`${bridgeStateTopic('north')} 1`, `${topics.summary('north', '15m')} north-15m`, `${topics.summary('north', '1mo')} north-1mo`, `${topics.summary('south', '1h')} south-1h`].sort());
 
     // A viewer reads, retained, what the bridges left.
@@ -146,7 +146,7 @@ describe('dcim broker-config --bureau on a real mosquitto with the shipped burea
     const retained: string[] = [];
     grafana.on('message', (topic, payload, packet) => packet.retain && retained.push(`${topic} ${payload.toString()}`));
     await grafana.subscribeAsync(topics.filters.summary(), { qos: 1 });
-    await until('the retained summaries', () => retained.length === 3, 10_000, () => retained.join('\n'));
+    await until('the retained summaries', () => retained.length === 3, 60_000, () => retained.join('\n'));
     expect(retained.sort()).toEqual([`${topics.summary('north', '15m')} north-15m`, `${topics.summary('north', '1mo')} north-1mo`, `${topics.summary('south', '1h')} south-1h`].sort());
   });
 

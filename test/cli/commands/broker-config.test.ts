@@ -267,7 +267,7 @@ describe('dcim broker-config on a real mosquitto with the shipped auth config', 
       process.kill(broker().pid!, 'SIGHUP');
       await until('the broker reloaded its ACL', async () => (await pubackCode(await connect('demo.edge-1'), topics.telemetry('demo', 'edge-1', 'meter-incomer-1'), JSON.stringify(poll('edge-1', 'meter-incomer-1', 99)))) === 0);
       outbox.submit(poll('edge-1', 'pdu-r01-a', 2));
-      await until('the spool emptied', () => outbox.stats().published === 2, 10_000);
+      await until('the spool emptied', () => outbox.stats().published === 2, 60_000);
       expect(seen.map((s) => (JSON.parse(s) as TelemetryMessage).seq)).toEqual(expect.arrayContaining([1, 2]));
       expect(spool.countPending(spool.floor, spool.nextId)).toBe(0);
     } finally {

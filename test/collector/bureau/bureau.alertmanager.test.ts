@@ -55,6 +55,6 @@ describe("the bureau's silence alert through the collector's Alertmanager notifi
 /** Polls `read` until `ok` holds on its answer; returns that answer. */
 async function until2<T>(read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
   let last: T | undefined;
-  await until('Alertmanager state', async () => ok((last = await read())), 15_000, () => JSON.stringify(last));
+  await until('Alertmanager state', async () => ok((last = await read())), 60_000, () => JSON.stringify(last));
   return last as T;
 }

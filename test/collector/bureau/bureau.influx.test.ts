@@ -52,7 +52,7 @@ describe('dcim bureau on InfluxDB 1.6: configured from YAML, summaries and KPIs 
       const site = await mqtt.connectAsync(broker().url, { clientId: 'site-bridge-influx', protocolVersion: 5 });
       try {
         for (const s of world.sent) await site.publishAsync(topics.summary(s.site, s.window), JSON.stringify(s), { qos: 1 });
-        await until('every summary taken', () => bureau.stats().summaries_received === world.sent.length, 20_000);
+        await until('every summary taken', () => bureau.stats().summaries_received === world.sent.length, 60_000);
         clock.advance(5_000);
         const before = await clusterApi(bureau.httpUrl!);
         const refs = new Map<string, SummarySiteSource>();

@@ -70,7 +70,7 @@ describe('dcim bureau: site summaries through a real mosquitto into site and clu
 
   it("gives the cluster roll-up clusterKpis computes over the same summaries, and the one an engine fed all raw telemetry computes", async () => {
     for (const s of world.sent) await publish(topics.summary(s.site, s.window), JSON.stringify(s));
-    await until('every summary taken', () => received() === world.sent.length, 20_000, () => JSON.stringify(bureau.stats()));
+    await until('every summary taken', () => received() === world.sent.length, 60_000, () => JSON.stringify(bureau.stats()));
     const stats = bureau.stats();
     expect(stats.summaries_refused).toBe(0);
     expect(stats.summaries_stored + stats.summaries_revised).toBe(world.sent.length);
@@ -131,7 +131,7 @@ describe('dcim bureau: site summaries through a real mosquitto into site and clu
     const before = bureau.stats();
     const sourcesBefore = SITES.map((s) => siteKpis(bureau.siteSource(s)!, NOW, SETTLE));
     for (const [, topic, payload] of cases) await publish(topic, payload);
-    await until('every bad summary seen', () => received() === before.summaries_received + cases.length, 10_000, () => JSON.stringify(bureau.stats()));
+    await until('every bad summary seen', () => received() === before.summaries_received + cases.length, 60_000, () => JSON.stringify(bureau.stats()));
 
     const after = bureau.stats();
     const want: Record<string, number> = {};

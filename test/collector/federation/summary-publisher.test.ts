@@ -140,7 +140,7 @@ describe('site collector: summaries for the bureau, retained QoS 1 on dcim/v1/<s
     try {
       s.run(T0 + 62 * MIN);
       // 16:00–17:00 closed at 17:01 (60 s settle): four quarter hours and the hour.
-      await until('the hour published', () => live.got.some((g) => g.summary.window === '1h'), 10_000, () => JSON.stringify(s.collector.stats().summaries));
+      await until('the hour published', () => live.got.some((g) => g.summary.window === '1h'), 60_000, () => JSON.stringify(s.collector.stats().summaries));
       await until('all acknowledged', () => s.collector.stats().summaries!.pending === 0);
       const first = live.got.map((g) => g.summary);
       expect(first.map((x) => `${x.window} ${(x.window_start - T0) / MIN}`)).toEqual(['15m 0', '15m 15', '15m 30', '15m 45', '1h 0']);
@@ -176,7 +176,7 @@ describe('site collector: summaries for the bureau, retained QoS 1 on dcim/v1/<s
       // The UPS's late polls change the 16:00 quarter and the hour: both go again, revised.
       s.late();
       s.run(T0 + 78 * MIN);
-      await until('the revisions', () => live.got.length === 8, 10_000, () => JSON.stringify(live.got.slice(6).map((g) => id(g.summary))));
+      await until('the revisions', () => live.got.length === 8, 60_000, () => JSON.stringify(live.got.slice(6).map((g) => id(g.summary))));
       await until('all acknowledged', () => s.collector.stats().summaries!.pending === 0);
       const revised = live.got.slice(6).map((g) => g.summary);
       expect(revised.map(id)).toEqual([`15m|${T0}`, `1h|${T0}`]);
@@ -250,7 +250,7 @@ describe('site collector: summaries for the bureau, retained QoS 1 on dcim/v1/<s
     try {
       // Ticks back to back find the refused ones still in flight: their answers come in after.
       s.run(T0 + 24 * 60 * MIN + 31 * MIN);
-      await until('every refusal answered', () => s.collector.stats().summaries!.in_flight === 0, 10_000, () => JSON.stringify(s.collector.stats().summaries));
+      await until('every refusal answered', () => s.collector.stats().summaries!.in_flight === 0, 60_000, () => JSON.stringify(s.collector.stats().summaries));
       expect(s.collector.stats().summaries!.expired).toBe(0);
       // The tick at 16:45 the next day: settled edge 16:30, horizon 16:30 the day before.
       s.run(T0 + 24 * 60 * MIN + 46 * MIN);

@@ -57,11 +57,11 @@ describe('agent outage and spool replay through the telemetry gate', () => {
     await agent.start();
     stops.push(() => agent.stop());
 
-    await until('live polls counted', () => collector.stats().readings_accepted > 0 && agent.stats().telemetry.published >= 3, 15_000);
+    await until('live polls counted', () => collector.stats().readings_accepted > 0 && agent.stats().telemetry.published >= 3, 60_000);
     refuseAgent = true;
     broker.cut('dcim-agent-');
     const publishedBefore = agent.stats().telemetry.published;
-    await until('a backlog in the spool', () => agent.stats().telemetry.backlog + agent.stats().telemetry.in_flight >= 5 || agent.stats().telemetry.submitted - publishedBefore >= 5, 20_000);
+    await until('a backlog in the spool', () => agent.stats().telemetry.backlog + agent.stats().telemetry.in_flight >= 5 || agent.stats().telemetry.submitted - publishedBefore >= 5, 60_000);
     refuseAgent = false;
     await until('backlog replayed', () => agent.stats().telemetry.replayed >= 4 && agent.stats().telemetry.backlog === 0, 30_000);
     await until('every published poll reached the collector', () => {

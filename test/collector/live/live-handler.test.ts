@@ -181,7 +181,7 @@ describe('a collector without alerting, with a floor view', () => {
       const got = await readEvents(`/api/events?token=${TOKEN}`, 2, undefined, url);
       expect(got.events.map((e) => e.event).sort()).toEqual(['alert', 'kpi']);
       const stream = readEvents(`/api/events?token=${TOKEN}`, 99, undefined, url);
-      await until('the timer keeps polling past failed floors', () => handler.stats().floor_errors >= 5, 20_000);
+      await until('the timer keeps polling past failed floors', () => handler.stats().floor_errors >= 5, 60_000);
       expect((await stream).status).toBe(200);
     } finally {
       handler.stop();

@@ -86,7 +86,7 @@ describe('live page, bureau view, in headless Chromium', () => {
     url = (await server.start()).url;
     // Five days of messages: the handler keeps each closed day's PUE.
     for (let day = 1; day <= 5; day++) {
-      await until(`the handler holds day ${day} of gy-a`, async () => (await get(`${url}/api/sites/gy-a/series?kpi=pue&window=1d&days=14`)).samples.length >= day, 20_000);
+      await until(`the handler holds day ${day} of gy-a`, async () => (await get(`${url}/api/sites/gy-a/series?kpi=pue&window=1d&days=14`)).samples.length >= day, 60_000);
       bureau.next();
     }
   }, 30_000);

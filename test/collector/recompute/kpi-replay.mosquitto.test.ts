@@ -79,7 +79,7 @@ describe('duplicated and replayed telemetry through mosquitto, with the KPI engi
       await send(redelivered);
       await send(replayed);
       const total = all.length + redelivered.length + replayed.length;
-      await until(`${total} messages`, () => collector.stats().messages_received === total, 15_000);
+      await until(`${total} messages`, () => collector.stats().messages_received === total, 60_000);
     } finally {
       await agent.endAsync();
     }

@@ -158,7 +158,7 @@ describe.each(transports)('BatchWriter over $name', (t) => {
     expect(logger.lines.filter((l) => l.code === 'DCIM_E_STORE_REJECTED')).toHaveLength(1);
     reset(() => ({ status: 204 }));
     clock.advance(1000);
-    await until('the kept batch written', () => w.stats().points_written === 3, 20_000);
+    await until('the kept batch written', () => w.stats().points_written === 3, 60_000);
     expect(w.health()).toMatchObject({ state: 'ok', reason: null, since: T0 + 1000 });
     expect(w.stats()).toMatchObject({ pending: 0, points_rejected: 0 });
     await w.close();

@@ -51,7 +51,7 @@ describe('InfluxV1Transport and a missing database (influxd 1.x)', () => {
 
     await influx().createDatabase(db);
     clock.advance(1000);
-    await until('the kept points written', () => sink.stats().points_written === 7, 10_000);
+    await until('the kept points written', () => sink.stats().points_written === 7, 60_000);
     expect(sink.health()).toMatchObject({ state: 'ok', reason: null, since: T0 + 1000 });
     expect(sink.stats()).toMatchObject({ pending: 0, points_lost: 0 });
     expect(await count(db)).toBe(7);

@@ -95,7 +95,7 @@ describe('its route through a real prometheus-alertmanager to a WeCom API stub',
       engine.evaluate(Date.now() - 61_000);
       engine.evaluate();
       const sends = () => calls.filter((c) => c.path === '/cgi-bin/message/send');
-      await until('the WeCom message', () => sends().length >= 1, 15_000, () => JSON.stringify(calls));
+      await until('the WeCom message', () => sends().length >= 1, 60_000, () => JSON.stringify(calls));
       const token = calls.find((c) => c.path === '/cgi-bin/gettoken');
       expect(token?.query).toEqual({ corpid: 'ww0123456789abcdef', corpsecret: 'replace-with-the-app-secret' });
       const fired = sends()[0]!;
@@ -109,7 +109,7 @@ describe('its route through a real prometheus-alertmanager to a WeCom API stub',
 
       engine.observeDeviceStatus('t', 'th-r2', { state: 'up', since: Date.now(), last_ok: Date.now() }, 'edge-1');
       engine.evaluate();
-      await until('the resolve', () => sends().some((c) => (c.body?.text?.content ?? '').includes('已恢复')), 15_000, () => JSON.stringify(sends()));
+      await until('the resolve', () => sends().some((c) => (c.body?.text?.content ?? '').includes('已恢复')), 60_000, () => JSON.stringify(sends()));
       const resolved = sends().find((c) => (c.body?.text?.content ?? '').includes('已恢复'))!;
       expect(resolved.body).toMatchObject({ toparty: '2' });
       expect(resolved.body?.text?.content).toMatch(/结束：\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);

@@ -70,7 +70,7 @@ describe('retained MQTT alert topic, through the collector subscriber (real mosq
       await until('a failure', () => (engine.stats().notifiers.mqtt?.failures ?? 0) >= 1);
       expect(engine.stats().notifiers.mqtt?.pending).toBe(1);
       await broker().restart();
-      await until('nothing pending', () => engine.stats().notifiers.mqtt?.pending === 0, 15_000);
+      await until('nothing pending', () => engine.stats().notifiers.mqtt?.pending === 0, 60_000);
       expect(await retainedAlerts(broker().url)).toEqual(new Map());
     } finally {
       await engine.stop();

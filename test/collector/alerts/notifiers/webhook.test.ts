@@ -90,8 +90,8 @@ describe('webhook notifier', () => {
     engine.start();
     engine.observeAgentState('t', 'edge-1', agentState(false, Date.now()));
     engine.evaluate();
-    await until('4 deliveries', () => rx.received.length >= 4, 20_000);
-    await until('nothing pending', () => engine.stats().notifiers['webhook-ops']?.pending === 0, 20_000);
+    await until('4 deliveries', () => rx.received.length >= 4, 60_000);
+    await until('nothing pending', () => engine.stats().notifiers['webhook-ops']?.pending === 0, 60_000);
     expect(rx.received).toHaveLength(4);
     expect(new Set(rx.received.map((r) => r.headers['x-dcim-delivery'])).size).toBe(1);
     expect(rx.received.every((r) => verify(r, SECRET))).toBe(true);
@@ -106,7 +106,7 @@ describe('webhook notifier', () => {
     // The resolve is another delivery (version 2), sent once.
     engine.observeAgentState('t', 'edge-1', agentState(true, Date.now()));
     engine.evaluate();
-    await until('5 deliveries', () => rx.received.length >= 5, 20_000);
+    await until('5 deliveries', () => rx.received.length >= 5, 60_000);
     const resolved = JSON.parse(rx.received[4]!.body.toString('utf8')) as { status: string; alert: { ends_at: number; starts_at: number } };
     expect(resolved.status).toBe('resolved');
     expect(resolved.alert.ends_at).toBeGreaterThanOrEqual(resolved.alert.starts_at);
@@ -120,7 +120,7 @@ describe('webhook notifier', () => {
     engine.start();
     engine.observeAgentState('t', 'edge-1', agentState(false, Date.now()));
     engine.evaluate();
-    await until('one rejection', () => engine.stats().notifiers['webhook-ops']?.rejected === 1, 20_000);
+    await until('one rejection', () => engine.stats().notifiers['webhook-ops']?.rejected === 1, 60_000);
     await new Promise((r) => setTimeout(r, 200));
     expect(rx.received).toHaveLength(1);
     expect(logger.lines.some((l) => l.msg === 'alert notification refused by the destination' && String(l.error).startsWith('HTTP 400'))).toBe(true);
@@ -135,14 +135,14 @@ describe('webhook notifier', () => {
     first.engine.start();
     first.engine.observeAgentState('t', 'edge-1', agentState(false, Date.now()));
     first.engine.evaluate();
-    await until('two failures', () => (first.engine.stats().notifiers['webhook-ops']?.failures ?? 0) >= 2, 20_000);
+    await until('two failures', () => (first.engine.stats().notifiers['webhook-ops']?.failures ?? 0) >= 2, 60_000);
     await first.engine.stop();
 
     const rx = await receiver([]);
     closers.push(rx.close);
     const second = engineFor(rx.url, state);
     second.engine.start();
-    await until('one delivery', () => rx.received.length === 1, 20_000);
+    await until('one delivery', () => rx.received.length === 1, 60_000);
     expect(JSON.parse(rx.received[0]!.body.toString('utf8'))).toMatchObject({ status: 'firing', alert: { labels: { agent: 'edge-1' } } });
   });
 
