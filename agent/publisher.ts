@@ -1,9 +1,8 @@
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { z } from 'zod';
-import { AgentStateSchema, describeNetworkError, DeviceStatusSchema, KpiMessageSchema, MAX_PAYLOAD_BYTES, parseTopic, TelemetryMessageSchema, topics, type AgentState, type Clock, type ErrorCode } from '../contract/index.js';
-import { type Logger } from '../shared/log.js';
-import { type Result } from '../shared/result.js';
-import { telemetryIfPlain } from '../contract/messages.js';
+import { AgentStateSchema, describeNetworkError, DeviceStatusSchema, KpiMessageSchema, MAX_PAYLOAD_BYTES, parseTopic, TelemetryMessageSchema, telemetryIfPlain, topics, type AgentState, type Clock, type ErrorCode } from '../contract/index.js';
+import type { Logger } from '../shared/log.js';
+import type { Result } from '../shared/result.js';
 
 /**
  * The agent's one MQTT wrapper, the only file that touches mqtt.js (after

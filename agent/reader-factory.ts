@@ -1,6 +1,6 @@
 import { DcimError, type Clock, type DeviceProfile, type ErrorCode, type SnmpAddress } from '../contract/index.js';
 import { resolveSecret } from '../shared/config/secrets.js';
-import { type Logger } from '../shared/log.js';
+import type { Logger } from '../shared/log.js';
 import { badReading } from './decode/decoded.js';
 import { DEFAULT_MODBUS_POLICY, DEFAULT_PROMETHEUS_POLICY, DEFAULT_REDFISH_POLICY, DEFAULT_SNMP_POLICY, type DeviceReader, type RequestPolicy } from './device-reader.js';
 import type { AgentDevice } from './devices.js';

@@ -1,6 +1,6 @@
 import { topics, type Clock, type TelemetryMessage, type TimerHandle } from '../contract/index.js';
-import { type Logger } from '../shared/log.js';
-import { type Result } from '../shared/result.js';
+import type { Logger } from '../shared/log.js';
+import type { Result } from '../shared/result.js';
 import type { PublishFailure } from './publisher.js';
 import { Pacer } from '../shared/spool/pacer.js';
 import { emptySpoolStats, type Spool, type SpoolStats } from '../shared/spool/spool.js';

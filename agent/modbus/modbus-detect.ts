@@ -1,4 +1,4 @@
-import { type DeviceProfile, type ErrorCode, type ModbusDeviceIdMatch, type ModbusProfile } from '../../contract/index.js';
+import type { DeviceProfile, ErrorCode, ModbusDeviceIdMatch, ModbusProfile } from '../../contract/index.js';
 import { decodeWords } from '../../shared/codec/modbus-words.js';
 import { walkSunspecChain, type SunspecChain } from '../sunspec/sunspec-chain.js';
 import { isSunspecProfile, placeOnChain } from '../sunspec/sunspec-layout.js';

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { DcimError, type SnmpAddress } from '../../contract/index.js';
-import { type Logger } from '../../shared/log.js';
+import type { Logger } from '../../shared/log.js';
 import type { Varbind } from './asn1-types.js';
 import type { SnmpSocketPool } from './snmp-socket-pool.js';
 import type { SnmpOutcome, SnmpTransport } from './snmp-transport.js';

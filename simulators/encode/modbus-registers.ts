@@ -1,4 +1,4 @@
-import { type ModbusPoint, type ModbusProfile } from '../../contract/index.js';
+import type { ModbusPoint, ModbusProfile } from '../../contract/index.js';
 import { encodeWords, registerCount } from '../../shared/codec/modbus-words.js';
 import { toRaw } from '../../shared/codec/scale.js';
 import type { DeviceQuantities, QuantityValue } from '../model/quantities.js';

@@ -1,4 +1,4 @@
-import { type RedfishPoint, type RedfishProfile } from '../../contract/index.js';
+import type { RedfishPoint, RedfishProfile } from '../../contract/index.js';
 import { toRaw } from '../../shared/codec/scale.js';
 import { parseJsonPointer } from '../../shared/codec/json-pointer.js';
 import type { DeviceQuantities, QuantityValue } from '../model/quantities.js';

@@ -1,4 +1,4 @@
-import { type ExponentTerm, type SnmpProfile } from '../../contract/index.js';
+import type { ExponentTerm, SnmpProfile } from '../../contract/index.js';
 import { toRaw } from '../../shared/codec/scale.js';
 import { exponentTermOid, MAX_EXPONENT } from '../../shared/codec/exponent.js';
 import { fullRowIndex } from '../../shared/codec/table-index.js';

@@ -1,4 +1,4 @@
-import { type ModbusProfile } from '../../contract/index.js';
+import type { ModbusProfile } from '../../contract/index.js';
 import { encodeWords } from '../../shared/codec/modbus-words.js';
 
 /**

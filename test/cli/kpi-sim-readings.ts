@@ -1,4 +1,4 @@
-import { type DeviceProfile, type IndexTag, type Reading, type SiteInventory, type TelemetryMessage } from '../../contract/index.js';
+import type { DeviceProfile, IndexTag, Reading, SiteInventory, TelemetryMessage } from '../../contract/index.js';
 import { profileReadingRules } from '../../collector/ingest/profile-readings.js';
 import { unitForName } from '../../contract/units.js';
 import { createSiteModel } from '../../simulators/model/site.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Reading } from '../../contract/index.js';
+import type { Reading } from '../../contract/index.js';
 import { loadProfiles } from '../../profiles/catalogue.js';
 import { PlausibilityChecker } from '../../agent/plausibility/plausibility.js';
 import { readExpected, snmprec, useSnmpCorpus, type PolledReading, type SnmpExpected } from '../agent/support/device-corpus.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Reading } from '../../contract/index.js';
+import type { Reading } from '../../contract/index.js';
 import { loadProfiles } from '../../profiles/catalogue.js';
 import { inProcessDcim } from '../cli/support/run-dcim.js';
 import { useService } from '../agent/support/services.js';

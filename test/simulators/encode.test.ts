@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type DeviceProfile, type ModbusProfile, type RedfishProfile, type SnmpProfile } from '../../contract/index.js';
+import type { DeviceProfile, ModbusProfile, RedfishProfile, SnmpProfile } from '../../contract/index.js';
 import { decodeWords } from '../../shared/codec/modbus-words.js';
 import { loadProfiles } from '../../profiles/catalogue.js';
 import { decodeModbusValue } from '../../agent/decode/modbus-value.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type WordOrder } from '../../../contract/index.js';
+import type { WordOrder } from '../../../contract/index.js';
 import { decodeWords, encodeWords } from '../../../shared/codec/modbus-words.js';
 import { toEngineering, toRaw } from '../../../shared/codec/scale.js';
 

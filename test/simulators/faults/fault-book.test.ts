@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type DeviceProfile } from '../../../contract/index.js';
+import type { DeviceProfile } from '../../../contract/index.js';
 import { formatIssues } from '../../../shared/config/load.js';
 import { loadProfiles } from '../../../profiles/catalogue.js';
 import { counterModuli } from '../../../simulators/faults/counter-limits.js';
