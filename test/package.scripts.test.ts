@@ -71,7 +71,7 @@ const COVERAGE: Record<string, { ci: true } | { check: () => Promise<void> }> = 
       // The compiled page carries the bundle the build wrote (not a bundler call), started once.
       expect(script).toContain(readFileSync(join(OUT, 'collector/live/page/bundle.js'), 'utf8').trim());
       expect(script).toMatch(/var dcimLivePage = \(\(\) => \{/);
-      expect(script).toMatch(/dcimLivePage\.start\(\{.*\}, "zh-CN", true, \{.*\}\);$/s);
+      expect(script).toMatch(/dcimLivePage\.start\(\{.*\}, "zh-CN", true, \{.*\}, \[.*\]\);$/s);
       expect(script).not.toMatch(/__name|<\/script/i);
     },
   },
