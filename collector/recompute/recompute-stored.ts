@@ -162,7 +162,12 @@ export async function recomputeStored(o: RecomputeOptions): Promise<RecomputeRep
         replay.feed(p);
       }
       heldPeak = Math.max(heldPeak, replay.held);
-      if (stream) handOver(replay.settled(range));
+      if (stream) {
+        const settled = replay.settled(range);
+        handOver(settled);
+        // Written now, so the values leave memory instead of waiting in the sink's queue.
+        if (settled.length > 0) await sink.flush();
+      }
     }
   } finally {
     if (!o.reader) await reader.close();
