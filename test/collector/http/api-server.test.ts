@@ -439,16 +439,19 @@ describe('HTTPS (http.tls)', () => {
   });
 
   it('closes a connection that never starts the handshake, and one that never sends its headers after it', async () => {
-    const s = new ApiServer({ host: '127.0.0.1', port: 0, token: new BearerToken(TOKEN), source, logger: memoryLogger(), tls: { cert, key }, headers_timeout_ms: 200 });
+    const s = new ApiServer({ host: '127.0.0.1', port: 0, token: new BearerToken(TOKEN), source, logger: memoryLogger(), tls: { cert, key }, headers_timeout_ms: 2_000 });
     const { port, url } = await s.start();
     try {
       const raw = net.connect(port, '127.0.0.1');
       raw.on('error', () => undefined);
       await new Promise<void>((done) => raw.once('close', () => done()));
+      // The timeout covers the handshake too: 2 s lets a loaded machine finish it, so the second
+      // connection is the one that completes the handshake and then stays silent.
       const secure = tls.connect({ port, host: '127.0.0.1', ca: cert });
       secure.on('error', () => undefined);
+      const closed = new Promise<void>((done) => secure.once('close', () => done()));
       await new Promise<void>((done) => secure.once('secureConnect', () => done()));
-      await new Promise<void>((done) => secure.once('close', () => done()));
+      await closed;
       expect((await httpsGet(url, '/api/sites', cert)).status).toBe(200);
     } finally {
       await s.stop();
