@@ -69,10 +69,14 @@ export class SeriesBudget {
   private touch(sets: Map<string, Map<string, number>>, key: string, value: string, max: number, now: number): string | undefined {
     let seen = sets.get(key);
     if (!seen) sets.set(key, (seen = new Map()));
-    if (seen.has(value)) {
-      // Map order is least recently seen first.
-      seen.delete(value);
-      seen.set(value, now);
+    const last = seen.get(value);
+    if (last !== undefined) {
+      // Map order is least recently seen first. A poll's readings share one stamp and a table's
+      // index value recurs in many of them (phase 1 of current, voltage, power): moved once.
+      if (last !== now) {
+        seen.delete(value);
+        seen.set(value, now);
+      }
       return undefined;
     }
     if (seen.size >= max) {

@@ -41,9 +41,24 @@ interface Entry extends LatestValue {
   index?: Reading['index'];
 }
 
+/** Same index tags, so the same series key (readingKey): the same defined tags with the same values. */
+function sameIndex(a: Reading['index'], b: Reading['index']): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  let n = 0;
+  for (const k in b) {
+    if (a[k as keyof typeof a] !== b[k as keyof typeof b]) return false;
+    n++;
+  }
+  for (const _ in a) n--;
+  return n === 0;
+}
+
 export class LatestValues {
   /** site/device → series key → latest value; per device, so a device's points are found at once. */
   private readonly devices = new Map<string, Map<string, Entry>>();
+  /** site/device → its last poll's entries by reading position (undefined where a reading had no value or no room). */
+  private readonly pollOrder = new Map<string, (Entry | undefined)[]>();
   private count = 0;
   private refusedCount = 0;
 
@@ -62,29 +77,53 @@ export class LatestValues {
     const dkey = `${site}/${device}`;
     let older = 0;
     let series = this.devices.get(dkey);
-    for (const r of readings) {
-      if (this.apply(series, dkey, r, ts_ms) === 'older') older++;
-      series ??= this.devices.get(dkey);
+    // A device sends the same readings in the same order poll after poll: the entry at the same
+    // position of its last poll, when it is the same series, is found without building its key.
+    const last = this.pollOrder.get(dkey);
+    let order: (Entry | undefined)[] | undefined;
+    for (let i = 0; i < readings.length; i++) {
+      const r = readings[i]!;
+      if (r.quality === 'bad' || r.value === null) {
+        order?.push(undefined);
+        continue;
+      }
+      const cached = last?.[i];
+      let e: Entry | undefined;
+      if (cached !== undefined && cached.point === r.point && sameIndex(cached.index, r.index)) {
+        if (this.refresh(cached, r, ts_ms) === 'older') older++;
+        e = cached;
+      } else {
+        const outcome = this.apply(series, dkey, r, ts_ms);
+        if (outcome === 'older') older++;
+        series ??= this.devices.get(dkey);
+        e = series?.get(readingKey(r));
+      }
+      if (order === undefined && e !== cached) order = last === undefined ? [] : last.slice(0, i);
+      order?.push(e);
     }
+    if (order !== undefined || (last !== undefined && last.length !== readings.length)) this.pollOrder.set(dkey, order ?? (last ?? []).slice(0, readings.length));
     return older;
+  }
+
+  /** An entry's new value, unless it is older than the one held. */
+  private refresh(prev: Entry, reading: Reading, ts_ms: number): 'updated' | 'older' {
+    if (prev.ts_ms > ts_ms) return 'older';
+    // In place: readers get copies (get, deviceSeries), and a poll updates every series.
+    prev.value = reading.value as Entry['value'];
+    if (reading.unit !== prev.unit) {
+      if (reading.unit === undefined) delete prev.unit;
+      else prev.unit = reading.unit;
+    }
+    prev.quality = reading.quality as Entry['quality'];
+    prev.ts_ms = ts_ms;
+    return 'updated';
   }
 
   private apply(series: Map<string, Entry> | undefined, dkey: string, reading: Reading, ts_ms: number): UpdateOutcome {
     if (reading.quality === 'bad' || reading.value === null) return 'no_value';
     const key = readingKey(reading);
     const prev = series?.get(key);
-    if (prev) {
-      if (prev.ts_ms > ts_ms) return 'older';
-      // In place: readers get copies (get, deviceSeries), and a poll updates every series.
-      prev.value = reading.value;
-      if (reading.unit !== prev.unit) {
-        if (reading.unit === undefined) delete prev.unit;
-        else prev.unit = reading.unit;
-      }
-      prev.quality = reading.quality;
-      prev.ts_ms = ts_ms;
-      return 'updated';
-    }
+    if (prev) return this.refresh(prev, reading, ts_ms);
     if (this.count >= this.max_series) {
       this.refusedCount++;
       return 'full';

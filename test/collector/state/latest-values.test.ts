@@ -67,3 +67,49 @@ describe('staleness: max(3 × interval, 5 min)', () => {
   });
   it('no value at all is stale', () => expect(isStale(undefined, 0, 5)).toBe(true));
 });
+
+/**
+ * updatePoll finds a series at the same position as in the device's last poll without building its
+ * key; whatever the polls' shapes (reordered, shorter, longer, readings without value, index tags
+ * in another order or another value), it must hold exactly what one `update` per reading holds.
+ */
+describe('LatestValues.updatePoll against update, reading by reading', () => {
+  it('agrees over random polls of changing shape', () => {
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31), Math.floor((seed / 2 ** 31) * n));
+    const shapes: { point: string; index?: Record<string, string> }[] = [
+      { point: 'active_power_w' },
+      { point: 'energy_kwh' },
+      { point: 'phase_power_w', index: { phase: '1' } },
+      { point: 'phase_power_w', index: { phase: '2' } },
+      { point: 'phase_current_a', index: { phase: '1' } },
+      { point: 'phase_power_w', index: { phase: '1', bank: '2' } },
+      { point: 'phase_power_w', index: { bank: '2', phase: '1' } },
+      { point: 'phase_power_w', index: { bank: '1', phase: '1' } },
+    ];
+    const fast = new LatestValues(6);
+    const slow = new LatestValues(6);
+    const last = new Map<string, (typeof shapes)[number][]>();
+    for (let poll = 0; poll < 2000; poll++) {
+      const device = `d${rnd(2)}`;
+      // Mostly the device's previous shapes again (the common case), now and then another poll.
+      const again = rnd(4) > 0 ? last.get(device) : undefined;
+      const picked = again ? [...again] : Array.from({ length: rnd(7) }, () => shapes[rnd(shapes.length)]!);
+      // …or its previous shapes with one series swapped for another at the same position.
+      if (again && picked.length > 0 && rnd(3) === 0) picked[rnd(picked.length)] = shapes[rnd(shapes.length)]!;
+      last.set(device, picked);
+      const readings = picked.map((s) => {
+        const q = rnd(10);
+        return { ...s, ...(s.index ? { index: { ...s.index } } : {}), value: q === 0 ? null : rnd(1000), quality: q === 1 ? ('bad' as const) : q === 2 ? ('uncertain' as const) : ('good' as const), ...(rnd(3) > 0 ? { unit: 'W' as const } : {}) };
+      });
+      // Now and then a poll that moves back in time.
+      const ts = poll * 10 - (rnd(8) === 0 ? 25 : 0);
+      let older = 0;
+      for (const r of readings) if (slow.update('s', device, r, ts) === 'older') older++;
+      expect(fast.updatePoll('s', device, readings, ts)).toBe(older);
+      for (const d of ['d0', 'd1']) expect(fast.deviceSeries('s', d)).toEqual(slow.deviceSeries('s', d));
+    }
+    expect(fast.size).toBe(slow.size);
+    expect(fast.refused).toBe(slow.refused);
+  });
+});
