@@ -67,6 +67,8 @@ function publish(url: string, messages: number, rate: number): Promise<{ sent: n
 }
 
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+/** The load average after each measured phase: the figures of a phase run on a busy machine are read with it. */
+const loads: string[] = [];
 const cpuMs = (since: NodeJS.CpuUsage) => {
   const u = process.cpuUsage(since);
   return (u.user + u.system) / 1000;
@@ -125,13 +127,19 @@ async function measure(c: Consumer, mode: 'live' | 'backlog'): Promise<Rate> {
   const first = c.first()!;
   const cpu = cpuMs(first.cpu);
   await pub;
+  loads.push(load());
   const seconds = (end - first.at) / 1000;
   return { msg_per_s: MESSAGES / seconds, readings_per_s: (MESSAGES * READINGS_PER_MESSAGE) / seconds, readings_per_cpu_s: (MESSAGES * READINGS_PER_MESSAGE) / (cpu / 1000), peak_rss_mib: Math.round(Math.max(peakRss, process.memoryUsage.rss()) / MIB) };
 }
 
 /** CPU time of this process per message: the consumer's own cost (mqtt.js included), whatever the broker's pace. */
 const usPerMessage = (r: Rate) => ((1e6 * READINGS_PER_MESSAGE) / r.readings_per_cpu_s).toFixed(1);
-const fmt = (r: Rate) => `${Math.round(r.readings_per_s)} readings/s (${Math.round(r.msg_per_s)} msg/s), ${Math.round(r.readings_per_cpu_s)} per CPU-second (${usPerMessage(r)} µs CPU per message), peak RSS ${r.peak_rss_mib} MiB`;
+/**
+ * The consumer's CPU over the wall time of its drain: near 100 % it was CPU-bound; well below, it
+ * waited (on the broker, or for a core taken by other processes on a busy machine).
+ */
+const busy = (r: Rate) => `${Math.round((100 * r.readings_per_s) / r.readings_per_cpu_s)} % of a core`;
+const fmt = (r: Rate) => `${Math.round(r.readings_per_s)} readings/s (${Math.round(r.msg_per_s)} msg/s), ${Math.round(r.readings_per_cpu_s)} per CPU-second (${usPerMessage(r)} µs CPU per message, ${busy(r)}), peak RSS ${r.peak_rss_mib} MiB`;
 
 // A. the broker to a plain subscriber (persistent session, as the collector's).
 let plainGot = 0;
@@ -267,4 +275,4 @@ const collectorBacklog = await measure(collectorConsumer, 'backlog');
 await collector!.stop();
 await broker.stop();
 clearInterval(rssSampler);
-console.log(`load average at the end ${load()}`);
+console.log(`load average after A live, A backlog, B live, B backlog: ${loads.join(' | ')}; at the end ${load()}`);
