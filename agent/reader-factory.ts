@@ -14,6 +14,7 @@ import { createHttpScrapeTransport } from './prometheus/http-scrape.js';
 import { PrometheusReader } from './prometheus/prometheus-reader.js';
 import { createHttpRedfishTransport } from './redfish/http-redfish-transport.js';
 import { RedfishReader } from './redfish/redfish-reader.js';
+import { createLeanSnmpTransport } from './snmp/lean-snmp-transport.js';
 import { createNetSnmpTransport, type ResolvedSnmpAddress } from './snmp/net-snmp-transport.js';
 import { SnmpReader } from './snmp/snmp-reader.js';
 import type { SnmpSocketPool } from './snmp/snmp-socket-pool.js';
@@ -68,7 +69,11 @@ function createProtocolReader(d: AgentDevice, ctx: ReaderContext, log: Logger): 
     const resolved: ResolvedSnmpAddress = secrets.value;
     let transport: SnmpTransport;
     try {
-      transport = createNetSnmpTransport(resolved, { timeoutMs: policy.timeoutMs, logger: log, ...(ctx.snmpPool ? { pool: ctx.snmpPool } : {}) });
+      // v1/v2c GETs over the shared socket take the lean codec (lean-snmp-transport.ts); v3 and a poller without a pool, net-snmp.
+      transport =
+        ctx.snmpPool && resolved.version !== '3'
+          ? createLeanSnmpTransport(resolved, { timeoutMs: policy.timeoutMs, logger: log, pool: ctx.snmpPool })
+          : createNetSnmpTransport(resolved, { timeoutMs: policy.timeoutMs, logger: log, ...(ctx.snmpPool ? { pool: ctx.snmpPool } : {}) });
     } catch (e) {
       // An SNMPv3 level its settings cannot reach: refused, never polled at a lower one.
       log.error('device not polled: SNMPv3 settings refused', { error: e as Error });

@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   DCIM_E_SNMP_TIMEOUT: 'An SNMP request got no answer within the timeout after all retries.',
   DCIM_E_SNMP_ERROR: 'An SNMP agent answered with an error status.',
   DCIM_E_SNMP_NO_SUCH_OBJECT: 'The agent does not implement the OID (noSuchObject / noSuchInstance / endOfMibView).',
+  DCIM_E_SNMP_MALFORMED: 'An SNMP answer to a GET could not be used: bad BER (truncated, a length past its container, an integer or OID badly encoded) or not an echo of the request (version, community, PDU type, varbind count); refused and counted, no value taken from it.',
   DCIM_E_SNMP_BAD_TYPE: 'The agent answered an OID with a type the profile does not expect.',
   DCIM_E_SNMP_V3_LEVEL: 'An SNMPv3 device cannot run at the security level its config states or implies (a key or protocol missing, a level contradicting the keys, a passphrase under 8 characters); refused at config load, never downgraded.',
   DCIM_E_SNMP_V3_WEAK: 'An SNMPv3 device runs with weak settings (MD5 or DES, or no privacy on a public address); flagged by --check and logged at start.',

@@ -272,8 +272,9 @@ function planFor(profile: SnmpProfile): SnmpReadPlan {
   return p;
 }
 
-function failureCode(poll: Poll, r: { kind: string; status?: number; message?: string }): ErrorCode {
+function failureCode(poll: Poll, r: { kind: string; status?: number; code?: ErrorCode; message?: string }): ErrorCode {
   if (r.kind === 'timeout') return poll.abortedWith ?? 'DCIM_E_SNMP_TIMEOUT';
+  if (r.code !== undefined) return r.code;
   // A host name that does not resolve is not an answer from the agent (it was never reached).
   if (r.kind === 'socket' && r.message !== undefined && isHostUnknownMessage(r.message)) return 'DCIM_E_NET_HOST_UNKNOWN';
   if (r.kind === 'error_status' && r.status === ErrorStatus.noSuchName) return 'DCIM_E_SNMP_NO_SUCH_OBJECT';

@@ -1,7 +1,8 @@
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import type { Clock } from '../../contract/index.js';
+import type { Clock, TimerHandle } from '../../contract/index.js';
 import type { Logger } from '../../shared/log.js';
+import { LEAN_ID_MAX, LEAN_ID_MIN } from './lean-get-codec.js';
 import { messageKey } from './message-id.js';
 
 /**
@@ -18,6 +19,11 @@ import { messageKey } from './message-id.js';
  * Ids are remembered in two generations that rotate every `idLifetimeMs`: an entry lives at
  * least that long (longer than any request timeout) and memory stays bounded by the request
  * rate, with no timer.
+ *
+ * The lean GET path (lean-snmp-transport.ts) sends through the same socket without a net-snmp
+ * session: the pool hands out its request ids (a range net-snmp never uses), routes the answer
+ * to the waiting request, and times requests out itself with one timer for all of them (the
+ * earliest deadline; requests of one timeout length expire in the order sent), not one per request.
  */
 export interface SnmpSocketPoolOptions {
   clock: Clock;
@@ -39,9 +45,40 @@ export interface SnmpSocketPoolStats {
   malformed: number;
   send_errors: number;
   socket_errors: number;
+  /** Lean GETs sent, and how they ended besides a usable answer. */
+  requests: number;
+  timeouts: number;
+  /** Answers to a lean GET that could not be used (DCIM_E_SNMP_MALFORMED): bad BER, another community, version or PDU. */
+  invalid_answers: number;
+  /** Lean GETs in flight now. */
+  pending: number;
 }
 
-type Family = 'udp4' | 'udp6';
+/**
+ * One lean request in flight. The pool owns its id and deadline; `answer` gets the datagram
+ * that carried its id from its target, `fail` a timeout or a socket error. Exactly one of them
+ * is called, once.
+ */
+export interface PooledRequest {
+  readonly family: Family;
+  readonly address: string;
+  readonly port: number;
+  readonly timeoutMs: number;
+  /** Set by the pool. */
+  id: number;
+  deadline: number;
+  settled: boolean;
+  answer(msg: Buffer): void;
+  fail(kind: 'timeout' | 'socket', message: string): void;
+}
+
+/** Requests of one timeout length, oldest first; `head` skips the ones already gone. */
+interface TimeoutQueue {
+  items: PooledRequest[];
+  head: number;
+}
+
+export type Family = 'udp4' | 'udp6';
 
 interface Pending {
   session: PooledSocket;
@@ -59,7 +96,13 @@ export class SnmpSocketPool {
   private rotatedAt: number;
   private closed = false;
   readonly sessions = new Set<PooledSocket>();
-  private readonly counters = { sent: 0, received: 0, stray: 0, malformed: 0, send_errors: 0, socket_errors: 0 };
+  private readonly counters = { sent: 0, received: 0, stray: 0, malformed: 0, send_errors: 0, socket_errors: 0, requests: 0, timeouts: 0, invalid_answers: 0 };
+  private readonly requests = new Map<number, PooledRequest>();
+  private readonly queues = new Map<number, TimeoutQueue>();
+  private timer: TimerHandle | undefined;
+  private timerAt = Infinity;
+  private nextId = LEAN_ID_MIN;
+  private readonly expire = () => this.onTimer();
 
   constructor(private readonly opts: SnmpSocketPoolOptions) {
     this.rotatedAt = opts.clock.now();
@@ -73,12 +116,109 @@ export class SnmpSocketPool {
   }
 
   stats(): SnmpSocketPoolStats {
-    return { sockets: this.sockets.size, sessions: this.sessions.size, ...this.counters };
+    return { sockets: this.sockets.size, sessions: this.sessions.size, ...this.counters, pending: this.requests.size };
+  }
+
+  /** A request id of the lean range that no request in flight holds. */
+  requestId(): number {
+    for (;;) {
+      const id = this.nextId;
+      this.nextId = id >= LEAN_ID_MAX ? LEAN_ID_MIN : id + 1;
+      if (!this.requests.has(id)) return id;
+    }
+  }
+
+  /** Send a lean request whose datagram carries `r.id` (from requestId()); the pool settles it. */
+  request(r: PooledRequest, buf: Buffer): void {
+    if (this.closed) return r.fail('socket', 'SNMP socket pool closed');
+    let socket: dgram.Socket;
+    try {
+      socket = this.socket(r.family);
+    } catch (e) {
+      this.counters.send_errors++;
+      return r.fail('socket', (e as Error).message);
+    }
+    r.settled = false;
+    r.deadline = this.opts.clock.now() + r.timeoutMs;
+    this.requests.set(r.id, r);
+    this.enqueue(r);
+    this.counters.sent++;
+    this.counters.requests++;
+    socket.send(buf, r.port, r.address, (e) => {
+      if (!e) return;
+      this.counters.send_errors++;
+      if (this.settle(r)) r.fail('socket', e.message);
+    });
+  }
+
+  /** @internal the lean transport counts an answer it could not use. */
+  countInvalidAnswer(): void {
+    this.counters.invalid_answers++;
+  }
+
+  /** Take `r` out of the requests in flight; false when it was settled already. */
+  private settle(r: PooledRequest): boolean {
+    if (r.settled) return false;
+    r.settled = true;
+    if (this.requests.get(r.id) === r) this.requests.delete(r.id);
+    return true;
+  }
+
+  private enqueue(r: PooledRequest): void {
+    let q = this.queues.get(r.timeoutMs);
+    if (!q) {
+      q = { items: [], head: 0 };
+      this.queues.set(r.timeoutMs, q);
+    }
+    q.items.push(r);
+    if (r.deadline < this.timerAt) this.arm(r.deadline);
+  }
+
+  private arm(at: number): void {
+    this.timer?.cancel();
+    this.timerAt = at;
+    this.timer = this.opts.clock.setTimeout(this.expire, Math.max(0, at - this.opts.clock.now()));
+  }
+
+  /** Time out every request past its deadline, drop the settled ones from the queue heads, re-arm for the next deadline. */
+  private onTimer(): void {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    const now = this.opts.clock.now();
+    let next = Infinity;
+    for (const [ms, q] of this.queues) {
+      const { items } = q;
+      while (q.head < items.length) {
+        const r = items[q.head] as PooledRequest;
+        if (!r.settled && r.deadline > now) break;
+        q.head++;
+        if (!r.settled && this.settle(r)) {
+          this.counters.timeouts++;
+          r.fail('timeout', `no answer within ${r.timeoutMs} ms`);
+        }
+      }
+      if (q.head === items.length) {
+        this.queues.delete(ms);
+        continue;
+      }
+      // Compact now and then, so a queue holds about the requests of one timeout period.
+      if (q.head > 1024 && q.head * 2 > items.length) {
+        items.splice(0, q.head);
+        q.head = 0;
+      }
+      next = Math.min(next, (items[q.head] as PooledRequest).deadline);
+    }
+    if (next < Infinity) this.arm(next);
   }
 
   /** Close the shared sockets; sessions still open see their requests fail. */
   close(): void {
     this.closed = true;
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    this.queues.clear();
+    for (const r of [...this.requests.values()]) if (this.settle(r)) r.fail('socket', 'SNMP socket pool closed');
     for (const s of [...this.sessions]) s.close();
     for (const socket of this.sockets.values()) socket.close();
     this.sockets.clear();
@@ -160,6 +300,14 @@ export class SnmpSocketPool {
     if (!key) {
       this.counters.malformed++;
       return;
+    }
+    if (key.id >= LEAN_ID_MIN) {
+      const r = this.requests.get(key.id);
+      if (r && r.port === rinfo.port && sameHost(r.address, rinfo.address)) {
+        this.settle(r);
+        r.answer(msg);
+        return;
+      }
     }
     const owner = take(this.current, key.id, rinfo) ?? take(this.previous, key.id, rinfo);
     if (!owner || !this.sessions.has(owner)) {

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../../contract/index.js';
 import type { Varbind } from './asn1-types.js';
 
 /**
@@ -25,7 +26,8 @@ export type SnmpFailureKind =
   /** The local socket failed. */
   | 'socket';
 
-export type SnmpOutcome<T> = { ok: true; value: T } | { ok: false; kind: SnmpFailureKind; status?: number; message: string };
+/** `code`: the reason to report when the kind alone would say less (an answer refused as malformed). */
+export type SnmpOutcome<T> = { ok: true; value: T } | { ok: false; kind: SnmpFailureKind; status?: number; code?: ErrorCode; message: string };
 
 /** RFC 3416 error-status values the reader acts on. */
 export const ErrorStatus = { tooBig: 1, noSuchName: 2, genErr: 5 } as const;
