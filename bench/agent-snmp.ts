@@ -21,7 +21,8 @@ import { BENCH_POINTS, BENCH_PROFILE_ID, benchInventory, benchOid, benchProfileY
  * and reads each child's CPU time from /proc/<pid>/stat over whole polling cycles after one
  * warm-up cycle.
  *   A. The agent: the real Agent class (scheduler, readers from the reader factory over one
- *      shared UDP socket, telemetry checked against the contract, disk spool, MQTT QoS 1 to a
+ *      shared UDP socket, GETs through the lean v1/v2c codec as deployed, telemetry checked
+ *      against the contract, disk spool, MQTT QoS 1 to a
  *      local mosquitto), every device every interval, alone in its process
  *      (bench/support/agent-snmp-agent.ts). Its memory is reported over the whole run: RSS
  *      sampled from the fork on (start, first polls, measured cycles, VmHWM) and the V8 heap's
@@ -207,7 +208,7 @@ interface AgentMemory {
   heap_peak: Record<string, number>;
 }
 
-async function phaseAgent(dir: string, sim: ChildProcess, brokerUrl: string): Promise<Window & { published: number; requests: number; timeouts: number; sockets: number; memory: AgentMemory }> {
+async function phaseAgent(dir: string, sim: ChildProcess, brokerUrl: string): Promise<Window & { published: number; requests: number; timeouts: number; sockets: number; lean: { requests: number; invalid_answers: number; stray: number }; memory: AgentMemory }> {
   // DCIM_BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the agent process there (where its CPU goes).
   const prof = [...(process.env.DCIM_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.DCIM_BENCH_CPU_PROF}`] : []), ...(process.env.DCIM_BENCH_GC ? ['--expose-gc'] : []), ...(process.env.DCIM_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])];
   const args = [`--dir=${dir}`, `--broker=${brokerUrl}`, `--profiles=${builtinProfileDir()}`, `--max-concurrent=${MAX_CONCURRENT}`];
@@ -245,7 +246,7 @@ async function phaseAgent(dir: string, sim: ChildProcess, brokerUrl: string): Pr
       // The sweep of the cycle that just ended: first poll start to last poll end.
       sweep = Math.max(sweep, ((m.counts.last_end ?? 0) - (m.counts.first_start ?? 0)) / 1000);
     }
-    const end = (await next(child, 'counts', { cmd: 'counts' })) as unknown as { counts: Record<string, number>; published: number; socket: { sockets: number }; heap: Record<string, number>; heap_peak: Record<string, number> };
+    const end = (await next(child, 'counts', { cmd: 'counts' })) as unknown as { counts: Record<string, number>; published: number; socket: { sockets: number; requests: number; invalid_answers: number; stray: number }; heap: Record<string, number>; heap_peak: Record<string, number> };
     const cpu = cpuSeconds(child.pid as number) - cpu0;
     const simCpu = cpuSeconds(sim.pid as number) - sim0;
     const mem = memory(child.pid as number);
@@ -276,6 +277,7 @@ async function phaseAgent(dir: string, sim: ChildProcess, brokerUrl: string): Pr
       sweep_s: sweep,
       published: end.published - start.published,
       sockets: end.socket.sockets,
+      lean: { requests: end.socket.requests, invalid_answers: end.socket.invalid_answers, stray: end.socket.stray },
       fds: fdCount(child.pid as number),
       ...mem,
       memory: agentMemory,
@@ -427,7 +429,7 @@ function report(a: Awaited<ReturnType<typeof phaseAgent>>, e: Awaited<ReturnType
     { phase: 'at the end', rss_peak_mb: m.rss_mb },
   ]);
   console.log(`agent V8 heap: peak used ${m.heap_peak.heap_used_mb} MB, peak total ${m.heap_peak.heap_total_mb} MB (whole run); at the end used ${m.heap_end.heap_used_mb} MB, total ${m.heap_end.heap_total_mb} MB, external ${m.heap_end.external_mb} MB`);
-  console.log(`agent: ${a.requests} SNMP requests (${(a.requests / Math.max(1, a.polls)).toFixed(2)} per poll), ${a.timeouts} timeouts, ${a.published} telemetry messages published (QoS 1), ${a.sockets} shared UDP socket(s)`);
+  console.log(`agent: ${a.requests} SNMP requests (${(a.requests / Math.max(1, a.polls)).toFixed(2)} per poll), ${a.timeouts} timeouts, ${a.published} telemetry messages published (QoS 1), ${a.sockets} shared UDP socket(s); over the whole run ${a.lean.requests} GETs on the lean codec, ${a.lean.invalid_answers} answers refused, ${a.lean.stray} stray`);
   if (e) {
     console.log(`snmp_exporter: ${e.failed_scrapes} failed scrapes`);
     const ratio = a.good / a.poller_cpu_s / (e.good / e.poller_cpu_s);

@@ -76,6 +76,11 @@ class Responder {
     this.port = this.socket.address().port;
   }
 
+  lastRequest(): NonNullable<Responder['last']> {
+    if (!this.last) throw new Error('no request reached the responder');
+    return this.last;
+  }
+
   stop(): Promise<void> {
     return new Promise((r) => this.socket.close(() => r()));
   }
@@ -214,7 +219,7 @@ describe('lean SNMP GET transport', () => {
     try {
       const pending = lean.get(three);
       await until('the request reached the peer', () => peer.last !== undefined);
-      const { id, rinfo } = peer.last as NonNullable<Responder['last']>;
+      const { id, rinfo } = peer.lastRequest();
       other.socket.send(answerThree('public')({ id, version: 1, msg: Buffer.alloc(0) }) as Buffer, rinfo.port, rinfo.address);
       expect(await pending).toMatchObject({ ok: false, kind: 'timeout' });
       expect(pool.stats()).toMatchObject({ stray: 1, timeouts: 1, received: 1 });
