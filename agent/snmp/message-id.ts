@@ -21,13 +21,19 @@ const OCTET_STRING = 0x04;
 const PDU_FIRST = 0xa0;
 const PDU_LAST = 0xa8;
 
-export function messageKey(buf: Uint8Array): MessageKey | undefined {
-  const outer = header(buf, 0, SEQUENCE);
+/**
+ * `cut: true` reads the key of a datagram cut short: the message and PDU may claim more octets
+ * than arrived, as long as the fields up to the id are whole. Only for blaming a cut answer on
+ * the request it names (snmp-socket-pool.ts); such a message is never decoded as an answer.
+ */
+export function messageKey(buf: Uint8Array, opts: { cut?: boolean } = {}): MessageKey | undefined {
+  const cut = opts.cut === true;
+  const outer = header(buf, 0, SEQUENCE, cut);
   if (!outer) return undefined;
   const version = integer(buf, outer.body);
   if (!version) return undefined;
   if (version.value === 3) {
-    const global = header(buf, version.next, SEQUENCE);
+    const global = header(buf, version.next, SEQUENCE, cut);
     if (!global) return undefined;
     const msgId = integer(buf, global.body);
     return msgId ? { version: 3, id: msgId.value } : undefined;
@@ -38,14 +44,14 @@ export function messageKey(buf: Uint8Array): MessageKey | undefined {
   const pduAt = community.body + community.length;
   const tag = buf[pduAt];
   if (tag === undefined || tag < PDU_FIRST || tag > PDU_LAST) return undefined;
-  const pdu = header(buf, pduAt, tag);
+  const pdu = header(buf, pduAt, tag, cut);
   if (!pdu) return undefined;
   const reqId = integer(buf, pdu.body);
   return reqId ? { version: version.value, id: reqId.value } : undefined;
 }
 
-/** Tag and length at `at`; the body starts at `body`. Undefined when the bytes run out or lie. */
-function header(buf: Uint8Array, at: number, tag: number): { body: number; length: number } | undefined {
+/** Tag and length at `at`; the body starts at `body`. Undefined when the bytes run out or lie (a container may run past them when `cut`). */
+function header(buf: Uint8Array, at: number, tag: number, cut = false): { body: number; length: number } | undefined {
   if (buf[at] !== tag) return undefined;
   const first = buf[at + 1];
   if (first === undefined) return undefined;
@@ -66,7 +72,7 @@ function header(buf: Uint8Array, at: number, tag: number): { body: number; lengt
     }
     body = at + 2 + octets;
   }
-  if (body + length > buf.length) return undefined;
+  if (body + length > buf.length && !cut) return undefined;
   return { body, length };
 }
 

@@ -294,9 +294,18 @@ export class SnmpSocketPool {
     this.rotatedAt = now;
   }
 
+  /** The key of a datagram cut short, only when it names a lean request in flight from its sender. */
+  private cutLeanKey(msg: Buffer, rinfo: dgram.RemoteInfo): { id: number } | undefined {
+    const key = messageKey(msg, { cut: true });
+    if (!key || key.id < LEAN_ID_MIN) return undefined;
+    const r = this.requests.get(key.id);
+    return r && r.port === rinfo.port && sameHost(r.address, rinfo.address) ? key : undefined;
+  }
+
   private deliver(msg: Buffer, rinfo: dgram.RemoteInfo): void {
     this.counters.received++;
-    const key = messageKey(msg);
+    // A lean answer cut short still names its request: it fails now (DCIM_E_SNMP_MALFORMED), not at the timeout.
+    const key = messageKey(msg) ?? this.cutLeanKey(msg, rinfo);
     if (!key) {
       this.counters.malformed++;
       return;

@@ -183,8 +183,9 @@ describe('lean SNMP GET transport', () => {
   const codes = (rs: Reading[]) => rs.map((r) => (r.quality === 'good' ? r.value : r.error));
 
   it.each<[string, Answer, string, Record<string, number>]>([
-    // Its outer length runs past the datagram: no request-id can be trusted, so no request is blamed.
-    ['a truncated datagram', answerThree('public', { cut: 3 }), 'DCIM_E_SNMP_TIMEOUT', { malformed: 1, timeouts: 1 }],
+    // Its outer length runs past the datagram, but the request-id arrived: that request fails now.
+    ['a truncated datagram', answerThree('public', { cut: 3 }), 'DCIM_E_SNMP_MALFORMED', { invalid_answers: 1, malformed: 0, timeouts: 0 }],
+    ['a datagram cut inside its request-id', ({ id, version }) => message(version, 'public', id, []).subarray(0, 17), 'DCIM_E_SNMP_TIMEOUT', { malformed: 1, timeouts: 1 }],
     ['another community', answerThree('private'), 'DCIM_E_SNMP_MALFORMED', { invalid_answers: 1 }],
     ['another version (v1 to a v2c request)', answerThree('public', { version: 0 }), 'DCIM_E_SNMP_MALFORMED', { invalid_answers: 1 }],
     ['a GetRequest PDU instead of GetResponse', answerThree('public', { tag: 0xa0 }), 'DCIM_E_SNMP_MALFORMED', { invalid_answers: 1 }],

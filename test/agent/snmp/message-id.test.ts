@@ -51,6 +51,16 @@ describe('messageKey', () => {
     expect(messageKey(v3(123456))).toEqual({ version: 3, id: 123456 });
   });
 
+  it('a datagram cut short: no key, unless asked for the key of a cut answer; never when the id itself is cut', () => {
+    const whole = community(1, 'public', 0x4000_1234, 3, 0xa2);
+    const idEnd = whole.indexOf(int(0x4000_1234)) + int(0x4000_1234).length;
+    for (const n of [whole.length - 1, idEnd + 3, idEnd]) {
+      expect(messageKey(whole.subarray(0, n)), `first ${n} octets`).toBeUndefined();
+      expect(messageKey(whole.subarray(0, n), { cut: true }), `first ${n} octets, cut`).toEqual({ version: 1, id: 0x4000_1234 });
+    }
+    for (const n of [idEnd - 1, idEnd - 4, 3]) expect(messageKey(whole.subarray(0, n), { cut: true }), `first ${n} octets`).toBeUndefined();
+  });
+
   it('a many-varbind message with long-form lengths', () => {
     const buf = community(1, 'public', 777, 60);
     expect(buf.length).toBeGreaterThan(256);
