@@ -4,6 +4,9 @@
  */
 export function toEngineering(raw: number, scale = 1, offset = 0, sf = 0): number {
   const v = raw * scale * (sf === 0 ? 1 : 10 ** sf) + offset;
+  // An integer of at most 12 digits has no binary noise and toPrecision(12) would give it back
+  // unchanged: skip the string round trip, once per reading on the agent's hot path.
+  if (Number.isInteger(v) && v < 1e12 && v > -1e12) return v;
   // Round away binary noise such as 0.1 * 3 = 0.30000000000000004 (12 significant digits).
   return Number.isFinite(v) ? Number(v.toPrecision(12)) : v;
 }
