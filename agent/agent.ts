@@ -2,12 +2,12 @@ import { join } from 'node:path';
 import { DCIM_VERSION, DcimError, describeNetworkError, SystemClock, topics, type Clock, type DeviceProfile, type DeviceStatus, type SiteInventory } from '../contract/index.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import type { AgentMqttOptions, AgentSpoolOptions } from './config.js';
-import type { DeviceReader, PollResult, RequestPolicy } from './device-reader.js';
+import type { DeviceReader, PollResult, ReadOptions, RequestPolicy } from './device-reader.js';
 import { selectDevices, type AgentDevice } from './devices.js';
 import type { ModbusTransport } from './modbus/modbus-transport.js';
 import { Publisher, type PublisherStats } from './publisher.js';
 import { createDeviceReader } from './reader-factory.js';
-import { Scheduler, type SchedulerStats } from './scheduler.js';
+import { Scheduler, type ScheduledDevice, type SchedulerStats } from './scheduler.js';
 import { SeqStore } from './seq-store.js';
 import { SnmpSocketPool } from './snmp/snmp-socket-pool.js';
 import { buildTelemetry } from './telemetry.js';
@@ -153,7 +153,7 @@ export class Agent {
     const readers = this.buildReaders(sel.devices, clock, logger, snmpPool);
     const classes = new Map(sel.devices.map((d) => [d.device.id, d.profile.class]));
     const scheduler = new Scheduler({
-      devices: sel.devices.map((d, i) => ({ id: d.device.id, intervalMs: d.device.interval_s * 1000, read: (ro) => (readers[i] as DeviceReader).read(ro) })),
+      devices: sel.devices.map((d, i) => new ScheduledReader(d.device.id, d.device.interval_s * 1000, readers[i] as DeviceReader)),
       clock,
       logger,
       ...(o.maxConcurrent !== undefined ? { maxConcurrent: o.maxConcurrent } : {}),
@@ -184,11 +184,10 @@ export class Agent {
 
     // --- self-metrics (H-ops): /metrics and the health map in the retained agent state (README "Metrics") ---
     const startedMs = clock.now();
-    const deviceProfiles = sel.devices.map((d) => ({ id: d.device.id, profile: d.profile.id }));
     const selfMetrics = new AgentSelfMetrics({
       snapshot: () => {
         const statuses = scheduler.statuses();
-        return { stats: this.stats(), version: DCIM_VERSION, started_ms: startedMs, now_ms: clock.now(), devices: deviceProfiles.map((d) => ({ ...d, state: statuses.get(d.id)?.state })) };
+        return { stats: this.stats(), version: DCIM_VERSION, started_ms: startedMs, now_ms: clock.now(), devices: sel.devices.map((d) => ({ id: d.device.id, profile: d.profile.id, state: statuses.get(d.device.id)?.state })) };
       },
       publishHealth: async (health) => {
         if (!publisher.connected) return false; // the birth after the reconnect is followed by publishNow()
@@ -292,5 +291,18 @@ export class Agent {
       ...(o.prometheus ? { prometheus: o.prometheus } : {}),
     };
     return devices.map((d) => o.readerFor?.(d) ?? createDeviceReader(d, ctx));
+  }
+}
+
+/** A device as the scheduler sees it: one small object per device, its read on the prototype (no closure each). */
+class ScheduledReader implements ScheduledDevice {
+  constructor(
+    readonly id: string,
+    readonly intervalMs: number,
+    private readonly reader: DeviceReader,
+  ) {}
+
+  read(opts: ReadOptions): Promise<PollResult> {
+    return this.reader.read(opts);
   }
 }

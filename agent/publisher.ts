@@ -118,6 +118,9 @@ export class Publisher {
       reconnectOnConnackError: true,
       queueQoSZero: false,
       resubscribe: false,
+      // mqtt-packet's default number cache is 65,536 two-byte Buffers (about 6 MB of heap) built
+      // on the first publish; writing a packet id or a length without it costs a few bytes each.
+      writeCache: false,
       manualConnect: true,
       will: this.will(),
       ...(o.username !== undefined ? { username: o.username } : {}),

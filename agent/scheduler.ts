@@ -1,7 +1,8 @@
 import type { Clock, DeviceStatus, ErrorCode, TimerHandle } from '../contract/index.js';
 import type { Logger } from '../shared/log.js';
 import type { PollResult, ReadOptions } from './device-reader.js';
-import { judgePoll, nextStatus } from './device-status.js';
+import { DevicePollTable } from './device-poll-table.js';
+import { judgePoll, type PollVerdict } from './device-status.js';
 
 /**
  * When each device is read (docs/design.md §8).
@@ -90,19 +91,6 @@ export function backoffDelay(intervalMs: number, failures: number, maxMs: number
   return Math.min(cap, intervalMs * 2 ** Math.min(failures - 1, 30));
 }
 
-interface Slot {
-  dev: ScheduledDevice;
-  offset: number;
-  /** When its next poll is due (Clock ms) while it waits in `dueAt`; undefined otherwise. */
-  at?: number | undefined;
-  running?: Promise<void>;
-  queued: boolean;
-  status?: DeviceStatus;
-  stats: DevicePollStats;
-}
-
-const isDown = (s: Slot) => s.status?.state === 'down';
-
 /** Next time after `now` that is `offset` past a multiple of `interval`. Pure. */
 export function nextSlot(now: number, intervalMs: number, offsetMs: number): number {
   return Math.floor((now - offsetMs) / intervalMs) * intervalMs + intervalMs + offsetMs;
@@ -118,18 +106,27 @@ export function deviceOffset(id: string, intervalMs: number, maxJitterMs: number
 }
 
 export class Scheduler {
-  private readonly slots = new Map<string, Slot>();
+  /** The devices in the order given; a device is its index here and in `table`. */
+  private devs: readonly ScheduledDevice[] = [];
+  private readonly index = new Map<string, number>();
+  private table = new DevicePollTable(0);
+  /** Per device: its offset within its interval (ms). */
+  private offsets = new Float64Array(0);
+  /** Per device: 1 while it waits in a queue. */
+  private queuedFlags = new Uint8Array(0);
+  /** The polls running now, by device: at most the concurrency cap. */
+  private readonly running = new Map<number, Promise<void>>();
   /**
    * Devices waiting for their next poll, by due time, under one clock timer for the earliest:
    * polls align to boundaries (plus an offset under a second), so 10,000 devices share a few
    * hundred due times, and one timer per device would cost a timer object, a closure and a
    * handle each (about 400 bytes) for nothing.
    */
-  private readonly dueAt = new Map<number, Slot[]>();
+  private readonly dueAt = new Map<number, number[]>();
   private timer: TimerHandle | undefined;
   private timerAt = Infinity;
-  private readonly queue: Slot[] = [];
-  private readonly probeQueue: Slot[] = [];
+  private readonly queue: number[] = [];
+  private readonly probeQueue: number[] = [];
   private active = 0;
   private probesActive = 0;
   private stopping = false;
@@ -138,55 +135,69 @@ export class Scheduler {
 
   start(): void {
     this.stopping = false;
-    const jitter = this.opts.maxJitterMs ?? DEFAULT_MAX_JITTER_MS;
+    // Devices are taken once, at the first start (a restart after stop() adds none).
+    if (this.devs.length > 0) return;
+    // Duplicate ids keep their first entry, as a map by id would.
+    const devs: ScheduledDevice[] = [];
     for (const dev of this.opts.devices) {
-      if (this.slots.has(dev.id)) continue;
-      const slot: Slot = { dev, offset: deviceOffset(dev.id, dev.intervalMs, jitter), queued: false, stats: emptyStats() };
-      this.slots.set(dev.id, slot);
-      this.schedule(slot);
+      if (this.index.has(dev.id)) continue;
+      this.index.set(dev.id, devs.length);
+      devs.push(dev);
     }
+    this.devs = devs;
+    this.table = new DevicePollTable(devs.length);
+    this.offsets = new Float64Array(devs.length);
+    this.queuedFlags = new Uint8Array(devs.length);
+    const jitter = this.opts.maxJitterMs ?? DEFAULT_MAX_JITTER_MS;
+    devs.forEach((dev, i) => (this.offsets[i] = deviceOffset(dev.id, dev.intervalMs, jitter)));
+    for (let i = 0; i < this.devs.length; i++) this.schedule(i);
   }
 
   /** No new polls; waits for the ones in flight. */
   async stop(): Promise<void> {
     this.stopping = true;
-    [...this.queue.splice(0), ...this.probeQueue.splice(0)].forEach((s) => (s.queued = false));
+    for (const i of [...this.queue.splice(0), ...this.probeQueue.splice(0)]) this.queuedFlags[i] = 0;
     this.timer?.cancel();
     this.timer = undefined;
     this.timerAt = Infinity;
-    for (const waiting of this.dueAt.values()) for (const s of waiting) s.at = undefined;
+    for (const waiting of this.dueAt.values()) for (const i of waiting) this.table.setTime(i, 'next_due_ts', null);
     this.dueAt.clear();
-    await Promise.all([...this.slots.values()].map((s) => s.running));
+    await Promise.all([...this.running.values()]);
   }
 
   statuses(): ReadonlyMap<string, DeviceStatus> {
     const m = new Map<string, DeviceStatus>();
-    for (const [id, s] of this.slots) if (s.status) m.set(id, s.status);
+    this.devs.forEach((dev, i) => {
+      const s = this.table.status(i);
+      if (s) m.set(dev.id, s);
+    });
     return m;
   }
 
   stats(): SchedulerStats {
     const devices: Record<string, DevicePollStats> = {};
-    for (const [id, s] of this.slots) devices[id] = { ...s.stats };
+    this.devs.forEach((dev, i) => (devices[dev.id] = this.table.stats(i)));
     return { in_flight: this.active, queued: this.queue.length, probes_queued: this.probeQueue.length, devices };
   }
 
-  private schedule(slot: Slot): void {
+  private schedule(i: number): void {
     if (this.stopping) return;
+    const t = this.table;
     const now = this.opts.clock.now();
-    const { intervalMs } = slot.dev;
-    let at = nextSlot(now, intervalMs, slot.offset);
-    const backoff = isDown(slot) ? backoffDelay(intervalMs, slot.stats.consecutive_failures, this.opts.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS) : intervalMs;
-    slot.stats.backoff_ms = backoff > intervalMs ? backoff : 0;
-    if (backoff > intervalMs && slot.stats.last_ts !== null) {
+    const { intervalMs } = this.devs[i] as ScheduledDevice;
+    const offset = this.offsets[i] as number;
+    let at = nextSlot(now, intervalMs, offset);
+    const backoff = t.isDown(i) ? backoffDelay(intervalMs, t.get(i, 'consecutive_failures'), this.opts.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS) : intervalMs;
+    t.set(i, 'backoff_ms', backoff > intervalMs ? backoff : 0);
+    const lastTs = t.time(i, 'last_ts');
+    if (backoff > intervalMs && lastTs !== null) {
       // The first of the device's own slots at or after the last poll's start + back-off.
-      at = Math.max(at, nextSlot(slot.stats.last_ts + backoff - 1, intervalMs, slot.offset));
+      at = Math.max(at, nextSlot(lastTs + backoff - 1, intervalMs, offset));
     }
-    slot.stats.next_due_ts = at;
-    slot.at = at;
+    t.setTime(i, 'next_due_ts', at);
     const waiting = this.dueAt.get(at);
-    if (waiting) waiting.push(slot);
-    else this.dueAt.set(at, [slot]);
+    if (waiting) waiting.push(i);
+    else this.dueAt.set(at, [i]);
     if (at < this.timerAt) this.arm(at, now);
   }
 
@@ -207,9 +218,9 @@ export class Scheduler {
     this.timerAt = Infinity;
     const times = [...this.dueAt.keys()].filter((t) => t <= at).sort((a, b) => a - b);
     for (const t of times) {
-      const waiting = this.dueAt.get(t) as Slot[];
+      const waiting = this.dueAt.get(t) as number[];
       this.dueAt.delete(t);
-      for (const slot of waiting) this.due(slot);
+      for (const i of waiting) this.due(i);
     }
     if (this.stopping) return;
     let next = Infinity;
@@ -217,12 +228,11 @@ export class Scheduler {
     if (next < this.timerAt) this.arm(next, this.opts.clock.now());
   }
 
-  private due(slot: Slot): void {
-    slot.at = undefined;
-    slot.stats.next_due_ts = null;
-    if (this.stopping || slot.queued || slot.running) return;
-    slot.queued = true;
-    (isDown(slot) ? this.probeQueue : this.queue).push(slot);
+  private due(i: number): void {
+    this.table.setTime(i, 'next_due_ts', null);
+    if (this.stopping || this.queuedFlags[i] === 1 || this.running.has(i)) return;
+    this.queuedFlags[i] = 1;
+    (this.table.isDown(i) ? this.probeQueue : this.queue).push(i);
     this.pump();
   }
 
@@ -232,34 +242,38 @@ export class Scheduler {
     while (!this.stopping && this.active < max) {
       // Live devices first; probes of dead ones only within their own share of the cap.
       const probe = this.queue.length === 0 && this.probeQueue.length > 0 && this.probesActive < maxProbes;
-      const slot = probe ? this.probeQueue.shift() : this.queue.shift();
-      if (!slot) return;
-      slot.queued = false;
+      const i = probe ? this.probeQueue.shift() : this.queue.shift();
+      if (i === undefined) return;
+      this.queuedFlags[i] = 0;
       this.active++;
       if (probe) this.probesActive++;
-      slot.running = this.run(slot, probe).finally(() => {
-        this.active--;
-        if (probe) this.probesActive--;
-        slot.running = undefined;
-        this.schedule(slot);
-        this.pump();
-      });
+      this.running.set(
+        i,
+        this.run(i, probe).finally(() => {
+          this.active--;
+          if (probe) this.probesActive--;
+          this.running.delete(i);
+          this.schedule(i);
+          this.pump();
+        }),
+      );
     }
   }
 
-  private async run(slot: Slot, probe: boolean): Promise<void> {
+  private async run(i: number, probe: boolean): Promise<void> {
     const { clock, logger, sink } = this.opts;
-    const { dev, stats } = slot;
+    const dev = this.devs[i] as ScheduledDevice;
+    const t = this.table;
     const ts = clock.now();
     const deadlineAt = ts + Math.min(0.8 * dev.intervalMs, MAX_DEADLINE_MS);
     let result: PollResult;
     let threw = false;
-    if (probe) stats.probes++;
+    if (probe) t.add(i, 'probes', 1);
     try {
       result = await dev.read(probe ? { deadlineAt, probe: true } : { deadlineAt });
     } catch (e) {
       // Readers report device trouble as readings; a throw is a bug, but must not stop the schedule.
-      stats.reader_errors++;
+      t.add(i, 'reader_errors', 1);
       threw = true;
       logger.error('reader failed', { device: dev.id, error: e as Error });
       result = { readings: [], poll: { ms: clock.now() - ts, requests: 0, retries: 0, timeouts: 0 } };
@@ -267,50 +281,32 @@ export class Scheduler {
     const end = clock.now();
     if (end - ts > dev.intervalMs) {
       const missed = Math.floor((end - ts) / dev.intervalMs);
-      stats.overruns += missed;
+      t.add(i, 'overruns', missed);
       logger.warn('poll took longer than its interval', { device: dev.id, poll_ms: end - ts, interval_ms: dev.intervalMs, missed });
     }
-    const verdict = threw ? { state: 'down' as const } : judgePoll(result.readings);
-    stats.polls++;
-    stats.last_ts = ts;
-    stats.last_poll_ms = result.poll.ms;
-    stats.requests += result.poll.requests;
-    stats.retries += result.poll.retries;
-    stats.timeouts += result.poll.timeouts;
-    for (const [code, n] of Object.entries(result.poll.faults ?? {}) as [ErrorCode, number][]) (stats.faults ??= {})[code] = (stats.faults[code] ?? 0) + n;
+    const verdict = threw ? DOWN : judgePoll(result.readings);
+    t.add(i, 'polls', 1);
+    t.setTime(i, 'last_ts', ts);
+    t.setTime(i, 'last_poll_ms', result.poll.ms);
+    t.add(i, 'requests', result.poll.requests);
+    t.add(i, 'retries', result.poll.retries);
+    t.add(i, 'timeouts', result.poll.timeouts);
+    if (result.poll.faults) t.addFaults(i, result.poll.faults);
     if (verdict.state === 'down') {
-      stats.down_polls++;
-      stats.consecutive_failures++;
+      t.add(i, 'down_polls', 1);
+      t.add(i, 'consecutive_failures', 1);
     } else {
-      stats.consecutive_failures = 0;
-      stats.last_ok = ts;
+      t.set(i, 'consecutive_failures', 0);
+      t.setTime(i, 'last_ok', ts);
     }
     try {
       if (result.readings.length > 0) sink.poll(dev.id, ts, result);
-      const next = nextStatus(slot.status, verdict, ts);
-      slot.status = next.status;
-      if (next.changed) sink.status(dev.id, next.status);
+      const changed = t.judge(i, verdict, ts);
+      if (changed) sink.status(dev.id, changed);
     } catch (e) {
       logger.error('poll sink failed', { device: dev.id, error: e as Error });
     }
   }
 }
 
-function emptyStats(): DevicePollStats {
-  return {
-    polls: 0,
-    down_polls: 0,
-    consecutive_failures: 0,
-    overruns: 0,
-    reader_errors: 0,
-    last_ts: null,
-    last_ok: null,
-    last_poll_ms: null,
-    requests: 0,
-    retries: 0,
-    timeouts: 0,
-    probes: 0,
-    backoff_ms: 0,
-    next_due_ts: null,
-  };
-}
+const DOWN: PollVerdict = Object.freeze({ state: 'down' });

@@ -1,7 +1,7 @@
 import type { DeviceProfile, Reading } from '../../contract/index.js';
 import type { Logger } from '../../shared/log.js';
 import type { DeviceReader, PollResult, ReadOptions } from '../device-reader.js';
-import { isSubtreeProber } from '../snmp/snmp-probe.js';
+import { isSubtreeProber, type ProbeRun, type SubtreeProber } from '../snmp/snmp-probe.js';
 import { PlausibilityChecker, type Finding } from './plausibility.js';
 
 /**
@@ -11,20 +11,52 @@ import { PlausibilityChecker, type Finding } from './plausibility.js';
  * keeps lying would otherwise fill the log.
  */
 export function withPlausibility(reader: DeviceReader, profile: DeviceProfile, logger?: Logger): DeviceReader {
-  const checker = new PlausibilityChecker(profile);
-  // The open findings, made on the first one: a device that never lies never holds a map.
-  let open: Map<string, Finding> | undefined;
-  return {
-    async read(opts?: ReadOptions): Promise<PollResult> {
-      const result = await reader.read(opts);
-      const { readings, findings } = checker.check(result.readings);
-      if (logger && (findings.length > 0 || (open !== undefined && open.size > 0))) logTransitions(logger, (open ??= new Map()), findings, readings);
-      return { ...result, readings };
-    },
-    close: () => reader.close(),
-    // Detection probes (snmp-probe.ts) carry no readings to judge: pass them through.
-    ...(isSubtreeProber(reader) ? { getNextEach: reader.getNextEach.bind(reader) } : {}),
-  };
+  // Detection probes (snmp-probe.ts) carry no readings to judge: a prober's are passed through.
+  return isSubtreeProber(reader) ? new PlausibleProber(reader, profile, logger) : new PlausibleReader(reader, profile, logger);
+}
+
+/**
+ * One object per device, its methods on the prototype: the agent holds one of these for every
+ * device, and closures per device (read, close, a bound getNextEach) cost a context and a
+ * function object each.
+ */
+class PlausibleReader implements DeviceReader {
+  private readonly checker: PlausibilityChecker;
+  /** The open findings, made on the first one: a device that never lies never holds a map. */
+  private open: Map<string, Finding> | undefined;
+
+  constructor(
+    protected readonly reader: DeviceReader,
+    profile: DeviceProfile,
+    private readonly logger: Logger | undefined,
+  ) {
+    this.checker = new PlausibilityChecker(profile);
+  }
+
+  async read(opts?: ReadOptions): Promise<PollResult> {
+    const result = await this.reader.read(opts);
+    const { readings, findings } = this.checker.check(result.readings);
+    if (this.logger && (findings.length > 0 || (this.open !== undefined && this.open.size > 0))) logTransitions(this.logger, (this.open ??= new Map()), findings, readings);
+    return { ...result, readings };
+  }
+
+  close(): Promise<void> {
+    return this.reader.close();
+  }
+}
+
+class PlausibleProber extends PlausibleReader implements SubtreeProber {
+  constructor(
+    private readonly prober: DeviceReader & SubtreeProber,
+    profile: DeviceProfile,
+    logger: Logger | undefined,
+  ) {
+    super(prober, profile, logger);
+  }
+
+  getNextEach(oids: readonly string[], opts?: { deadlineAt?: number }): Promise<ProbeRun> {
+    return this.prober.getNextEach(oids, opts);
+  }
 }
 
 function keyOf(f: Pick<Finding, 'point' | 'index'>): string {
