@@ -94,8 +94,15 @@ export interface SpoolOutboxOptions {
 
 export const DEFAULT_MAX_IN_FLIGHT = 32;
 export const DEFAULT_REPLAY_RATE_PER_S = 200;
-/** Bound on the records kept in memory for the live cursor; beyond it they are read back from disk. */
-const MAX_FRESH = 1024;
+/**
+ * Bound on the bytes of JSON kept in memory for the live cursor (about 50 polls of 20 readings);
+ * beyond it records are read back from disk when their turn comes. A record that waits here for
+ * a free in-flight slot outlives V8's young generation and becomes old-space garbage once sent:
+ * when a sweep outruns the broker's PUBACKs, a large bound turns every message into that.
+ */
+const MAX_FRESH_BYTES = 64 * 1024;
+/** Worst-case UTF-8 bytes per UTF-16 code unit: the frame buffer is sized without scanning the text. */
+const UTF8_MAX_PER_UNIT = 3;
 
 type Via = 'live' | 'replay';
 
@@ -110,6 +117,9 @@ export class SpoolOutbox implements TelemetryOutbox {
    * acknowledged is read from the spool when it is sent again.
    */
   private readonly fresh = new Map<number, { topic: string; json: string }>();
+  private freshChars = 0;
+  /** The spool record (`<topic>\n<json>`) is written here, then copied by the spool into its frame: one buffer for every poll. */
+  private readonly frame = Buffer.allocUnsafe(64 * 1024);
   private liveFrom = 0;
   private liveNext = 0;
   private replayNext = 0;
@@ -159,15 +169,18 @@ export class SpoolOutbox implements TelemetryOutbox {
       this.counts.refused_invalid++;
       return;
     }
-    const appended = this.opts.spool.append(Buffer.from(`${topic}\n${prepared.value}`));
+    const appended = this.opts.spool.append(this.frameOf(topic, prepared.value));
     if (!appended.ok) {
       this.counts.refused_spool++;
       return;
     }
     if (this.session && this.opts.publisher.connected) {
       // Entries of records a bound dropped unsent would stay: past the bound, start over from disk.
-      if (this.fresh.size >= MAX_FRESH) this.fresh.clear();
-      this.fresh.set(appended.value, { topic, json: prepared.value });
+      if (this.freshChars + prepared.value.length > MAX_FRESH_BYTES) this.clearFresh();
+      if (prepared.value.length <= MAX_FRESH_BYTES) {
+        this.fresh.set(appended.value, { topic, json: prepared.value });
+        this.freshChars += prepared.value.length;
+      }
     }
     this.counts.submitted++;
     this.pump();
@@ -175,7 +188,7 @@ export class SpoolOutbox implements TelemetryOutbox {
 
   async stop(timeoutMs: number): Promise<void> {
     this.running = false;
-    this.fresh.clear();
+    this.clearFresh();
     this.wake?.cancel();
     this.wake = undefined;
     for (const u of this.unsubscribe.splice(0)) u();
@@ -207,7 +220,7 @@ export class SpoolOutbox implements TelemetryOutbox {
   private moveLiveBoundary(): void {
     const s = this.opts.spool;
     // What piled up is backlog now, replayed from disk.
-    this.fresh.clear();
+    this.clearFresh();
     this.liveFrom = s.nextId;
     this.liveNext = s.nextId;
     this.replayNext = s.floor;
@@ -262,6 +275,7 @@ export class SpoolOutbox implements TelemetryOutbox {
     const fresh = this.fresh.get(id);
     if (fresh) {
       this.fresh.delete(id);
+      this.freshChars -= fresh.json.length;
       this.inFlight.set(id, via);
       void this.opts.publisher.publishPrepared(fresh.topic, fresh.json).then((res) => this.settle(id, via, res));
       return true;
@@ -281,6 +295,22 @@ export class SpoolOutbox implements TelemetryOutbox {
     this.inFlight.set(id, via);
     void this.opts.publisher.publishPrepared(topic, json).then((res) => this.settle(id, via, res));
     return true;
+  }
+
+  private clearFresh(): void {
+    this.fresh.clear();
+    this.freshChars = 0;
+  }
+
+  /** `<topic>\n<json>` as UTF-8 in the reused frame buffer (valid until the next call). */
+  private frameOf(topic: string, json: string): Buffer {
+    const worst = (topic.length + 1 + json.length) * UTF8_MAX_PER_UNIT;
+    // A rare large message gets a buffer of its own rather than growing the kept one for good.
+    const buf = worst <= this.frame.length ? this.frame : Buffer.allocUnsafe(worst);
+    let n = buf.write(topic, 0, 'utf8');
+    buf[n++] = 0x0a;
+    n += buf.write(json, n, 'utf8');
+    return buf.subarray(0, n);
   }
 
   private settle(id: number, via: Via, res: Result<void, PublishFailure>): void {
