@@ -196,6 +196,21 @@ describe('Publisher (aedes on loopback)', () => {
     await sub.client.endAsync();
   });
 
+  it.each([
+    ['its own telemetry topic', 'dcim/v1/demo/agents/edge1/devices/pdu-r01-a/telemetry', 'ok'],
+    ['a device id no topic can carry', 'dcim/v1/demo/agents/edge1/devices/PDU-R01-A/telemetry', 'DCIM_E_MQTT_TOPIC_INVALID'],
+    ['an extra level under devices/', 'dcim/v1/demo/agents/edge1/devices/pdu-r01-a/x/telemetry', 'DCIM_E_MQTT_TOPIC_INVALID'],
+    ['an empty device level', 'dcim/v1/demo/agents/edge1/devices//telemetry', 'DCIM_E_MQTT_TOPIC_INVALID'],
+    ['another device than the payload names', 'dcim/v1/demo/agents/edge1/devices/pdu-r01-b/telemetry', 'DCIM_E_MQTT_PAYLOAD_INVALID'],
+    ['another agent', 'dcim/v1/demo/agents/edge2/devices/pdu-r01-a/telemetry', 'DCIM_E_MQTT_TOPIC_INVALID'],
+    ['another site', 'dcim/v1/demo2/agents/edge1/devices/pdu-r01-a/telemetry', 'DCIM_E_MQTT_TOPIC_INVALID'],
+    ['the legacy device topic', 'dcim/v1/demo/devices/pdu-r01-a/telemetry', 'ok'],
+  ])('prepare on %s', (_, topic, expected) => {
+    const { p } = publisher();
+    const r = p.prepare(topic, telemetry());
+    expect(r.ok ? 'ok' : r.reason.code).toBe(expected);
+  });
+
   it('stop() publishes the offline state itself and the broker sends no will', async () => {
     const { p } = publisher();
     p.start();
