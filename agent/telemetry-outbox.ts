@@ -175,9 +175,9 @@ export class SpoolOutbox implements TelemetryOutbox {
       return;
     }
     if (this.session && this.opts.publisher.connected) {
-      // Entries of records a bound dropped unsent would stay: past the bound, start over from disk.
-      if (this.freshChars + prepared.value.length > MAX_FRESH_BYTES) this.clearFresh();
-      if (prepared.value.length <= MAX_FRESH_BYTES) {
+      // Past the budget the record waits on disk only. An entry whose record a spool bound dropped
+      // unsent stays until the next connect clears the map: the budget bounds those too.
+      if (this.freshChars + prepared.value.length <= MAX_FRESH_BYTES) {
         this.fresh.set(appended.value, { topic, json: prepared.value });
         this.freshChars += prepared.value.length;
       }
