@@ -189,6 +189,8 @@ export class KpiEngine {
 
   /** Last value handed out per (scope, id, kpi, window, basis, window end), for `takeClosed`. */
   private readonly emitted = new Map<string, string>();
+  /** The edge `emitted` was last pruned at. */
+  private prunedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly sites: ReadonlyMap<string, SiteState>,
@@ -686,10 +688,50 @@ export class KpiEngine {
     return out;
   }
 
+  /**
+   * Forgets, once a day, the signatures of windows that ended before the late horizon (no late
+   * data re-evaluates them), so the map holds days of windows whatever the time replayed: pruned
+   * only at a size, a recompute of months held up to 100,000 of them. Each series keeps its newest
+   * window, which evaluation may still produce (the last calendar year's `1y` ends up to a year ago)
+   * and must not be emitted again.
+   */
   private pruneEmitted(edge: number): void {
-    if (this.emitted.size < 100_000) return;
+    if (edge < this.prunedAt + DAY_MS) return;
+    this.prunedAt = edge;
     const keep = edge - (this.config.late_days + 2) * DAY_MS;
-    for (const key of this.emitted.keys()) if (Number(key.slice(key.lastIndexOf('|') + 1)) < keep) this.emitted.delete(key);
+    const newest = new Map<string, number>();
+    const split = (key: string): [string, number] => {
+      const i = key.lastIndexOf('|');
+      return [key.slice(0, i), Number(key.slice(i + 1))];
+    };
+    for (const key of this.emitted.keys()) {
+      const [series, end] = split(key);
+      if (end > (newest.get(series) ?? Number.NEGATIVE_INFINITY)) newest.set(series, end);
+    }
+    for (const key of this.emitted.keys()) {
+      const [series, end] = split(key);
+      if (end < keep && end < newest.get(series)!) this.emitted.delete(key);
+    }
+  }
+
+  /**
+   * What the engine holds that is not fixed at construction (the bucket rings are): the signatures
+   * `takeClosed` remembers, the occupancy days judged and kept (one per local day, up to
+   * `day_retention`), the occupancy cache, the rack-write counts per open day, and the
+   * accelerators and CPUs seen. A structural count for tests and benchmarks, not bytes.
+   */
+  heldState(): { signatures: number; occupancy_days: number; occupancy_cached: number; open_days: number; units: number } {
+    let occupancy_days = 0;
+    let occupancy_cached = 0;
+    let open_days = 0;
+    let units = 0;
+    for (const st of this.sites.values()) {
+      occupancy_days += st.finalized.size;
+      occupancy_cached += st.occupancyCache.size;
+      open_days += st.dayWrites.size;
+      units += st.gpus.size + st.cpus.size;
+    }
+    return { signatures: this.emitted.size, occupancy_days, occupancy_cached, open_days, units };
   }
 
   // ---------------------------------------------------------------- clusters
