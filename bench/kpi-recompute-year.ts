@@ -1,7 +1,10 @@
 /**
  * `dcim kpi recompute` over a year (printed figures, not a timed test).
  *
- *   npm run bench -- kpi-recompute-year [--months 1,3,6,12] [--devices 250,500,1010] [--device-months 1] [--month-devices 1010] [--dir DIR] [--keep]
+ *   npm run bench -- kpi-recompute-year [--months 1,3,6,12] [--devices 250,500,1010] [--device-months 1] [--month-devices 1010] [--dir DIR] [--keep] [--reuse] [--stores-only]
+ *
+ * `--reuse` keeps a store (and its truth file) already in `--dir` from an earlier run instead of
+ * writing it again (a year at 1,010 devices is ~4 GB); `--stores-only` writes the stores and stops.
  *
  * The Gui'an seed site (1,010 devices; fewer by whole racks), every device polled every 15
  * minutes through 2025 (Asia/Shanghai), stored in the SQLite store's own format by the
@@ -18,12 +21,12 @@
  * 60 million samples into a local influxd takes longer than the recompute it would time.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CollectorConfigSchema, type CollectorSetup } from '../collector/config.js';
-import { recomputeStored } from '../collector/recompute/recompute-stored.js';
+import { recomputeStored, type RecomputeReport } from '../collector/recompute/recompute-stored.js';
 import type { StoredReadings } from '../collector/recompute/stored-polls.js';
 import { buildSiteRegistry } from '../collector/state/site-registry.js';
 import { SqliteSink } from '../collector/store/sqlite-sink.js';
@@ -31,6 +34,7 @@ import { ManualClock } from '../contract/clock.js';
 import type { DeviceClass } from '../contract/ids.js';
 import type { KpiValue } from '../contract/messages.js';
 import { memoryLogger } from '../shared/log.js';
+import { siteCalendar } from '../shared/time/site-calendar.js';
 import { loadProfiles } from '../profiles/catalogue.js';
 import { benchArg, benchList, guianSite, HOUR_MS, monthEnd, QUARTER_MS, STORE_START, truthPue, writeYearStore, YEAR_START, type YearBenchJob, type YearTruth } from '../devtools/year-site.js';
 
@@ -45,10 +49,23 @@ const list = benchList;
 
 type ChildJob = YearBenchJob;
 
+interface MonthMark {
+  month: number;
+  cpu_s: number;
+  wall_s: number;
+  heap_after_gc_mib: number;
+  rss_mib: number;
+  peak_rss_mib: number;
+}
+
 interface ChildResult {
   devices: number;
   /** The most recomputed values held in memory at once (the rest were written as they settled). */
   held_peak: number;
+  /** What the engine held at the end beyond its fixed bucket rings (signatures, occupancy days, …). */
+  engine_held: RecomputeReport['engine_held'];
+  /** Checkpoints at each month's end. */
+  by_month: MonthMark[];
   months: number;
   polls: number;
   readings: number;
@@ -69,23 +86,46 @@ async function child(job: ChildJob): Promise<ChildResult> {
   const site = guianSite(job.devices);
   const truth = readTruth(job.truth_file);
   const config = CollectorConfigSchema.parse({ collector: { id: 'bench', sites: ['guian.yaml'] }, mqtt: { url: 'mqtt://127.0.0.1:1' }, store: { kind: 'sqlite', path: job.store, retention_days: 3650 } });
+  const calendar = siteCalendar(site.site.timezone);
   const setup: CollectorSetup = { file: 'bench.yaml', config, inventories: [site], clusters: [], deprecations: [] };
   const clock = new ManualClock(monthEnd(12) + 86_400_000);
   const store = new SqliteSink({ path: job.store, clock, retention_ms: 3650 * 86_400_000, logger: memoryLogger() });
   let peakHeap = 0;
   const sample = () => void (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed));
-  // The reader `dcim kpi recompute` builds over the SQLite store, sampling the heap at every slice.
-  const reader: StoredReadings = { target: `sqlite ${job.store}`, slice: (s, m, from, to) => (sample(), Promise.resolve(store.rawRows(s, m, from, to))), close: () => Promise.resolve() };
   const to = monthEnd(job.months);
+  const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
+  // At each month's end (the first slice past it): time so far, and the heap after a full collection — what the
+  // recompute retains, where the peak above also counts garbage not collected yet.
+  const months: MonthMark[] = [];
+  const mark = () => {
+    gc?.();
+    const m = process.memoryUsage();
+    months.push({ month: months.length + 1, cpu_s: s1(cpuMs(process.cpuUsage(cpu0))), wall_s: s1(performance.now() - t0), heap_after_gc_mib: mib(m.heapUsed), rss_mib: mib(m.rss), peak_rss_mib: mib(process.resourceUsage().maxRSS * 1024) });
+  };
+  // The reader `dcim kpi recompute` builds over the SQLite store, sampling the heap at every slice.
+  const reader: StoredReadings = {
+    target: `sqlite ${job.store}`,
+    slice: (s, m, from, until) => {
+      if (months.length < job.months && from >= monthEnd(months.length + 1)) mark();
+      sample();
+      return Promise.resolve(store.rawRows(s, m, from, until));
+    },
+    close: () => Promise.resolve(),
+  };
   gc?.();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  // As `dcim kpi recompute` writes: values handed to the store as they settle, the PUE of each month and the year kept for the check.
-  const pues: KpiValue[] = [];
+  // As `dcim kpi recompute` writes: values handed to the store as they settle. Kept for the check: each month's
+  // final 1mo PUE (the to-date value of its last edge) and the year's.
+  const pues = new Map<string, KpiValue>();
   const report = await recomputeStored({
     setup, site: site.site.id, from_ms: YEAR_START, to_ms: to, profiles, clock, logger: memoryLogger('warn'), reader, sink: store, keep_kpis: false,
-    observe: (c) => void (c.value.kpi === 'pue' && (c.value.window === '1mo' || c.value.window === '1y') && pues.push(c.value)),
+    observe: (c) => {
+      const v = c.value;
+      if (v.kpi === 'pue' && (v.window === '1y' || (v.window === '1mo' && v.window_end === calendar.monthOf(v.window_start).end))) pues.set(`${v.window}|${v.window_start}|${v.window_end}`, v);
+    },
   });
+  if (months.length < job.months) mark();
   sample();
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
@@ -106,7 +146,7 @@ async function child(job: ChildJob): Promise<ChildResult> {
   let maxErr = 0;
   let checked = 0;
   // A to-date window (1mo) has a value at every quarter-hour edge: the month's own is the one ending with it.
-  const pueOf = (window: string, start: number, end: number) => pues.find((v) => v.window === window && v.window_start === start && v.window_end === end);
+  const pueOf = (window: string, start: number, end: number) => pues.get(`${window}|${start}|${end}`);
   for (let m = 0; m < job.months; m++) {
     const start = m === 0 ? YEAR_START : monthEnd(m);
     const v = pueOf('1mo', start, monthEnd(m + 1));
@@ -124,6 +164,8 @@ async function child(job: ChildJob): Promise<ChildResult> {
     readings: report.readings,
     kpis: report.recomputed,
     held_peak: report.held_peak,
+    engine_held: report.engine_held,
+    by_month: months,
     wall_ms: wall,
     cpu_ms: (cpu.user + cpu.system) / 1000,
     peak_rss_mib: mib(peakRss),
@@ -169,15 +211,20 @@ async function main(): Promise<void> {
   for (const n of [...new Set([...deviceCounts, monthDevices])].sort((a, b) => b - a)) {
     const m = n === monthDevices ? full : deviceMonths;
     const path = join(dir, `guian-${n}-${m}mo.sqlite`);
+    const truth_file = join(dir, `guian-${n}-${m}mo.truth.json`);
+    stores.set(n, { path, truth_file, months: m });
+    if (process.argv.includes('--reuse') && existsSync(path) && existsSync(truth_file)) {
+      console.log(`  store: ${path} kept from an earlier run, ${mib(statSync(path).size)} MiB`);
+      continue;
+    }
     rmSync(path, { force: true });
     const site = guianSite(n);
     const w = await writeYearStore({ path, site, profiles, start_ms: STORE_START, quarters: quartersTo(m) });
-    const truth_file = join(dir, `guian-${n}-${m}mo.truth.json`);
     writeTruth(truth_file, w.truth);
-    stores.set(n, { path, truth_file, months: m });
     console.log(`  store: ${site.devices.length} devices × ${m} months: ${(w.samples / 1e6).toFixed(1)} M samples in ${w.series} series, ${mib(statSync(path).size)} MiB, written in ${s1(w.took_ms)} s`);
   }
 
+  if (process.argv.includes('--stores-only')) return;
   const rows: ChildResult[] = [];
   // Device counts first (short), then months growing: a run cut short still printed rows.
   const deviceJobs: ChildJob[] = deviceCounts.map((n) => ({ store: stores.get(n)!.path, truth_file: stores.get(n)!.truth_file, devices: n, months: deviceMonths }));
@@ -201,6 +248,12 @@ async function main(): Promise<void> {
   };
   table(`Growth with months (${monthSite} devices):`, byMonths);
   table(`Growth with devices (${deviceMonths} months):`, byDevices);
+  for (const r of rows.filter((x) => x.by_month.length > 1)) {
+    console.log(`\nWithin one run (${r.devices} devices, ${r.months} months), at each month's end: the heap after a full collection is what the recompute retains`);
+    console.log('month  cpu s  wall s  heap after GC MiB  RSS MiB  peak RSS MiB');
+    for (const m of r.by_month) console.log(`${String(m.month).padStart(5)}  ${String(m.cpu_s).padStart(5)}  ${String(m.wall_s).padStart(6)}  ${String(m.heap_after_gc_mib).padStart(17)}  ${String(m.rss_mib).padStart(7)}  ${String(m.peak_rss_mib).padStart(12)}`);
+    console.log(`engine held at the end: ${JSON.stringify(r.engine_held)}; replay's values held at most: ${r.held_peak}`);
+  }
   const year = rows.find((r) => r.pue.year)?.pue.year;
   if (year) console.log(`\nCalendar year 2025 energy PUE: recomputed ${year.recomputed} (${year.quality}), truth ${year.truth.toFixed(6)}${year.recomputed !== undefined && Math.abs(year.recomputed - year.truth) < 1e-3 ? ' — agrees' : ' — DOES NOT AGREE: the figures above are not worth reading'}`);
   console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);

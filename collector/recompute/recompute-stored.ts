@@ -72,6 +72,8 @@ export interface RecomputeReport {
   recomputed: number;
   /** The most closed values the replay held at once. */
   held_peak: number;
+  /** The engine's held state (`KpiEngine.heldState`) at the end, and the most signatures it held at once. */
+  engine_held: ReturnType<KpiEngine['heldState']> & { signatures_peak: number };
   written?: SinkStats;
 }
 
@@ -139,6 +141,7 @@ export async function recomputeStored(o: RecomputeOptions): Promise<RecomputeRep
   const windows: Record<string, number> = {};
   let recomputed = 0;
   let heldPeak = 0;
+  let signaturesPeak = 0;
   const handOver = (batch: readonly ClosedKpi[]) => {
     for (const c of batch) {
       windows[c.value.window] = (windows[c.value.window] ?? 0) + 1;
@@ -162,6 +165,7 @@ export async function recomputeStored(o: RecomputeOptions): Promise<RecomputeRep
         replay.feed(p);
       }
       heldPeak = Math.max(heldPeak, replay.held);
+      signaturesPeak = Math.max(signaturesPeak, engine.heldState().signatures);
       if (stream) {
         const settled = replay.settled(range);
         handOver(settled);
@@ -174,7 +178,11 @@ export async function recomputeStored(o: RecomputeOptions): Promise<RecomputeRep
   }
   handOver(replay.finish(range));
   heldPeak = Math.max(heldPeak, replay.held);
-  const report: RecomputeReport = { site: o.site, from_ms: o.from_ms, to_ms: o.to_ms, store: reader.target, slices, polls: replay.stats.polls, readings, windows, kpis: kept, recomputed, held_peak: heldPeak };
+  const held = engine.heldState();
+  const report: RecomputeReport = {
+    site: o.site, from_ms: o.from_ms, to_ms: o.to_ms, store: reader.target, slices, polls: replay.stats.polls, readings, windows, kpis: kept, recomputed, held_peak: heldPeak,
+    engine_held: { ...held, signatures_peak: Math.max(signaturesPeak, held.signatures) },
+  };
   if (o.dry_run || !sink) return report;
 
   if (!stream) {
