@@ -1,10 +1,12 @@
 /**
  * `dcim kpi recompute` over a year (printed figures, not a timed test).
  *
- *   npm run bench -- kpi-recompute-year [--months 1,3,6,12] [--devices 250,500,1010] [--device-months 1] [--month-devices 1010] [--dir DIR] [--keep] [--reuse] [--stores-only]
+ *   npm run bench -- kpi-recompute-year [--months 1,3,6,12] [--devices 250,500,1010] [--device-months 1] [--month-devices 1010] [--peer-months N] [--dir DIR] [--keep] [--reuse] [--stores-only]
  *
  * `--reuse` keeps a store (and its truth file) already in `--dir` from an earlier run instead of
  * writing it again (a year at 1,010 devices is ~4 GB); `--stores-only` writes the stores and stops.
+ * `--peer-months N`: the peer reads the first N months only, compared with the recompute's time
+ * at the end of month N (a year's peer would add half the recompute's time again).
  *
  * The Gui'an seed site (1,010 devices; fewer by whole racks), every device polled every 15
  * minutes through 2025 (Asia/Shanghai), stored in the SQLite store's own format by the
@@ -76,6 +78,9 @@ interface ChildResult {
   peak_heap_mib: number;
   raw_read_ms: number;
   raw_read_cpu_ms: number;
+  /** The months the peer read (the first ones). */
+  raw_read_months: number;
+  recompute_vs_raw: { wall: number; cpu: number };
   raw_rows: number;
   pue: { months_checked: number; max_abs_error: number; year?: { recomputed: number | undefined; truth: number; quality: string | undefined } };
 }
@@ -101,6 +106,8 @@ async function child(job: ChildJob): Promise<ChildResult> {
     gc?.();
     const m = process.memoryUsage();
     months.push({ month: months.length + 1, cpu_s: s1(cpuMs(process.cpuUsage(cpu0))), wall_s: s1(performance.now() - t0), heap_after_gc_mib: mib(m.heapUsed), rss_mib: mib(m.rss), peak_rss_mib: mib(process.resourceUsage().maxRSS * 1024) });
+    // Progress on stderr (the parent's terminal): a long run cut short still told its months.
+    console.error(`    month ${JSON.stringify(months.at(-1))} load ${loadavg()[0]!.toFixed(1)}`);
   };
   // The reader `dcim kpi recompute` builds over the SQLite store, sampling the heap at every slice.
   const reader: StoredReadings = {
@@ -138,7 +145,9 @@ async function child(job: ChildJob): Promise<ChildResult> {
   const r0 = performance.now();
   const rc0 = process.cpuUsage();
   let rawRows = 0;
-  for (let t = YEAR_START - HOUR_MS; t < to + 60_001; t += HOUR_MS) rawRows += store.rawRows(site.site.id, measurements, t, Math.min(t + HOUR_MS, to + 60_001)).length;
+  const peerMonths = Math.min(job.peer_months ?? job.months, job.months);
+  const peerTo = monthEnd(peerMonths);
+  for (let t = YEAR_START - HOUR_MS; t < peerTo + 60_001; t += HOUR_MS) rawRows += store.rawRows(site.site.id, measurements, t, Math.min(t + HOUR_MS, peerTo + 60_001)).length;
   const rawMs = performance.now() - r0;
   const rawCpu = process.cpuUsage(rc0);
   await store.close();
@@ -172,6 +181,9 @@ async function child(job: ChildJob): Promise<ChildResult> {
     peak_heap_mib: mib(peakHeap),
     raw_read_ms: rawMs,
     raw_read_cpu_ms: (rawCpu.user + rawCpu.system) / 1000,
+    raw_read_months: peerMonths,
+    // Against the recompute of the same months: all of it, or its time at the end of the peer's last month.
+    recompute_vs_raw: peerMonths === job.months ? { wall: wall / rawMs, cpu: (cpu.user + cpu.system) / 1000 / ((rawCpu.user + rawCpu.system) / 1000) } : { wall: (months[peerMonths - 1]!.wall_s * 1000) / rawMs, cpu: (months[peerMonths - 1]!.cpu_s * 1000) / ((rawCpu.user + rawCpu.system) / 1000) },
     raw_rows: rawRows,
     pue: { months_checked: checked, max_abs_error: maxErr, ...(job.months === 12 ? { year: { recomputed: year?.value as number | undefined, truth: truthPue(truth, YEAR_START, monthEnd(12)), quality: year?.quality } } : {}) },
   };
@@ -227,8 +239,9 @@ async function main(): Promise<void> {
   if (process.argv.includes('--stores-only')) return;
   const rows: ChildResult[] = [];
   // Device counts first (short), then months growing: a run cut short still printed rows.
-  const deviceJobs: ChildJob[] = deviceCounts.map((n) => ({ store: stores.get(n)!.path, truth_file: stores.get(n)!.truth_file, devices: n, months: deviceMonths }));
-  const monthJobs: ChildJob[] = months.filter((m) => !(m === deviceMonths && deviceCounts.includes(monthDevices))).map((m) => ({ store: stores.get(monthDevices)!.path, truth_file: stores.get(monthDevices)!.truth_file, devices: monthDevices, months: m }));
+  const peer = argOf('peer-months') !== undefined ? { peer_months: Number(argOf('peer-months')) } : {};
+  const deviceJobs: ChildJob[] = deviceCounts.map((n) => ({ store: stores.get(n)!.path, truth_file: stores.get(n)!.truth_file, devices: n, months: deviceMonths, ...peer }));
+  const monthJobs: ChildJob[] = months.filter((m) => !(m === deviceMonths && deviceCounts.includes(monthDevices))).map((m) => ({ store: stores.get(monthDevices)!.path, truth_file: stores.get(monthDevices)!.truth_file, devices: monthDevices, months: m, ...peer }));
   for (const job of [...deviceJobs, ...monthJobs]) {
     const r = runChild(job);
     rows.push(r);
@@ -242,7 +255,7 @@ async function main(): Promise<void> {
     console.log('devices  months   polls (M)  readings (M)  wall s  cpu s  peak RSS MiB  peak heap MiB  raw read s (cpu)  recompute / raw read (cpu)  µs CPU per reading  PUE max |error| (energy ratio)');
     for (const r of rs) {
       console.log(
-        `${String(r.devices).padStart(7)}  ${String(r.months).padStart(6)}  ${(r.polls / 1e6).toFixed(2).padStart(10)}  ${(r.readings / 1e6).toFixed(2).padStart(12)}  ${String(s1(r.wall_ms)).padStart(6)}  ${String(s1(r.cpu_ms)).padStart(5)}  ${String(r.peak_rss_mib).padStart(12)}  ${String(r.peak_heap_mib).padStart(13)}  ${`${s1(r.raw_read_ms)} (${s1(r.raw_read_cpu_ms)})`.padStart(16)}  ${`${(r.wall_ms / r.raw_read_ms).toFixed(2)} (${(r.cpu_ms / r.raw_read_cpu_ms).toFixed(2)})`.padStart(26)}  ${((r.cpu_ms * 1000) / r.readings).toFixed(2).padStart(18)}  ${r.pue.max_abs_error.toExponential(1)} (${r.pue.months_checked} mo)`,
+        `${String(r.devices).padStart(7)}  ${String(r.months).padStart(6)}  ${(r.polls / 1e6).toFixed(2).padStart(10)}  ${(r.readings / 1e6).toFixed(2).padStart(12)}  ${String(s1(r.wall_ms)).padStart(6)}  ${String(s1(r.cpu_ms)).padStart(5)}  ${String(r.peak_rss_mib).padStart(12)}  ${String(r.peak_heap_mib).padStart(13)}  ${`${s1(r.raw_read_ms)} (${s1(r.raw_read_cpu_ms)})`.padStart(16)}  ${`${r.recompute_vs_raw.wall.toFixed(2)} (${r.recompute_vs_raw.cpu.toFixed(2)})${r.raw_read_months < r.months ? ` ${r.raw_read_months} mo` : ''}`.padStart(26)}  ${((r.cpu_ms * 1000) / r.readings).toFixed(2).padStart(18)}  ${r.pue.max_abs_error.toExponential(1)} (${r.pue.months_checked} mo)`,
       );
     }
   };

@@ -47,6 +47,8 @@ export interface YearBenchJob {
   devices: number;
   months: number;
   truth_file: string;
+  /** The peer (the store's own read) over the first this many months only (default: all of them): a long run's ratio is then taken against the recompute's CPU at that month's end. */
+  peer_months?: number;
 }
 const QUARTERS_PER_DAY = 96;
 const GUIAN = join(import.meta.dirname, '..', 'seeds', 'guian.yaml');
