@@ -1,10 +1,13 @@
 /**
  * `dcim kpi recompute` over a year (printed figures, not a timed test).
  *
- *   npm run bench -- kpi-recompute-year [--months 1,3,6,12] [--devices 250,500,1010] [--device-months 1] [--month-devices 1010] [--peer-months N] [--dir DIR] [--keep] [--reuse] [--stores-only]
+ *   npm run bench -- kpi-recompute-year [--months 1,3,6,12] [--devices 250,500,1010] [--device-months 1] [--month-devices 1010] [--peer-months N] [--influx N [--influx-months 1]] [--dir DIR] [--keep] [--reuse] [--stores-only]
  *
  * `--reuse` keeps a store (and its truth file) already in `--dir` from an earlier run instead of
  * writing it again (a year at 1,010 devices is ~4 GB); `--stores-only` writes the stores and stops.
+ * `--influx N`: also the recompute of the first `--influx-months` (1) months at N devices (a store
+ * of this run) against a local InfluxDB 1.x, with the same recompute from SQLite as its peer
+ * (bench/support/recompute-influx.ts).
  * `--peer-months N`: the peer reads the first N months only, compared with the recompute's time
  * at the end of month N (a year's peer would add half the recompute's time again).
  *
@@ -36,6 +39,7 @@ import { ManualClock } from '../contract/clock.js';
 import type { DeviceClass } from '../contract/ids.js';
 import type { KpiValue } from '../contract/messages.js';
 import { memoryLogger } from '../shared/log.js';
+import { recomputeFromInflux } from './support/recompute-influx.js';
 import { siteCalendar } from '../shared/time/site-calendar.js';
 import { loadProfiles } from '../profiles/catalogue.js';
 import { benchArg, benchList, guianSite, HOUR_MS, monthEnd, QUARTER_MS, STORE_START, truthPue, writeYearStore, YEAR_START, type YearBenchJob, type YearTruth } from '../devtools/year-site.js';
@@ -247,6 +251,23 @@ async function main(): Promise<void> {
     rows.push(r);
     console.log(`  done: ${JSON.stringify(r)}`);
   }
+  const influxDevices = argOf('influx');
+  if (influxDevices !== undefined) {
+    const s = stores.get(Number(influxDevices));
+    if (!s) throw new Error(`--influx ${influxDevices}: no store of that many devices in this run (--devices)`);
+    const job: ChildJob = { store: s.path, truth_file: s.truth_file, devices: Number(influxDevices), months: Number(argOf('influx-months') ?? 1) };
+    const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', import.meta.filename, '--influx-child', JSON.stringify(job)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 2 ** 20 });
+    if (r.status !== 0) throw new Error(`recompute against influxd failed (status ${r.status})`);
+    const ir = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Awaited<ReturnType<typeof recomputeFromInflux>>;
+    if ('skipped' in ir) console.log(`\nInfluxDB: not measured (${ir.skipped})`);
+    else {
+      console.log(`\nAgainst InfluxDB ${ir.influxd_version} (${ir.devices} devices, ${ir.months} month(s); ${ir.copied_points} rows copied in ${s1(ir.copy_wall_ms)} s):`);
+      console.log(`  from influxd: wall ${s1(ir.influx.wall_ms)} s, recompute CPU ${s1(ir.influx.cpu_ms)} s + influxd CPU ${s1(ir.influx.influxd_cpu_ms)} s; from SQLite (peer, same process): wall ${s1(ir.sqlite.wall_ms)} s, CPU ${s1(ir.sqlite.cpu_ms)} s`);
+      console.log(`  influx / sqlite: wall ${(ir.influx.wall_ms / ir.sqlite.wall_ms).toFixed(2)}, CPU (both processes) ${((ir.influx.cpu_ms + ir.influx.influxd_cpu_ms) / ir.sqlite.cpu_ms).toFixed(2)}`);
+      console.log(`  values: ${ir.influx.recomputed} recomputed, hash ${ir.influx.hash} ${ir.influx.hash === ir.sqlite.hash && ir.influx.recomputed === ir.sqlite.recomputed ? '= the SQLite recompute\'s' : `!= the SQLite recompute's ${ir.sqlite.hash} (${ir.sqlite.recomputed}): NOT THE SAME VALUES`}; month PUE |error| ${ir.influx.pue_abs_error.toExponential(1)}`);
+      console.log(JSON.stringify({ influx: ir }));
+    }
+  }
   const monthSite = guianSite(monthDevices).devices.length;
   const byMonths = rows.filter((r) => r.devices === monthSite).filter((r) => months.includes(r.months)).sort((a, b) => a.months - b.months);
   const byDevices = rows.filter((r) => r.months === deviceMonths).sort((a, b) => a.devices - b.devices);
@@ -275,5 +296,9 @@ async function main(): Promise<void> {
 }
 
 const childArg = argOf('child');
+const influxArg = argOf('influx-child');
 if (childArg !== undefined) console.log(JSON.stringify(await child(JSON.parse(childArg) as ChildJob)));
-else await main();
+else if (influxArg !== undefined) {
+  const job = JSON.parse(influxArg) as ChildJob;
+  console.log(JSON.stringify(await recomputeFromInflux({ ...job, truth: readTruth(job.truth_file) })));
+} else await main();
