@@ -49,6 +49,8 @@ const quartersTo = (months: number) => (monthEnd(months) + 30 * 60_000 - STORE_S
 const gc = (globalThis as { gc?: () => void }).gc;
 const mib = (b: number) => Math.round(b / 2 ** 20);
 const s1 = (ms: number) => Math.round(ms / 100) / 10;
+/** An error beside the truth; a PUE that never came is Infinity (NaN), which JSON carries as null. */
+const errorOf = (e: number | null) => (e === null || !Number.isFinite(e) ? 'none: no PUE to check' : e.toExponential(1));
 
 const argOf = benchArg;
 const list = benchList;
@@ -264,7 +266,7 @@ async function main(): Promise<void> {
       console.log(`\nAgainst InfluxDB ${ir.influxd_version} (${ir.devices} devices, ${ir.months} month(s); ${ir.copied_points} rows copied in ${s1(ir.copy_wall_ms)} s):`);
       console.log(`  from influxd: wall ${s1(ir.influx.wall_ms)} s, recompute CPU ${s1(ir.influx.cpu_ms)} s + influxd CPU ${s1(ir.influx.influxd_cpu_ms)} s; from SQLite (peer, same process): wall ${s1(ir.sqlite.wall_ms)} s, CPU ${s1(ir.sqlite.cpu_ms)} s`);
       console.log(`  influx / sqlite: wall ${(ir.influx.wall_ms / ir.sqlite.wall_ms).toFixed(2)}, CPU (both processes) ${((ir.influx.cpu_ms + ir.influx.influxd_cpu_ms) / ir.sqlite.cpu_ms).toFixed(2)}`);
-      console.log(`  values: ${ir.influx.recomputed} recomputed, hash ${ir.influx.hash} ${ir.influx.hash === ir.sqlite.hash && ir.influx.recomputed === ir.sqlite.recomputed ? '= the SQLite recompute\'s' : `!= the SQLite recompute's ${ir.sqlite.hash} (${ir.sqlite.recomputed}): NOT THE SAME VALUES`}; month PUE |error| ${ir.influx.pue_abs_error.toExponential(1)}`);
+      console.log(`  values: ${ir.influx.recomputed} recomputed, hash ${ir.influx.hash} ${ir.influx.hash === ir.sqlite.hash && ir.influx.recomputed === ir.sqlite.recomputed ? '= the SQLite recompute\'s' : `!= the SQLite recompute's ${ir.sqlite.hash} (${ir.sqlite.recomputed}): NOT THE SAME VALUES`}; month PUE |error| ${errorOf(ir.influx.pue_abs_error)}`);
       console.log(JSON.stringify({ influx: ir }));
     }
   }
@@ -276,7 +278,7 @@ async function main(): Promise<void> {
     console.log('devices  months   polls (M)  readings (M)  wall s  cpu s  peak RSS MiB  peak heap MiB  raw read s (cpu)  recompute / raw read (cpu)  µs CPU per reading  PUE max |error| (energy ratio)');
     for (const r of rs) {
       console.log(
-        `${String(r.devices).padStart(7)}  ${String(r.months).padStart(6)}  ${(r.polls / 1e6).toFixed(2).padStart(10)}  ${(r.readings / 1e6).toFixed(2).padStart(12)}  ${String(s1(r.wall_ms)).padStart(6)}  ${String(s1(r.cpu_ms)).padStart(5)}  ${String(r.peak_rss_mib).padStart(12)}  ${String(r.peak_heap_mib).padStart(13)}  ${`${s1(r.raw_read_ms)} (${s1(r.raw_read_cpu_ms)})`.padStart(16)}  ${`${r.recompute_vs_raw.wall.toFixed(2)} (${r.recompute_vs_raw.cpu.toFixed(2)})${r.raw_read_months < r.months ? ` ${r.raw_read_months} mo` : ''}`.padStart(26)}  ${((r.cpu_ms * 1000) / r.readings).toFixed(2).padStart(18)}  ${r.pue.max_abs_error.toExponential(1)} (${r.pue.months_checked} mo)`,
+        `${String(r.devices).padStart(7)}  ${String(r.months).padStart(6)}  ${(r.polls / 1e6).toFixed(2).padStart(10)}  ${(r.readings / 1e6).toFixed(2).padStart(12)}  ${String(s1(r.wall_ms)).padStart(6)}  ${String(s1(r.cpu_ms)).padStart(5)}  ${String(r.peak_rss_mib).padStart(12)}  ${String(r.peak_heap_mib).padStart(13)}  ${`${s1(r.raw_read_ms)} (${s1(r.raw_read_cpu_ms)})`.padStart(16)}  ${`${r.recompute_vs_raw.wall.toFixed(2)} (${r.recompute_vs_raw.cpu.toFixed(2)})${r.raw_read_months < r.months ? ` ${r.raw_read_months} mo` : ''}`.padStart(26)}  ${((r.cpu_ms * 1000) / r.readings).toFixed(2).padStart(18)}  ${errorOf(r.pue.max_abs_error)} (${r.pue.months_checked} mo)`,
       );
     }
   };
