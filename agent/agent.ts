@@ -9,7 +9,7 @@ import { Publisher, type PublisherStats } from './publisher.js';
 import { createDeviceReader } from './reader-factory.js';
 import { Scheduler, type ScheduledDevice, type SchedulerStats } from './scheduler.js';
 import { SeqStore } from './seq-store.js';
-import { SnmpSocketPool } from './snmp/snmp-socket-pool.js';
+import { SnmpSocketPool, emptySnmpSocketPoolStats, type SnmpSocketPoolStats } from './snmp/snmp-socket-pool.js';
 import { buildTelemetry } from './telemetry.js';
 import { countImplausible, isPlausibilityCode, type PlausibilityCode } from './plausibility/plausibility.js';
 // --- self-metrics (H-ops) ---
@@ -82,6 +82,8 @@ export interface AgentStats {
   /** Spool and sender; after stop(), their last values. */
   telemetry: OutboxStats;
   polling: SchedulerStats;
+  /** The shared SNMP sockets: requests, timeouts, and answers refused (invalid, malformed, stray). */
+  snmp: SnmpSocketPoolStats;
 }
 
 interface Running {
@@ -257,6 +259,7 @@ export class Agent {
       mqtt: r ? r.publisher.stats() : { connected: false, connects: 0, bd_seq: -1, published: 0, refused_offline: 0, refused_invalid: 0, refused_by_broker: 0, failed: 0 },
       telemetry: r ? r.outbox.stats() : this.lastTelemetry,
       polling: r ? r.scheduler.stats() : { in_flight: 0, queued: 0, probes_queued: 0, devices: {} },
+      snmp: r ? r.snmpPool.stats() : emptySnmpSocketPoolStats(),
     };
   }
 

@@ -73,6 +73,7 @@ export const AGENT_HEALTH_HELP = {
   spool_refused_count: 'Records the spool refused to write (disk full or failing).',
   mqtt_connected: '1 while connected to the broker, else 0.',
   mqtt_connects_count: 'Broker connections (the first and every reconnect).',
+  snmp_refused_answers_count: 'SNMP answers refused as unreadable or not ours (bad BER, another community, version or PDU).',
 } as const;
 export type AgentHealthField = keyof typeof AGENT_HEALTH_HELP;
 export const AGENT_HEALTH_FIELDS = Object.keys(AGENT_HEALTH_HELP) as readonly AgentHealthField[];

@@ -55,6 +55,15 @@ export const AGENT_METRICS = {
   dcim_agent_spool_quarantined_segments_total: { scope: 'agent', type: 'counter', help: 'Corrupt segments moved to quarantine/ (DCIM_E_SPOOL_CORRUPT).' },
   dcim_agent_spool_unreadable_records_total: { scope: 'agent', type: 'counter', help: 'Records that failed their CRC at read time and were skipped.' },
   dcim_agent_spool_fsync_errors_total: { scope: 'agent', type: 'counter', help: 'Failed fsync calls on spool segments.' },
+  dcim_agent_snmp_sockets: { scope: 'agent', type: 'gauge', help: 'UDP sockets open for SNMP, shared by every SNMP device (one per address family).' },
+  dcim_agent_snmp_datagrams_sent_total: { scope: 'agent', type: 'counter', help: 'SNMP datagrams sent over the shared sockets (lean GETs, walks, SNMPv3), retries included.' },
+  dcim_agent_snmp_datagrams_received_total: { scope: 'agent', type: 'counter', help: 'Datagrams received on the shared SNMP sockets, refused ones included.' },
+  dcim_agent_snmp_requests_total: { scope: 'agent', type: 'counter', help: 'Lean SNMP GETs (v1/v2c) sent, retries included; walks and SNMPv3 go through net-snmp and count only as datagrams.' },
+  dcim_agent_snmp_requests_in_flight: { scope: 'agent', type: 'gauge', help: 'Lean SNMP GETs awaiting their answer.' },
+  dcim_agent_snmp_timeouts_total: { scope: 'agent', type: 'counter', help: 'Lean SNMP GETs that timed out (DCIM_E_SNMP_TIMEOUT).' },
+  dcim_agent_snmp_answers_refused_total: { scope: 'agent', type: 'counter', help: 'SNMP answers refused: reason invalid (a lean GET answer with bad BER or another community, version or PDU; DCIM_E_SNMP_MALFORMED), malformed (a datagram whose header could not be read), stray (no request waits for it: late after a timeout, or never asked).', extra: ['reason'] },
+  dcim_agent_snmp_send_errors_total: { scope: 'agent', type: 'counter', help: 'SNMP datagrams not sent: the socket could not be opened or the kernel refused the send.' },
+  dcim_agent_snmp_socket_errors_total: { scope: 'agent', type: 'counter', help: 'Errors of a shared SNMP socket; it is replaced on the next send, requests in flight time out.' },
   dcim_agent_device_state: { scope: 'device', type: 'gauge', help: 'Current device status: 1 for the state it is in, 0 for the others (absent before the first poll).', extra: ['state'] },
   dcim_agent_device_polls_total: { scope: 'device', type: 'counter', help: 'Polls of the device.' },
   dcim_agent_device_poll_failures_total: { scope: 'device', type: 'counter', help: 'Polls that read nothing (the device was down).' },
@@ -84,6 +93,7 @@ export function agentMetricFamilies(snap: AgentSnapshot): MetricFamily[] {
   const tel = stats.telemetry;
   const spool = tel.spool;
   const mqtt = stats.mqtt;
+  const snmp = stats.snmp;
 
   const samples = new Map<AgentMetricName, Sample[]>();
   const add = (name: AgentMetricName, value: number, labels: Record<string, string> = agent) => {
@@ -135,6 +145,17 @@ export function agentMetricFamilies(snap: AgentSnapshot): MetricFamily[] {
   add('dcim_agent_spool_quarantined_segments_total', spool.quarantined_segments);
   add('dcim_agent_spool_unreadable_records_total', spool.unreadable_records);
   add('dcim_agent_spool_fsync_errors_total', spool.fsync_errors);
+  add('dcim_agent_snmp_sockets', snmp.sockets);
+  add('dcim_agent_snmp_datagrams_sent_total', snmp.sent);
+  add('dcim_agent_snmp_datagrams_received_total', snmp.received);
+  add('dcim_agent_snmp_requests_total', snmp.requests);
+  add('dcim_agent_snmp_requests_in_flight', snmp.pending);
+  add('dcim_agent_snmp_timeouts_total', snmp.timeouts);
+  add('dcim_agent_snmp_answers_refused_total', snmp.invalid_answers, { ...agent, reason: 'invalid' });
+  add('dcim_agent_snmp_answers_refused_total', snmp.malformed, { ...agent, reason: 'malformed' });
+  add('dcim_agent_snmp_answers_refused_total', snmp.stray, { ...agent, reason: 'stray' });
+  add('dcim_agent_snmp_send_errors_total', snmp.send_errors);
+  add('dcim_agent_snmp_socket_errors_total', snmp.socket_errors);
 
   for (const d of snap.devices) {
     addDevice(add, stats.site, d, stats.polling.devices[d.id]);

@@ -55,5 +55,7 @@ export function healthMap(snap: AgentSnapshot): HealthMap {
     spool_refused_count: spool.refused_records,
     mqtt_connected: stats.mqtt.connected ? 1 : 0,
     mqtt_connects_count: stats.mqtt.connects,
+    // Stray answers are left out: a late answer after a timeout is ordinary on a slow network.
+    snmp_refused_answers_count: stats.snmp.invalid_answers + stats.snmp.malformed,
   };
 }

@@ -54,6 +54,11 @@ export interface SnmpSocketPoolStats {
   pending: number;
 }
 
+/** What an agent that is not running reports: no sockets, nothing counted. */
+export function emptySnmpSocketPoolStats(): SnmpSocketPoolStats {
+  return { sockets: 0, sessions: 0, sent: 0, received: 0, stray: 0, malformed: 0, send_errors: 0, socket_errors: 0, requests: 0, timeouts: 0, invalid_answers: 0, pending: 0 };
+}
+
 /**
  * One lean request in flight. The pool owns its id and deadline; `answer` gets the datagram
  * that carried its id from its target, `fail` a timeout or a socket error. Exactly one of them

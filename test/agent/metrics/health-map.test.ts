@@ -49,6 +49,7 @@ describe('the health map', () => {
     ['spool_refused_count', 2],
     ['mqtt_connected', 1],
     ['mqtt_connects_count', 2],
+    ['snmp_refused_answers_count', 15], // 11 invalid + 4 malformed; the 3 stray ones are not refusals of bad input
   ])('%s = %s', (name, want) => {
     expect(healthMap(snapshot())[name]).toBe(want);
   });

@@ -32,6 +32,7 @@ export function snapshot(over: { stats?: Partial<AgentStats>; devices?: AgentSna
         'meter-incomer-1': devicePoll({ polls: 12, down_polls: 10, consecutive_failures: 10, overruns: 3, reader_errors: 1, probes: 7, backoff_ms: 40_000, requests: 30, retries: 10, timeouts: 20, last_ts: T0 + 55_000, last_ok: T0 + 10_000, last_poll_ms: 1200 }),
       },
     },
+    snmp: { sockets: 1, sessions: 2, sent: 40, received: 37, stray: 3, malformed: 4, send_errors: 5, socket_errors: 6, requests: 31, timeouts: 8, invalid_answers: 11, pending: 2 },
     ...over.stats,
   };
   return {
