@@ -12,6 +12,7 @@ import { startSimSite, type SimSite } from '../../simulators/index.js';
 import { useService } from '../support/require-service.js';
 import { startInfluxV1, startMosquitto } from '../support/services.js';
 import { until } from '../support/until.js';
+import { PATIENT_REQUESTS } from '../support/patient-requests.js';
 
 /**
  * One simulated local day of the Gui'an-like seed (≈1,000 devices) through the whole path
@@ -24,15 +25,18 @@ import { until } from '../support/until.js';
  * ingested. No part can fall behind simulated time, so the run is exact whatever the machine's load
  * (the wall time only grows). The InfluxDB sink batches on the system clock.
  *
- * Polls every 30 minutes (48 steps a day; counters integrate exactly whatever the interval), with up
- * to 256 polls in flight. Long (≈3.5 min on 2 cores, ≈3.5 s a step): runs with DCIM_LONG_TESTS=1.
+ * Polls every hour (24 steps a day; counters integrate exactly whatever the interval, and a step
+ * costs the same wall time whatever its length: every device polled once), with up to 256 polls in
+ * flight. Protocol timeouts are real timers: the agent waits as long as PATIENT_REQUESTS says, so a
+ * peer that answers late on a loaded machine is not judged down. Long (≈2 min on 2 cores, ≈4 s a
+ * step): runs with DCIM_LONG_TESTS=1.
  */
 
 const LONG = process.env.DCIM_LONG_TESTS === '1';
 const SEED = join(import.meta.dirname, '..', '..', 'seeds', 'guian.yaml');
 const TOLERANCE = 0.01;
-/** The poll and KPI interval: 30 minutes, so a day is 48 steps (counters integrate exactly whatever the interval). */
-const STEP_MS = 30 * 60_000;
+/** The poll and KPI interval: an hour, so a day is 24 steps (counters integrate exactly whatever the interval). */
+const STEP_MS = 60 * 60_000;
 /** Past the agent's per-device jitter (≤ 250 ms), so a step's polls all start within it. */
 const PAST_SLOT_MS = 1000;
 const HOUR_MS = 3_600_000;
@@ -71,7 +75,7 @@ describe.runIf(LONG)("Gui'an-like seed, one accelerated local day through the re
     const inventory: SiteInventory = { ...bound, devices: bound.devices.map((d) => ({ ...d, interval_s: STEP_MS / 1000 })) };
     parts.sink = createSink({ kind: 'influx_v1', url: influx().url, database: 'dcim', batch_lines: 5000 }, { clock: new SystemClock(), logger });
     parts.collector = new Collector({ id: 'guian-day', inventories: [inventory], mqtt: { url: broker().url, clientId: 'guian-day-collector' }, sink: parts.sink, profiles, logger, clock, kpiIntervalMs: STEP_MS });
-    parts.agent = new Agent({ id: 'edge-1', inventory, profiles, mqtt: { url: broker().url }, stateDir: mkdtempSync(join(tmpdir(), 'dcim-guian-day-')), logger, clock, maxConcurrent: 256 });
+    parts.agent = new Agent({ id: 'edge-1', inventory, profiles, mqtt: { url: broker().url }, stateDir: mkdtempSync(join(tmpdir(), 'dcim-guian-day-')), logger, clock, maxConcurrent: 256, ...PATIENT_REQUESTS });
     await parts.collector.start();
     await parts.agent.start();
     const { agent, collector } = parts;
@@ -98,7 +102,7 @@ describe.runIf(LONG)("Gui'an-like seed, one accelerated local day through the re
           const sent = Object.values(s.polling.devices).reduce((n, d) => n + d.polls - d.down_polls, 0);
           return collector.stats().engine.polls >= sent;
         },
-        60_000,
+        180_000,
         () => {
           const s = agent.stats();
           const behind = devices.filter((id) => (s.polling.devices[id]?.polls ?? 0) <= (before[id] ?? 0));
@@ -142,5 +146,5 @@ describe.runIf(LONG)("Gui'an-like seed, one accelerated local day through the re
     expect(relErr(pue, day!.pue!)).toBeLessThan(TOLERANCE);
     expect(relErr(occupancy, occ!.occupancy_ratio!)).toBeLessThan(TOLERANCE);
     expect(relErr(green, truthGreen)).toBeLessThan(TOLERANCE);
-  }, 600_000);
+  }, 1_800_000);
 });
