@@ -96,7 +96,8 @@ describe('agent killed with SIGKILL and restarted', () => {
     const first = startAgent({ ...common, startAt: 1 });
     await first.until((s) => s.telemetry.published >= 60, 60_000, 'live telemetry');
     await broker().halt();
-    await sleep(2000);
+    // Down until the agent has spooled a backlog, about what two seconds of polls of its 20 devices make.
+    await first.until((s) => !s.mqtt.connected && s.telemetry.backlog >= 40, 60_000, 'a backlog while the broker is down');
     await broker().restart();
     await first.until((s) => s.mqtt.connected && s.telemetry.replayed >= 8 && s.telemetry.backlog >= 10, 60_000, 'the replay to be under way');
     first.child.kill('SIGKILL');

@@ -11,6 +11,7 @@ import { missingTools, parseMbpoll, parseSnmpOutput, run, snmpInt } from '../ext
 import { pymodbusOrSkip, pymodbusRtuRead } from '../modbus-wire.js';
 import { v2cGet } from '../snmp-wire.js';
 import { repoPath } from '../../support/repo-path.js';
+import { until } from '../../support/until.js';
 
 /**
  * Every fault switched on and off at run time through the control API, and seen from outside
@@ -172,8 +173,12 @@ suite(`faults switched at run time, seen by clients${skipNote}`, () => {
     const high = (await mbValue('meter-cooling', ['-t', '3:int'], 53)) / 10;
     expect(high).toBeGreaterThanOrEqual(214_748_364.7 - 20);
     await fault('PUT', 'meter-cooling', 'counter_rollover', { headroom_kwh: 0.5 });
-    await new Promise((r) => setTimeout(r, 1500));
-    const wrapped = (await mbValue('meter-cooling', ['-t', '3:int'], 53)) / 10;
+    // 0.5 kWh of headroom is used up within a few simulated seconds: read until the counter has wrapped.
+    let wrapped = Number.NaN;
+    await until('the counter wrapped through 0', async () => {
+      wrapped = (await mbValue('meter-cooling', ['-t', '3:int'], 53)) / 10;
+      return wrapped < 214_748_364.7 - 20;
+    }, 30_000, () => `last read ${wrapped} kWh`, 200);
     expect(wrapped).toBeGreaterThanOrEqual(0);
     expect(wrapped).toBeLessThan(100);
     await fault('DELETE', 'meter-cooling', 'counter_rollover');
@@ -244,9 +249,13 @@ suite(`faults switched at run time, seen by clients${skipNote}`, () => {
     await fault('PUT', 'chiller-1', 'equipment_failure');
     expect(await mbValue('chiller-1', ['-t', '1'], 1)).toBe(0);
     expect(await mbValue('chiller-1', ['-t', '4'], 769)).not.toBe(0);
-    // 600×: two seconds are 20 simulated minutes, several thermal time constants.
-    await new Promise((r) => setTimeout(r, 2000));
-    const [hot1, cool1] = [await inlet('th-r03'), await inlet('th-r13')];
+    // 600×: two seconds are 20 simulated minutes, several thermal time constants. Read until pod-a has
+    // warmed by more than 2 °C beyond pod-b (bounded: a loaded machine runs the simulator late).
+    let [hot1, cool1] = [hot0, cool0];
+    await until('pod-a warmer without its chiller', async () => {
+      [hot1, cool1] = [await inlet('th-r03'), await inlet('th-r13')];
+      return hot1 - hot0 > cool1 - cool0 + 2;
+    }, 30_000, () => JSON.stringify({ hot0, hot1, cool0, cool1 }), 200);
     expect(hot1 - hot0).toBeGreaterThan(2);
     expect(hot1 - hot0).toBeGreaterThan(cool1 - cool0 + 2);
     await fault('DELETE', 'chiller-1', 'equipment_failure');
