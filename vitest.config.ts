@@ -6,8 +6,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // Generous bounds: a test waits on conditions, each bounded on its own; these only catch a hang,
     // and must not catch a test that is slow because others load the machine (DCIM_CI_BUSY).
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
+    testTimeout: 120_000,
+    hookTimeout: 300_000,
     // Suites that start real services (mosquitto, influxd) use their own ports; files run in parallel.
     pool: 'forks',
     // One fork per worker runs file after file with its module cache kept: each file in a fresh

@@ -11,10 +11,16 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 export const LONGEST_FIRST = [
   'test/e2e/guian-day.test.ts',
   'test/e2e/demo-energy.2s.test.ts',
-  'test/e2e/demo-energy.day.test.ts',
-  'test/e2e/demo-energy.test.ts',
   'test/cli/failure.test.ts',
-  'test/collector/store/spool-batch-queue.influx-outage.test.ts',
+  'test/e2e/demo-energy.day.test.ts',
+  'test/package.scripts.test.ts',
+  'test/e2e/demo-energy.test.ts',
+  'test/e2e/bureau-federation.test.ts',
+  'test/cli/dcim.test.ts',
+  'test/cli/commands/demo.test.ts',
+  'test/cli/commands/agent.check.test.ts',
+  'test/e2e/attacks.test.ts',
+  'test/collector/federation/restore.test.ts',
 ];
 
 /** Vitest's order (failed, then longest last time, then largest first), with LONGEST_FIRST ahead. */

@@ -175,7 +175,8 @@ function restartSuite(name: string, open: () => Promise<{ sink: MetricSink; summ
       expect(store.sink.stats().points_invalid).toBe(0);
       restored = newEngine();
       report = await restoreHistory(restored, { summaries: store.summaries, readings: store.readings }, RESTART);
-    }, 120_000);
+      // Months of readings through two engines: a hang-catcher, generous for a loaded machine.
+    }, 600_000);
 
     it('month, year-to-date, trailing-12-month and last-year PUE and green share are those of the engine that never stopped', () => {
       const before = longFigures(original, RESTART);
