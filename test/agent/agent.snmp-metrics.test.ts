@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../agent/agent.js';
-import { encodeOid } from '../../agent/snmp/lean-get-codec.js';
 import { messageKey } from '../../agent/snmp/message-id.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../cli/embedded-broker.js';
 import { SiteInventorySchema, SnmpProfileSchema, type DeviceProfile } from '../../contract/index.js';
 import { memoryLogger } from '../../shared/log.js';
 import { parseExposition, type ParsedFamily } from './metrics/parse-exposition.js';
+import { int, snmpMessage, varbind } from '../support/snmp-ber.js';
 import { until } from '../support/until.js';
 
 /**
@@ -22,23 +22,9 @@ import { until } from '../support/until.js';
  * The refusals must show on the agent's /metrics, in its stats and in the health map of its
  * retained state.
  */
-function tlv(tag: number, ...content: (Buffer | number[])[]): Buffer {
-  const body = Buffer.concat(content.map((c) => (Buffer.isBuffer(c) ? c : Buffer.from(c))));
-  const n = body.length;
-  const len = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff];
-  return Buffer.concat([Buffer.from([tag, ...len]), body]);
-}
-const int = (v: number) => {
-  const b = Buffer.alloc(4);
-  b.writeInt32BE(v);
-  let i = 0;
-  while (i < 3 && ((b[i] === 0 && !((b[i + 1] as number) & 0x80)) || (b[i] === 0xff && (b[i + 1] as number) & 0x80))) i++;
-  return tlv(0x02, b.subarray(i));
-};
 
 const OID = '1.3.6.1.4.1.32473.99.1.0';
-const answer = (version: number, community: string, id: number) =>
-  tlv(0x30, int(version), tlv(0x04, Buffer.from(community)), tlv(0xa2, int(id), int(0), int(0), tlv(0x30, tlv(0x30, tlv(0x06, encodeOid(OID) as number[]), int(7)))));
+const answer = (version: number, community: string, id: number) => snmpMessage({ version, community, id, varbinds: [varbind(OID, int(7))] });
 
 /** What the responder sends to its n-th request (0-based). */
 const script = (n: number, id: number, version: number): Buffer => {

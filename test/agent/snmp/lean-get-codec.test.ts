@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SnmpType } from '../../../agent/snmp/asn1-types.js';
 import { decodeGetResponse, encodeGetList, encodeGetRequest, encodeOid, LEAN_ID_MIN, type GetExpectation } from '../../../agent/snmp/lean-get-codec.js';
 import { messageKey } from '../../../agent/snmp/message-id.js';
+import { int, oidTlv, snmpMessage, tlv } from '../../support/snmp-ber.js';
 
 /**
  * The lean GET codec (X.690 BER, RFC 3416 PDUs), byte for byte: requests against hand-assembled
@@ -10,30 +11,13 @@ import { messageKey } from '../../../agent/snmp/message-id.js';
  */
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
-/** A TLV with a definite length (short or long form). */
-function tlv(tag: number, ...content: (Buffer | number[])[]): Buffer {
-  const body = Buffer.concat(content.map((c) => (Buffer.isBuffer(c) ? c : Buffer.from(c))));
-  const n = body.length;
-  const len = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff];
-  return Buffer.concat([Buffer.from([tag, ...len]), body]);
-}
-const oidTlv = (oid: string) => tlv(0x06, encodeOid(oid) as number[]);
-const int = (v: number) => {
-  const b = Buffer.alloc(4);
-  b.writeInt32BE(v);
-  let i = 0;
-  // Minimal two's complement (X.690 §8.3.2).
-  while (i < 3 && ((b[i] === 0 && !((b[i + 1] as number) & 0x80)) || (b[i] === 0xff && (b[i + 1] as number) & 0x80))) i++;
-  return tlv(0x02, b.subarray(i));
-};
-
 const OIDS = ['1.3.6.1.2.1.1.5.0', '1.3.6.1.4.1.32473.20.1.1.0', '1.3.6.1.4.1.32473.20.1.2.0'];
 const community = Buffer.from('public');
 const ID = LEAN_ID_MIN + 12345;
 
 function response(opts: { version?: number; community?: Buffer; tag?: number; id?: number; status?: number; index?: number; varbinds?: Buffer[] } = {}): Buffer {
   const varbinds = opts.varbinds ?? [tlv(0x30, oidTlv(OIDS[0] as string), tlv(0x04, Buffer.from('pdu-7'))), tlv(0x30, oidTlv(OIDS[1] as string), tlv(0x42, [0x09, 0xc4])), tlv(0x30, oidTlv(OIDS[2] as string), tlv(0x41, [0x00, 0xff, 0xff, 0xff, 0xff]))];
-  return tlv(0x30, int(opts.version ?? 1), tlv(0x04, opts.community ?? community), tlv(opts.tag ?? 0xa2, int(opts.id ?? ID), int(opts.status ?? 0), int(opts.index ?? 0), tlv(0x30, ...varbinds)));
+  return snmpMessage({ version: opts.version ?? 1, community: opts.community ?? community, id: opts.id ?? ID, varbinds, tag: opts.tag, status: opts.status, index: opts.index });
 }
 
 const expectation = (oids = OIDS): GetExpectation => ({ version: 1, community, id: ID, list: encodeGetList(oids) });

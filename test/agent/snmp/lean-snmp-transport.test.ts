@@ -1,12 +1,12 @@
 import dgram from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock, SnmpProfileSchema, SystemClock, type Reading } from '../../../contract/index.js';
-import { encodeOid } from '../../../agent/snmp/lean-get-codec.js';
 import { createLeanSnmpTransport } from '../../../agent/snmp/lean-snmp-transport.js';
 import { messageKey } from '../../../agent/snmp/message-id.js';
 import { createNetSnmpTransport, type ResolvedSnmpAddress } from '../../../agent/snmp/net-snmp-transport.js';
 import { SnmpReader } from '../../../agent/snmp/snmp-reader.js';
 import { SnmpSocketPool } from '../../../agent/snmp/snmp-socket-pool.js';
+import { int, oidTlv, snmpMessage, tlv } from '../../support/snmp-ber.js';
 import { until } from '../../support/until.js';
 
 /**
@@ -16,22 +16,8 @@ import { until } from '../../support/until.js';
  */
 type Answer = (req: { id: number; version: number; msg: Buffer }) => Buffer | undefined;
 
-function tlv(tag: number, ...content: (Buffer | number[])[]): Buffer {
-  const body = Buffer.concat(content.map((c) => (Buffer.isBuffer(c) ? c : Buffer.from(c))));
-  const n = body.length;
-  const len = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff];
-  return Buffer.concat([Buffer.from([tag, ...len]), body]);
-}
-const int = (v: number) => {
-  const b = Buffer.alloc(4);
-  b.writeInt32BE(v);
-  let i = 0;
-  while (i < 3 && ((b[i] === 0 && !((b[i + 1] as number) & 0x80)) || (b[i] === 0xff && (b[i + 1] as number) & 0x80))) i++;
-  return tlv(0x02, b.subarray(i));
-};
-const oidTlv = (oid: string) => tlv(0x06, encodeOid(oid) as number[]);
 const message = (version: number, community: string, id: number, varbinds: Buffer[], o: { tag?: number; status?: number } = {}) =>
-  tlv(0x30, int(version), tlv(0x04, Buffer.from(community)), tlv(o.tag ?? 0xa2, int(id), int(o.status ?? 0), int(0), tlv(0x30, ...varbinds)));
+  snmpMessage({ version, community, id, varbinds, ...o });
 
 const BASE = '1.3.6.1.4.1.32473.99';
 /** Every value type a GET can bring back, with the wire bytes of its value. */
