@@ -31,7 +31,11 @@ export function isListening(port: number, timeout_ms = 500): Promise<boolean> {
       resolve(listening);
     };
     socket.setTimeout(timeout_ms, () => done(false));
-    socket.once('connect', () => done(true));
+    // With nothing listening, the kernel may pick the probed port itself as the probe's source
+    // port (both come from the ephemeral range) and the socket connects to itself: a TCP
+    // self-connect, which would report a listener that is not there and hold the port against
+    // the child about to bind it.
+    socket.once('connect', () => done(socket.localPort !== port));
     socket.once('error', () => done(false));
   });
 }
