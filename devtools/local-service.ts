@@ -1,3 +1,4 @@
+import { get } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -64,8 +65,8 @@ export class LocalService {
    * take ~5 s to shut down gracefully: Go waits that long for a connection that sent no
    * complete request. Use halt({ hard: true }) when the test does not need a clean shutdown.
    */
-  freeze(): void {
-    this.proc.freeze();
+  async freeze(): Promise<void> {
+    await this.proc.freeze();
   }
 
   thaw(): void {
@@ -161,15 +162,19 @@ async function distinctFreePorts(count: number): Promise<number[]> {
   return [...ports];
 }
 
-/** GET a loopback URL and say whether it answered with `status`; never throws. */
-export async function answers(url: string, status: number, signal: AbortSignal): Promise<boolean> {
-  try {
-    const res = await fetch(url, { signal });
-    await res.body?.cancel();
-    return res.status === status;
-  } catch {
-    return false;
-  }
+/**
+ * GET a loopback URL on a connection of its own and say whether it answered with `status`; never
+ * throws. Not fetch: its connection pool is per process, and a kept-alive connection to whatever
+ * held this port number before (an earlier test's server) would answer for a service not yet up.
+ */
+export function answers(url: string, status: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = get(url, { agent: false, signal }, (res) => {
+      res.resume();
+      resolve(res.statusCode === status);
+    });
+    req.on('error', () => resolve(false));
+  });
 }
 
 /** The response body, or an error naming the request and what the service said. */

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, closeSync, openSync, readSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isListening } from './free-port.js';
+import { until } from './until.js';
 
 /** How to run one service process; everything a restart needs to do the same again. */
 export interface ProcessSpec {
@@ -174,11 +175,17 @@ export class ManagedProcess {
     return exited;
   }
 
-  /** SIGSTOP: the process keeps its sockets open but answers nothing, like a hung server. */
-  freeze(): void {
+  /**
+   * SIGSTOP: the process keeps its sockets open but answers nothing, like a hung server. Resolves
+   * once every thread of the process is stopped: kill() returns when the signal is queued, and on a
+   * loaded machine a thread may still run a little before it takes the stop.
+   */
+  async freeze(): Promise<void> {
     if (!this.isRunning() || this.child === undefined) throw new Error(`${this.spec.name} is not running`);
+    const pid = this.child.pid!;
     this.child.kill('SIGSTOP');
     this.frozen = true;
+    await until(`${this.spec.name} (pid ${pid}) stopped`, () => allThreadsStopped(pid), 30_000, () => `thread states ${threadStates(pid).join('')}`);
   }
 
   thaw(): void {
@@ -218,4 +225,23 @@ function describeExit(status: ExitStatus): string {
   if (status.signal !== null) return `killed by ${status.signal}`;
   if (status.code !== null) return `exit code ${status.code}`;
   return 'could not be spawned';
+}
+
+/** The scheduler state of each thread of `pid` (R, S, D, T, t, Z…), from /proc; empty once it is gone. */
+function threadStates(pid: number): string[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).map((tid) => {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      // The state follows the command name, which is in parentheses and may itself hold spaces.
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    });
+  } catch {
+    return [];
+  }
+}
+
+/** Every thread of `pid` is stopped by a signal (T) or exited (Z); false when /proc cannot tell. */
+function allThreadsStopped(pid: number): boolean {
+  const states = threadStates(pid);
+  return states.length > 0 && states.every((s) => s === 'T' || s === 'Z');
 }

@@ -160,12 +160,12 @@ describe('ManagedProcess', () => {
       return last === 'hi';
     };
     await until('the running child greets', greets, 60_000, () => `last answer ${JSON.stringify(last)}, running ${p.isRunning()}`);
-    p.freeze();
+    await p.freeze();
     // The kernel still completes the TCP handshake; the frozen process never writes.
     expect(await greet(300)).toBe('timeout:');
     p.thaw();
     await until('the thawed child greets', greets, 60_000, () => `last answer ${JSON.stringify(last)}, running ${p.isRunning()}`);
-    p.freeze();
+    await p.freeze();
     // Thawed and stopped by SIGTERM, not left frozen until the SIGKILL after the grace period.
     expect((await p.halt())?.signal).toBe('SIGTERM');
   });
@@ -207,7 +207,7 @@ describe('ManagedProcess', () => {
   it('halt of a process never started is a no-op', async () => {
     const p = nodeChild('never', '', async () => true);
     expect(await p.halt()).toBeUndefined();
-    expect(() => p.freeze()).toThrow(/not running/);
+    await expect(p.freeze()).rejects.toThrow(/not running/);
   });
 });
 
