@@ -12,7 +12,11 @@
  *      cores) and backlog (the broker queued the stream for the consumer's persistent session,
  *      which then drains it: the broker's delivery and the consumer alone, as after a restart);
  *   C. 10,000 devices polled every 10 s (1,000 messages/s, paced): latency from the poll's `ts`
- *      to the collector's ingest and to the first KPI evaluation that includes it, p50/p99.
+ *      to the collector's ingest and to the first KPI evaluation that includes it, p50/p99;
+ *   D. where a drained message's CPU goes: the same polls fed in this process, without a broker, to
+ *      UTF-8 + JSON.parse alone, to the telemetry decoder (parse and every check of the envelope and
+ *      readings) and to a fresh collector's `ingest`; with A's CPU per message (mqtt.js and the
+ *      socket) they bound the backlog ratio a collector doing all its work on one thread can reach.
  * The store is a counting sink: the InfluxDB writers are measured on their own
  * (test/collector/store/fixtures/store-measure.ts), so this isolates the collector's CPU.
  */
@@ -26,6 +30,8 @@ import { SiteInventorySchema, type SiteInventory } from '../contract/inventory.j
 import { createLogger } from '../shared/log.js';
 import { loadProfiles } from '../profiles/catalogue.js';
 import { topics } from '../contract/topics.js';
+import { decodeTelemetry } from '../collector/ingest/decode-telemetry.js';
+import { pduPoll } from './support/telemetry-poll.js';
 import { startEmbeddedBroker } from '../cli/embedded-broker.js';
 import { startMosquitto } from '../devtools/mosquitto.js';
 import { until } from '../devtools/until.js';
@@ -275,4 +281,36 @@ const collectorBacklog = await measure(collectorConsumer, 'backlog');
 await collector!.stop();
 await broker.stop();
 clearInterval(rssSampler);
+{
+  // D. The drained collector is gone first, so the fresh one below starts from the same state as B's restart.
+  collector = undefined;
+  (globalThis as { gc?: () => void }).gc?.();
+  const n = Math.min(MESSAGES, 30_000);
+  const polls = Array.from({ length: n }, (_, s) => ({ topic: topics.telemetry('bench', 'bench-edge', `pdu-${s % DEVICES}`), payload: Buffer.from(JSON.stringify(pduPoll(s % DEVICES, s))) }));
+  /** CPU of this process per message, µs (GC threads included, as in A and B). */
+  const usPer = (f: (k: number) => void): number => {
+    const since = process.cpuUsage();
+    for (let k = 0; k < n; k++) f(k);
+    return (1000 * cpuMs(since)) / n;
+  };
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  const parseUs = usPer((k) => JSON.parse(utf8.decode(polls[k]!.payload)));
+  const decodeUs = usPer((k) => void decodeTelemetry(polls[k]!.topic, polls[k]!.payload, Date.now()));
+  // Not started: no broker and no KPI tick, only the message path B's collector ran per message.
+  const fresh = new Collector({ id: 'bench', inventories: [inv], mqtt: { url: broker.url }, sink: new CountingSink(), profiles: loadProfiles(), logger: createLogger({ level: 'error' }) });
+  const ingestUs = usPer((k) => fresh.ingest(polls[k]!.topic, polls[k]!.payload));
+  const t = performance.now();
+  fresh.evaluateKpis(Date.now());
+  const evalMs = performance.now() - t;
+  const accepted = fresh.stats().readings_accepted;
+  const plainUs = Number(usPerMessage(brokerBacklog));
+  const drainUs = Number(usPerMessage(collectorBacklog));
+  const f1 = (x: number) => x.toFixed(1);
+  console.log(
+    `D  per message in this process (${n} polls, no broker; ${accepted} readings accepted): UTF-8 + JSON.parse ${f1(parseUs)} µs, telemetry decoder (parse + envelope and reading checks) ${f1(decodeUs)} µs, collector ingest ${f1(ingestUs)} µs ` +
+      `(of which after decoding ${f1(ingestUs - decodeUs)} µs: inventory, profile and series bounds, dedup, latest values, engine, store points); one KPI evaluation ${evalMs.toFixed(1)} ms. ` +
+      `With the plain subscriber's ${f1(plainUs)} µs for mqtt.js and the socket, one thread bounds the backlog ratio at ${(plainUs / (plainUs + ingestUs)).toFixed(2)} ` +
+      `(${(plainUs / (plainUs + parseUs)).toFixed(2)} if a message cost only its JSON.parse); B's drain spent ${f1(drainUs)} µs per message, ${f1(drainUs - plainUs - ingestUs)} µs beyond both (KPI ticks, GC of the larger heap, the socket)`,
+  );
+}
 console.log(`load average after A live, A backlog, B live, B backlog: ${loads.join(' | ')}; at the end ${load()}`);

@@ -8,41 +8,12 @@
  */
 import { connect } from 'mqtt';
 import { topics } from '../../contract/topics.js';
+import { pduPoll } from './telemetry-poll.js';
 
 const [url = 'mqtt://127.0.0.1:1883', devicesArg = '10000', messagesArg = '100000', rateArg = '0'] = process.argv.slice(2);
 const devices = Number(devicesArg);
 const messages = Number(messagesArg);
 const rate = Number(rateArg);
-
-function reading(point: string, value: number | string, unit?: string, index?: Record<string, string>) {
-  return { point, value, quality: 'good', ...(unit ? { unit } : {}), ...(index ? { index } : {}) };
-}
-
-function message(i: number, seq: number) {
-  const kw = 3 + (i % 7) * 0.5;
-  return {
-    schema: 1,
-    agent: 'bench-edge',
-    site: 'bench',
-    device: `pdu-${i}`,
-    class: 'pdu',
-    seq,
-    ts: Date.now(),
-    readings: [
-      reading('load_state', 'normal'),
-      reading('active_power_w', kw * 1000, 'W'),
-      reading('energy_kwh', 10_000 + seq * 0.01, 'kWh'),
-      reading('apparent_power_va', kw * 1030, 'VA'),
-      reading('power_factor_ratio', 0.97, 'ratio'),
-      ...[1, 2, 3].flatMap((p) => [
-        reading('phase_current_a', 4.3, 'A', { phase: String(p) }),
-        reading('phase_voltage_v', 230, 'V', { phase: String(p) }),
-        reading('phase_power_w', (kw * 1000) / 3, 'W', { phase: String(p) }),
-      ]),
-    ],
-    poll: { ms: 4, requests: 2, retries: 0 },
-  };
-}
 
 const client = connect(url, { clientId: `bench-pub-${process.pid}`, clean: true, reconnectPeriod: 0 });
 await new Promise<void>((resolve, reject) => {
@@ -65,7 +36,7 @@ await new Promise<void>((resolve) => {
       const seq = sent;
       sent++;
       inFlight++;
-      client.publish(topics.telemetry('bench', 'bench-edge', `pdu-${i}`), JSON.stringify(message(i, seq)), { qos: 1 }, () => {
+      client.publish(topics.telemetry('bench', 'bench-edge', `pdu-${i}`), JSON.stringify(pduPoll(i, seq)), { qos: 1 }, () => {
         inFlight--;
         acked++;
         if (acked === messages) resolve();
