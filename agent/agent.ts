@@ -191,6 +191,15 @@ export class Agent {
         const statuses = scheduler.statuses();
         return { stats: this.stats(), version: DCIM_VERSION, started_ms: startedMs, now_ms: clock.now(), devices: sel.devices.map((d) => ({ id: d.device.id, profile: d.profile.id, state: statuses.get(d.device.id)?.state })) };
       },
+      summary: () => ({
+        stats: this.stats({ perDevice: false }),
+        version: DCIM_VERSION,
+        devices_count: sel.devices.length,
+        totals: scheduler.totals(),
+        states: scheduler.stateCounts(),
+        started_ms: startedMs,
+        now_ms: clock.now(),
+      }),
       publishHealth: async (health) => {
         if (!publisher.connected) return false; // the birth after the reconnect is followed by publishNow()
         const state = { online: true, ts: Math.max(1, Math.round(clock.now())), version: DCIM_VERSION, devices: sel.devices.length, bd_seq: publisher.stats().bd_seq, health };
@@ -247,7 +256,12 @@ export class Agent {
   }
   // --- end self-metrics ---
 
-  stats(): AgentStats {
+  /**
+   * `perDevice: false` leaves `polling.devices` empty: the sums the health map and a benchmark
+   * need come from the scheduler's columns (scheduler.totals()), and 10,000 per-device objects
+   * for nothing would outlive the young generation.
+   */
+  stats(opts: { perDevice?: boolean } = {}): AgentStats {
     const r = this.running;
     return {
       agent: this.opts.id,
@@ -258,7 +272,7 @@ export class Agent {
       implausible: structuredClone(this.implausible),
       mqtt: r ? r.publisher.stats() : { connected: false, connects: 0, bd_seq: -1, published: 0, refused_offline: 0, refused_invalid: 0, refused_by_broker: 0, failed: 0 },
       telemetry: r ? r.outbox.stats() : this.lastTelemetry,
-      polling: r ? r.scheduler.stats() : { in_flight: 0, queued: 0, probes_queued: 0, devices: {} },
+      polling: r ? r.scheduler.stats(opts) : { in_flight: 0, queued: 0, probes_queued: 0, devices: {} },
       snmp: r ? r.snmpPool.stats() : emptySnmpSocketPoolStats(),
     };
   }

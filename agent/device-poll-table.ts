@@ -1,5 +1,6 @@
 import type { DeviceStatus, ErrorCode } from '../contract/index.js';
 import type { PollVerdict } from './device-status.js';
+import type { DeviceStateCounts, PollTotals } from './metrics/agent-snapshot.js';
 import type { DevicePollStats } from './scheduler.js';
 
 /**
@@ -9,7 +10,9 @@ import type { DevicePollStats } from './scheduler.js';
  * young generation and becomes old-space garbage at the next poll: at 10,000 devices that is
  * most of what the agent's heap grows by between full collections. Written into a
  * Float64Array it allocates nothing. Objects (DevicePollStats, DeviceStatus) are built only when
- * asked for: stats(), a status change.
+ * asked for: stats(i), a status change. The agent-wide sums (the health map every minute, the
+ * benchmark's counts) are read straight from the columns by totals() and stateCounts(), so they
+ * build no object per device either.
  *
  * `null` in the contract types is NaN here.
  */
@@ -136,5 +139,43 @@ export class DevicePollTable {
       next_due_ts: this.time(i, 'next_due_ts'),
       ...(faults ? { faults: { ...faults } } : {}),
     };
+  }
+
+  /** The per-device counters summed over every device: the same sums as pollTotals() over stats(i), without the objects. */
+  totals(): PollTotals {
+    const c = this.counters;
+    const lastPollMs = this.times.last_poll_ms;
+    const t: PollTotals = { polls: 0, down_polls: 0, requests: 0, retries: 0, timeouts: 0, overruns: 0, reader_errors: 0, probes: 0, backing_off: 0, max_last_poll_ms: 0, mean_last_poll_ms: 0 };
+    let polled = 0;
+    let sum = 0;
+    for (let i = 0; i < this.size; i++) {
+      t.polls += c.polls[i] as number;
+      t.down_polls += c.down_polls[i] as number;
+      t.requests += c.requests[i] as number;
+      t.retries += c.retries[i] as number;
+      t.timeouts += c.timeouts[i] as number;
+      t.overruns += c.overruns[i] as number;
+      t.reader_errors += c.reader_errors[i] as number;
+      t.probes += c.probes[i] as number;
+      if ((c.backoff_ms[i] as number) > 0) t.backing_off++;
+      const ms = lastPollMs[i] as number;
+      if (!Number.isNaN(ms)) {
+        polled++;
+        sum += ms;
+        t.max_last_poll_ms = Math.max(t.max_last_poll_ms, ms);
+      }
+    }
+    t.mean_last_poll_ms = polled === 0 ? 0 : sum / polled;
+    return t;
+  }
+
+  /** Devices by current state; `unpolled` before a device's first poll has finished. */
+  stateCounts(): DeviceStateCounts {
+    const n: DeviceStateCounts = { up: 0, degraded: 0, down: 0, unpolled: 0 };
+    for (let i = 0; i < this.size; i++) {
+      const s = this.state[i] as number;
+      n[s === STATE_NONE ? 'unpolled' : (STATES[s - 1] as DeviceStatus['state'])]++;
+    }
+    return n;
   }
 }

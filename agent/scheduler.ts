@@ -3,6 +3,7 @@ import type { Logger } from '../shared/log.js';
 import type { PollResult, ReadOptions } from './device-reader.js';
 import { DevicePollTable } from './device-poll-table.js';
 import { judgePoll, type PollVerdict } from './device-status.js';
+import type { DeviceStateCounts, PollTotals } from './metrics/agent-snapshot.js';
 
 /**
  * When each device is read (docs/design.md §8).
@@ -174,9 +175,20 @@ export class Scheduler {
     return m;
   }
 
-  stats(): SchedulerStats {
+  /** Sums over every device, from the table's columns (no object per device). */
+  totals(): PollTotals {
+    return this.table.totals();
+  }
+
+  /** Devices by current state, from the table's columns. */
+  stateCounts(): DeviceStateCounts {
+    return this.table.stateCounts();
+  }
+
+  /** `perDevice: false`: `devices` stays empty (totals() has the sums without the objects). */
+  stats(opts: { perDevice?: boolean } = {}): SchedulerStats {
     const devices: Record<string, DevicePollStats> = {};
-    this.devs.forEach((dev, i) => (devices[dev.id] = this.table.stats(i)));
+    if (opts.perDevice !== false) this.devs.forEach((dev, i) => (devices[dev.id] = this.table.stats(i)));
     return { in_flight: this.active, queued: this.queue.length, probes_queued: this.probeQueue.length, devices };
   }
 

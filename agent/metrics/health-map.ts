@@ -1,5 +1,5 @@
 import type { AgentHealthField } from '../../contract/storage-schema.js';
-import { countStates, pollTotals, type AgentSnapshot } from './agent-snapshot.js';
+import type { AgentSummary } from './agent-snapshot.js';
 
 /**
  * The agent's self-metrics as the flat `health` map of its retained state message
@@ -19,14 +19,12 @@ const MIB = 1024 * 1024;
 /** Three decimals are plenty for a dashboard, and keep the retained message short. */
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
-export function healthMap(snap: AgentSnapshot): HealthMap {
-  const { stats } = snap;
-  const t = pollTotals(stats);
-  const states = countStates(snap.devices);
+export function healthMap(snap: AgentSummary): HealthMap {
+  const { stats, totals: t, states } = snap;
   const spool = stats.telemetry.spool;
   return {
     uptime_s: round3(Math.max(0, snap.now_ms - snap.started_ms) / 1000),
-    devices_count: snap.devices.length,
+    devices_count: snap.devices_count,
     devices_up_count: states.up,
     devices_degraded_count: states.degraded,
     devices_down_count: states.down,

@@ -1,7 +1,7 @@
 import type { Clock, TimerHandle } from '../../contract/index.js';
 import type { Logger } from '../../shared/log.js';
 import { agentMetricFamilies } from './agent-families.js';
-import type { AgentSnapshot } from './agent-snapshot.js';
+import { summarize, type AgentSnapshot, type AgentSummary } from './agent-snapshot.js';
 import { expositionChunks, formatExposition } from '../../shared/metrics/exposition.js';
 import { healthMap, type HealthMap } from './health-map.js';
 import { formatListenAddress, type ListenAddress } from './listen-address.js';
@@ -15,6 +15,8 @@ import { MetricsServer } from './metrics-server.js';
  */
 export interface SelfMetricsOptions {
   snapshot: () => AgentSnapshot;
+  /** The sums the health map needs, built without an object per device; default: summarize(snapshot()). */
+  summary?: () => AgentSummary;
   /** Publish the agent state with this health map; resolves false when it was not sent (offline). */
   publishHealth: (health: HealthMap) => Promise<boolean>;
   /** Serve /metrics here; undefined: no endpoint. */
@@ -79,7 +81,7 @@ export class AgentSelfMetrics {
   }
 
   health(): HealthMap {
-    return healthMap(this.opts.snapshot());
+    return healthMap(this.opts.summary ? this.opts.summary() : summarize(this.opts.snapshot()));
   }
 
   /** Send the health map now; one send at a time (a second call while one is pending shares it). */

@@ -30,7 +30,9 @@ export interface ModbusSerialTransportOptions {
 const MAX_DEVICE_ID_REQUESTS = 4;
 
 // The package's default export is the client class at run time; its typings say otherwise under NodeNext.
-const ModbusRTU = createRequire(import.meta.url)('modbus-serial') as typeof ModbusClient;
+// Loaded at the first connection, not with this module: an agent without Modbus devices never loads it.
+let loaded: typeof ModbusClient | undefined;
+const modbusRtu = (): typeof ModbusClient => (loaded ??= createRequire(import.meta.url)('modbus-serial') as typeof ModbusClient);
 type Client = ModbusClient;
 type ModbusError = Error & { modbusCode?: number; errno?: string };
 
@@ -54,6 +56,7 @@ export function createModbusSerialTransport(opts: ModbusSerialTransportOptions):
   const connect = async (): Promise<ModbusOutcome<void>> => {
     if (client?.isOpen) return { ok: true, value: undefined };
     drop();
+    const ModbusRTU = modbusRtu();
     const c = new ModbusRTU();
     c.setTimeout(opts.timeoutMs);
     // Without a listener an 'error' event would crash the process.

@@ -36,7 +36,10 @@ interface NetSnmpModule {
   PrivProtocols: Record<string, number>;
 }
 
-const snmp = createRequire(import.meta.url)('net-snmp') as NetSnmpModule;
+// Loaded at the first session, not with this module: v1/v2c GETs take the lean codec, so an agent
+// that never walks a table nor speaks v3 never pays net-snmp's ~9 MB of RSS.
+let loaded: NetSnmpModule | undefined;
+const netSnmp = (): NetSnmpModule => (loaded ??= createRequire(import.meta.url)('net-snmp') as NetSnmpModule);
 
 /** An SNMP address with its secrets already resolved. */
 export type ResolvedSnmpAddress = Omit<SnmpAddress, 'community' | 'auth_key' | 'priv_key'> & {
@@ -125,12 +128,13 @@ class NetSnmpTransport implements SnmpTransport {
       retries: 0,
       timeout: this.opts.timeoutMs,
       transport: a.host.includes(':') ? 'udp6' : 'udp4',
-      version: a.version === '1' ? snmp.Version1 : a.version === '2c' ? snmp.Version2c : snmp.Version3,
+      version: a.version === '1' ? netSnmp().Version1 : a.version === '2c' ? netSnmp().Version2c : netSnmp().Version3,
       // Devices answer GETBULK with OIDs out of order sometimes; the reader judges order itself.
       backwardsGetNexts: true,
       ...(a.context !== undefined ? { context: a.context } : {}),
       ...(this.opts.pool ? { dgramModule: this.opts.pool.dgramModule() } : {}),
     };
+    const snmp = netSnmp();
     const s = a.version === '3' ? snmp.createV3Session(a.host, v3User(a), options) : snmp.createSession(a.host, a.community, options);
     // An unhandled 'error' event would crash the process; a socket error fails the request instead.
     s.on('error', (e) => this.opts.logger?.warn('snmp socket error', { host: a.host, port: a.port, error: e }));
@@ -176,8 +180,8 @@ function v3User(a: ResolvedSnmpAddress): Record<string, unknown> {
   const priv = level === 'authPriv';
   return {
     name: a.user ?? '',
-    level: snmp.SecurityLevel[level],
-    ...(auth ? { authProtocol: snmp.AuthProtocols[a.auth_protocol as string], authKey: a.auth_key } : {}),
-    ...(priv ? { privProtocol: snmp.PrivProtocols[a.priv_protocol as string], privKey: a.priv_key } : {}),
+    level: netSnmp().SecurityLevel[level],
+    ...(auth ? { authProtocol: netSnmp().AuthProtocols[a.auth_protocol as string], authKey: a.auth_key } : {}),
+    ...(priv ? { privProtocol: netSnmp().PrivProtocols[a.priv_protocol as string], privKey: a.priv_key } : {}),
   };
 }

@@ -99,7 +99,7 @@ await agent.start();
 process.send?.({ cmd: 'ready' });
 process.on('message', (m: Msg) => {
   if (m.cmd === 'counts') {
-    const s = agent.stats();
+    const s = agent.stats({ perDevice: false });
     // DCIM_BENCH_GC=1 (--expose-gc): collect first, so heap_used is what the agent really holds.
     (globalThis as { gc?: () => void }).gc?.();
     const now = sampleHeap();

@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { DeviceStatus } from '../../contract/index.js';
 import { DevicePollTable } from '../../agent/device-poll-table.js';
 import { nextStatus, type PollVerdict } from '../../agent/device-status.js';
+import type { AgentStats } from '../../agent/agent.js';
+import { countStates, pollTotals, type DeviceSnapshot } from '../../agent/metrics/agent-snapshot.js';
+import type { DevicePollStats } from '../../agent/scheduler.js';
 
 const up: PollVerdict = { state: 'up' };
 const degraded: PollVerdict = { state: 'degraded', code: 'DCIM_E_SNMP_ERROR' };
@@ -90,5 +93,74 @@ describe('DevicePollTable stats', () => {
     const copy = t.stats(2);
     (copy.faults as Record<string, number>).DCIM_E_SUNSPEC_CHAIN_TRUNCATED = 99;
     expect(t.stats(2).faults).toEqual({ DCIM_E_SUNSPEC_CHAIN_TRUNCATED: 3 });
+  });
+});
+
+describe('DevicePollTable sums from the columns', () => {
+  /** A fleet of `n` devices with polls of every kind: what a day of polling leaves in the table. */
+  function fleet(n: number, seed: number): DevicePollTable {
+    let x = seed;
+    // A small deterministic generator (mulberry32): the same fleet on every run.
+    const rnd = () => {
+      x = (x + 0x6d2b79f5) | 0;
+      let r = Math.imul(x ^ (x >>> 15), 1 | x);
+      r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
+      return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
+    };
+    const t = new DevicePollTable(n);
+    const verdicts = [up, degraded, downTimeout, downRefused];
+    for (let i = 0; i < n; i++) {
+      const polls = Math.floor(rnd() * 5); // 0: never polled yet
+      for (let k = 0; k < polls; k++) {
+        const ts = 1_800_000_000_000 + k * 30_000 + i;
+        const v = verdicts[Math.floor(rnd() * verdicts.length)] as PollVerdict;
+        t.add(i, 'polls', 1);
+        t.add(i, 'requests', 1 + Math.floor(rnd() * 3));
+        t.add(i, 'retries', Math.floor(rnd() * 2));
+        t.add(i, 'timeouts', v.state === 'down' ? 1 : 0);
+        t.add(i, 'overruns', rnd() < 0.05 ? 1 : 0);
+        t.add(i, 'reader_errors', rnd() < 0.02 ? 1 : 0);
+        t.add(i, 'probes', v.state === 'down' && rnd() < 0.5 ? 1 : 0);
+        if (v.state === 'down') t.add(i, 'down_polls', 1);
+        t.set(i, 'backoff_ms', v.state === 'down' && rnd() < 0.5 ? 60_000 : 0);
+        t.setTime(i, 'last_ts', ts);
+        t.setTime(i, 'last_poll_ms', Math.round(rnd() * 2000 * 1000) / 1000);
+        t.judge(i, v, ts);
+      }
+    }
+    return t;
+  }
+
+  it.each([
+    [1, 7],
+    [1000, 11],
+    [10_000, 42],
+  ])('totals() and stateCounts() equal the per-device sums over stats(i) and status(i) (%s devices)', (n, seed) => {
+    const t = fleet(n, seed);
+    const devices: Record<string, DevicePollStats> = {};
+    const snapDevices: DeviceSnapshot[] = [];
+    for (let i = 0; i < n; i++) {
+      devices[`d${i}`] = t.stats(i);
+      snapDevices.push({ id: `d${i}`, profile: 'p', state: t.status(i)?.state });
+    }
+    const stats = { polling: { in_flight: 0, queued: 0, probes_queued: 0, devices } } as AgentStats;
+    const want = pollTotals(stats);
+    const got = t.totals();
+    // The mean is a sum divided in another order at most: equal to the last few bits.
+    expect({ ...got, mean_last_poll_ms: 0 }).toEqual({ ...want, mean_last_poll_ms: 0 });
+    expect(got.mean_last_poll_ms).toBeCloseTo(want.mean_last_poll_ms, 9);
+    expect(t.stateCounts()).toEqual(countStates(snapDevices));
+    // The fleet has every kind of device, so no sum above is trivially zero.
+    if (n >= 1000) {
+      expect(Object.values(t.stateCounts()).every((c) => c > 0)).toBe(true);
+      expect(got.backing_off).toBeGreaterThan(0);
+      expect(got.reader_errors).toBeGreaterThan(0);
+    }
+  });
+
+  it('an empty table sums to zeros', () => {
+    const t = new DevicePollTable(0);
+    expect(t.totals()).toEqual({ polls: 0, down_polls: 0, requests: 0, retries: 0, timeouts: 0, overruns: 0, reader_errors: 0, probes: 0, backing_off: 0, max_last_poll_ms: 0, mean_last_poll_ms: 0 });
+    expect(t.stateCounts()).toEqual({ up: 0, degraded: 0, down: 0, unpolled: 0 });
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AgentStateSchema, PointNameSchema, unitForName, UNITS } from '../../../contract/index.js';
+import { summarize } from '../../../agent/metrics/agent-snapshot.js';
 import { healthMap } from '../../../agent/metrics/health-map.js';
 import { AGENT_HEALTH_FIELDS, type AgentHealthField } from '../../../contract/storage-schema.js';
 import { snapshot, T0 } from './snapshot-fixture.js';
@@ -12,7 +13,7 @@ describe('the health map', () => {
   });
 
   it('fits the contract AgentState.health', () => {
-    const health = healthMap(snapshot());
+    const health = healthMap(summarize(snapshot()));
     expect(AgentStateSchema.parse({ online: true, ts: T0, version: '0.1.0', devices: 3, bd_seq: 5, health }).health).toEqual(health);
     // Every field the storage catalogue declares for agent_health (dashboards are checked against it), no other.
     expect(Object.keys(health).sort()).toEqual([...AGENT_HEALTH_FIELDS].sort());
@@ -51,7 +52,7 @@ describe('the health map', () => {
     ['mqtt_connects_count', 2],
     ['snmp_refused_answers_count', 15], // 11 invalid + 4 malformed; the 3 stray ones are not refusals of bad input
   ])('%s = %s', (name, want) => {
-    expect(healthMap(snapshot())[name]).toBe(want);
+    expect(healthMap(summarize(snapshot()))[name]).toBe(want);
   });
 
   it('before any poll, with the broker away: zeros, never NaN', () => {
@@ -59,7 +60,7 @@ describe('the health map', () => {
     snap.stats.polling = { in_flight: 0, queued: 0, probes_queued: 0, devices: {} };
     snap.stats.mqtt = { ...snap.stats.mqtt, connected: false };
     snap.now_ms = snap.started_ms - 5; // a clock stepped back
-    const h = healthMap(snap);
+    const h = healthMap(summarize(snap));
     for (const v of Object.values(h)) expect(Number.isFinite(v)).toBe(true);
     expect(h).toMatchObject({ uptime_s: 0, devices_count: 0, poll_duration_mean_ms: 0, poll_duration_max_ms: 0, mqtt_connected: 0 });
   });
