@@ -173,7 +173,9 @@ async function waitForTcp(port: number, deadlineMs: number): Promise<void> {
 /** Wait until the next multiple of the interval plus `afterMs` (both pollers align to it). */
 async function untilBoundary(afterMs: number, signal?: AbortSignal): Promise<number> {
   const period = INTERVAL_S * 1000;
-  const at = Math.ceil((Date.now() - afterMs) / period) * period + afterMs;
+  // Strictly after now: a call made in the very millisecond the previous boundary fired would
+  // otherwise get that same boundary back and skip a whole cycle.
+  const at = (Math.floor((Date.now() - afterMs) / period) + 1) * period + afterMs;
   await sleep(Math.max(0, at - Date.now()), signal);
   return at;
 }
