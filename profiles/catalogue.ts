@@ -172,12 +172,23 @@ export function loadProfileTemplates(dirs: readonly string[] = [builtinProfileDi
   return t;
 }
 
+export interface LoadProfilesOptions {
+  /**
+   * Build only the profiles with these ids (an agent needs only those its devices name). Every
+   * file is still read and every id checked for duplicates; a profile outside the set is neither
+   * validated nor kept, which saves an agent the memory of the whole catalogue. Unset: all.
+   */
+  readonly only?: ReadonlySet<string>;
+}
+
 /**
  * Load and validate every `*.yaml` profile in the given folders, templates applied (see
  * applyTemplates). All problems in all files are collected and reported at once; a later folder
  * may not redefine an id.
  */
-export function loadProfiles(dirs: readonly string[] = [builtinProfileDir()]): Map<string, DeviceProfile> {
+export function loadProfiles(dirs: readonly string[] = [builtinProfileDir()], opts: LoadProfilesOptions = {}): Map<string, DeviceProfile> {
+  const only = opts.only;
+  const skipped = new Map<string, string>();
   const profiles = new Map<string, DeviceProfile>();
   const problems: string[] = [];
   const templates = loadTemplates(dirs, problems);
@@ -192,6 +203,12 @@ export function loadProfiles(dirs: readonly string[] = [builtinProfileDir()]): M
     for (const file of files) {
       try {
         const raw = readYaml(file);
+        if (only !== undefined && isRecord(raw) && typeof raw.id === 'string' && !only.has(raw.id)) {
+          const earlier = skipped.get(raw.id);
+          if (earlier !== undefined) problems.push(`${file}: id: duplicate profile id ${raw.id} (also in ${earlier})`);
+          else skipped.set(raw.id, file);
+          continue;
+        }
         const body = isRecord(raw) ? applyTemplates(raw, file, templates) : raw;
         // Paths in errors count the template's entries first: name the template so they can be found.
         const label = isRecord(raw) && typeof raw.extends === 'string' ? `${file} (with template ${templateChain(raw, templates).join(' < ')})` : file;

@@ -49,7 +49,8 @@ describe('loadAgentConfig', () => {
     expect(c.stateDir).toBe(join(dir, 'state'));
     expect(c.siteSeedFile).toBe(join(dir, 'seeds', 'demo.yaml'));
     expect(c.mqtt).toEqual({ url: 'mqtt://127.0.0.1:1883', username: 'agent-edge1', password: 'pw' });
-    expect([...c.profiles.keys()]).toEqual(expect.arrayContaining(['apc-rpdu2', 'eastron-sdm630']));
+    // Only the profiles the seed's devices name are built: the rest of the catalogue costs memory.
+    expect([...c.profiles.keys()].sort()).toEqual(['apc-rpdu2', 'eastron-sdm630']);
     expect(c.deviceIds).toBeUndefined();
   });
 

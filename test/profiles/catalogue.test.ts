@@ -153,3 +153,28 @@ tables:
     }
   });
 });
+
+describe('loading only the profiles a site names', () => {
+  const valid = (id: string) => profile().replace('id: p1', `id: ${id}`);
+
+  it('builds the named profiles and leaves the rest unvalidated', () => {
+    const dir = folder({ 'templates/base.yaml': base, 'p1.yaml': valid('p1'), 'p2.yaml': valid('p2'), 'broken.yaml': 'id: broken\nclass: 42\n' });
+    expect(problems(() => loadProfiles([dir]))).toEqual([expect.stringContaining('broken.yaml')]);
+    const some = loadProfiles([dir], { only: new Set(['p2']) });
+    expect([...some.keys()]).toEqual(['p2']);
+    expect(some.get('p2')).toEqual(loadProfiles([dir], { only: new Set(['p1', 'p2']) }).get('p2'));
+  });
+
+  it('still refuses a named profile that is broken, and an id defined twice even when not named', () => {
+    const dir = folder({ 'templates/base.yaml': base, 'p1.yaml': valid('p1'), 'broken.yaml': 'id: broken\nclass: 42\n', 'a.yaml': valid('twice'), 'b.yaml': valid('twice') });
+    expect(problems(() => loadProfiles([dir], { only: new Set(['broken']) }))).toEqual([expect.stringContaining('duplicate profile id twice'), expect.stringMatching(/broken\.yaml: protocol/)]);
+    expect(problems(() => loadProfiles([dir], { only: new Set(['p1']) }))).toEqual([expect.stringMatching(/b\.yaml: id: duplicate profile id twice \(also in .*a\.yaml\)/)]);
+  });
+
+  it('the built-in catalogue narrowed to two ids holds exactly those two, as the full catalogue builds them', () => {
+    const all = loadProfiles();
+    const two = loadProfiles(undefined, { only: new Set(['apc-rpdu2', 'eastron-sdm630']) });
+    expect([...two.keys()].sort()).toEqual(['apc-rpdu2', 'eastron-sdm630']);
+    expect(two.get('apc-rpdu2')).toEqual(all.get('apc-rpdu2'));
+  });
+});
