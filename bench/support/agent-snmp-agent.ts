@@ -78,7 +78,8 @@ if (inspector) {
 
 const dir = arg('dir');
 const inventory: SiteInventory = SiteInventorySchema.parse(JSON.parse(readFileSync(join(dir, 'inventory.json'), 'utf8')));
-const profiles = loadProfiles([arg('profiles'), dir]);
+// As the agent's config loads them: only the profiles the inventory names.
+const profiles = loadProfiles([arg('profiles'), dir], { only: new Set(inventory.devices.map((d) => d.profile)) });
 const clock = new SystemClock();
 const logger = createLogger({ level: 'warn', sink: (l) => process.stderr.write(`${l}\n`) });
 const pool = new SnmpSocketPool({ clock, logger });
