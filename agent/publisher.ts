@@ -1,8 +1,10 @@
+import type { Writable } from 'node:stream';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { z } from 'zod';
 import { AgentStateSchema, describeNetworkError, ID_PATTERN, DeviceStatusSchema, KpiMessageSchema, MAX_PAYLOAD_BYTES, parseTopic, TelemetryMessageSchema, telemetryIfPlain, topics, type AgentState, type Clock, type ErrorCode } from '../contract/index.js';
 import type { Logger } from '../shared/log.js';
 import type { Result } from '../shared/result.js';
+import { holdWritesForThisTurn, type TurnWriteBatch } from './turn-write-batch.js';
 
 /**
  * The agent's one MQTT wrapper, the only file that touches mqtt.js (after
@@ -91,8 +93,8 @@ export class Publisher {
   private readonly counts = { connects: 0, published: 0, refused_offline: 0, refused_invalid: 0, refused_by_broker: 0, failed: 0 };
   /** The broker is refusing our publishes: said once per episode, again after one is accepted. */
   private brokerRefusing = false;
-  /** The stream corked until the end of the current event-loop turn (corkForThisTurn). */
-  private corked: object | undefined;
+  /** The writes held until the end of the current event-loop turn (holdWritesForThisTurn). */
+  private held: TurnWriteBatch | undefined;
   /** `dcim/v1/<site>/agents/<agent>/devices/`, made on first use. */
   private telemetryPrefix: string | null | undefined;
 
@@ -250,12 +252,14 @@ export class Publisher {
   }
 
   /**
-   * Publish JSON that prepare() returned (QoS 1); resolves on a PUBACK that accepts it. Refused
-   * while disconnected, and when the broker answers with an error reason code.
+   * Publish JSON that prepare() returned (QoS 1), as the string or as its UTF-8 bytes; resolves
+   * on a PUBACK that accepts it. Refused while disconnected, and when the broker answers with an
+   * error reason code. The outbox hands over Buffers: a message waiting for its PUBACK then
+   * keeps its bytes outside the V8 heap instead of a string that outlives the young generation.
    * A record spooled before the agent-scoped topics existed carries the old device topic; it is
    * sent on this agent's topic, which is the one the broker's ACL grants.
    */
-  async publishPrepared(topic: string, json: string, opts: { retain?: boolean } = {}): Promise<Result<void, PublishFailure>> {
+  async publishPrepared(topic: string, json: string | Buffer, opts: { retain?: boolean } = {}): Promise<Result<void, PublishFailure>> {
     if (!this.connected) {
       this.counts.refused_offline++;
       return { ok: false, reason: { code: 'offline', message: 'not connected to the broker' } };
@@ -335,14 +339,14 @@ export class Publisher {
     return ID_PATTERN.test(device) ? device : undefined;
   }
 
-  private send(topic: string, payload: string | AgentState, retain: boolean): Promise<Result<void, PublishFailure>> {
+  private send(topic: string, payload: string | Buffer | AgentState, retain: boolean): Promise<Result<void, PublishFailure>> {
     const client = this.client;
     if (!client) return Promise.resolve({ ok: false, reason: { code: 'offline', message: 'publisher stopped' } });
-    return this.sendOn(client, topic, typeof payload === 'string' ? payload : JSON.stringify(payload), retain);
+    return this.sendOn(client, topic, typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload), retain);
   }
 
-  private sendOn(client: MqttClient, topic: string, json: string, retain: boolean): Promise<Result<void, PublishFailure>> {
-    this.corkForThisTurn(client);
+  private sendOn(client: MqttClient, topic: string, json: string | Buffer, retain: boolean): Promise<Result<void, PublishFailure>> {
+    this.holdWritesForThisTurn(client);
     return new Promise((resolve) => {
       client.publish(topic, json, { qos: 1, retain }, (err) => {
         const reasonCode = (err as { code?: unknown } | undefined)?.code;
@@ -374,20 +378,18 @@ export class Publisher {
   }
 
   /**
-   * Hold the connection's writes until the end of this event-loop turn. mqtt.js writes each
-   * packet with one syscall of its own; in a sweep, dozens of polls finish in one turn (one
-   * batch of UDP answers) and their PUBLISHes then leave in one writev. Order and QoS are
-   * unchanged; a packet waits at most for the rest of the turn.
+   * Hold the connection's writes until the end of this event-loop turn. In a sweep, dozens of
+   * polls finish in one turn (one batch of UDP answers); their PUBLISHes then leave as one
+   * Buffer in one write (turn-write-batch.ts says why not cork). Order and QoS are unchanged; a
+   * packet waits at most for the rest of the turn.
    */
-  private corkForThisTurn(client: MqttClient): void {
-    const stream = (client as { stream?: { cork?: () => void; uncork?: () => void } }).stream;
-    if (!stream?.cork || !stream.uncork || this.corked === stream) return;
-    stream.cork();
-    this.corked = stream;
-    setImmediate(() => {
-      if (this.corked === stream) this.corked = undefined;
-      stream.uncork?.();
+  private holdWritesForThisTurn(client: MqttClient): void {
+    const stream = (client as { stream?: Writable }).stream;
+    if (!stream || this.held?.stream === stream) return;
+    const batch = holdWritesForThisTurn(stream, (b) => {
+      if (this.held === b) this.held = undefined;
     });
+    if (batch) this.held = batch;
   }
 
   private state(online: boolean): AgentState {

@@ -42,7 +42,8 @@ export interface TelemetryPublisher {
   onConnect(fn: () => void): () => void;
   onClose(fn: () => void): () => void;
   prepare(topic: string, payload: unknown): Result<string, PublishFailure>;
-  publishPrepared(topic: string, json: string): Promise<Result<void, PublishFailure>>;
+  /** The outbox passes the JSON's UTF-8 bytes (kept off the V8 heap while awaiting the PUBACK). */
+  publishPrepared(topic: string, json: Buffer): Promise<Result<void, PublishFailure>>;
 }
 
 export interface OutboxStats {
@@ -111,13 +112,15 @@ export class SpoolOutbox implements TelemetryOutbox {
   private readonly pacer: Pacer;
   private readonly inFlight = new Map<number, Via>();
   /**
-   * Records appended while connected and not yet sent, as the bytes just written: the live
-   * cursor sends them without reading them back. Only ids the spool still holds are ever sent
+   * Records appended while connected and not yet sent, as a copy of the JSON bytes just written
+   * (a Buffer: its bytes live outside the V8 heap, so a message waiting here or for its PUBACK
+   * is no string surviving scavenges into the old space): the live cursor sends them without
+   * reading them back. Only ids the spool still holds are ever sent
    * (nextEligible), so a record a bound dropped meanwhile is not; a record sent and not
    * acknowledged is read from the spool when it is sent again.
    */
-  private readonly fresh = new Map<number, { topic: string; json: string }>();
-  private freshChars = 0;
+  private readonly fresh = new Map<number, { topic: string; json: Buffer }>();
+  private freshBytes = 0;
   /** The spool record (`<topic>\n<json>`) is written here, then copied by the spool into its frame: one buffer for every poll. */
   private readonly frame = Buffer.allocUnsafe(64 * 1024);
   private liveFrom = 0;
@@ -169,7 +172,8 @@ export class SpoolOutbox implements TelemetryOutbox {
       this.counts.refused_invalid++;
       return;
     }
-    const appended = this.opts.spool.append(this.frameOf(topic, prepared.value));
+    const frame = this.frameOf(topic, prepared.value);
+    const appended = this.opts.spool.append(frame.record);
     if (!appended.ok) {
       this.counts.refused_spool++;
       return;
@@ -177,9 +181,10 @@ export class SpoolOutbox implements TelemetryOutbox {
     if (this.session && this.opts.publisher.connected) {
       // Past the budget the record waits on disk only. An entry whose record a spool bound dropped
       // unsent stays until the next connect clears the map: the budget bounds those too.
-      if (this.freshChars + prepared.value.length <= MAX_FRESH_BYTES) {
-        this.fresh.set(appended.value, { topic, json: prepared.value });
-        this.freshChars += prepared.value.length;
+      const bytes = frame.record.length - frame.jsonAt;
+      if (this.freshBytes + bytes <= MAX_FRESH_BYTES) {
+        this.fresh.set(appended.value, { topic, json: Buffer.from(frame.record.subarray(frame.jsonAt)) });
+        this.freshBytes += bytes;
       }
     }
     this.counts.submitted++;
@@ -275,7 +280,7 @@ export class SpoolOutbox implements TelemetryOutbox {
     const fresh = this.fresh.get(id);
     if (fresh) {
       this.fresh.delete(id);
-      this.freshChars -= fresh.json.length;
+      this.freshBytes -= fresh.json.length;
       this.inFlight.set(id, via);
       void this.opts.publisher.publishPrepared(fresh.topic, fresh.json).then((res) => this.settle(id, via, res));
       return true;
@@ -291,7 +296,7 @@ export class SpoolOutbox implements TelemetryOutbox {
       return false;
     }
     const topic = payload.toString('utf8', 0, nl);
-    const json = payload.toString('utf8', nl + 1);
+    const json = payload.subarray(nl + 1);
     this.inFlight.set(id, via);
     void this.opts.publisher.publishPrepared(topic, json).then((res) => this.settle(id, via, res));
     return true;
@@ -299,18 +304,19 @@ export class SpoolOutbox implements TelemetryOutbox {
 
   private clearFresh(): void {
     this.fresh.clear();
-    this.freshChars = 0;
+    this.freshBytes = 0;
   }
 
-  /** `<topic>\n<json>` as UTF-8 in the reused frame buffer (valid until the next call). */
-  private frameOf(topic: string, json: string): Buffer {
+  /** `<topic>\n<json>` as UTF-8 in the reused frame buffer (valid until the next call), and where the JSON starts. */
+  private frameOf(topic: string, json: string): { record: Buffer; jsonAt: number } {
     const worst = (topic.length + 1 + json.length) * UTF8_MAX_PER_UNIT;
     // A rare large message gets a buffer of its own rather than growing the kept one for good.
     const buf = worst <= this.frame.length ? this.frame : Buffer.allocUnsafe(worst);
     let n = buf.write(topic, 0, 'utf8');
     buf[n++] = 0x0a;
+    const jsonAt = n;
     n += buf.write(json, n, 'utf8');
-    return buf.subarray(0, n);
+    return { record: buf.subarray(0, n), jsonAt };
   }
 
   private settle(id: number, via: Via, res: Result<void, PublishFailure>): void {

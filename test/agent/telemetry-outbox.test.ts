@@ -39,10 +39,10 @@ class ScriptedBroker implements TelemetryPublisher {
     if (m.seq < 0) return { ok: false, reason: { code: 'DCIM_E_MQTT_PAYLOAD_INVALID', message: 'seq: too small' } };
     return ok(JSON.stringify(m));
   }
-  publishPrepared(_topic: string, json: string): Promise<Result<void, PublishFailure>> {
+  publishPrepared(_topic: string, json: Buffer): Promise<Result<void, PublishFailure>> {
     if (!this.connected) return Promise.resolve({ ok: false, reason: { code: 'offline', message: 'not connected' } });
     return new Promise((resolve) => {
-      this.sent.push({ seq: (JSON.parse(json) as TelemetryMessage).seq, at: this.clock.now(), answer: resolve });
+      this.sent.push({ seq: (JSON.parse(json.toString('utf8')) as TelemetryMessage).seq, at: this.clock.now(), answer: resolve });
       if (this.autoAck) queueMicrotask(() => resolve(ok(undefined)));
     });
   }
@@ -271,7 +271,9 @@ describe('SpoolOutbox', () => {
     const jsons = new Map<number, string>();
     const publish = broker.publishPrepared.bind(broker);
     broker.publishPrepared = (topic, json) => {
-      jsons.set((JSON.parse(json) as TelemetryMessage).seq, json);
+      // A Buffer each (the outbox keeps no message as a string), decoded here to compare.
+      expect(Buffer.isBuffer(json)).toBe(true);
+      jsons.set((JSON.parse(json.toString('utf8')) as TelemetryMessage).seq, json.toString('utf8'));
       return publish(topic, json);
     };
     const reads = vi.spyOn(spool, 'read');
