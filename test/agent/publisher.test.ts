@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SystemClock, topics, type TelemetryMessage } from '../../contract/index.js';
 import { memoryLogger } from '../../shared/log.js';
@@ -73,8 +74,11 @@ describe('Publisher (aedes on loopback)', () => {
     const socket = (p as unknown as { client: { stream: { _write: unknown; _writev: unknown } } }).client.stream;
     const writes = [vi.spyOn(socket as { _write: () => void }, '_write'), vi.spyOn(socket as { _writev: () => void }, '_writev')];
     const count = () => writes.reduce((n, w) => n + w.mock.calls.length, 0);
+    // Chunks the socket was handed: a writev of many chunks costs per chunk, not per call.
+    const chunks = () => writes[0]!.mock.calls.length + writes[1]!.mock.calls.reduce((n, c) => n + ((c as unknown[])[0] as unknown[]).length, 0);
     await new Promise((r) => setImmediate(r));
     const before = count();
+    const chunksBefore = chunks();
     // Five callbacks of one event-loop phase, as a burst of UDP answers ends five polls in one
     // turn (immediates queued together run in one check phase; a timer's ms could split them).
     const results = await new Promise<Promise<unknown>[]>((resolve) => {
@@ -88,9 +92,42 @@ describe('Publisher (aedes on loopback)', () => {
     });
     expect(await Promise.all(results)).toEqual(Array.from({ length: 5 }, () => ({ ok: true, value: undefined })));
     expect(count() - before).toBe(1);
+    // The five PUBLISHes (seven fields each, as mqtt-packet writes them) as one Buffer.
+    expect(chunks() - chunksBefore).toBe(1);
     for (let seq = 0; seq < 5; seq++) await sub.waitFor((x) => x.topic.endsWith('/telemetry') && (x.payload as { seq: number }).seq === seq);
     expect(sub.messages.filter((x) => x.topic.endsWith('/telemetry')).map((x) => (x.payload as { seq: number }).seq)).toEqual([0, 1, 2, 3, 4]);
     await sub.client.endAsync();
+  });
+
+  it('a burst of publishes over a few turns reaches the socket in fewer writes than messages, every message byte for byte', async () => {
+    const { p } = publisher();
+    const raw = connect(broker.url, { clientId: `test-raw-${process.pid}`, reconnectPeriod: 0 });
+    const got: Buffer[] = [];
+    raw.on('message', (_t, payload) => got.push(payload));
+    await new Promise<void>((resolve) => raw.once('connect', () => resolve()));
+    await raw.subscribeAsync(topics.filters.telemetry('demo'), { qos: 1 });
+    p.start();
+    expect(await p.whenConnected(20_000)).toBe(true);
+    const socket = (p as unknown as { client: { stream: object } }).client.stream;
+    const writes = [vi.spyOn(socket as { _write: () => void }, '_write'), vi.spyOn(socket as { _writev: () => void }, '_writev')];
+    await new Promise((r) => setImmediate(r));
+    const before = writes.map((w) => w.mock.calls.length);
+    // 200 messages in 4 turns of 50, as Buffers of UTF-8 with multi-byte text (a wrong length or a
+    // string decode on the way would show as a different byte or a lost message).
+    const topic = topics.telemetry('demo', 'edge1', 'pdu-r01-a');
+    const payloads = Array.from({ length: 200 }, (_, seq) => Buffer.from(JSON.stringify(telemetry({ seq, readings: [{ point: 'inlet_temp_c', value: `Ω ${seq} 温度 µ°C`, quality: 'good' }] })), 'utf8'));
+    const results: Promise<unknown>[] = [];
+    for (let turn = 0; turn < 4; turn++) {
+      await new Promise((r) => setImmediate(r));
+      for (const payload of payloads.slice(turn * 50, turn * 50 + 50)) results.push(p.publishPrepared(topic, payload));
+    }
+    expect(await Promise.all(results)).toEqual(payloads.map(() => ({ ok: true, value: undefined })));
+    const socketWrites = writes.reduce((n, w, i) => n + w.mock.calls.length - (before[i] ?? 0), 0);
+    expect(socketWrites).toBeGreaterThan(0);
+    expect(socketWrites).toBeLessThanOrEqual(8); // 4 turns of publishes, and the PUBACKs' turns may send nothing else
+    await until('all 200 messages at the subscriber', () => got.length >= 200, 20_000, () => `${got.length} received`);
+    expect(got.map((b) => b.toString('hex'))).toEqual(payloads.map((b) => b.toString('hex')));
+    await raw.endAsync();
   });
 
   it('delivers telemetry with QoS 1 and resolves on PUBACK', async () => {
