@@ -89,13 +89,24 @@ function release(batch: Held): void {
     for (const cb of callbacks) cb(err);
     return;
   }
-  const done = callbacks.length === 0 ? undefined : (err?: Error | null) => callbacks.forEach((cb) => cb(err));
   if (chunks.length === 1) {
-    batch.stream.write(chunks[0], done);
+    batch.stream.write(chunks[0], callbacks.length === 0 ? undefined : (err?: Error | null) => callbacks.forEach((cb) => cb(err)));
     return;
   }
-  const out = Buffer.allocUnsafe(bytes);
+  // The reusable buffer when it is free (the socket let go of its last write) and large enough;
+  // otherwise one of the turn's own size. A sweep's turns would otherwise each leave a buffer of
+  // tens to hundreds of KB to the allocator, whose free lists then keep the RSS up.
+  const own = spare.free && bytes <= spare.buf.length;
+  const out = own ? spare.buf : Buffer.allocUnsafe(bytes);
+  if (own) spare.free = false;
   let at = 0;
   for (const c of chunks) at += typeof c === 'string' ? out.write(c, at, 'utf8') : c.copy(out, at);
-  batch.stream.write(out, done);
+  batch.stream.write(own ? out.subarray(0, bytes) : out, (err?: Error | null) => {
+    // The socket has written (or dropped) these bytes: the buffer may be filled again.
+    if (own) spare.free = true;
+    for (const cb of callbacks) cb(err);
+  });
 }
+
+/** One buffer reused for the turns' writes while the previous one is done (loopback and LAN writes usually complete at once). */
+const spare = { buf: Buffer.allocUnsafeSlow(256 * 1024), free: true };
