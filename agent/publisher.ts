@@ -315,7 +315,9 @@ export class Publisher {
       }
     }
     const json = JSON.stringify(r.data);
-    const bytes = Buffer.byteLength(json);
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: only a text over a third of the limit is
+    // counted (a poll's 1–2 KB never is).
+    const bytes = json.length * 3 <= MAX_PAYLOAD_BYTES ? 0 : Buffer.byteLength(json);
     if (bytes > MAX_PAYLOAD_BYTES) return { ok: false, reason: { code: 'DCIM_E_MQTT_PAYLOAD_TOO_LARGE', message: `${bytes} bytes > ${MAX_PAYLOAD_BYTES}` } };
     return { ok: true, value: json };
   }

@@ -163,6 +163,13 @@ describe('Publisher (aedes on loopback)', () => {
       telemetry({ readings: Array.from({ length: 2000 }, (_, i) => ({ point: 'label', value: `${i}`.padEnd(200, 'x'), quality: 'good' as const })) }),
       'DCIM_E_MQTT_PAYLOAD_TOO_LARGE',
     ],
+    [
+      // About 120,000 UTF-16 units but over 256 KiB as UTF-8 (3 bytes each): counted in bytes, not characters.
+      'a payload over the limit only in UTF-8 bytes',
+      topics.telemetry('demo', 'edge1', 'pdu-r01-a'),
+      telemetry({ readings: Array.from({ length: 600 }, (_, i) => ({ point: 'label', value: `${i}`.padEnd(200, '温'), quality: 'good' as const })) }),
+      'DCIM_E_MQTT_PAYLOAD_TOO_LARGE',
+    ],
   ])('refuses %s without sending', async (_name, topic, payload, code) => {
     const { p, logger } = publisher();
     const sub = await subscriber(broker.url, '#');
