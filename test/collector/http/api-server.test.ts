@@ -408,6 +408,20 @@ describe('HTTPS (http.tls)', () => {
   const key = readFileSync(join(dir, 'key.pem'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  /** Resolves when the server has closed `socket`; fails naming it when that takes over `ms`. */
+  function closedWithin(socket: net.Socket, ms: number, what: string | (() => string)): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`the server kept ${typeof what === 'string' ? what : what()} open for ${ms} ms`));
+      }, ms);
+      socket.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   function httpsGet(url: string, path: string, ca: Buffer): Promise<{ status: number; body: string; protocol: string }> {
     return new Promise((resolve, reject) => {
       const req = https.request(`${url}${path}`, { ca, agent: false, headers: { authorization: `Bearer ${TOKEN}` } }, (res) => {
@@ -445,20 +459,21 @@ describe('HTTPS (http.tls)', () => {
     try {
       const raw = net.connect(port, '127.0.0.1');
       raw.on('error', () => undefined);
-      await new Promise<void>((done) => raw.once('close', () => done()));
+      // Each wait is bounded well inside the test's own, so a failure names the step that hung.
+      await closedWithin(raw, 30_000, 'a connection that never started the handshake');
       // The timeout covers the handshake too, so on a loaded machine the server may hang up
       // before the handshake is done: then that attempt proves nothing about a silent client
       // after the handshake, and the next one is made, until one completes it and is closed.
-      const silentAfterHandshake = (): Promise<boolean> =>
-        new Promise((done) => {
-          const secure = tls.connect({ port, host: '127.0.0.1', ca: cert });
-          let shook = false;
-          secure.on('error', () => undefined);
-          secure.once('secureConnect', () => (shook = true));
-          secure.once('close', () => done(shook));
-        });
+      const silentAfterHandshake = async (): Promise<boolean> => {
+        const secure = tls.connect({ port, host: '127.0.0.1', ca: cert });
+        let shook = false;
+        secure.on('error', () => undefined);
+        secure.once('secureConnect', () => (shook = true));
+        await closedWithin(secure, 30_000, () => `a silent TLS connection (handshake ${shook ? 'done' : 'not done'})`);
+        return shook;
+      };
       let attempts = 0;
-      await until('a TLS connection that completed its handshake and sent nothing is closed', async () => (++attempts, await silentAfterHandshake()), 100_000, () => `${attempts} attempts`, 0);
+      await until('a TLS connection that completed its handshake and sent nothing is closed', async () => (++attempts, await silentAfterHandshake()), 60_000, () => `${attempts} attempts`, 0);
       expect((await httpsGet(url, '/api/sites', cert)).status).toBe(200);
     } finally {
       await s.stop();
