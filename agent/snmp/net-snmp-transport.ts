@@ -123,18 +123,18 @@ class NetSnmpTransport implements SnmpTransport {
   /** The session is opened on first use, and again after a resync. */
   private open(): NetSnmpSession {
     const a = this.address;
+    const snmp = netSnmp();
     const options = {
       port: a.port,
       retries: 0,
       timeout: this.opts.timeoutMs,
       transport: a.host.includes(':') ? 'udp6' : 'udp4',
-      version: a.version === '1' ? netSnmp().Version1 : a.version === '2c' ? netSnmp().Version2c : netSnmp().Version3,
+      version: a.version === '1' ? snmp.Version1 : a.version === '2c' ? snmp.Version2c : snmp.Version3,
       // Devices answer GETBULK with OIDs out of order sometimes; the reader judges order itself.
       backwardsGetNexts: true,
       ...(a.context !== undefined ? { context: a.context } : {}),
       ...(this.opts.pool ? { dgramModule: this.opts.pool.dgramModule() } : {}),
     };
-    const snmp = netSnmp();
     const s = a.version === '3' ? snmp.createV3Session(a.host, v3User(a), options) : snmp.createSession(a.host, a.community, options);
     // An unhandled 'error' event would crash the process; a socket error fails the request instead.
     s.on('error', (e) => this.opts.logger?.warn('snmp socket error', { host: a.host, port: a.port, error: e }));
@@ -178,10 +178,11 @@ function v3User(a: ResolvedSnmpAddress): Record<string, unknown> {
   const { level } = snmpV3Findings(a, a);
   const auth = level !== 'noAuthNoPriv';
   const priv = level === 'authPriv';
+  const snmp = netSnmp();
   return {
     name: a.user ?? '',
-    level: netSnmp().SecurityLevel[level],
-    ...(auth ? { authProtocol: netSnmp().AuthProtocols[a.auth_protocol as string], authKey: a.auth_key } : {}),
-    ...(priv ? { privProtocol: netSnmp().PrivProtocols[a.priv_protocol as string], privKey: a.priv_key } : {}),
+    level: snmp.SecurityLevel[level],
+    ...(auth ? { authProtocol: snmp.AuthProtocols[a.auth_protocol as string], authKey: a.auth_key } : {}),
+    ...(priv ? { privProtocol: snmp.PrivProtocols[a.priv_protocol as string], privKey: a.priv_key } : {}),
   };
 }
